@@ -1,0 +1,48 @@
+# tether: top-level entry points.  Meson does the building; this file
+# installs what is missing, picks build directories and runs things.
+#
+#   make          build build/tether
+#   make run      install missing packages, build, start the studio
+#   make check    install missing packages (and test tools), build with
+#                 warnings as errors, build again with ASan+UBSan, run the
+#                 whole suite on both, fuzz briefly; ends with "N passed, M failed"
+#   make bench    run the benchmarks (see docs/BENCHMARKS.md)
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+
+.PHONY: all build run check test bench fuzz clean deps-run deps-check
+
+all: build
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+deps-run:
+	scripts/install-deps run
+
+deps-check:
+	scripts/install-deps check
+
+run: deps-run build
+	scripts/run-studio $(BUILD)
+
+check: deps-check
+	scripts/check
+
+test: build
+	tests/run-suite $(BUILD)
+
+bench: build
+	bench/run-all $(BUILD)
+
+fuzz: deps-check
+	scripts/check --fuzz-only
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) tests/out

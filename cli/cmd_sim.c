@@ -1,0 +1,212 @@
+/*
+ * cmd_sim: `tether sim ptpip`, a simulated PTP/IP camera on a TCP port.
+ *
+ * Builds the camera (sim/ptpip/camera.c) from the options, serves it with
+ * the PTP/IP server and, if asked, the HTTP control channel, prints where
+ * it listens (so scripts can read the port when they asked for port 0) and
+ * runs until SIGINT or SIGTERM.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "cli.h"
+#include "ptpip/camera.h"
+#include "ptpip/control.h"
+#include "ptpip/server.h"
+
+static simsrv *g_server;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_server) simsrv_stop(g_server);
+}
+
+static void sim_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: tether sim ptpip [options]\n"
+        "\n"
+        "Serves a simulated camera over PTP/IP until interrupted.  Command and event\n"
+        "connections share one port: use gphoto2 --port ptpip:HOST:PORT:PORT.\n"
+        "\n"
+        "  --listen HOST:PORT      address to serve (default 127.0.0.1:15740; port 0 picks one)\n"
+        "  --control HOST:PORT     also serve the HTTP control channel there\n"
+        "  --persona NAME          canon-eos (default), nikon or generic\n"
+        "  --seed N                varies scene, lens and noise reproducibly (default 1)\n"
+        "  --scene NAME            studio (default), two-plane, low-contrast or flat\n"
+        "  --light bright|dim      dim: noisy live view (default bright)\n"
+        "  --files N               files on the card at start (default 12)\n"
+        "  --raw-size BYTES        size of RAW files (default 20000000)\n"
+        "  --photo-size WxH        full-resolution size (default: the body's, e.g. 5184x3456)\n"
+        "  --lv-size WxH           live-view size (default: the body's, e.g. 1056x704)\n"
+        "  --fps F                 live-view frames per second, 0 = unpaced (default 30)\n"
+        "  --focus-at F            where the subject is sharp, 0..1 of the focus range\n"
+        "  --lens-start F          where the lens starts, 0..1 of the focus range\n"
+        "  --lens-range STEPS      Near1 steps end to end (default: 600..850 by seed)\n"
+        "  --backlash STEPS        steps lost on a reversal (default 2)\n"
+        "  --step-noise R          relative error of each drive command (default 0.05)\n"
+        "faults:\n"
+        "  --drop-after-ops N      drop the link once after N operations\n"
+        "  --drop-after SECONDS    drop the link once after this time\n"
+        "  --busy-rate P           answer Device Busy with probability P\n"
+        "  --rate-limit MBPS       limit the link to MBPS megabytes per second\n"
+        "  --freeze-after-ops N    stop answering after N operations\n"
+        "  -v, --verbose           log each session (twice: each operation)\n");
+}
+
+int cmd_sim(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        sim_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "ptpip") != 0) {
+        cli_error("unknown simulator '%s' (available: ptpip)", argv[1]);
+        return EXIT_USAGE;
+    }
+    argc--, argv++;
+
+    enum {
+        OPT_LISTEN = 256, OPT_CONTROL, OPT_PERSONA, OPT_SEED, OPT_SCENE, OPT_LIGHT, OPT_FILES,
+        OPT_RAW_SIZE, OPT_PHOTO_SIZE, OPT_LV_SIZE, OPT_FPS, OPT_FOCUS_AT, OPT_LENS_START,
+        OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY,
+        OPT_RATE, OPT_FREEZE,
+    };
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"control", required_argument, NULL, OPT_CONTROL},
+        {"persona", required_argument, NULL, OPT_PERSONA},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"scene", required_argument, NULL, OPT_SCENE},
+        {"light", required_argument, NULL, OPT_LIGHT},
+        {"files", required_argument, NULL, OPT_FILES},
+        {"raw-size", required_argument, NULL, OPT_RAW_SIZE},
+        {"photo-size", required_argument, NULL, OPT_PHOTO_SIZE},
+        {"lv-size", required_argument, NULL, OPT_LV_SIZE},
+        {"fps", required_argument, NULL, OPT_FPS},
+        {"focus-at", required_argument, NULL, OPT_FOCUS_AT},
+        {"lens-start", required_argument, NULL, OPT_LENS_START},
+        {"lens-range", required_argument, NULL, OPT_LENS_RANGE},
+        {"backlash", required_argument, NULL, OPT_BACKLASH},
+        {"step-noise", required_argument, NULL, OPT_STEP_NOISE},
+        {"drop-after-ops", required_argument, NULL, OPT_DROP_OPS},
+        {"drop-after", required_argument, NULL, OPT_DROP_TIME},
+        {"busy-rate", required_argument, NULL, OPT_BUSY},
+        {"rate-limit", required_argument, NULL, OPT_RATE},
+        {"freeze-after-ops", required_argument, NULL, OPT_FREEZE},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+
+    simcam_options o;
+    simcam_default_options(&o);
+    simsrv_faults faults = {0};
+    char host[64] = "127.0.0.1", chost[64] = "";
+    int port = 15740, cport = -1, verbose = 0;
+    long l;
+    double d;
+    lens_params lp;
+    bool lens_changed = false;
+    double lens_range = 0, backlash = -1, step_noise = -1;
+
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+        const char *a = optarg;
+        bool ok = true;
+        switch (ch) {
+        case OPT_LISTEN: ok = cli_parse_hostport(a, host, sizeof host, &port); break;
+        case OPT_CONTROL: ok = cli_parse_hostport(a, chost, sizeof chost, &cport); break;
+        case OPT_PERSONA: ok = (o.persona = persona_find(a)) != NULL; break;
+        case OPT_SEED: ok = cli_parse_long(a, 0, LONG_MAX, &l); o.seed = (uint64_t)l; break;
+        case OPT_SCENE: ok = scene_kind_parse(a, &o.scene); break;
+        case OPT_LIGHT:
+            ok = strcmp(a, "bright") == 0 || strcmp(a, "dim") == 0;
+            o.dim = strcmp(a, "dim") == 0;
+            break;
+        case OPT_FILES: ok = cli_parse_long(a, 0, 100000, &l); o.card_files = (int)l; break;
+        case OPT_RAW_SIZE: ok = cli_parse_long(a, 1024, 1L << 31, &l); o.raw_size = (uint64_t)l; break;
+        case OPT_PHOTO_SIZE:
+            ok = cli_parse_size(a, 16, 12000, &o.render.photo_width, &o.render.photo_height) &&
+                 o.render.photo_width % 2 == 0 && o.render.photo_height % 2 == 0;
+            break;
+        case OPT_LV_SIZE: ok = cli_parse_size(a, 16, 4096, &o.render.lv_width, &o.render.lv_height); break;
+        case OPT_FPS: ok = cli_parse_double(a, 0, 1000, &o.lv_fps); break;
+        case OPT_FOCUS_AT: ok = cli_parse_double(a, 0, 1, &o.focus_at); break;
+        case OPT_LENS_START: ok = cli_parse_double(a, 0, 1, &o.lens_start); break;
+        case OPT_LENS_RANGE: ok = cli_parse_double(a, 50, 100000, &lens_range); lens_changed = true; break;
+        case OPT_BACKLASH: ok = cli_parse_double(a, 0, 1000, &backlash); lens_changed = true; break;
+        case OPT_STEP_NOISE: ok = cli_parse_double(a, 0, 1, &step_noise); lens_changed = true; break;
+        case OPT_DROP_OPS: ok = cli_parse_long(a, 1, LONG_MAX, &faults.drop_after_ops); break;
+        case OPT_DROP_TIME: ok = cli_parse_double(a, 0.001, 1e6, &faults.drop_after_s); break;
+        case OPT_BUSY: ok = cli_parse_double(a, 0, 1, &faults.busy_rate); break;
+        case OPT_RATE: ok = cli_parse_double(a, 0.001, 1e6, &faults.rate_limit_mbps); break;
+        case OPT_FREEZE: ok = cli_parse_long(a, 1, LONG_MAX, &faults.freeze_after_ops); break;
+        case 'v': verbose++; break;
+        case 'h': sim_usage(stdout); return EXIT_OK;
+        default: return EXIT_USAGE;
+        }
+        if (!ok) {
+            cli_error("invalid value for --%s: '%s'", longopts[ch - OPT_LISTEN].name, a ? a : "");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    (void)d;
+    if (verbose == 1 && log_g_level < LOG_LEVEL_INFO) log_set_level(LOG_LEVEL_INFO);
+    if (verbose >= 2) log_set_level(LOG_LEVEL_DEBUG);
+    if (lens_changed) {
+        lens_default_params(&lp, o.seed);
+        if (lens_range > 0) lp.range = lens_range;
+        if (backlash >= 0) lp.backlash = backlash;
+        if (step_noise >= 0) lp.step_noise = step_noise;
+        o.lens = lp;
+        o.lens_params_set = true;
+    }
+
+    simcam *cam = simcam_new(&o);
+    if (cam == NULL) return EXIT_FAILED;
+    simsrv *srv = simsrv_new(cam, host, port, &faults, o.seed);
+    if (srv == NULL) {
+        simcam_free(cam);
+        return EXIT_FAILED;
+    }
+    simctl *ctl = NULL;
+    if (cport >= 0) {
+        ctl = simctl_start(cam, srv, chost, cport);
+        if (ctl == NULL) {
+            simsrv_free(srv);
+            simcam_free(cam);
+            return EXIT_FAILED;
+        }
+    }
+    g_server = srv;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    printf("listening on %s:%d\n", host, simsrv_port(srv));
+    if (ctl) printf("control on %s:%d\n", chost, simctl_port(ctl));
+    printf("camera: %s (persona %s), gphoto2 --port ptpip:%s:%d:%d\n", simcam_model(cam),
+           o.persona->id, host, simsrv_port(srv), simsrv_port(srv));
+    fflush(stdout);
+
+    simsrv_run(srv);
+    simctl_stop(ctl);
+    simsrv_free(srv);
+    g_server = NULL;
+    simcam_free(cam);
+    return EXIT_OK;
+}

@@ -1,0 +1,162 @@
+/*
+ * exif: see exif.h.
+ *
+ * gexiv2 edits metadata of an image, so each build opens a tiny grey JPEG
+ * (encoded once, at init) from memory, sets the tags, and asks gexiv2 for
+ * the encoded EXIF block (gexiv2_metadata_get_exif_data).  That block is a
+ * self-contained little-endian TIFF structure, which is both what goes after
+ * "Exif\0\0" in a JPEG APP1 segment and the start of a TIFF-based RAW file.
+ */
+#include "exif.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gexiv2/gexiv2.h>
+
+#include "../base/log.h"
+#include "jpeg.h"
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static bytebuf carrier = BYTEBUF_INIT; /* tiny JPEG that gexiv2 can open */
+static int init_result = -1;
+
+static void do_init(void)
+{
+    if (!gexiv2_initialize()) {
+        LOG_ERROR("exif", "gexiv2_initialize failed");
+        return;
+    }
+    uint8_t grey[8 * 8];
+    memset(grey, 128, sizeof grey);
+    img_jpeg_params p = {.width = 8, .height = 8, .channels = 1, .quality = 50};
+    if (img_jpeg_encode(&p, grey, 8, &carrier) != 0) return;
+    init_result = 0;
+}
+
+int img_exif_global_init(void)
+{
+    pthread_once(&init_once, do_init);
+    return init_result;
+}
+
+void img_exif_exposure_rational(double seconds, int *num, int *den)
+{
+    if (seconds <= 0) {
+        *num = 0;
+        *den = 1;
+    } else if (seconds < 0.29) {
+        *num = 1;
+        *den = (int)lround(1.0 / seconds);
+    } else {
+        *num = (int)lround(seconds * 10.0);
+        *den = 10;
+        if (*num % 10 == 0) {
+            *num /= 10;
+            *den = 1;
+        }
+    }
+}
+
+static int set_string(GExiv2Metadata *md, const char *tag, const char *value)
+{
+    if (value == NULL || value[0] == '\0') return 0;
+    GError *err = NULL;
+    if (!gexiv2_metadata_try_set_tag_string(md, tag, value, &err)) {
+        LOG_ERROR("exif", "cannot set %s: %s", tag, err ? err->message : "?");
+        g_clear_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_long(GExiv2Metadata *md, const char *tag, long value)
+{
+    GError *err = NULL;
+    if (!gexiv2_metadata_try_set_tag_long(md, tag, value, &err)) {
+        LOG_ERROR("exif", "cannot set %s: %s", tag, err ? err->message : "?");
+        g_clear_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_rational(GExiv2Metadata *md, const char *tag, int num, int den)
+{
+    GError *err = NULL;
+    if (!gexiv2_metadata_try_set_exif_tag_rational(md, tag, num, den, &err)) {
+        LOG_ERROR("exif", "cannot set %s: %s", tag, err ? err->message : "?");
+        g_clear_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
+int img_exif_build_tiff(const img_exif_fields *f, bytebuf *out)
+{
+    if (img_exif_global_init() != 0) return -1;
+    GExiv2Metadata *md = gexiv2_metadata_new();
+    GError *err = NULL;
+    int rc = -1;
+    if (!gexiv2_metadata_open_buf(md, carrier.data, (glong)carrier.len, &err)) {
+        LOG_ERROR("exif", "open carrier: %s", err ? err->message : "?");
+        g_clear_error(&err);
+        goto done;
+    }
+    int bad = 0;
+    bad |= set_string(md, "Exif.Image.Make", f->make);
+    bad |= set_string(md, "Exif.Image.Model", f->model);
+    bad |= set_string(md, "Exif.Image.DateTime", f->datetime);
+    bad |= set_string(md, "Exif.Image.Software", f->software);
+    bad |= set_long(md, "Exif.Image.Orientation", 1);
+    bad |= set_string(md, "Exif.Photo.DateTimeOriginal", f->datetime);
+    bad |= set_string(md, "Exif.Photo.DateTimeDigitized", f->datetime);
+    bad |= set_string(md, "Exif.Photo.LensModel", f->lens_model);
+    bad |= set_string(md, "Exif.Photo.BodySerialNumber", f->body_serial);
+    bad |= set_string(md, "Exif.Photo.ImageUniqueID", f->unique_id);
+    if (f->iso > 0) {
+        bad |= set_long(md, "Exif.Photo.ISOSpeedRatings", f->iso);
+        bad |= set_long(md, "Exif.Photo.SensitivityType", 3); /* ISO speed */
+        bad |= set_long(md, "Exif.Photo.ISOSpeed", f->iso);
+    }
+    if (f->fnumber > 0) bad |= set_rational(md, "Exif.Photo.FNumber", (int)lround(f->fnumber * 10), 10);
+    if (f->exposure_s > 0) {
+        int num, den;
+        img_exif_exposure_rational(f->exposure_s, &num, &den);
+        bad |= set_rational(md, "Exif.Photo.ExposureTime", num, den);
+    }
+    if (f->focal_mm > 0) bad |= set_rational(md, "Exif.Photo.FocalLength", (int)lround(f->focal_mm * 10), 10);
+    if (f->width > 0 && f->height > 0) {
+        bad |= set_long(md, "Exif.Photo.PixelXDimension", f->width);
+        bad |= set_long(md, "Exif.Photo.PixelYDimension", f->height);
+    }
+    if (bad) goto done;
+
+    GBytes *bytes = gexiv2_metadata_get_exif_data(md, GEXIV2_BYTE_ORDER_LITTLE, &err);
+    if (bytes == NULL) {
+        LOG_ERROR("exif", "encode: %s", err ? err->message : "?");
+        g_clear_error(&err);
+        goto done;
+    }
+    gsize n = 0;
+    const void *data = g_bytes_get_data(bytes, &n);
+    bytebuf_put(out, data, n);
+    g_bytes_unref(bytes);
+    rc = bytebuf_ok(out) ? 0 : -1;
+done:
+    g_object_unref(md);
+    return rc;
+}
+
+int img_exif_build_app1(const img_exif_fields *f, bytebuf *out)
+{
+    size_t start = out->len;
+    bytebuf_put(out, "Exif\0\0", 6);
+    if (img_exif_build_tiff(f, out) != 0 || out->len - start > 65533) {
+        out->len = start;
+        return -1;
+    }
+    return 0;
+}

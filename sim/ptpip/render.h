@@ -1,0 +1,72 @@
+/*
+ * render: turns the scene into what the simulated sensor delivers: live
+ * view JPEG frames and full-resolution photos, blurred by the lens's
+ * defocus, with exposure and sensor noise.
+ *
+ * Optics (../shared/research/focus-and-autofocus.md §6): the blur of a plane
+ * is Gaussian with sigma = sqrt(sigma0^2 + (alpha * defocus)^2), defocus in
+ * Near1 steps and alpha in pixels per step at the lens's widest aperture
+ * (live view is shown wide open); a capture at f-number N blurs by
+ * alpha * N_widest / N.  Two-plane scenes blur each plane by its own
+ * defocus and mix them with the card's mask.
+ *
+ * Speed (one core must serve >= 60 live-view fps): each plane's live-view
+ * image is pre-blurred lazily at geometric sigma levels (ratio 1.1) and
+ * kept in an LRU cache of Y'CbCr 4:2:0 planes; a frame blends the two
+ * levels around its sigma, applies exposure, flicker and Poisson-Gaussian
+ * noise through lookup tables and a pre-drawn noise table, and is encoded
+ * from the planes with no colour conversion.  Photos render the scene at
+ * half resolution, blur it and encode it upscaled 2x; bodies are cached by
+ * (blur, exposure), so repeated shots cost only the EXIF header.
+ *
+ * Thread safety: a renderer has caches and scratch buffers, so one thread
+ * at a time (the camera's lock).  Returned blobs may be shared freely.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "base/blob.h"
+#include "base/bytebuf.h"
+#include "scene.h"
+
+typedef struct render_config {
+    int lv_width;
+    int lv_height;
+    int lv_quality;
+    int photo_width;        /* even */
+    int photo_height;       /* even */
+    int photo_quality;
+    double sigma0;          /* base blur of a live-view frame, px */
+    double alpha;           /* live-view px of blur per step of defocus */
+    double read_noise;      /* DN, standard deviation */
+    double shot_noise;      /* variance per DN of signal */
+    double flicker;         /* relative std. deviation of frame gain */
+} render_config;
+
+typedef struct renderer renderer;
+
+void render_default_config(render_config *c);
+
+/* Returns a renderer for scene (not owned; must outlive it), or NULL. */
+renderer *render_new(const scene *sc, const render_config *cfg, uint64_t seed);
+void render_free(renderer *r);
+
+/* Appends one live-view JPEG.  defocus[i] is the lens position minus
+ * the sharp position of plane i; gain scales brightness (1 = metered);
+ * frame_no seeds this frame's noise.  Returns 0 or -1. */
+int render_liveview(renderer *r, const double *defocus, double gain, uint64_t frame_no,
+                    bytebuf *out);
+
+/* A full-resolution photo as a JPEG *without* APP0/APP1 (SOI, tables,
+ * scan, EOI): the caller splices its own EXIF after the SOI.
+ * blur_scale = N_widest / N.  Returns a new reference, or NULL. */
+blob *render_photo_body(renderer *r, const double *defocus, double blur_scale, double gain);
+
+/* A 160-pixel-wide JPEG thumbnail of the (sharp) scene, as cameras embed
+ * for their files.  Returns a new reference, or NULL.  *w, *h get its
+ * size. */
+blob *render_thumbnail(renderer *r, int *w, int *h);
+
+/* Bytes held in caches (for the control channel's state report). */
+size_t render_cache_bytes(const renderer *r);
