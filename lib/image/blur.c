@@ -78,14 +78,14 @@ static int blur_exact(uint8_t *dst, const uint8_t *src, int w, int h, int stride
 /* One box pass of radius r along each row, in place. */
 static void box_h(uint8_t *p, int w, int h, int stride, int r, uint8_t *row)
 {
-    uint32_t n = (uint32_t)(2 * r + 1), inv = 65536u / n;
+    uint32_t n = (uint32_t)(2 * r + 1), inv = (1u << 24) / n; /* 255 * n * inv < 2^32 */
     for (int y = 0; y < h; y++) {
         uint8_t *d = p + (size_t)y * (size_t)stride;
         memcpy(row, d, (size_t)w);
         uint32_t a = 0;
         for (int i = -r; i <= r; i++) a += row[clampi(i, 0, w - 1)];
         for (int x = 0; x < w; x++) {
-            d[x] = (uint8_t)((a * inv + 32768u) >> 16);
+            d[x] = (uint8_t)((a * inv + (1u << 23)) >> 24);
             a += row[clampi(x + r + 1, 0, w - 1)];
             a -= row[clampi(x - r, 0, w - 1)];
         }
@@ -96,7 +96,7 @@ static void box_h(uint8_t *p, int w, int h, int stride, int r, uint8_t *row)
  * width w, packed), walking rows so the inner loops run along memory. */
 static void box_v(uint8_t *dst, const uint8_t *src, int w, int h, int r, uint32_t *acc)
 {
-    uint32_t n = (uint32_t)(2 * r + 1), inv = 65536u / n;
+    uint32_t n = (uint32_t)(2 * r + 1), inv = (1u << 24) / n; /* 255 * n * inv < 2^32 */
     memset(acc, 0, sizeof(uint32_t) * (size_t)w);
     for (int i = -r; i <= r; i++) {
         const uint8_t *s = src + (size_t)clampi(i, 0, h - 1) * (size_t)w;
@@ -104,7 +104,7 @@ static void box_v(uint8_t *dst, const uint8_t *src, int w, int h, int r, uint32_
     }
     for (int y = 0; y < h; y++) {
         uint8_t *d = dst + (size_t)y * (size_t)w;
-        for (int x = 0; x < w; x++) d[x] = (uint8_t)((acc[x] * inv + 32768u) >> 16);
+        for (int x = 0; x < w; x++) d[x] = (uint8_t)((acc[x] * inv + (1u << 23)) >> 24);
         const uint8_t *add = src + (size_t)clampi(y + r + 1, 0, h - 1) * (size_t)w;
         const uint8_t *sub = src + (size_t)clampi(y - r, 0, h - 1) * (size_t)w;
         for (int x = 0; x < w; x++) acc[x] += (uint32_t)add[x] - (uint32_t)sub[x];

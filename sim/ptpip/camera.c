@@ -993,8 +993,8 @@ static uint16_t op_canon(simcam *c, const simcam_request *rq, simcam_reply *rp)
         c->remote_mode = rq->params[0];
         return PTP_RC_OK;
     case PTP_OP_EOS_SetEventMode:
+        /* a real body reports every property again on each (re)enable */
         c->event_mode = rq->params[0];
-        bytebuf_reset(&c->eos_records);
         if (c->event_mode) eos_dump_all(c);
         return PTP_RC_OK;
     case PTP_OP_EOS_GetEvent:
@@ -1054,13 +1054,11 @@ static uint16_t op_canon(simcam *c, const simcam_request *rq, simcam_reply *rp)
     case PTP_OP_EOS_DoAf:
         if (c->opt.scene != SCENE_FLAT) lens_autofocus(&c->lens, now_s(), c->focus_pos[0]);
         return PTP_RC_OK;
-    case PTP_OP_EOS_AfCancel: {
-        double t = now_s();
-        lens_set(&c->lens, t, lens_position(&c->lens, t));
+    case PTP_OP_EOS_AfCancel:
+        lens_cancel_autofocus(&c->lens, now_s());
         return PTP_RC_OK;
-    }
     default:
-        return PTP_RC_OperationNotSupported;
+        return op_standard(c, rq, rp); /* EOS GetStorageIDs/Info */
     }
 }
 

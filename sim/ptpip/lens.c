@@ -81,7 +81,10 @@ static void rebase(lens *l, double now)
     l->t0 = now;
     if (l->ring_t1 > now) l->ring_t0 = now;
     else l->ring_t0 = l->ring_t1 = now;
-    if (fabs(l->target - l->pos0) < 1e-9 && l->t_move <= now) l->burst = 0;
+    if (fabs(l->target - l->pos0) < 1e-9 && l->t_move <= now) {
+        l->burst = 0;
+        l->af_active = false;
+    }
 }
 
 bool lens_drive(lens *l, double now, int dir, double steps)
@@ -96,6 +99,7 @@ bool lens_drive(lens *l, double now, int dir, double steps)
         return false;
     }
     l->burst++;
+    l->af_active = false;
     dir = dir >= 0 ? 1 : -1;
     if (l->dir != 0 && dir != l->dir) l->slack = l->p.backlash;
     l->dir = dir;
@@ -128,12 +132,22 @@ void lens_autofocus(lens *l, double now, double focus_pos)
     l->speed = l->p.speed * 2;
     l->t_move = now + l->p.latency_s;
     l->burst = 0;
+    l->af_active = true;
+}
+
+void lens_cancel_autofocus(lens *l, double now)
+{
+    rebase(l, now);
+    if (!l->af_active) return;
+    l->target = l->pos0;
+    l->af_active = false;
 }
 
 void lens_ring(lens *l, double now, double speed, double duration_s)
 {
     rebase(l, now);
     l->ring_speed = speed;
+    l->af_active = false;
     l->ring_t0 = now;
     l->ring_t1 = now + (duration_s > 0 ? duration_s : 0);
 }

@@ -56,6 +56,7 @@ typedef struct lens {
     double ring_speed;       /* hand-turned ring, steps per second */
     double ring_t0;
     double ring_t1;
+    bool af_active;          /* the current motion is the body's own AF */
     uint64_t commands;       /* drive commands received */
     uint64_t dropped;        /* of which lost */
 } lens;
@@ -79,6 +80,9 @@ bool lens_drive_canon(lens *l, double now, int dir, int size);
 
 /* The body's own autofocus: moves to `focus_pos` (with af_error) quickly. */
 void lens_autofocus(lens *l, double now, double focus_pos);
+
+/* Stops the body's own AF where it is (no effect on other motion). */
+void lens_cancel_autofocus(lens *l, double now);
 
 /* Turns the ring by hand at `speed` steps/s (signed) for `duration_s`. */
 void lens_ring(lens *l, double now, double speed, double duration_s);

@@ -1,0 +1,106 @@
+# lib.sh: helpers for the integration tests (sourced by tests/integration/*.sh).
+#
+# Each script is run by tests/run-suite with TETHER (the program under test)
+# and TESTTOOL set.  It prints one line per check, "ok - ..." or
+# "not ok - ...", which run-suite counts.  Every simulator started with
+# sim_start is stopped at exit, and a simulator that dies from a sanitizer
+# report or exits with an error fails the check that stops it.
+#
+# Clients run with HOME in a temporary folder and LC_ALL=C.
+
+set -u
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tether-test.XXXXXX")
+export HOME="$T_DIR/home" LC_ALL=C TZ=UTC
+mkdir -p "$HOME"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=87}"
+T_SIMS=()
+T_FAILED=0
+
+ok() { echo "ok - $T_NAME: $1"; }
+not_ok() {
+    echo "not ok - $T_NAME: $1${2:+ -- $2}"
+    T_FAILED=1
+}
+
+# check NAME CMD...: passes if CMD exits 0.
+check() {
+    local name=$1
+    shift
+    if "$@" >"$T_DIR/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(tail -n 3 "$T_DIR/check.out" | tr '\n' ' ')"; fi
+}
+
+# expect NAME ACTUAL EXPECTED
+expect() {
+    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', expected '$3'"; fi
+}
+
+# expect_match NAME TEXT REGEX
+expect_match() {
+    if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else not_ok "$1" "'$(printf '%s' "$2" | head -c 300 | tr '\n' ' ')' does not match /$3/"; fi
+}
+
+# expect_true NAME EXPR (an awk expression over nothing, e.g. "3 > 2")
+expect_true() {
+    if awk "BEGIN { exit !($2) }"; then ok "$1"; else not_ok "$1" "false: $2"; fi
+}
+
+# sim_start [OPTIONS...]: starts `tether sim ptpip` on free ports; sets
+# SIM_PORT, CTL_PORT, SIM_PID, SIM_LOG.
+sim_start() {
+    local n=${#T_SIMS[@]}
+    SIM_LOG="$T_DIR/sim$n.log"
+    "$TETHER" sim ptpip --listen 127.0.0.1:0 --control 127.0.0.1:0 -v "$@" >"$T_DIR/sim$n.out" 2>"$SIM_LOG" &
+    SIM_PID=$!
+    T_SIMS+=("$SIM_PID")
+    local i
+    for i in $(seq 1 200); do
+        if grep -q '^control on' "$T_DIR/sim$n.out" 2>/dev/null; then break; fi
+        if ! kill -0 "$SIM_PID" 2>/dev/null; then break; fi
+        sleep 0.05
+    done
+    SIM_PORT=$(awk -F: '/^listening on/ { print $NF }' "$T_DIR/sim$n.out")
+    CTL_PORT=$(awk -F: '/^control on/ { print $NF }' "$T_DIR/sim$n.out")
+    if [ -z "$SIM_PORT" ] || [ -z "$CTL_PORT" ]; then
+        not_ok "simulator starts ($*)" "$(tail -n 5 "$SIM_LOG" | tr '\n' ' ')"
+        return 1
+    fi
+}
+
+# sim_stop NAME: stops the simulator with SIGTERM and checks it exited
+# cleanly (no sanitizer report, no leak, status 0).
+sim_stop() {
+    local name=${1:-simulator exits cleanly}
+    kill -TERM "$SIM_PID" 2>/dev/null
+    local status=0
+    wait "$SIM_PID" || status=$?
+    if [ "$status" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$SIM_LOG"; then
+        ok "$name"
+    else
+        not_ok "$name" "status $status; $(grep -E -m3 'ERROR|runtime error|SUMMARY' "$SIM_LOG" | tr '\n' ' ')"
+    fi
+}
+
+# gp ARGS...: the real gphoto2 CLI on the current simulator (30 s limit;
+# SIGKILL because libgphoto2 can ignore SIGTERM in its capture loop).
+gp() {
+    timeout -s KILL 30 gphoto2 --port "ptpip:127.0.0.1:$SIM_PORT:$SIM_PORT" "$@"
+}
+
+# state JQ-FILTER: a value from the control channel's /state.
+state() { curl -sf "http://127.0.0.1:$CTL_PORT/state" | jq -r "$1"; }
+
+# post PATH [JSON]: POST to the control channel; prints the HTTP status.
+post() {
+    curl -s -o "$T_DIR/post.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        ${2:+--data "$2"} "http://127.0.0.1:$CTL_PORT$1"
+}
+
+t_cleanup() {
+    local pid
+    for pid in "${T_SIMS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$T_DIR"
+}
+trap t_cleanup EXIT
