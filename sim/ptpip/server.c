@@ -156,8 +156,10 @@ static void tune_socket(int fd)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-/* Reads one whole packet into b and parses it.  Returns the packet length,
- * or -1 (connection unusable: EOF, timeout, malformed length). */
+/* Reads one whole packet into b and parses it.  Returns the packet length;
+ * -1 if the connection ended (EOF, error, idle abort, no packet before the
+ * deadline); -2 if what arrived is not a valid packet (bad length, bad
+ * layout, or a packet left unfinished past the deadline). */
 static long read_packet(int fd, bytebuf *b, ptpip_packet *pkt, double deadline,
                         bool (*idle_check)(void *), void *ctx)
 {
@@ -167,13 +169,17 @@ static long read_packet(int fd, bytebuf *b, ptpip_packet *pkt, double deadline,
     uint32_t len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
     if (len < 8 || len > PTPIP_MAX_PACKET) {
         LOG_WARN("sim", "malformed packet length %u: closing the connection", len);
-        return -1;
+        return -2;
     }
     uint8_t *rest = bytebuf_extend(b, len - 8);
     if (rest == NULL) return -1;
     double dl = deadline >= 0 ? deadline : clock_mono_s() + PACKET_DEADLINE_S;
-    if (len > 8 && read_exact(fd, b->data + 8, len - 8, dl, NULL, NULL) != 0) return -1;
-    return ptpip_parse(b->data, b->len, pkt);
+    if (len > 8 && read_exact(fd, b->data + 8, len - 8, dl, NULL, NULL) != 0) {
+        LOG_WARN("sim", "packet of %u bytes left unfinished: closing the connection", len);
+        return -2;
+    }
+    long r = ptpip_parse(b->data, b->len, pkt);
+    return r > 0 ? r : -2;
 }
 
 static void count_bad(simsrv *s)
@@ -251,21 +257,23 @@ static int send_buf(session *ss, const uint8_t *data, size_t n)
 
 /* Reads the host's data phase (Start_Data, then Data/End_Data up to the
  * announced length) into ss->data_out.  Returns 0, 1 if it was too large
- * (consumed and discarded), or -1 if the connection is unusable. */
+ * (consumed and discarded), -1 if the connection ended, -2 on a protocol
+ * violation (the connection is then unusable too). */
 static int read_data_out(session *ss, uint32_t tid)
 {
     ptpip_packet pkt;
     bytebuf_reset(&ss->data_out);
     double dl = clock_mono_s() + PACKET_DEADLINE_S;
-    if (read_packet(ss->cmd_fd, &ss->in, &pkt, dl, NULL, NULL) <= 0 || pkt.type != PTPIP_START_DATA ||
-        pkt.tid != tid)
-        return -1;
+    long r = read_packet(ss->cmd_fd, &ss->in, &pkt, dl, NULL, NULL);
+    if (r < 0) return r == -1 ? -1 : -2;
+    if (pkt.type != PTPIP_START_DATA || pkt.tid != tid) return -2;
     uint64_t total = pkt.total_length, got = 0;
     bool too_big = total > MAX_DATA_OUT;
     while (got < total) {
         dl = clock_mono_s() + PACKET_DEADLINE_S;
-        if (read_packet(ss->cmd_fd, &ss->in, &pkt, dl, NULL, NULL) <= 0) return -1;
-        if (pkt.type != PTPIP_DATA && pkt.type != PTPIP_END_DATA) return -1;
+        r = read_packet(ss->cmd_fd, &ss->in, &pkt, dl, NULL, NULL);
+        if (r < 0) return r == -1 ? -1 : -2;
+        if ((pkt.type != PTPIP_DATA && pkt.type != PTPIP_END_DATA) || pkt.tid != tid) return -2;
         got += pkt.payload_len;
         if (!too_big) bytebuf_put(&ss->data_out, pkt.payload, pkt.payload_len);
         if (pkt.type == PTPIP_END_DATA) break;
@@ -371,10 +379,9 @@ static void *session_main(void *arg)
         for (;;) {
             long n = read_packet(ss->cmd_fd, &ss->in, &pkt, -1, session_idle_check, ss);
             if (n < 0) {
-                if (n != -1) count_bad(s);
+                if (n == -2) count_bad(s);
                 break;
             }
-            if (n == 0) break;
             if (pkt.type != PTPIP_CMD_REQUEST) {
                 /* Cancel, Ping or anything unexpected: skipped, as the
                  * stream stays in sync (the length was valid). */
@@ -386,6 +393,10 @@ static void *session_main(void *arg)
             int data = 0;
             if (pkt.dataphase == 2) {
                 data = read_data_out(ss, pkt.tid);
+                if (data == -2) {
+                    LOG_WARN("sim", "malformed data phase: closing the connection");
+                    count_bad(s);
+                }
                 if (data < 0) break;
                 rq.has_data = true;
                 rq.data = ss->data_out.data;
@@ -456,9 +467,9 @@ static void handle_new_connection(simsrv *s, int fd)
     bytebuf in = BYTEBUF_INIT, out = BYTEBUF_INIT;
     ptpip_packet pkt;
     long n = read_packet(fd, &in, &pkt, clock_mono_s() + HANDSHAKE_DEADLINE_S, NULL, NULL);
-    if (n <= 0) {
+    if (n < 0) {
         LOG_INFO("sim", "connection closed: no valid first packet");
-        count_bad(s);
+        if (n == -2) count_bad(s);
         close(fd);
         goto done;
     }
@@ -578,6 +589,15 @@ int simsrv_port(const simsrv *s)
     return s->port;
 }
 
+/* Wakes the accept loop (async-signal-safe). */
+static void kick(simsrv *s)
+{
+    if (s->wake[1] >= 0) {
+        ssize_t w = write(s->wake[1], "x", 1);
+        (void)w;
+    }
+}
+
 int simsrv_run(simsrv *s)
 {
     while (!s->stopping) {
@@ -597,6 +617,10 @@ int simsrv_run(simsrv *s)
             if (fd >= 0) handle_new_connection(s, fd);
         }
         pthread_mutex_lock(&s->lock);
+        if (!s->plugged && s->listen_fd >= 0) {
+            close(s->listen_fd);
+            s->listen_fd = -1;
+        }
         reap(s);
         pthread_mutex_unlock(&s->lock);
     }
@@ -606,18 +630,17 @@ int simsrv_run(simsrv *s)
 void simsrv_stop(simsrv *s)
 {
     s->stopping = 1;
-    if (s->wake[1] >= 0) {
-        ssize_t w = write(s->wake[1], "x", 1);
-        (void)w;
-    }
+    kick(s);
 }
 
 int simsrv_unplug(simsrv *s)
 {
     pthread_mutex_lock(&s->lock);
     s->plugged = false;
-    if (s->listen_fd >= 0) close(s->listen_fd);
-    s->listen_fd = -1;
+    /* The accept loop owns the listening socket (closing it under a
+     * poll() in another thread would keep the port bound): wake it; it
+     * closes the socket and signals. */
+    if (s->listen_fd >= 0) shutdown(s->listen_fd, SHUT_RDWR);
     session *ss = s->active;
     if (ss && ss->cmd_fd >= 0) shutdown(ss->cmd_fd, SHUT_RDWR);
     if (ss) {
@@ -626,6 +649,7 @@ int simsrv_unplug(simsrv *s)
         pthread_mutex_unlock(&ss->evt_lock);
     }
     pthread_mutex_unlock(&s->lock);
+    kick(s);
     simcam_set_link(s->cam, false, false);
     LOG_INFO("sim", "unplugged");
     return 0;
@@ -636,16 +660,20 @@ int simsrv_plug(simsrv *s)
     pthread_mutex_lock(&s->lock);
     int rc = 0;
     if (!s->plugged) {
-        s->listen_fd = listen_on(s->host, s->port);
+        /* wait for the accept loop to let go of the old socket */
+        for (int i = 0; i < 100 && s->listen_fd >= 0 && !s->stopping; i++) {
+            pthread_mutex_unlock(&s->lock);
+            kick(s);
+            clock_sleep_ns(20000000);
+            pthread_mutex_lock(&s->lock);
+        }
+        if (s->listen_fd < 0) s->listen_fd = listen_on(s->host, s->port);
         rc = s->listen_fd >= 0 ? 0 : -1;
         s->plugged = rc == 0;
     }
     pthread_mutex_unlock(&s->lock);
     if (rc == 0) simcam_set_link(s->cam, false, true);
-    if (s->wake[1] >= 0) {
-        ssize_t w = write(s->wake[1], "p", 1);
-        (void)w;
-    }
+    kick(s);
     LOG_INFO("sim", "plugged in");
     return rc;
 }

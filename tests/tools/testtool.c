@@ -5,6 +5,7 @@
  *   jpeg FILE                      decode fully; print WIDTHxHEIGHT (exit 1 if not a JPEG)
  *   sharpness FILE                 focus measure of the centre third of the image
  *   mjpeg FILE                     count the JPEG frames in a stream; all must decode
+ *   seeds DIR                      write a seed corpus for the PTP/IP fuzzer
  *   probe HOST:PORT CASE           a raw PTP/IP client sending well-formed and
  *                                  malformed traffic; prints what the camera did
  *
@@ -323,8 +324,113 @@ static int probe(const char *hostport, const char *which, const char *arg)
     return 0;
 }
 
+/* ---- fuzzer seeds ----------------------------------------------------------- */
+
+static void req(bytebuf *b, uint16_t op, uint32_t *tid, int n, uint32_t p0, uint32_t p1, uint32_t p2)
+{
+    uint32_t p[3] = {p0, p1, p2};
+    ptpip_put_request(b, 1, op, (*tid)++, p, n);
+}
+
+static void req_data(bytebuf *b, uint16_t op, uint32_t *tid, int n, uint32_t p0, const void *d, size_t len)
+{
+    ptpip_put_request(b, 2, op, *tid, &p0, n);
+    ptpip_put_start_data(b, *tid, len);
+    ptpip_put_data_header(b, PTPIP_END_DATA, *tid, len);
+    bytebuf_put(b, d, len);
+    (*tid)++;
+}
+
+static int write_seed(const char *dir, const char *name, const bytebuf *b)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL) return -1;
+    fwrite(b->data, 1, b->len, f);
+    fclose(f);
+    return 0;
+}
+
+static int cmd_seeds(const char *dir)
+{
+    for (int persona = 0; persona < 3; persona++) {
+        bytebuf b = BYTEBUF_INIT;
+        uint32_t tid = 0;
+        bytebuf_put_u8(&b, (uint8_t)persona);
+        req(&b, PTP_OP_OpenSession, &tid, 1, 1, 0, 0);
+        req(&b, PTP_OP_GetDeviceInfo, &tid, 0, 0, 0, 0);
+        req(&b, PTP_OP_GetStorageIDs, &tid, 0, 0, 0, 0);
+        req(&b, PTP_OP_GetStorageInfo, &tid, 1, 0x00010001, 0, 0);
+        req(&b, PTP_OP_GetObjectHandles, &tid, 3, 0xFFFFFFFF, 0, 0xFFFFFFFF);
+        req(&b, PTP_OP_GetObjectHandles, &tid, 3, 0x00010001, 0, 2);
+        for (uint32_t h = 1; h <= 6; h++) req(&b, PTP_OP_GetObjectInfo, &tid, 1, h, 0, 0);
+        req(&b, PTP_OP_GetThumb, &tid, 1, 3, 0, 0);
+        req(&b, PTP_OP_GetPartialObject, &tid, 3, 3, 100, 1000);
+        req(&b, PTP_OP_GetDevicePropDesc, &tid, 1, 0x500F, 0, 0);
+        req(&b, PTP_OP_GetDevicePropValue, &tid, 1, 0xD1A2, 0, 0);
+        uint8_t iso[2] = {0x90, 0x01};
+        req_data(&b, PTP_OP_SetDevicePropValue, &tid, 1, 0x500F, iso, 2);
+        uint8_t date[] = {16, '2', 0, '0', 0, '3', 0, '0', 0, '0', 0, '1', 0, '0', 0, '2', 0, 'T', 0,
+                          '0', 0, '3', 0, '0', 0, '4', 0, '0', 0, '5', 0, 0, 0};
+        req_data(&b, PTP_OP_SetDevicePropValue, &tid, 1, 0x5011, date, sizeof date);
+        req(&b, PTP_OP_DeleteObject, &tid, 2, 4, 0, 0);
+        char name[32];
+        snprintf(name, sizeof name, "standard-%d", persona);
+        if (write_seed(dir, name, &b) != 0) return 1;
+
+        bytebuf_reset(&b);
+        tid = 0;
+        bytebuf_put_u8(&b, (uint8_t)persona);
+        req(&b, PTP_OP_OpenSession, &tid, 1, 1, 0, 0);
+        if (persona == 0) {
+            req(&b, PTP_OP_EOS_SetRemoteMode, &tid, 1, 1, 0, 0);
+            req(&b, PTP_OP_EOS_SetEventMode, &tid, 1, 1, 0, 0);
+            req(&b, PTP_OP_EOS_GetEvent, &tid, 0, 0, 0, 0);
+            uint8_t set[12];
+            le32_write(set, 12), le32_write(set + 4, 0xD103), le32_write(set + 8, 0x60);
+            req_data(&b, PTP_OP_EOS_SetDevicePropValueEx, &tid, 0, 0, set, 12);
+            le32_write(set + 4, 0xD1B0), le32_write(set + 8, 2);
+            req_data(&b, PTP_OP_EOS_SetDevicePropValueEx, &tid, 0, 0, set, 12);
+            uint8_t fmt[44];
+            le32_write(fmt, 44), le32_write(fmt + 4, 0xD120), le32_write(fmt + 8, 2);
+            uint32_t e[8] = {0x10, 6, 0, 4, 0x10, 1, 0, 3};
+            for (int i = 0; i < 8; i++) le32_write(fmt + 12 + 4 * i, e[i]);
+            req_data(&b, PTP_OP_EOS_SetDevicePropValueEx, &tid, 0, 0, fmt, sizeof fmt);
+            uint8_t str[8 + 6];
+            le32_write(str, sizeof str), le32_write(str + 4, 0xD1D0);
+            memcpy(str + 8, "Ada L", 6);
+            req_data(&b, PTP_OP_EOS_SetDevicePropValueEx, &tid, 0, 0, str, sizeof str);
+            req(&b, PTP_OP_EOS_GetViewFinderData, &tid, 3, 0x00200000, 0, 0);
+            req(&b, PTP_OP_EOS_DriveLens, &tid, 1, 0x8002, 0, 0);
+            req(&b, PTP_OP_EOS_DoAf, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_EOS_AfCancel, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_EOS_GetStorageIDs, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_EOS_TransferComplete, &tid, 1, 77, 0, 0);
+        } else if (persona == 1) {
+            req(&b, PTP_OP_NIKON_StartLiveView, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_NIKON_DeviceReady, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_NIKON_GetLiveViewImg, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_NIKON_MfDrive, &tid, 2, 1, 200, 0);
+            req(&b, PTP_OP_NIKON_AfDrive, &tid, 0, 0, 0, 0);
+            req(&b, PTP_OP_NIKON_EndLiveView, &tid, 0, 0, 0, 0);
+        } else {
+            uint8_t one[4] = {1, 0, 0, 0};
+            req_data(&b, PTP_OP_SetDevicePropValue, &tid, 1, 0x5021, one, 4);
+            req(&b, PTP_OP_GetStreamInfo, &tid, 1, 1, 0, 0);
+            req(&b, PTP_OP_GetStream, &tid, 0, 0, 0, 0);
+        }
+        req(&b, PTP_OP_CloseSession, &tid, 0, 0, 0, 0);
+        snprintf(name, sizeof name, "vendor-%d", persona);
+        if (write_seed(dir, name, &b) != 0) return 1;
+        bytebuf_free(&b);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "seeds") == 0) return cmd_seeds(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "jpeg") == 0) return cmd_jpeg(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "sharpness") == 0) return cmd_sharpness(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "mjpeg") == 0) return cmd_mjpeg(argv[2]);

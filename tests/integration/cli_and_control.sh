@@ -1,0 +1,50 @@
+# The tether program's command line, and the simulator's start-up, control
+# channel and focus-ring model as seen from outside.
+. "$(dirname "$0")/../lib.sh"
+cd "$T_DIR"
+
+out=$("$TETHER" --help)
+expect_match "tether --help lists the commands" "$out" 'sim +run a simulated camera'
+expect_match "tether --version" "$("$TETHER" --version)" '^tether [0-9]+\.[0-9]+\.[0-9]+$'
+"$TETHER" frobnicate >/dev/null 2>err.txt
+expect "unknown command: exit status 2" "$?" "2"
+expect_match "unknown command: one clear line" "$(cat err.txt)" "^tether: unknown command 'frobnicate'"
+"$TETHER" sim ptpip --persona leica >/dev/null 2>err.txt
+expect "unknown persona: exit status 2" "$?" "2"
+expect_match "unknown persona is named" "$(cat err.txt)" "invalid value for --persona: 'leica'"
+"$TETHER" sim ptpip --photo-size 1001x700 >/dev/null 2>&1
+expect "odd photo size is refused" "$?" "2"
+"$TETHER" sim ptpip --listen nonsense >/dev/null 2>&1
+expect "malformed address is refused" "$?" "2"
+expect_match "sim --help documents the faults" "$("$TETHER" sim ptpip --help)" '--busy-rate P'
+
+sim_start --persona canon-eos --seed 21 --focus-at 0.5 --lens-start 0.3 --backlash 3 --lens-range 700 || exit 1
+expect_match "prints the port it got" "$SIM_PORT" '^[0-9]+$'
+st=$(curl -sf "http://127.0.0.1:$CTL_PORT/state")
+for k in motor_position true_focus_position shots connected plugged persona settings lens frames; do
+    expect "state has $k" "$(jq "has(\"$k\")" <<<"$st")" "true"
+done
+expect "lens range as configured" "$(jq .lens.range <<<"$st")" "700"
+expect "backlash as configured" "$(jq .lens.backlash <<<"$st")" "3"
+expect "true focus at half the range" "$(jq .true_focus_position <<<"$st")" "350"
+expect_true "lens starts at 0.3 of the range" "$(jq .motor_position <<<"$st") == 210"
+
+# the focus ring turned by hand: 100 steps/s for 0.5 s
+expect "turn the ring" "$(post /focus/ring '{"speed": 100, "duration": 0.5}')" "200"
+sleep 0.25
+mid=$(state .motor_position)
+expect_true "the ring is moving ($mid)" "$mid > 215 && $mid < 250"
+expect "lens reports motion" "$(state .lens.moving)" "true"
+sleep 0.5
+expect_true "the ring stops after its time ($(state .motor_position))" "$(state .motor_position) == 260"
+expect "put the lens somewhere" "$(post /lens '{"position": 100}')" "200"
+expect_true "lens moved" "$(state .motor_position) == 100"
+expect "move the subject" "$(post /subject '{"position": 420}')" "200"
+expect_true "focus follows the subject" "$(state .true_focus_position) == 420"
+
+# same seed, same camera
+a=$(state .serial)
+sim_stop "first simulator stops on SIGTERM"
+sim_start --persona canon-eos --seed 21 || exit 1
+expect "the same seed gives the same body" "$(state .serial)" "$a"
+sim_stop "second simulator stops on SIGTERM"
