@@ -38,7 +38,7 @@ check: deps-check
 test: build
 	tests/run-suite $(BUILD)
 
-bench: build
+bench: deps-check build
 	bench/run-all $(BUILD)
 
 fuzz: deps-check

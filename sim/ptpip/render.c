@@ -349,7 +349,7 @@ blob *render_photo_body(renderer *r, const double *defocus, double blur_scale, d
         uint8_t *row = img.y + (size_t)y * (size_t)img.y_stride;
         for (int x = 0; x < img.width; x++) {
             int v = (int)lround(row[x] * gain);
-            v += (r->noise[(off + (size_t)x) & mask] * 3 + 16) >> 5; /* ~3 DN */
+            v += (r->noise[(off + (size_t)x) & mask] * 5 + 16) >> 5; /* ~5 DN */
             row[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
         off = (off + (size_t)img.width * 5 + 7) & mask;

@@ -36,6 +36,7 @@
 #include "image/jpeg.h"
 #include "ptpip/ptp.h"
 #include "ptpip/wire.h"
+#include "ptpclient.h"
 #include "sharpness.h"
 
 static int read_file(const char *path, bytebuf *b)
@@ -99,52 +100,12 @@ static int cmd_mjpeg(const char *path)
     return 0;
 }
 
-/* ---- raw PTP/IP client ----------------------------------------------------- */
-
-static int dial(const char *host, int port)
+static int ptpc_transact_simple(ptpc *c, uint16_t op, const uint32_t *params, int n)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    inet_pton(AF_INET, host, &a.sin_addr);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    return fd;
+    return ptpc_transact(c, op, params, n, NULL, NULL);
 }
 
-static int send_all(int fd, const void *p, size_t n)
-{
-    return send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
-}
-
-/* Reads one packet (timeout seconds).  Returns its type, 0 on EOF, -1 on
- * timeout or error. */
-static long recv_packet(int fd, bytebuf *b, ptpip_packet *p, double timeout)
-{
-    bytebuf_reset(b);
-    double deadline = clock_mono_s() + timeout;
-    size_t need = 8;
-    for (;;) {
-        while (b->len < need) {
-            struct pollfd pf = {.fd = fd, .events = POLLIN};
-            int left = (int)((deadline - clock_mono_s()) * 1000);
-            if (left <= 0 || poll(&pf, 1, left) <= 0) return -1;
-            uint8_t buf[65536];
-            size_t want = need - b->len < sizeof buf ? need - b->len : sizeof buf;
-            ssize_t k = recv(fd, buf, want, 0);
-            if (k == 0) return 0;
-            if (k < 0) return -1;
-            bytebuf_put(b, buf, (size_t)k);
-        }
-        long r = ptpip_parse(b->data, b->len, p);
-        if (r > 0) return (long)p->type;
-        if (r < 0) return -1;
-        need = le32_read(b->data);
-    }
-}
+/* ---- raw PTP/IP probes ------------------------------------------------------ */
 
 /* Waits until the camera closes the connection.  Returns seconds, or -1. */
 static double wait_closed(int fd, double timeout)
@@ -152,89 +113,16 @@ static double wait_closed(int fd, double timeout)
     double t0 = clock_mono_s();
     bytebuf b = BYTEBUF_INIT;
     ptpip_packet p;
-    for (;;) {
-        long r = recv_packet(fd, &b, &p, timeout);
-        if (r == 0) break;
-        if (r < 0) {
-            if (clock_mono_s() - t0 >= timeout) {
-                bytebuf_free(&b);
-                return -1;
-            }
-            /* a reset also counts as closed */
-            if (errno == ECONNRESET) break;
+    double result = -1;
+    while (clock_mono_s() - t0 < timeout) {
+        long r = ptpc_recv_packet(fd, &b, &p, timeout - (clock_mono_s() - t0));
+        if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+            result = clock_mono_s() - t0;
+            break;
         }
     }
     bytebuf_free(&b);
-    return clock_mono_s() - t0;
-}
-
-typedef struct conn {
-    int cmd, evt;
-    uint32_t tid;
-    bytebuf in;
-} conn;
-
-/* Handshake and OpenSession.  Returns 0, or the Init_Fail reason (> 0),
- * or -1. */
-static int ptp_connect(conn *c, const char *host, int port, bool open)
-{
-    memset(c, 0, sizeof *c);
-    c->cmd = dial(host, port);
-    if (c->cmd < 0) return -1;
-    bytebuf b = BYTEBUF_INIT;
-    uint8_t guid[16] = {0x7e, 0x57};
-    ptpip_put_init_command_request(&b, guid, "testtool");
-    send_all(c->cmd, b.data, b.len);
-    ptpip_packet p;
-    long t = recv_packet(c->cmd, &c->in, &p, 5);
-    if (t == PTPIP_INIT_FAIL) {
-        int reason = (int)le32_read(c->in.data + 8);
-        bytebuf_free(&b);
-        return reason > 0 ? reason : 99;
-    }
-    if (t != PTPIP_INIT_COMMAND_ACK) return -1;
-    uint32_t conn_no = le32_read(c->in.data + 8);
-    c->evt = dial(host, port);
-    bytebuf_reset(&b);
-    ptpip_put_init_event_request(&b, conn_no);
-    send_all(c->evt, b.data, b.len);
-    bytebuf tmp = BYTEBUF_INIT;
-    if (recv_packet(c->evt, &tmp, &p, 5) != PTPIP_INIT_EVENT_ACK) return -1;
-    bytebuf_free(&tmp);
-    bytebuf_free(&b);
-    if (!open) return 0;
-    uint32_t one = 1;
-    bytebuf_reset(&b);
-    ptpip_put_request(&b, 1, PTP_OP_OpenSession, 0, &one, 1);
-    send_all(c->cmd, b.data, b.len);
-    bytebuf_free(&b);
-    if (recv_packet(c->cmd, &c->in, &p, 5) != PTPIP_CMD_RESPONSE) return -1;
-    c->tid = 1;
-    return 0;
-}
-
-/* One transaction without a data-out phase; returns the response code
- * (data-in phases are read and discarded), or -1. */
-static int transact(conn *c, uint16_t op, const uint32_t *params, int n)
-{
-    bytebuf b = BYTEBUF_INIT;
-    ptpip_put_request(&b, 1, op, c->tid++, params, n);
-    int rc = send_all(c->cmd, b.data, b.len);
-    bytebuf_free(&b);
-    if (rc != 0) return -1;
-    ptpip_packet p;
-    for (;;) {
-        long t = recv_packet(c->cmd, &c->in, &p, 5);
-        if (t <= 0) return -1;
-        if (t == PTPIP_CMD_RESPONSE) return le16_read(c->in.data + 8);
-    }
-}
-
-static void conn_close(conn *c)
-{
-    if (c->cmd >= 0) close(c->cmd);
-    if (c->evt > 0) close(c->evt);
-    bytebuf_free(&c->in);
+    return result;
 }
 
 static int probe(const char *hostport, const char *which, const char *arg)
@@ -245,65 +133,65 @@ static int probe(const char *hostport, const char *which, const char *arg)
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = '\0';
     int port = atoi(colon + 1);
-    conn c;
+    ptpc c;
 
     if (strcmp(which, "codes") == 0) {
-        if (ptp_connect(&c, host, port, false) != 0) return 1;
+        if (ptpc_connect(&c, host, port, false) != 0) return 1;
         uint32_t p[3] = {0};
-        printf("no-session: 0x%04x\n", transact(&c, PTP_OP_GetStorageIDs, p, 0));
+        printf("no-session: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_GetStorageIDs, p, 0));
         p[0] = 1;
-        printf("open: 0x%04x\n", transact(&c, PTP_OP_OpenSession, p, 1));
-        printf("open-again: 0x%04x\n", transact(&c, PTP_OP_OpenSession, p, 1));
-        printf("unknown-op: 0x%04x\n", transact(&c, 0x9999, p, 0));
+        printf("open: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_OpenSession, p, 1));
+        printf("open-again: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_OpenSession, p, 1));
+        printf("unknown-op: 0x%04x\n", ptpc_transact_simple(&c, 0x9999, p, 0));
         p[0] = 0xDEADBEEF;
-        printf("bad-handle: 0x%04x\n", transact(&c, PTP_OP_GetObjectInfo, p, 1));
+        printf("bad-handle: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_GetObjectInfo, p, 1));
         p[0] = 0x00020001;
-        printf("bad-storage: 0x%04x\n", transact(&c, PTP_OP_GetStorageInfo, p, 1));
+        printf("bad-storage: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_GetStorageInfo, p, 1));
         p[0] = 0x5999;
-        printf("bad-prop: 0x%04x\n", transact(&c, PTP_OP_GetDevicePropDesc, p, 1));
+        printf("bad-prop: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_GetDevicePropDesc, p, 1));
         p[0] = 0xFFFFFFFF, p[1] = 0, p[2] = 0xDEAD;
-        printf("bad-parent: 0x%04x\n", transact(&c, PTP_OP_GetObjectHandles, p, 3));
-        printf("still-alive: 0x%04x\n", transact(&c, PTP_OP_GetDeviceInfo, p, 0));
-        conn_close(&c);
+        printf("bad-parent: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_GetObjectHandles, p, 3));
+        printf("still-alive: 0x%04x\n", ptpc_transact_simple(&c, PTP_OP_GetDeviceInfo, p, 0));
+        ptpc_close(&c);
         return 0;
     }
     if (strcmp(which, "hold") == 0) {
-        if (ptp_connect(&c, host, port, true) != 0) return 1;
+        if (ptpc_connect(&c, host, port, true) != 0) return 1;
         printf("hold: holding\n");
         fflush(stdout);
         clock_sleep_ns((int64_t)(atof(arg ? arg : "3") * 1e9));
-        conn_close(&c);
+        ptpc_close(&c);
         return 0;
     }
     if (strcmp(which, "second") == 0) {
-        int r = ptp_connect(&c, host, port, false);
+        int r = ptpc_connect(&c, host, port, false);
         if (r > 0) printf("second: init-fail %d\n", r);
         else printf("second: %s\n", r == 0 ? "accepted" : "error");
-        conn_close(&c);
+        ptpc_close(&c);
         return 0;
     }
     int fd;
     if (strcmp(which, "garbage") == 0) {
-        fd = dial(host, port);
+        fd = ptpc_dial(host, port);
         uint8_t junk[64];
         for (int i = 0; i < 64; i++) junk[i] = (uint8_t)(i * 73 + 5);
-        send_all(fd, junk, sizeof junk);
+        ptpc_send_all(fd, junk, sizeof junk);
         double t = wait_closed(fd, 10);
         printf("garbage: %s\n", t >= 0 ? "closed" : "still open");
         close(fd);
         return 0;
     }
-    if (ptp_connect(&c, host, port, true) != 0) return 1;
+    if (ptpc_connect(&c, host, port, true) != 0) return 1;
     fd = c.cmd;
     if (strcmp(which, "bad-length") == 0 || strcmp(which, "huge-length") == 0) {
         uint8_t pkt[12] = {3, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0};
         if (which[0] == 'h') pkt[0] = 0xFF, pkt[1] = 0xFF, pkt[2] = 0xFF, pkt[3] = 0x7F;
-        send_all(fd, pkt, sizeof pkt);
+        ptpc_send_all(fd, pkt, sizeof pkt);
         double t = wait_closed(fd, 10);
         printf("%s: %s\n", which, t >= 0 ? "closed" : "still open");
     } else if (strcmp(which, "truncated") == 0) {
         uint8_t pkt[20] = {100, 0, 0, 0, 6, 0, 0, 0, 1, 0, 0, 0, 0x01, 0x10};
-        send_all(fd, pkt, sizeof pkt);
+        ptpc_send_all(fd, pkt, sizeof pkt);
         double t = wait_closed(fd, 15);
         if (t >= 0) printf("truncated: closed after %.0f s\n", t);
         else printf("truncated: still open\n");
@@ -312,7 +200,7 @@ static int probe(const char *hostport, const char *which, const char *arg)
         uint32_t prop = PTP_DPC_ExposureIndex;
         ptpip_put_request(&b, 2, PTP_OP_SetDevicePropValue, c.tid, &prop, 1);
         ptpip_put_start_data(&b, c.tid + 5, 2); /* wrong transaction id */
-        send_all(fd, b.data, b.len);
+        ptpc_send_all(fd, b.data, b.len);
         bytebuf_free(&b);
         double t = wait_closed(fd, 10);
         printf("bad-data: %s\n", t >= 0 ? "closed" : "still open");
@@ -320,7 +208,7 @@ static int probe(const char *hostport, const char *which, const char *arg)
         fprintf(stderr, "unknown probe case %s\n", which);
         return 2;
     }
-    conn_close(&c);
+    ptpc_close(&c);
     return 0;
 }
 
