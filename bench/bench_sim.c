@@ -34,6 +34,16 @@ static int split_hostport(const char *s, char *host, int *port)
     return 0;
 }
 
+/* Connects and opens a session; prints why not and returns -1 on failure. */
+static int connect_camera(const char *hostport, ptpc *c)
+{
+    char host[64];
+    int port;
+    if (split_hostport(hostport, host, &port) == 0 && ptpc_connect(c, host, port, true) == 0) return 0;
+    fprintf(stderr, "bench_sim: cannot connect to %s\n", hostport);
+    return -1;
+}
+
 static int bench_render(int w, int h, int frames)
 {
     scene *sc = scene_new(SCENE_TWO_PLANE, 1);
@@ -64,13 +74,8 @@ static int bench_render(int w, int h, int frames)
 
 static int bench_lv(const char *hostport, int frames)
 {
-    char host[64];
-    int port;
     ptpc c;
-    if (split_hostport(hostport, host, &port) != 0 || ptpc_connect(&c, host, port, true) != 0) {
-        fprintf(stderr, "bench_sim: cannot connect to %s\n", hostport);
-        return 1;
-    }
+    if (connect_camera(hostport, &c) != 0) return 1;
     bytebuf out = BYTEBUF_INIT, in = BYTEBUF_INIT;
     uint32_t one = 1;
     ptpc_transact(&c, PTP_OP_EOS_SetRemoteMode, &one, 1, NULL, NULL);
@@ -98,13 +103,8 @@ static int bench_lv(const char *hostport, int frames)
 
 static int bench_capture(const char *hostport, int n)
 {
-    char host[64];
-    int port;
     ptpc c;
-    if (split_hostport(hostport, host, &port) != 0 || ptpc_connect(&c, host, port, true) != 0) {
-        fprintf(stderr, "bench_sim: cannot connect to %s\n", hostport);
-        return 1;
-    }
+    if (connect_camera(hostport, &c) != 0) return 1;
     bytebuf in = BYTEBUF_INIT;
     double total = 0, worst = 0;
     size_t bytes = 0;

@@ -97,6 +97,20 @@ post() {
         ${2:+--data "$2"} "http://127.0.0.1:$CTL_PORT$1"
 }
 
+# body_shot DIR EXT: presses the shutter button on the body while
+# `gphoto2 --wait-event-and-download` waits in DIR; checks that exactly
+# one *.EXT file arrives.
+body_shot() {
+    local dir=$1 ext=$2
+    mkdir -p "$dir"
+    (cd "$dir" && gp --wait-event-and-download=4s >wait.out 2>&1) &
+    local waiter=$!
+    sleep 1.2
+    expect "shutter button pressed" "$(post /shutter)" "200"
+    wait $waiter
+    expect "body-initiated shot is downloaded" "$(ls "$dir"/*."$ext" 2>/dev/null | wc -l)" "1"
+}
+
 t_cleanup() {
     local pid
     for pid in "${T_SIMS[@]}"; do kill -KILL "$pid" 2>/dev/null; done

@@ -33,6 +33,15 @@ static void on_output_message(j_common_ptr cinfo)
     (void)cinfo; /* warnings about corrupt data are not printed */
 }
 
+/* Sets up err to longjmp to err->jump on a fatal error, silently. */
+static struct jpeg_error_mgr *quiet_errors(jpeg_error_ctx *err)
+{
+    jpeg_std_error(&err->mgr);
+    err->mgr.error_exit = on_error_exit;
+    err->mgr.output_message = on_output_message;
+    return &err->mgr;
+}
+
 typedef struct bytebuf_dest {
     struct jpeg_destination_mgr mgr;
     bytebuf *out;
@@ -66,6 +75,39 @@ static void dest_term(j_compress_ptr cinfo)
     d->out->len = (size_t)(d->mgr.next_output_byte - d->out->data);
 }
 
+/* Sets up a compressor writing to out and writes the headers (and APP1).
+ * raw: Y'CbCr 4:2:0 planes via jpeg_write_raw_data; else scanlines of
+ * p->channels (grey or RGB) with p->subsampling.  The caller has done
+ * setjmp. */
+static void start_compress(struct jpeg_compress_struct *cinfo, bytebuf_dest *dest,
+                           const img_jpeg_params *p, int width, int height, bool raw)
+{
+    jpeg_create_compress(cinfo);
+    dest->mgr.init_destination = dest_init;
+    dest->mgr.empty_output_buffer = dest_empty;
+    dest->mgr.term_destination = dest_term;
+    cinfo->dest = &dest->mgr;
+    cinfo->image_width = (JDIMENSION)width;
+    cinfo->image_height = (JDIMENSION)height;
+    int channels = raw ? 3 : p->channels;
+    cinfo->input_components = channels;
+    cinfo->in_color_space = raw ? JCS_YCbCr : channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, p->quality < 1 ? 1 : p->quality > 100 ? 100 : p->quality, TRUE);
+    cinfo->dct_method = p->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
+    cinfo->raw_data_in = raw ? TRUE : FALSE;
+    if (channels == 3) {
+        img_subsampling ss = raw ? IMG_SUBSAMP_420 : p->subsampling;
+        cinfo->comp_info[0].h_samp_factor = ss == IMG_SUBSAMP_444 ? 1 : 2;
+        cinfo->comp_info[0].v_samp_factor = ss == IMG_SUBSAMP_420 ? 2 : 1;
+        cinfo->comp_info[1].h_samp_factor = cinfo->comp_info[1].v_samp_factor = 1;
+        cinfo->comp_info[2].h_samp_factor = cinfo->comp_info[2].v_samp_factor = 1;
+    }
+    if (p->app1_len) cinfo->write_JFIF_header = FALSE;
+    jpeg_start_compress(cinfo, TRUE);
+    if (p->app1_len) jpeg_write_marker(cinfo, JPEG_APP0 + 1, p->app1, (unsigned)p->app1_len);
+}
+
 int img_jpeg_encode_rows(const img_jpeg_params *p, img_row_fn row, void *ctx, bytebuf *out)
 {
     if (p->width <= 0 || p->height <= 0 || p->width > 65500 || p->height > 65500 ||
@@ -75,36 +117,13 @@ int img_jpeg_encode_rows(const img_jpeg_params *p, img_row_fn row, void *ctx, by
     struct jpeg_compress_struct cinfo;
     jpeg_error_ctx err;
     bytebuf_dest dest = {.out = out, .start = out->len};
-    cinfo.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = on_error_exit;
-    err.mgr.output_message = on_output_message;
+    cinfo.err = quiet_errors(&err);
     if (setjmp(err.jump)) {
         jpeg_destroy_compress(&cinfo);
         out->len = dest.start;
         return -1;
     }
-    jpeg_create_compress(&cinfo);
-    dest.mgr.init_destination = dest_init;
-    dest.mgr.empty_output_buffer = dest_empty;
-    dest.mgr.term_destination = dest_term;
-    cinfo.dest = &dest.mgr;
-
-    cinfo.image_width = (JDIMENSION)p->width;
-    cinfo.image_height = (JDIMENSION)p->height;
-    cinfo.input_components = p->channels;
-    cinfo.in_color_space = p->channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, p->quality < 1 ? 1 : p->quality > 100 ? 100 : p->quality, TRUE);
-    cinfo.dct_method = p->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
-    if (p->channels == 3) {
-        cinfo.comp_info[0].h_samp_factor = p->subsampling == IMG_SUBSAMP_444 ? 1 : 2;
-        cinfo.comp_info[0].v_samp_factor = p->subsampling == IMG_SUBSAMP_420 ? 2 : 1;
-        cinfo.comp_info[1].h_samp_factor = cinfo.comp_info[1].v_samp_factor = 1;
-        cinfo.comp_info[2].h_samp_factor = cinfo.comp_info[2].v_samp_factor = 1;
-    }
-    if (p->app1_len) cinfo.write_JFIF_header = FALSE;
-    jpeg_start_compress(&cinfo, TRUE);
-    if (p->app1_len) jpeg_write_marker(&cinfo, JPEG_APP0 + 1, p->app1, (unsigned)p->app1_len);
+    start_compress(&cinfo, &dest, p, p->width, p->height, false);
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW r = (JSAMPROW)row(ctx, (int)cinfo.next_scanline);
         jpeg_write_scanlines(&cinfo, &r, 1);
@@ -112,31 +131,6 @@ int img_jpeg_encode_rows(const img_jpeg_params *p, img_row_fn row, void *ctx, by
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     return bytebuf_ok(out) ? 0 : -1;
-}
-
-/* Sets up a compressor writing to out; the caller has done setjmp. */
-static void start_compress(struct jpeg_compress_struct *cinfo, bytebuf_dest *dest,
-                           const img_jpeg_params *p, int width, int height)
-{
-    jpeg_create_compress(cinfo);
-    dest->mgr.init_destination = dest_init;
-    dest->mgr.empty_output_buffer = dest_empty;
-    dest->mgr.term_destination = dest_term;
-    cinfo->dest = &dest->mgr;
-    cinfo->image_width = (JDIMENSION)width;
-    cinfo->image_height = (JDIMENSION)height;
-    cinfo->input_components = 3;
-    cinfo->in_color_space = JCS_YCbCr;
-    jpeg_set_defaults(cinfo);
-    jpeg_set_quality(cinfo, p->quality < 1 ? 1 : p->quality > 100 ? 100 : p->quality, TRUE);
-    cinfo->dct_method = p->fast_dct ? JDCT_IFAST : JDCT_ISLOW;
-    cinfo->raw_data_in = TRUE;
-    cinfo->comp_info[0].h_samp_factor = cinfo->comp_info[0].v_samp_factor = 2;
-    cinfo->comp_info[1].h_samp_factor = cinfo->comp_info[1].v_samp_factor = 1;
-    cinfo->comp_info[2].h_samp_factor = cinfo->comp_info[2].v_samp_factor = 1;
-    if (p->app1_len) cinfo->write_JFIF_header = FALSE;
-    jpeg_start_compress(cinfo, TRUE);
-    if (p->app1_len) jpeg_write_marker(cinfo, JPEG_APP0 + 1, p->app1, (unsigned)p->app1_len);
 }
 
 /* Output row `oy` of a plane upscaled 2x (bilinear, centres aligned) from
@@ -172,9 +166,7 @@ int img_jpeg_encode_yuv420(const img_jpeg_params *p, const img_yuv420 *img, int 
     jpeg_error_ctx err;
     bytebuf_dest dest = {.out = out, .start = out->len};
     uint8_t *volatile scratch = NULL;
-    cinfo.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = on_error_exit;
-    err.mgr.output_message = on_output_message;
+    cinfo.err = quiet_errors(&err);
     if (setjmp(err.jump)) {
         jpeg_destroy_compress(&cinfo);
         free(scratch);
@@ -186,7 +178,7 @@ int img_jpeg_encode_yuv420(const img_jpeg_params *p, const img_yuv420 *img, int 
         scratch = malloc((size_t)out_stride * 33);
         if (scratch == NULL) return -1;
     }
-    start_compress(&cinfo, &dest, p, ow, oh);
+    start_compress(&cinfo, &dest, p, ow, oh, true);
 
     JSAMPROW yrows[16], cbrows[8], crrows[8];
     JSAMPARRAY planes[3] = {yrows, cbrows, crrows};
@@ -245,9 +237,7 @@ int img_jpeg_size(const uint8_t *data, size_t len, int *width, int *height)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_error_ctx err;
-    cinfo.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = on_error_exit;
-    err.mgr.output_message = on_output_message;
+    cinfo.err = quiet_errors(&err);
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
         return -1;
@@ -272,9 +262,7 @@ int img_jpeg_decode(const uint8_t *data, size_t len, int channels, int scale_den
     struct jpeg_decompress_struct cinfo;
     jpeg_error_ctx err;
     uint8_t *volatile pixels = NULL;
-    cinfo.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = on_error_exit;
-    err.mgr.output_message = on_output_message;
+    cinfo.err = quiet_errors(&err);
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(pixels);

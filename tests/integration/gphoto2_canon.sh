@@ -90,14 +90,7 @@ expect "RAW+JPEG capture downloads both" "$(ls cap3 | sed 's/.*\.//' | sort | tr
 gp --set-config imageformat="Large Fine JPEG" >/dev/null 2>&1
 
 # the shutter button on the body, caught by --wait-event-and-download
-mkdir -p body && cd body
-gp --wait-event-and-download=4s >wait.out 2>&1 &
-waiter=$!
-sleep 1.2
-expect "shutter button pressed" "$(post /shutter)" "200"
-wait $waiter
-cd ..
-expect "body-initiated shot is downloaded" "$(ls body/*.JPG 2>/dev/null | wc -l)" "1"
+body_shot body JPG
 
 # --- live view ----------------------------------------------------------------------
 mkdir -p lv && cd lv

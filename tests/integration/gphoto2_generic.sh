@@ -51,14 +51,7 @@ gp --capture-image-and-download --keep >/dev/null 2>&1
 cd ..
 expect "--keep leaves the file on the card" "$(state .card_files)" "5"
 
-mkdir -p body && cd body
-gp --wait-event-and-download=3s >wait.out 2>&1 &
-waiter=$!
-sleep 0.8
-expect "shutter button pressed" "$(post /shutter)" "200"
-wait $waiter
-cd ..
-expect "body-initiated shot is downloaded" "$(ls body/*.JPG 2>/dev/null | wc -l)" "1"
+body_shot body JPG
 
 mkdir -p lv && cd lv
 check "capture preview over PTP 1.1 streams" gp --capture-preview

@@ -45,14 +45,7 @@ exif=$(exiftool -s -s -s -Make -Model -ISO -FNumber -ExposureTime "cap/$f" | tr 
 expect "EXIF matches the settings" "$exif" "NIKON CORPORATION|D750|1600|8.0|1/250|"
 expect "the card is as before" "$(state .card_files)" "6"
 
-mkdir -p body && cd body
-gp --wait-event-and-download=3s >wait.out 2>&1 &
-waiter=$!
-sleep 0.8
-expect "shutter button pressed" "$(post /shutter)" "200"
-wait $waiter
-cd ..
-expect "body-initiated shot is downloaded" "$(ls body/*.JPG 2>/dev/null | wc -l)" "1"
+body_shot body JPG
 
 mkdir -p lv && cd lv
 check "capture preview" gp --capture-preview
