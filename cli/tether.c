@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 #include "cli.h"
-#include "tether_config.h"
+#include "tether/tether.h"
 
 static const cli_command commands[] = {
     {"sim", "run a simulated camera (PTP/IP) for tests and demos", cmd_sim},
@@ -44,7 +44,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("tether %s\n", TETHER_VERSION);
+        printf("tether %s\n", tether_version());
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
