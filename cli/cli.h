@@ -9,8 +9,13 @@
  */
 #pragma once
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
+
+#include "tether/tether.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -32,4 +37,37 @@ bool cli_parse_double(const char *s, double min, double max, double *out);
 /* Prints "tether: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Options given before the command: tether [--camera SPEC] [--json]
+ * [--timeout MS] COMMAND ... */
+typedef struct cli_globals {
+    const char *camera;     /* NULL: $TETHER_CAMERA, else "auto" */
+    bool json;
+    int timeout_ms;
+} cli_globals;
+
+extern cli_globals g_cli;
+/* Set by SIGINT/SIGTERM once cli_trap_signals ran. */
+extern volatile sig_atomic_t g_cli_interrupted;
+void cli_trap_signals(void);
+
+/* Opens the camera named by --camera.  "sim" or "sim:PERSONA" starts a
+ * simulated camera inside this process first.  Prints the reason and
+ * returns EXIT_FAILED on failure. */
+int cli_open_camera(tether_camera **cam);
+void cli_close_camera(tether_camera *cam);
+/* Prints "tether: WHAT: <message>: <camera detail>" on stderr. */
+void cli_camera_error(tether_camera *cam, int rc, const char *what);
+/* Prints j (indented) and a newline on stdout; takes the reference. */
+void cli_print_json(json_t *j);
+
 int cmd_sim(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_files(int argc, char **argv);
+int cmd_download(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_focus(int argc, char **argv);
+int cmd_capture(int argc, char **argv);
+int cmd_preview(int argc, char **argv);
+int cmd_tethered(int argc, char **argv);

@@ -12,15 +12,31 @@
 #include "tether/tether.h"
 
 static const cli_command commands[] = {
+    {"list", "list the cameras attached over USB", cmd_list},
+    {"summary", "describe the camera", cmd_summary},
+    {"config", "list, get or set camera settings", cmd_config},
+    {"capture", "take pictures and download them", cmd_capture},
+    {"preview", "live view frames to a file or an MJPEG stream", cmd_preview},
+    {"files", "list the files on the camera", cmd_files},
+    {"download", "download files from the camera", cmd_download},
+    {"delete", "delete files on the camera", cmd_delete},
+    {"tethered", "download shots taken with the camera's button", cmd_tethered},
+    {"focus", "drive the lens's focus motor", cmd_focus},
     {"sim", "run a simulated camera (PTP/IP) for tests and demos", cmd_sim},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: tether [--help] [--version] COMMAND [ARGS...]\n"
+            "usage: tether [--camera SPEC] [--json] [--timeout MS] COMMAND [ARGS...]\n"
+            "       tether --help | --version\n"
             "\n"
             "Tethered camera control.\n"
+            "\n"
+            "  --camera SPEC   auto (default; or $TETHER_CAMERA), usb:BUS,DEV, ptpip:HOST[:PORT],\n"
+            "                  sim or sim:canon-eos|nikon|generic (a simulated camera in this process)\n"
+            "  --json          print results as JSON\n"
+            "  --timeout MS    give up on a camera call after MS milliseconds (default 30000)\n"
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -47,8 +63,29 @@ int main(int argc, char **argv)
         printf("tether %s\n", tether_version());
         return EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
-    cli_error("unknown command '%s' (see tether --help)", argv[1]);
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        long ms;
+        if (strcmp(argv[i], "--json") == 0) {
+            g_cli.json = true;
+        } else if (strcmp(argv[i], "--camera") == 0 && i + 1 < argc) {
+            g_cli.camera = argv[++i];
+        } else if (strncmp(argv[i], "--camera=", 9) == 0) {
+            g_cli.camera = argv[i] + 9;
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc && cli_parse_long(argv[i + 1], 100, 86400000, &ms)) {
+            g_cli.timeout_ms = (int)ms;
+            i++;
+        } else {
+            cli_error("unknown or incomplete option '%s' (see tether --help)", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+        if (strcmp(argv[i], commands[c].name) == 0) return commands[c].run(argc - i, argv + i);
+    cli_error("unknown command '%s' (see tether --help)", argv[i]);
     return EXIT_USAGE;
 }

@@ -1,12 +1,32 @@
 /*
  * tether.h: the public API of libtether, tethered camera control.
  *
- * This header grows with the library (camera sessions, settings, capture,
- * live view, events).  Everything here is safe to call from any thread
- * unless its comment says otherwise.
+ * A tether_camera is a session with one camera.  Each camera has one owner
+ * thread inside the library that makes every call into the camera driver
+ * (libgphoto2 today), one at a time, from a job queue: the API functions
+ * may be called from any thread, concurrently, and never make two driver
+ * calls for one camera at once (the usual cause of "camera busy" lock-ups).
+ * Every call waits at most its timeout (tether_camera_set_timeout), and long
+ * jobs (captures in a series, downloads, waits) stop at tether_camera_cancel.
+ *
+ * When the camera goes away (cable pulled, Wi-Fi lost, body off), calls
+ * fail fast with TETHER_ERR_DISCONNECTED, a TETHER_EVENT_CAMERA_LOST event
+ * is queued, and the owner thread reopens the session by itself when the
+ * camera answers again (TETHER_EVENT_CAMERA_BACK).
+ *
+ * Conventions: functions return 0 or a negative tether_err (errors.h).
+ * Strings passed in are copied.  Objects returned through an out-pointer
+ * belong to the caller, who frees them with the matching _free/_unref.
+ * The last detailed error message of a camera is tether_camera_last_error.
  */
 #ifndef TETHER_TETHER_H
 #define TETHER_TETHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -14,6 +34,221 @@ extern "C" {
 
 /* The library's version, "MAJOR.MINOR.PATCH" (static storage). */
 const char *tether_version(void);
+
+/* ---- discovery ------------------------------------------------------------ */
+
+typedef struct tether_camera_info {
+    char model[128];        /* "Canon EOS 550D" */
+    char spec[160];         /* what tether_camera_open takes: "usb:001,004" */
+} tether_camera_info;
+
+/* Lists the cameras attached over USB (PTP/IP cameras are not
+ * discoverable: name them).  Fills up to max entries and sets *count to
+ * the number found.  Returns 0 or an error. */
+int tether_list_cameras(tether_camera_info *out, int max, int *count);
+
+/* ---- sessions --------------------------------------------------------------- */
+
+typedef struct tether_camera tether_camera;
+
+/* Opens a camera.  spec:
+ *   "auto"                the first camera found over USB
+ *   "usb:BUS,DEV"         a USB camera ("usb:001,004", as tether_list_cameras gives)
+ *   "ptpip:HOST[:PORT]"   a PTP/IP (Wi-Fi) camera; IPv4 address; PORT default 15740,
+ *                         used for both the command and the event connection
+ * On success *out is the session (close it with tether_camera_close).  On
+ * failure *out is NULL and, if errbuf is not NULL, errbuf gets the reason.
+ * Blocks until the camera answered (or timeout_ms, 0 = 30 s). */
+int tether_camera_open(const char *spec, int timeout_ms, tether_camera **out, char *errbuf,
+                       size_t errsz);
+/* Ends the session: cancels running jobs, stops the owner thread, closes
+ * the camera.  NULL is allowed.  Must not be called twice or concurrently
+ * with other calls on the same handle. */
+void tether_camera_close(tether_camera *cam);
+
+/* Per-call timeout in milliseconds for calls without their own (default
+ * 30000).  Any thread. */
+void tether_camera_set_timeout(tether_camera *cam, int timeout_ms);
+/* Cancels the running job and everything queued; they return
+ * TETHER_ERR_CANCELLED.  Any thread. */
+void tether_camera_cancel(tether_camera *cam);
+/* The last detailed error message of this camera, copied into buf
+ * (empty if none).  Any thread. */
+void tether_camera_last_error(tether_camera *cam, char *buf, size_t size);
+/* True while the session is up (false while lost and reconnecting). */
+bool tether_camera_connected(tether_camera *cam);
+/* The camera's model name, copied into buf. */
+void tether_camera_model(tether_camera *cam, char *buf, size_t size);
+
+/* A human-readable summary (the driver's), malloc'ed into *text. */
+int tether_camera_summary(tether_camera *cam, char **text);
+
+/* ---- settings ------------------------------------------------------------------ */
+
+typedef enum tether_setting_type {
+    TETHER_SETTING_TEXT,
+    TETHER_SETTING_RANGE,
+    TETHER_SETTING_TOGGLE,
+    TETHER_SETTING_CHOICE,
+    TETHER_SETTING_DATE,
+    TETHER_SETTING_ACTION,
+} tether_setting_type;
+
+typedef struct tether_setting {
+    char path[256];         /* full path: "/main/imgsettings/iso" */
+    char name[64];          /* short name: "iso" */
+    char label[128];        /* "ISO Speed" */
+    tether_setting_type type;
+    bool read_only;
+    char value[256];        /* current value as text ("400", "1/250", "1", epoch seconds) */
+    double min, max, step;  /* RANGE */
+    int n_choices;          /* CHOICE */
+    char **choices;         /* CHOICE: n_choices strings */
+} tether_setting;
+
+typedef struct tether_settings {
+    tether_setting *items;
+    int count;
+} tether_settings;
+
+/* Reads every setting (the leaves of the camera's tree, with their full
+ * paths).  Free with tether_settings_free. */
+int tether_settings_list(tether_camera *cam, tether_settings **out);
+void tether_settings_free(tether_settings *s);
+/* Reads one setting by full path or short name into *out (free its
+ * choices with tether_setting_clear).  TETHER_ERR_NOT_FOUND if none. */
+int tether_setting_get(tether_camera *cam, const char *path_or_name, tether_setting *out);
+void tether_setting_clear(tether_setting *s);
+/* Sets a setting from text: a choice's label, a number within the range,
+ * 0/1 (or on/off) for toggles, epoch seconds or "now" for dates; an action
+ * is triggered by any value.  TETHER_ERR_READ_ONLY, TETHER_ERR_BAD_VALUE
+ * (the message lists what is accepted), TETHER_ERR_NOT_FOUND, or the
+ * camera's refusal (TETHER_ERR_CAMERA). */
+int tether_setting_set(tether_camera *cam, const char *path_or_name, const char *value);
+
+/* ---- frames (live view) -------------------------------------------------------------- */
+
+typedef struct tether_frame tether_frame;
+
+/* One live-view frame, a JPEG.  Frames are immutable and
+ * reference-counted: hold one as long as you like, from any thread. */
+const uint8_t *tether_frame_data(const tether_frame *f);
+size_t tether_frame_size(const tether_frame *f);
+/* Monotonic time the frame arrived, in nanoseconds. */
+int64_t tether_frame_time_ns(const tether_frame *f);
+tether_frame *tether_frame_ref(tether_frame *f);
+void tether_frame_unref(tether_frame *f);
+
+/* Takes the next live-view frame (starting live view if needed).
+ * *out gets one reference. */
+int tether_preview(tether_camera *cam, tether_frame **out);
+
+/* ---- capture ------------------------------------------------------------------------------- */
+
+typedef struct tether_capture_options {
+    const char *dir;        /* where files go (created if missing); NULL = "." */
+    const char *name_template; /* see tether_name_expand; NULL = "{name}" */
+    const char *session;    /* for {session}; NULL = "" */
+    bool keep_on_card;      /* do not delete the camera's copy */
+} tether_capture_options;
+
+enum { TETHER_MAX_SHOT_FILES = 4 };
+
+typedef struct tether_shot {
+    int n_files;
+    char files[TETHER_MAX_SHOT_FILES][1024];   /* local paths written */
+    char camera_files[TETHER_MAX_SHOT_FILES][512]; /* paths on the camera */
+} tether_shot;
+
+/* Takes a picture and downloads it (and its RAW or JPEG sibling) into
+ * opts->dir under names from the template; files are written atomically
+ * and never overwrite an existing file. */
+int tether_capture(tether_camera *cam, const tether_capture_options *opts, tether_shot *shot);
+
+/* Takes a picture and copies the (first) file into buf.  If it does not
+ * fit, returns TETHER_ERR_BUFFER_TOO_SMALL with *len = the size needed,
+ * writes nothing, and keeps the image: tether_capture_fetch gets it. */
+int tether_capture_to_buffer(tether_camera *cam, uint8_t *buf, size_t cap, size_t *len);
+/* Copies the last captured image again (same rules); no new picture. */
+int tether_capture_fetch(tether_camera *cam, uint8_t *buf, size_t cap, size_t *len);
+
+/* ---- files on the camera ----------------------------------------------------------------- */
+
+typedef struct tether_file {
+    char path[512];         /* "/store_00010001/DCIM/100CANON/IMG_0001.JPG" */
+    uint64_t size;
+    int64_t mtime;          /* epoch seconds, 0 if unknown */
+    char mime[64];
+} tether_file;
+
+typedef struct tether_file_list {
+    tether_file *items;
+    int count;
+} tether_file_list;
+
+int tether_files_list(tether_camera *cam, tether_file_list **out);
+void tether_file_list_free(tether_file_list *l);
+/* Downloads a camera file to local_path (atomically: temporary name,
+ * fsync, rename).  TETHER_ERR_EXISTS if local_path exists. */
+int tether_file_download(tether_camera *cam, const char *camera_path, const char *local_path);
+int tether_file_delete(tether_camera *cam, const char *camera_path);
+
+/* ---- focus --------------------------------------------------------------------------------- */
+
+/* Drives the focus motor: direction +1 near, -1 far; step 1..3 (Canon's
+ * Near/Far 1, 2, 3; mapped to Nikon MfDrive units 10, 43, 300); count
+ * commands one after the other.  Starts live view if the camera needs it. */
+int tether_focus_drive(tether_camera *cam, int direction, int step, int count);
+
+/* ---- events ------------------------------------------------------------------------------------ */
+
+typedef enum tether_event_type {
+    TETHER_EVENT_NONE = 0,
+    TETHER_EVENT_FILE_ADDED,        /* path: on the camera; local: if downloaded (tethered) */
+    TETHER_EVENT_CAPTURE_COMPLETE,
+    TETHER_EVENT_SETTING_CHANGED,   /* detail: the driver's text */
+    TETHER_EVENT_CAMERA_LOST,       /* detail: why */
+    TETHER_EVENT_CAMERA_BACK,
+} tether_event_type;
+
+typedef struct tether_event {
+    tether_event_type type;
+    char path[512];
+    char local[1024];
+    char detail[256];
+    int64_t time_ns;                /* monotonic */
+} tether_event;
+
+/* Waits up to timeout_ms for the next event.  Returns 0 with the event,
+ * or TETHER_ERR_TIMEOUT.  The camera watches for events while anyone has
+ * called this (or tethered mode is on).  Any thread. */
+int tether_wait_event(tether_camera *cam, int timeout_ms, tether_event *out);
+
+/* Tethered mode: files the camera adds (shots taken with its own button)
+ * are downloaded into dir as they appear, named from the template, and
+ * reported as TETHER_EVENT_FILE_ADDED with `local` set.  dir NULL stops. */
+int tether_tethered(tether_camera *cam, const char *dir, const char *name_template,
+                    bool keep_on_card);
+
+/* ---- file names --------------------------------------------------------------------------------- */
+
+typedef struct tether_name_vars {
+    int counter;            /* {counter}, {counter:03d} */
+    int64_t time;           /* {timestamp}, {timestamp:%Y%m%d-%H%M%S} (local time) */
+    const char *model;      /* {model} (spaces become '-') */
+    const char *session;    /* {session} */
+    const char *name;       /* {name}: the camera's file name without extension */
+    const char *ext;        /* {ext}: the extension, lower case, without the dot */
+} tether_name_vars;
+
+/* Expands a naming template (the picamera capture_continuous syntax plus
+ * {model}, {session}, {name}, {ext}) into out.  A template without {ext}
+ * gets ".{ext}" appended.  Characters that cannot be in a file name ('/'
+ * from a variable, control characters) are replaced by '_'.  Returns 0,
+ * TETHER_ERR_BAD_VALUE for an unknown or malformed field (the message is
+ * in errbuf if given), or TETHER_ERR_BUFFER_TOO_SMALL. */
+int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, size_t size,
+                       char *errbuf, size_t errsz);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,332 @@
+/*
+ * cmd_capture: the commands that run for a while: capture (one shot, a
+ * series, or at an interval), preview (frames to a file or a multipart
+ * MJPEG stream on stdout) and tethered (download what the body shoots).
+ * All stop cleanly on SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "cli.h"
+#include "store/atomic.h"
+
+/* "shots/{counter:03d}" -> dir "shots", template "{counter:03d}" */
+static void split_output(const char *output, char *dir, size_t dsz, char *tmpl, size_t tsz)
+{
+    const char *slash = strrchr(output, '/');
+    if (slash == NULL) {
+        snprintf(dir, dsz, ".");
+        snprintf(tmpl, tsz, "%s", output);
+    } else {
+        snprintf(dir, dsz, "%.*s", (int)(slash - output), slash == output ? "/" : output);
+        if (slash == output) snprintf(dir, dsz, "/");
+        snprintf(tmpl, tsz, "%s", slash + 1);
+    }
+}
+
+/* Sleeps until monotonic time t, waking early on an interrupt. */
+static void sleep_until(double t)
+{
+    while (!g_cli_interrupted) {
+        double left = t - clock_mono_s();
+        if (left <= 0) return;
+        clock_sleep_ns((int64_t)((left > 0.1 ? 0.1 : left) * 1e9));
+    }
+}
+
+int cmd_capture(int argc, char **argv)
+{
+    static const char *usage =
+        "tether capture [--output TEMPLATE] [--count N] [--interval SECONDS] [--keep-on-card]";
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"count", required_argument, NULL, 'n'},
+        {"interval", required_argument, NULL, 'i'}, {"keep-on-card", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *output = "{name}";
+    long count = 1;
+    double interval = 0;
+    bool keep = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:n:i:kh", longopts, NULL)) != -1) {
+        bool ok = true;
+        switch (ch) {
+        case 'o': output = optarg; break;
+        case 'n': ok = cli_parse_long(optarg, 1, 1000000, &count); break;
+        case 'i': ok = cli_parse_double(optarg, 0, 86400, &interval); break;
+        case 'k': keep = true; break;
+        case 'h': printf("usage: %s\n", usage); return EXIT_OK;
+        default: ok = false;
+        }
+        if (!ok) {
+            cli_error("usage: %s", usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s' (usage: %s)", argv[optind], usage);
+        return EXIT_USAGE;
+    }
+    char dir[1024], tmpl[256];
+    split_output(output, dir, sizeof dir, tmpl, sizeof tmpl);
+    if (strchr(dir, '{')) {
+        cli_error("the folder part of --output cannot hold fields: %s", dir);
+        return EXIT_USAGE;
+    }
+    tether_name_vars v = {.counter = 1, .ext = "jpg"};
+    char test[1024], err[256];
+    if (tether_name_expand(tmpl, &v, test, sizeof test, err, sizeof err) != TETHER_OK) {
+        cli_error("--output: %s", err);
+        return EXIT_USAGE;
+    }
+
+    tether_camera *cam;
+    int rc = cli_open_camera(&cam);
+    if (rc != EXIT_OK) return rc;
+    cli_trap_signals();
+    tether_capture_options opts = {.dir = dir, .name_template = tmpl, .keep_on_card = keep};
+    json_t *shots = json_array();
+    int exit_code = EXIT_OK;
+    long missed = 0;
+    double t0 = clock_mono_s();
+    for (long k = 0; k < count && !g_cli_interrupted; k++) {
+        if (interval > 0 && k > 0) {
+            /* drift-free: shot k at t0 + k * interval; a slot already
+             * passed is counted as missed, never bunched */
+            double due = t0 + (double)k * interval;
+            while (due < clock_mono_s() - interval * 0.5 && k < count) {
+                missed++;
+                k++;
+                due = t0 + (double)k * interval;
+            }
+            if (k >= count) break;
+            sleep_until(due);
+            if (g_cli_interrupted) break;
+        }
+        tether_shot shot;
+        int r = tether_capture(cam, &opts, &shot);
+        if (r != TETHER_OK) {
+            cli_camera_error(cam, r, "capture");
+            exit_code = EXIT_FAILED;
+            break;
+        }
+        json_t *files = json_array();
+        for (int i = 0; i < shot.n_files; i++) {
+            json_array_append_new(files, json_pack("{s:s, s:s}", "local", shot.files[i], "camera", shot.camera_files[i]));
+            if (!g_cli.json) printf("saved %s\n", shot.files[i]);
+        }
+        json_array_append_new(shots, json_pack("{s:o}", "files", files));
+        fflush(stdout);
+    }
+    if (missed && !g_cli.json) fprintf(stderr, "tether: %ld interval slots missed (captures took longer than the interval)\n", missed);
+    if (g_cli.json)
+        cli_print_json(json_pack("{s:o, s:I, s:b}", "shots", shots, "missed", (json_int_t)missed,
+                                 "interrupted", g_cli_interrupted != 0));
+    else json_decref(shots);
+    cli_close_camera(cam);
+    return exit_code;
+}
+
+static int write_all_fd(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n > 0) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Writes a frame to path, replacing it atomically. */
+static int save_frame(const char *path, const tether_frame *f)
+{
+    char dir[1024], name[256];
+    split_output(path, dir, sizeof dir, name, sizeof name);
+    store_atomic a;
+    if (store_atomic_begin(&a, dir) != TETHER_OK) return -1;
+    if (write_all_fd(a.fd, tether_frame_data(f), tether_frame_size(f)) != 0) {
+        store_atomic_abort(&a);
+        return -1;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", a.tmp);
+    if (fsync(a.fd) != 0 || close(a.fd) != 0 || rename(tmp, path) != 0) {
+        a.fd = -1;
+        store_atomic_abort(&a);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_preview(int argc, char **argv)
+{
+    static const char *usage = "tether preview --output FILE [--count N] | tether preview --mjpeg [--count N]";
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"count", required_argument, NULL, 'n'},
+        {"mjpeg", no_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *output = NULL;
+    long count = -1;
+    bool mjpeg = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "o:n:mh", longopts, NULL)) != -1) {
+        bool ok = true;
+        switch (ch) {
+        case 'o': output = optarg; break;
+        case 'n': ok = cli_parse_long(optarg, 1, 100000000, &count); break;
+        case 'm': mjpeg = true; break;
+        case 'h': printf("usage: %s\n", usage); return EXIT_OK;
+        default: ok = false;
+        }
+        if (!ok) {
+            cli_error("usage: %s", usage);
+            return EXIT_USAGE;
+        }
+    }
+    if ((output == NULL) == !mjpeg || optind < argc) {
+        cli_error("usage: %s", usage);
+        return EXIT_USAGE;
+    }
+    if (count < 0) count = mjpeg ? 100000000 : 1;
+    bool numbered = output && strstr(output, "{counter");
+    tether_camera *cam;
+    int rc = cli_open_camera(&cam);
+    if (rc != EXIT_OK) return rc;
+    cli_trap_signals();
+    int exit_code = EXIT_OK;
+    double t0 = clock_mono_s();
+    long frames = 0;
+    size_t bytes = 0;
+    for (long k = 0; k < count && !g_cli_interrupted; k++) {
+        tether_frame *f = NULL;
+        int r = tether_preview(cam, &f);
+        if (r != TETHER_OK) {
+            cli_camera_error(cam, r, "live view");
+            exit_code = EXIT_FAILED;
+            break;
+        }
+        int w = 0;
+        if (mjpeg) {
+            char head[128];
+            int n = snprintf(head, sizeof head, "--tetherframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n",
+                             tether_frame_size(f));
+            w = write_all_fd(STDOUT_FILENO, head, (size_t)n) | write_all_fd(STDOUT_FILENO, tether_frame_data(f), tether_frame_size(f)) |
+                write_all_fd(STDOUT_FILENO, "\r\n", 2);
+        } else {
+            char path[1024];
+            if (numbered) {
+                char dir[1024], tmpl[256], name[512], err[256];
+                split_output(output, dir, sizeof dir, tmpl, sizeof tmpl);
+                tether_name_vars v = {.counter = (int)k + 1, .time = time(NULL), .ext = "jpg"};
+                if (tether_name_expand(tmpl, &v, name, sizeof name, err, sizeof err) != TETHER_OK) {
+                    cli_error("--output: %s", err);
+                    tether_frame_unref(f);
+                    exit_code = EXIT_USAGE;
+                    break;
+                }
+                snprintf(path, sizeof path, "%s/%s", dir, name);
+            } else {
+                snprintf(path, sizeof path, "%s", output);
+            }
+            w = save_frame(path, f);
+            if (w != 0) cli_error("cannot write %s: %s", path, strerror(errno));
+        }
+        frames++;
+        bytes += tether_frame_size(f);
+        tether_frame_unref(f);
+        if (w != 0) {
+            exit_code = mjpeg && errno == EPIPE ? EXIT_OK : EXIT_FAILED;
+            break;
+        }
+    }
+    double t = clock_mono_s() - t0;
+    if (g_cli.json && !mjpeg)
+        cli_print_json(json_pack("{s:I, s:f, s:f, s:I}", "frames", (json_int_t)frames, "seconds", t,
+                                 "fps", t > 0 ? frames / t : 0.0, "bytes", (json_int_t)bytes));
+    else if (!mjpeg)
+        fprintf(stderr, "%ld frames in %.2f s (%.1f fps)\n", frames, t, t > 0 ? frames / t : 0.0);
+    cli_close_camera(cam);
+    return exit_code;
+}
+
+static const char *event_name(tether_event_type t)
+{
+    switch (t) {
+    case TETHER_EVENT_FILE_ADDED: return "file_added";
+    case TETHER_EVENT_CAPTURE_COMPLETE: return "capture_complete";
+    case TETHER_EVENT_SETTING_CHANGED: return "setting_changed";
+    case TETHER_EVENT_CAMERA_LOST: return "camera_lost";
+    case TETHER_EVENT_CAMERA_BACK: return "camera_back";
+    default: return "none";
+    }
+}
+
+int cmd_tethered(int argc, char **argv)
+{
+    static const char *usage = "tether tethered --dest DIR [--output TEMPLATE] [--delete-from-card]";
+    static const struct option longopts[] = {
+        {"dest", required_argument, NULL, 'd'}, {"output", required_argument, NULL, 'o'},
+        {"delete-from-card", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *dest = NULL, *tmpl = "{name}";
+    bool keep = true;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "d:o:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'd': dest = optarg; break;
+        case 'o': tmpl = optarg; break;
+        case 'x': keep = false; break;
+        case 'h': printf("usage: %s\n", usage); return EXIT_OK;
+        default: cli_error("usage: %s", usage); return EXIT_USAGE;
+        }
+    }
+    if (dest == NULL || optind < argc || strchr(tmpl, '/')) {
+        cli_error("usage: %s", usage);
+        return EXIT_USAGE;
+    }
+    tether_camera *cam;
+    int rc = cli_open_camera(&cam);
+    if (rc != EXIT_OK) return rc;
+    cli_trap_signals();
+    int r = tether_tethered(cam, dest, tmpl, keep);
+    if (r != TETHER_OK) {
+        cli_camera_error(cam, r, "tethered mode");
+        cli_close_camera(cam);
+        return EXIT_FAILED;
+    }
+    if (!g_cli.json) fprintf(stderr, "tethered: shots taken on the camera go to %s (Ctrl-C to stop)\n", dest);
+    while (!g_cli_interrupted) {
+        tether_event ev;
+        if (tether_wait_event(cam, 200, &ev) != TETHER_OK) continue;
+        if (g_cli.json) {
+            json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "event", event_name(ev.type), "camera", ev.path,
+                                  "local", ev.local, "detail", ev.detail);
+            char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", s);
+            free(s);
+            json_decref(j);
+        } else if (ev.type == TETHER_EVENT_FILE_ADDED) {
+            printf(ev.local[0] ? "saved %s\n" : "new file on the camera: %s\n", ev.local[0] ? ev.local : ev.path);
+        } else if (ev.type == TETHER_EVENT_CAMERA_LOST) {
+            printf("camera lost (%s); waiting for it\n", ev.detail);
+        } else if (ev.type == TETHER_EVENT_CAMERA_BACK) {
+            printf("camera back\n");
+        }
+        fflush(stdout);
+    }
+    tether_tethered(cam, NULL, NULL, true);
+    cli_close_camera(cam);
+    return EXIT_OK;
+}

@@ -1,0 +1,979 @@
+/*
+ * gphoto2: the backend for cameras libgphoto2 drives: ~2,500 USB cameras
+ * and PTP/IP (Wi-Fi) cameras.  See backend.h for the contract.
+ *
+ * Opening: libgphoto2's autodetection cannot find a PTP/IP camera, so for
+ * "ptpip:" specs we set the abilities ("PTP/IP Camera") and the port info
+ * ourselves; for USB we look the camera up in the autodetected list.  The
+ * abilities and port lists are loaded once per process.
+ *
+ * Quirks handled here, with their sources:
+ *  - gp_widget_set_value() marks a radio widget changed only if the
+ *    string differs, so repeating "Near 1" sends nothing (libgphoto2
+ *    gphoto2-widget.c; python-gphoto2 #135, libgphoto2 #767): every set
+ *    marks the widget changed explicitly.
+ *  - manualfocusdrive is a radio (Canon: "Near 1".."Far 3") or a range
+ *    (Nikon: +-32767, negative = towards the closest distance); both need
+ *    live view, which libgphoto2 does not start by itself for it.
+ *  - a capture can add several files (RAW + JPEG): after the first, the
+ *    event queue is drained until it has been quiet for a moment.
+ *  - the generic PTP 1.1 stream preview is returned as "unknown/unknown":
+ *    we check for the JPEG signature instead of trusting the MIME type.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gphoto2/gphoto2.h>
+
+#include "backends/backend.h"
+#include "base/clock.h"
+#include "base/log.h"
+
+enum { PENDING_MAX = 32 };
+
+struct backend {
+    Camera *cam;
+    GPContext *ctx;
+    CameraFile *preview;
+    char err[512];
+    char model[128];
+    bool lv_on;
+    tether_event pending[PENDING_MAX];
+    int npending;
+    /* short name -> full path, learned from the tree at open */
+    struct name_path {
+        char name[64];
+        char path[256];
+    } *paths;
+    int npaths;
+};
+
+/* ---- process-wide lists --------------------------------------------------- */
+
+static pthread_once_t lists_once = PTHREAD_ONCE_INIT;
+static CameraAbilitiesList *g_abilities;
+static GPPortInfoList *g_ports;
+static pthread_mutex_t g_ports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void load_lists(void)
+{
+    GPContext *ctx = gp_context_new();
+    if (gp_abilities_list_new(&g_abilities) == GP_OK) gp_abilities_list_load(g_abilities, ctx);
+    if (gp_port_info_list_new(&g_ports) == GP_OK) gp_port_info_list_load(g_ports);
+    gp_context_unref(ctx);
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+static void on_ctx_error(GPContext *ctx, const char *text, void *data)
+{
+    (void)ctx;
+    backend *b = data;
+    snprintf(b->err, sizeof b->err, "%s", text);
+    /* libgphoto2 messages often end with a newline */
+    size_t n = strlen(b->err);
+    while (n && (b->err[n - 1] == '\n' || b->err[n - 1] == ' ')) b->err[--n] = '\0';
+}
+
+static int map_error(int gp)
+{
+    switch (gp) {
+    case GP_OK: return TETHER_OK;
+    case GP_ERROR_NOT_SUPPORTED: return TETHER_ERR_NOT_SUPPORTED;
+    case GP_ERROR_CAMERA_BUSY: return TETHER_ERR_BUSY;
+    case GP_ERROR_TIMEOUT: return TETHER_ERR_TIMEOUT;
+    case GP_ERROR_NO_MEMORY: return TETHER_ERR_NO_MEMORY;
+    case GP_ERROR_BAD_PARAMETERS: return TETHER_ERR_INVALID_ARGUMENT;
+    case GP_ERROR_FILE_NOT_FOUND:
+    case GP_ERROR_DIRECTORY_NOT_FOUND:
+    case GP_ERROR_MODEL_NOT_FOUND: return TETHER_ERR_NOT_FOUND;
+    case GP_ERROR_NO_SPACE: return TETHER_ERR_CARD_FULL;
+    case GP_ERROR_CANCEL: return TETHER_ERR_CANCELLED;
+    case GP_ERROR_UNKNOWN_PORT: return TETHER_ERR_NO_CAMERA;
+    case GP_ERROR_FILE_EXISTS: return TETHER_ERR_EXISTS;
+    default:
+        if (gp <= GP_ERROR_IO && gp >= GP_ERROR_IO_LOCK) return TETHER_ERR_IO;
+        return TETHER_ERR_CAMERA;
+    }
+}
+
+/* Records a failed libgphoto2 call and returns its tether_err. */
+static int g2_fail(backend *b, int gp, const char *what)
+{
+    char detail[512];
+    snprintf(detail, sizeof detail, "%s", b->err[0] ? b->err : gp_result_as_string(gp));
+    snprintf(b->err, sizeof b->err, "%s: %s (%d)", what, detail, gp);
+    LOG_DEBUG("gphoto2", "%s", b->err);
+    return map_error(gp);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int fail_msg(backend *b, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->err, sizeof b->err, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* Runs a libgphoto2 call again while the camera answers Device Busy (in
+ * PTP, 0x2019 means "not done, ask again"): up to 6 tries, 20 to 320 ms
+ * apart.  Only for calls that are safe to repeat; capture is not. */
+#define GP_RETRY(rcvar, call)                                        \
+    do {                                                             \
+        for (int try_ = 0;; try_++) {                                \
+            (rcvar) = (call);                                        \
+            if ((rcvar) != GP_ERROR_CAMERA_BUSY || try_ == 5) break; \
+            clock_sleep_ns(20000000LL << try_);                      \
+        }                                                            \
+    } while (0)
+
+/* A repeatable call; on failure, records it and returns its tether_err. */
+#define GP_CALL(b, call, what)                                   \
+    do {                                                         \
+        (b)->err[0] = '\0';                                      \
+        int gp_rc_ = GP_ERROR;                                   \
+        GP_RETRY(gp_rc_, (call));                                \
+        if (gp_rc_ < GP_OK) return g2_fail((b), gp_rc_, (what)); \
+    } while (0)
+
+/* The same for a call that must not be repeated. */
+#define GP_CALL_ONCE(b, call, what)                              \
+    do {                                                         \
+        (b)->err[0] = '\0';                                      \
+        int gp_rc_ = (call);                                     \
+        if (gp_rc_ < GP_OK) return g2_fail((b), gp_rc_, (what)); \
+    } while (0)
+
+static void learn_paths(backend *b);
+
+/* ---- opening --------------------------------------------------------------- */
+
+static bool g2_accepts(const char *spec)
+{
+    return strcmp(spec, "auto") == 0 || strncmp(spec, "usb:", 4) == 0 || strncmp(spec, "ptpip:", 6) == 0;
+}
+
+/* "ptpip:HOST[:PORT]" -> libgphoto2's "ptpip:HOST:PORT:PORT" (its event
+ * port defaults to 15740 even when a command port is given). */
+static int ptpip_port_path(const char *spec, char *out, size_t size)
+{
+    const char *hp = spec + 6;
+    const char *colon = strchr(hp, ':');
+    if (*hp == '\0') return -1;
+    if (colon == NULL) {
+        snprintf(out, size, "ptpip:%s", hp);
+        return 0;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535 || colon == hp) return -1;
+    snprintf(out, size, "ptpip:%.*s:%ld:%ld", (int)(colon - hp), hp, port, port);
+    return 0;
+}
+
+static int autodetect(CameraList *list, GPContext *ctx)
+{
+    return gp_camera_autodetect(list, ctx);
+}
+
+static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
+{
+    pthread_once(&lists_once, load_lists);
+    *out = NULL;
+    if (g_abilities == NULL || g_ports == NULL) {
+        snprintf(err, errsz, "libgphoto2 could not load its camera drivers");
+        return TETHER_ERR_NOT_SUPPORTED;
+    }
+    backend *b = calloc(1, sizeof *b);
+    if (b == NULL) return TETHER_ERR_NO_MEMORY;
+    b->ctx = gp_context_new();
+    gp_context_set_error_func(b->ctx, on_ctx_error, b);
+
+    char model[128] = "", port[160] = "";
+    int rc = TETHER_OK;
+    if (strncmp(spec, "ptpip:", 6) == 0) {
+        if (ptpip_port_path(spec, port, sizeof port) != 0) {
+            snprintf(err, errsz, "malformed camera spec \"%s\" (expected ptpip:HOST[:PORT])", spec);
+            rc = TETHER_ERR_INVALID_ARGUMENT;
+            goto fail;
+        }
+        snprintf(model, sizeof model, "PTP/IP Camera");
+    } else {
+        CameraList *list = NULL;
+        gp_list_new(&list);
+        int n = autodetect(list, b->ctx);
+        for (int i = 0; i < n; i++) {
+            const char *m, *p;
+            gp_list_get_name(list, i, &m);
+            gp_list_get_value(list, i, &p);
+            if (strcmp(spec, "auto") == 0 || strcmp(spec, p) == 0) {
+                snprintf(model, sizeof model, "%s", m);
+                snprintf(port, sizeof port, "%s", p);
+                break;
+            }
+        }
+        gp_list_free(list);
+        if (model[0] == '\0') {
+            snprintf(err, errsz, strcmp(spec, "auto") == 0 ? "no camera found over USB"
+                                                           : "no camera at %s", spec);
+            rc = TETHER_ERR_NO_CAMERA;
+            goto fail;
+        }
+    }
+
+    CameraAbilities ab;
+    int idx = gp_abilities_list_lookup_model(g_abilities, model);
+    if (idx < 0 || gp_abilities_list_get_abilities(g_abilities, idx, &ab) < GP_OK) {
+        snprintf(err, errsz, "libgphoto2 has no driver for \"%s\"", model);
+        rc = TETHER_ERR_NOT_SUPPORTED;
+        goto fail;
+    }
+    GPPortInfo pi;
+    pthread_mutex_lock(&g_ports_lock); /* lookup_path may add a regex match */
+    int pidx = gp_port_info_list_lookup_path(g_ports, port);
+    int got = pidx >= 0 ? gp_port_info_list_get_info(g_ports, pidx, &pi) : pidx;
+    pthread_mutex_unlock(&g_ports_lock);
+    if (got < GP_OK) {
+        snprintf(err, errsz, "libgphoto2 knows no port \"%s\"", port);
+        rc = TETHER_ERR_NO_CAMERA;
+        goto fail;
+    }
+    gp_camera_new(&b->cam);
+    gp_camera_set_abilities(b->cam, ab);
+    gp_camera_set_port_info(b->cam, pi);
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    GP_RETRY(gp, gp_camera_init(b->cam, b->ctx));
+    if (gp < GP_OK) {
+        snprintf(err, errsz, "cannot open the camera at %s: %s", port,
+                 b->err[0] ? b->err : gp_result_as_string(gp));
+        rc = gp == GP_ERROR_IO || gp == GP_ERROR_IO_USB_FIND ? TETHER_ERR_NO_CAMERA : map_error(gp);
+        if (rc == TETHER_ERR_CAMERA || rc == TETHER_ERR_IO) rc = TETHER_ERR_NO_CAMERA;
+        goto fail;
+    }
+    gp_file_new(&b->preview);
+
+    /* the body's model name (the driver's abilities say "PTP/IP Camera") */
+    CameraWidget *w = NULL;
+    const char *val = NULL;
+    snprintf(b->model, sizeof b->model, "%s", model);
+    if (gp_camera_get_single_config(b->cam, "cameramodel", &w, b->ctx) == GP_OK &&
+        gp_widget_get_value(w, &val) == GP_OK && val && *val)
+        snprintf(b->model, sizeof b->model, "%s", val);
+    if (w) gp_widget_free(w);
+    learn_paths(b);
+    *out = b;
+    return TETHER_OK;
+fail:
+    if (b->cam) gp_camera_free(b->cam);
+    gp_context_unref(b->ctx);
+    free(b);
+    return rc;
+}
+
+static void g2_close(backend *b)
+{
+    if (b == NULL) return;
+    if (b->cam) {
+        gp_camera_exit(b->cam, b->ctx);
+        gp_camera_free(b->cam);
+    }
+    if (b->preview) gp_file_unref(b->preview);
+    gp_context_unref(b->ctx);
+    free(b->paths);
+    free(b);
+}
+
+static const char *g2_last_error(backend *b)
+{
+    return b->err;
+}
+
+static void g2_model(backend *b, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", b->model);
+}
+
+static int g2_summary(backend *b, char **text)
+{
+    CameraText t;
+    GP_CALL(b, gp_camera_get_summary(b->cam, &t, b->ctx), "summary");
+    *text = strdup(t.text);
+    return *text ? TETHER_OK : TETHER_ERR_NO_MEMORY;
+}
+
+/* ---- settings --------------------------------------------------------------- */
+
+/* Parses "f/8", "1/250", "0.0040s", "8", "1 1/2" into a number. */
+static bool parse_number(const char *s, double *out)
+{
+    while (isspace((unsigned char)*s)) s++;
+    if (s[0] == 'f' && s[1] == '/') s += 2;
+    char *end;
+    double a = strtod(s, &end);
+    if (end == s) return false;
+    if (*end == '/') {
+        double d = strtod(end + 1, &end);
+        if (d == 0) return false;
+        a /= d;
+    } else if (*end == ' ' && strchr(end, '/')) {
+        char *e2;
+        double n = strtod(end + 1, &e2);
+        if (*e2 != '/') return false;
+        double d = strtod(e2 + 1, &end);
+        if (d == 0) return false;
+        a += n / d;
+    }
+    while (*end == 's' || isspace((unsigned char)*end)) end++;
+    if (*end) return false;
+    *out = a;
+    return isfinite(a);
+}
+
+static void fill_setting(CameraWidget *w, const char *path, tether_setting *s)
+{
+    memset(s, 0, sizeof *s);
+    const char *name = "", *label = "";
+    gp_widget_get_name(w, &name);
+    gp_widget_get_label(w, &label);
+    snprintf(s->path, sizeof s->path, "%s", path);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->label, sizeof s->label, "%s", label);
+    int ro = 0;
+    gp_widget_get_readonly(w, &ro);
+    s->read_only = ro != 0;
+    CameraWidgetType type;
+    gp_widget_get_type(w, &type);
+    const char *str = NULL;
+    float f = 0, lo = 0, hi = 0, inc = 0;
+    int i = 0;
+    switch (type) {
+    case GP_WIDGET_RANGE:
+        s->type = TETHER_SETTING_RANGE;
+        gp_widget_get_value(w, &f);
+        gp_widget_get_range(w, &lo, &hi, &inc);
+        s->min = lo, s->max = hi, s->step = inc;
+        snprintf(s->value, sizeof s->value, "%g", f);
+        break;
+    case GP_WIDGET_TOGGLE:
+        s->type = TETHER_SETTING_TOGGLE;
+        gp_widget_get_value(w, &i);
+        snprintf(s->value, sizeof s->value, "%d", i);
+        break;
+    case GP_WIDGET_DATE:
+        s->type = TETHER_SETTING_DATE;
+        gp_widget_get_value(w, &i);
+        snprintf(s->value, sizeof s->value, "%d", i);
+        break;
+    case GP_WIDGET_RADIO:
+    case GP_WIDGET_MENU: {
+        s->type = TETHER_SETTING_CHOICE;
+        gp_widget_get_value(w, &str);
+        snprintf(s->value, sizeof s->value, "%s", str ? str : "");
+        int n = gp_widget_count_choices(w);
+        if (n > 0) {
+            s->choices = calloc((size_t)n, sizeof *s->choices);
+            for (int k = 0; s->choices && k < n; k++) {
+                const char *c = NULL;
+                gp_widget_get_choice(w, k, &c);
+                s->choices[s->n_choices++] = strdup(c ? c : "");
+            }
+        }
+        break;
+    }
+    case GP_WIDGET_BUTTON:
+        s->type = TETHER_SETTING_ACTION;
+        break;
+    default:
+        s->type = TETHER_SETTING_TEXT;
+        gp_widget_get_value(w, &str);
+        snprintf(s->value, sizeof s->value, "%s", str ? str : "");
+        break;
+    }
+}
+
+static bool is_container(CameraWidget *w)
+{
+    CameraWidgetType t;
+    gp_widget_get_type(w, &t);
+    return t == GP_WIDGET_WINDOW || t == GP_WIDGET_SECTION;
+}
+
+static void walk(CameraWidget *w, const char *prefix, tether_settings *out, int *cap)
+{
+    const char *name = "";
+    gp_widget_get_name(w, &name);
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", prefix, name);
+    if (is_container(w)) {
+        int n = gp_widget_count_children(w);
+        for (int i = 0; i < n; i++) {
+            CameraWidget *c;
+            if (gp_widget_get_child(w, i, &c) == GP_OK) walk(c, path, out, cap);
+        }
+        return;
+    }
+    if (out->count == *cap) {
+        int nc = *cap ? *cap * 2 : 64;
+        tether_setting *items = realloc(out->items, sizeof *items * (size_t)nc);
+        if (items == NULL) return;
+        out->items = items;
+        *cap = nc;
+    }
+    fill_setting(w, path, &out->items[out->count++]);
+}
+
+static int g2_settings_list(backend *b, tether_settings **out);
+
+/* Remembers where each short name lives (the first one, as libgphoto2's
+ * single-config lookup finds it). */
+static void learn_paths(backend *b)
+{
+    tether_settings *all = NULL;
+    if (g2_settings_list(b, &all) != TETHER_OK) return;
+    b->paths = calloc((size_t)all->count, sizeof *b->paths);
+    for (int i = 0; b->paths && i < all->count; i++) {
+        bool seen = false;
+        for (int k = 0; k < b->npaths && !seen; k++) seen = strcmp(b->paths[k].name, all->items[i].name) == 0;
+        if (seen) continue;
+        snprintf(b->paths[b->npaths].name, sizeof b->paths[0].name, "%s", all->items[i].name);
+        snprintf(b->paths[b->npaths].path, sizeof b->paths[0].path, "%s", all->items[i].path);
+        b->npaths++;
+    }
+    tether_settings_free(all);
+}
+
+static const char *path_of(backend *b, const char *name)
+{
+    for (int i = 0; i < b->npaths; i++)
+        if (strcmp(b->paths[i].name, name) == 0) return b->paths[i].path;
+    return NULL;
+}
+
+static int g2_settings_list(backend *b, tether_settings **out)
+{
+    CameraWidget *root = NULL;
+    GP_CALL(b, gp_camera_get_config(b->cam, &root, b->ctx), "reading settings");
+    tether_settings *s = calloc(1, sizeof *s);
+    int cap = 0;
+    if (s) walk(root, "", s, &cap);
+    gp_widget_free(root);
+    *out = s;
+    return s ? TETHER_OK : TETHER_ERR_NO_MEMORY;
+}
+
+/* Finds the widget at "/main/a/b" under root (direct children at each
+ * level, so a path always names one widget even when short names repeat). */
+static CameraWidget *find_path(CameraWidget *root, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *save = NULL, *part = strtok_r(buf, "/", &save);
+    const char *rname = "";
+    gp_widget_get_name(root, &rname);
+    if (part == NULL || strcmp(part, rname) != 0) return NULL;
+    CameraWidget *w = root;
+    while ((part = strtok_r(NULL, "/", &save)) != NULL) {
+        int n = gp_widget_count_children(w);
+        CameraWidget *next = NULL;
+        for (int i = 0; i < n && !next; i++) {
+            CameraWidget *c;
+            const char *cn = "";
+            if (gp_widget_get_child(w, i, &c) == GP_OK && gp_widget_get_name(c, &cn) == GP_OK &&
+                strcmp(cn, part) == 0)
+                next = c;
+        }
+        if (next == NULL) return NULL;
+        w = next;
+    }
+    return w;
+}
+
+/* Fetches the widget for a path or name: *root is what to free (the whole
+ * tree, or the single widget). */
+static int fetch_widget(backend *b, const char *path_or_name, CameraWidget **root, CameraWidget **w,
+                        char *path, size_t pathsz)
+{
+    *root = *w = NULL;
+    if (path_or_name[0] == '/') {
+        GP_CALL(b, gp_camera_get_config(b->cam, root, b->ctx), "reading settings");
+        *w = find_path(*root, path_or_name);
+        snprintf(path, pathsz, "%s", path_or_name);
+    } else {
+        b->err[0] = '\0';
+        int gp = GP_ERROR;
+        GP_RETRY(gp, gp_camera_get_single_config(b->cam, path_or_name, root, b->ctx));
+        if (gp < GP_OK && gp != GP_ERROR_BAD_PARAMETERS && gp != GP_ERROR_NOT_SUPPORTED)
+            return g2_fail(b, gp, "reading a setting");
+        *w = gp >= GP_OK ? *root : NULL;
+        snprintf(path, pathsz, "%s", path_or_name);
+    }
+    if (*w == NULL) {
+        if (*root) gp_widget_free(*root);
+        *root = NULL;
+        return fail_msg(b, TETHER_ERR_NOT_FOUND, "no setting \"%s\" on this camera", path_or_name);
+    }
+    return TETHER_OK;
+}
+
+static int g2_setting_get(backend *b, const char *path_or_name, tether_setting *out)
+{
+    CameraWidget *root, *w;
+    char path[256];
+    int rc = fetch_widget(b, path_or_name, &root, &w, path, sizeof path);
+    if (rc != TETHER_OK) return rc;
+    fill_setting(w, path, out);
+    const char *full = path_or_name[0] != '/' ? path_of(b, path_or_name) : NULL;
+    if (full) snprintf(out->path, sizeof out->path, "%s", full);
+    gp_widget_free(root);
+    return TETHER_OK;
+}
+
+/* Sets w from text, validating first.  Returns 0 or an error. */
+static int set_widget_value(backend *b, CameraWidget *w, const char *value)
+{
+    int ro = 0;
+    gp_widget_get_readonly(w, &ro);
+    const char *name = "";
+    gp_widget_get_name(w, &name);
+    if (ro) return fail_msg(b, TETHER_ERR_READ_ONLY, "\"%s\" is read-only", name);
+    CameraWidgetType type;
+    gp_widget_get_type(w, &type);
+    switch (type) {
+    case GP_WIDGET_TEXT:
+        return gp_widget_set_value(w, value) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+    case GP_WIDGET_RANGE: {
+        float lo, hi, inc;
+        double v;
+        gp_widget_get_range(w, &lo, &hi, &inc);
+        if (!parse_number(value, &v) || v < lo || v > hi) {
+            snprintf(b->err, sizeof b->err, "\"%s\" takes a number from %g to %g (got \"%s\")", name,
+                     lo, hi, value);
+            return TETHER_ERR_BAD_VALUE;
+        }
+        float f = (float)v;
+        return gp_widget_set_value(w, &f) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+    }
+    case GP_WIDGET_TOGGLE: {
+        int v;
+        if (!strcmp(value, "1") || !strcasecmp(value, "on") || !strcasecmp(value, "true") || !strcasecmp(value, "yes"))
+            v = 1;
+        else if (!strcmp(value, "0") || !strcasecmp(value, "off") || !strcasecmp(value, "false") || !strcasecmp(value, "no"))
+            v = 0;
+        else return fail_msg(b, TETHER_ERR_BAD_VALUE, "a toggle takes 1/0, on/off (got \"%s\")", value);
+        return gp_widget_set_value(w, &v) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+    }
+    case GP_WIDGET_DATE: {
+        int v;
+        char *end;
+        if (!strcmp(value, "now")) v = (int)time(NULL);
+        else {
+            long l = strtol(value, &end, 10);
+            if (*value == '\0' || *end || l < 0 || l > 0x7FFFFFFF)
+                return fail_msg(b, TETHER_ERR_BAD_VALUE, "a date takes epoch seconds or \"now\" (got \"%s\")", value);
+            v = (int)l;
+        }
+        return gp_widget_set_value(w, &v) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+    }
+    case GP_WIDGET_RADIO:
+    case GP_WIDGET_MENU: {
+        int n = gp_widget_count_choices(w);
+        const char *pick = NULL;
+        for (int i = 0; i < n && !pick; i++) {
+            const char *c = NULL;
+            if (gp_widget_get_choice(w, i, &c) == GP_OK && c && strcmp(c, value) == 0) pick = c;
+        }
+        double want, have;
+        if (!pick && parse_number(value, &want)) { /* "1/250" for "0.0040s", "8" for "f/8" */
+            for (int i = 0; i < n && !pick; i++) {
+                const char *c = NULL;
+                if (gp_widget_get_choice(w, i, &c) == GP_OK && c && parse_number(c, &have) &&
+                    fabs(have - want) <= 0.02 * fabs(want) + 1e-9)
+                    pick = c;
+            }
+        }
+        if (!pick) {
+            size_t len = (size_t)snprintf(b->err, sizeof b->err, "\"%s\" is not a choice of \"%s\"; choices:", value, name);
+            for (int i = 0; i < n && len < sizeof b->err; i++) {
+                const char *c = NULL;
+                gp_widget_get_choice(w, i, &c);
+                len += (size_t)snprintf(b->err + len, sizeof b->err - len, "%s %s", i ? "," : "", c ? c : "");
+            }
+            return TETHER_ERR_BAD_VALUE;
+        }
+        return gp_widget_set_value(w, pick) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+    }
+    default:
+        return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "\"%s\" cannot be set", name);
+    }
+}
+
+static int g2_setting_set(backend *b, const char *path_or_name, const char *value)
+{
+    CameraWidget *root, *w;
+    char path[256];
+    int rc = fetch_widget(b, path_or_name, &root, &w, path, sizeof path);
+    if (rc != TETHER_OK) return rc;
+    rc = set_widget_value(b, w, value);
+    if (rc == TETHER_OK) {
+        gp_widget_set_changed(w, 1); /* also when the value is the same */
+        b->err[0] = '\0';
+        int gp = GP_ERROR;
+        GP_RETRY(gp, path_or_name[0] == '/' ? gp_camera_set_config(b->cam, root, b->ctx)
+                                            : gp_camera_set_single_config(b->cam, path_or_name, w, b->ctx));
+        if (gp < GP_OK) rc = g2_fail(b, gp, "the camera refused the setting");
+    }
+    gp_widget_free(root);
+    return rc;
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+static void split_path(const char *path, char *folder, size_t fsz, char *name, size_t nsz)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        snprintf(folder, fsz, "/");
+        snprintf(name, nsz, "%s", path);
+    } else if (slash == path) {
+        snprintf(folder, fsz, "/");
+        snprintf(name, nsz, "%s", slash + 1);
+    } else {
+        snprintf(folder, fsz, "%.*s", (int)(slash - path), path);
+        snprintf(name, nsz, "%s", slash + 1);
+    }
+}
+
+static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
+{
+    char folder[512], name[256];
+    split_path(camera_path, folder, sizeof folder, name, sizeof name);
+    CameraFile *f = NULL;
+    if (sink->fd >= 0) {
+        int fd = dup(sink->fd); /* libgphoto2 closes the descriptor it gets */
+        if (fd < 0 || gp_file_new_from_fd(&f, fd) < GP_OK) {
+            if (fd >= 0) close(fd);
+            return fail_msg(b, TETHER_ERR_IO, "cannot write the download: %s", strerror(errno));
+        }
+    } else {
+        gp_file_new(&f);
+    }
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    if (sink->fd >= 0) gp = gp_camera_file_get(b->cam, folder, name, GP_FILE_TYPE_NORMAL, f, b->ctx);
+    else GP_RETRY(gp, gp_camera_file_get(b->cam, folder, name, GP_FILE_TYPE_NORMAL, f, b->ctx));
+    int rc = TETHER_OK;
+    if (gp < GP_OK) {
+        rc = g2_fail(b, gp, "download");
+    } else if (sink->fd < 0) {
+        const char *data;
+        unsigned long size;
+        gp_file_get_data_and_size(f, &data, &size);
+        bytebuf_put(sink->mem, data, size);
+        if (!bytebuf_ok(sink->mem)) rc = TETHER_ERR_NO_MEMORY;
+    }
+    gp_file_unref(f);
+    return rc;
+}
+
+static int g2_delete(backend *b, const char *camera_path)
+{
+    char folder[512], name[256];
+    split_path(camera_path, folder, sizeof folder, name, sizeof name);
+    GP_CALL(b, gp_camera_file_delete(b->cam, folder, name, b->ctx), "delete");
+    return TETHER_OK;
+}
+
+static int list_folder(backend *b, const char *folder, tether_file_list *out, int *cap, int depth)
+{
+    if (depth > 16) return TETHER_OK;
+    CameraList *files = NULL, *dirs = NULL;
+    gp_list_new(&files);
+    gp_list_new(&dirs);
+    int rc = TETHER_OK;
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    GP_RETRY(gp, gp_camera_folder_list_files(b->cam, folder, files, b->ctx));
+    if (gp < GP_OK) {
+        rc = g2_fail(b, gp, "listing files");
+        goto done;
+    }
+    for (int i = 0; i < gp_list_count(files); i++) {
+        const char *name;
+        gp_list_get_name(files, i, &name);
+        if (out->count == *cap) {
+            int nc = *cap ? *cap * 2 : 64;
+            tether_file *items = realloc(out->items, sizeof *items * (size_t)nc);
+            if (items == NULL) {
+                rc = TETHER_ERR_NO_MEMORY;
+                goto done;
+            }
+            out->items = items;
+            *cap = nc;
+        }
+        tether_file *f = &out->items[out->count++];
+        memset(f, 0, sizeof *f);
+        snprintf(f->path, sizeof f->path, "%s%s%s", folder, strcmp(folder, "/") ? "/" : "", name);
+        CameraFileInfo info;
+        if (gp_camera_file_get_info(b->cam, folder, name, &info, b->ctx) == GP_OK) {
+            if (info.file.fields & GP_FILE_INFO_SIZE) f->size = info.file.size;
+            if (info.file.fields & GP_FILE_INFO_MTIME) f->mtime = info.file.mtime;
+            if (info.file.fields & GP_FILE_INFO_TYPE) snprintf(f->mime, sizeof f->mime, "%s", info.file.type);
+        }
+    }
+    GP_RETRY(gp, gp_camera_folder_list_folders(b->cam, folder, dirs, b->ctx));
+    if (gp < GP_OK) {
+        rc = g2_fail(b, gp, "listing folders");
+        goto done;
+    }
+    for (int i = 0; i < gp_list_count(dirs) && rc == TETHER_OK; i++) {
+        const char *name;
+        gp_list_get_name(dirs, i, &name);
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s%s%s", folder, strcmp(folder, "/") ? "/" : "", name);
+        rc = list_folder(b, sub, out, cap, depth + 1);
+    }
+done:
+    gp_list_free(files);
+    gp_list_free(dirs);
+    return rc;
+}
+
+static int g2_list_files(backend *b, tether_file_list **out)
+{
+    tether_file_list *l = calloc(1, sizeof *l);
+    if (l == NULL) return TETHER_ERR_NO_MEMORY;
+    int cap = 0;
+    int rc = list_folder(b, "/", l, &cap, 0);
+    if (rc != TETHER_OK) {
+        tether_file_list_free(l);
+        return rc;
+    }
+    *out = l;
+    return TETHER_OK;
+}
+
+/* ---- events ------------------------------------------------------------------ */
+
+static void push_pending(backend *b, const tether_event *ev)
+{
+    if (b->npending < PENDING_MAX) b->pending[b->npending++] = *ev;
+}
+
+/* One libgphoto2 event, translated.  Returns 0 with ev set, or
+ * TETHER_ERR_TIMEOUT, or an error. */
+static int next_gp_event(backend *b, int timeout_ms, tether_event *ev)
+{
+    CameraEventType type;
+    void *data = NULL;
+    b->err[0] = '\0';
+    int gp = gp_camera_wait_for_event(b->cam, timeout_ms, &type, &data, b->ctx);
+    if (gp < GP_OK) return g2_fail(b, gp, "waiting for events");
+    memset(ev, 0, sizeof *ev);
+    ev->time_ns = clock_mono_ns();
+    int rc = TETHER_OK;
+    switch (type) {
+    case GP_EVENT_FILE_ADDED: {
+        CameraFilePath *p = data;
+        ev->type = TETHER_EVENT_FILE_ADDED;
+        snprintf(ev->path, sizeof ev->path, "%s%s%s", p->folder, strcmp(p->folder, "/") ? "/" : "", p->name);
+        break;
+    }
+    case GP_EVENT_CAPTURE_COMPLETE:
+        ev->type = TETHER_EVENT_CAPTURE_COMPLETE;
+        break;
+    case GP_EVENT_UNKNOWN:
+        if (data && strstr((const char *)data, "changed")) {
+            ev->type = TETHER_EVENT_SETTING_CHANGED;
+            snprintf(ev->detail, sizeof ev->detail, "%s", (const char *)data);
+        } else {
+            rc = TETHER_ERR_TIMEOUT; /* nothing a caller cares about */
+        }
+        break;
+    default:
+        rc = TETHER_ERR_TIMEOUT;
+        break;
+    }
+    free(data);
+    return rc;
+}
+
+static int g2_wait_event(backend *b, int timeout_ms, tether_event *ev)
+{
+    if (b->npending) {
+        *ev = b->pending[0];
+        memmove(b->pending, b->pending + 1, sizeof *b->pending * (size_t)--b->npending);
+        return TETHER_OK;
+    }
+    int64_t deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        int64_t left = (deadline - clock_mono_ns()) / 1000000;
+        int rc = next_gp_event(b, left > 0 ? (int)left : 0, ev);
+        if (rc != TETHER_ERR_TIMEOUT) return rc;
+        if (clock_mono_ns() >= deadline) return TETHER_ERR_TIMEOUT;
+        /* a generic PTP/IP camera returns at once: pace the polling */
+        clock_sleep_ns(left > 20 ? 20000000 : left * 1000000);
+    }
+}
+
+/* ---- capture and live view --------------------------------------------------------- */
+
+static int g2_capture(backend *b, char paths[][512], int *n)
+{
+    CameraFilePath p;
+    *n = 0;
+    GP_CALL_ONCE(b, gp_camera_capture(b->cam, GP_CAPTURE_IMAGE, &p, b->ctx), "capture");
+    snprintf(paths[(*n)++], 512, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
+    /* siblings (RAW + JPEG) come as further file events: drain until the
+     * camera has been quiet for 150 ms, at most 1.5 s */
+    int64_t start = clock_mono_ns(), quiet_since = start;
+    while (clock_mono_ns() - quiet_since < 150000000 && clock_mono_ns() - start < 1500000000) {
+        tether_event ev;
+        int rc = next_gp_event(b, 50, &ev);
+        if (rc == TETHER_ERR_TIMEOUT) {
+            clock_sleep_ns(5000000);
+            continue;
+        }
+        if (rc != TETHER_OK) break;
+        quiet_since = clock_mono_ns();
+        if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) snprintf(paths[(*n)++], 512, "%s", ev.path);
+        else if (ev.type != TETHER_EVENT_CAPTURE_COMPLETE) push_pending(b, &ev);
+    }
+    return TETHER_OK;
+}
+
+static int g2_preview(backend *b, blob **jpeg)
+{
+    gp_file_clean(b->preview);
+    GP_CALL(b, gp_camera_capture_preview(b->cam, b->preview, b->ctx), "live view");
+    b->lv_on = true;
+    const char *data;
+    unsigned long size;
+    gp_file_get_data_and_size(b->preview, &data, &size);
+    if (size < 4 || (uint8_t)data[0] != 0xFF || (uint8_t)data[1] != 0xD8)
+        return fail_msg(b, TETHER_ERR_CAMERA, "the camera's live view is not JPEG");
+    *jpeg = blob_from(data, size);
+    return *jpeg ? TETHER_OK : TETHER_ERR_NO_MEMORY;
+}
+
+/* Starts live view through the "viewfinder" toggle when the camera has
+ * one (Canon EOS, Nikon); focus drives need it. */
+static int ensure_liveview(backend *b)
+{
+    if (b->lv_on) return TETHER_OK;
+    CameraWidget *w = NULL;
+    if (gp_camera_get_single_config(b->cam, "viewfinder", &w, b->ctx) == GP_OK) {
+        int one = 1;
+        gp_widget_set_value(w, &one);
+        gp_widget_set_changed(w, 1);
+        b->err[0] = '\0';
+        int gp = GP_ERROR;
+        GP_RETRY(gp, gp_camera_set_single_config(b->cam, "viewfinder", w, b->ctx));
+        gp_widget_free(w);
+        if (gp < GP_OK) return g2_fail(b, gp, "starting live view");
+        b->lv_on = true;
+        return TETHER_OK;
+    }
+    blob *f = NULL;
+    int rc = g2_preview(b, &f);
+    blob_unref(f);
+    return rc;
+}
+
+static int g2_focus_drive(backend *b, int direction, int step)
+{
+    static const int nikon_units[3] = {10, 43, 300};
+    if (step < 1 || step > 3 || (direction != 1 && direction != -1))
+        return fail_msg(b, TETHER_ERR_INVALID_ARGUMENT, "focus drive takes near|far and step 1..3");
+    CameraWidget *w = NULL;
+    b->err[0] = '\0';
+    if (gp_camera_get_single_config(b->cam, "manualfocusdrive", &w, b->ctx) < GP_OK)
+        return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "this camera has no focus drive");
+    gp_widget_free(w);
+    int rc = ensure_liveview(b);
+    if (rc != TETHER_OK) return rc;
+    w = NULL;
+    GP_CALL(b, gp_camera_get_single_config(b->cam, "manualfocusdrive", &w, b->ctx), "focus drive");
+    CameraWidgetType type;
+    gp_widget_get_type(w, &type);
+    if (type == GP_WIDGET_RADIO || type == GP_WIDGET_MENU) {
+        char v[16];
+        snprintf(v, sizeof v, "%s %d", direction > 0 ? "Near" : "Far", step);
+        gp_widget_set_value(w, v);
+    } else if (type == GP_WIDGET_RANGE) {
+        float units = (float)(direction > 0 ? -nikon_units[step - 1] : nikon_units[step - 1]);
+        gp_widget_set_value(w, &units);
+    } else {
+        gp_widget_free(w);
+        return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "unknown kind of focus drive");
+    }
+    gp_widget_set_changed(w, 1); /* the same value twice must drive twice */
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    GP_RETRY(gp, gp_camera_set_single_config(b->cam, "manualfocusdrive", w, b->ctx));
+    gp_widget_free(w);
+    if (gp < GP_OK) return g2_fail(b, gp, "focus drive");
+    return TETHER_OK;
+}
+
+static int g2_probe(backend *b)
+{
+    CameraStorageInformation *si = NULL;
+    int n = 0;
+    GP_CALL(b, gp_camera_get_storageinfo(b->cam, &si, &n, b->ctx), "probe");
+    free(si);
+    return TETHER_OK;
+}
+
+static int gphoto2_list_cameras(tether_camera_info *out, int max, int *count)
+{
+    pthread_once(&lists_once, load_lists);
+    GPContext *ctx = gp_context_new();
+    CameraList *list = NULL;
+    gp_list_new(&list);
+    int n = autodetect(list, ctx);
+    *count = n > 0 ? n : 0;
+    for (int i = 0; i < n && i < max; i++) {
+        const char *m, *p;
+        gp_list_get_name(list, i, &m);
+        gp_list_get_value(list, i, &p);
+        snprintf(out[i].model, sizeof out[i].model, "%s", m);
+        snprintf(out[i].spec, sizeof out[i].spec, "%s", p);
+    }
+    gp_list_free(list);
+    gp_context_unref(ctx);
+    return n < 0 ? TETHER_ERR_IO : TETHER_OK;
+}
+
+const backend_ops backend_gphoto2 = {
+    .list_cameras = gphoto2_list_cameras,
+    .name = "gphoto2",
+    .accepts = g2_accepts,
+    .open = g2_open,
+    .close = g2_close,
+    .last_error = g2_last_error,
+    .model = g2_model,
+    .summary = g2_summary,
+    .settings_list = g2_settings_list,
+    .setting_get = g2_setting_get,
+    .setting_set = g2_setting_set,
+    .capture = g2_capture,
+    .download = g2_download,
+    .delete_file = g2_delete,
+    .list_files = g2_list_files,
+    .preview = g2_preview,
+    .wait_event = g2_wait_event,
+    .focus_drive = g2_focus_drive,
+    .probe = g2_probe,
+};
+

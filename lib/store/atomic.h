@@ -1,0 +1,40 @@
+/*
+ * atomic: files that appear whole or not at all.
+ *
+ * A file is written under a temporary name (".NAME.tmp-XXXXXX", hidden,
+ * in the same folder), flushed with fsync, then renamed into place with
+ * RENAME_NOREPLACE, so an existing file is never overwritten, and the
+ * folder is fsynced so the name survives a crash.  A process killed at any
+ * moment leaves either no file or the complete one (and at most a
+ * temporary file, which store_atomic_sweep removes).
+ *
+ * One writer per store_atomic; any thread.
+ */
+#pragma once
+
+#include <stddef.h>
+
+typedef struct store_atomic {
+    int fd;                 /* write here */
+    char tmp[4096];
+    char dir[4096];
+} store_atomic;
+
+/* Creates the temporary file in dir (which must exist).  Returns 0 or a
+ * tether_err (TETHER_ERR_IO). */
+int store_atomic_begin(store_atomic *a, const char *dir);
+/* fsync, then renames to dir/name unless that exists.  Returns 0,
+ * TETHER_ERR_EXISTS (the temporary file is kept: try another name), or
+ * TETHER_ERR_IO (the temporary file is removed). */
+int store_atomic_commit(store_atomic *a, const char *name);
+/* Removes the temporary file. */
+void store_atomic_abort(store_atomic *a);
+/* Creates dir and its parents (mode 0755).  Returns 0 or TETHER_ERR_IO. */
+int store_mkdirs(const char *dir);
+/* Commits under name; if it exists, under "base-1.ext", "base-2.ext", ...
+ * Writes the final path (dir/name) into path.  Returns 0 or an error. */
+int store_atomic_commit_unique(store_atomic *a, const char *name, char *path, size_t size);
+/* Picks a base name such that base + each of exts (".jpg", ".cr2") is free
+ * in dir: name_for_ext(i) = base + exts[i].  Returns 0 and the base in out. */
+int store_unique_base(const char *dir, const char *base, const char *const *exts, int n_exts,
+                      char *out, size_t size);
