@@ -153,6 +153,7 @@ static int save_frame(const char *path, const tether_frame *f)
 {
     char dir[1024], name[256];
     split_output(path, dir, sizeof dir, name, sizeof name);
+    if (store_mkdirs(dir) != TETHER_OK) return -1;
     store_atomic a;
     if (store_atomic_begin(&a, dir) != TETHER_OK) return -1;
     if (write_all_fd(a.fd, tether_frame_data(f), tether_frame_size(f)) != 0) {

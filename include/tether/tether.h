@@ -243,7 +243,8 @@ typedef struct tether_name_vars {
 
 /* Expands a naming template (the picamera capture_continuous syntax plus
  * {model}, {session}, {name}, {ext}) into out.  A template without {ext}
- * gets ".{ext}" appended.  Characters that cannot be in a file name ('/'
+ * gets ".{ext}" appended, replacing a literal extension it ends with
+ * ("shot-{counter}.jpg" gives shot-1.cr2 for a RAW file).  Characters that cannot be in a file name ('/'
  * from a variable, control characters) are replaced by '_'.  Returns 0,
  * TETHER_ERR_BAD_VALUE for an unknown or malformed field (the message is
  * in errbuf if given), or TETHER_ERR_BUFFER_TOO_SMALL. */

@@ -122,6 +122,10 @@ int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, s
         }
     }
     if (!has_ext) {
+        /* a literal extension ("shot-{counter}.jpg") stands for the file's own */
+        size_t dot = o.len;
+        while (dot > 0 && o.len - dot <= 6 && isalnum((unsigned char)o.p[dot - 1])) dot--;
+        if (dot > 1 && dot < o.len && o.p[dot - 1] == '.' && o.len - dot <= 5) o.len = dot - 1;
         put_char(&o, '.');
         put_safe(&o, v->ext ? v->ext : "jpg", false);
     }

@@ -126,15 +126,16 @@ static int fail_msg(backend *b, int err, const char *fmt, ...)
 }
 
 /* Runs a libgphoto2 call again while the camera answers Device Busy (in
- * PTP, 0x2019 means "not done, ask again"): up to 6 tries, 20 to 320 ms
- * apart.  Only for calls that are safe to repeat; capture is not. */
-#define GP_RETRY(rcvar, call)                                        \
-    do {                                                             \
-        for (int try_ = 0;; try_++) {                                \
-            (rcvar) = (call);                                        \
-            if ((rcvar) != GP_ERROR_CAMERA_BUSY || try_ == 5) break; \
-            clock_sleep_ns(20000000LL << try_);                      \
-        }                                                            \
+ * PTP, 0x2019 means "not done, ask again"): up to 10 tries, 20 ms apart
+ * doubling to 160 ms (1.2 s in all).  Only for calls that are safe to
+ * repeat. */
+#define GP_RETRY(rcvar, call)                                            \
+    do {                                                                 \
+        for (int try_ = 0;; try_++) {                                    \
+            (rcvar) = (call);                                            \
+            if ((rcvar) != GP_ERROR_CAMERA_BUSY || try_ == 9) break;     \
+            clock_sleep_ns(20000000LL << (try_ < 3 ? try_ : 3));         \
+        }                                                                \
     } while (0)
 
 /* A repeatable call; on failure, records it and returns its tether_err. */
@@ -670,8 +671,14 @@ static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
     }
     b->err[0] = '\0';
     int gp = GP_ERROR;
-    if (sink->fd >= 0) gp = gp_camera_file_get(b->cam, folder, name, GP_FILE_TYPE_NORMAL, f, b->ctx);
-    else GP_RETRY(gp, gp_camera_file_get(b->cam, folder, name, GP_FILE_TYPE_NORMAL, f, b->ctx));
+    for (int try_ = 0;; try_++) {
+        gp = gp_camera_file_get(b->cam, folder, name, GP_FILE_TYPE_NORMAL, f, b->ctx);
+        if (gp != GP_ERROR_CAMERA_BUSY || try_ == 9) break;
+        /* start over: nothing of a busy transfer may stay in the file */
+        if (sink->fd >= 0 && (ftruncate(sink->fd, 0) != 0 || lseek(sink->fd, 0, SEEK_SET) != 0)) break;
+        gp_file_clean(f);
+        clock_sleep_ns(20000000LL << (try_ < 3 ? try_ : 3));
+    }
     int rc = TETHER_OK;
     if (gp < GP_OK) {
         rc = g2_fail(b, gp, "download");
@@ -828,24 +835,48 @@ static int g2_wait_event(backend *b, int timeout_ms, tether_event *ev)
 
 /* ---- capture and live view --------------------------------------------------------- */
 
+/* Takes a picture with trigger + events rather than gp_camera_capture:
+ * libgphoto2 2.5.30's generic capture ignores a Device Busy answer to
+ * InitiateCapture and then waits for events forever (library.c
+ * camera_capture: CR() of a positive PTP code), while a trigger reports
+ * busy (and a busy trigger fired nothing, so it may be repeated).  The
+ * file events that follow name the new files; siblings (RAW + JPEG) come
+ * as further events: drain until the camera has been quiet for 150 ms. */
 static int g2_capture(backend *b, char paths[][512], int *n)
 {
-    CameraFilePath p;
     *n = 0;
-    GP_CALL_ONCE(b, gp_camera_capture(b->cam, GP_CAPTURE_IMAGE, &p, b->ctx), "capture");
-    snprintf(paths[(*n)++], 512, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
-    /* siblings (RAW + JPEG) come as further file events: drain until the
-     * camera has been quiet for 150 ms, at most 1.5 s */
-    int64_t start = clock_mono_ns(), quiet_since = start;
-    while (clock_mono_ns() - quiet_since < 150000000 && clock_mono_ns() - start < 1500000000) {
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    GP_RETRY(gp, gp_camera_trigger_capture(b->cam, b->ctx));
+    if (gp == GP_ERROR_NOT_SUPPORTED) {
+        CameraFilePath p;
+        GP_CALL_ONCE(b, gp_camera_capture(b->cam, GP_CAPTURE_IMAGE, &p, b->ctx), "capture");
+        snprintf(paths[(*n)++], 512, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
+    } else if (gp < GP_OK) {
+        return g2_fail(b, gp, "capture");
+    }
+    int64_t start = clock_mono_ns(), quiet_since = start, completed = 0;
+    const int64_t first_file_ns = 60LL * 1000000000; /* long exposures included */
+    for (;;) {
+        int64_t now = clock_mono_ns();
+        if (*n == 0 && now - start > first_file_ns)
+            return fail_msg(b, TETHER_ERR_TIMEOUT, "the camera fired but reported no new file within %d s",
+                            (int)(first_file_ns / 1000000000));
+        if (*n == 0 && completed && now - completed > 3000000000LL)
+            /* libgphoto2 drops an ObjectAdded it could not look up (Device
+             * Busy on GetObjectInfo): the picture is on the card */
+            return fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while announcing the new file; "
+                            "it is on the card");
+        if (*n > 0 && (now - quiet_since >= 150000000 || now - start > first_file_ns + 1500000000LL)) break;
         tether_event ev;
         int rc = next_gp_event(b, 50, &ev);
-        if (rc == TETHER_ERR_TIMEOUT) {
+        if (rc == TETHER_ERR_TIMEOUT || rc == TETHER_ERR_BUSY) {
             clock_sleep_ns(5000000);
             continue;
         }
-        if (rc != TETHER_OK) break;
+        if (rc != TETHER_OK) return *n > 0 ? TETHER_OK : rc;
         quiet_since = clock_mono_ns();
+        if (ev.type == TETHER_EVENT_CAPTURE_COMPLETE) completed = quiet_since;
         if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) snprintf(paths[(*n)++], 512, "%s", ev.path);
         else if (ev.type != TETHER_EVENT_CAPTURE_COMPLETE) push_pending(b, &ev);
     }

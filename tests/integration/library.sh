@@ -1,0 +1,15 @@
+# libtether end to end (tests/tools/libtest.c): a simulator killed and
+# restarted mid-session, Device Busy, a slow link and timeouts, 10,000
+# live-view frames with flat memory, many threads on one camera, capture
+# into a small buffer, tethered downloads.
+. "$(dirname "$0")/../lib.sh"
+LIBTEST="$(dirname "$TESTTOOL")/tether-libtest"
+for scenario in reconnect busy slow threads buffer tethered "frames 10000"; do
+    timeout -s KILL 300 "$LIBTEST" $scenario 2>"$T_DIR/libtest.err"
+    status=$?
+    if grep -Eq 'Sanitizer|runtime error' "$T_DIR/libtest.err"; then
+        not_ok "libtest $scenario: sanitizer report" "$(grep -E -m3 'ERROR|runtime error|SUMMARY' "$T_DIR/libtest.err" | tr '\n' ' ')"
+    elif [ $status -ne 0 ] && [ $status -ne 1 ]; then
+        not_ok "libtest $scenario: exit status $status" "$(tail -n 3 "$T_DIR/libtest.err" | tr '\n' ' ')"
+    fi
+done

@@ -1,0 +1,507 @@
+/*
+ * libtest: end-to-end scenarios for libtether against `tether sim ptpip`
+ * processes it starts, kills and restarts itself (the real libgphoto2 in
+ * between).  Prints "ok - ..." / "not ok - ..." lines like the unit tests.
+ *
+ *   libtest reconnect     kill -9 the simulator mid-session, restart it
+ *   libtest busy          Device Busy at 15 %: calls retry or fail clearly
+ *   libtest slow          a 0.25 MB/s link: downloads arrive whole, timeouts hold
+ *   libtest frames N      N live-view frames; memory must stay flat
+ *   libtest threads       many threads calling one camera at once
+ *   libtest buffer        capture into a caller's buffer that is too small
+ *   libtest tethered      shots from the body's button land in a folder
+ *
+ * Needs TETHER (the program under test) in the environment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "image/jpeg.h"
+#include "tether/tether.h"
+
+static int failures;
+static const char *scenario = "";
+
+#define OK(cond, ...)                                   \
+    do {                                                \
+        if (cond) printf("ok - libtest %s: ", scenario); \
+        else {                                          \
+            printf("not ok - libtest %s: ", scenario);  \
+            failures++;                                 \
+        }                                               \
+        printf(__VA_ARGS__);                            \
+        printf("\n");                                   \
+        fflush(stdout);                                 \
+    } while (0)
+
+typedef struct sim {
+    pid_t pid;
+    int port;
+    int ctl;
+} sim;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Starts `tether sim ptpip` on port (0: a free one) with extra args. */
+static int sim_start(sim *s, int port, const char *const *args)
+{
+    const char *tether = getenv("TETHER");
+    if (tether == NULL) return -1;
+    s->port = port ? port : free_port();
+    s->ctl = free_port();
+    char listen[64], control[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    snprintf(control, sizeof control, "127.0.0.1:%d", s->ctl);
+    const char *argv[40] = {tether, "sim", "ptpip", "--listen", listen, "--control", control};
+    int n = 7;
+    for (int i = 0; args && args[i] && n < 38; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    int p[2];
+    if (pipe(p) != 0) return -1;
+    s->pid = fork();
+    if (s->pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 2);
+        execv(tether, (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    char buf[512];
+    size_t got = 0;
+    double deadline = clock_mono_s() + 10;
+    while (clock_mono_s() < deadline && got < sizeof buf - 1) {
+        ssize_t k = read(p[0], buf + got, sizeof buf - 1 - got);
+        if (k <= 0) break;
+        got += (size_t)k;
+        buf[got] = '\0';
+        if (strstr(buf, "control on")) break;
+    }
+    close(p[0]);
+    return strstr(buf, "listening on") ? 0 : -1;
+}
+
+static void sim_kill(sim *s, int sig)
+{
+    kill(s->pid, sig);
+    waitpid(s->pid, NULL, 0);
+}
+
+static int open_sim(const sim *s, tether_camera **cam)
+{
+    char spec[64], err[512];
+    snprintf(spec, sizeof spec, "ptpip:127.0.0.1:%d", s->port);
+    int rc = tether_camera_open(spec, 20000, cam, err, sizeof err);
+    if (rc != TETHER_OK) printf("    open: %s\n", err);
+    return rc;
+}
+
+/* Waits for an event of type t; returns the ms it took, or -1. */
+static double wait_for(tether_camera *cam, tether_event_type t, int timeout_ms)
+{
+    double t0 = clock_mono_s();
+    while ((clock_mono_s() - t0) * 1000 < timeout_ms) {
+        tether_event ev;
+        if (tether_wait_event(cam, 200, &ev) == TETHER_OK && ev.type == t) return (clock_mono_s() - t0) * 1000;
+    }
+    return -1;
+}
+
+static bool frame_ok(tether_camera *cam)
+{
+    tether_frame *f = NULL;
+    if (tether_preview(cam, &f) != TETHER_OK) return false;
+    int w = 0, h = 0;
+    bool ok = img_jpeg_size(tether_frame_data(f), tether_frame_size(f), &w, &h) == 0 && w > 0;
+    tether_frame_unref(f);
+    return ok;
+}
+
+/* ---- scenarios ------------------------------------------------------------- */
+
+static void reconnect(void)
+{
+    sim s;
+    static const char *const args[] = {"--photo-size", "800x532", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    OK(frame_ok(cam), "live view before the crash");
+    char dir[] = "/tmp/libtest-XXXXXX";
+    mkdtemp(dir);
+    tether_capture_options o = {.dir = dir};
+    tether_shot shot;
+    OK(tether_capture(cam, &o, &shot) == TETHER_OK && shot.n_files == 1, "capture before the crash");
+
+    sim_kill(&s, SIGKILL);
+    double t0 = clock_mono_s();
+    tether_frame *f = NULL;
+    int rc = tether_preview(cam, &f);
+    double t1 = clock_mono_s();
+    OK(rc != TETHER_OK, "a call after the crash fails (%s, %.0f ms)", tether_err_name(rc), (t1 - t0) * 1000);
+    OK(t1 - t0 < 8, "and does not hang (%.1f s)", t1 - t0);
+    double lost = wait_for(cam, TETHER_EVENT_CAMERA_LOST, 10000);
+    OK(lost >= 0, "CAMERA_LOST is reported");
+    OK(!tether_camera_connected(cam), "the session says disconnected");
+    t0 = clock_mono_s();
+    rc = tether_preview(cam, &f);
+    t1 = clock_mono_s();
+    OK(rc == TETHER_ERR_DISCONNECTED && t1 - t0 < 0.1, "while lost, calls fail fast with DISCONNECTED (%s, %.1f ms)",
+       tether_err_name(rc), (t1 - t0) * 1000);
+    char msg[512];
+    tether_camera_last_error(cam, msg, sizeof msg);
+    OK(strstr(msg, "disconnected") != NULL, "with a clear message (\"%s\")", msg);
+
+    clock_sleep_ns(700000000);
+    if (sim_start(&s, s.port, args) != 0) {
+        OK(0, "simulator restarts on the same port");
+        tether_camera_close(cam);
+        return;
+    }
+    double back = wait_for(cam, TETHER_EVENT_CAMERA_BACK, 15000);
+    OK(back >= 0, "CAMERA_BACK after the restart (%.0f ms)", back);
+    OK(tether_camera_connected(cam), "the session is up again");
+    OK(frame_ok(cam), "live view works again");
+    OK(tether_capture(cam, &o, &shot) == TETHER_OK && shot.n_files == 1, "capture works again");
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) printf("    cleanup failed\n");
+}
+
+static void busy(void)
+{
+    sim s;
+    static const char *const args[] = {"--busy-rate", "0.15", "--persona", "generic", "--photo-size", "800x532", "--seed", "3", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens despite Device Busy (retried)");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    OK(1, "camera opens despite Device Busy (retried)");
+    int ok_gets = 0, ok_frames = 0, clear_capture_errors = 0, captures = 0;
+    for (int i = 0; i < 20; i++) {
+        tether_setting st;
+        if (tether_setting_get(cam, "iso", &st) == TETHER_OK) {
+            ok_gets++;
+            tether_setting_clear(&st);
+        }
+        if (frame_ok(cam)) ok_frames++;
+        else {
+            char m[512];
+            tether_camera_last_error(cam, m, sizeof m);
+            printf("    live view: %s\n", m);
+        }
+    }
+    OK(ok_gets == 20, "settings reads succeed through retries (%d/20)", ok_gets);
+    OK(ok_frames == 20, "live view succeeds through retries (%d/20)", ok_frames);
+    char dir[] = "/tmp/libtest-XXXXXX";
+    mkdtemp(dir);
+    tether_capture_options o = {.dir = dir};
+    for (int i = 0; i < 6; i++) {
+        tether_shot shot;
+        int rc = tether_capture(cam, &o, &shot);
+        if (rc == TETHER_OK) captures++;
+        else if (rc == TETHER_ERR_BUSY) clear_capture_errors++;
+        else {
+            char m[512];
+            tether_camera_last_error(cam, m, sizeof m);
+            printf("    capture: %s: %s\n", tether_err_name(rc), m);
+        }
+    }
+    OK(captures + clear_capture_errors == 6, "captures succeed or fail as busy, never otherwise (%d ok, %d busy)",
+       captures, clear_capture_errors);
+    OK(tether_camera_connected(cam), "busy answers never count as a lost camera");
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) printf("    cleanup failed\n");
+}
+
+static void slow(void)
+{
+    sim s;
+    static const char *const args[] = {"--rate-limit", "0.25", "--persona", "generic", "--photo-size", "1200x800", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens on a slow link");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    tether_file_list *l = NULL;
+    OK(tether_files_list(cam, &l) == TETHER_OK && l->count > 0, "files list on a slow link");
+    char dir[] = "/tmp/libtest-XXXXXX", local[256];
+    mkdtemp(dir);
+    snprintf(local, sizeof local, "%s/a.jpg", dir);
+    double t0 = clock_mono_s();
+    int rc = tether_file_download(cam, l->items[0].path, local);
+    double t = clock_mono_s() - t0;
+    struct stat st;
+    OK(rc == TETHER_OK && stat(local, &st) == 0 && (uint64_t)st.st_size == l->items[0].size,
+       "a download on a 0.25 MB/s link arrives whole (%llu bytes in %.2f s)", (unsigned long long)l->items[0].size, t);
+    OK(t >= l->items[0].size / 0.25e6 * 0.8, "at the link's speed");
+    /* a timeout shorter than the transfer: the call returns in time, the
+     * job finishes in the background, the next call still works */
+    tether_camera_set_timeout(cam, 500);
+    snprintf(local, sizeof local, "%s/b.jpg", dir);
+    t0 = clock_mono_s();
+    rc = tether_file_download(cam, l->items[1].path, local);
+    t = clock_mono_s() - t0;
+    OK(rc == TETHER_ERR_TIMEOUT && t < 0.8, "a call gives up at its timeout (%s after %.2f s)", tether_err_name(rc), t);
+    tether_camera_set_timeout(cam, 30000);
+    tether_setting sett;
+    rc = tether_setting_get(cam, "iso", &sett);
+    OK(rc == TETHER_OK, "the camera still answers afterwards");
+    if (rc == TETHER_OK) tether_setting_clear(&sett);
+    OK(stat(local, &st) == 0 && (uint64_t)st.st_size == l->items[1].size, "the abandoned download still completed whole");
+    tether_file_list_free(l);
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) printf("    cleanup failed\n");
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void frames(int n)
+{
+    sim s;
+    static const char *const args[] = {"--fps", "0", "--lv-size", "352x240", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    int good = 0;
+    long rss_warm = 0;
+    double t0 = clock_mono_s();
+    for (int i = 0; i < n; i++) {
+        tether_frame *f = NULL;
+        if (tether_preview(cam, &f) != TETHER_OK) break;
+        if (tether_frame_size(f) > 1000 && tether_frame_data(f)[0] == 0xFF) good++;
+        tether_frame_unref(f);
+        if (i == n / 10) rss_warm = rss_kb();
+    }
+    double t = clock_mono_s() - t0;
+    long rss_end = rss_kb();
+    OK(good == n, "%d live-view frames in a row (%.0f fps)", good, good / t);
+#if defined(__SANITIZE_ADDRESS__)
+    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", rss_warm, rss_end);
+#else
+    OK(rss_end - rss_warm < 2048, "memory stays flat: RSS %ld kB after %d frames, %ld kB after %d", rss_warm, n / 10, rss_end, n);
+#endif
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+}
+
+typedef struct worker_arg {
+    tether_camera *cam;
+    int kind;
+    int ok, fail;
+} worker_arg;
+
+static void *worker(void *p)
+{
+    worker_arg *w = p;
+    for (int i = 0; i < 15; i++) {
+        int rc;
+        if (w->kind == 0) {
+            tether_frame *f = NULL;
+            rc = tether_preview(w->cam, &f);
+            tether_frame_unref(f);
+        } else if (w->kind == 1) {
+            tether_setting s;
+            rc = tether_setting_get(w->cam, "iso", &s);
+            if (rc == TETHER_OK) tether_setting_clear(&s);
+        } else if (w->kind == 2) {
+            rc = tether_setting_set(w->cam, "iso", i % 2 ? "200" : "400");
+        } else {
+            tether_file_list *l = NULL;
+            rc = tether_files_list(w->cam, &l);
+            tether_file_list_free(l);
+        }
+        if (rc == TETHER_OK) w->ok++;
+        else w->fail++;
+    }
+    return NULL;
+}
+
+static void threads(void)
+{
+    sim s;
+    static const char *const args[] = {"--fps", "0", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    pthread_t t[8];
+    worker_arg w[8];
+    for (int i = 0; i < 8; i++) {
+        w[i] = (worker_arg){cam, i % 4, 0, 0};
+        pthread_create(&t[i], NULL, worker, &w[i]);
+    }
+    int ok = 0, fail = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+        fail += w[i].fail;
+    }
+    OK(ok == 120 && fail == 0, "8 threads x 15 calls on one camera: %d ok, %d failed", ok, fail);
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+}
+
+static void buffer(void)
+{
+    sim s;
+    static const char *const args[] = {"--photo-size", "640x426", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    uint8_t small[1000];
+    memset(small, 0xAB, sizeof small);
+    size_t need = 0;
+    int rc = tether_capture_to_buffer(cam, small, sizeof small, &need);
+    bool untouched = true;
+    for (size_t i = 0; i < sizeof small; i++) untouched &= small[i] == 0xAB;
+    OK(rc == TETHER_ERR_BUFFER_TOO_SMALL && need > sizeof small && untouched,
+       "a small buffer is not overflowed and the size needed is returned (%zu)", need);
+    uint8_t *big = malloc(need);
+    size_t len = 0;
+    rc = tether_capture_fetch(cam, big, need, &len);
+    int w = 0, h = 0;
+    OK(rc == TETHER_OK && len == need && img_jpeg_size(big, len, &w, &h) == 0 && w == 640,
+       "the kept image is fetched without a new shot (%dx%d)", w, h);
+    free(big);
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+}
+
+static void tethered(void)
+{
+    sim s;
+    static const char *const args[] = {"--photo-size", "640x426", "--persona", "nikon", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    char dir[] = "/tmp/libtest-XXXXXX";
+    mkdtemp(dir);
+    OK(tether_tethered(cam, dir, "body-{counter:02d}", true) == TETHER_OK, "tethered mode on");
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "curl -s -X POST http://127.0.0.1:%d/shutter >/dev/null", s.ctl);
+    int saved = 0;
+    for (int shot = 0; shot < 2; shot++) {
+        if (system(cmd) != 0) printf("    curl failed\n");
+        double t0 = clock_mono_s();
+        while (clock_mono_s() - t0 < 10) {
+            tether_event ev;
+            if (tether_wait_event(cam, 200, &ev) == TETHER_OK && ev.type == TETHER_EVENT_FILE_ADDED && ev.local[0]) {
+                saved++;
+                printf("    saved %s\n", ev.local);
+                break;
+            }
+        }
+    }
+    char p1[256], p2[256];
+    snprintf(p1, sizeof p1, "%s/body-01.jpg", dir);
+    snprintf(p2, sizeof p2, "%s/body-02.jpg", dir);
+    OK(saved == 2 && access(p1, F_OK) == 0 && access(p2, F_OK) == 0, "two body shots downloaded and named (%d)", saved);
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) printf("    cleanup failed\n");
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|threads|buffer|tethered\n");
+        return 2;
+    }
+    scenario = argv[1];
+    if (strcmp(scenario, "reconnect") == 0) reconnect();
+    else if (strcmp(scenario, "busy") == 0) busy();
+    else if (strcmp(scenario, "slow") == 0) slow();
+    else if (strcmp(scenario, "frames") == 0) frames(argc > 2 ? atoi(argv[2]) : 10000);
+    else if (strcmp(scenario, "threads") == 0) threads();
+    else if (strcmp(scenario, "buffer") == 0) buffer();
+    else if (strcmp(scenario, "tethered") == 0) tethered();
+    else return 2;
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * Unit tests for naming templates (lib/store/naming.c) and atomic,
+ * never-overwriting file writes (lib/store/atomic.c).
+ */
+#include "harness.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "store/atomic.h"
+#include "tether/tether.h"
+
+static const char *expand(const char *tmpl, const tether_name_vars *v)
+{
+    static char out[512], err[256];
+    if (tether_name_expand(tmpl, v, out, sizeof out, err, sizeof err) != TETHER_OK) return err;
+    return out;
+}
+
+TEST(picamera_fields)
+{
+    struct tm tm = {.tm_year = 126, .tm_mon = 10, .tm_mday = 22, .tm_hour = 9, .tm_min = 8, .tm_sec = 7};
+    tether_name_vars v = {.counter = 7, .time = mktime(&tm), .model = "Canon EOS 550D", .session = "wedding",
+                          .name = "IMG_0042", .ext = "cr2"};
+    CHECK(strcmp(expand("image{counter}", &v), "image7.cr2") == 0);
+    CHECK(strcmp(expand("image{counter:03d}.{ext}", &v), "image007.cr2") == 0);
+    CHECK(strcmp(expand("{timestamp:%Y%m%d-%H%M%S}", &v), "20261122-090807.cr2") == 0);
+    CHECK(strcmp(expand("{model}_{session}_{name}", &v), "Canon-EOS-550D_wedding_IMG_0042.cr2") == 0);
+    CHECK(strcmp(expand("shot-{counter}.jpg", &v), "shot-7.cr2") == 0); /* literal ext stands for the file's */
+    CHECK(strcmp(expand("{{literal}}-{counter}", &v), "{literal}-7.cr2") == 0);
+}
+
+TEST(bad_templates_are_refused)
+{
+    tether_name_vars v = {.counter = 1, .ext = "jpg"};
+    char out[64], err[256];
+    CHECK_EQ_INT(tether_name_expand("{nope}", &v, out, sizeof out, err, sizeof err), TETHER_ERR_BAD_VALUE);
+    CHECK(strstr(err, "unknown field {nope}") != NULL);
+    CHECK_EQ_INT(tether_name_expand("{counter", &v, out, sizeof out, err, sizeof err), TETHER_ERR_BAD_VALUE);
+    CHECK_EQ_INT(tether_name_expand("a}b", &v, out, sizeof out, err, sizeof err), TETHER_ERR_BAD_VALUE);
+    CHECK_EQ_INT(tether_name_expand("{counter:%s}", &v, out, sizeof out, err, sizeof err), TETHER_ERR_BAD_VALUE);
+    CHECK_EQ_INT(tether_name_expand("{counter:999d}", &v, out, sizeof out, err, sizeof err), TETHER_ERR_BAD_VALUE);
+    CHECK_EQ_INT(tether_name_expand("{model:x}", &v, out, sizeof out, err, sizeof err), TETHER_ERR_BAD_VALUE);
+    CHECK_EQ_INT(tether_name_expand("{counter:05d}", &v, out, 4, err, sizeof err), TETHER_ERR_BUFFER_TOO_SMALL);
+}
+
+TEST(variables_cannot_escape_the_folder)
+{
+    tether_name_vars v = {.counter = 1, .name = "../../etc/passwd", .session = "a/b", .ext = "jpg"};
+    CHECK(strcmp(expand("{session}-{name}", &v), "a_b-.._.._etc_passwd.jpg") == 0);
+}
+
+static int make_tmpdir(char *dir)
+{
+    strcpy(dir, "/tmp/tether-store-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+TEST(atomic_write_never_overwrites)
+{
+    char dir[64], path[512];
+    CHECK(make_tmpdir(dir) == 0);
+    store_atomic a;
+    CHECK(store_atomic_begin(&a, dir) == TETHER_OK);
+    CHECK(write(a.fd, "first", 5) == 5);
+    CHECK(store_atomic_commit(&a, "x.jpg") == TETHER_OK);
+    CHECK(store_atomic_begin(&a, dir) == TETHER_OK);
+    CHECK(write(a.fd, "second", 6) == 6);
+    CHECK_EQ_INT(store_atomic_commit(&a, "x.jpg"), TETHER_ERR_EXISTS);
+    CHECK(store_atomic_commit_unique(&a, "x.jpg", path, sizeof path) == TETHER_OK);
+    CHECK(strstr(path, "/x-1.jpg") != NULL);
+    char buf[16] = {0};
+    snprintf(path, sizeof path, "%s/x.jpg", dir);
+    int fd = open(path, O_RDONLY);
+    CHECK(read(fd, buf, sizeof buf) == 5 && memcmp(buf, "first", 5) == 0);
+    close(fd);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+    /* an aborted write leaves nothing */
+    CHECK(store_atomic_begin(&a, dir) == TETHER_OK);
+    store_atomic_abort(&a);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 2 && rm -rf %s", dir, dir);
+    CHECK(system(cmd) == 0);
+}
+
+TEST(unique_base_for_pairs)
+{
+    char dir[64], base[256], path[512];
+    CHECK(make_tmpdir(dir) == 0);
+    snprintf(path, sizeof path, "%s/shot.cr2", dir);
+    close(open(path, O_CREAT | O_WRONLY, 0644));
+    const char *exts[] = {".jpg", ".cr2"};
+    CHECK(store_unique_base(dir, "shot", exts, 2, base, sizeof base) == TETHER_OK);
+    CHECK(strcmp(base, "shot-1") == 0); /* shot.jpg is free, but the pair must match */
+    CHECK(store_mkdirs(dir) == TETHER_OK);
+    snprintf(path, sizeof path, "%s/a/b/c", dir);
+    CHECK(store_mkdirs(path) == TETHER_OK);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
+TESTS(HARNESS_ENTRY(picamera_fields), HARNESS_ENTRY(bad_templates_are_refused),
+      HARNESS_ENTRY(variables_cannot_escape_the_folder), HARNESS_ENTRY(atomic_write_never_overwrites),
+      HARNESS_ENTRY(unique_base_for_pairs))
