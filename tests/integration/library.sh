@@ -4,8 +4,12 @@
 # into a small buffer, tethered downloads.
 . "$(dirname "$0")/../lib.sh"
 LIBTEST="$(dirname "$TESTTOOL")/tether-libtest"
-for scenario in reconnect busy slow threads buffer tethered "frames 10000"; do
-    timeout -s KILL 300 "$LIBTEST" $scenario 2>"$T_DIR/libtest.err"
+here=$(cd "$(dirname "$0")/.." && pwd)
+for scenario in reconnect busy slow threads buffer tethered "frames 10000" "settings 3000"; do
+    supp="$here/lsan.supp"
+    [ "$scenario" = busy ] && supp="$here/lsan-faults.supp"
+    LSAN_OPTIONS="suppressions=$supp:print_suppressions=0" \
+        timeout -s KILL 300 "$LIBTEST" $scenario 2>"$T_DIR/libtest.err"
     status=$?
     if grep -Eq 'Sanitizer|runtime error' "$T_DIR/libtest.err"; then
         not_ok "libtest $scenario: sanitizer report" "$(grep -E -m3 'ERROR|runtime error|SUMMARY' "$T_DIR/libtest.err" | tr '\n' ' ')"

@@ -7,6 +7,7 @@
  *   libtest busy          Device Busy at 15 %: calls retry or fail clearly
  *   libtest slow          a 0.25 MB/s link: downloads arrive whole, timeouts hold
  *   libtest frames N      N live-view frames; memory must stay flat
+ *   libtest settings N    N settings reads and writes; memory must stay flat
  *   libtest threads       many threads calling one camera at once
  *   libtest buffer        capture into a caller's buffer that is too small
  *   libtest tethered      shots from the body's button land in a folder
@@ -348,6 +349,43 @@ static void frames(int n)
     sim_kill(&s, SIGTERM);
 }
 
+static void settings(int n)
+{
+    sim s;
+    static const char *const args[] = {"--persona", "generic", NULL};
+    if (sim_start(&s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return;
+    }
+    tether_camera *cam;
+    if (open_sim(&s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(&s, SIGKILL);
+        return;
+    }
+    static const char *const isos[] = {"100", "200", "400", "800"};
+    int good = 0;
+    long rss_warm = 0;
+    for (int i = 0; i < n; i++) {
+        tether_setting st;
+        if (tether_setting_set(cam, "iso", isos[i % 4]) == TETHER_OK &&
+            tether_setting_get(cam, i % 2 ? "iso" : "/main/imgsettings/iso", &st) == TETHER_OK) {
+            good += strcmp(st.value, isos[i % 4]) == 0;
+            tether_setting_clear(&st);
+        }
+        if (i == n / 10) rss_warm = rss_kb();
+    }
+    long rss_end = rss_kb();
+    OK(good == n, "%d settings written and read back", good);
+#if defined(__SANITIZE_ADDRESS__)
+    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", rss_warm, rss_end);
+#else
+    OK(rss_end - rss_warm < 1024, "memory stays flat: RSS %ld kB after %d, %ld kB after %d", rss_warm, n / 10, rss_end, n);
+#endif
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+}
+
 typedef struct worker_arg {
     tether_camera *cam;
     int kind;
@@ -491,7 +529,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
-        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|threads|buffer|tethered\n");
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered\n");
         return 2;
     }
     scenario = argv[1];
@@ -500,6 +538,7 @@ int main(int argc, char **argv)
     else if (strcmp(scenario, "slow") == 0) slow();
     else if (strcmp(scenario, "frames") == 0) frames(argc > 2 ? atoi(argv[2]) : 10000);
     else if (strcmp(scenario, "threads") == 0) threads();
+    else if (strcmp(scenario, "settings") == 0) settings(argc > 2 ? atoi(argv[2]) : 3000);
     else if (strcmp(scenario, "buffer") == 0) buffer();
     else if (strcmp(scenario, "tethered") == 0) tethered();
     else return 2;

@@ -20,7 +20,11 @@
  *  - the generic PTP 1.1 stream preview is returned as "unknown/unknown":
  *    we check for the JPEG signature instead of trusting the MIME type.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -182,6 +186,34 @@ static int ptpip_port_path(const char *spec, char *out, size_t size)
     return 0;
 }
 
+/* Is anything listening at the PTP/IP address?  libgphoto2 2.5.30 leaks
+ * its driver state (and two iconv descriptors, ~65 kB) on every failed
+ * gp_camera_init, so a camera that is away must not be "opened" every two
+ * seconds while we wait for it: knock first. */
+static bool ptpip_answers(const char *port_path)
+{
+    char host[128];
+    int port = 15740;
+    const char *hp = port_path + 6, *colon = strchr(hp, ':');
+    snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - hp) : (int)strlen(hp), hp);
+    if (colon) port = atoi(colon + 1);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) return true; /* let libgphoto2 judge */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return true;
+    bool ok = false;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        ok = true;
+    } else if (errno == EINPROGRESS) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t l = sizeof err;
+        ok = poll(&p, 1, 2500) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == 0;
+    }
+    close(fd);
+    return ok;
+}
+
 static int autodetect(CameraList *list, GPContext *ctx)
 {
     return gp_camera_autodetect(list, ctx);
@@ -209,6 +241,11 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
             goto fail;
         }
         snprintf(model, sizeof model, "PTP/IP Camera");
+        if (!ptpip_answers(port)) {
+            snprintf(err, errsz, "nothing answers at %s", spec + 6);
+            rc = TETHER_ERR_NO_CAMERA;
+            goto fail;
+        }
     } else {
         CameraList *list = NULL;
         gp_list_new(&list);
