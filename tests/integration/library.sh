@@ -7,7 +7,10 @@ LIBTEST="$(dirname "$TESTTOOL")/tether-libtest"
 here=$(cd "$(dirname "$0")/.." && pwd)
 for scenario in reconnect busy slow threads buffer tethered "frames 10000" "settings 3000"; do
     supp="$here/lsan.supp"
-    [ "$scenario" = busy ] && supp="$here/lsan-faults.supp"
+    if [ "$scenario" = busy ]; then
+        supp="$T_DIR/lsan-busy.supp"
+        cat "$here/lsan.supp" "$here/lsan-faults.supp" >"$supp"
+    fi
     LSAN_OPTIONS="suppressions=$supp:print_suppressions=0" \
         timeout -s KILL 300 "$LIBTEST" $scenario 2>"$T_DIR/libtest.err"
     status=$?

@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -214,6 +215,70 @@ static bool ptpip_answers(const char *port_path)
     return ok;
 }
 
+/* USB knocking: libgphoto2's autodetection leaks ~20 kB per call (in
+ * libusb device scans), and reopening a lost camera calls it every two
+ * seconds.  Once a USB camera has been opened we remember its vendor and
+ * product id per spec, and while no such device is in sysfs we do not ask
+ * libgphoto2 at all. */
+enum { USB_MEMO = 8 };
+static struct usb_memo {
+    char spec[64];
+    int vendor, product;
+} g_usb_memo[USB_MEMO];
+static pthread_mutex_t g_usb_memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void usb_remember(const char *spec, int vendor, int product)
+{
+    pthread_mutex_lock(&g_usb_memo_lock);
+    int slot = 0;
+    for (int i = 0; i < USB_MEMO; i++) {
+        if (strcmp(g_usb_memo[i].spec, spec) == 0 || g_usb_memo[i].spec[0] == '\0') {
+            slot = i;
+            break;
+        }
+    }
+    snprintf(g_usb_memo[slot].spec, sizeof g_usb_memo[slot].spec, "%s", spec);
+    g_usb_memo[slot].vendor = vendor;
+    g_usb_memo[slot].product = product;
+    pthread_mutex_unlock(&g_usb_memo_lock);
+}
+
+static int read_hex_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    int v = -1;
+    if (f) {
+        if (fscanf(f, "%x", &v) != 1) v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+/* False only when we know the camera for spec and sysfs shows no device
+ * with its ids. */
+static bool usb_may_be_present(const char *spec)
+{
+    pthread_mutex_lock(&g_usb_memo_lock);
+    int vendor = -1, product = -1;
+    for (int i = 0; i < USB_MEMO; i++)
+        if (strcmp(g_usb_memo[i].spec, spec) == 0) vendor = g_usb_memo[i].vendor, product = g_usb_memo[i].product;
+    pthread_mutex_unlock(&g_usb_memo_lock);
+    if (vendor <= 0) return true;
+    DIR *d = opendir("/sys/bus/usb/devices");
+    if (d == NULL) return true;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        char path[512];
+        snprintf(path, sizeof path, "/sys/bus/usb/devices/%s/idVendor", e->d_name);
+        if (read_hex_file(path) != vendor) continue;
+        snprintf(path, sizeof path, "/sys/bus/usb/devices/%s/idProduct", e->d_name);
+        found = read_hex_file(path) == product;
+    }
+    closedir(d);
+    return found;
+}
+
 static int autodetect(CameraList *list, GPContext *ctx)
 {
     return gp_camera_autodetect(list, ctx);
@@ -247,6 +312,11 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
             goto fail;
         }
     } else {
+        if (!usb_may_be_present(spec)) {
+            snprintf(err, errsz, "the camera is not on the USB bus");
+            rc = TETHER_ERR_NO_CAMERA;
+            goto fail;
+        }
         CameraList *list = NULL;
         gp_list_new(&list);
         int n = autodetect(list, b->ctx);
@@ -286,6 +356,7 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
         rc = TETHER_ERR_NO_CAMERA;
         goto fail;
     }
+    if (ab.usb_vendor > 0) usb_remember(spec, ab.usb_vendor, ab.usb_product);
     gp_camera_new(&b->cam);
     gp_camera_set_abilities(b->cam, ab);
     gp_camera_set_port_info(b->cam, pi);
