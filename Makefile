@@ -40,6 +40,7 @@ test: build
 
 bench: deps-check build
 	bench/run-all $(BUILD)
+	bench/run-lib $(BUILD)
 
 fuzz: deps-check
 	scripts/check --fuzz-only
