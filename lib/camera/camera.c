@@ -563,48 +563,43 @@ static bool cancelled(tether_camera *cam)
 
 /* ---- public: jobs ------------------------------------------------------------------------- */
 
-typedef struct text_arg {
-    char *text;
-} text_arg;
+/* The jobs that produce one object: the run function stores it in
+ * result_arg.out; call_for_result hands it to the caller. */
+typedef struct result_arg {
+    void *out;
+} result_arg;
+
+static int call_for_result(tether_camera *cam, int (*fn)(tether_camera *, void *), void **out)
+{
+    result_arg *a = calloc(1, sizeof *a);
+    if (a == NULL) return TETHER_ERR_NO_MEMORY;
+    void *res;
+    int rc = camera_call(cam, fn, a, true, 0, &res);
+    if (rc == TETHER_OK) {
+        *out = ((result_arg *)res)->out;
+        free(res);
+    }
+    return rc;
+}
 
 static int run_summary(tether_camera *cam, void *arg)
 {
-    return cam->ops->summary(cam->be, &((text_arg *)arg)->text);
+    return cam->ops->summary(cam->be, (char **)&((result_arg *)arg)->out);
 }
 
 int tether_camera_summary(tether_camera *cam, char **text)
 {
-    text_arg *a = calloc(1, sizeof *a);
-    if (a == NULL) return TETHER_ERR_NO_MEMORY;
-    void *res;
-    int rc = camera_call(cam, run_summary, a, true, 0, &res);
-    if (rc == TETHER_OK) {
-        *text = ((text_arg *)res)->text;
-        free(res);
-    }
-    return rc;
+    return call_for_result(cam, run_summary, (void **)text);
 }
-
-typedef struct settings_arg {
-    tether_settings *list;
-} settings_arg;
 
 static int run_settings_list(tether_camera *cam, void *arg)
 {
-    return cam->ops->settings_list(cam->be, &((settings_arg *)arg)->list);
+    return cam->ops->settings_list(cam->be, (tether_settings **)&((result_arg *)arg)->out);
 }
 
 int tether_settings_list(tether_camera *cam, tether_settings **out)
 {
-    settings_arg *a = calloc(1, sizeof *a);
-    if (a == NULL) return TETHER_ERR_NO_MEMORY;
-    void *res;
-    int rc = camera_call(cam, run_settings_list, a, true, 0, &res);
-    if (rc == TETHER_OK) {
-        *out = ((settings_arg *)res)->list;
-        free(res);
-    }
-    return rc;
+    return call_for_result(cam, run_settings_list, (void **)out);
 }
 
 typedef struct setting_arg {
@@ -651,34 +646,23 @@ int tether_setting_set(tether_camera *cam, const char *path_or_name, const char 
     return camera_call(cam, run_setting_set, a, true, 0, NULL);
 }
 
-typedef struct preview_arg {
-    tether_frame *frame;
-} preview_arg;
-
 static int run_preview(tether_camera *cam, void *arg)
 {
     blob *jpeg = NULL;
     int rc = cam->ops->preview(cam->be, &jpeg);
     if (rc != TETHER_OK) return rc;
-    ((preview_arg *)arg)->frame = frame_new(jpeg, clock_mono_ns());
-    if (((preview_arg *)arg)->frame == NULL) {
+    tether_frame *f = frame_new(jpeg, clock_mono_ns());
+    if (f == NULL) {
         blob_unref(jpeg);
         return TETHER_ERR_NO_MEMORY;
     }
+    ((result_arg *)arg)->out = f;
     return TETHER_OK;
 }
 
 int tether_preview(tether_camera *cam, tether_frame **out)
 {
-    preview_arg *a = calloc(1, sizeof *a);
-    if (a == NULL) return TETHER_ERR_NO_MEMORY;
-    void *res;
-    int rc = camera_call(cam, run_preview, a, true, 0, &res);
-    if (rc == TETHER_OK) {
-        *out = ((preview_arg *)res)->frame;
-        free(res);
-    }
-    return rc;
+    return call_for_result(cam, run_preview, (void **)out);
 }
 
 /* ---- capture -------------------------------------------------------------------------------- */
@@ -830,26 +814,14 @@ int tether_capture_fetch(tether_camera *cam, uint8_t *buf, size_t cap, size_t *l
 
 /* ---- files --------------------------------------------------------------------------------- */
 
-typedef struct files_arg {
-    tether_file_list *list;
-} files_arg;
-
 static int run_files_list(tether_camera *cam, void *arg)
 {
-    return cam->ops->list_files(cam->be, &((files_arg *)arg)->list);
+    return cam->ops->list_files(cam->be, (tether_file_list **)&((result_arg *)arg)->out);
 }
 
 int tether_files_list(tether_camera *cam, tether_file_list **out)
 {
-    files_arg *a = calloc(1, sizeof *a);
-    if (a == NULL) return TETHER_ERR_NO_MEMORY;
-    void *res;
-    int rc = camera_call(cam, run_files_list, a, true, 0, &res);
-    if (rc == TETHER_OK) {
-        *out = ((files_arg *)res)->list;
-        free(res);
-    }
-    return rc;
+    return call_for_result(cam, run_files_list, (void **)out);
 }
 
 typedef struct file_arg {

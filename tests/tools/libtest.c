@@ -118,6 +118,23 @@ static int open_sim(const sim *s, tether_camera **cam)
     return rc;
 }
 
+/* Starts a simulator with args and opens it; reports and returns NULL if
+ * either fails (the simulator is stopped then). */
+static tether_camera *setup(sim *s, const char *const *args)
+{
+    tether_camera *cam = NULL;
+    if (sim_start(s, 0, args) != 0) {
+        OK(0, "simulator starts");
+        return NULL;
+    }
+    if (open_sim(s, &cam) != TETHER_OK) {
+        OK(0, "camera opens");
+        sim_kill(s, SIGKILL);
+        return NULL;
+    }
+    return cam;
+}
+
 /* Waits for an event of type t; returns the ms it took, or -1. */
 static double wait_for(tether_camera *cam, tether_event_type t, int timeout_ms)
 {
@@ -145,16 +162,8 @@ static void reconnect(void)
 {
     sim s;
     static const char *const args[] = {"--photo-size", "800x532", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     OK(frame_ok(cam), "live view before the crash");
     char dir[] = "/tmp/libtest-XXXXXX";
     mkdtemp(dir);
@@ -203,16 +212,8 @@ static void busy(void)
 {
     sim s;
     static const char *const args[] = {"--busy-rate", "0.15", "--persona", "generic", "--photo-size", "800x532", "--seed", "3", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens despite Device Busy (retried)");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     OK(1, "camera opens despite Device Busy (retried)");
     int ok_gets = 0, ok_frames = 0, clear_capture_errors = 0, captures = 0;
     for (int i = 0; i < 20; i++) {
@@ -258,16 +259,8 @@ static void slow(void)
 {
     sim s;
     static const char *const args[] = {"--rate-limit", "0.25", "--persona", "generic", "--photo-size", "1200x800", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens on a slow link");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     tether_file_list *l = NULL;
     OK(tether_files_list(cam, &l) == TETHER_OK && l->count > 0, "files list on a slow link");
     char dir[] = "/tmp/libtest-XXXXXX", local[256];
@@ -317,16 +310,8 @@ static void frames(int n)
 {
     sim s;
     static const char *const args[] = {"--fps", "0", "--lv-size", "352x240", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     int good = 0;
     long rss_warm = 0;
     double t0 = clock_mono_s();
@@ -353,16 +338,8 @@ static void settings(int n)
 {
     sim s;
     static const char *const args[] = {"--persona", "generic", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     static const char *const isos[] = {"100", "200", "400", "800"};
     int good = 0;
     long rss_warm = 0;
@@ -422,16 +399,8 @@ static void threads(void)
 {
     sim s;
     static const char *const args[] = {"--fps", "0", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     pthread_t t[8];
     worker_arg w[8];
     for (int i = 0; i < 8; i++) {
@@ -453,16 +422,8 @@ static void buffer(void)
 {
     sim s;
     static const char *const args[] = {"--photo-size", "640x426", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     uint8_t small[1000];
     memset(small, 0xAB, sizeof small);
     size_t need = 0;
@@ -486,16 +447,8 @@ static void tethered(void)
 {
     sim s;
     static const char *const args[] = {"--photo-size", "640x426", "--persona", "nikon", NULL};
-    if (sim_start(&s, 0, args) != 0) {
-        OK(0, "simulator starts");
-        return;
-    }
-    tether_camera *cam;
-    if (open_sim(&s, &cam) != TETHER_OK) {
-        OK(0, "camera opens");
-        sim_kill(&s, SIGKILL);
-        return;
-    }
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
     char dir[] = "/tmp/libtest-XXXXXX";
     mkdtemp(dir);
     OK(tether_tethered(cam, dir, "body-{counter:02d}", true) == TETHER_OK, "tethered mode on");
