@@ -71,3 +71,4 @@ int cmd_focus(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_preview(int argc, char **argv);
 int cmd_tethered(int argc, char **argv);
+int cmd_serve(int argc, char **argv);

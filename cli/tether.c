@@ -12,6 +12,7 @@
 #include "tether/tether.h"
 
 static const cli_command commands[] = {
+    {"serve", "the studio server: browser UI and JSON API", cmd_serve},
     {"list", "list the cameras attached over USB", cmd_list},
     {"summary", "describe the camera", cmd_summary},
     {"config", "list, get or set camera settings", cmd_config},

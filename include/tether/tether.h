@@ -143,6 +143,20 @@ void tether_frame_unref(tether_frame *f);
  * *out gets one reference. */
 int tether_preview(tether_camera *cam, tether_frame **out);
 
+/* Live view for any number of watchers: while at least one is
+ * subscribed, the owner thread pulls frames from the camera between jobs
+ * (a capture or a setting interleaves with it) and keeps the newest; when
+ * the last one leaves, the camera's live view is switched off.  Frames are
+ * shared, never copied per watcher; a slow watcher simply skips frames.
+ * Any thread. */
+void tether_liveview_subscribe(tether_camera *cam);
+void tether_liveview_unsubscribe(tether_camera *cam);
+/* Waits up to timeout_ms for a frame newer than *seq; on success *out
+ * gets a reference to the newest frame and *seq its number.  Returns
+ * TETHER_ERR_TIMEOUT, TETHER_ERR_DISCONNECTED (camera lost) or
+ * TETHER_ERR_CLOSED otherwise. */
+int tether_liveview_next(tether_camera *cam, uint64_t *seq, int timeout_ms, tether_frame **out);
+
 /* ---- capture ------------------------------------------------------------------------------- */
 
 typedef struct tether_capture_options {

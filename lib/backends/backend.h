@@ -51,6 +51,8 @@ typedef struct backend_ops {
     int (*list_files)(backend *b, tether_file_list **out);
     /* One live-view JPEG (starting live view if needed). */
     int (*preview)(backend *b, blob **jpeg);
+    /* Switches the camera's live view off (may be NULL). */
+    int (*preview_stop)(backend *b);
     /* The next event within timeout_ms, or TETHER_ERR_TIMEOUT. */
     int (*wait_event)(backend *b, int timeout_ms, tether_event *ev);
     int (*focus_drive)(backend *b, int direction, int step);

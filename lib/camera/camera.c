@@ -83,6 +83,13 @@ struct tether_camera {
     /* capture */
     int counter;
     blob *last_capture;
+    /* live view for watchers */
+    int lv_subscribers;
+    bool lv_running;            /* the camera's live view is on (owner thread) */
+    tether_frame *lv_latest;
+    uint64_t lv_seq;
+    uint64_t lv_frames;
+    pthread_cond_t lv_cond;
 };
 
 /* ---- helpers (lock held unless said) ------------------------------------------ */
@@ -286,6 +293,51 @@ static void poll_events(tether_camera *cam)
     pthread_mutex_unlock(&cam->lock);
 }
 
+/* One live-view frame for the watchers (owner thread, lock not held).
+ * Every fourth frame also looks at the camera's events if anyone wants
+ * them, so tethered downloads go on during live view. */
+static void liveview_step(tether_camera *cam)
+{
+    blob *jpeg = NULL;
+    int rc = cam->ops->preview(cam->be, &jpeg);
+    if (rc != TETHER_OK) {
+        pthread_mutex_lock(&cam->lock);
+        set_error_locked(cam, cam->ops->last_error(cam->be));
+        pthread_mutex_unlock(&cam->lock);
+        check_link(cam, rc);
+        clock_sleep_ns(100000000); /* no spinning on a failing camera */
+        return;
+    }
+    tether_frame *f = frame_new(jpeg, clock_mono_ns());
+    if (f == NULL) {
+        blob_unref(jpeg);
+        return;
+    }
+    pthread_mutex_lock(&cam->lock);
+    tether_frame *old = cam->lv_latest;
+    cam->lv_latest = f;
+    cam->lv_seq++;
+    cam->lv_running = true;
+    bool events = cam->tethered || clock_mono_ns() < cam->watch_until_ns;
+    bool poll = events && ++cam->lv_frames % 4 == 0;
+    pthread_cond_broadcast(&cam->lv_cond);
+    pthread_mutex_unlock(&cam->lock);
+    tether_frame_unref(old);
+    if (poll) {
+        tether_event ev;
+        rc = cam->ops->wait_event(cam->be, 0, &ev);
+        if (rc == TETHER_OK) {
+            pthread_mutex_lock(&cam->lock);
+            bool tethered = cam->tethered;
+            pthread_mutex_unlock(&cam->lock);
+            if (ev.type == TETHER_EVENT_FILE_ADDED && tethered) tethered_download(cam, &ev);
+            pthread_mutex_lock(&cam->lock);
+            push_event_locked(cam, &ev);
+            pthread_mutex_unlock(&cam->lock);
+        }
+    }
+}
+
 static void *owner_main(void *arg)
 {
     tether_camera *cam = arg;
@@ -353,6 +405,20 @@ static void *owner_main(void *arg)
             }
             struct timespec ts = deadline_ts(cam->next_reopen_ns);
             pthread_cond_timedwait(&cam->wake, &cam->lock, &ts);
+            continue;
+        }
+        if (cam->lv_subscribers > 0) {
+            pthread_mutex_unlock(&cam->lock);
+            liveview_step(cam);
+            pthread_mutex_lock(&cam->lock);
+            continue;
+        }
+        if (cam->lv_running) {
+            /* nobody watches any more: let the camera rest */
+            cam->lv_running = false;
+            pthread_mutex_unlock(&cam->lock);
+            if (cam->ops->preview_stop) cam->ops->preview_stop(cam->be);
+            pthread_mutex_lock(&cam->lock);
             continue;
         }
         if (cam->tethered || now < cam->watch_until_ns) {
@@ -447,6 +513,8 @@ int tether_list_cameras(tether_camera_info *out, int max, int *count)
 static void camera_free(tether_camera *cam)
 {
     blob_unref(cam->last_capture);
+    tether_frame_unref(cam->lv_latest);
+    pthread_cond_destroy(&cam->lv_cond);
     pthread_cond_destroy(&cam->wake);
     pthread_cond_destroy(&cam->done);
     pthread_cond_destroy(&cam->ev_cond);
@@ -473,6 +541,7 @@ int tether_camera_open(const char *spec, int timeout_ms, tether_camera **out, ch
     cond_init_mono(&cam->wake);
     cond_init_mono(&cam->done);
     cond_init_mono(&cam->ev_cond);
+    cond_init_mono(&cam->lv_cond);
     if (pthread_create(&cam->owner, NULL, owner_main, cam) != 0) {
         camera_free(cam);
         return TETHER_ERR_NO_MEMORY;
@@ -505,6 +574,7 @@ void tether_camera_close(tether_camera *cam)
     for (job *j = cam->head; j; j = j->next) j->cancelled = true;
     pthread_cond_broadcast(&cam->wake);
     pthread_cond_broadcast(&cam->ev_cond);
+    pthread_cond_broadcast(&cam->lv_cond);
     pthread_mutex_unlock(&cam->lock);
     pthread_join(cam->owner, NULL);
     /* queued jobs: their callers are waiting; answer them */
@@ -967,4 +1037,42 @@ int tether_tethered(tether_camera *cam, const char *dir, const char *name_templa
     pthread_cond_signal(&cam->wake);
     pthread_mutex_unlock(&cam->lock);
     return TETHER_OK;
+}
+
+/* ---- live view for watchers ------------------------------------------------------------------ */
+
+void tether_liveview_subscribe(tether_camera *cam)
+{
+    pthread_mutex_lock(&cam->lock);
+    cam->lv_subscribers++;
+    pthread_cond_signal(&cam->wake);
+    pthread_mutex_unlock(&cam->lock);
+}
+
+void tether_liveview_unsubscribe(tether_camera *cam)
+{
+    pthread_mutex_lock(&cam->lock);
+    if (cam->lv_subscribers > 0) cam->lv_subscribers--;
+    pthread_cond_signal(&cam->wake);
+    pthread_mutex_unlock(&cam->lock);
+}
+
+int tether_liveview_next(tether_camera *cam, uint64_t *seq, int timeout_ms, tether_frame **out)
+{
+    if (seq == NULL || out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    pthread_mutex_lock(&cam->lock);
+    struct timespec ts = deadline_ts(clock_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000);
+    while (cam->lv_seq <= *seq && !cam->closing)
+        if (pthread_cond_timedwait(&cam->lv_cond, &cam->lock, &ts) == ETIMEDOUT) break;
+    int rc;
+    if (cam->lv_seq > *seq && cam->lv_latest) {
+        *out = tether_frame_ref(cam->lv_latest);
+        *seq = cam->lv_seq;
+        rc = TETHER_OK;
+    } else {
+        rc = cam->closing ? TETHER_ERR_CLOSED : !cam->connected ? TETHER_ERR_DISCONNECTED : TETHER_ERR_TIMEOUT;
+    }
+    pthread_mutex_unlock(&cam->lock);
+    return rc;
 }

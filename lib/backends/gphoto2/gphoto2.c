@@ -1029,6 +1029,22 @@ static int ensure_liveview(backend *b)
     return rc;
 }
 
+static int g2_preview_stop(backend *b)
+{
+    if (!b->lv_on) return TETHER_OK;
+    b->lv_on = false;
+    CameraWidget *w = NULL;
+    if (gp_camera_get_single_config(b->cam, "viewfinder", &w, b->ctx) != GP_OK) return TETHER_OK;
+    int zero = 0;
+    gp_widget_set_value(w, &zero);
+    gp_widget_set_changed(w, 1);
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    GP_RETRY(gp, gp_camera_set_single_config(b->cam, "viewfinder", w, b->ctx));
+    gp_widget_free(w);
+    return gp < GP_OK ? g2_fail(b, gp, "stopping live view") : TETHER_OK;
+}
+
 static int g2_focus_drive(backend *b, int direction, int step)
 {
     static const int nikon_units[3] = {10, 43, 300};
@@ -1111,6 +1127,7 @@ const backend_ops backend_gphoto2 = {
     .delete_file = g2_delete,
     .list_files = g2_list_files,
     .preview = g2_preview,
+    .preview_stop = g2_preview_stop,
     .wait_event = g2_wait_event,
     .focus_drive = g2_focus_drive,
     .probe = g2_probe,

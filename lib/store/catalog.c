@@ -1,0 +1,340 @@
+/*
+ * catalog: see catalog.h.  Plain SQL through sqlite3 prepared statements;
+ * the schema is created on open.
+ */
+#include "catalog.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "base/log.h"
+#include "tether/errors.h"
+
+struct catalog {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+};
+
+static const char *const schema =
+    "PRAGMA journal_mode=WAL;"
+    "PRAGMA synchronous=NORMAL;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS sessions(name TEXT PRIMARY KEY, created INTEGER);"
+    "CREATE TABLE IF NOT EXISTS photos(id INTEGER PRIMARY KEY, session TEXT, day TEXT, rel TEXT UNIQUE,"
+    "  thumb TEXT, camera_path TEXT, camera TEXT, taken INTEGER, size INTEGER, width INTEGER, height INTEGER);"
+    "CREATE INDEX IF NOT EXISTS photos_by_session ON photos(session, day, taken);"
+    "CREATE TABLE IF NOT EXISTS presets(name TEXT PRIMARY KEY, settings TEXT, created INTEGER);";
+
+catalog *catalog_open(const char *path)
+{
+    catalog *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK) {
+        LOG_ERROR("catalog", "cannot open %s: %s", path, c->db ? sqlite3_errmsg(c->db) : "?");
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->db, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(c->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+        LOG_ERROR("catalog", "schema: %s", err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    return c;
+}
+
+void catalog_close(catalog *c)
+{
+    if (c == NULL) return;
+    sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static sqlite3_stmt *prepare(catalog *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        LOG_ERROR("catalog", "%s: %s", sql, sqlite3_errmsg(c->db));
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs a statement with text parameters; returns 0 or TETHER_ERR_IO. */
+static int exec_text(catalog *c, const char *sql, int n, const char *const *args)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, sql);
+    int rc = TETHER_ERR_IO;
+    if (st) {
+        for (int i = 0; i < n; i++) sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st);
+        rc = r == SQLITE_DONE || r == SQLITE_ROW ? TETHER_OK : TETHER_ERR_IO;
+        if (rc != TETHER_OK) LOG_ERROR("catalog", "%s: %s", sql, sqlite3_errmsg(c->db));
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, size, "%s", t ? (const char *)t : "");
+}
+
+bool catalog_session_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 100 || name[0] == '.' || name[0] == ' ') return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  ch == '-' || ch == '_' || ch == '.' || ch == ' ';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+int catalog_session_create(catalog *c, const char *name)
+{
+    if (!catalog_session_name_ok(name)) return TETHER_ERR_BAD_VALUE;
+    char created[32];
+    snprintf(created, sizeof created, "%lld", (long long)time(NULL));
+    const char *args[2] = {name, created};
+    return exec_text(c, "INSERT OR IGNORE INTO sessions(name, created) VALUES(?1, ?2)", 2, args);
+}
+
+int catalog_sessions(catalog *c, catalog_session **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT s.name, s.created, (SELECT COUNT(*) FROM photos p WHERE p.session = s.name)"
+                                  " FROM sessions s ORDER BY s.created DESC, s.name");
+    int cap = 0, rc = st ? TETHER_OK : TETHER_ERR_IO;
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            catalog_session *p = realloc(*out, sizeof **out * (size_t)cap);
+            if (p == NULL) {
+                rc = TETHER_ERR_NO_MEMORY;
+                break;
+            }
+            *out = p;
+        }
+        catalog_session *s = &(*out)[(*n)++];
+        copy_col(st, 0, s->name, sizeof s->name);
+        s->created = sqlite3_column_int64(st, 1);
+        s->photos = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_active_session(catalog *c, char *name, size_t size)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT value FROM meta WHERE key = 'active_session'");
+    int rc = TETHER_ERR_NOT_FOUND;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        copy_col(st, 0, name, size);
+        rc = TETHER_OK;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_set_active_session(catalog *c, const char *name)
+{
+    int rc = catalog_session_create(c, name);
+    if (rc != TETHER_OK) return rc;
+    const char *args[1] = {name};
+    return exec_text(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('active_session', ?1)", 1, args);
+}
+
+static void read_photo(sqlite3_stmt *st, catalog_photo *p)
+{
+    p->id = sqlite3_column_int64(st, 0);
+    copy_col(st, 1, p->session, sizeof p->session);
+    copy_col(st, 2, p->day, sizeof p->day);
+    copy_col(st, 3, p->rel, sizeof p->rel);
+    copy_col(st, 4, p->thumb, sizeof p->thumb);
+    copy_col(st, 5, p->camera_path, sizeof p->camera_path);
+    copy_col(st, 6, p->camera, sizeof p->camera);
+    p->taken = sqlite3_column_int64(st, 7);
+    p->size = sqlite3_column_int64(st, 8);
+    p->width = sqlite3_column_int(st, 9);
+    p->height = sqlite3_column_int(st, 10);
+}
+
+#define PHOTO_COLS "id, session, day, rel, thumb, camera_path, camera, taken, size, width, height"
+
+int catalog_photo_add(catalog *c, catalog_photo *p)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "INSERT INTO photos(session, day, rel, thumb, camera_path, camera, taken, size,"
+                                  " width, height) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    int rc = TETHER_ERR_IO;
+    if (st) {
+        sqlite3_bind_text(st, 1, p->session, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, p->day, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, p->rel, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, p->thumb, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, p->camera_path, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, p->camera, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 7, p->taken);
+        sqlite3_bind_int64(st, 8, p->size);
+        sqlite3_bind_int(st, 9, p->width);
+        sqlite3_bind_int(st, 10, p->height);
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            p->id = sqlite3_last_insert_rowid(c->db);
+            rc = TETHER_OK;
+        } else {
+            LOG_ERROR("catalog", "adding %s: %s", p->rel, sqlite3_errmsg(c->db));
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT " PHOTO_COLS " FROM photos WHERE id = ?1");
+    int rc = TETHER_ERR_NOT_FOUND;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            read_photo(st, out);
+            rc = TETHER_OK;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_photo_delete(catalog *c, int64_t id)
+{
+    char ids[32];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    const char *args[1] = {ids};
+    return exec_text(c, "DELETE FROM photos WHERE id = CAST(?1 AS INTEGER)", 1, args);
+}
+
+int catalog_photos(catalog *c, const char *session, const char *day, int offset, int limit,
+                   catalog_photo **out, int *n, int64_t *total)
+{
+    *out = NULL;
+    *n = 0;
+    *total = 0;
+    bool by_day = day && *day;
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *cnt = prepare(c, by_day ? "SELECT COUNT(*) FROM photos WHERE session = ?1 AND day = ?2"
+                                          : "SELECT COUNT(*) FROM photos WHERE session = ?1");
+    sqlite3_stmt *st = prepare(c, by_day ? "SELECT " PHOTO_COLS " FROM photos WHERE session = ?1 AND day = ?2"
+                                           " ORDER BY taken DESC, id DESC LIMIT ?3 OFFSET ?4"
+                                         : "SELECT " PHOTO_COLS " FROM photos WHERE session = ?1"
+                                           " ORDER BY taken DESC, id DESC LIMIT ?3 OFFSET ?4");
+    int rc = cnt && st ? TETHER_OK : TETHER_ERR_IO;
+    if (rc == TETHER_OK) {
+        sqlite3_bind_text(cnt, 1, session, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 1, session, -1, SQLITE_TRANSIENT);
+        if (by_day) {
+            sqlite3_bind_text(cnt, 2, day, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, day, -1, SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_int(st, 3, limit);
+        sqlite3_bind_int(st, 4, offset);
+        if (sqlite3_step(cnt) == SQLITE_ROW) *total = sqlite3_column_int64(cnt, 0);
+        *out = calloc((size_t)(limit > 0 ? limit : 1), sizeof **out);
+        if (*out == NULL) rc = TETHER_ERR_NO_MEMORY;
+        while (rc == TETHER_OK && *n < limit && sqlite3_step(st) == SQLITE_ROW) read_photo(st, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(cnt);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_days(catalog *c, const char *session, char (*days)[16], int max, int *n)
+{
+    *n = 0;
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT DISTINCT day FROM photos WHERE session = ?1 ORDER BY day DESC");
+    int rc = st ? TETHER_OK : TETHER_ERR_IO;
+    if (st) {
+        sqlite3_bind_text(st, 1, session, -1, SQLITE_TRANSIENT);
+        while (*n < max && sqlite3_step(st) == SQLITE_ROW) copy_col(st, 0, days[(*n)++], 16);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_preset_save(catalog *c, const char *name, const char *json)
+{
+    char created[32];
+    snprintf(created, sizeof created, "%lld", (long long)time(NULL));
+    const char *args[3] = {name, json, created};
+    return exec_text(c, "INSERT OR REPLACE INTO presets(name, settings, created) VALUES(?1, ?2, ?3)", 3, args);
+}
+
+int catalog_preset_get(catalog *c, const char *name, char **json)
+{
+    *json = NULL;
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT settings FROM presets WHERE name = ?1");
+    int rc = TETHER_ERR_NOT_FOUND;
+    if (st) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            const unsigned char *t = sqlite3_column_text(st, 0);
+            *json = strdup(t ? (const char *)t : "{}");
+            rc = *json ? TETHER_OK : TETHER_ERR_NO_MEMORY;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_preset_delete(catalog *c, const char *name)
+{
+    char *j = NULL;
+    if (catalog_preset_get(c, name, &j) != TETHER_OK) return TETHER_ERR_NOT_FOUND;
+    free(j);
+    const char *args[1] = {name};
+    return exec_text(c, "DELETE FROM presets WHERE name = ?1", 1, args);
+}
+
+int catalog_presets(catalog *c, char **json)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT json_group_object(name, json(settings)) FROM (SELECT name, settings FROM presets ORDER BY name)");
+    int rc = TETHER_ERR_IO;
+    *json = NULL;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        *json = strdup(t ? (const char *)t : "{}");
+        rc = *json ? TETHER_OK : TETHER_ERR_NO_MEMORY;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}

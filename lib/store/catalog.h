@@ -1,0 +1,67 @@
+/*
+ * catalog: what the studio must remember across restarts, in one SQLite
+ * database (WAL): sessions and the active one, the photos taken (where
+ * they are, their thumbnails, when, with what), and presets (named sets
+ * of setting values).
+ *
+ * Thread safety: every function may be called from any thread (one
+ * connection, serialised by a mutex).  Strings returned in structs are
+ * copies in fixed buffers; lists are malloc'ed and freed by the caller.
+ * Errors: functions return 0 or a negative tether_err, with the SQLite
+ * message in the log.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct catalog catalog;
+
+typedef struct catalog_photo {
+    int64_t id;
+    char session[128];
+    char day[16];            /* "2026-11-22" */
+    char rel[512];           /* path below the photo root: session/day/file */
+    char thumb[512];         /* thumbnail path below the photo root */
+    char camera_path[512];
+    char camera[128];
+    int64_t taken;           /* epoch seconds */
+    int64_t size;
+    int width, height;
+} catalog_photo;
+
+typedef struct catalog_session {
+    char name[128];
+    int64_t created;
+    int64_t photos;
+} catalog_session;
+
+/* Opens (creating) the database at path.  Returns NULL on failure. */
+catalog *catalog_open(const char *path);
+void catalog_close(catalog *c);
+
+/* Sessions.  Names are 1..100 characters of letters, digits, '-', '_', '.'
+ * and space, not starting with '.' (they name folders). */
+bool catalog_session_name_ok(const char *name);
+int catalog_session_create(catalog *c, const char *name);
+int catalog_sessions(catalog *c, catalog_session **out, int *n);
+int catalog_active_session(catalog *c, char *name, size_t size);
+int catalog_set_active_session(catalog *c, const char *name);
+
+/* Photos. */
+int catalog_photo_add(catalog *c, catalog_photo *p);            /* sets p->id */
+int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out);
+int catalog_photo_delete(catalog *c, int64_t id);
+/* Photos of a session (and day, if not NULL/empty), newest first. */
+int catalog_photos(catalog *c, const char *session, const char *day, int offset, int limit,
+                   catalog_photo **out, int *n, int64_t *total);
+/* The days of a session with photos, newest first (up to max). */
+int catalog_days(catalog *c, const char *session, char (*days)[16], int max, int *n);
+
+/* Presets: name -> JSON text of {"setting": "value", ...}. */
+int catalog_preset_save(catalog *c, const char *name, const char *json);
+int catalog_preset_get(catalog *c, const char *name, char **json);
+int catalog_preset_delete(catalog *c, const char *name);
+/* All presets as a JSON object text {"name": {...}, ...} (malloc'ed). */
+int catalog_presets(catalog *c, char **json);

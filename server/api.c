@@ -1,0 +1,531 @@
+/*
+ * api: the studio's JSON API (docs/API.md).  Every answer is JSON; errors
+ * are {"error": {"code": "...", "message": "..."}} with a 4xx or 5xx
+ * status: 400 bad input, 401 no token, 403 cross-site or outside the photo
+ * folder, 404 unknown thing, 405 wrong method, 409 camera busy, 413 body
+ * too large, 415 not JSON, 502 the camera refused, 503 camera lost, 504
+ * the camera did not answer in time.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/bytebuf.h"
+#include "image/analysis.h"
+#include "internal.h"
+#include "tether_config.h"
+
+/* Answers a libtether error with the matching status and the camera's
+ * detailed message. */
+static enum MHD_Result camera_error(studio *s, const http_request *r, int rc, const char *what)
+{
+    char detail[512] = "";
+    tether_camera_last_error(s->cam, detail, sizeof detail);
+    unsigned status;
+    const char *code;
+    switch (rc) {
+    case TETHER_ERR_NOT_FOUND: status = 404, code = "not_found"; break;
+    case TETHER_ERR_BAD_VALUE: status = 400, code = "bad_value"; break;
+    case TETHER_ERR_READ_ONLY: status = 400, code = "read_only"; break;
+    case TETHER_ERR_INVALID_ARGUMENT: status = 400, code = "bad_request"; break;
+    case TETHER_ERR_NOT_SUPPORTED: status = 400, code = "not_supported"; break;
+    case TETHER_ERR_BUSY: status = 409, code = "camera_busy"; break;
+    case TETHER_ERR_DISCONNECTED: status = 503, code = "camera_disconnected"; break;
+    case TETHER_ERR_TIMEOUT: status = 504, code = "camera_timeout"; break;
+    case TETHER_ERR_CARD_FULL: status = 507, code = "card_full"; break;
+    default: status = 502, code = "camera_error"; break;
+    }
+    return http_error(r, status, code, "%s: %s%s%s", what, tether_strerror(rc), detail[0] ? ": " : "", detail);
+}
+
+static const char *type_name(tether_setting_type t)
+{
+    static const char *const names[] = {"text", "range", "toggle", "choice", "date", "action"};
+    return (unsigned)t < 6 ? names[t] : "text";
+}
+
+static json_t *setting_json(const tether_setting *st)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "path", st->path, "name", st->name, "label",
+                          st->label, "type", type_name(st->type), "read_only", st->read_only, "value", st->value);
+    if (st->type == TETHER_SETTING_RANGE) {
+        json_object_set_new(j, "min", json_real(st->min));
+        json_object_set_new(j, "max", json_real(st->max));
+        json_object_set_new(j, "step", json_real(st->step));
+    }
+    if (st->type == TETHER_SETTING_CHOICE) {
+        json_t *c = json_array();
+        for (int i = 0; i < st->n_choices; i++) json_array_append_new(c, json_string(st->choices[i]));
+        json_object_set_new(j, "choices", c);
+    }
+    return j;
+}
+
+/* ---- status and capture ------------------------------------------------------------ */
+
+static enum MHD_Result get_status(studio *s, const http_request *r)
+{
+    char model[128], session[128], err[512];
+    tether_camera_model(s->cam, model, sizeof model);
+    tether_camera_last_error(s->cam, err, sizeof err);
+    studio_session(s, session, sizeof session);
+    pthread_mutex_lock(&s->lock);
+    int clients = s->stream_clients;
+    json_int_t frames = (json_int_t)s->frames_sent;
+    pthread_mutex_unlock(&s->lock);
+    return http_json(r, 200, json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:{s:i, s:I}}",
+        "version", TETHER_VERSION,
+        "camera", "model", model, "spec", s->spec, "simulated", s->simulated,
+        "connected", tether_camera_connected(s->cam), "last_error", err,
+        "session", session, "photo_root", s->root,
+        "stream", "clients", clients, "frames_sent", frames));
+}
+
+static enum MHD_Result post_capture(studio *s, const http_request *r)
+{
+    char session[128], day[16], dir[4400];
+    studio_session(s, session, sizeof session);
+    studio_today(day, sizeof day);
+    snprintf(dir, sizeof dir, "%s/%s/%s", s->root, session, day);
+    tether_capture_options o = {.dir = dir, .name_template = "{timestamp:%Y%m%d-%H%M%S}-{name}", .session = session};
+    tether_shot shot;
+    int rc = tether_capture(s->cam, &o, &shot);
+    if (rc != TETHER_OK) return camera_error(s, r, rc, "capture");
+    json_t *photos = json_array();
+    for (int i = 0; i < shot.n_files; i++) {
+        json_t *p = studio_register_photo(s, session, day, shot.files[i], shot.camera_files[i]);
+        if (p) json_array_append_new(photos, p);
+    }
+    hub_publish(s, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", "api"));
+    return http_json(r, 201, json_pack("{s:o}", "photos", photos));
+}
+
+/* ---- settings ------------------------------------------------------------------- */
+
+static enum MHD_Result get_settings(studio *s, const http_request *r)
+{
+    tether_settings *list = NULL;
+    int rc = tether_settings_list(s->cam, &list);
+    if (rc != TETHER_OK) return camera_error(s, r, rc, "reading settings");
+    json_t *a = json_array();
+    for (int i = 0; i < list->count; i++) json_array_append_new(a, setting_json(&list->items[i]));
+    tether_settings_free(list);
+    return http_json(r, 200, json_pack("{s:o}", "settings", a));
+}
+
+/* Sets one setting and reports the new value (or answers the error). */
+static int set_one(studio *s, const char *path, const char *value, json_t **out)
+{
+    int rc = tether_setting_set(s->cam, path, value);
+    if (rc != TETHER_OK) return rc;
+    tether_setting st;
+    if (tether_setting_get(s->cam, path, &st) == TETHER_OK) {
+        *out = setting_json(&st);
+        tether_setting_clear(&st);
+    } else {
+        *out = json_pack("{s:s, s:s}", "path", path, "value", value);
+    }
+    hub_publish(s, "setting_changed", json_incref(*out));
+    return TETHER_OK;
+}
+
+static enum MHD_Result post_settings(studio *s, const http_request *r)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    json_t *values = json_object_get(body, "values");
+    const char *path = json_string_value(json_object_get(body, "path"));
+    json_t *value = json_object_get(body, "value");
+    enum MHD_Result ret;
+    if (values == NULL && path == NULL) {
+        ret = http_error(r, 400, "bad_request", "expected {\"path\": ..., \"value\": ...} or {\"values\": {...}}");
+    } else if (values && !json_is_object(values)) {
+        ret = http_error(r, 400, "bad_request", "\"values\" must be an object of setting: value");
+    } else if (path && !json_is_string(value) && !json_is_number(value) && !json_is_boolean(value)) {
+        ret = http_error(r, 400, "bad_request", "\"value\" must be a string, a number or a boolean");
+    } else {
+        json_t *pairs = values ? json_incref(values) : json_pack("{s:O}", path, value);
+        json_t *done = json_array();
+        const char *key;
+        json_t *v;
+        ret = MHD_NO;
+        bool failed = false;
+        json_object_foreach(pairs, key, v) {
+            char text[256];
+            if (json_is_string(v)) snprintf(text, sizeof text, "%s", json_string_value(v));
+            else if (json_is_integer(v)) snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+            else if (json_is_real(v)) snprintf(text, sizeof text, "%g", json_real_value(v));
+            else if (json_is_boolean(v)) snprintf(text, sizeof text, "%d", json_is_true(v));
+            else {
+                ret = http_error(r, 400, "bad_request", "the value of \"%s\" must be a string, a number or a boolean", key);
+                failed = true;
+                break;
+            }
+            json_t *one = NULL;
+            int rc = set_one(s, key, text, &one);
+            if (rc != TETHER_OK) {
+                char what[300];
+                snprintf(what, sizeof what, "setting %s", key);
+                ret = camera_error(s, r, rc, what);
+                failed = true;
+                break;
+            }
+            json_array_append_new(done, one);
+        }
+        if (!failed) ret = http_json(r, 200, json_pack("{s:O}", "settings", done));
+        json_decref(done);
+        json_decref(pairs);
+    }
+    json_decref(body);
+    return ret;
+}
+
+/* ---- presets -------------------------------------------------------------------- */
+
+static enum MHD_Result get_presets(studio *s, const http_request *r)
+{
+    char *text = NULL;
+    if (catalog_presets(s->cat, &text) != TETHER_OK) return http_error(r, 500, "storage", "cannot read presets");
+    json_t *p = json_loads(text, 0, NULL);
+    free(text);
+    return http_json(r, 200, json_pack("{s:o}", "presets", p ? p : json_object()));
+}
+
+static enum MHD_Result post_preset(studio *s, const http_request *r)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *names = json_object_get(body, "settings");
+    json_t *given = json_object_get(body, "values");
+    enum MHD_Result ret;
+    if (name == NULL || !catalog_session_name_ok(name)) {
+        ret = http_error(r, 400, "bad_name", "a preset needs a \"name\" of letters, digits, '-', '_', '.' or spaces");
+    } else if (!(json_is_array(names) && json_array_size(names) > 0) && !json_is_object(given)) {
+        ret = http_error(r, 400, "bad_request", "give \"settings\": [names] to save their current values, or \"values\": {...}");
+    } else {
+        json_t *values = json_object();
+        ret = MHD_NO;
+        bool failed = false;
+        if (json_is_object(given)) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(given, k, v) {
+                if (!json_is_string(v)) {
+                    ret = http_error(r, 400, "bad_value", "preset values must be strings (\"%s\")", k);
+                    failed = true;
+                    break;
+                }
+                json_object_set(values, k, v);
+            }
+        } else {
+            size_t i;
+            json_t *n;
+            json_array_foreach(names, i, n) {
+                tether_setting st;
+                const char *sn = json_string_value(n);
+                int rc = sn ? tether_setting_get(s->cam, sn, &st) : TETHER_ERR_INVALID_ARGUMENT;
+                if (rc != TETHER_OK) {
+                    ret = sn ? camera_error(s, r, rc, sn) : http_error(r, 400, "bad_request", "setting names must be strings");
+                    failed = true;
+                    break;
+                }
+                json_object_set_new(values, sn, json_string(st.value));
+                tether_setting_clear(&st);
+            }
+        }
+        if (!failed) {
+            char *text = json_dumps(values, JSON_COMPACT | JSON_SORT_KEYS);
+            if (text && catalog_preset_save(s->cat, name, text) == TETHER_OK) {
+                hub_publish(s, "preset_saved", json_pack("{s:s, s:O}", "name", name, "values", values));
+                ret = http_json(r, 201, json_pack("{s:s, s:O}", "name", name, "values", values));
+            } else {
+                ret = http_error(r, 500, "storage", "cannot save the preset");
+            }
+            free(text);
+        }
+        json_decref(values);
+    }
+    json_decref(body);
+    return ret;
+}
+
+static enum MHD_Result apply_preset(studio *s, const http_request *r, const char *name)
+{
+    char *text = NULL;
+    if (catalog_preset_get(s->cat, name, &text) != TETHER_OK) return http_error(r, 404, "not_found", "no preset \"%s\"", name);
+    json_t *values = json_loads(text, 0, NULL);
+    free(text);
+    json_t *applied = json_array();
+    const char *k;
+    json_t *v;
+    enum MHD_Result ret = MHD_NO;
+    bool failed = false;
+    json_object_foreach(values, k, v) {
+        json_t *one = NULL;
+        int rc = set_one(s, k, json_string_value(v) ? json_string_value(v) : "", &one);
+        if (rc != TETHER_OK) {
+            char what[300];
+            snprintf(what, sizeof what, "preset \"%s\", setting %s", name, k);
+            ret = camera_error(s, r, rc, what);
+            failed = true;
+            break;
+        }
+        json_array_append_new(applied, one);
+    }
+    if (!failed) {
+        hub_publish(s, "preset_applied", json_pack("{s:s}", "name", name));
+        ret = http_json(r, 200, json_pack("{s:s, s:O}", "name", name, "settings", applied));
+    }
+    json_decref(applied);
+    json_decref(values);
+    return ret;
+}
+
+/* ---- sessions ----------------------------------------------------------------------- */
+
+static enum MHD_Result get_sessions(studio *s, const http_request *r)
+{
+    catalog_session *list = NULL;
+    int n = 0;
+    if (catalog_sessions(s->cat, &list, &n) != TETHER_OK) return http_error(r, 500, "storage", "cannot read sessions");
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "name", list[i].name, "created",
+                                           (json_int_t)list[i].created, "photos", (json_int_t)list[i].photos));
+    free(list);
+    char active[128];
+    studio_session(s, active, sizeof active);
+    return http_json(r, 200, json_pack("{s:s, s:o}", "active", active, "sessions", a));
+}
+
+static enum MHD_Result activate_session(studio *s, const http_request *r, const char *name, bool created)
+{
+    if (catalog_set_active_session(s->cat, name) != TETHER_OK) return http_error(r, 500, "storage", "cannot switch sessions");
+    pthread_mutex_lock(&s->lock);
+    snprintf(s->session, sizeof s->session, "%s", name);
+    pthread_mutex_unlock(&s->lock);
+    char day[16], dir[4400];
+    studio_today(day, sizeof day);
+    snprintf(dir, sizeof dir, "%s/%s/%s", s->root, name, day);
+    tether_tethered(s->cam, dir, "{timestamp:%Y%m%d-%H%M%S}-{name}", false);
+    hub_publish(s, "session_changed", json_pack("{s:s}", "active", name));
+    return http_json(r, created ? 201 : 200, json_pack("{s:s}", "active", name));
+}
+
+static enum MHD_Result post_session(studio *s, const http_request *r)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *activate = json_object_get(body, "activate");
+    enum MHD_Result ret;
+    if (name == NULL || !catalog_session_name_ok(name)) {
+        ret = http_error(r, 400, "bad_name", "a session needs a \"name\" of letters, digits, '-', '_', '.' or spaces (1-100, not starting with '.')");
+    } else if (catalog_session_create(s->cat, name) != TETHER_OK) {
+        ret = http_error(r, 500, "storage", "cannot create the session");
+    } else if (activate == NULL || json_is_true(activate)) {
+        ret = activate_session(s, r, name, true);
+    } else {
+        ret = http_json(r, 201, json_pack("{s:s}", "name", name));
+    }
+    json_decref(body);
+    return ret;
+}
+
+static bool session_exists(studio *s, const char *name)
+{
+    catalog_session *list = NULL;
+    int n = 0;
+    bool found = false;
+    if (catalog_sessions(s->cat, &list, &n) == TETHER_OK)
+        for (int i = 0; i < n && !found; i++) found = strcmp(list[i].name, name) == 0;
+    free(list);
+    return found;
+}
+
+/* ---- photos ----------------------------------------------------------------------------- */
+
+static bool parse_int(const char *v, long lo, long hi, long *out)
+{
+    if (v == NULL) return true;
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || *v == '\0' || *end || x < lo || x > hi) return false;
+    *out = x;
+    return true;
+}
+
+static enum MHD_Result get_photos(studio *s, const http_request *r)
+{
+    char session[128];
+    const char *qs = http_query(r, "session");
+    if (qs) snprintf(session, sizeof session, "%s", qs);
+    else studio_session(s, session, sizeof session);
+    const char *day = http_query(r, "day");
+    long page = 1, per = 9;
+    if (!parse_int(http_query(r, "page"), 1, 1000000, &page) || !parse_int(http_query(r, "per_page"), 1, 200, &per))
+        return http_error(r, 400, "bad_request", "page is 1.., per_page 1..200");
+    if (day && *day && (strlen(day) != 10 || day[4] != '-' || day[7] != '-'))
+        return http_error(r, 400, "bad_request", "day is YYYY-MM-DD");
+    catalog_photo *list = NULL;
+    int n = 0;
+    int64_t total = 0;
+    if (catalog_photos(s->cat, session, day, (int)((page - 1) * per), (int)per, &list, &n, &total) != TETHER_OK)
+        return http_error(r, 500, "storage", "cannot read the catalog");
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, studio_photo_json(&list[i]));
+    free(list);
+    char days[64][16];
+    int nd = 0;
+    catalog_days(s->cat, session, days, 64, &nd);
+    json_t *dj = json_array();
+    for (int i = 0; i < nd; i++) json_array_append_new(dj, json_string(days[i]));
+    return http_json(r, 200, json_pack("{s:s, s:s?, s:I, s:I, s:I, s:o, s:o}", "session", session, "day",
+                                       day && *day ? day : NULL, "page", (json_int_t)page, "per_page",
+                                       (json_int_t)per, "total", (json_int_t)total, "days", dj, "photos", a));
+}
+
+static int photo_by_id(studio *s, const char *id_text, catalog_photo *p)
+{
+    long id;
+    if (!parse_int(id_text, 1, 0x7FFFFFFF, &id) || id_text == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    return catalog_photo_get(s->cat, id, p);
+}
+
+static int read_photo_file(studio *s, const catalog_photo *p, bytebuf *b)
+{
+    char path[5000];
+    snprintf(path, sizeof path, "%s/%s", s->root, p->rel);
+    FILE *f = studio_safe_rel(p->rel) ? fopen(path, "rb") : NULL;
+    if (f == NULL) return -1;
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
+    fclose(f);
+    return bytebuf_ok(b) ? 0 : -1;
+}
+
+static enum MHD_Result photo_route(studio *s, const http_request *r, const char *rest)
+{
+    char id_text[32];
+    const char *slash = strchr(rest, '/');
+    snprintf(id_text, sizeof id_text, "%.*s", slash ? (int)(slash - rest) : (int)strlen(rest), rest);
+    catalog_photo p;
+    int rc = photo_by_id(s, id_text, &p);
+    if (rc == TETHER_ERR_INVALID_ARGUMENT) return http_error(r, 400, "bad_request", "photo ids are positive integers");
+    if (rc != TETHER_OK) return http_error(r, 404, "not_found", "no photo %s", id_text);
+    if (slash && strcmp(slash, "/histogram") == 0) {
+        if (!http_is(r, "GET")) return http_error(r, 405, "method_not_allowed", "use GET");
+        bytebuf b = BYTEBUF_INIT;
+        img_histogram h;
+        if (read_photo_file(s, &p, &b) != 0) {
+            bytebuf_free(&b);
+            return http_error(r, 404, "not_found", "the photo's file is missing");
+        }
+        int ok = img_histogram_compute(b.data, b.len, &h);
+        bytebuf_free(&b);
+        if (ok != 0) return http_error(r, 415, "not_jpeg", "histograms are made from JPEG files");
+        json_t *lum = json_array(), *red = json_array(), *green = json_array(), *blue = json_array();
+        for (int i = 0; i < 256; i++) {
+            json_array_append_new(lum, json_integer(h.luma[i]));
+            json_array_append_new(red, json_integer(h.red[i]));
+            json_array_append_new(green, json_integer(h.green[i]));
+            json_array_append_new(blue, json_integer(h.blue[i]));
+        }
+        return http_json(r, 200, json_pack("{s:I, s:o, s:o, s:o, s:o, s:f, s:f, s:f, s:I}", "id", (json_int_t)p.id,
+                                           "luma", lum, "red", red, "green", green, "blue", blue,
+                                           "shadows_clipped_percent", h.shadows_clipped,
+                                           "highlights_clipped_percent", h.highlights_clipped,
+                                           "mean_luma", h.mean_luma, "pixels", (json_int_t)h.pixels));
+    }
+    if (slash) return http_error(r, 404, "not_found", "no such route");
+    if (http_is(r, "GET")) {
+        json_t *j = studio_photo_json(&p);
+        bytebuf b = BYTEBUF_INIT;
+        img_exif_summary e;
+        if (read_photo_file(s, &p, &b) == 0 && img_exif_read_summary(b.data, b.len, &e) == 0)
+            json_object_set_new(j, "exif", json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:f}", "make", e.make,
+                                                     "model", e.model, "lens", e.lens, "datetime", e.datetime,
+                                                     "iso", e.iso, "fnumber", e.fnumber, "exposure", e.exposure,
+                                                     "focal_mm", e.focal_mm));
+        bytebuf_free(&b);
+        return http_json(r, 200, j);
+    }
+    if (http_is(r, "DELETE")) {
+        char path[5000];
+        snprintf(path, sizeof path, "%s/%s", s->root, p.rel);
+        if (studio_safe_rel(p.rel) && unlink(path) != 0 && errno != ENOENT)
+            return http_error(r, 500, "storage", "cannot delete the file: %s", strerror(errno));
+        if (p.thumb[0] && studio_safe_rel(p.thumb)) {
+            snprintf(path, sizeof path, "%s/%s", s->root, p.thumb);
+            unlink(path);
+        }
+        catalog_photo_delete(s->cat, p.id);
+        hub_publish(s, "photo_deleted", json_pack("{s:I, s:s}", "id", (json_int_t)p.id, "session", p.session));
+        return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)p.id, "deleted", 1));
+    }
+    return http_error(r, 405, "method_not_allowed", "use GET or DELETE");
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+enum MHD_Result api_handle(studio *s, const http_request *r)
+{
+    const char *u = r->url + 4; /* after "/api" */
+    bool get = http_is(r, "GET"), post = http_is(r, "POST"), del = http_is(r, "DELETE");
+    if (strcmp(u, "/status") == 0) return get ? get_status(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
+    if (strcmp(u, "/events") == 0) return get ? stream_events(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
+    if (strcmp(u, "/capture") == 0) return post ? post_capture(s, r) : http_error(r, 405, "method_not_allowed", "use POST");
+    if (strcmp(u, "/settings") == 0) {
+        if (get) return get_settings(s, r);
+        if (post || http_is(r, "PUT")) return post_settings(s, r);
+        return http_error(r, 405, "method_not_allowed", "use GET or POST");
+    }
+    if (strcmp(u, "/presets") == 0) {
+        if (get) return get_presets(s, r);
+        if (post) return post_preset(s, r);
+        return http_error(r, 405, "method_not_allowed", "use GET or POST");
+    }
+    if (strncmp(u, "/presets/", 9) == 0) {
+        char name[160];
+        const char *rest = u + 9;
+        const char *apply = strstr(rest, "/apply");
+        snprintf(name, sizeof name, "%.*s", apply ? (int)(apply - rest) : (int)strlen(rest), rest);
+        if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a preset name");
+        if (apply && strcmp(apply, "/apply") == 0)
+            return post ? apply_preset(s, r, name) : http_error(r, 405, "method_not_allowed", "use POST");
+        if (apply) return http_error(r, 404, "not_found", "no such route");
+        if (del) {
+            if (catalog_preset_delete(s->cat, name) != TETHER_OK) return http_error(r, 404, "not_found", "no preset \"%s\"", name);
+            hub_publish(s, "preset_deleted", json_pack("{s:s}", "name", name));
+            return http_json(r, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
+        }
+        return http_error(r, 405, "method_not_allowed", "use DELETE, or POST .../apply");
+    }
+    if (strcmp(u, "/sessions") == 0) {
+        if (get) return get_sessions(s, r);
+        if (post) return post_session(s, r);
+        return http_error(r, 405, "method_not_allowed", "use GET or POST");
+    }
+    if (strncmp(u, "/sessions/", 10) == 0) {
+        char name[160];
+        const char *rest = u + 10;
+        const char *act = strstr(rest, "/activate");
+        if (act == NULL || strcmp(act, "/activate") != 0) return http_error(r, 404, "not_found", "no such route");
+        snprintf(name, sizeof name, "%.*s", (int)(act - rest), rest);
+        if (!post) return http_error(r, 405, "method_not_allowed", "use POST");
+        if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a session name");
+        if (!session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
+        return activate_session(s, r, name, false);
+    }
+    if (strcmp(u, "/photos") == 0) return get ? get_photos(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
+    if (strncmp(u, "/photos/", 8) == 0) return photo_route(s, r, u + 8);
+    return http_error(r, 404, "not_found", "no API route %s", r->url);
+}

@@ -1,0 +1,73 @@
+/*
+ * internal: the studio's shared state and the functions its files offer
+ * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
+ * stream.c: MJPEG, snapshot and server-sent events; assets.c: the UI).
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "store/catalog.h"
+#include "tether/tether.h"
+
+enum { HUB_RING = 256 };
+
+/* The event hub: a ring of serialised events with sequence numbers;
+ * each SSE client remembers the last one it sent. */
+typedef struct hub {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    char *text[HUB_RING];
+    uint64_t seq[HUB_RING];
+    uint64_t next;           /* sequence number of the next event (from 1) */
+} hub;
+
+typedef struct studio {
+    char root[4096];         /* photo root, absolute */
+    char spec[256];
+    bool simulated;
+    tether_camera *cam;
+    catalog *cat;
+    hub events;
+    pthread_mutex_t lock;    /* session, counters */
+    char session[128];
+    volatile int stopping;
+    int stream_clients;
+    uint64_t frames_sent;
+} studio;
+
+/* studio.c */
+void hub_publish(studio *s, const char *type, json_t *data); /* takes the reference */
+/* Waits up to timeout_ms for an event after *seq; returns a malloc'ed
+ * SSE text block or NULL. */
+char *hub_next(studio *s, uint64_t *seq, int timeout_ms);
+void studio_session(studio *s, char *out, size_t size);
+/* Day folder name for now (local time): "2026-11-22". */
+void studio_today(char *out, size_t size);
+/* Catalogs a file just written under root/session/day (thumbnail for
+ * JPEGs).  Returns the photo's JSON (new reference) or NULL. */
+json_t *studio_register_photo(studio *s, const char *session, const char *day, const char *path,
+                              const char *camera_path);
+json_t *studio_photo_json(const catalog_photo *p);
+/* Is rel a safe path below the root (no "..", no absolute path)? */
+bool studio_safe_rel(const char *rel);
+
+/* api.c: routes /api/... */
+enum MHD_Result api_handle(studio *s, const http_request *r);
+/* stream.c */
+enum MHD_Result stream_mjpeg(studio *s, const http_request *r);
+enum MHD_Result stream_snapshot(studio *s, const http_request *r);
+enum MHD_Result stream_events(studio *s, const http_request *r);
+/* assets.c (generated): the embedded UI */
+typedef struct asset {
+    const char *path;
+    const char *mime;
+    const unsigned char *data;
+    size_t len;
+} asset;
+const asset *asset_find(const char *path);

@@ -1,0 +1,270 @@
+/*
+ * stream: live view as MJPEG (/stream.mjpg) and single frames
+ * (/snapshot.jpg), and server-sent events (/api/events).
+ *
+ * Every MJPEG client subscribes to the camera's live view; the camera's
+ * owner thread produces each frame once, and all clients send that same
+ * reference-counted frame.  A client takes the newest frame whenever it
+ * has finished sending the previous one, so a slow client skips frames and
+ * never holds the others back.  When the camera is lost, clients receive
+ * a "no signal" frame every second until frames come again.
+ *
+ * libmicrohttpd runs a thread per connection, so the content callbacks
+ * below block while they wait for a frame or an event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/blob.h"
+#include "base/clock.h"
+#include "image/jpeg.h"
+#include "internal.h"
+
+#define BOUNDARY "tetherframe"
+
+static pthread_once_t no_signal_once = PTHREAD_ONCE_INIT;
+static blob *no_signal_frame;
+
+/* The "no signal" frame: dark grey with a red band. */
+static void build_no_signal(void)
+{
+    enum { W = 640, H = 426 };
+    uint8_t *rgb = malloc(W * H * 3);
+    if (rgb == NULL) return;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            uint8_t *p = rgb + 3 * (y * W + x);
+            bool band = y > H / 2 - 12 && y < H / 2 + 12 && x > W / 4 && x < 3 * W / 4;
+            p[0] = band ? 200 : 28, p[1] = band ? 40 : 28, p[2] = band ? 40 : 30;
+        }
+    bytebuf b = BYTEBUF_INIT;
+    img_jpeg_params jp = {.width = W, .height = H, .channels = 3, .quality = 70};
+    if (img_jpeg_encode(&jp, rgb, W * 3, &b) == 0) no_signal_frame = blob_from(b.data, b.len);
+    bytebuf_free(&b);
+    free(rgb);
+}
+
+/* ---- MJPEG ----------------------------------------------------------------- */
+
+typedef struct mjpeg_client {
+    studio *s;
+    uint64_t seq;
+    tether_frame *frame;       /* or NULL while sending the no-signal frame */
+    blob *still;
+    const uint8_t *data;
+    size_t size;
+    char head[160];
+    size_t head_len;
+    size_t off;                /* within head + data + "\r\n" */
+    int64_t last_still_ns;
+} mjpeg_client;
+
+static void release(mjpeg_client *c)
+{
+    tether_frame_unref(c->frame);
+    c->frame = NULL;
+    c->still = NULL;
+    c->data = NULL;
+    c->size = 0;
+}
+
+static void load(mjpeg_client *c, const uint8_t *data, size_t size)
+{
+    c->data = data;
+    c->size = size;
+    c->head_len = (size_t)snprintf(c->head, sizeof c->head,
+                                   "--" BOUNDARY "\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n", size);
+    c->off = 0;
+}
+
+/* Gets the next frame to send; false when the stream must end. */
+static bool next_frame(mjpeg_client *c)
+{
+    release(c);
+    for (;;) {
+        if (c->s->stopping) return false;
+        tether_frame *f = NULL;
+        int rc = tether_liveview_next(c->s->cam, &c->seq, 1000, &f);
+        if (rc == TETHER_OK) {
+            c->frame = f;
+            load(c, tether_frame_data(f), tether_frame_size(f));
+            return true;
+        }
+        if (rc == TETHER_ERR_CLOSED) return false;
+        if (rc == TETHER_ERR_DISCONNECTED || rc == TETHER_ERR_TIMEOUT) {
+            int64_t now = clock_mono_ns();
+            if (now - c->last_still_ns >= 1000000000 && rc == TETHER_ERR_DISCONNECTED) {
+                pthread_once(&no_signal_once, build_no_signal);
+                if (no_signal_frame) {
+                    c->still = no_signal_frame;
+                    c->last_still_ns = now;
+                    load(c, no_signal_frame->data, no_signal_frame->len);
+                    return true;
+                }
+            }
+            if (rc == TETHER_ERR_DISCONNECTED) clock_sleep_ns(200000000);
+        }
+    }
+}
+
+static ssize_t mjpeg_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    mjpeg_client *c = cls;
+    for (;;) {
+        size_t total = c->data ? c->head_len + c->size + 2 : 0;
+        if (c->data && c->off < total) {
+            size_t n = 0;
+            while (n < max && c->off < total) {
+                size_t take;
+                if (c->off < c->head_len) {
+                    take = c->head_len - c->off < max - n ? c->head_len - c->off : max - n;
+                    memcpy(buf + n, c->head + c->off, take);
+                } else if (c->off < c->head_len + c->size) {
+                    size_t at = c->off - c->head_len;
+                    take = c->size - at < max - n ? c->size - at : max - n;
+                    memcpy(buf + n, c->data + at, take);
+                } else {
+                    size_t at = c->off - c->head_len - c->size;
+                    take = 2 - at < max - n ? 2 - at : max - n;
+                    memcpy(buf + n, "\r\n" + at, take);
+                }
+                n += take;
+                c->off += take;
+            }
+            if (c->off == total && c->frame) {
+                pthread_mutex_lock(&c->s->lock);
+                c->s->frames_sent++;
+                pthread_mutex_unlock(&c->s->lock);
+            }
+            return (ssize_t)n;
+        }
+        if (!next_frame(c)) return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+}
+
+static void mjpeg_free(void *cls)
+{
+    mjpeg_client *c = cls;
+    release(c);
+    tether_liveview_unsubscribe(c->s->cam);
+    pthread_mutex_lock(&c->s->lock);
+    c->s->stream_clients--;
+    pthread_mutex_unlock(&c->s->lock);
+    free(c);
+}
+
+enum MHD_Result stream_mjpeg(studio *s, const http_request *r)
+{
+    mjpeg_client *c = calloc(1, sizeof *c);
+    if (c == NULL) return http_error(r, 503, "no_memory", "out of memory");
+    c->s = s;
+    tether_liveview_subscribe(s->cam);
+    pthread_mutex_lock(&s->lock);
+    s->stream_clients++;
+    pthread_mutex_unlock(&s->lock);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, mjpeg_read, c, mjpeg_free);
+    if (resp == NULL) {
+        mjpeg_free(c);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "multipart/x-mixed-replace; boundary=" BOUNDARY);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+enum MHD_Result stream_snapshot(studio *s, const http_request *r)
+{
+    tether_liveview_subscribe(s->cam);
+    uint64_t seq = 0;
+    tether_frame *f = NULL;
+    int64_t deadline = clock_mono_ns() + 10000000000LL;
+    int rc = TETHER_ERR_TIMEOUT;
+    while (clock_mono_ns() < deadline && !s->stopping) {
+        rc = tether_liveview_next(s->cam, &seq, 1000, &f);
+        if (rc == TETHER_OK && clock_mono_ns() - tether_frame_time_ns(f) > 1000000000) {
+            tether_frame_unref(f); /* a frame from before: wait for a fresh one */
+            f = NULL;
+            continue;
+        }
+        if (rc != TETHER_ERR_TIMEOUT) break;
+    }
+    tether_liveview_unsubscribe(s->cam);
+    if (rc != TETHER_OK || f == NULL) {
+        tether_frame_unref(f);
+        return http_error(r, 503, rc == TETHER_ERR_DISCONNECTED ? "camera_disconnected" : "no_frame",
+                          "no live-view frame: %s", tether_strerror(rc));
+    }
+    enum MHD_Result ret = http_bytes(r, 200, "image/jpeg", tether_frame_data(f), tether_frame_size(f), true);
+    tether_frame_unref(f);
+    return ret;
+}
+
+/* ---- server-sent events ------------------------------------------------------------ */
+
+typedef struct sse_client {
+    studio *s;
+    uint64_t seq;
+    char *pending;
+    size_t off;
+} sse_client;
+
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    sse_client *c = cls;
+    while (c->pending == NULL) {
+        if (c->s->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
+        c->pending = hub_next(c->s, &c->seq, 15000);
+        if (c->pending == NULL) c->pending = strdup(": keep-alive\n\n");
+        c->off = 0;
+    }
+    size_t len = strlen(c->pending) - c->off;
+    size_t n = len < max ? len : max;
+    memcpy(buf, c->pending + c->off, n);
+    c->off += n;
+    if (c->off == strlen(c->pending)) {
+        free(c->pending);
+        c->pending = NULL;
+    }
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    sse_client *c = cls;
+    free(c->pending);
+    free(c);
+}
+
+enum MHD_Result stream_events(studio *s, const http_request *r)
+{
+    sse_client *c = calloc(1, sizeof *c);
+    if (c == NULL) return http_error(r, 503, "no_memory", "out of memory");
+    c->s = s;
+    pthread_mutex_lock(&s->events.lock);
+    c->seq = s->events.next;
+    pthread_mutex_unlock(&s->events.lock);
+    const char *last = http_header(r, "Last-Event-ID");
+    if (last) {
+        unsigned long long v = strtoull(last, NULL, 10);
+        if (v < c->seq) c->seq = v;
+    }
+    c->pending = strdup("retry: 2000\n\n");
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, c, sse_free);
+    if (resp == NULL) {
+        sse_free(c);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}

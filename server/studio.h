@@ -1,0 +1,28 @@
+/*
+ * studio: `tether serve`, the studio server: one camera session shared by
+ * every browser on the LAN, the photo folder organised by session and day,
+ * the catalog (SQLite), live view fan-out, server-sent events, and the
+ * JSON API the UI is built on (docs/API.md).
+ *
+ * Threads: libmicrohttpd's connection threads run the handlers; one event
+ * pump thread turns camera events into server-sent events (and catalogs
+ * photos shot with the camera's own button).  Everything shared is behind
+ * the studio's mutex or is itself thread-safe (camera, catalog, frames).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+typedef struct studio_options {
+    const char *camera;        /* spec; "sim[:persona]" = built-in simulator */
+    const char *host;          /* default 127.0.0.1 */
+    int port;                  /* default 8080; 0 picks one */
+    const char *photos;        /* photo root; default ./photos */
+    const char *token;         /* NULL: no access control */
+    bool fallback_sim;         /* no camera found: run the simulator instead */
+} studio_options;
+
+/* Runs the studio until *stop becomes true (checked every 200 ms).
+ * Prints where it listens on stdout.  Returns 0, or 1 on a start-up error
+ * (printed). */
+int studio_run(const studio_options *o, volatile int *stop);

@@ -1,0 +1,87 @@
+// tether studio: the gallery page (sessions, days, paging, full size,
+// download, delete).
+'use strict';
+
+const $ = (sel) => document.querySelector(sel);
+const PER_PAGE = 24;
+const view = { session: null, day: '', page: 1, photos: [], current: null };
+
+function toast(text) {
+  const t = $('#toast');
+  t.textContent = text;
+  t.hidden = false;
+  setTimeout(() => { t.hidden = true; }, 5000);
+}
+
+async function api(method, path) {
+  const r = await fetch(path, { method });
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(data.error ? data.error.message : r.statusText);
+  return data;
+}
+
+async function loadSessions() {
+  const r = await api('GET', '/api/sessions');
+  const sel = $('#session');
+  sel.replaceChildren(...r.sessions.map((s) => new Option(`${s.name} (${s.photos})`, s.name)));
+  view.session = view.session || new URLSearchParams(location.search).get('session') || r.active;
+  sel.value = view.session;
+}
+
+async function load() {
+  const q = new URLSearchParams({ session: view.session, page: view.page, per_page: PER_PAGE });
+  if (view.day) q.set('day', view.day);
+  const r = await api('GET', '/api/photos?' + q);
+  view.photos = r.photos;
+  const days = $('#day');
+  const keep = view.day;
+  days.replaceChildren(new Option('all days', ''), ...r.days.map((d) => new Option(d, d)));
+  days.value = keep;
+  $('#count').textContent = `${r.total} photo${r.total === 1 ? '' : 's'}`;
+  const pages = Math.max(1, Math.ceil(r.total / PER_PAGE));
+  $('#page').textContent = `page ${view.page} of ${pages}`;
+  $('#prev').disabled = view.page <= 1;
+  $('#next').disabled = view.page >= pages;
+  $('#grid').replaceChildren(...r.photos.map((p) => {
+    const img = document.createElement('img');
+    img.src = p.thumb || p.url;
+    img.alt = p.file;
+    img.loading = 'lazy';
+    img.addEventListener('click', () => open(p));
+    const fig = document.createElement('figure');
+    fig.dataset.id = p.id;
+    const cap = document.createElement('figcaption');
+    cap.append(p.file, new Date(p.taken * 1000).toLocaleTimeString());
+    fig.append(img, cap);
+    return fig;
+  }));
+}
+
+function open(p) {
+  view.current = p;
+  $('#full-img').src = p.url;
+  $('#download').href = p.url;
+  $('#download').setAttribute('download', p.file);
+  $('#full').hidden = false;
+}
+
+async function remove() {
+  const p = view.current;
+  if (!p || !confirm(`Delete ${p.file}?`)) return;
+  try {
+    await api('DELETE', `/api/photos/${p.id}`);
+    $('#full').hidden = true;
+    load();
+  } catch (e) {
+    toast(e.message);
+  }
+}
+
+$('#session').addEventListener('change', (e) => { view.session = e.target.value; view.day = ''; view.page = 1; load(); });
+$('#day').addEventListener('change', (e) => { view.day = e.target.value; view.page = 1; load(); });
+$('#prev').addEventListener('click', () => { view.page--; load(); });
+$('#next').addEventListener('click', () => { view.page++; load(); });
+$('#close').addEventListener('click', () => { $('#full').hidden = true; });
+$('#delete').addEventListener('click', remove);
+document.addEventListener('keydown', (e) => { if (e.key === 'Escape') $('#full').hidden = true; });
+loadSessions().then(load).catch((e) => toast(e.message));
