@@ -51,7 +51,12 @@ async function load() {
     const fig = document.createElement('figure');
     fig.dataset.id = p.id;
     const cap = document.createElement('figcaption');
-    cap.append(p.file, new Date(p.taken * 1000).toLocaleTimeString());
+    const name = document.createElement('span');
+    name.textContent = p.file;
+    name.title = p.file;
+    const when = document.createElement('span');
+    when.textContent = new Date(p.taken * 1000).toLocaleTimeString();
+    cap.append(name, when);
     fig.append(img, cap);
     return fig;
   }));
