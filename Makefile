@@ -41,6 +41,7 @@ test: build
 bench: deps-check build
 	bench/run-all $(BUILD)
 	bench/run-lib $(BUILD)
+	bench/run-studio $(BUILD)
 
 fuzz: deps-check
 	scripts/check --fuzz-only

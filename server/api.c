@@ -46,7 +46,7 @@ static const char *type_name(tether_setting_type t)
     return (unsigned)t < 6 ? names[t] : "text";
 }
 
-static json_t *setting_json(const tether_setting *st)
+json_t *api_setting_json(const tether_setting *st)
 {
     json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "path", st->path, "name", st->name, "label",
                           st->label, "type", type_name(st->type), "read_only", st->read_only, "value", st->value);
@@ -110,7 +110,7 @@ static enum MHD_Result get_settings(studio *s, const http_request *r)
     int rc = tether_settings_list(s->cam, &list);
     if (rc != TETHER_OK) return camera_error(s, r, rc, "reading settings");
     json_t *a = json_array();
-    for (int i = 0; i < list->count; i++) json_array_append_new(a, setting_json(&list->items[i]));
+    for (int i = 0; i < list->count; i++) json_array_append_new(a, api_setting_json(&list->items[i]));
     tether_settings_free(list);
     return http_json(r, 200, json_pack("{s:o}", "settings", a));
 }
@@ -122,7 +122,7 @@ static int set_one(studio *s, const char *path, const char *value, json_t **out)
     if (rc != TETHER_OK) return rc;
     tether_setting st;
     if (tether_setting_get(s->cam, path, &st) == TETHER_OK) {
-        *out = setting_json(&st);
+        *out = api_setting_json(&st);
         tether_setting_clear(&st);
     } else {
         *out = json_pack("{s:s, s:s}", "path", path, "value", value);

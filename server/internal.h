@@ -59,6 +59,8 @@ bool studio_safe_rel(const char *rel);
 
 /* api.c: routes /api/... */
 enum MHD_Result api_handle(studio *s, const http_request *r);
+/* A setting as the API shows it (new reference). */
+json_t *api_setting_json(const tether_setting *st);
 /* stream.c */
 enum MHD_Result stream_mjpeg(studio *s, const http_request *r);
 enum MHD_Result stream_snapshot(studio *s, const http_request *r);

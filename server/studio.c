@@ -211,6 +211,15 @@ static void *event_pump(void *arg)
             continue;
         }
         if (ev.type == TETHER_EVENT_CAMERA_BACK) aim_tethered(s, day, sizeof day);
+        if (ev.type == TETHER_EVENT_SETTING_CHANGED && ev.path[0]) {
+            /* changed on the body: send the whole setting, as the API does */
+            tether_setting st;
+            if (tether_setting_get(s->cam, ev.path, &st) == TETHER_OK) {
+                hub_publish(s, "setting_changed", api_setting_json(&st));
+                tether_setting_clear(&st);
+                continue;
+            }
+        }
         hub_publish(s, event_type(ev.type), json_pack("{s:s, s:s}", "path", ev.path, "detail", ev.detail));
     }
     return NULL;

@@ -220,7 +220,8 @@ typedef enum tether_event_type {
     TETHER_EVENT_NONE = 0,
     TETHER_EVENT_FILE_ADDED,        /* path: on the camera; local: if downloaded (tethered) */
     TETHER_EVENT_CAPTURE_COMPLETE,
-    TETHER_EVENT_SETTING_CHANGED,   /* detail: the driver's text */
+    TETHER_EVENT_SETTING_CHANGED,   /* path: the setting's short name ("iso") and detail its new
+                                       value; both empty/raw text if the camera did not say */
     TETHER_EVENT_CAMERA_LOST,       /* detail: why */
     TETHER_EVENT_CAMERA_BACK,
 } tether_event_type;

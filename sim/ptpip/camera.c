@@ -1208,6 +1208,44 @@ int simcam_press_shutter(simcam *c)
     return rc == PTP_RC_OK ? 0 : -1;
 }
 
+int simcam_body_set(simcam *c, const char *name, const char *value)
+{
+    pthread_mutex_lock(&c->lock);
+    prop *p = NULL;
+    for (int i = 0; i < c->props.count && !p; i++)
+        if (strcmp(c->props.items[i].spec->name, name) == 0) p = &c->props.items[i];
+    int rc = p ? -2 : -1;
+    if (p && p->spec->datatype == PTP_DT_STR) {
+        snprintf(p->str, sizeof p->str, "%s", value);
+        rc = 0;
+    } else if (p) {
+        int64_t v = 0;
+        bool found = false;
+        for (int i = 0; i < p->spec->n_choices && !found; i++)
+            if (strcmp(p->spec->choices[i].label, value) == 0) v = p->spec->choices[i].code, found = true;
+        char *end;
+        if (!found) {
+            v = strtoll(value, &end, 0);
+            found = *value && *end == '\0';
+        }
+        if (found && prop_validate(p, v) == PTP_RC_OK) {
+            p->value = v;
+            prop_changed(c, p);
+            rc = 0;
+        }
+    }
+    if (rc == 0) {
+        if (p->spec->transport == PROP_EOS) {
+            eos_report(c, p);
+        } else {
+            uint32_t code = p->spec->code;
+            emit(c, PTP_EV_DevicePropChanged, 0, &code, 1);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 void simcam_turn_ring(simcam *c, double speed, double duration_s)
 {
     pthread_mutex_lock(&c->lock);

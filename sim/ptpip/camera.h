@@ -98,6 +98,12 @@ int simcam_press_shutter(simcam *c);
 /* Turns the focus ring by hand: speed in Near1 steps per second (signed,
  * + = near), for duration_s seconds. */
 void simcam_turn_ring(simcam *c, double speed, double duration_s);
+/* Turns a dial on the body: sets the property with this short name (as in
+ * /state's settings) to the choice with this label, or to this number, and
+ * reports the change to the host as the body does (DevicePropChanged, or
+ * a PropValueChanged record on a Canon EOS).  Returns 0, -1 for an unknown
+ * property, -2 for a value the property does not take. */
+int simcam_body_set(simcam *c, const char *name, const char *value);
 /* Sets the lens position at once (test set-up). */
 void simcam_set_lens(simcam *c, double position);
 /* Sets the main plane's sharp position (moves the subject). */

@@ -72,7 +72,7 @@ static enum MHD_Result route(simctl *c, struct MHD_Connection *conn, const char 
         return reply_json(conn, 200, st);
     }
     static const char *const posts[] = {"/shutter", "/unplug", "/plug", "/focus/ring", "/lens",
-                                        "/subject", "/faults", "/freeze", "/thaw"};
+                                        "/subject", "/faults", "/freeze", "/thaw", "/body/setting"};
     bool known = false;
     for (size_t i = 0; i < sizeof posts / sizeof posts[0]; i++) known |= strcmp(url, posts[i]) == 0;
     if (!known) return reply_error(conn, 404, "no such route");
@@ -115,6 +115,15 @@ static enum MHD_Result route(simctl *c, struct MHD_Connection *conn, const char 
             return reply_error(conn, 400, "\"duration\" (seconds, 0..3600) is required");
         if (v < -100000 || v > 100000) return reply_error(conn, 400, "\"speed\" out of range");
         simcam_turn_ring(c->cam, v, d);
+        return reply_ok(conn);
+    }
+    if (strcmp(url, "/body/setting") == 0) {
+        const char *name = json_string_value(json_object_get(body, "name"));
+        const char *value = json_string_value(json_object_get(body, "value"));
+        if (name == NULL || value == NULL) return reply_error(conn, 400, "\"name\" and \"value\" (strings) are required");
+        int rc = simcam_body_set(c->cam, name, value);
+        if (rc == -1) return reply_error(conn, 404, "no such setting on this body");
+        if (rc == -2) return reply_error(conn, 400, "the body does not take that value");
         return reply_ok(conn);
     }
     if (strcmp(url, "/lens") == 0 || strcmp(url, "/subject") == 0) {

@@ -71,6 +71,11 @@ try {
   report(await until(async () => (await page.inputValue('select[id="set--main-imgsettings-iso"]')) === '800'),
     'and the UI follows');
 
+  // a dial turned on the body shows up in the UI by itself
+  await fetch(control + '/body/setting', { method: 'POST', body: JSON.stringify({ name: 'iso', value: '3200' }) });
+  report(await until(async () => (await page.inputValue('select[id="set--main-imgsettings-iso"]')) === '3200', 15000),
+    'an ISO change made on the camera body shows up in the UI');
+
   // sessions: a new session starts empty; switching back shows the old photos
   await page.fill('#session-name', 'wedding');
   await page.click('#new-session button');

@@ -53,6 +53,13 @@ struct backend {
     bool lv_on;
     tether_event pending[PENDING_MAX];
     int npending;
+    /* last value reported per property ("iso" -> "400"), to tell real
+     * changes from the full property dump an EOS body sends on connect */
+    struct seen_value {
+        char name[64];
+        char value[128];
+    } *seen;
+    int nseen, capseen;
     /* short name -> full path, learned from the tree at open */
     struct name_path {
         char name[64];
@@ -400,6 +407,7 @@ static void g2_close(backend *b)
     if (b->preview) gp_file_unref(b->preview);
     gp_context_unref(b->ctx);
     free(b->paths);
+    free(b->seen);
     free(b);
 }
 
@@ -885,6 +893,49 @@ static void push_pending(backend *b, const tether_event *ev)
     if (b->npending < PENDING_MAX) b->pending[b->npending++] = *ev;
 }
 
+/* libgphoto2 reports a property change as text:
+ *   PTP Property d103 changed, "iso" to "800"      (Canon EOS)
+ *   PTP Property 500f changed                       (others)
+ * An EOS body re-reports every property when a session starts; only a
+ * value different from the last one seen is a change.  Fills ev (path =
+ * the setting's short name, detail = the new value) or returns
+ * TETHER_ERR_TIMEOUT for a repeat. */
+static int setting_event(backend *b, const char *text, tether_event *ev)
+{
+    char name[64] = "", value[128] = "";
+    const char *q1 = strchr(text, '"');
+    const char *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+    const char *to = q2 ? strstr(q2, " to \"") : NULL;
+    ev->type = TETHER_EVENT_SETTING_CHANGED;
+    if (q1 && q2 && to) {
+        snprintf(name, sizeof name, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+        const char *v = to + 5, *end = strrchr(v, '"');
+        snprintf(value, sizeof value, "%.*s", end ? (int)(end - v) : (int)strlen(v), v);
+    } else {
+        snprintf(ev->detail, sizeof ev->detail, "%s", text); /* unnamed: a full refresh */
+        return TETHER_OK;
+    }
+    for (int i = 0; i < b->nseen; i++) {
+        if (strcmp(b->seen[i].name, name) != 0) continue;
+        if (strcmp(b->seen[i].value, value) == 0) return TETHER_ERR_TIMEOUT;
+        snprintf(b->seen[i].value, sizeof b->seen[i].value, "%s", value);
+        snprintf(ev->path, sizeof ev->path, "%s", name);
+        snprintf(ev->detail, sizeof ev->detail, "%s", value);
+        return TETHER_OK;
+    }
+    if (b->nseen == b->capseen) {
+        int cap = b->capseen ? b->capseen * 2 : 64;
+        struct seen_value *n = realloc(b->seen, sizeof *n * (size_t)cap);
+        if (n == NULL) return TETHER_ERR_TIMEOUT;
+        b->seen = n;
+        b->capseen = cap;
+    }
+    snprintf(b->seen[b->nseen].name, sizeof b->seen[0].name, "%s", name);
+    snprintf(b->seen[b->nseen].value, sizeof b->seen[0].value, "%s", value);
+    b->nseen++;
+    return TETHER_ERR_TIMEOUT; /* first sight: the initial report, not a change */
+}
+
 /* One libgphoto2 event, translated.  Returns 0 with ev set, or
  * TETHER_ERR_TIMEOUT, or an error. */
 static int next_gp_event(backend *b, int timeout_ms, tether_event *ev)
@@ -909,8 +960,7 @@ static int next_gp_event(backend *b, int timeout_ms, tether_event *ev)
         break;
     case GP_EVENT_UNKNOWN:
         if (data && strstr((const char *)data, "changed")) {
-            ev->type = TETHER_EVENT_SETTING_CHANGED;
-            snprintf(ev->detail, sizeof ev->detail, "%s", (const char *)data);
+            rc = setting_event(b, (const char *)data, ev);
         } else {
             rc = TETHER_ERR_TIMEOUT; /* nothing a caller cares about */
         }
