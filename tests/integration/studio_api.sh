@@ -186,3 +186,15 @@ expect "the cookie opens the API" "$(curl -s -b cookies.txt -o /dev/null -w '%{h
 expect "a wrong login: back to the login page" "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --data 'token=wrong' "$URL/login")" "303 $URL/login?failed=1"
 stop_serve "serve with a token stops cleanly"
 sim_stop "simulator exits cleanly after the API tests"
+
+# --- the built-in simulator, labelled as such ------------------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$TETHER" --camera sim serve --listen "127.0.0.1:$port" --photos "$T_DIR/photos-sim" >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
+SERVE=$!
+T_SIMS+=("$SERVE")
+for _ in $(seq 1 100); do grep -q '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
+URL="http://127.0.0.1:$port"
+expect_match "serve --camera sim says so" "$(cat serve.out)" 'camera: Canon EOS 550D, simulated'
+expect "status: simulated" "$(req GET /api/status >/dev/null; body .camera.simulated)" "true"
+expect "and it captures" "$(req POST /api/capture)" "201"
+stop_serve "serve on the built-in simulator stops cleanly"
