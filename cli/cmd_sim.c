@@ -51,6 +51,8 @@ static void sim_usage(FILE *out)
         "  --lens-range STEPS      Near1 steps end to end (default: 600..850 by seed)\n"
         "  --backlash STEPS        steps lost on a reversal (default 2)\n"
         "  --step-noise R          relative error of each drive command (default 0.05)\n"
+        "  --lens-speed STEPS_PER_S\n"
+        "                          focus motor speed (default 600; the body's own AF: twice that)\n"
         "faults:\n"
         "  --drop-after-ops N      drop the link once after N operations\n"
         "  --drop-after SECONDS    drop the link once after this time\n"
@@ -75,7 +77,7 @@ int cmd_sim(int argc, char **argv)
     enum {
         OPT_LISTEN = 256, OPT_CONTROL, OPT_PERSONA, OPT_SEED, OPT_SCENE, OPT_LIGHT, OPT_FILES,
         OPT_RAW_SIZE, OPT_PHOTO_SIZE, OPT_LV_SIZE, OPT_FPS, OPT_FOCUS_AT, OPT_LENS_START,
-        OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY,
+        OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_LENS_SPEED, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY,
         OPT_RATE, OPT_FREEZE,
     };
     static const struct option longopts[] = {
@@ -95,6 +97,7 @@ int cmd_sim(int argc, char **argv)
         {"lens-range", required_argument, NULL, OPT_LENS_RANGE},
         {"backlash", required_argument, NULL, OPT_BACKLASH},
         {"step-noise", required_argument, NULL, OPT_STEP_NOISE},
+        {"lens-speed", required_argument, NULL, OPT_LENS_SPEED},
         {"drop-after-ops", required_argument, NULL, OPT_DROP_OPS},
         {"drop-after", required_argument, NULL, OPT_DROP_TIME},
         {"busy-rate", required_argument, NULL, OPT_BUSY},
@@ -114,7 +117,7 @@ int cmd_sim(int argc, char **argv)
     double d;
     lens_params lp;
     bool lens_changed = false;
-    double lens_range = 0, backlash = -1, step_noise = -1;
+    double lens_range = 0, backlash = -1, step_noise = -1, lens_speed = 0;
 
     optind = 1;
     int ch;
@@ -144,6 +147,7 @@ int cmd_sim(int argc, char **argv)
         case OPT_LENS_RANGE: ok = cli_parse_double(a, 50, 100000, &lens_range); lens_changed = true; break;
         case OPT_BACKLASH: ok = cli_parse_double(a, 0, 1000, &backlash); lens_changed = true; break;
         case OPT_STEP_NOISE: ok = cli_parse_double(a, 0, 1, &step_noise); lens_changed = true; break;
+        case OPT_LENS_SPEED: ok = cli_parse_double(a, 1, 1e6, &lens_speed); lens_changed = true; break;
         case OPT_DROP_OPS: ok = cli_parse_long(a, 1, LONG_MAX, &faults.drop_after_ops); break;
         case OPT_DROP_TIME: ok = cli_parse_double(a, 0.001, 1e6, &faults.drop_after_s); break;
         case OPT_BUSY: ok = cli_parse_double(a, 0, 1, &faults.busy_rate); break;
@@ -170,6 +174,7 @@ int cmd_sim(int argc, char **argv)
         if (lens_range > 0) lp.range = lens_range;
         if (backlash >= 0) lp.backlash = backlash;
         if (step_noise >= 0) lp.step_noise = step_noise;
+        if (lens_speed > 0) lp.speed = lens_speed;
         o.lens = lp;
         o.lens_params_set = true;
     }

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the simulated lens (sim/ptpip/lens.c): step sizes,
- * backlash, end stops, timing, lost commands, the focus ring, and
+ * backlash, end stops, timing, lost commands, the focus ring (alone, with
+ * the motor, against an end stop), the motor's speed, and
  * reproducibility.
  */
 #include "harness.h"
@@ -125,6 +126,61 @@ TEST(ring_turns_at_speed)
     CHECK(!lens_moving(&l, 3.0));
 }
 
+TEST(ring_and_motor_add_up)
+{
+    lens_params p = exact();
+    lens l;
+    lens_init(&l, &p, 1, 200, 0);
+    lens_ring(&l, 0, 40, 2.0);
+    CHECK(lens_drive_canon(&l, 0.5, 1, 3)); /* +30 at 500/s from 0.55 s */
+    CHECK_NEAR(lens_position(&l, 0.5), 220, 1e-9);
+    CHECK_NEAR(lens_position(&l, 0.6), 200 + 40 * 0.6 + 500 * 0.05, 1e-9);
+    CHECK_NEAR(lens_position(&l, 1.0), 200 + 40 + 30, 1e-9);
+    CHECK(lens_moving(&l, 1.0)); /* the ring still turns */
+    CHECK_NEAR(lens_position(&l, 3.0), 200 + 80 + 30, 1e-9);
+    CHECK(!lens_moving(&l, 3.0));
+}
+
+TEST(ring_stops_at_the_end_and_comes_back)
+{
+    lens_params p = exact();
+    lens l;
+    lens_init(&l, &p, 1, 30, 0);
+    lens_ring(&l, 0, -60, 1.0); /* would go to -30 */
+    CHECK_NEAR(lens_position(&l, 0.25), 15, 1e-9);
+    CHECK_NEAR(lens_position(&l, 1.0), 0, 1e-9);
+    lens_ring(&l, 1.0, 60, 0.5); /* turned back: moves at once */
+    CHECK_NEAR(lens_position(&l, 1.25), 15, 1e-9);
+    CHECK_NEAR(lens_position(&l, 2.0), 30, 1e-9);
+}
+
+TEST(ring_slow_through_focus)
+{
+    /* trap focus: 15 steps/s through a subject at 250 is within +-1 step
+     * of it for 2/15 s */
+    lens_params p = exact();
+    lens l;
+    lens_init(&l, &p, 1, 220, 0);
+    lens_ring(&l, 0, 15, 4.0);
+    double in = 0;
+    for (double t = 0; t < 4.0; t += 0.001)
+        if (fabs(lens_position(&l, t) - 250) <= 1) in += 0.001;
+    CHECK_NEAR(in, 2.0 / 15, 0.003);
+}
+
+TEST(motor_speed_sets_travel_time)
+{
+    lens_params p = exact();
+    p.speed = 100;
+    lens l;
+    lens_init(&l, &p, 1, 100, 0);
+    lens_drive_canon(&l, 0, 1, 3); /* 30 steps at 100/s after 50 ms */
+    CHECK_NEAR(lens_position(&l, 0.15), 110, 1e-6);
+    CHECK(lens_moving(&l, 0.3));
+    CHECK_NEAR(lens_position(&l, 0.35), 130, 1e-9);
+    CHECK(!lens_moving(&l, 0.36));
+}
+
 TEST(same_seed_same_path)
 {
     lens_params p;
@@ -157,4 +213,6 @@ TESTS(HARNESS_ENTRY(step_sizes_follow_canon_ratios), HARNESS_ENTRY(step_noise_av
       HARNESS_ENTRY(backlash_is_lost_on_reversal), HARNESS_ENTRY(end_stops_clamp_silently),
       HARNESS_ENTRY(motion_takes_time), HARNESS_ENTRY(third_command_in_flight_may_be_lost),
       HARNESS_ENTRY(ring_turns_at_speed), HARNESS_ENTRY(same_seed_same_path),
-      HARNESS_ENTRY(autofocus_lands_near_focus))
+      HARNESS_ENTRY(autofocus_lands_near_focus), HARNESS_ENTRY(ring_and_motor_add_up),
+      HARNESS_ENTRY(ring_stops_at_the_end_and_comes_back), HARNESS_ENTRY(ring_slow_through_focus),
+      HARNESS_ENTRY(motor_speed_sets_travel_time))
