@@ -2,7 +2,11 @@
  * bench_sim: measurements of the simulated camera (see docs/BENCHMARKS.md).
  *
  *   bench_sim render [WxH] [FRAMES]        live-view renderer alone, one thread:
- *                                          frames per second and ms per frame
+ *                                          frames per second and ms per frame, at 1x
+ *                                          and magnified 5x and 10x (Canon's eoszoom):
+ *                                          the first frame after a change of view, then
+ *                                          the lens at rest, a focus sweep (1 step per
+ *                                          frame) and a hand-turned ring (2 and 0.5)
  *   bench_sim lv HOST:PORT FRAMES          a direct PTP/IP client pulling Canon EOS
  *                                          live view (GetViewFinderData) as fast as
  *                                          it can: frames per second
@@ -44,6 +48,25 @@ static int connect_camera(const char *hostport, ptpc *c)
     return -1;
 }
 
+/* Frames per second of a sweep: frame i at defocus d0 + i * step
+ * (wrapping every `period` frames), the second plane 60 steps behind. */
+static double sweep_fps(renderer *r, int frames, double step, int period, size_t *bytes)
+{
+    bytebuf b = BYTEBUF_INIT;
+    double t0 = clock_mono_s();
+    *bytes = 0;
+    for (int i = 0; i < frames; i++) {
+        double x = (i % period) * step - period * step / 2;
+        double d[2] = {x, x + 60.0};
+        bytebuf_reset(&b);
+        render_liveview(r, d, 1.0, (uint64_t)i, &b);
+        *bytes += b.len;
+    }
+    double t = clock_mono_s() - t0;
+    bytebuf_free(&b);
+    return frames / t;
+}
+
 static int bench_render(int w, int h, int frames)
 {
     scene *sc = scene_new(SCENE_TWO_PLANE, 1);
@@ -66,6 +89,39 @@ static int bench_render(int w, int h, int frames)
     printf("render_fps %.1f frames/s\n", frames / t);
     printf("render_ms_per_frame %.2f ms\n", t / frames * 1000);
     printf("render_frame_bytes %zu bytes\n", bytes / (size_t)frames);
+
+    /* magnified: the first frame after each change of view (a new window
+     * on the scene: sharp planes rendered, then two blur levels per plane),
+     * then steady live view in that view */
+    static const int zooms[] = {5, 10};
+    for (size_t z = 0; z < sizeof zooms / sizeof zooms[0]; z++) {
+        int k = zooms[z];
+        double worst = 0, sum = 0;
+        int changes = 8;
+        for (int i = 0; i < changes; i++) {
+            render_view v = {k, cfg.photo_width * (0.05 + 0.1 * i) * (1 - 1.0 / k),
+                             cfg.photo_height * (0.6 - 0.07 * i) * (1 - 1.0 / k)};
+            render_set_view(r, &v);
+            double d[2] = {3.0 * i, 3.0 * i + 60};
+            bytebuf_reset(&b);
+            double f0 = clock_mono_s();
+            render_liveview(r, d, 1.0, (uint64_t)i, &b);
+            double ft = clock_mono_s() - f0;
+            sum += ft;
+            if (ft > worst) worst = ft;
+        }
+        printf("render_zoom%d_first_frame_ms %.1f ms (mean of %d view changes)\n", k, sum / changes * 1000, changes);
+        printf("render_zoom%d_first_frame_worst_ms %.1f ms\n", k, worst * 1000);
+        /* steady live view with the lens at rest */
+        printf("render_zoom%d_rest_fps %.1f frames/s\n", k, sweep_fps(r, frames, 0.0, 1, &bytes));
+        /* the same AF-style sweep (1 step per frame) */
+        printf("render_zoom%d_sweep_fps %.1f frames/s\n", k, sweep_fps(r, frames, 1.0, 200, &bytes));
+        /* a hand-turned ring at 60 steps/s seen at 30 fps: 2 steps per frame,
+         * and at 15 steps/s: 0.5 */
+        printf("render_zoom%d_ring60_fps %.1f frames/s\n", k, sweep_fps(r, frames, 2.0, 100, &bytes));
+        printf("render_zoom%d_ring15_fps %.1f frames/s\n", k, sweep_fps(r, frames, 0.5, 400, &bytes));
+        printf("render_zoom%d_frame_bytes %zu bytes\n", k, bytes / (size_t)frames);
+    }
     bytebuf_free(&b);
     render_free(r);
     scene_free(sc);

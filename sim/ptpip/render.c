@@ -17,6 +17,7 @@ enum {
     MAX_PLANES = 2,
     LEVELS = 64,              /* sigma0 * 1.1^63 ~ 400 sigma0 */
     LEVEL_CACHE = 24,         /* live-view levels kept per renderer */
+    VIEWS = 3,                /* the full frame (kept) and two magnified views */
     NOISE_BITS = 20,
     PHOTO_CACHE = 6,
 };
@@ -27,6 +28,18 @@ typedef struct level {
     uint64_t last_use;
     bool ready;
 } level;
+
+/* One window on the scene as live view shows it: the sharp planes, the
+ * two-plane mask and the blur levels, all keyed by the view. */
+typedef struct view_slot {
+    bool used;
+    render_view view;
+    img_yuv420 sharp[MAX_PLANES];
+    uint8_t *mask;                /* y_stride x y_rows, 0..255 (two planes) */
+    uint8_t *cmask;               /* c_stride x c_rows */
+    level level[MAX_PLANES][LEVELS];
+    uint64_t last_use;
+} view_slot;
 
 typedef struct photo_entry {
     int key[4];
@@ -40,12 +53,11 @@ struct renderer {
     int planes;
     uint64_t seed;
     uint64_t tick;
-    /* live view */
-    img_yuv420 lv_sharp[MAX_PLANES];
-    uint8_t *lv_mask;             /* y_stride x y_rows, 0..255 (two planes) */
-    uint8_t *lv_cmask;            /* c_stride x c_rows */
-    level lv_level[MAX_PLANES][LEVELS];
-    int lv_cached;
+    /* live view: views[0] is the full frame */
+    view_slot views[VIEWS];
+    render_view view;             /* what the next frame shows */
+    int lv_cached;                /* levels ready, over all views */
+    uint64_t view_changes;
     img_yuv420 frame;
     int8_t *noise;                /* N(0,1) * 32, 2^NOISE_BITS entries */
     /* photos */
@@ -78,9 +90,10 @@ static double level_sigma(const renderer *r, int k)
     return r->cfg.sigma0 * pow(LEVEL_RATIO, k);
 }
 
-/* Renders the scene's planes (and mask) at w x h into Y'CbCr planes. */
-static int render_planes(const scene *sc, int planes, int w, int h, int ss, img_yuv420 *out,
-                         uint8_t **mask, uint8_t **cmask)
+/* Renders the scene's planes (and mask) in window win (NULL: the full
+ * frame) at w x h into Y'CbCr planes. */
+static int render_planes(const scene *sc, const scene_window *win, int planes, int w, int h, int ss,
+                         img_yuv420 *out, uint8_t **mask, uint8_t **cmask)
 {
     uint8_t *rgb = malloc((size_t)w * (size_t)h * 3);
     if (rgb == NULL) return -1;
@@ -89,7 +102,7 @@ static int render_planes(const scene *sc, int planes, int w, int h, int ss, img_
             free(rgb);
             return -1;
         }
-        scene_render_rgb(sc, p, w, h, ss, rgb);
+        scene_render_rgb_window(sc, p, win, w, h, ss, rgb);
         img_yuv420_from_rgb(&out[p], rgb, (size_t)w * 3);
     }
     free(rgb);
@@ -103,7 +116,7 @@ static int render_planes(const scene *sc, int planes, int w, int h, int ss, img_
         free(m);
         return -1;
     }
-    scene_render_mask(sc, w, h, ss, m);
+    scene_render_mask_window(sc, win, w, h, ss, m);
     for (int y = 0; y < h; y++) memcpy(*mask + (size_t)y * (size_t)ys, m + (size_t)y * (size_t)w, (size_t)w);
     for (int y = 0; y < (h + 1) / 2; y++)
         for (int x = 0; x < (w + 1) / 2; x++) {
@@ -126,6 +139,62 @@ static int blur_yuv(img_yuv420 *dst, const img_yuv420 *src, double sigma)
     return 0;
 }
 
+/* Frees a view's images and levels (keeps the slot's storage reusable). */
+static void view_clear(renderer *r, view_slot *v)
+{
+    for (int p = 0; p < MAX_PLANES; p++) {
+        img_yuv420_free(&v->sharp[p]);
+        for (int k = 0; k < LEVELS; k++) {
+            if (v->level[p][k].ready) r->lv_cached--;
+            img_yuv420_free(&v->level[p][k].img);
+            v->level[p][k].ready = false;
+        }
+    }
+    free(v->mask);
+    free(v->cmask);
+    v->mask = v->cmask = NULL;
+    v->used = false;
+}
+
+/* The scene window a view shows: its width is 1/zoom of the frame's, its
+ * corner is in full-resolution pixels, and pixels are square. */
+static scene_window view_window(const renderer *r, const render_view *v)
+{
+    double pw = r->cfg.photo_width;
+    return (scene_window){v->x / pw, v->y / pw, 1.0 / v->zoom};
+}
+
+/* Renders view v's sharp planes into slot `slot`.  Returns 0 or -1. */
+static int view_prepare(renderer *r, view_slot *slot, const render_view *v)
+{
+    view_clear(r, slot);
+    scene_window win = view_window(r, v);
+    if (render_planes(r->sc, &win, r->planes, r->cfg.lv_width, r->cfg.lv_height, 2, slot->sharp,
+                      &slot->mask, &slot->cmask) != 0) {
+        view_clear(r, slot);
+        return -1;
+    }
+    slot->view = *v;
+    slot->used = true;
+    return 0;
+}
+
+void render_view_clamp(const render_config *c, render_view *v)
+{
+    if (!(v->zoom >= 1)) v->zoom = 1; /* also NaN */
+    if (v->zoom > 100) v->zoom = 100;
+    if (v->zoom == 1) {
+        v->x = v->y = 0;
+        return;
+    }
+    /* the window's size in full-resolution pixels (square live-view pixels) */
+    double ww = c->photo_width / v->zoom, wh = ww * c->lv_height / c->lv_width;
+    double mx = c->photo_width - ww > 0 ? c->photo_width - ww : 0;
+    double my = c->photo_height - wh > 0 ? c->photo_height - wh : 0;
+    v->x = !(v->x > 0) ? 0 : v->x > mx ? mx : v->x;
+    v->y = !(v->y > 0) ? 0 : v->y > my ? my : v->y;
+}
+
 renderer *render_new(const scene *sc, const render_config *cfg, uint64_t seed)
 {
     renderer *r = calloc(1, sizeof *r);
@@ -134,9 +203,9 @@ renderer *render_new(const scene *sc, const render_config *cfg, uint64_t seed)
     r->sc = sc;
     r->planes = scene_plane_count(sc);
     r->seed = seed;
+    r->view = (render_view){1, 0, 0};
     int w = cfg->lv_width, h = cfg->lv_height;
-    if (render_planes(sc, r->planes, w, h, 2, r->lv_sharp, &r->lv_mask, &r->lv_cmask) != 0 ||
-        img_yuv420_alloc(&r->frame, w, h) != 0)
+    if (view_prepare(r, &r->views[0], &r->view) != 0 || img_yuv420_alloc(&r->frame, w, h) != 0)
         goto fail;
     r->noise = malloc((size_t)1 << NOISE_BITS);
     if (r->noise == NULL) goto fail;
@@ -155,43 +224,82 @@ fail:
 void render_free(renderer *r)
 {
     if (r == NULL) return;
-    for (int p = 0; p < MAX_PLANES; p++) {
-        img_yuv420_free(&r->lv_sharp[p]);
-        img_yuv420_free(&r->ph_sharp[p]);
-        for (int k = 0; k < LEVELS; k++) img_yuv420_free(&r->lv_level[p][k].img);
-    }
+    for (int i = 0; i < VIEWS; i++) view_clear(r, &r->views[i]);
+    for (int p = 0; p < MAX_PLANES; p++) img_yuv420_free(&r->ph_sharp[p]);
     for (int i = 0; i < PHOTO_CACHE; i++) blob_unref(r->photo[i].body);
     blob_unref(r->thumb);
     img_yuv420_free(&r->frame);
-    free(r->lv_mask);
-    free(r->lv_cmask);
     free(r->ph_mask);
     free(r->ph_cmask);
     free(r->noise);
     free(r);
 }
 
-/* Returns live-view level k of plane p, computing it (and evicting the
- * least recently used level) if needed. */
-static const img_yuv420 *lv_level(renderer *r, int p, int k)
+void render_set_view(renderer *r, const render_view *v)
 {
-    level *lv = &r->lv_level[p][k];
+    render_view c = *v;
+    render_view_clamp(&r->cfg, &c);
+    r->view = c;
+}
+
+render_view render_get_view(const renderer *r)
+{
+    return r->view;
+}
+
+uint64_t render_view_changes(const renderer *r)
+{
+    return r->view_changes;
+}
+
+static bool same_view(const render_view *a, const render_view *b)
+{
+    return a->zoom == b->zoom && (a->zoom == 1 || (a->x == b->x && a->y == b->y));
+}
+
+/* The slot showing the current view, rendering it (in place of the least
+ * recently used magnified view) if no slot has it.  NULL on OOM. */
+static view_slot *current_view(renderer *r)
+{
+    view_slot *slot = &r->views[0];
+    if (r->view.zoom != 1) {
+        slot = NULL;
+        for (int i = 1; i < VIEWS && !slot; i++)
+            if (r->views[i].used && same_view(&r->views[i].view, &r->view)) slot = &r->views[i];
+        if (slot == NULL) {
+            slot = &r->views[1];
+            for (int i = 2; i < VIEWS; i++)
+                if (!r->views[i].used || (slot->used && r->views[i].last_use < slot->last_use)) slot = &r->views[i];
+            r->view_changes++;
+            if (view_prepare(r, slot, &r->view) != 0) return NULL;
+        }
+    }
+    slot->last_use = ++r->tick;
+    return slot;
+}
+
+/* Returns level k of plane p of a view, computing it (and evicting the
+ * least recently used level of any view) if needed. */
+static const img_yuv420 *lv_level(renderer *r, view_slot *v, int p, int k)
+{
+    level *lv = &v->level[p][k];
     lv->last_use = ++r->tick;
     if (lv->ready) return &lv->img;
     if (r->lv_cached >= LEVEL_CACHE) {
         level *victim = NULL;
-        for (int q = 0; q < r->planes; q++)
-            for (int j = 0; j < LEVELS; j++) {
-                level *c = &r->lv_level[q][j];
-                if (c->ready && c != lv && (!victim || c->last_use < victim->last_use)) victim = c;
-            }
+        for (int i = 0; i < VIEWS; i++)
+            for (int q = 0; q < r->planes; q++)
+                for (int j = 0; j < LEVELS; j++) {
+                    level *c = &r->views[i].level[q][j];
+                    if (c->ready && c != lv && (!victim || c->last_use < victim->last_use)) victim = c;
+                }
         if (victim) {
             img_yuv420_free(&victim->img);
             victim->ready = false;
             r->lv_cached--;
         }
     }
-    const img_yuv420 *src = &r->lv_sharp[p];
+    const img_yuv420 *src = &v->sharp[p];
     if (lv->img.y == NULL && img_yuv420_alloc(&lv->img, src->width, src->height) != 0) return NULL;
     if (blur_yuv(&lv->img, src, level_sigma(r, k)) != 0) return NULL;
     lv->ready = true;
@@ -199,10 +307,11 @@ static const img_yuv420 *lv_level(renderer *r, int p, int k)
     return &lv->img;
 }
 
-/* Where sigma falls between levels: index k and weight of level k+1 (0..256). */
-static void level_for(const renderer *r, double defocus, int *k, int *w256)
+/* Where sigma falls between levels: index k and weight of level k+1
+ * (0..256).  A view magnified `zoom` times shows zoom times the blur. */
+static void level_for(const renderer *r, double defocus, double zoom, int *k, int *w256)
 {
-    double sd = r->cfg.alpha * defocus;
+    double sd = r->cfg.alpha * zoom * defocus;
     double sigma = sqrt(r->cfg.sigma0 * r->cfg.sigma0 + sd * sd);
     double f = log(sigma / r->cfg.sigma0) / log(LEVEL_RATIO);
     if (f < 0) f = 0;
@@ -229,13 +338,15 @@ int render_liveview(renderer *r, const double *defocus, double gain, uint64_t fr
                     bytebuf *out)
 {
     img_yuv420 *f = &r->frame;
+    view_slot *view = current_view(r);
+    if (view == NULL) return -1;
     size_t ysz = (size_t)f->y_stride * (size_t)f->y_rows, csz = (size_t)f->c_stride * (size_t)f->c_rows;
     uint8_t *fg_y = NULL, *fg_cb = NULL, *fg_cr = NULL;
     for (int p = 0; p < r->planes; p++) {
         int k, w;
-        level_for(r, fabs(defocus[p]), &k, &w);
-        const img_yuv420 *a = lv_level(r, p, k);
-        const img_yuv420 *b = lv_level(r, p, k + 1);
+        level_for(r, fabs(defocus[p]), view->view.zoom, &k, &w);
+        const img_yuv420 *a = lv_level(r, view, p, k);
+        const img_yuv420 *b = lv_level(r, view, p, k + 1);
         if (a == NULL || b == NULL) return -1;
         if (p == 0) {
             blend(f->y, a->y, b->y, w, ysz);
@@ -250,9 +361,9 @@ int render_liveview(renderer *r, const double *defocus, double gain, uint64_t fr
             blend(fg_y, a->y, b->y, w, ysz);
             blend(fg_cb, a->cb, b->cb, w, csz);
             blend(fg_cr, a->cr, b->cr, w, csz);
-            mix(f->y, fg_y, r->lv_mask, ysz);
-            mix(f->cb, fg_cb, r->lv_cmask, csz);
-            mix(f->cr, fg_cr, r->lv_cmask, csz);
+            mix(f->y, fg_y, view->mask, ysz);
+            mix(f->cb, fg_cb, view->cmask, csz);
+            mix(f->cr, fg_cr, view->cmask, csz);
             free(fg_y);
         }
     }
@@ -291,7 +402,7 @@ static int photo_prepare(renderer *r)
 {
     if (r->photo_ready) return 0;
     int w = r->cfg.photo_width / 2, h = r->cfg.photo_height / 2;
-    if (render_planes(r->sc, r->planes, w, h, 1, r->ph_sharp, &r->ph_mask, &r->ph_cmask) != 0)
+    if (render_planes(r->sc, NULL, r->planes, w, h, 1, r->ph_sharp, &r->ph_mask, &r->ph_cmask) != 0)
         return -1;
     r->photo_ready = true;
     return 0;
@@ -400,7 +511,7 @@ static void downscale(uint8_t *dst, int dstride, int dw, int dh, const uint8_t *
 blob *render_thumbnail(renderer *r, int *w, int *h)
 {
     if (r->thumb == NULL) {
-        const img_yuv420 *s = &r->lv_sharp[0];
+        const img_yuv420 *s = &r->views[0].sharp[0];
         int tw = 160, th = (int)lround(160.0 * s->height / s->width);
         img_yuv420 t;
         bytebuf jpeg = BYTEBUF_INIT;
@@ -425,8 +536,12 @@ size_t render_cache_bytes(const renderer *r)
 {
     size_t n = 0;
     for (int p = 0; p < MAX_PLANES; p++) {
-        for (int k = 0; k < LEVELS; k++)
-            if (r->lv_level[p][k].ready) n += img_yuv420_bytes(&r->lv_level[p][k].img);
+        for (int i = 0; i < VIEWS; i++) {
+            const view_slot *v = &r->views[i];
+            for (int k = 0; k < LEVELS; k++)
+                if (v->level[p][k].ready) n += img_yuv420_bytes(&v->level[p][k].img);
+            if (i > 0 && v->sharp[p].y) n += img_yuv420_bytes(&v->sharp[p]);
+        }
         if (r->ph_sharp[p].y) n += img_yuv420_bytes(&r->ph_sharp[p]);
     }
     for (int i = 0; i < PHOTO_CACHE; i++)

@@ -10,9 +10,18 @@
  * alpha * N_widest / N.  Two-plane scenes blur each plane by its own
  * defocus and mix them with the card's mask.
  *
+ * Magnified live view (Canon's 5x/10x, libgphoto2's "eoszoom"): a view of
+ * zoom k shows the area of the full image of width photo_width / k whose
+ * upper-left corner is (x, y) in full-resolution pixels, rendered from the
+ * procedural scene at the live-view pixel size; the defocus blur in
+ * live-view pixels is then k times larger, sigma = sqrt(sigma0^2 +
+ * (k * alpha * defocus)^2), and the noise model is unchanged.
+ *
  * Speed (one core must serve >= 60 live-view fps): each plane's live-view
  * image is pre-blurred lazily at geometric sigma levels (ratio 1.1) and
- * kept in an LRU cache of Y'CbCr 4:2:0 planes; a frame blends the two
+ * kept in an LRU cache of Y'CbCr 4:2:0 planes, keyed by the view (the full
+ * frame is always kept, plus the two most recent magnified views; a new
+ * view renders its sharp planes first, so its first frame is slower); a frame blends the two
  * levels around its sigma, applies exposure, flicker and Poisson-Gaussian
  * noise through lookup tables and a pre-drawn noise table, and is encoded
  * from the planes with no colour conversion.  Photos render the scene at
@@ -46,6 +55,14 @@ typedef struct render_config {
 
 typedef struct renderer renderer;
 
+/* What live view shows: zoom 1 is the whole frame (x, y ignored); zoom
+ * k > 1 the area photo_width/k wide whose upper-left corner is (x, y), in
+ * full-resolution pixels. */
+typedef struct render_view {
+    double zoom;
+    double x, y;
+} render_view;
+
 void render_default_config(render_config *c);
 
 /* Returns a renderer for scene (not owned; must outlive it), or NULL. */
@@ -57,6 +74,15 @@ void render_free(renderer *r);
  * frame_no seeds this frame's noise.  Returns 0 or -1. */
 int render_liveview(renderer *r, const double *defocus, double gain, uint64_t frame_no,
                     bytebuf *out);
+
+/* Clamps a view into the frame: zoom to [1, 100], the corner so that the
+ * area stays inside the full image (0, 0 at zoom 1). */
+void render_view_clamp(const render_config *c, render_view *v);
+/* Sets the view of the following live-view frames (clamped). */
+void render_set_view(renderer *r, const render_view *v);
+render_view render_get_view(const renderer *r);
+/* Views rendered from the scene so far, the full frame excepted. */
+uint64_t render_view_changes(const renderer *r);
 
 /* A full-resolution photo as a JPEG *without* APP0/APP1 (SOI, tables,
  * scan, EOI): the caller splices its own EXIF after the SOI.

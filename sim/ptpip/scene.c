@@ -3,7 +3,8 @@
  *
  * Rendering a pixel: the smooth background (fBm value noise with a slow
  * colour tint) is evaluated on a coarse grid and interpolated, since it
- * has no detail finer than a few pixels; the geometric elements (chart,
+ * has no detail finer than a few pixels (a magnified window adds the
+ * octaves it resolves); the geometric elements (chart,
  * star, glyphs, grating, slanted square) are evaluated ss x ss times per
  * pixel and averaged, which anti-aliases their edges.  Values are display
  * reflectances in [0, 1], written as 8-bit sRGB-like values.
@@ -161,8 +162,11 @@ static float fbm(float x, float y, uint32_t salt, int octaves)
     return sum;
 }
 
-/* Background colour at (x, y) (normalised units) for a plane. */
-static void background(const scene *s, int plane, double x, double y, float rgb[3])
+/* Background colour at (x, y) (normalised units) for a plane.  `finer`
+ * octaves are added to the texture in magnified windows, where they are
+ * resolved (in the full frame they are finer than a pixel: 1/f texture
+ * has detail at every scale). */
+static void background(const scene *s, int plane, double x, double y, int finer, float rgb[3])
 {
     uint32_t salt = s->seed32 + (uint32_t)plane * 7919u;
     if (s->kind == SCENE_FLAT) {
@@ -170,11 +174,11 @@ static void background(const scene *s, int plane, double x, double y, float rgb[
         rgb[0] = l * 1.04f, rgb[1] = l, rgb[2] = l * 0.95f;
         return;
     }
-    float l = 0.48f + 0.30f * fbm((float)x * 5, (float)y * 5, salt, 6);
+    float l = 0.48f + 0.30f * fbm((float)x * 5, (float)y * 5, salt, 6 + finer);
     float t1 = value_noise((float)x * 1.5f, (float)y * 1.5f, salt + 17);
     float t2 = value_noise((float)x * 1.5f, (float)y * 1.5f, salt + 29);
     if (plane == 1) { /* the foreground card: cooler, plainer */
-        l = 0.62f + 0.15f * fbm((float)x * 9, (float)y * 9, salt, 5);
+        l = 0.62f + 0.15f * fbm((float)x * 9, (float)y * 9, salt, 5 + finer);
         rgb[0] = l * 0.92f, rgb[1] = l * 0.97f, rgb[2] = l * (1.05f + 0.05f * t1);
         return;
     }
@@ -234,9 +238,15 @@ static bool geometry0(const scene *s, double x, double y, float rgb[3])
         } else if (r2 < R * R * 0.0016) {
             set_grey(rgb, 0.48f);
         } else {
-            double a = atan2(dy, dx);
-            int sector = (int)floor(a * 36.0 / M_PI);
-            set_grey(rgb, (sector & 1) ? 0.07f : 0.90f);
+            /* 72 sectors: sector floor(36 a / pi) of angle a is odd where
+             * sin(36 a) < 0, the sign of Im((dx + i dy)^36), which six
+             * complex products give without atan2 (|z|^36 >= 1e-80) */
+            double r2_ = dx * dx - dy * dy, i2 = 2 * dx * dy;                 /* z^2 */
+            double r4 = r2_ * r2_ - i2 * i2, i4 = 2 * r2_ * i2;               /* z^4 */
+            double re = r4, im = i4, t;
+            for (int k = 0; k < 3; k++) t = re * re - im * im, im = 2 * re * im, re = t; /* z^32 */
+            double im36 = re * i4 + im * r4;
+            set_grey(rgb, im36 < 0 ? 0.07f : 0.90f);
         }
         return true;
     }
@@ -303,11 +313,20 @@ static inline uint8_t to_u8(float v, float contrast)
 
 void scene_render_rgb(const scene *s, int plane, int w, int h, int ss, uint8_t *rgb)
 {
+    scene_render_rgb_window(s, plane, NULL, w, h, ss, rgb);
+}
+
+void scene_render_rgb_window(const scene *s, int plane, const scene_window *win, int w, int h,
+                             int ss, uint8_t *rgb)
+{
+    scene_window fw = win ? *win : SCENE_FULL_FRAME;
     if (ss < 1) ss = 1;
     if (ss > 4) ss = 4;
     float contrast = s->kind == SCENE_LOW_CONTRAST ? 0.25f : 1.0f;
-    /* background on a coarse grid, about 264 cells across */
+    /* background on a coarse grid, about 264 cells across; one more octave
+     * of texture per doubling of magnification */
     int g = w / 264 > 1 ? w / 264 : 1;
+    int finer = fw.span < 1 ? (int)lround(log(1.0 / fw.span) / log(2.03)) : 0;
     int gw = w / g + 2, gh = h / g + 2;
     float *grid = malloc(sizeof(float) * 3 * (size_t)gw * (size_t)gh);
     if (grid == NULL) {
@@ -316,9 +335,10 @@ void scene_render_rgb(const scene *s, int plane, int w, int h, int ss, uint8_t *
     }
     for (int j = 0; j < gh; j++)
         for (int i = 0; i < gw; i++)
-            background(s, plane, (i * g + 0.5) / w, (j * g + 0.5) / w, grid + 3 * ((size_t)j * (size_t)gw + (size_t)i));
+            background(s, plane, fw.x0 + (i * g + 0.5) * fw.span / w, fw.y0 + (j * g + 0.5) * fw.span / w, finer,
+                       grid + 3 * ((size_t)j * (size_t)gw + (size_t)i));
 
-    double inv = 1.0 / w, sub = 1.0 / ss;
+    double inv = fw.span / w, sub = 1.0 / ss;
     for (int py = 0; py < h; py++) {
         uint8_t *out = rgb + (size_t)py * (size_t)w * 3;
         int j = py / g;
@@ -336,7 +356,8 @@ void scene_render_rgb(const scene *s, int plane, int w, int h, int ss, uint8_t *
             float acc[3] = {0, 0, 0};
             for (int sy = 0; sy < ss; sy++) {
                 for (int sx = 0; sx < ss; sx++) {
-                    double x = (px + (sx + 0.5) * sub) * inv, y = (py + (sy + 0.5) * sub) * inv;
+                    double x = fw.x0 + (px + (sx + 0.5) * sub) * inv;
+                    double y = fw.y0 + (py + (sy + 0.5) * sub) * inv;
                     float c3[3];
                     bool hit = s->kind != SCENE_FLAT &&
                                (plane == 0 ? geometry0(s, x, y, c3) : geometry1(s, x, y, c3));
@@ -355,19 +376,27 @@ void scene_render_rgb(const scene *s, int plane, int w, int h, int ss, uint8_t *
 
 void scene_render_mask(const scene *s, int w, int h, int ss, uint8_t *mask)
 {
+    scene_render_mask_window(s, NULL, w, h, ss, mask);
+}
+
+void scene_render_mask_window(const scene *s, const scene_window *win, int w, int h, int ss,
+                              uint8_t *mask)
+{
+    scene_window fw = win ? *win : SCENE_FULL_FRAME;
     if (s->kind != SCENE_TWO_PLANE) {
         memset(mask, 0, (size_t)w * (size_t)h);
         return;
     }
     if (ss < 1) ss = 1;
     if (ss > 4) ss = 4;
-    double inv = 1.0 / w, sub = 1.0 / ss;
+    double inv = fw.span / w, sub = 1.0 / ss;
     for (int py = 0; py < h; py++) {
         for (int px = 0; px < w; px++) {
             int hits = 0;
             for (int sy = 0; sy < ss; sy++)
                 for (int sx = 0; sx < ss; sx++)
-                    hits += in_card(s, (px + (sx + 0.5) * sub) * inv, (py + (sy + 0.5) * sub) * inv);
+                    hits += in_card(s, fw.x0 + (px + (sx + 0.5) * sub) * inv,
+                                    fw.y0 + (py + (sy + 0.5) * sub) * inv);
             mask[(size_t)py * (size_t)w + (size_t)px] = (uint8_t)(hits * 255 / (ss * ss));
         }
     }

@@ -7,7 +7,8 @@
  * textured background, a colour chart with hard edges, a Siemens star,
  * blocks of fine text-like glyphs and a grating with rising frequency.
  * Coordinates are normalised to the image width, so the layout does not
- * depend on the pixel size.
+ * depend on the pixel size, and any window on the scene (a magnified
+ * live view) can be rendered at any pixel size with the same geometry.
  *
  * Kinds: "studio" (one plane), "two-plane" (a foreground card at another
  * depth covers part of the centre: two focus peaks), "low-contrast"
@@ -44,10 +45,25 @@ void scene_free(scene *s);
 /* 1, or 2 for a two-plane scene. */
 int scene_plane_count(const scene *s);
 
+/* A window on the scene in normalised coordinates (units of the full
+ * image's width): a w x h pixel grid covers x in [x0, x0 + span] and y in
+ * [y0, y0 + span * h / w] (square pixels).  The full frame is {0, 0, 1};
+ * a 5x magnification is a window of span 0.2. */
+typedef struct scene_window {
+    double x0, y0, span;
+} scene_window;
+
+#define SCENE_FULL_FRAME ((scene_window){0.0, 0.0, 1.0})
+
 /* Renders plane `plane` as packed RGB (w*3 bytes per row) with ss x ss
  * samples per pixel (1..4) for the geometric detail. */
 void scene_render_rgb(const scene *s, int plane, int w, int h, int ss, uint8_t *rgb);
+/* The same for a window on the scene (NULL: the full frame). */
+void scene_render_rgb_window(const scene *s, int plane, const scene_window *win, int w, int h,
+                             int ss, uint8_t *rgb);
 
 /* Renders the coverage of plane 1 over plane 0 (0..255, w bytes per row);
  * all zero for one-plane scenes. */
 void scene_render_mask(const scene *s, int w, int h, int ss, uint8_t *mask);
+void scene_render_mask_window(const scene *s, const scene_window *win, int w, int h, int ss,
+                              uint8_t *mask);
