@@ -2,10 +2,11 @@
  * camera: see camera.h.
  *
  * Layout of this file: set-up and the world (scene, lens, card), exposure
- * and EXIF, file materialisation, the capture thread, live-view frames,
- * then the operation handlers grouped by protocol family (standard PTP,
- * Canon EOS, Nikon, PTP 1.1 streams), the dispatcher, and the body's
- * controls and state report.
+ * and EXIF, file materialisation, live view's magnification and the depth
+ * of field, the capture thread, live-view frames, then the operation
+ * handlers grouped by protocol family (standard PTP, Canon EOS, Nikon,
+ * PTP 1.1 streams), the dispatcher, and the body's controls and state
+ * report.
  *
  * Every operation is answered the way a body answers it: unknown or
  * unlisted operations get OperationNotSupported, operations outside a
@@ -76,6 +77,8 @@ struct simcam {
 
     /* live view */
     bool lv_on;
+    int lv_zoom;               /* Canon EOS magnification: 1, 5 or 10 */
+    double lv_zoom_x, lv_zoom_y; /* the magnified area's upper-left corner, full-res px */
     double lv_t0;
     int64_t lv_last_slot;
     uint64_t frames;
@@ -90,6 +93,14 @@ struct simcam {
     int njobs;
     bool capturing;
     uint64_t shots;
+    struct {
+        bool valid;
+        uint64_t shot;         /* its number (1 = the first shot) */
+        double lens_position;  /* at exposure */
+        double defocus[2];     /* lens position minus each plane's sharp position */
+        double fnumber;
+        double dof_half_steps;
+    } last_shot;
 };
 
 void simcam_default_options(simcam_options *o)
@@ -364,7 +375,44 @@ static void eos_object_record(simcam *c, const card_object *o, bool transfer)
     bytebuf_set_u32le(b, start, (uint32_t)(b->len - start));
 }
 
-/* ---- the capture thread ------------------------------------------------- */
+/* ---- live view's state: magnification (Canon EOS Zoom); depth of field -- */
+
+/* The magnified area's size in full-resolution pixels at zoom k: at 1x
+ * the body shows (and positions) the 5x frame.  Square live-view pixels. */
+static void zoom_area(const simcam *c, int k, double *w, double *h)
+{
+    const render_config *rc = &c->opt.render;
+    *w = rc->photo_width / (double)(k > 1 ? k : 5);
+    *h = *w * rc->lv_height / rc->lv_width;
+}
+
+/* Puts the magnified area's corner at (x, y), kept inside the frame, in
+ * whole pixels. */
+static void zoom_move(simcam *c, double x, double y)
+{
+    double w, h;
+    zoom_area(c, c->lv_zoom, &w, &h);
+    const render_config *rc = &c->opt.render;
+    double mx = floor(rc->photo_width - w), my = floor(rc->photo_height - h);
+    c->lv_zoom_x = x < 0 ? 0 : x > mx ? mx : floor(x);
+    c->lv_zoom_y = y < 0 ? 0 : y > my ? my : floor(y);
+}
+
+/* No magnification, the frame centred (as after live view starts). */
+static void zoom_reset(simcam *c)
+{
+    double w, h;
+    c->lv_zoom = 1;
+    zoom_area(c, 1, &w, &h);
+    zoom_move(c, (c->opt.render.photo_width - w) / 2, (c->opt.render.photo_height - h) / 2);
+}
+
+/* A new factor keeps the area's corner (clamped into the frame). */
+static void zoom_set(simcam *c, int k)
+{
+    c->lv_zoom = k;
+    zoom_move(c, c->lv_zoom_x, c->lv_zoom_y);
+}
 
 static void lv_set(simcam *c, bool on)
 {
@@ -372,8 +420,22 @@ static void lv_set(simcam *c, bool on)
         c->lv_t0 = now_s();
         c->lv_last_slot = -1;
     }
+    if (!on && c->lv_on) zoom_reset(c); /* leaving live view ends magnification */
     c->lv_on = on;
 }
+
+/* Half the depth of field in Near1 steps at f-number n: the photo's
+ * defocus blur (full-resolution px, the scaling render_photo_body uses)
+ * grows by alpha_full per step, and stays within the circle of confusion
+ * while sigma <= 1 px. */
+static double dof_half_steps(const simcam *c, double n)
+{
+    const render_config *rc = &c->opt.render;
+    double alpha_full = rc->alpha * ((double)rc->photo_width / rc->lv_width) * (c->pe->max_aperture / n);
+    return alpha_full > 0 ? 1.0 / alpha_full : 0;
+}
+
+/* ---- the capture thread ------------------------------------------------- */
 
 static bool target_is_pc(simcam *c)
 {
@@ -452,6 +514,13 @@ static void take_picture(simcam *c, const capture_job *job)
         return;
     }
     c->shots++;
+    c->last_shot.valid = true;
+    c->last_shot.shot = c->shots;
+    c->last_shot.lens_position = pos;
+    c->last_shot.defocus[0] = defocus[0];
+    c->last_shot.defocus[1] = defocus[1];
+    c->last_shot.fnumber = n;
+    c->last_shot.dof_half_steps = dof_half_steps(c, n);
     for (int i = 0; i < nmade; i++)
         if (to_pc) card_get(&c->card, handles[i])->on_card = false;
     LOG_INFO("sim", "shot %llu: %d file(s)%s", (unsigned long long)c->shots, nmade,
@@ -532,8 +601,10 @@ static int lv_frame(simcam *c, bytebuf *out)
     double defocus[2] = {pos - c->focus_pos[0], pos - c->focus_pos[1]};
     double gain = exposure_gain(c, true);
     uint64_t frame_no = ++c->frames;
+    render_view view = {c->lv_zoom, c->lv_zoom_x, c->lv_zoom_y};
     pthread_mutex_unlock(&c->lock);
     pthread_mutex_lock(&c->render_lock);
+    render_set_view(c->rd, &view);
     int rc = render_liveview(c->rd, defocus, gain, frame_no, out);
     pthread_mutex_unlock(&c->render_lock);
     pthread_mutex_lock(&c->lock);
@@ -591,6 +662,7 @@ simcam *simcam_new(const simcam_options *o)
              (unsigned long long)(rng_hash2(o->seed, 0x5E41) % 10000000000ull));
 
     prop_set_init(&c->props, c->pe->props, c->pe->n_props);
+    zoom_reset(c);
     card_init(&c->card, STORAGE_ID, CARD_CAPACITY);
     populate_card(c);
     refresh_derived(c);
@@ -633,6 +705,7 @@ static void end_session(simcam *c)
     c->remote_mode = c->event_mode = 0;
     bytebuf_reset(&c->eos_records);
     lv_set(c, false);
+    zoom_reset(c);
     prop *p;
     if ((p = prop_find_role(&c->props, ROLE_EVF_OUTPUT))) p->value = 0;
     if ((p = prop_find_role(&c->props, ROLE_EVF_MODE))) p->value = 0;
@@ -1051,6 +1124,17 @@ static uint16_t op_canon(simcam *c, const simcam_request *rq, simcam_reply *rp)
         else LOG_INFO("sim", "DriveLens ignored: live view off or lens in MF");
         return PTP_RC_OK;
     }
+    case PTP_OP_EOS_Zoom:
+        /* accepted before live view starts too (libgphoto2 may set it
+         * first); live view's end resets it */
+        if (rq->nparams < 1 || (rq->params[0] != 1 && rq->params[0] != 5 && rq->params[0] != 10))
+            return PTP_RC_InvalidParameter;
+        zoom_set(c, (int)rq->params[0]);
+        return PTP_RC_OK;
+    case PTP_OP_EOS_ZoomPosition:
+        if (rq->nparams < 2) return PTP_RC_InvalidParameter;
+        zoom_move(c, rq->params[0], rq->params[1]);
+        return PTP_RC_OK;
     case PTP_OP_EOS_DoAf:
         if (c->opt.scene != SCENE_FLAT) lens_autofocus(&c->lens, now_s(), c->focus_pos[0]);
         return PTP_RC_OK;
@@ -1330,8 +1414,23 @@ json_t *simcam_state(simcam *c)
     pthread_mutex_lock(&c->render_lock);
     if (st) json_object_set_new(st, "cache_bytes", json_integer((json_int_t)render_cache_bytes(c->rd)));
     pthread_mutex_unlock(&c->render_lock);
-    if (st && scene_plane_count(c->sc) > 1)
-        json_object_set_new(st, "second_plane_focus_position", json_real(c->focus_pos[1]));
+    bool two = scene_plane_count(c->sc) > 1;
+    if (st && two) json_object_set_new(st, "second_plane_focus_position", json_real(c->focus_pos[1]));
+    if (st) {
+        json_object_set_new(st, "lv_zoom", json_integer(c->lv_zoom));
+        json_object_set_new(st, "lv_zoom_position", json_pack("[I, I]", (json_int_t)c->lv_zoom_x,
+                                                              (json_int_t)c->lv_zoom_y));
+        double n = prop_physical(&c->props, ROLE_APERTURE, c->pe->base_fnumber);
+        json_object_set_new(st, "dof_half_steps", json_real(dof_half_steps(c, n)));
+        json_t *ls = json_null();
+        if (c->last_shot.valid) {
+            ls = json_pack("{s:f, s:f, s:f, s:f, s:I}", "lens_position", c->last_shot.lens_position,
+                           "defocus", c->last_shot.defocus[0], "dof_half_steps", c->last_shot.dof_half_steps,
+                           "fnumber", c->last_shot.fnumber, "shot", (json_int_t)c->last_shot.shot);
+            if (ls && two) json_object_set_new(ls, "defocus_second_plane", json_real(c->last_shot.defocus[1]));
+        }
+        json_object_set_new(st, "last_shot", ls);
+    }
     pthread_mutex_unlock(&c->lock);
     return st;
 }

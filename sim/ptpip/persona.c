@@ -7,7 +7,8 @@
  * real EOS; none of them is listed in DeviceInfo, and no standard exposure
  * property is offered, so software that works here works on a real EOS.
  * Codes follow Canon's encodings (1/8-stop steps for aperture, shutter and
- * ISO).
+ * ISO).  Live view can be magnified 5x or 10x (Zoom, ZoomPosition), which
+ * libgphoto2 offers as "eoszoom" and "eoszoomposition".
  *
  * Nikon (a D750): standard PTP exposure properties plus Nikon's live view
  * (StartLiveView/GetLiveViewImg), MfDrive, AfDrive and DeviceReady.
@@ -160,7 +161,7 @@ static const uint16_t canon_ops[] = {
     PTP_OP_EOS_GetEvent, PTP_OP_EOS_TransferComplete, PTP_OP_EOS_PCHDDCapacity,
     PTP_OP_EOS_SetUILock, PTP_OP_EOS_ResetUILock, PTP_OP_EOS_InitiateViewfinder,
     PTP_OP_EOS_TerminateViewfinder, PTP_OP_EOS_GetViewFinderData, PTP_OP_EOS_DoAf,
-    PTP_OP_EOS_DriveLens, PTP_OP_EOS_AfCancel,
+    PTP_OP_EOS_DriveLens, PTP_OP_EOS_Zoom, PTP_OP_EOS_ZoomPosition, PTP_OP_EOS_AfCancel,
 };
 static const uint16_t canon_events[] = {
     PTP_EV_ObjectAdded, PTP_EV_ObjectRemoved, PTP_EV_DevicePropChanged, PTP_EV_CaptureComplete,

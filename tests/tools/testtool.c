@@ -5,6 +5,11 @@
  *   jpeg FILE                      decode fully; print WIDTHxHEIGHT (exit 1 if not a JPEG)
  *   sharpness FILE                 focus measure of the centre third of the image
  *   mjpeg FILE                     count the JPEG frames in a stream; all must decode
+ *   crop-match FULL ZOOM X Y K PW  does live-view frame ZOOM show the area of frame
+ *                                  FULL that a K-times magnification at corner
+ *                                  (X, Y) of a PW-pixel-wide photo covers?  Prints
+ *                                  the correlation with that crop upscaled, then
+ *                                  with the crop shifted by a fifth of its width
  *   seeds DIR                      write a seed corpus for the PTP/IP fuzzer
  *   probe HOST:PORT CASE           a raw PTP/IP client sending well-formed and
  *                                  malformed traffic; prints what the camera did
@@ -21,6 +26,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -33,6 +39,7 @@
 #include "base/bytebuf.h"
 #include "base/clock.h"
 #include "base/endian.h"
+#include "image/blur.h"
 #include "image/jpeg.h"
 #include "ptpip/ptp.h"
 #include "ptpip/wire.h"
@@ -97,6 +104,64 @@ static int cmd_mjpeg(const char *path)
     }
     printf("%d\n", frames);
     bytebuf_free(&b);
+    return 0;
+}
+
+/* Correlation of zoomed frame z (blurred to the full frame's resolution)
+ * with the crop of f starting at (cx, cy) and `span` pixels of f wide,
+ * upscaled bilinearly to z's size. */
+static double crop_correlation(const img_image *f, const img_image *z, const uint8_t *zb, double cx,
+                               double cy, double span)
+{
+    double step = span / z->width;
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    size_t n = (size_t)z->width * (size_t)z->height;
+    double *a = malloc(n * sizeof *a);
+    if (a == NULL) return -2;
+    for (int v = 0; v < z->height; v++)
+        for (int u = 0; u < z->width; u++) {
+            double x = cx + (u + 0.5) * step - 0.5, y = cy + (v + 0.5) * step - 0.5;
+            int x0 = (int)floor(x), y0 = (int)floor(y);
+            double tx = x - x0, ty = y - y0;
+            if (x0 < 0) x0 = 0, tx = 0;
+            if (y0 < 0) y0 = 0, ty = 0;
+            if (x0 >= f->width - 1) x0 = f->width - 2, tx = 1;
+            if (y0 >= f->height - 1) y0 = f->height - 2, ty = 1;
+            const uint8_t *p = f->pixels + (size_t)y0 * (size_t)f->width + (size_t)x0;
+            double top = p[0] + (p[1] - p[0]) * tx, bot = p[f->width] + (p[f->width + 1] - p[f->width]) * tx;
+            a[(size_t)v * (size_t)z->width + (size_t)u] = top + (bot - top) * ty;
+        }
+    for (size_t i = 0; i < n; i++) ma += a[i], mb += zb[i];
+    ma /= (double)n, mb /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (zb[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (zb[i] - mb) * (zb[i] - mb);
+    }
+    free(a);
+    return sab / sqrt(saa * sbb + 1e-12);
+}
+
+static int cmd_crop_match(char **argv)
+{
+    bytebuf bf = BYTEBUF_INIT, bz = BYTEBUF_INIT;
+    img_image f, z;
+    double x = atof(argv[4]), y = atof(argv[5]), k = atof(argv[6]), pw = atof(argv[7]);
+    if (k < 1 || pw < 1 || read_file(argv[2], &bf) != 0 || read_file(argv[3], &bz) != 0 ||
+        img_jpeg_decode(bf.data, bf.len, 1, 1, &f) != 0 || img_jpeg_decode(bz.data, bz.len, 1, 1, &z) != 0)
+        return 1;
+    /* the frame's base blur (~0.55 px) is k times finer in the zoomed frame:
+     * detail only magnification resolves is not expected in the crop */
+    uint8_t *zb = malloc((size_t)z.width * (size_t)z.height);
+    if (zb == NULL || img_blur_gauss(zb, z.pixels, z.width, z.height, z.width, 0.55 * k) != 0) return 1;
+    double scale = f.width / pw, span = pw / k * scale;
+    printf("%.3f %.3f\n", crop_correlation(&f, &z, zb, x * scale, y * scale, span),
+           crop_correlation(&f, &z, zb, x * scale + span / 5, y * scale, span));
+    free(zb);
+    img_image_free(&f);
+    img_image_free(&z);
+    bytebuf_free(&bf);
+    bytebuf_free(&bz);
     return 0;
 }
 
@@ -290,6 +355,9 @@ static int cmd_seeds(const char *dir)
             memcpy(str + 8, "Ada L", 6);
             req_data(&b, PTP_OP_EOS_SetDevicePropValueEx, &tid, 0, 0, str, sizeof str);
             req(&b, PTP_OP_EOS_GetViewFinderData, &tid, 3, 0x00200000, 0, 0);
+            req(&b, PTP_OP_EOS_Zoom, &tid, 1, 5, 0, 0);
+            req(&b, PTP_OP_EOS_ZoomPosition, &tid, 2, 4000, 3000, 0);
+            req(&b, PTP_OP_EOS_GetViewFinderData, &tid, 3, 0x00200000, 0, 0);
             req(&b, PTP_OP_EOS_DriveLens, &tid, 1, 0x8002, 0, 0);
             req(&b, PTP_OP_EOS_DoAf, &tid, 0, 0, 0, 0);
             req(&b, PTP_OP_EOS_AfCancel, &tid, 0, 0, 0, 0);
@@ -322,7 +390,9 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "jpeg") == 0) return cmd_jpeg(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "sharpness") == 0) return cmd_sharpness(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "mjpeg") == 0) return cmd_mjpeg(argv[2]);
+    if (argc >= 8 && strcmp(argv[1], "crop-match") == 0) return cmd_crop_match(argv);
     if (argc >= 4 && strcmp(argv[1], "probe") == 0) return probe(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
-    fprintf(stderr, "usage: tether-testtool jpeg|sharpness|mjpeg FILE | probe HOST:PORT CASE\n");
+    fprintf(stderr, "usage: tether-testtool jpeg|sharpness|mjpeg FILE | crop-match FULL ZOOM X Y K PW |\n"
+                    "       probe HOST:PORT CASE\n");
     return 2;
 }
