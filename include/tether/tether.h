@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "errors.h"
+#include "focus.h"
 
 #ifdef __cplusplus
 extern "C" {

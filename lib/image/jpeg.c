@@ -20,6 +20,7 @@
 typedef struct jpeg_error_ctx {
     struct jpeg_error_mgr mgr;
     jmp_buf jump;
+    bool ran_out;             /* the data ended early (libjpeg filled in grey) */
 } jpeg_error_ctx;
 
 static void on_error_exit(j_common_ptr cinfo)
@@ -33,12 +34,24 @@ static void on_output_message(j_common_ptr cinfo)
     (void)cinfo; /* warnings about corrupt data are not printed */
 }
 
+/* Counts warnings as libjpeg does and notes a premature end of the data
+ * (jpeg_mem_src then inserts an EOI and the decoder fills in grey). */
+static void on_emit_message(j_common_ptr cinfo, int level)
+{
+    jpeg_error_ctx *err = (jpeg_error_ctx *)cinfo->err;
+    if (level >= 0) return;
+    err->mgr.num_warnings++;
+    if (err->mgr.msg_code == JWRN_JPEG_EOF) err->ran_out = true;
+}
+
 /* Sets up err to longjmp to err->jump on a fatal error, silently. */
 static struct jpeg_error_mgr *quiet_errors(jpeg_error_ctx *err)
 {
     jpeg_std_error(&err->mgr);
     err->mgr.error_exit = on_error_exit;
     err->mgr.output_message = on_output_message;
+    err->mgr.emit_message = on_emit_message;
+    err->ran_out = false;
     return &err->mgr;
 }
 
@@ -299,4 +312,142 @@ void img_image_free(img_image *img)
 {
     free(img->pixels);
     *img = (img_image){0};
+}
+
+/* ---- regions ------------------------------------------------------------------------ */
+
+/* Converts a fractional region to whole pixels of a w x h image, clamped;
+ * false if nothing is left. */
+static bool region_pixels(img_region r, int w, int h, int *x0, int *y0, int *rw, int *rh)
+{
+    if (!(r.w > 0) || !(r.h > 0)) return false;
+    double fx0 = r.x < 0 ? 0 : r.x, fy0 = r.y < 0 ? 0 : r.y;
+    double fx1 = r.x + r.w > 1 ? 1 : r.x + r.w, fy1 = r.y + r.h > 1 ? 1 : r.y + r.h;
+    if (!(fx1 > fx0) || !(fy1 > fy0)) return false;
+    /* k / w * w can come out a hair below k: do not start a pixel early */
+    *x0 = (int)(fx0 * w + 1e-6);
+    *y0 = (int)(fy0 * h + 1e-6);
+    int x1 = (int)(fx1 * w + 0.5), y1 = (int)(fy1 * h + 0.5);
+    if (x1 > w) x1 = w;
+    if (y1 > h) y1 = h;
+    *rw = x1 - *x0;
+    *rh = y1 - *y0;
+    return *rw > 0 && *rh > 0;
+}
+
+int img_jpeg_decode_gray_region(const uint8_t *data, size_t len, img_region region,
+                                int scale_denom, img_image *out)
+{
+    *out = (img_image){0};
+    if (len == 0) return -1;
+    struct jpeg_decompress_struct cinfo;
+    jpeg_error_ctx err;
+    uint8_t *volatile pixels = NULL;
+    uint8_t *volatile row = NULL;
+    cinfo.err = quiet_errors(&err);
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(pixels);
+        free(row);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)len);
+    if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    cinfo.out_color_space = JCS_GRAYSCALE;
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = (unsigned)(scale_denom == 2 || scale_denom == 4 || scale_denom == 8 ? scale_denom : 1);
+    jpeg_start_decompress(&cinfo);
+    int x0, y0, w, h;
+    if (!region_pixels(region, (int)cinfo.output_width, (int)cinfo.output_height, &x0, &y0, &w, &h)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    /* libjpeg widens the crop to whole iMCU columns: keep where ours starts */
+    JDIMENSION cx = (JDIMENSION)x0, cw = (JDIMENSION)w;
+    jpeg_crop_scanline(&cinfo, &cx, &cw);
+    size_t skip = (size_t)x0 - cx;
+    row = malloc(cinfo.output_width);
+    pixels = malloc((size_t)w * (size_t)h);
+    if (row == NULL || pixels == NULL) ERREXIT(&cinfo, JERR_OUT_OF_MEMORY);
+    if (y0 > 0) jpeg_skip_scanlines(&cinfo, (JDIMENSION)y0);
+    for (int y = 0; y < h; y++) {
+        JSAMPROW r = row;
+        if (jpeg_read_scanlines(&cinfo, &r, 1) != 1) ERREXIT(&cinfo, JERR_INPUT_EOF);
+        memcpy(pixels + (size_t)y * (size_t)w, row + skip, (size_t)w);
+    }
+    if (err.ran_out) ERREXIT(&cinfo, JERR_INPUT_EOF); /* a cut frame: not the region's pixels */
+    jpeg_abort_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    free(row);
+    out->pixels = pixels;
+    out->width = w;
+    out->height = h;
+    out->channels = 1;
+    return 0;
+}
+
+int img_jpeg_read_luma_dct(const uint8_t *data, size_t len, img_region region,
+                           img_dct_blocks *out)
+{
+    *out = (img_dct_blocks){0};
+    if (len == 0) return -1;
+    struct jpeg_decompress_struct cinfo;
+    jpeg_error_ctx err;
+    int32_t *volatile coef = NULL;
+    cinfo.err = quiet_errors(&err);
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(coef);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)len);
+    if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    jvirt_barray_ptr *arrays = jpeg_read_coefficients(&cinfo);
+    if (err.ran_out) ERREXIT(&cinfo, JERR_INPUT_EOF); /* a cut frame: missing blocks are zero */
+    jpeg_component_info *luma = &cinfo.comp_info[0];
+    JQUANT_TBL *q = luma->quant_table;
+    int x0, y0, w, h;
+    /* whole blocks of the luma plane (which has the image's resolution) */
+    int full_w = (int)luma->width_in_blocks, full_h = (int)luma->height_in_blocks;
+    if (q == NULL || !region_pixels(region, full_w * 8, full_h * 8, &x0, &y0, &w, &h)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    int bx0 = (x0 + 7) / 8, by0 = (y0 + 7) / 8;
+    int bw = (x0 + w) / 8 - bx0, bh = (y0 + h) / 8 - by0;
+    if (bw <= 0 || bh <= 0) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    coef = malloc(sizeof(int32_t) * 64 * (size_t)bw * (size_t)bh);
+    if (coef == NULL) ERREXIT(&cinfo, JERR_OUT_OF_MEMORY);
+    for (int by = 0; by < bh; by++) {
+        JBLOCKARRAY rows = (*cinfo.mem->access_virt_barray)((j_common_ptr)&cinfo, arrays[0],
+                                                            (JDIMENSION)(by0 + by), 1, FALSE);
+        for (int bx = 0; bx < bw; bx++) {
+            const JCOEF *src = rows[0][bx0 + bx];
+            int32_t *dst = coef + ((size_t)by * (size_t)bw + (size_t)bx) * 64;
+            for (int k = 0; k < 64; k++) dst[k] = (int32_t)src[k] * (int32_t)q->quantval[k];
+        }
+    }
+    jpeg_abort_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    out->coef = coef;
+    out->blocks_w = bw;
+    out->blocks_h = bh;
+    return 0;
+}
+
+void img_dct_blocks_free(img_dct_blocks *b)
+{
+    free(b->coef);
+    *b = (img_dct_blocks){0};
 }

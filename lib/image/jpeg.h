@@ -68,3 +68,37 @@ int img_jpeg_decode(const uint8_t *data, size_t len, int channels, int scale_den
                     img_image *out);
 
 void img_image_free(img_image *img);
+
+/* A rectangle as fractions of the image's width and height (0..1), so the
+ * same region can be asked of frames of any size. */
+typedef struct img_region {
+    double x, y, w, h;
+} img_region;
+
+/* Decodes only the luma of `region` (clamped to the image), scaled by
+ * 1/scale_denom (1, 2, 4 or 8), into out (channels 1).  libjpeg-turbo
+ * crops the scan lines to the region's iMCU columns, skips the rows above
+ * and stops after the last, and leaves the chroma undecoded.  Returns 0,
+ * or -1 if the data is not a decodable JPEG, ends before the region does
+ * (a cut frame, which libjpeg would fill with grey) or the region is
+ * empty. */
+int img_jpeg_decode_gray_region(const uint8_t *data, size_t len, img_region region,
+                                int scale_denom, img_image *out);
+
+/* The luma DCT coefficients of the 8x8 blocks covering `region`, read
+ * with jpeg_read_coefficients (Huffman decoding only, no inverse DCT) and
+ * dequantised.  coef holds blocks_w * blocks_h blocks of 64 values in
+ * natural (row-major) order; coef[0] of a block is its DC term as the
+ * encoder computed it: 8 * (mean - 128). */
+typedef struct img_dct_blocks {
+    int32_t *coef;            /* owned; free with img_dct_blocks_free */
+    int blocks_w;
+    int blocks_h;
+} img_dct_blocks;
+
+/* Returns 0, or -1 if the data is not a decodable JPEG, is cut short
+ * anywhere (missing blocks would read as zero) or the region holds no
+ * whole block. */
+int img_jpeg_read_luma_dct(const uint8_t *data, size_t len, img_region region,
+                           img_dct_blocks *out);
+void img_dct_blocks_free(img_dct_blocks *b);

@@ -1,0 +1,535 @@
+/*
+ * autofocus: contrast autofocus through the lens motor (see focus.h and
+ * ../shared/research/focus-and-autofocus.md §2).
+ *
+ * Positions are estimated in Near1 steps by adding up nominal command
+ * sizes (the motor reports nothing), so the search is built to stay
+ * right when those sizes are off by a few per cent and the gears have
+ * backlash:
+ *
+ *   1. home: Near3 commands, two at a time, until the picture stops
+ *      changing at the near stop (after at least the shortest range, or
+ *      after clear motion stopped abruptly);
+ *   2. sweep: pairs of Far3 steps (60 Near1) to the far stop, one sample
+ *      each, on the coarse (8x8-binned) measure whose wide peak cannot
+ *      fall between samples; in "nearest" mode it stops after the first
+ *      clear peak;
+ *   3. candidates: the best sample, and in "global" mode other local
+ *      maxima whose fitted height is at least 0.4 x the best's (a peak
+ *      between two samples shows low);
+ *   4. medium scans: Near3 steps through each candidate on the fine
+ *      (2x2-binned) measure, one direction, with a Gaussian (parabola
+ *      through the logarithms) fitted to the best three; the highest
+ *      fitted peak wins; the first scan also learns how far the position
+ *      estimate drifted at the far stop;
+ *   5. fine scan: magnified live view where the camera has it (the curve
+ *      is k times steeper), then Near2 steps through the medium peak in
+ *      one direction, so every sample shares the same backlash state;
+ *      started again further out while the best sample is the first;
+ *   6. final approach from the same side as the fine scan: if the peak is
+ *      behind, move past it by more than any backlash and come back, so
+ *      the two reversals cancel; "focused" only if the sweep saw a real
+ *      peak (min <= 0.75 x max) and the end sharpness is >= 0.75 x the
+ *      best seen.
+ *
+ * Between moves the lens is given time by watching frames (meter.c), and
+ * never more than two commands are sent before the picture has settled.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "algorithms.h"
+#include "meter.h"
+#include "base/log.h"
+#include <stdlib.h>
+
+enum {
+    SWEEP_MAX = 64,
+    FINE_MAX = 16,
+    MIN_RANGE = 600,          /* the shortest focus range a lens has, Near1 */
+    DEFAULT_MAX_RANGE = 1200,
+    SETTLE_WAIT_MS = 2500,
+    ZOOM = 5,
+};
+
+static const double S2 = 4.3, S3 = 30.0;
+static const double PEAK_RATIO = 0.75;   /* libcamera's contrast ratio */
+
+typedef struct af_point {
+    double x;
+    double fine;
+    double coarse;
+} af_point;
+
+typedef struct af {
+    const focus_port *port;
+    const tether_af_options *o;
+    tether_af_result *r;
+    focus_meter m;
+    int64_t t0;
+    int zoom;
+    img_region roi;
+} af;
+
+tether_roi focus_roi_or_default(const tether_roi *roi)
+{
+    tether_roi d = {0.4, 0.4, 0.2, 0.2};
+    if (roi == NULL || (roi->w <= 0 && roi->h <= 0 && roi->x == 0 && roi->y == 0)) return d;
+    tether_roi r = *roi;
+    if (r.x < 0) r.x = 0;
+    if (r.y < 0) r.y = 0;
+    if (r.w > 1 - r.x) r.w = 1 - r.x;
+    if (r.h > 1 - r.y) r.h = 1 - r.y;
+    return r;
+}
+
+static void report(af *a, const char *stage, double measure, double fraction)
+{
+    if (a->o->progress == NULL) return;
+    tether_focus_progress p = {.tool = "autofocus", .stage = stage, .frames = a->m.measured,
+                               .measure = measure, .position = a->m.position,
+                               .fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction};
+    a->o->progress(a->o->user, &p);
+}
+
+__attribute__((format(printf, 5, 6)))
+static int finish(af *a, int rc, const char *status, bool focused, const char *fmt, ...)
+{
+    tether_af_result *r = a->r;
+    r->focused = focused;
+    snprintf(r->status, sizeof r->status, "%s", rc == TETHER_ERR_CANCELLED ? "cancelled" : status);
+    if (rc == TETHER_ERR_CANCELLED) snprintf(r->message, sizeof r->message, "Autofocus was cancelled.");
+    else {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->message, sizeof r->message, fmt, ap);
+        va_end(ap);
+    }
+    r->measured_frames = a->m.measured;
+    r->settle_frames = a->m.watched;
+    r->commands = a->m.commands;
+    r->seconds = (double)(a->port->now_ns(a->port->ctx) - a->t0) / 1e9;
+    r->zoom = a->zoom;
+    r->position = a->m.position;
+    if (a->zoom > 1 && a->port->zoom) a->port->zoom(a->port->ctx, 1, 0.5, 0.5);
+    report(a, "done", r->final_measure, 1);
+    fmeter_free(&a->m);
+    return rc == TETHER_ERR_CANCELLED ? 0 : rc;
+}
+
+/* Sends `count` commands of one size, two at a time, settling after each
+ * pair (the last settle's sample in *s).  *motion: any motion seen. */
+static int move_steps(af *a, int dir, int step, int count, focus_sample *s, bool *motion, bool use_last)
+{
+    if (motion) *motion = false;
+    for (int i = 0; i < count;) {
+        int n = count - i >= 2 ? 2 : 1;
+        for (int k = 0; k < n; k++) {
+            int rc = fmeter_drive(&a->m, dir, step);
+            if (rc != 0) return rc;
+        }
+        i += n;
+        bool mv = false;
+        int rc = fmeter_settle(&a->m, s, &mv, use_last && i == count, SETTLE_WAIT_MS);
+        if (rc != 0) return rc;
+        if (motion) *motion = *motion || mv;
+    }
+    return 0;
+}
+
+/* Moves `distance` Near1 units (nominal) in direction dir as Near3s, then
+ * Near2s, then Near1s.  Two commands in flight at most. */
+static int move_by(af *a, int dir, double distance, focus_sample *s, bool use_last)
+{
+    if (distance < 0.5) return 0;
+    int n3 = (int)floor(distance / S3 + 1e-9);
+    double rest = distance - n3 * S3;
+    int n2 = (int)floor(rest / S2 + 1e-9);
+    rest -= n2 * S2;
+    int n1 = (int)lround(rest);
+    int rc = 0;
+    if (n3 > 0) rc = move_steps(a, dir, 3, n3, s, NULL, use_last && n2 == 0 && n1 == 0);
+    if (rc == 0 && n2 > 0) rc = move_steps(a, dir, 2, n2, s, NULL, use_last && n1 == 0);
+    if (rc == 0 && n1 > 0) rc = move_steps(a, dir, 1, n1, s, NULL, use_last);
+    return rc;
+}
+
+/* The vertex of the parabola through (-1, ya), (0, yb), (1, yc), in units
+ * of the spacing, clamped to [-1, 1]; 0 if they do not bend down. */
+static double vertex3(double ya, double yb, double yc)
+{
+    double den = ya - 2 * yb + yc;
+    if (!(den < 0)) return 0;
+    double v = 0.5 * (ya - yc) / den;
+    return v < -1 ? -1 : v > 1 ? 1 : v;
+}
+
+static double logv(double v)
+{
+    return log(v > 1e-12 ? v : 1e-12);
+}
+
+/* Gaussian fit through the best point and its neighbours: x of the peak. */
+static double fit_peak(const af_point *p, int n, int best, bool fine)
+{
+    if (best <= 0 || best >= n - 1) return p[best].x;
+    double ya = logv(fine ? p[best - 1].fine : p[best - 1].coarse);
+    double yb = logv(fine ? p[best].fine : p[best].coarse);
+    double yc = logv(fine ? p[best + 1].fine : p[best + 1].coarse);
+    double h = p[best + 1].x - p[best].x;
+    return p[best].x + vertex3(ya, yb, yc) * h;
+}
+
+/* The coarse peak height of a sweep at sample i, from the Gaussian through
+ * it and its neighbours (a peak between two samples shows lower). */
+static double peak_height_c(const af_point *p, int n, int i)
+{
+    if (i <= 0 || i >= n - 1) return p[i].coarse;
+    double ya = logv(p[i - 1].coarse), yb = logv(p[i].coarse), yc = logv(p[i + 1].coarse);
+    double den = ya - 2 * yb + yc;
+    if (!(den < 0)) return p[i].coarse;
+    double v = vertex3(ya, yb, yc);
+    return exp(yb + 0.25 * (yc - ya) * v);
+}
+
+/* Index of the sweep's chosen peak: the highest (global), or the first
+ * clear one from the near end (nearest).  -1 if there is none. */
+static int choose_peak(const af_point *p, int n, tether_af_mode mode, int *peaks)
+{
+    int best = 0;
+    double lo = p[0].coarse;
+    for (int i = 1; i < n; i++) {
+        if (p[i].coarse > p[best].coarse) best = i;
+        if (p[i].coarse < lo) lo = p[i].coarse;
+    }
+    /* clear peaks: local maxima standing above the lowest value on each
+     * side by the contrast ratio */
+    int count = 0, first = -1;
+    for (int i = 0; i < n; i++) {
+        if ((i > 0 && p[i - 1].coarse > p[i].coarse) || (i < n - 1 && p[i + 1].coarse > p[i].coarse)) continue;
+        double left = p[i].coarse, right = p[i].coarse;
+        for (int k = i - 1; k >= 0 && p[k].coarse <= p[i].coarse; k--)
+            if (p[k].coarse < left) left = p[k].coarse;
+        for (int k = i + 1; k < n && p[k].coarse <= p[i].coarse; k++)
+            if (p[k].coarse < right) right = p[k].coarse;
+        double base = left > right ? left : right;
+        if (i == 0) base = right;
+        if (i == n - 1) base = left;
+        if (base <= PEAK_RATIO * p[i].coarse) {
+            count++;
+            if (first < 0) first = i;
+        }
+    }
+    *peaks = count;
+    if (!(lo <= PEAK_RATIO * p[best].coarse)) return -1;
+    return mode == TETHER_AF_NEAREST && first >= 0 ? first : best;
+}
+
+/* In nearest mode: has the sweep gone clearly past a first peak? */
+static bool passed_peak(const af_point *p, int n)
+{
+    if (n < 3) return false;
+    int best = 0;
+    double lo_before = p[0].coarse;
+    for (int i = 1; i < n; i++)
+        if (p[i].coarse > p[best].coarse) best = i;
+    for (int i = 0; i <= best; i++)
+        if (p[i].coarse < lo_before) lo_before = p[i].coarse;
+    bool rose = best == 0 || lo_before <= PEAK_RATIO * p[best].coarse;
+    return rose && best <= n - 3 && p[n - 1].coarse <= 0.6 * p[best].coarse &&
+           p[n - 2].coarse <= 0.85 * p[best].coarse;
+}
+
+/* The ROI as seen in a frame magnified k times around (cx, cy); the
+ * camera clamps its magnified area to the frame, and so does this. */
+static img_region zoomed_roi(img_region roi, int k, double cx, double cy)
+{
+    double w = 1.0 / k, h = 1.0 / k;
+    double x0 = cx - w / 2, y0 = cy - h / 2;
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x0 > 1 - w) x0 = 1 - w;
+    if (y0 > 1 - h) y0 = 1 - h;
+    img_region z = {(roi.x - x0) * k, (roi.y - y0) * k, roi.w * k, roi.h * k};
+    /* keep the ROI's centre; at least a quarter of the magnified frame */
+    double zw = z.w < 0.25 ? 0.25 : z.w > 0.9 ? 0.9 : z.w;
+    double zh = z.h < 0.25 ? 0.25 : z.h > 0.9 ? 0.9 : z.h;
+    double zx = z.x + z.w / 2 - zw / 2, zy = z.y + z.h / 2 - zh / 2;
+    if (zx < 0) zx = 0;
+    if (zy < 0) zy = 0;
+    if (zx > 1 - zw) zx = 1 - zw;
+    if (zy > 1 - zh) zy = 1 - zh;
+    return (img_region){zx, zy, zw, zh};
+}
+
+static int start_zoom(af *a)
+{
+    a->zoom = 1;
+    if (a->o->no_zoom || a->port->zoom == NULL) return 0;
+    double cx = a->roi.x + a->roi.w / 2, cy = a->roi.y + a->roi.h / 2;
+    int rc = a->port->zoom(a->port->ctx, ZOOM, cx, cy);
+    if (rc == TETHER_ERR_NOT_SUPPORTED) return 0;
+    if (rc != 0) return rc;
+    a->zoom = ZOOM;
+    fmeter_set_roi(&a->m, zoomed_roi(a->roi, ZOOM, cx, cy));
+    /* wait for the magnified picture, then learn its noise */
+    a->m.last_cmd_ns = a->port->now_ns(a->port->ctx);
+    focus_sample s;
+    rc = fmeter_settle(&a->m, &s, NULL, false, SETTLE_WAIT_MS);
+    if (rc == 0) rc = fmeter_calibrate(&a->m, 3, &s);
+    return rc;
+}
+
+/* Goes to x (estimated) so that the last move there was in direction
+ * dir: straight there if it lies ahead, else past it by `over` and back
+ * (the two reversals' backlash cancels).  The settled sample at x is
+ * counted as measured when `use`. */
+static int goto_dir(af *a, double x, int dir, double over, focus_sample *s, bool use)
+{
+    double d = (x - a->m.position) * dir;
+    if (d >= 0.5) return move_by(a, dir, d, s, use);
+    if (d > -0.5 && a->m.last_direction == dir) {
+        int rc = fmeter_frame(&a->m, s, 3000);
+        if (rc == 0) {
+            a->m.prev = *s;
+            if (use) a->m.measured++;
+            else a->m.watched++;
+        }
+        return rc;
+    }
+    int rc = move_by(a, -dir, -d + over, s, false);
+    return rc ? rc : move_by(a, dir, over, s, use);
+}
+
+/* A scan in direction dir from the current position in steps of `step`
+ * (Near2 or Near3), until it has clearly passed the best sample (on the
+ * fine measure), reached max samples, or stopped moving (a stop). */
+static int scan(af *a, int dir, int step, int max, af_point *pts, int *np, int *best, bool *hit_stop)
+{
+    focus_sample s = a->m.prev;
+    int n = 0;
+    pts[n++] = (af_point){a->m.position, s.fine, s.coarse};
+    *best = 0;
+    *hit_stop = false;
+    while (n < max) {
+        int rc = fmeter_drive(&a->m, dir, step);
+        if (rc == 0) rc = fmeter_settle(&a->m, &s, NULL, true, SETTLE_WAIT_MS);
+        if (rc != 0) return rc;
+        if (!fmeter_moved(&a->m) && pts[*best].fine > 1.5 * s.fine) {
+            /* nothing moved: a stop; this sample repeats the last */
+            *hit_stop = true;
+            a->m.position -= dir * fmeter_step_size[step];
+            break;
+        }
+        pts[n] = (af_point){a->m.position, s.fine, s.coarse};
+        if (pts[n].fine > pts[*best].fine) *best = n;
+        n++;
+        report(a, step == 2 ? "fine" : "medium", s.fine, 0.7 + 0.02 * n);
+        if (n >= 3 && *best <= n - 3) break;
+        if (n >= 3 && *best <= n - 2 && pts[n - 1].fine < 0.5 * pts[*best].fine) break;
+    }
+    *np = n;
+    return 0;
+}
+
+/* The peak height of a scan, from the Gaussian through its best point. */
+static double peak_height(const af_point *p, int n, int best)
+{
+    if (best <= 0 || best >= n - 1) return p[best].fine;
+    double ya = logv(p[best - 1].fine), yb = logv(p[best].fine), yc = logv(p[best + 1].fine);
+    double v = vertex3(ya, yb, yc);
+    double den = ya - 2 * yb + yc;
+    return exp(yb + (den < 0 ? 0.25 * (yc - ya) * v : 0));
+}
+
+int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_result *r)
+{
+    *r = (tether_af_result){0};
+    af a = {.port = port, .o = o, .r = r, .zoom = 1};
+    tether_roi roi = focus_roi_or_default(&o->roi);
+    a.roi = (img_region){roi.x, roi.y, roi.w, roi.h};
+    a.t0 = port->now_ns(port->ctx);
+    fmeter_init(&a.m, port, a.roi);
+    double max_range = o->max_range > 0 ? o->max_range : DEFAULT_MAX_RANGE;
+    int rc = 0;
+    if (port->zoom) port->zoom(port->ctx, 1, 0.5, 0.5);
+
+    focus_sample s;
+    rc = fmeter_calibrate(&a.m, 3, &s);
+    if (rc != 0) return finish(&a, rc, "error", false, "Could not read live view.");
+
+    /* 1. home to the near stop: at least the shortest range, then until
+     * the picture stops changing */
+    report(&a, "homing", s.fine, 0);
+    int quiet = 0;
+    bool clear_motion = false; /* the last pair that moved showed it clearly */
+    for (double travel = 0; travel < max_range;) {
+        rc = move_steps(&a, +1, 3, 2, &s, NULL, false);
+        if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+        travel += 2 * S3;
+        if (fmeter_moved(&a.m)) {
+            quiet = 0;
+            clear_motion = fmeter_moved_clearly(&a.m);
+        } else {
+            quiet++;
+        }
+        /* Far from focus a move may show too little to see, so the stop is
+         * trusted only after the shortest range, or when clear motion
+         * ended abruptly twice in a row. */
+        if (quiet >= 2 && (travel >= MIN_RANGE || clear_motion)) break;
+        report(&a, "homing", s.fine, 0.2 * travel / max_range);
+    }
+
+    /* 2. sweep towards the far stop */
+    af_point sweep[SWEEP_MAX];
+    int n = 0;
+    a.m.position = 0;
+    a.m.measured++; /* the sample at the stop is the sweep's first */
+    a.m.watched--;
+    sweep[n++] = (af_point){0, s.fine, s.coarse};
+    double uncertain = 0; /* how far nearer than estimated the lens may be */
+    quiet = 0;
+    const int per_sample = 2; /* 60 Near1 a sample: 90 misses peaks in dim light */
+    while (n < SWEEP_MAX) {
+        rc = move_steps(&a, -1, 3, per_sample, &s, NULL, true);
+        if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+        sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
+        double travel = -a.m.position;
+        report(&a, "sweep", s.coarse, 0.2 + 0.5 * travel / max_range);
+        quiet = fmeter_moved(&a.m) ? 0 : quiet + 1;
+        if (travel >= MIN_RANGE && quiet >= 1) {
+            /* The picture did not change: the lens was at the far stop
+             * already at the previous sample (or, in a region too blurred
+             * to show motion, it is where it seems): take the previous
+             * position and allow for one pair of steps nearer. */
+            n--;
+            a.m.position = sweep[n - 1].x;
+            uncertain = per_sample * S3;
+            break;
+        }
+        if (travel >= max_range) break;
+        if (o->mode == TETHER_AF_NEAREST && passed_peak(sweep, n)) break;
+    }
+
+    /* 3. candidate peaks */
+    int best = choose_peak(sweep, n, o->mode, &r->peaks);
+    if (best < 0) {
+        double hi = sweep[0].coarse, lo = sweep[0].coarse;
+        for (int i = 1; i < n; i++) {
+            if (sweep[i].coarse > hi) hi = sweep[i].coarse;
+            if (sweep[i].coarse < lo) lo = sweep[i].coarse;
+        }
+        return finish(&a, 0, "no-peak", false,
+                      "No focus peak: the sharpness of the focus area changed by %.0f%% at most "
+                      "over the whole range; pick an area with detail.",
+                      lo > 0 ? 100.0 * (hi / lo - 1) : 0);
+    }
+    int cand[4], nc = 0;
+    bool cand_fine[4] = {false}; /* found on the fine measure */
+    cand[nc++] = best;
+    if (o->mode == TETHER_AF_GLOBAL) {
+        /* other clear peaks that could be higher than the best sample says:
+         * a peak between two samples shows at about half its height */
+        for (int i = 0; i < n && nc < 3; i++) {
+            if (i == best) continue;
+            bool local = (i == 0 || sweep[i - 1].coarse <= sweep[i].coarse) &&
+                         (i == n - 1 || sweep[i + 1].coarse <= sweep[i].coarse);
+            if (local && peak_height_c(sweep, n, i) >= 0.4 * peak_height_c(sweep, n, best) &&
+                abs(i - best) >= 2)
+                cand[nc++] = i;
+        }
+        /* The coarse measure ranks a plane of large shapes above one of
+         * fine texture that the fine measure (and the eye) finds sharper:
+         * the sweep's sharpest sample on the fine measure is a candidate
+         * too, when it stands clearly above the fine measure's floor. */
+        int fb = 0;
+        double flo = sweep[0].fine;
+        for (int i = 1; i < n; i++) {
+            if (sweep[i].fine > sweep[fb].fine) fb = i;
+            if (sweep[i].fine < flo) flo = sweep[i].fine;
+        }
+        bool near_one = false;
+        for (int c = 0; c < nc; c++) near_one = near_one || abs(cand[c] - fb) < 2;
+        if (!near_one && sweep[fb].fine > 3 * flo) {
+            cand_fine[nc] = true;
+            cand[nc++] = fb;
+        }
+    }
+
+    /* 4. medium scans, Near3 steps towards near, from the farthest
+     * candidate to the nearest (the lens is at the far end) */
+    for (int i = 0; i < nc; i++)
+        for (int k = i + 1; k < nc; k++)
+            if (sweep[cand[k]].x < sweep[cand[i]].x) {
+                int t = cand[i];
+                cand[i] = cand[k];
+                cand[k] = t;
+                bool f = cand_fine[i];
+                cand_fine[i] = cand_fine[k];
+                cand_fine[k] = f;
+            }
+    double shift = 0;        /* estimated lens position minus the sweep's estimate */
+    double peak_x = 0, peak_h = -1;
+    bool shift_known = false;
+    for (int c = 0; c < nc; c++) {
+        double xc = fit_peak(sweep, n, cand[c], cand_fine[c]) + shift;
+        double margin = shift_known ? 15 : 0.5 * uncertain;
+        double start = xc - 1.0 * S3 - margin;
+        af_point med[FINE_MAX];
+        int nm = 0, mb = 0;
+        bool stop = false;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            rc = goto_dir(&a, start, +1, S3, &s, true);
+            if (rc == 0) rc = scan(&a, +1, 3, 8, med, &nm, &mb, &stop);
+            if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+            if (mb > 0 || stop) break;
+            start = med[0].x - 3 * S3; /* the peak is further out */
+        }
+        double xm = fit_peak(med, nm, mb, true);
+        double h = peak_height(med, nm, mb);
+        if (!shift_known) {
+            shift = xm - fit_peak(sweep, n, cand[c], cand_fine[c]);
+            shift_known = true;
+        }
+        if (stop) a.m.position = shift; /* the near stop, where the sweep began */
+        LOG_DEBUG("focus", "candidate %d: sweep x %.0f, medium peak %.1f height %.4g (%d samples)",
+                  c, sweep[cand[c]].x, xm, h, nm);
+        if (h > peak_h) {
+            peak_h = h;
+            peak_x = xm;
+        }
+    }
+
+    /* 5. fine scan towards far, magnified if the camera can */
+    rc = start_zoom(&a);
+    if (rc != 0) return finish(&a, rc, "error", false, "Live-view magnification failed.");
+    af_point fine[FINE_MAX];
+    int nf = 0, fbest = 0;
+    bool stop = false;
+    double start = peak_x + 1.5 * S2;
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = goto_dir(&a, start, -1, S3, &s, true);
+        if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, fine, &nf, &fbest, &stop);
+        if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+        if (fbest > 0 || stop) break;
+        start = fine[0].x + 4 * S2; /* the peak is further: scan again from further out */
+    }
+    double peak = fine[fbest].fine;
+    r->peak_measure = peak;
+    double xf = fit_peak(fine, nf, fbest, true);
+
+    /* 6. approach from the side the fine scan moved in */
+    report(&a, "approach", s.fine, 0.95);
+    rc = goto_dir(&a, xf, -1, 3 * S2, &s, true);
+    if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+    r->final_measure = s.fine;
+    if (s.fine >= PEAK_RATIO * peak)
+        return finish(&a, 0, "focused", true, "Focused (%.0f%% of the best sharpness seen).",
+                      100.0 * s.fine / peak);
+    return finish(&a, 0, "lost-peak", false,
+                  "The lens did not come back to the peak (%.0f%% of the best sharpness seen): "
+                  "it may have moved, or the subject did.",
+                  100.0 * s.fine / peak);
+}

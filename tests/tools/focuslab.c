@@ -1,0 +1,232 @@
+/*
+ * focuslab: runs the focus algorithms on the virtual camera (vcam.h) for
+ * tuning and comparison; not part of the product.
+ *
+ *   focuslab curve [--scene S] [--dim] [--seed N] [--roi X,Y,W,H]
+ *       every focus measure at lens positions around the sharp one
+ *   focuslab af [--trials N] [--scene S] [--dim] [--seed N] [--algo tether|baseline]
+ *               [--mode global|nearest] [--backlash B] [--step-noise R] [-v]
+ *       autofocus trials from random lens and subject positions: final
+ *       error, hit rates, frames, commands, virtual time
+ *
+ * Output is plain text, one line per trial with -v, then a summary line
+ * that tests and benchmarks parse.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytebuf.h"
+#include "base/log.h"
+#include "focus/algorithms.h"
+#include "image/focus.h"
+#include "image/jpeg.h"
+#include "vcam.h"
+
+typedef struct lab_args {
+    vcam_options vo;
+    int trials;
+    bool baseline;
+    bool verbose;
+    tether_af_options af;
+} lab_args;
+
+static int parse(int argc, char **argv, lab_args *a)
+{
+    *a = (lab_args){.vo = {.scene = SCENE_STUDIO, .seed = 1, .focus_at = -1, .lens_start = -1,
+                           .backlash = -1, .step_noise = -1},
+                    .trials = 20};
+    static const struct option opts[] = {
+        {"scene", required_argument, 0, 's'}, {"dim", no_argument, 0, 'd'},
+        {"seed", required_argument, 0, 'S'}, {"trials", required_argument, 0, 'n'},
+        {"algo", required_argument, 0, 'a'}, {"mode", required_argument, 0, 'm'},
+        {"backlash", required_argument, 0, 'b'}, {"step-noise", required_argument, 0, 'N'},
+        {"roi", required_argument, 0, 'r'}, {"focus-at", required_argument, 0, 'f'},
+        {"no-zoom", no_argument, 0, 'z'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};
+    int c;
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if (!scene_kind_parse(optarg, &a->vo.scene)) return -1;
+            break;
+        case 'd': a->vo.dim = true; break;
+        case 'S': a->vo.seed = strtoull(optarg, NULL, 10); break;
+        case 'n': a->trials = atoi(optarg); break;
+        case 'a': a->baseline = strcmp(optarg, "baseline") == 0; break;
+        case 'm': a->af.mode = strcmp(optarg, "nearest") == 0 ? TETHER_AF_NEAREST : TETHER_AF_GLOBAL; break;
+        case 'b': a->vo.backlash = atof(optarg); break;
+        case 'N': a->vo.step_noise = atof(optarg); break;
+        case 'f': a->vo.focus_at = atof(optarg); break;
+        case 'z': a->af.no_zoom = true; break;
+        case 'r':
+            if (tether_roi_parse(optarg, &a->af.roi) != 0) return -1;
+            break;
+        case 'v': a->verbose = true; break;
+        default: return -1;
+        }
+    }
+    return 0;
+}
+
+static int cmd_curve(lab_args *a)
+{
+    vcam *v = vcam_new(&a->vo);
+    if (v == NULL) return 1;
+    const focus_port *p = vcam_port(v);
+    tether_roi roi = focus_roi_or_default(&a->af.roi);
+    img_region reg = {roi.x, roi.y, roi.w, roi.h};
+    double f0 = vcam_focus_position(v, 0);
+    printf("# range %.0f focus %.1f second %.1f\n", vcam_range(v), f0, vcam_focus_position(v, 1));
+    printf("#  pos  defocus  teng2     teng8     lapv      dct       medres\n");
+    for (double d = -300; d <= 300; d += d > -40 && d < 40 ? 2 : 20) {
+        double pos = f0 + d;
+        if (pos < 0 || pos > vcam_range(v)) continue;
+        vcam_set_lens(v, pos);
+        uint64_t seq = 0;
+        focus_frame f;
+        p->next_frame(p->ctx, &seq, 0, &f);
+        img_image g = {0};
+        img_dct_blocks b = {0};
+        img_jpeg_decode_gray_region(f.data, f.len, reg, 1, &g);
+        img_jpeg_read_luma_dct(f.data, f.len, reg, &b);
+        img_image crop = {0};
+        img_jpeg_decode_gray_region(f.data, f.len, (img_region){0.5 - 50.0 / 1056, 0.5 - 50.0 / 704, 100.0 / 1056, 100.0 / 704}, 1, &crop);
+        printf("%6.0f %7.0f  %.3e %.3e %.3e %.3e %.3f\n", pos, d, img_focus_tenengrad(&g, 2),
+               img_focus_tenengrad(&g, 8), img_focus_lapv(&g), img_focus_dct(&b),
+               img_focus_median_residual(&crop));
+        img_image_free(&g);
+        img_image_free(&crop);
+        img_dct_blocks_free(&b);
+    }
+    vcam_free(v);
+    return 0;
+}
+
+/* How much the whole picture changes over a 60-step move, at rest before
+ * and after, against the change between two frames at rest. */
+static int cmd_moves(lab_args *a)
+{
+    vcam *v = vcam_new(&a->vo);
+    if (v == NULL) return 1;
+    const focus_port *p = vcam_port(v);
+    double f0 = vcam_focus_position(v, 0);
+    printf("# range %.0f focus %.1f\n#  pos  rest8 move8  rest4 move4\n", vcam_range(v), f0);
+    for (double pos = 0; pos <= vcam_range(v) - 60; pos += 60) {
+        img_image im[3][2];
+        double at[3] = {pos, pos, pos + 60};
+        for (int k = 0; k < 3; k++) {
+            vcam_set_lens(v, at[k]);
+            uint64_t seq = 0;
+            focus_frame f;
+            p->next_frame(p->ctx, &seq, 0, &f);
+            img_jpeg_decode(f.data, f.len, 1, 8, &im[k][0]);
+            img_jpeg_decode(f.data, f.len, 1, 4, &im[k][1]);
+        }
+        printf("%6.0f %5.2f %5.2f  %5.2f %5.2f\n", pos, img_focus_change(&im[0][0], &im[1][0]),
+               img_focus_change(&im[1][0], &im[2][0]), img_focus_change(&im[0][1], &im[1][1]),
+               img_focus_change(&im[1][1], &im[2][1]));
+        for (int k = 0; k < 3; k++) {
+            img_image_free(&im[k][0]);
+            img_image_free(&im[k][1]);
+        }
+    }
+    vcam_free(v);
+    return 0;
+}
+
+/* The fine measure of one frame at the current lens position. */
+static double frame_sharpness(vcam *v, const tether_roi *roi_in)
+{
+    const focus_port *p = vcam_port(v);
+    tether_roi roi = focus_roi_or_default(roi_in);
+    uint64_t seq = 0;
+    focus_frame f;
+    if (p->next_frame(p->ctx, &seq, 0, &f) != 0) return 0;
+    img_image g = {0};
+    double s = 0;
+    if (img_jpeg_decode_gray_region(f.data, f.len, (img_region){roi.x, roi.y, roi.w, roi.h}, 1, &g) == 0)
+        s = img_focus_tenengrad(&g, 2);
+    img_image_free(&g);
+    return s;
+}
+
+static int cmd_af(lab_args *a)
+{
+    int hits1 = 0, hits2 = 0, hits_dof = 0, focused = 0, runs = 0, global_ok = 0;
+    double err_sum = 0, frames = 0, watched = 0, cmds = 0, secs = 0;
+    uint64_t dropped = 0;
+    for (int i = 0; i < a->trials; i++) {
+        vcam_options vo = a->vo;
+        vo.seed = a->vo.seed + (uint64_t)i;
+        vcam *v = vcam_new(&vo);
+        if (v == NULL) return 1;
+        /* which plane is the global peak: the sharper at its own focus */
+        int global = 0;
+        if (vo.scene == SCENE_TWO_PLANE) {
+            double start = vcam_lens_position(v), h[2];
+            for (int k = 0; k < 2; k++) {
+                vcam_set_lens(v, vcam_focus_position(v, k));
+                h[k] = 0;
+                for (int j = 0; j < 3; j++) h[k] += frame_sharpness(v, &a->af.roi);
+            }
+            global = h[1] > h[0];
+            vcam_set_lens(v, start);
+        }
+        tether_af_result r;
+        tether_af_options ao = a->af;
+        if (a->baseline) ao.max_range = (int)ceil(vcam_range(v)); /* told the true range */
+        int rc = a->baseline ? focus_af_baseline_run(vcam_port(v), &ao, &r)
+                             : focus_af_run(vcam_port(v), &ao, &r);
+        double pos = vcam_lens_position(v);
+        double e0 = pos - vcam_focus_position(v, global);
+        double err = e0;
+        if (vo.scene == SCENE_TWO_PLANE) {
+            double e1 = pos - vcam_focus_position(v, !global);
+            if (fabs(e1) < fabs(err)) err = e1;
+        }
+        runs++;
+        err_sum += fabs(err);
+        hits1 += fabs(err) <= 1;
+        hits2 += fabs(err) <= 2;
+        hits_dof += fabs(err) <= vcam_dof_half(v);
+        global_ok += fabs(e0) <= 2;
+        focused += r.focused;
+        frames += r.measured_frames;
+        watched += r.settle_frames;
+        cmds += r.commands;
+        secs += r.seconds;
+        dropped += vcam_dropped(v);
+        if (a->verbose)
+            printf("trial %d seed %llu rc %d %s err %+.1f (global %+.1f) focus %.0f range %.0f "
+                   "frames %d+%d cmds %d %.1fs peaks %d: %s\n",
+                   i, (unsigned long long)vo.seed, rc, r.status, err, e0,
+                   vcam_focus_position(v, 0), vcam_range(v), r.measured_frames, r.settle_frames,
+                   r.commands, r.seconds, r.peaks, r.message);
+        vcam_free(v);
+    }
+    printf("af %s trials %d within1 %.0f%% within2 %.0f%% withinDOF %.0f%% global-within2 %.0f%% "
+           "mae %.2f focused %.0f%% frames %.1f watched %.1f commands %.1f seconds %.1f dropped %llu\n",
+           a->baseline ? "baseline" : "tether", runs, 100.0 * hits1 / runs, 100.0 * hits2 / runs,
+           100.0 * hits_dof / runs, 100.0 * global_ok / runs, err_sum / runs,
+           100.0 * focused / runs, frames / runs, watched / runs, cmds / runs, secs / runs,
+           (unsigned long long)dropped);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    lab_args a;
+    log_init_from_env();
+    if (argc < 2 || parse(argc, argv, &a) != 0) {
+        fprintf(stderr, "usage: focuslab curve|af [options]\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "curve") == 0) return cmd_curve(&a);
+    if (strcmp(argv[1], "af") == 0) return cmd_af(&a);
+    if (strcmp(argv[1], "moves") == 0) return cmd_moves(&a);
+    fprintf(stderr, "focuslab: unknown command %s\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,180 @@
+/*
+ * vcam: a virtual camera with a virtual clock; see vcam.h.
+ */
+#include "vcam.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "base/bytebuf.h"
+#include "base/rng.h"
+#include "ptpip/render.h"
+
+struct vcam {
+    vcam_options o;
+    focus_port port;
+    scene *sc;
+    renderer *rd;
+    lens lens;
+    double t;                /* virtual seconds */
+    double focus[2];
+    double fps;
+    int64_t slot;            /* last frame slot delivered */
+    uint64_t frames;
+    bytebuf frame;           /* the frame handed out (one at a time) */
+    double last_shot;
+    int shots;
+    double alpha_lv;
+    int zooms;
+};
+
+static int v_drive(void *ctx, int direction, int step)
+{
+    vcam *v = ctx;
+    v->t += v->o.cmd_latency_s;
+    lens_drive_canon(&v->lens, v->t, direction, step);
+    return 0;
+}
+
+static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f)
+{
+    (void)timeout_ms;
+    vcam *v = ctx;
+    int64_t slot = (int64_t)floor(v->t * v->fps) + 1;
+    if (slot <= v->slot) slot = v->slot + 1;
+    v->slot = slot;
+    v->t = (double)slot / v->fps;
+    double pos = lens_position(&v->lens, v->t - 1.0 / v->fps);
+    double defocus[2] = {pos - v->focus[0], pos - v->focus[1]};
+    v->frame.len = 0;
+    if (render_liveview(v->rd, defocus, 1.0, ++v->frames, &v->frame) != 0) return TETHER_ERR_IO;
+    *f = (focus_frame){.data = v->frame.data, .len = v->frame.len,
+                       .t_ns = (int64_t)(v->t * 1e9), .seq = v->frames};
+    *seq = v->frames;
+    return 0;
+}
+
+static void v_release(void *ctx, focus_frame *f)
+{
+    (void)ctx;
+    (void)f;
+}
+
+static int v_capture(void *ctx, tether_shot *shot)
+{
+    vcam *v = ctx;
+    double t_exp = v->t + v->o.shutter_lag_s;
+    v->last_shot = lens_position(&v->lens, t_exp);
+    v->shots++;
+    v->t = t_exp + 0.2; /* exposure, mirror, writing */
+    if (shot) *shot = (tether_shot){0};
+    return 0;
+}
+
+/* As the simulator's EOS persona: the magnified area photo_width/k wide,
+ * its corner placed so that (cx, cy) is its centre, clamped. */
+static int v_zoom(void *ctx, int factor, double cx, double cy)
+{
+    vcam *v = ctx;
+    if (factor != 1 && factor != 5 && factor != 10) return TETHER_ERR_BAD_VALUE;
+    v->t += v->o.cmd_latency_s;
+    double w = 5184.0 / factor, h = w * 704.0 / 1056.0;
+    render_view view = {factor, cx * 5184.0 - w / 2, cy * 3456.0 - h / 2};
+    render_set_view(v->rd, &view);
+    v->zooms++;
+    return 0;
+}
+
+static int64_t v_now(void *ctx)
+{
+    return (int64_t)(((vcam *)ctx)->t * 1e9);
+}
+
+static void v_sleep(void *ctx, int64_t ns)
+{
+    ((vcam *)ctx)->t += (double)ns / 1e9;
+}
+
+vcam *vcam_new(const vcam_options *o)
+{
+    vcam *v = calloc(1, sizeof *v);
+    if (v == NULL) return NULL;
+    v->o = *o;
+    if (v->o.cmd_latency_s <= 0) v->o.cmd_latency_s = 0.02;
+    if (v->o.shutter_lag_s <= 0) v->o.shutter_lag_s = 0.06;
+    v->fps = o->fps > 0 ? o->fps : 30;
+    render_config rc;
+    render_default_config(&rc);
+    rc.lv_width = 1056;
+    rc.lv_height = 704;
+    rc.lv_quality = 75;
+    rc.photo_width = 5184;
+    rc.photo_height = 3456;
+    rc.photo_quality = 90;
+    if (o->dim) { /* as the simulator's --light dim */
+        rc.read_noise = 6.0;
+        rc.shot_noise = 0.3;
+    }
+    v->alpha_lv = rc.alpha;
+    v->sc = scene_new(o->scene, o->seed);
+    v->rd = v->sc ? render_new(v->sc, &rc, o->seed) : NULL;
+    if (v->rd == NULL) {
+        vcam_free(v);
+        return NULL;
+    }
+    lens_params lp;
+    lens_default_params(&lp, o->seed);
+    if (o->backlash >= 0) lp.backlash = o->backlash;
+    if (o->step_noise >= 0) lp.step_noise = o->step_noise;
+    rng r;
+    rng_seed(&r, rng_hash2(o->seed, 0xF0C05));
+    double focus = o->focus_at >= 0 ? o->focus_at : 0.2 + 0.6 * rng_uniform(&r);
+    double start = o->lens_start >= 0 ? o->lens_start : rng_uniform(&r);
+    v->t = 1000.0;
+    lens_init(&v->lens, &lp, o->seed, start * lp.range, v->t);
+    v->focus[0] = focus * lp.range;
+    double gap = (0.15 + 0.2 * rng_uniform(&r)) * lp.range;
+    v->focus[1] = v->focus[0] + gap <= lp.range ? v->focus[0] + gap : v->focus[0] - gap;
+    v->slot = (int64_t)floor(v->t * v->fps);
+    v->last_shot = NAN;
+    bytebuf_init(&v->frame);
+    v->port = (focus_port){.ctx = v, .drive = v_drive, .next_frame = v_next_frame,
+                           .release = v_release, .zoom = o->no_zoom ? NULL : v_zoom, .capture = v_capture, .now_ns = v_now,
+                           .sleep_ns = v_sleep};
+    return v;
+}
+
+void vcam_free(vcam *v)
+{
+    if (v == NULL) return;
+    render_free(v->rd);
+    scene_free(v->sc);
+    bytebuf_free(&v->frame);
+    free(v);
+}
+
+const focus_port *vcam_port(vcam *v) { return &v->port; }
+double vcam_now(const vcam *v) { return v->t; }
+double vcam_lens_position(const vcam *v) { return lens_position(&v->lens, v->t); }
+double vcam_range(const vcam *v) { return v->lens.p.range; }
+double vcam_focus_position(const vcam *v, int plane) { return v->focus[plane ? 1 : 0]; }
+uint64_t vcam_dropped(const vcam *v) { return v->lens.dropped; }
+double vcam_last_shot(const vcam *v) { return v->last_shot; }
+int vcam_shots(const vcam *v) { return v->shots; }
+
+double vcam_dof_half(const vcam *v)
+{
+    /* as the simulator: photo blur per step at f/5.6 on a 5184-wide sensor */
+    double alpha_full = v->alpha_lv * (5184.0 / 1056.0) * (1.8 / 5.6);
+    return 1.0 / alpha_full;
+}
+
+void vcam_ring(vcam *v, double speed, double duration_s)
+{
+    lens_ring(&v->lens, v->t, speed, duration_s);
+}
+
+void vcam_set_lens(vcam *v, double position)
+{
+    lens_set(&v->lens, v->t, position);
+}

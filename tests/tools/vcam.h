@@ -1,0 +1,60 @@
+/*
+ * vcam: a virtual camera with a virtual clock, for the focus algorithms.
+ *
+ * It is the simulator's own lens (sim/ptpip/lens.c) and renderer
+ * (sim/ptpip/render.c) behind a focus port (lib/focus/port.h), without
+ * PTP/IP, libgphoto2 or real time: a frame costs only its rendering, so
+ * hundreds of autofocus or trap-focus trials run in a minute.  Time
+ * advances only when the algorithm waits for a frame (to the next frame
+ * slot), sends a command (a fixed command latency), sleeps, or captures
+ * (the shutter lag).  Frames show the lens as it was one frame period
+ * before they arrive, like the simulator's.
+ *
+ * Used by tests/tools/focuslab.c (tuning, comparisons) and the unit tests;
+ * the acceptance tests run the same algorithms on `tether sim ptpip`.
+ * One thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "focus/port.h"
+#include "ptpip/lens.h"
+#include "ptpip/scene.h"
+
+typedef struct vcam_options {
+    scene_kind scene;
+    bool dim;
+    uint64_t seed;
+    double fps;              /* 0: 30 */
+    double focus_at;         /* 0..1 of the range; < 0: random from the seed */
+    double lens_start;       /* 0..1; < 0: random */
+    double backlash;         /* < 0: the lens default */
+    double step_noise;       /* < 0: the lens default */
+    double cmd_latency_s;    /* from drive() to the lens getting it (0: 0.02) */
+    double shutter_lag_s;    /* from capture() to the exposure (0: 0.06) */
+    bool no_zoom;            /* no live-view magnification (as a Nikon here) */
+} vcam_options;
+
+typedef struct vcam vcam;
+
+vcam *vcam_new(const vcam_options *o);
+void vcam_free(vcam *v);
+const focus_port *vcam_port(vcam *v);
+
+double vcam_now(const vcam *v);
+double vcam_lens_position(const vcam *v);
+double vcam_range(const vcam *v);
+/* The sharp lens position of plane 0 (the background) or 1 (the card). */
+double vcam_focus_position(const vcam *v, int plane);
+uint64_t vcam_dropped(const vcam *v);
+/* Half the depth of field in Near1 steps for a photo (as the simulator
+ * reports it at its base aperture). */
+double vcam_dof_half(const vcam *v);
+/* The lens position at the last capture's exposure; NAN if none. */
+double vcam_last_shot(const vcam *v);
+int vcam_shots(const vcam *v);
+/* Turns the focus ring by hand from now on (steps/s, signed). */
+void vcam_ring(vcam *v, double speed, double duration_s);
+void vcam_set_lens(vcam *v, double position);
