@@ -1,6 +1,6 @@
 /*
  * cmd_camera: the camera commands that ask one thing and print the answer:
- * list, summary, config (list/get/set), files, download, delete, focus.
+ * list, summary, config (list/get/set), files, download, delete.
  * Human-readable output by default, stable JSON with --json.
  */
 #include <getopt.h>
@@ -272,41 +272,4 @@ int cmd_delete(int argc, char **argv)
     if (g_cli.json) cli_print_json(json_pack("{s:b}", "ok", exit_code == EXIT_OK));
     cli_close_camera(cam);
     return exit_code;
-}
-
-int cmd_focus(int argc, char **argv)
-{
-    static const char *usage = "tether focus drive near|far [--step 1|2|3] [--count N]";
-    static const struct option longopts[] = {{"step", required_argument, NULL, 's'},
-                                             {"count", required_argument, NULL, 'c'},
-                                             {NULL, 0, NULL, 0}};
-    if (argc < 3 || strcmp(argv[1], "drive") != 0 ||
-        (strcmp(argv[2], "near") != 0 && strcmp(argv[2], "far") != 0)) {
-        cli_error("usage: %s", usage);
-        return EXIT_USAGE;
-    }
-    int direction = strcmp(argv[2], "near") == 0 ? 1 : -1;
-    long step = 1, count = 1;
-    int ch;
-    optind = 3;
-    while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        bool ok = ch == 's' ? cli_parse_long(optarg, 1, 3, &step)
-                : ch == 'c' ? cli_parse_long(optarg, 1, 10000, &count) : false;
-        if (!ok) {
-            cli_error("usage: %s", usage);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        cli_error("usage: %s", usage);
-        return EXIT_USAGE;
-    }
-    tether_camera *cam;
-    int rc = cli_open_camera(&cam);
-    if (rc != EXIT_OK) return rc;
-    int r = tether_focus_drive(cam, direction, (int)step, (int)count);
-    if (r != TETHER_OK) cli_camera_error(cam, r, "focus drive");
-    else if (g_cli.json) cli_print_json(json_pack("{s:b}", "ok", 1));
-    cli_close_camera(cam);
-    return r == TETHER_OK ? EXIT_OK : EXIT_FAILED;
 }

@@ -22,7 +22,7 @@ static const cli_command commands[] = {
     {"download", "download files from the camera", cmd_download},
     {"delete", "delete files on the camera", cmd_delete},
     {"tethered", "download shots taken with the camera's button", cmd_tethered},
-    {"focus", "drive the lens's focus motor", cmd_focus},
+    {"focus", "focus tools: drive, measure, auto, trap, stack", cmd_focus},
     {"sim", "run a simulated camera (PTP/IP) for tests and demos", cmd_sim},
 };
 

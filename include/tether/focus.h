@@ -78,6 +78,8 @@ typedef struct tether_af_options {
     tether_af_mode mode;
     bool no_zoom;              /* do not use the camera's live-view magnification */
     int max_range;             /* Near1 steps the lens may have end to end (0: 1200) */
+    bool baseline;             /* run the seed documents' sweep-then-refine instead, for
+                                  comparison (it needs max_range to be the lens's range) */
     tether_focus_progress_fn progress;
     tether_focus_stop_fn stop;
     void *user;
@@ -120,6 +122,8 @@ typedef struct tether_trap_options {
     const char *dir;           /* where the photo goes (NULL: ".") */
     const char *name_template; /* as tether_capture (NULL: "{name}") */
     const char *session;
+    bool baseline;             /* the seed's rule instead (>= 98 % of the peak seen so far),
+                                  for comparison */
     tether_focus_progress_fn progress;
     tether_focus_stop_fn stop;
     void *user;

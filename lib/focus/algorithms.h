@@ -30,6 +30,15 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
 int focus_trap_baseline_run(const focus_port *port, const tether_trap_options *o,
                             tether_trap_result *r);
 
+/* Focus stacking: makes a new folder "stack-YYYYmmdd-HHMMSS" (or -2,
+ * -3...) in dir (created if missing) and puts its path in out.  0 or a
+ * tether_err. */
+int focus_stack_folder(const char *dir, char *out, size_t size);
+/* Takes the stack through the port (whose capture writes into folder)
+ * and merges it when asked.  r->message always says what happened. */
+int focus_stack_run(const focus_port *port, const tether_stack_options *o, const char *folder,
+                    tether_stack_result *r);
+
 /* The default ROI (central 20 %) when roi is all zero, else roi; clamped
  * to the frame. */
 tether_roi focus_roi_or_default(const tether_roi *roi);

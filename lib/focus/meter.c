@@ -233,3 +233,26 @@ int fmeter_settle(focus_meter *m, focus_sample *out, bool *motion_seen, bool use
     if (motion_seen) *motion_seen = motion;
     return 0;
 }
+
+/* The ROI as seen in a frame magnified k times around (cx, cy); the
+ * camera clamps its magnified area to the frame, and so does this. */
+img_region fmeter_zoomed_roi(img_region roi, int k, double cx, double cy)
+{
+    double w = 1.0 / k, h = 1.0 / k;
+    double x0 = cx - w / 2, y0 = cy - h / 2;
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x0 > 1 - w) x0 = 1 - w;
+    if (y0 > 1 - h) y0 = 1 - h;
+    img_region z = {(roi.x - x0) * k, (roi.y - y0) * k, roi.w * k, roi.h * k};
+    /* keep the ROI's centre; at least a quarter of the magnified frame */
+    double zw = z.w < 0.25 ? 0.25 : z.w > 0.9 ? 0.9 : z.w;
+    double zh = z.h < 0.25 ? 0.25 : z.h > 0.9 ? 0.9 : z.h;
+    double zx = z.x + z.w / 2 - zw / 2, zy = z.y + z.h / 2 - zh / 2;
+    if (zx < 0) zx = 0;
+    if (zy < 0) zy = 0;
+    if (zx > 1 - zw) zx = 1 - zw;
+    if (zy > 1 - zh) zy = 1 - zh;
+    return (img_region){zx, zy, zw, zh};
+}
+

@@ -107,5 +107,10 @@ bool fmeter_moved(const focus_meter *m);
 /* ... by far more than noise (four times its floor). */
 bool fmeter_moved_clearly(const focus_meter *m);
 
+/* The ROI as seen in a frame magnified k times around (cx, cy), in
+ * fractions of the frame; at least a quarter of the magnified frame, and
+ * clamped into it as the camera clamps its magnified area. */
+img_region fmeter_zoomed_roi(img_region roi, int k, double cx, double cy);
+
 /* True when the port's stop callback says so. */
 bool fmeter_stopped(const focus_meter *m);

@@ -9,6 +9,15 @@
  *       autofocus trials from random lens and subject positions: final
  *       error, hit rates, frames, commands, virtual time
  *
+ *   focuslab trap [--trials N] [--speed STEPS_PER_FRAME] [--pattern P] [--zoom K]
+ *                 [--scene S] [--dim] [--algo tether|baseline] [-v]
+ *       trap-focus trials: the ring is turned by hand at the given speed,
+ *       from 40-80 steps out; P is pass (once through focus), return
+ *       (through focus and back), short (stops 35 steps short of focus)
+ *       or turnback (turns back 35 steps short); reports how often it
+ *       fired and how often the exposure was within half the depth of
+ *       field (for short and turnback, any fire is a false one)
+ *
  * Output is plain text, one line per trial with -v, then a summary line
  * that tests and benchmarks parse.
  */
@@ -31,20 +40,24 @@ typedef struct lab_args {
     bool baseline;
     bool verbose;
     tether_af_options af;
+    double speed;            /* trap: Near1 steps per frame */
+    const char *pattern;     /* trap: pass, return, short, turnback */
+    int zoom;                /* trap: magnification */
 } lab_args;
 
 static int parse(int argc, char **argv, lab_args *a)
 {
     *a = (lab_args){.vo = {.scene = SCENE_STUDIO, .seed = 1, .focus_at = -1, .lens_start = -1,
                            .backlash = -1, .step_noise = -1},
-                    .trials = 20};
+                    .trials = 20, .speed = 1, .pattern = "pass"};
     static const struct option opts[] = {
         {"scene", required_argument, 0, 's'}, {"dim", no_argument, 0, 'd'},
         {"seed", required_argument, 0, 'S'}, {"trials", required_argument, 0, 'n'},
         {"algo", required_argument, 0, 'a'}, {"mode", required_argument, 0, 'm'},
         {"backlash", required_argument, 0, 'b'}, {"step-noise", required_argument, 0, 'N'},
         {"roi", required_argument, 0, 'r'}, {"focus-at", required_argument, 0, 'f'},
-        {"no-zoom", no_argument, 0, 'z'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};
+        {"no-zoom", no_argument, 0, 'z'}, {"speed", required_argument, 0, 'V'},
+        {"pattern", required_argument, 0, 'P'}, {"zoom", required_argument, 0, 'Z'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -60,7 +73,10 @@ static int parse(int argc, char **argv, lab_args *a)
         case 'b': a->vo.backlash = atof(optarg); break;
         case 'N': a->vo.step_noise = atof(optarg); break;
         case 'f': a->vo.focus_at = atof(optarg); break;
-        case 'z': a->af.no_zoom = true; break;
+        case 'z': a->af.no_zoom = true; a->vo.no_zoom = true; break;
+        case 'V': a->speed = atof(optarg); break;
+        case 'P': a->pattern = optarg; break;
+        case 'Z': a->zoom = atoi(optarg); break;
         case 'r':
             if (tether_roi_parse(optarg, &a->af.roi) != 0) return -1;
             break;
@@ -216,6 +232,58 @@ static int cmd_af(lab_args *a)
     return 0;
 }
 
+static int cmd_trap(lab_args *a)
+{
+    int runs = 0, fired = 0, hits = 0, negative = 0;
+    double err_sum = 0, frames = 0;
+    bool neg = strcmp(a->pattern, "short") == 0 || strcmp(a->pattern, "turnback") == 0;
+    bool ret = strcmp(a->pattern, "return") == 0;
+    for (int i = 0; i < a->trials; i++) {
+        vcam_options vo = a->vo;
+        vo.seed = a->vo.seed + (uint64_t)i;
+        vcam *v = vcam_new(&vo);
+        if (v == NULL) return 1;
+        /* approach from either side, from 40-80 steps out */
+        uint64_t h = (vo.seed * 0x9E3779B97F4A7C15ull) >> 11;
+        int side = (h & 1) ? 1 : -1;
+        double out = 40 + (double)(h % 4001) / 100.0;
+        double focus = vcam_focus_position(v, 0);
+        double range = vcam_range(v);
+        if (focus - side * out < 0 || focus - side * out > range) side = -side;
+        double fps = vcam_fps(v), speed = a->speed * fps * side;
+        double start = focus - side * (neg ? out + 60 : out);
+        vcam_set_lens(v, start);
+        double t0 = vcam_now(v) + 0.5;
+        double travel = neg ? out + 60 - 35 : out + 40;
+        double dur = travel / fabs(speed);
+        vcam_ring_at(v, t0, speed, dur);
+        if (ret || strcmp(a->pattern, "turnback") == 0) vcam_ring_at(v, t0 + dur + 0.3, -speed, dur);
+        tether_trap_options to = {.roi = a->af.roi, .zoom = a->zoom,
+                                  .timeout_s = 0.5 + (ret || neg ? 2 * dur + 0.3 : dur) + 1.0};
+        tether_trap_result r = {0};
+        int rc = a->baseline ? focus_trap_baseline_run(vcam_port(v), &to, &r)
+                             : focus_trap_run(vcam_port(v), &to, &r);
+        double err = vcam_last_shot(v) - focus;
+        runs++;
+        frames += r.frames;
+        if (r.fired) {
+            fired++;
+            if (fabs(err) <= vcam_dof_half(v)) hits++;
+            err_sum += fabs(err);
+            if (neg) negative++;
+        }
+        if (a->verbose)
+            printf("trial %d seed %llu rc %d %s err %+.1f (dof %.1f) speed %+.1f/frame frames %d: %s\n", i,
+                   (unsigned long long)vo.seed, rc, r.status, r.fired ? err : NAN, vcam_dof_half(v),
+                   speed / fps, r.frames, r.reason);
+        vcam_free(v);
+    }
+    printf("trap %s pattern %s speed %.2f trials %d fired %.0f%% withinDOF %.0f%% false %d mae %.2f frames %.0f\n",
+           a->baseline ? "baseline" : "tether", a->pattern, a->speed, runs, 100.0 * fired / runs,
+           100.0 * hits / runs, negative, fired ? err_sum / fired : 0, frames / runs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     lab_args a;
@@ -227,6 +295,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "curve") == 0) return cmd_curve(&a);
     if (strcmp(argv[1], "af") == 0) return cmd_af(&a);
     if (strcmp(argv[1], "moves") == 0) return cmd_moves(&a);
+    if (strcmp(argv[1], "trap") == 0) return cmd_trap(&a);
     fprintf(stderr, "focuslab: unknown command %s\n", argv[1]);
     return 2;
 }

@@ -10,6 +10,10 @@
 #include "base/rng.h"
 #include "ptpip/render.h"
 
+typedef struct ring_turn {
+    double t, speed, duration;
+} ring_turn;
+
 struct vcam {
     vcam_options o;
     focus_port port;
@@ -26,7 +30,20 @@ struct vcam {
     int shots;
     double alpha_lv;
     int zooms;
+    ring_turn ring[8];       /* scheduled turns of the ring */
+    int nring;
 };
+
+/* Starts the scheduled turns of the ring whose time has come. */
+static void ring_due(vcam *v)
+{
+    int k = 0;
+    for (int i = 0; i < v->nring; i++) {
+        if (v->ring[i].t <= v->t) lens_ring(&v->lens, v->ring[i].t, v->ring[i].speed, v->ring[i].duration);
+        else v->ring[k++] = v->ring[i];
+    }
+    v->nring = k;
+}
 
 static int v_drive(void *ctx, int direction, int step)
 {
@@ -44,6 +61,7 @@ static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f
     if (slot <= v->slot) slot = v->slot + 1;
     v->slot = slot;
     v->t = (double)slot / v->fps;
+    ring_due(v);
     double pos = lens_position(&v->lens, v->t - 1.0 / v->fps);
     double defocus[2] = {pos - v->focus[0], pos - v->focus[1]};
     v->frame.len = 0;
@@ -64,6 +82,7 @@ static int v_capture(void *ctx, tether_shot *shot)
 {
     vcam *v = ctx;
     double t_exp = v->t + v->o.shutter_lag_s;
+    ring_due(v);
     v->last_shot = lens_position(&v->lens, t_exp);
     v->shots++;
     v->t = t_exp + 0.2; /* exposure, mirror, writing */
@@ -160,6 +179,7 @@ double vcam_range(const vcam *v) { return v->lens.p.range; }
 double vcam_focus_position(const vcam *v, int plane) { return v->focus[plane ? 1 : 0]; }
 uint64_t vcam_dropped(const vcam *v) { return v->lens.dropped; }
 double vcam_last_shot(const vcam *v) { return v->last_shot; }
+double vcam_fps(const vcam *v) { return v->fps; }
 int vcam_shots(const vcam *v) { return v->shots; }
 
 double vcam_dof_half(const vcam *v)
@@ -172,6 +192,12 @@ double vcam_dof_half(const vcam *v)
 void vcam_ring(vcam *v, double speed, double duration_s)
 {
     lens_ring(&v->lens, v->t, speed, duration_s);
+}
+
+void vcam_ring_at(vcam *v, double t, double speed, double duration_s)
+{
+    if (v->nring < (int)(sizeof v->ring / sizeof v->ring[0]))
+        v->ring[v->nring++] = (ring_turn){t, speed, duration_s};
 }
 
 void vcam_set_lens(vcam *v, double position)

@@ -57,4 +57,7 @@ double vcam_last_shot(const vcam *v);
 int vcam_shots(const vcam *v);
 /* Turns the focus ring by hand from now on (steps/s, signed). */
 void vcam_ring(vcam *v, double speed, double duration_s);
+/* The same, starting at virtual time t (later than now). */
+void vcam_ring_at(vcam *v, double t, double speed, double duration_s);
+double vcam_fps(const vcam *v);
 void vcam_set_lens(vcam *v, double position);

@@ -1,0 +1,403 @@
+/*
+ * trap: trap focus, a picture taken when the subject comes into focus
+ * while someone turns the focus ring (or the subject moves), see focus.h
+ * and ../shared/research/focus-and-autofocus.md §3.
+ *
+ * Any rule on the sharpness seen so far is early or late by the ring's
+ * speed times the latency (frame age + capture command + shutter lag): a
+ * threshold on a rising curve fires early, detecting the peak fires after
+ * it.  So this predicts when the peak will come:
+ *
+ *   - every frame, the fine sharpness F of the focus area (Tenengrad on
+ *     the 2x2-binned ROI) is measured; near focus log F is close to a
+ *     parabola in the lens position (a Gaussian curve), and so in time
+ *     while the ring turns steadily;
+ *   - armed when the sharpness has swung: the highest value of the last
+ *     few seconds is at least twice the lowest (something is changing
+ *     focus, not just noise);
+ *   - a parabola is fitted to log F over a window that grows with how
+ *     slowly F changes: from the frame where F was last at most 60 % of
+ *     now (so a slow ring gets a long window, a fast one a short one),
+ *     between 6 and 90 frames;
+ *   - it fires when the fitted vertex (the predicted peak) is at most the
+ *     latency ahead, give or take half a frame, the curve still rises,
+ *     and the last three predictions of the peak's time agree (a ring
+ *     that stops or turns back before focus makes the prediction jump to
+ *     "now": that is not a peak and never fires);
+ *   - when the peak went by without a firm prediction (a very fast ring),
+ *     it remembers that pass's peak height and, on the next approach,
+ *     predicts from it instead: sqrt(log(F_peak / F)) falls linearly to
+ *     zero at the peak, and a line fitted to it says when.
+ *
+ * The picture is taken through the port's capture (the normal capture
+ * path).  One thread; nothing but the port's clock.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algorithms.h"
+#include "meter.h"
+#include "base/log.h"
+
+enum {
+    HIST = 256,               /* frames kept */
+    MIN_FIT = 10,
+    NPRED = 16,               /* predictions kept: 3 to 16 must agree, by the window */
+    MAX_FIT = 90,
+    SWING_WINDOW_MS = 4000,
+    ARM_SWING = 4,            /* max / min of the sharpness over that window */
+};
+
+typedef struct trap_point {
+    double t;                 /* seconds, when the frame showed the lens (arrival - age) */
+    double y;                 /* log F */
+    double yc;                /* log of the coarse (8x8-binned) measure */
+    double f;
+} trap_point;
+
+typedef struct trap {
+    const focus_port *port;
+    const tether_trap_options *o;
+    tether_trap_result *r;
+    focus_meter m;
+    trap_point h[HIST];
+    int n;                    /* points in h (the newest at n - 1 when n < HIST, else ring) */
+    int head;
+    double t0_pred[NPRED];        /* the last predictions of the peak's time (NAN: none) */
+    double learned_peak;      /* log F of the last pass's peak, NAN until one is seen */
+    double pass_max;          /* highest log F since the last time it was low */
+    bool rising_pass;         /* this pass rose from a swing */
+    int64_t start_ns;
+    int window;               /* frames in the last parabola fit */
+} trap;
+
+static trap_point *at(trap *t, int back)
+{
+    return &t->h[(t->head - 1 - back + HIST) % HIST];
+}
+
+static void push(trap *t, trap_point p)
+{
+    t->h[t->head] = p;
+    t->head = (t->head + 1) % HIST;
+    if (t->n < HIST) t->n++;
+}
+
+/* Least-squares parabola y = a u^2 + b u + c in u = t - tref over the
+ * newest k points.  Returns false if singular. */
+static bool fit_parabola(trap *t, int k, bool coarse, double tref, double *a, double *b, double *c, double *rms)
+{
+    double s[5] = {0}, sy[3] = {0};
+    double ynow = at(t, 0)->y;
+    for (int i = 0; i < k; i++) {
+        const trap_point *p = at(t, i);
+        double u = p->t - tref, u2 = u * u;
+        /* weight (F / F_now)^2: the curve's upper part counts, its tail
+         * (where it flattens into noise) hardly */
+        double w = exp(2 * (p->y - ynow));
+        if (w > 1) w = 1;
+        s[0] += w, s[1] += w * u, s[2] += w * u2, s[3] += w * u2 * u, s[4] += w * u2 * u2;
+        double y = coarse ? p->yc : p->y;
+        sy[0] += w * y, sy[1] += w * u * y, sy[2] += w * u2 * y;
+    }
+    /* normal equations [s4 s3 s2; s3 s2 s1; s2 s1 s0] [a b c] = [sy2 sy1 sy0] */
+    double m[3][4] = {{s[4], s[3], s[2], sy[2]}, {s[3], s[2], s[1], sy[1]}, {s[2], s[1], s[0], sy[0]}};
+    for (int col = 0; col < 3; col++) {
+        int piv = col;
+        for (int r = col + 1; r < 3; r++)
+            if (fabs(m[r][col]) > fabs(m[piv][col])) piv = r;
+        if (fabs(m[piv][col]) < 1e-15) return false;
+        for (int j = 0; j < 4; j++) {
+            double tmp = m[col][j];
+            m[col][j] = m[piv][j];
+            m[piv][j] = tmp;
+        }
+        for (int r = 0; r < 3; r++) {
+            if (r == col) continue;
+            double f = m[r][col] / m[col][col];
+            for (int j = col; j < 4; j++) m[r][j] -= f * m[col][j];
+        }
+    }
+    *a = m[0][3] / m[0][0];
+    *b = m[1][3] / m[1][1];
+    *c = m[2][3] / m[2][2];
+    double e = 0, sw = 0;
+    for (int i = 0; i < k; i++) {
+        const trap_point *p = at(t, i);
+        double u = p->t - tref, d = (coarse ? p->yc : p->y) - (*a * u * u + *b * u + *c);
+        double w = exp(2 * (p->y - ynow));
+        if (w > 1) w = 1;
+        e += w * d * d;
+        sw += w;
+    }
+    *rms = sqrt(e / sw);
+    return true;
+}
+
+/* Least-squares line z = b u + c over points where z is given. */
+static bool fit_line(const double *u, const double *z, int k, double *b, double *c)
+{
+    double su = 0, sz = 0, suu = 0, suz = 0;
+    for (int i = 0; i < k; i++) su += u[i], sz += z[i], suu += u[i] * u[i], suz += u[i] * z[i];
+    double den = k * suu - su * su;
+    if (k < 3 || fabs(den) < 1e-15) return false;
+    *b = (k * suz - su * sz) / den;
+    *c = (sz - *b * su) / k;
+    return true;
+}
+
+/* The fit window: back to the frame where F was last <= 60 % of now. */
+static int window(trap *t)
+{
+    double lim = at(t, 0)->y + log(0.6);
+    int k = 1;
+    while (k < t->n && k < MAX_FIT && at(t, k)->y > lim) k++;
+    if (k < t->n && k < MAX_FIT) k++; /* include that frame */
+    return k < MIN_FIT ? (t->n < MIN_FIT ? t->n : MIN_FIT) : k;
+}
+
+/* The sharpness swing over the last few seconds: max / min. */
+static double swing(trap *t)
+{
+    double now = at(t, 0)->t, lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < t->n && now - at(t, i)->t <= SWING_WINDOW_MS / 1000.0; i++) {
+        if (at(t, i)->y < lo) lo = at(t, i)->y;
+        if (at(t, i)->y > hi) hi = at(t, i)->y;
+    }
+    return exp(hi - lo);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void set_reason(trap *t, const char *status, const char *fmt, ...)
+{
+    snprintf(t->r->status, sizeof t->r->status, "%s", status);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->r->reason, sizeof t->r->reason, fmt, ap);
+    va_end(ap);
+}
+
+static void progress(trap *t, const char *stage, double f)
+{
+    if (t->o->progress == NULL) return;
+    tether_focus_progress p = {.tool = "trap", .stage = stage, .frames = t->r->frames, .measure = f,
+                               .fraction = 0};
+    t->o->progress(t->o->user, &p);
+}
+
+/* Predicted seconds from the newest frame's time to the peak, from the
+ * parabola; NAN when there is no rising, bending curve. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The noise of log F over the newest k frames, from their second
+ * differences (which a smooth curve hardly has): a robust sigma. */
+static double noise(trap *t, int k)
+{
+    double d[MAX_FIT];
+    int n = 0;
+    for (int i = 0; i + 2 < k && n < MAX_FIT; i++)
+        d[n++] = fabs(at(t, i)->y - 2 * at(t, i + 1)->y + at(t, i + 2)->y);
+    if (n < 3) return 0;
+    qsort(d, (size_t)n, sizeof d[0], cmp_double);
+    return d[n / 2] / 0.6745 / sqrt(6.0);
+}
+
+static double predict_parabola(trap *t, double *peak_y)
+{
+    int k = window(t);
+    if (k < MIN_FIT) return NAN;
+    double tref = at(t, 0)->t, a, b, c, rms;
+    if (!fit_parabola(t, k, false, tref, &a, &b, &c, &rms) || !(a < 0)) return NAN;
+    /* A ring that stops (or turns back) before focus leaves a kink that
+     * a parabola fits badly; a pass through a peak, a smooth curve. */
+    double sigma = noise(t, k);
+    if (rms > 2 * sigma + 0.004) {
+        LOG_DEBUG("focus", "trap: no parabola (residual %.4f, noise %.4f)", rms, sigma);
+        return NAN;
+    }
+    /* and the curve must rise well above the noise over the window (far
+     * out of focus the sharpness is mostly noise) */
+    double u0 = at(t, k - 1)->t - tref, v0 = a * u0 * u0 + b * u0 + c;
+    double rise = c - b * b / (4 * a) - v0;
+    if (rise < 8 * sigma || rise < 0.3) return NAN;
+    t->window = k;
+    /* The coarse measure peaks at the same place on a wider curve: near a
+     * real peak it levels off too, while on the flank of the curve (where
+     * the fine measure's logarithm bends as it leaves the noise floor) it
+     * still climbs steeply. */
+    double ac, bc, cc, rc;
+    if (!fit_parabola(t, k, true, tref, &ac, &bc, &cc, &rc)) return NAN;
+    double vc = ac < 0 ? -bc / (2 * ac) : INFINITY;
+    double span = at(t, 0)->t - at(t, k - 1)->t;
+    double vf = -b / (2 * a);
+    LOG_DEBUG("focus", "trap: fine vertex %.0f ms, coarse %.0f ms, span %.0f ms", vf * 1000, vc * 1000, span * 1000);
+    if (vc > vf + 0.5 * span) {
+        LOG_DEBUG("focus", "trap: the coarse measure still climbs (its peak %.0f ms ahead)", vc * 1000);
+        return NAN;
+    }
+    double v = -b / (2 * a);
+    *peak_y = c - b * b / (4 * a);
+    if (b < 0 && v < 0) return NAN; /* falling: past any peak */
+    return v;
+}
+
+/* From a learned peak height: sqrt(log(Fp / F)) is linear in time. */
+static double predict_learned(trap *t)
+{
+    if (isnan(t->learned_peak)) return NAN;
+    double u[MAX_FIT], z[MAX_FIT];
+    int k = 0;
+    double tref = at(t, 0)->t;
+    for (int i = 0; i < t->n && k < 12; i++) {
+        const trap_point *p = at(t, i);
+        double d = t->learned_peak - p->y;
+        if (d <= 0) d = 0;
+        if (d > 2.0) break; /* below 13 % of the peak: too far to trust the shape */
+        u[k] = p->t - tref;
+        z[k] = sqrt(d);
+        k++;
+    }
+    double b, c;
+    if (k < 4 || !fit_line(u, z, k, &b, &c) || !(b < 0)) return NAN;
+    return -c / b;
+}
+
+int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_trap_result *r)
+{
+    tether_shot *shot = r->shot;
+    *r = (tether_trap_result){.shot = shot};
+    trap *t = calloc(1, sizeof *t);
+    if (t == NULL) return TETHER_ERR_NO_MEMORY;
+    t->port = port;
+    t->o = o;
+    t->r = r;
+    t->learned_peak = NAN;
+    t->pass_max = -INFINITY;
+    for (int i = 0; i < NPRED; i++) t->t0_pred[i] = NAN;
+    tether_roi roi = focus_roi_or_default(&o->roi);
+    img_region reg = {roi.x, roi.y, roi.w, roi.h};
+    fmeter_init(&t->m, port, reg);
+    int rc = 0;
+    if (o->zoom > 1 && port->zoom) {
+        double cx = roi.x + roi.w / 2, cy = roi.y + roi.h / 2;
+        rc = port->zoom(port->ctx, o->zoom, cx, cy);
+        if (rc == 0) fmeter_set_roi(&t->m, fmeter_zoomed_roi(reg, o->zoom, cx, cy));
+        else if (rc == TETHER_ERR_NOT_SUPPORTED) rc = 0;
+        if (rc != 0) {
+            set_reason(t, "error", "Live-view magnification failed.");
+            goto out;
+        }
+    }
+    double lag = (o->lag_ms > 0 ? o->lag_ms : 80) / 1000.0;
+    t->start_ns = port->now_ns(port->ctx);
+    progress(t, "watching", 0);
+    bool armed = false;
+    for (;;) {
+        if (o->timeout_s > 0 && (double)(port->now_ns(port->ctx) - t->start_ns) / 1e9 >= o->timeout_s) {
+            set_reason(t, "timeout", "The subject did not come into focus within %.0f s.", o->timeout_s);
+            break;
+        }
+        focus_sample s;
+        rc = fmeter_frame(&t->m, &s, 2000);
+        if (rc == TETHER_ERR_TIMEOUT) continue;
+        if (rc == TETHER_ERR_CANCELLED) {
+            rc = 0;
+            set_reason(t, "cancelled", "Trap focus was cancelled.");
+            break;
+        }
+        if (rc != 0) {
+            set_reason(t, "error", "Live view failed: %s.", tether_strerror(rc));
+            break;
+        }
+        r->frames++;
+        double period = t->m.period_ns / 1e9;
+        double arrival = (double)s.t_ns / 1e9;
+        double f = s.fine > 1e-9 ? s.fine : 1e-9;
+        push(t, (trap_point){arrival - period, log(f), log(s.coarse > 1e-12 ? s.coarse : 1e-12), f});
+
+        /* a pass: from low sharpness up through a peak and down again */
+        double sw = swing(t);
+        if (!armed && sw >= ARM_SWING) {
+            armed = true;
+            progress(t, "armed", f);
+        }
+        if (log(f) > t->pass_max) t->pass_max = log(f);
+        if (t->pass_max - log(f) > log(2.0) && t->rising_pass) {
+            /* came down to half of the pass's peak: remember its height */
+            t->learned_peak = t->pass_max;
+            LOG_DEBUG("focus", "trap: a peak went by (F %.4g); learnt for the next pass", exp(t->pass_max));
+            t->pass_max = log(f);
+            t->rising_pass = false;
+        }
+        if (sw >= ARM_SWING && log(f) - log(0.5) > t->pass_max - 1e-9) t->rising_pass = true;
+        if (!armed || t->n < MIN_FIT) continue;
+
+        /* when will the peak be, seen from this frame's time? */
+        double peak_y = NAN;
+        double ahead = predict_parabola(t, &peak_y);
+        const char *how = "a parabola through the rising sharpness";
+        double ahead_l = predict_learned(t);
+        if (!isnan(ahead_l) && (isnan(ahead) || !(peak_y > t->learned_peak - log(1.5)))) {
+            ahead = ahead_l;
+            how = "the peak height learnt on the previous pass";
+        }
+        double tnow = at(t, 0)->t;
+        memmove(t->t0_pred + 1, t->t0_pred, (NPRED - 1) * sizeof t->t0_pred[0]);
+        t->t0_pred[0] = isnan(ahead) ? NAN : tnow + ahead;
+        if (isnan(ahead)) continue;
+        /* the exposure happens lag after arrival; frames show the lens
+         * `period` before arrival */
+        double until_exposure = lag + period;
+        double lo = t->t0_pred[0], hi = t->t0_pred[0];
+        bool stable = true;
+        int need = 3;
+        for (int i = 1; i < need; i++) {
+            if (isnan(t->t0_pred[i])) stable = false;
+            else {
+                if (t->t0_pred[i] < lo) lo = t->t0_pred[i];
+                if (t->t0_pred[i] > hi) hi = t->t0_pred[i];
+            }
+        }
+        double spread_ok = 2 * period > 0.25 * ahead ? 2 * period : 0.25 * ahead;
+        stable = stable && hi - lo <= spread_ok;
+        /* a real peak stays where it is as the lens nears it; a bend on
+         * the flank of the curve recedes (each frame puts it later) */
+        const double recede = 0.3; /* frames of delay per frame */
+        if (stable && !isnan(t->t0_pred[need]) &&
+            (t->t0_pred[0] - t->t0_pred[need]) / (need * period) > recede)
+            stable = false;
+        LOG_DEBUG("focus", "trap: F %.4g ahead %.0f ms (needs <= %.0f) stable %d swing %.1f", f, ahead * 1000,
+                  (until_exposure + period / 2) * 1000, stable, sw);
+        if (ahead > until_exposure + period / 2 || ahead < -period || !stable) continue;
+
+        /* fire */
+        r->predicted_ms = ahead * 1000;
+        r->lag_ms = until_exposure * 1000;
+        progress(t, "firing", f);
+        rc = port->capture ? port->capture(port->ctx, r->shot) : TETHER_ERR_NOT_SUPPORTED;
+        if (rc != 0) {
+            set_reason(t, "error", "The capture failed: %s.", tether_strerror(rc));
+            break;
+        }
+        r->fired = true;
+        set_reason(t, "fired",
+                   "Fired: %s put the focus peak %.0f ms ahead, within the %.0f ms from frame to exposure "
+                   "(sharpness had swung %.1fx).",
+                   how, ahead * 1000, until_exposure * 1000, sw);
+        break;
+    }
+out:
+    r->seconds = (double)(port->now_ns(port->ctx) - t->start_ns) / 1e9;
+    if (o->zoom > 1 && port->zoom) port->zoom(port->ctx, 1, 0.5, 0.5);
+    progress(t, "done", 0);
+    fmeter_free(&t->m);
+    free(t);
+    return rc;
+}
