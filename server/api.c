@@ -2,9 +2,10 @@
  * api: the studio's JSON API (docs/API.md).  Every answer is JSON; errors
  * are {"error": {"code": "...", "message": "..."}} with a 4xx or 5xx
  * status: 400 bad input, 401 no token, 403 cross-site or outside the photo
- * folder, 404 unknown thing, 405 wrong method, 409 camera busy, 413 body
- * too large, 415 not JSON, 502 the camera refused, 503 camera lost, 504
- * the camera did not answer in time.
+ * folder, 404 unknown thing, 405 wrong method, 409 camera busy or a
+ * focus tool running, 413 body too large, 415 not JSON, 502 the camera refused, 503 camera lost, 504
+ * the camera did not answer in time.  The focus routes (/api/focus...)
+ * are in focus.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,9 +18,8 @@
 #include "internal.h"
 #include "tether_config.h"
 
-/* Answers a libtether error with the matching status and the camera's
- * detailed message. */
-static enum MHD_Result camera_error(studio *s, const http_request *r, int rc, const char *what)
+/* See internal.h. */
+enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what)
 {
     char detail[512] = "";
     tether_camera_last_error(s->cam, detail, sizeof detail);
@@ -92,7 +92,7 @@ static enum MHD_Result post_capture(studio *s, const http_request *r)
     tether_capture_options o = {.dir = dir, .name_template = "{timestamp:%Y%m%d-%H%M%S}-{name}", .session = session};
     tether_shot shot;
     int rc = tether_capture(s->cam, &o, &shot);
-    if (rc != TETHER_OK) return camera_error(s, r, rc, "capture");
+    if (rc != TETHER_OK) return api_camera_error(s, r, rc, "capture");
     json_t *photos = json_array();
     for (int i = 0; i < shot.n_files; i++) {
         json_t *p = studio_register_photo(s, session, day, shot.files[i], shot.camera_files[i]);
@@ -108,7 +108,7 @@ static enum MHD_Result get_settings(studio *s, const http_request *r)
 {
     tether_settings *list = NULL;
     int rc = tether_settings_list(s->cam, &list);
-    if (rc != TETHER_OK) return camera_error(s, r, rc, "reading settings");
+    if (rc != TETHER_OK) return api_camera_error(s, r, rc, "reading settings");
     json_t *a = json_array();
     for (int i = 0; i < list->count; i++) json_array_append_new(a, api_setting_json(&list->items[i]));
     tether_settings_free(list);
@@ -169,7 +169,7 @@ static enum MHD_Result post_settings(studio *s, const http_request *r)
             if (rc != TETHER_OK) {
                 char what[300];
                 snprintf(what, sizeof what, "setting %s", key);
-                ret = camera_error(s, r, rc, what);
+                ret = api_camera_error(s, r, rc, what);
                 failed = true;
                 break;
             }
@@ -230,7 +230,7 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
                 const char *sn = json_string_value(n);
                 int rc = sn ? tether_setting_get(s->cam, sn, &st) : TETHER_ERR_INVALID_ARGUMENT;
                 if (rc != TETHER_OK) {
-                    ret = sn ? camera_error(s, r, rc, sn) : http_error(r, 400, "bad_request", "setting names must be strings");
+                    ret = sn ? api_camera_error(s, r, rc, sn) : http_error(r, 400, "bad_request", "setting names must be strings");
                     failed = true;
                     break;
                 }
@@ -271,7 +271,7 @@ static enum MHD_Result apply_preset(studio *s, const http_request *r, const char
         if (rc != TETHER_OK) {
             char what[300];
             snprintf(what, sizeof what, "preset \"%s\", setting %s", name, k);
-            ret = camera_error(s, r, rc, what);
+            ret = api_camera_error(s, r, rc, what);
             failed = true;
             break;
         }
@@ -525,6 +525,7 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         if (!session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
         return activate_session(s, r, name, false);
     }
+    if (strncmp(u, "/focus", 6) == 0 && (u[6] == '\0' || u[6] == '/')) return focus_handle(s, r, u + 6);
     if (strcmp(u, "/photos") == 0) return get ? get_photos(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (strncmp(u, "/photos/", 8) == 0) return photo_route(s, r, u + 8);
     return http_error(r, 404, "not_found", "no API route %s", r->url);

@@ -1,7 +1,8 @@
 /*
  * internal: the studio's shared state and the functions its files offer
  * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
- * stream.c: MJPEG, snapshot and server-sent events; assets.c: the UI).
+ * focus.c: the focus tools and their worker thread; stream.c: MJPEG,
+ * snapshot and server-sent events; assets.c: the UI).
  */
 #pragma once
 
@@ -27,6 +28,8 @@ typedef struct hub {
     uint64_t next;           /* sequence number of the next event (from 1) */
 } hub;
 
+typedef struct focus_ctl focus_ctl;
+
 typedef struct studio {
     char root[4096];         /* photo root, absolute */
     char spec[256];
@@ -34,6 +37,7 @@ typedef struct studio {
     tether_camera *cam;
     catalog *cat;
     hub events;
+    focus_ctl *focus;        /* the focus tools (focus.c) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
     volatile int stopping;
@@ -61,7 +65,19 @@ bool studio_safe_rel(const char *rel);
 enum MHD_Result api_handle(studio *s, const http_request *r);
 /* A setting as the API shows it (new reference). */
 json_t *api_setting_json(const tether_setting *st);
+/* Answers a libtether error with the matching status and the camera's
+ * detailed message ("what: reason: detail"). */
+enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what);
+/* focus.c: routes /api/focus...; rest is what follows "/api/focus". */
+enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest);
+focus_ctl *focus_ctl_new(studio *s);
+/* Cancels the running tool and waits for its thread; NULL is fine. */
+void focus_ctl_free(focus_ctl *fc);
 /* stream.c */
+/* Waits (up to 10 s) for a live-view frame taken at or after after_ns
+ * (clock_mono_ns); *out is the caller's reference.  Any handler thread.
+ * Returns TETHER_OK or a tether_err (TETHER_ERR_TIMEOUT: no frame). */
+int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out);
 enum MHD_Result stream_mjpeg(studio *s, const http_request *r);
 enum MHD_Result stream_snapshot(studio *s, const http_request *r);
 enum MHD_Result stream_events(studio *s, const http_request *r);

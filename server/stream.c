@@ -129,7 +129,8 @@ static ssize_t mjpeg_read(void *cls, uint64_t pos, char *buf, size_t max)
                 } else {
                     size_t at = c->off - c->head_len - c->size;
                     take = 2 - at < max - n ? 2 - at : max - n;
-                    memcpy(buf + n, "\r\n" + at, take);
+                    static const char crlf[2] = {'\r', '\n'};
+                    memcpy(buf + n, crlf + at, take);
                 }
                 n += take;
                 c->off += take;
@@ -178,8 +179,9 @@ enum MHD_Result stream_mjpeg(studio *s, const http_request *r)
     return ret;
 }
 
-enum MHD_Result stream_snapshot(studio *s, const http_request *r)
+int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out)
 {
+    *out = NULL;
     tether_liveview_subscribe(s->cam);
     uint64_t seq = 0;
     tether_frame *f = NULL;
@@ -187,7 +189,7 @@ enum MHD_Result stream_snapshot(studio *s, const http_request *r)
     int rc = TETHER_ERR_TIMEOUT;
     while (clock_mono_ns() < deadline && !s->stopping) {
         rc = tether_liveview_next(s->cam, &seq, 1000, &f);
-        if (rc == TETHER_OK && clock_mono_ns() - tether_frame_time_ns(f) > 1000000000) {
+        if (rc == TETHER_OK && tether_frame_time_ns(f) < after_ns) {
             tether_frame_unref(f); /* a frame from before: wait for a fresh one */
             f = NULL;
             continue;
@@ -195,11 +197,22 @@ enum MHD_Result stream_snapshot(studio *s, const http_request *r)
         if (rc != TETHER_ERR_TIMEOUT) break;
     }
     tether_liveview_unsubscribe(s->cam);
-    if (rc != TETHER_OK || f == NULL) {
+    if (rc == TETHER_OK && f == NULL) rc = TETHER_ERR_TIMEOUT;
+    if (rc != TETHER_OK) {
         tether_frame_unref(f);
+        return rc;
+    }
+    *out = f;
+    return TETHER_OK;
+}
+
+enum MHD_Result stream_snapshot(studio *s, const http_request *r)
+{
+    tether_frame *f = NULL;
+    int rc = stream_fresh_frame(s, clock_mono_ns() - 1000000000, &f);
+    if (rc != TETHER_OK)
         return http_error(r, 503, rc == TETHER_ERR_DISCONNECTED ? "camera_disconnected" : "no_frame",
                           "no live-view frame: %s", tether_strerror(rc));
-    }
     enum MHD_Result ret = http_bytes(r, 200, "image/jpeg", tether_frame_data(f), tether_frame_size(f), true);
     tether_frame_unref(f);
     return ret;

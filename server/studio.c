@@ -31,7 +31,7 @@ void hub_publish(studio *s, const char *type, json_t *data)
     uint64_t seq = ++h->next;
     json_t *ev = json_pack("{s:s, s:I, s:o}", "type", type, "seq", (json_int_t)seq,
                            "data", data ? data : json_object());
-    char *js = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *js = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(ev);
     size_t n = js ? strlen(js) + strlen(type) + 64 : 0;
     char *text = n ? malloc(n) : NULL;
@@ -331,6 +331,10 @@ int studio_run(const studio_options *o, volatile int *stop)
     }
     snprintf(s->spec, sizeof s->spec, "%s", spec);
 
+    if ((s->focus = focus_ctl_new(s)) == NULL) {
+        fprintf(stderr, "tether: out of memory\n");
+        goto done;
+    }
     http = http_start(o->host ? o->host : "127.0.0.1", o->port, o->token, route, s);
     if (http == NULL) {
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
@@ -351,6 +355,7 @@ done:
     pthread_mutex_unlock(&s->events.lock);
     if (s->cam) tether_camera_cancel(s->cam);
     http_stop(http); /* waits for streaming clients to notice */
+    focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
     if (pump_started) pthread_join(pump, NULL);
     tether_camera_close(s->cam);
     simhost_stop(sim);

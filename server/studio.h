@@ -6,7 +6,8 @@
  *
  * Threads: libmicrohttpd's connection threads run the handlers; one event
  * pump thread turns camera events into server-sent events (and catalogs
- * photos shot with the camera's own button).  Everything shared is behind
+ * photos shot with the camera's own button); a focus tool (autofocus,
+ * trap focus, a stack) runs in a worker thread of its own.  Everything shared is behind
  * the studio's mutex or is itself thread-safe (camera, catalog, frames).
  */
 #pragma once

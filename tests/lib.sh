@@ -119,3 +119,33 @@ t_cleanup() {
     rm -rf "$T_DIR"
 }
 trap t_cleanup EXIT
+
+# ---- the studio server (tether serve) on the simulator started by sim_start ----
+start_serve() { # ARGS...: sets URL, SERVE (environment for serve from SERVE_ENV)
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    env ${SERVE_ENV:-} "$TETHER" --camera "ptpip:127.0.0.1:$SIM_PORT" serve --listen "127.0.0.1:$port" \
+        --photos "$T_DIR/photos" "$@" >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
+    SERVE=$!
+    T_SIMS+=("$SERVE")
+    for _ in $(seq 1 100); do grep -q '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
+    URL="http://127.0.0.1:$port"
+}
+stop_serve() {
+    kill -TERM "$SERVE"
+    local status=0
+    wait "$SERVE" || status=$?
+    if [ $status -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$T_DIR/serve.err"; then ok "$1"
+    else not_ok "$1" "status $status; $(grep -E -m3 'ERROR|runtime error|SUMMARY' "$T_DIR/serve.err" | tr '\n' ' ')"; fi
+}
+# req METHOD PATH [JSON]: prints the status; the answer is in body.json (cwd)
+req() {
+    local m=$1 p=$2
+    shift 2
+    if [ $# -gt 0 ]; then
+        curl -s -o body.json -w '%{http_code}' -X "$m" -H 'Content-Type: application/json' --data "$1" "$URL$p"
+    else
+        curl -s -o body.json -w '%{http_code}' -X "$m" "$URL$p"
+    fi
+}
+body() { jq -r "$1" body.json; }

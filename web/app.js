@@ -262,6 +262,276 @@ function updateSetting(s) {
   if (s.type) row.replaceWith(control(s));
 }
 
+// ---- focus: area, peaking, AF, trap, stack ----------------------------------------------
+
+const focus = {
+  area: { x: 0.4, y: 0.4, w: 0.2, h: 0.2 },
+  running: null, // the running job: {id, tool, ...}
+  peaking: localStorage.getItem('tether.peaking') === 'on',
+  colour: localStorage.getItem('tether.peakingColour') || 'red',
+  enfuse: true,
+};
+const PEAK_RGB = { red: [255, 40, 40], green: [40, 255, 60], blue: [60, 120, 255], yellow: [255, 230, 0], white: [255, 255, 255] };
+const PEAK_WIDTH = 480;      // peaking works on the frame scaled to this width
+const PEAK_FRACTION = 0.015; // keep the strongest 1.5 % of edges (Magic Lantern style)
+const PEAK_FLOOR = 24;       // ...but never noise: a Laplacian below this is no edge
+
+// Where the picture is inside the <img> (object-fit: contain), in CSS pixels.
+function liveRect() {
+  const img = $('#live');
+  const cw = img.clientWidth, ch = img.clientHeight;
+  const nw = img.naturalWidth || 3, nh = img.naturalHeight || 2;
+  const k = Math.min(cw / nw, ch / nh);
+  const w = nw * k, h = nh * k;
+  return { x: (cw - w) / 2, y: (ch - h) / 2, w, h };
+}
+
+function placeOverlays() {
+  const r = liveRect();
+  const c = $('#peaking');
+  Object.assign(c.style, { left: r.x + 'px', top: r.y + 'px', width: r.w + 'px', height: r.h + 'px' });
+  const a = focus.area, box = $('#focus-area');
+  Object.assign(box.style, { left: r.x + a.x * r.w + 'px', top: r.y + a.y * r.h + 'px', width: a.w * r.w + 'px', height: a.h * r.h + 'px' });
+  box.hidden = false;
+}
+
+function showArea(a) {
+  focus.area = a;
+  const size = [...$('#area-size').options].map((o) => Number(o.value)).reduce((best, v) => Math.abs(v - a.w) < Math.abs(best - a.w) ? v : best);
+  $('#area-size').value = String(size);
+  placeOverlays();
+}
+
+async function setArea(cx, cy, size) {
+  const w = size, h = size;
+  const clamp = (v, hi) => Math.floor(Math.min(Math.max(v, 0), hi) * 10000) / 10000;
+  const a = { x: clamp(cx - w / 2, 1 - w), y: clamp(cy - h / 2, 1 - h), w, h };
+  showArea(a);
+  try {
+    showArea((await api('POST', '/api/focus/area', a)).area);
+  } catch (e) {
+    toast('Focus area: ' + e.message);
+  }
+}
+
+function onViewerClick(e) {
+  const img = $('#live');
+  const b = img.getBoundingClientRect(), r = liveRect();
+  const fx = (e.clientX - b.left - r.x) / r.w, fy = (e.clientY - b.top - r.y) / r.h;
+  if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return;
+  setArea(fx, fy, Number($('#area-size').value));
+}
+
+// Focus peaking: a 4-neighbour Laplacian on the luma of the frame shown,
+// scaled down for speed, keeping the strongest edges in the chosen colour.
+const peakWork = document.createElement('canvas');
+function drawPeaking() {
+  const img = $('#live'), out = $('#peaking');
+  if (!focus.peaking || !img.naturalWidth) return; // (an MJPEG <img> never "completes" in some browsers)
+  const W = Math.min(PEAK_WIDTH, img.naturalWidth), H = Math.max(3, Math.round(W * img.naturalHeight / img.naturalWidth));
+  if (peakWork.width !== W || peakWork.height !== H) { peakWork.width = W; peakWork.height = H; }
+  if (out.width !== W || out.height !== H) { out.width = W; out.height = H; }
+  const g = peakWork.getContext('2d', { willReadFrequently: true });
+  try { g.drawImage(img, 0, 0, W, H); } catch (e) { return; }
+  const px = g.getImageData(0, 0, W, H).data;
+  const n = W * H, y = new Uint8Array(n);
+  for (let i = 0, j = 0; i < n; i++, j += 4) y[i] = (77 * px[j] + 150 * px[j + 1] + 29 * px[j + 2]) >> 8;
+  const lap = new Uint16Array(n), hist = new Uint32Array(1021);
+  for (let r = 1; r < H - 1; r++) {
+    for (let c = 1, i = r * W + 1; c < W - 1; c++, i++) {
+      const v = Math.abs(4 * y[i] - y[i - 1] - y[i + 1] - y[i - W] - y[i + W]);
+      lap[i] = v;
+      hist[v]++;
+    }
+  }
+  // threshold: the value above which PEAK_FRACTION of the pixels lie
+  let keep = n * PEAK_FRACTION, t = 1020;
+  for (let acc = 0; t > 0; t--) { acc += hist[t]; if (acc >= keep) break; }
+  t = Math.max(t, PEAK_FLOOR);
+  const o = out.getContext('2d');
+  const im = o.createImageData(W, H), d = im.data;
+  const [cr, cg, cb] = PEAK_RGB[focus.colour] || PEAK_RGB.red;
+  let lit = 0;
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    if (lap[i] >= t) { d[j] = cr; d[j + 1] = cg; d[j + 2] = cb; d[j + 3] = 255; lit++; }
+  }
+  o.putImageData(im, 0, 0);
+  out.dataset.lit = lit;
+}
+
+function peakingLoop() {
+  if (!focus.peaking) return;
+  drawPeaking();
+  setTimeout(() => requestAnimationFrame(peakingLoop), 80);
+}
+
+function setPeaking(on) {
+  focus.peaking = on;
+  localStorage.setItem('tether.peaking', on ? 'on' : 'off');
+  $('#peaking-on').checked = on;
+  $('#peaking').hidden = !on;
+  if (on) { placeOverlays(); peakingLoop(); }
+}
+
+function setPeakingColour(colour) {
+  if (!PEAK_RGB[colour]) colour = 'red';
+  focus.colour = colour;
+  localStorage.setItem('tether.peakingColour', colour);
+  for (const b of document.querySelectorAll('#peaking-colours .swatch')) {
+    const on = b.dataset.colour === colour;
+    b.classList.toggle('on', on);
+    b.setAttribute('aria-checked', on ? 'true' : 'false');
+    b.setAttribute('role', 'radio');
+  }
+  if (focus.peaking) drawPeaking();
+}
+
+// ---- the tools ----
+
+const STAGES = { homing: 'finding the near end', sweep: 'sweeping the range', medium: 'narrowing down', fine: 'fine search',
+  approach: 'approaching the peak', watching: 'watching', armed: 'armed', firing: 'firing', stepping: 'stepping the focus',
+  capturing: 'taking pictures', merging: 'merging with enfuse', done: 'finishing' };
+
+function result(id, text, kind) {
+  const p = $(id);
+  p.textContent = text || '';
+  p.className = 'result' + (kind ? ' ' + kind : '');
+}
+
+function showRunning(job, progress) {
+  focus.running = job;
+  const busy = !!job;
+  $('#af').disabled = busy;
+  $('#stack-go').disabled = busy;
+  $('#trap-on').disabled = busy && job.tool !== 'trap';
+  $('#trap-on').checked = !!job && job.tool === 'trap';
+  $('#focus-cancel').hidden = !busy;
+  $('#focus-progress').hidden = !busy || job.tool === 'trap';
+  if (!busy) { $('#focus-running').textContent = ''; return; }
+  const names = { autofocus: 'Autofocus', trap: 'Trap focus', stack: 'Stack' };
+  let text = names[job.tool] || job.tool;
+  if (progress) {
+    text += ': ' + (STAGES[progress.stage] || progress.stage);
+    if (job.tool === 'stack' && job.options) text += ` (${progress.frames} of ${job.options.count})`;
+    else if (progress.frames) text += ` · ${progress.frames} frames`;
+    $('#focus-progress').value = progress.fraction || 0;
+    if (job.tool === 'trap') setTrapState(progress.stage === 'done' ? 'watching' : progress.stage);
+  } else {
+    text += '…';
+    $('#focus-progress').value = 0;
+    if (job.tool === 'trap') setTrapState('watching');
+  }
+  $('#focus-running').textContent = text;
+}
+
+function setTrapState(stage) {
+  const pill = $('#trap-state');
+  pill.textContent = stage;
+  pill.className = 'pill ' + stage;
+}
+
+function showResult(r) {
+  if (!r) return;
+  if (r.tool === 'autofocus') {
+    const secs = r.seconds ? ` · ${r.seconds.toFixed(1)} s` : '';
+    result('#af-result', r.message + secs, r.status === 'focused' ? 'ok' : r.status === 'cancelled' ? '' : 'bad');
+  } else if (r.tool === 'trap') {
+    setTrapState(r.status);
+    result('#trap-result', r.reason || r.message, r.status === 'fired' ? 'ok' : r.status === 'error' ? 'bad' : '');
+  } else if (r.tool === 'stack') {
+    const p = $('#stack-result');
+    result('#stack-result', r.message, r.status === 'done' ? 'ok' : r.status === 'cancelled' ? '' : 'bad');
+    if (r.merged) p.append(' ', el('a', { href: r.merged, target: '_blank' }, 'Open the merged picture'));
+  }
+}
+
+async function startTool(path, body) {
+  try {
+    const r = await api('POST', path, body);
+    showRunning(r.job, null);
+    return true;
+  } catch (e) {
+    toast(e.message);
+    return false;
+  }
+}
+
+async function autofocus() {
+  result('#af-result', '');
+  await startTool('/api/focus/auto', { mode: $('#af-mode').value });
+}
+
+async function trapToggle(e) {
+  const on = e.target.checked;
+  if (on) {
+    result('#trap-result', '');
+    if (!(await startTool('/api/focus/trap', { on: true }))) e.target.checked = false;
+  } else {
+    try { await api('POST', '/api/focus/trap', { on: false }); } catch (err) { toast(err.message); }
+  }
+}
+
+async function stack(ev) {
+  ev.preventDefault();
+  result('#stack-result', '');
+  await startTool('/api/focus/stack', { count: Number($('#stack-count').value), span: Number($('#stack-span').value),
+    direction: $('#stack-direction').value, merge: $('#stack-merge').checked });
+}
+
+async function drive(e) {
+  const b = e.target.closest('button');
+  if (!b) return;
+  try {
+    await api('POST', '/api/focus/drive', { direction: b.dataset.dir, step: Number(b.dataset.step) });
+  } catch (err) {
+    toast('Focus drive: ' + err.message);
+  }
+}
+
+function showStackHint() {
+  const hint = $('#stack-hint');
+  hint.hidden = focus.enfuse || !$('#stack-merge').checked;
+  hint.textContent = 'enfuse is not installed here: the pictures are kept and the result says how to merge them.';
+}
+
+async function loadFocus() {
+  const f = await api('GET', '/api/focus');
+  focus.enfuse = f.enfuse;
+  showStackHint();
+  showArea(f.area);
+  for (const r of Object.values(f.last)) showResult(r);
+  showRunning(f.running, f.running && f.running.progress);
+}
+
+function focusEvents(on) {
+  on('focus', (d) => {
+    if (focus.running && focus.running.id === d.job) showRunning(focus.running, d);
+    else loadFocus().catch(() => {});
+  });
+  on('focus_result', (d) => { showRunning(null); showResult(d); });
+  on('focus_area', (d) => showArea(d.area));
+}
+
+function initFocus() {
+  $('#viewer').addEventListener('click', onViewerClick);
+  $('#live').addEventListener('load', placeOverlays);
+  new ResizeObserver(placeOverlays).observe($('#viewer'));
+  $('#peaking-on').addEventListener('change', (e) => setPeaking(e.target.checked));
+  $('#peaking-colours').addEventListener('click', (e) => { const b = e.target.closest('.swatch'); if (b) setPeakingColour(b.dataset.colour); });
+  $('#area-size').addEventListener('change', (e) => {
+    const a = focus.area;
+    setArea(a.x + a.w / 2, a.y + a.h / 2, Number(e.target.value));
+  });
+  $('#af').addEventListener('click', autofocus);
+  $('#trap-on').addEventListener('change', trapToggle);
+  $('#stack').addEventListener('submit', stack);
+  $('#stack-merge').addEventListener('change', showStackHint);
+  $('#focus-cancel').addEventListener('click', () => api('POST', '/api/focus/cancel').catch((e) => toast(e.message)));
+  document.querySelector('.drive').addEventListener('click', drive);
+  setPeakingColour(focus.colour);
+  setPeaking(focus.peaking);
+}
+
 // ---- events -----------------------------------------------------------------------------
 
 function listen() {
@@ -276,6 +546,7 @@ function listen() {
   on('preset_saved', loadPresets);
   on('preset_deleted', loadPresets);
   on('preset_applied', () => {});
+  focusEvents(on);
 }
 
 // ---- start ------------------------------------------------------------------------------
@@ -290,5 +561,6 @@ document.addEventListener('keydown', (e) => {
     capture();
   }
 });
+initFocus();
 listen();
-loadStatus().then(() => Promise.all([loadSessions(), loadMini(), loadPresets(), loadSettings()])).catch((e) => toast(e.message));
+loadStatus().then(() => Promise.all([loadSessions(), loadMini(), loadPresets(), loadSettings(), loadFocus()])).catch((e) => toast(e.message));

@@ -177,6 +177,10 @@ typedef struct tether_stack_result {
  * and installed.  Returns 0 or a tether_err. */
 int tether_focus_stack(tether_camera *cam, const tether_stack_options *o, tether_stack_result *r);
 
+/* Can stacks be merged here, i.e. is enfuse an executable in PATH?  Any
+ * thread; reads the file system each time. */
+bool tether_focus_can_merge(void);
+
 #ifdef __cplusplus
 }
 #endif

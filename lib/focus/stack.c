@@ -201,7 +201,7 @@ int focus_stack_run(const focus_port *port, const tether_stack_options *o, const
     } else if (nfiles < 2) {
         snprintf(r->message, sizeof r->message,
                  "%d pictures in %s; no JPEGs to merge (set the camera to JPEG or RAW+JPEG).", r->taken, folder);
-    } else if (!in_path("enfuse")) {
+    } else if (!tether_focus_can_merge()) {
         snprintf(r->message, sizeof r->message,
                  "%d pictures in %s. enfuse is not installed (Debian: apt install enfuse); merge with: "
                  "enfuse --exposure-weight=0 --saturation-weight=0 --contrast-weight=1 --hard-mask "
@@ -216,4 +216,9 @@ int focus_stack_run(const focus_port *port, const tether_stack_options *o, const
     free(files);
     report(o, "done", r->taken, 1);
     return rc == TETHER_ERR_CANCELLED ? 0 : rc;
+}
+
+bool tether_focus_can_merge(void)
+{
+    return in_path("enfuse");
 }

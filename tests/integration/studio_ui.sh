@@ -1,6 +1,7 @@
 # The studio UI end to end in Debian's Chromium (tests/e2e/studio.mjs):
 # live view, capture, settings, presets, sessions, body shots, a lost
-# camera, the gallery, phone and tablet layouts.  Screenshots are kept in
+# camera, the gallery, focus peaking, the focus area, AF, trap focus and a
+# stack, phone and tablet layouts.  Screenshots are kept in
 # tests/out/screenshots/.
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ serve=$!
 T_SIMS+=("$serve")
 for _ in $(seq 1 100); do grep -q '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
 expect_match "tether serve starts" "$(cat "$T_DIR/serve.out")" "^studio on http://127.0.0.1:$port/"
-timeout -s KILL 240 node "$here/e2e/studio.mjs" "http://127.0.0.1:$port" "http://127.0.0.1:$CTL_PORT" "$shots"
+timeout -s KILL 420 node "$here/e2e/studio.mjs" "http://127.0.0.1:$port" "http://127.0.0.1:$CTL_PORT" "$shots"
 kill -TERM "$serve"
 status=0
 wait "$serve" || status=$?
