@@ -10,8 +10,9 @@
  *   1. home: Near3 commands, two at a time, until the picture stops
  *      changing at the near stop (after at least the shortest range, or
  *      after clear motion stopped abruptly);
- *   2. sweep: pairs of Far3 steps (60 Near1) to the far stop, one sample
- *      each, on the coarse (8x8-binned) measure whose wide peak cannot
+ *   2. sweep: Far3 steps to the far stop, one sample every 90 Near1 while
+ *      the picture is far from any peak and every 60 once the sharpness
+ *      rises, on the coarse (8x8-binned) measure whose wide peak cannot
  *      fall between samples; in "nearest" mode it stops after the first
  *      clear peak;
  *   3. candidates: the best sample, and in "global" mode other local
@@ -56,6 +57,7 @@ enum {
 
 static const double S2 = 4.3, S3 = 30.0;
 static const double PEAK_RATIO = 0.75;   /* libcamera's contrast ratio */
+static const double FLOOR_RATIO = 8;     /* coarse samples this close to the lowest are "no peak here" */
 
 typedef struct af_point {
     double x;
@@ -369,8 +371,18 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     sweep[n++] = (af_point){0, s.fine, s.coarse};
     double uncertain = 0; /* how far nearer than estimated the lens may be */
     quiet = 0;
-    const int per_sample = 2; /* 60 Near1 a sample: 90 misses peaks in dim light */
+    int per_sample = 2;
+    double floor_c = s.coarse; /* the sweep's lowest coarse sample */
     while (n < SWEEP_MAX) {
+        /* 90 Near1 a sample while the last two are on the floor (within
+         * FLOOR_RATIO of the lowest: far from any peak), 60 once the
+         * sharpness rises: a peak shows from 90 away, but peaks sampled 90
+         * apart are placed too roughly to rank two planes */
+        if (s.coarse < floor_c) floor_c = s.coarse;
+        per_sample = n >= 2 && sweep[n - 1].coarse < FLOOR_RATIO * floor_c &&
+                             sweep[n - 2].coarse < FLOOR_RATIO * floor_c
+                         ? 3
+                         : 2;
         rc = move_steps(&a, -1, 3, per_sample, &s, NULL, true);
         if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
         sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
