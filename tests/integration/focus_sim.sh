@@ -15,21 +15,22 @@
 #   - focus stacking: the pictures' lens positions step evenly;
 #   - the lens never lost a command (lens.dropped).
 #
-# Not yet part of `make check` (it takes minutes and its real-time trap
-# trials are sensitive to load): run it with
+# In `make check` a short set runs (a few trials of each kind, about three
+# minutes); the full acceptance set of docs/FOCUS.md runs with
 #   FOCUS_ACCEPTANCE=1 tests/run-suite build --only focus_sim
-# Each trial runs its own simulator, several at a time (the trials wait on
-# the lens in real time, not on the CPU).  FOCUS_TRIALS scales the number
-# of trials (1 = the default set); under the sanitizers a few run.
+# (FOCUS_TRIALS=N multiplies it; FOCUS_RESULTS=DIR keeps each trial's
+# output).  Each trial runs its own simulator.  The machines this runs on
+# may have two cores shared with the sanitizer suite, so autofocus trials
+# run two at a time and trap trials, which decide on every frame in real
+# time, one at a time.  Under the sanitizers a single trial of each tool
+# runs: there the test is that they run clean (no sanitizer report, no
+# lost command, no false fire), not how close they land.
 . "$(dirname "$0")/../lib.sh"
-if [ -z "${FOCUS_ACCEPTANCE:-}" ]; then
-    echo "focus_sim: skipped (FOCUS_ACCEPTANCE=1 runs it)"
-    exit 0
-fi
 
 scale=${FOCUS_TRIALS:-1}
 case $TETHER in *asan*) small=1 ;; *) small=0 ;; esac
-par=8
+full=${FOCUS_ACCEPTANCE:-0}
+par=2
 R="${FOCUS_RESULTS:-$T_DIR/results}"
 mkdir -p "$R"
 
@@ -158,10 +159,13 @@ run_all() {
 q() { echo "$*" >>"$R/queue"; }
 
 if [ $small = 1 ]; then
-    n_bright=2 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1
-else
+    n_bright=1 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1 trap_speeds="1"
+elif [ "$full" = 1 ]; then
     n_bright=$((16 * scale)) n_dim=$((10 * scale)) n_two=$((10 * scale)) n_base=$((4 * scale))
-    n_trap=$((4 * scale)) n_neg=$((2 * scale))
+    n_trap=$((4 * scale)) n_neg=$((2 * scale)) trap_speeds="0.5 1 2"
+else
+    n_bright=$((4 * scale)) n_dim=$((2 * scale)) n_two=$((2 * scale)) n_base=0
+    n_trap=$((2 * scale)) n_neg=$((1 * scale)) trap_speeds="0.5 1 2"
 fi
 
 # --- autofocus ---------------------------------------------------------------------------------
@@ -179,10 +183,15 @@ af_summary() {
         END { if (n) printf "%d %.1f %.1f %d %.1f %.2f\n", n, 100 * w / n, f / n, d, 100 * ok / n, 0; else print "0 0 0 0 0 0" }'
 }
 read -r n w f d ok _ <<<"$(af_summary bright)"
-expect_true "AF, bright: $w% of $n within 2 Near1 steps (>= 90%), $f measured frames on average (<= 25)" \
-    "$n > 0 && $w >= 90 && $f <= 25"
+if [ $small = 1 ]; then
+    expect_true "AF, bright: ran to an answer ($(cut -d' ' -f1 "$R"/bright-1.res), $w% within 2 steps)" \
+        "$n == 1 && $(grep -Ec '^(focused|no-peak|lost-peak) ' "$R"/bright-1.res) == 1"
+else
+    expect_true "AF, bright: $w% of $n within 2 Near1 steps (>= 90%), $f measured frames on average (<= 25)" \
+        "$n > 0 && $w >= 90 && $f <= 25"
+    expect_true "AF, bright: says focused in $ok% of the trials" "$ok >= 90"
+fi
 expect "AF, bright: the lens lost no command" "$d" "0"
-expect_true "AF, bright: says focused in $ok% of the trials" "$ok >= 90"
 if [ "$n_dim" -gt 0 ]; then
     read -r n w f d ok _ <<<"$(af_summary dim)"
     expect_true "AF, dim: $w% of $n within 2 Near1 steps (>= 80%), $f frames" "$n > 0 && $w >= 80 && $f <= 25"
@@ -205,31 +214,36 @@ if [ "$n_base" -gt 0 ]; then
 fi
 
 # --- trap focus ----------------------------------------------------------------------------------
-# fewer at a time: trap focus decides on every frame, in real time
-par=4
+# one at a time: trap focus decides on every frame, in real time
+par=1
 : >"$R/queue"
-for v in 0.5 1 2; do
+for v in $trap_speeds; do
     for s in $(seq 1 $n_trap); do q trap_trial "trap-$v-$s" "$s" "$v" pass; done
 done
 for s in $(seq 1 $n_neg); do
     q trap_trial "neg-short-$s" "$((50 + s))" 1 short
     q trap_trial "neg-turn-$s" "$((60 + s))" 0.5 turnback
 done
-[ $small = 0 ] && for s in 1 2; do q trap_trial "tbase-$s" "$s" 1 pass --baseline; done
+[ "$full" = 1 ] && [ $small = 0 ] && for s in 1 2; do q trap_trial "tbase-$s" "$s" 1 pass --baseline; done
 run_all
 
-for v in 0.5 1 2; do
+for v in $trap_speeds; do
     res=$(cat "$R"/trap-$v-*.res 2>/dev/null | awk '
         { n++; if ($1 == "true" && $2 != "none") { f++; d = $2 < 0 ? -$2 : $2; if (d <= $3) h++ } }
         END { printf "%d %d %d\n", n, f, h }')
     read -r n f h <<<"$res"
     [ "$n" -gt 0 ] || continue
+    if [ $small = 1 ]; then
+        expect_true "trap at $v steps/frame: ran to an answer (fired in $f of $n, in focus in $h)" \
+            "$(grep -Ec '^(true|false) ' "$R"/trap-$v-*.res) == $n"
+        continue
+    fi
     expect_true "trap at $v steps/frame: fired in $f of $n, within half the depth of field in $h (>= 90%)" \
         "$n > 0 && $h * 100 >= 90 * $n"
 done
 false_fires=$(cat "$R"/neg-*.res | awk '$1 == "true" { f++ } END { print f + 0 }')
 expect "trap never fires when the ring stops or turns back short of focus" "$false_fires" "0"
-if [ $small = 0 ]; then
+if [ "$full" = 1 ] && [ $small = 0 ]; then
     bf=$(cat "$R"/tbase-*.res | awk '{ if ($1 == "true" && $2 != "none") { d = $2 < 0 ? -$2 : $2; if (d <= $3) h++ } } END { print h + 0 }')
     echo "    seed baseline trap (one pass at 1 step/frame): within depth of field in $bf of 2"
 fi
@@ -288,3 +302,6 @@ expect "a malformed --roi is a usage error" "$?" "2"
 expect "the lens lost no command while stacking" "$(st .lens.dropped)" "0"
 kill "$SPID" 2>/dev/null
 wait "$SPID" 2>/dev/null
+# every tether and simulator process of every trial ran clean
+reports=$(grep -lE 'Sanitizer|runtime error' "$R"/*.err "$R"/*.simlog 2>/dev/null | head -3 | tr '\n' ' ')
+expect "no sanitizer report from any trial" "$reports" ""

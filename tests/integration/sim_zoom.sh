@@ -107,26 +107,41 @@ expect_true "last_shot keeps the aperture it was taken at" "($(state .last_shot.
 # --- the focus ring while live view streams and a picture is taken --------------------
 expect "lens set before the ring" "$(post /lens '{"position": 200}')" "200"
 f0=$(state .frames)
+# Times bracket each event (the machine may be loaded: a fork can take a
+# second), so the ring's position is checked against what it can be
+# between the times before and after each reading.
+tr0=$(date +%s.%N)
 expect "ring turned (30 steps/s for 4 s)" "$(post /focus/ring '{"speed": 30, "duration": 4}')" "200"
-t0=$(date +%s.%N)
+tr1=$(date +%s.%N)
 gp --capture-movie=3s --stdout >ring.mjpg 2>/dev/null &
 gpid=$!
 sleep 1
+ta1=$(date +%s.%N)
 p1=$(state .motor_position)
-t1=$(date +%s.%N)
+tb1=$(date +%s.%N)
 expect "shutter pressed on the body during live view" "$(post /shutter)" "200"
 sleep 1
+ta2=$(date +%s.%N)
 p2=$(state .motor_position)
-t2=$(date +%s.%N)
+tb2=$(date +%s.%N)
 wait $gpid
 frames=$("$TESTTOOL" mjpeg ring.mjpg)
-# 3 s of live view: at least 5 frames/s even under sanitizers on a loaded machine
-expect_true "live view streamed while the ring turned ($frames frames)" "$frames >= 15"
+# live view kept streaming through the ring and the capture (the rate is
+# measured elsewhere: here the machine may be loaded, under sanitizers)
+expect_true "live view kept streaming while the ring turned ($frames frames in 3 s)" "$frames >= 3"
 expect_true "the frame counter agrees" "$(state .frames) - $f0 >= $frames"
-expect_true "motor_position follows the ring ($p1 at $(awk "BEGIN { print $t1 - $t0 }") s)" \
-    "$p1 > 200 + 30 * ($t1 - $t0) - 6 && $p1 < 200 + 30 * ($t1 - $t0) + 3"
-expect_true "and keeps following it after the capture ($p1 -> $p2)" \
-    "$p2 - $p1 > 30 * ($t2 - $t1) - 4 && $p2 - $p1 < 30 * ($t2 - $t1) + 4"
+# ring_between P TA TB: P is where a ring started between tr0 and tr1 at
+# 30 steps/s for 4 s can be at some time between TA and TB
+ring_between() {
+    awk -v p="$1" -v ta="$2" -v tb="$3" -v r0="$tr0" -v r1="$tr1" 'BEGIN {
+        lo = ta - r1; hi = tb - r0; if (lo < 0) lo = 0; if (lo > 4) lo = 4; if (hi > 4) hi = 4
+        print (p >= 200 + 30 * lo - 2 && p <= 200 + 30 * hi + 2) ? 1 : 0 }'
+}
+expect "motor_position follows the ring ($p1 at $(awk "BEGIN { print $ta1 - $tr1 }")..$(awk "BEGIN { print $tb1 - $tr0 }") s)" \
+    "$(ring_between "$p1" "$ta1" "$tb1")" "1"
+expect "and keeps following it after the capture ($p2 at $(awk "BEGIN { print $ta2 - $tr1 }")..$(awk "BEGIN { print $tb2 - $tr0 }") s)" \
+    "$(ring_between "$p2" "$ta2" "$tb2")" "1"
+expect_true "the lens moved on between the readings ($p1 -> $p2)" "$p2 > $p1 + 10"
 shot_pos=$(state .last_shot.lens_position)
 expect_true "the shot was exposed with the turning lens ($shot_pos between $p1 and $p2)" \
     "$shot_pos > $p1 && $shot_pos < $p2"
