@@ -114,7 +114,7 @@ static focus_port camport_open(camport *p, tether_camera *cam, const tether_capt
     tether_liveview_subscribe(cam);
     return (focus_port){.ctx = p, .drive = cp_drive, .next_frame = cp_next_frame, .release = cp_release,
                         .zoom = cp_zoom, .capture = cp_capture, .now_ns = cp_now, .sleep_ns = cp_sleep,
-                        .stopped = cp_stopped, .capture_queue_frames = 1.0};
+                        .stopped = cp_stopped};
 }
 
 static void camport_close(camport *p)

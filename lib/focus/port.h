@@ -47,9 +47,4 @@ typedef struct focus_port {
     void (*sleep_ns)(void *ctx, int64_t ns);
     /* True when the caller wants the algorithm to stop.  May be NULL. */
     bool (*stopped)(void *ctx);
-    /* How long a capture request waits before its command reaches the
-     * camera, in live-view frame periods: a camera session fetches live
-     * view and takes pictures on one thread, so a capture waits for the
-     * frame being fetched (about one period); 0 when nothing queues. */
-    double capture_queue_frames;
 } focus_port;

@@ -352,9 +352,9 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         memmove(t->t0_pred + 1, t->t0_pred, (NPRED - 1) * sizeof t->t0_pred[0]);
         t->t0_pred[0] = isnan(ahead) ? NAN : tnow + ahead;
         if (isnan(ahead)) continue;
-        /* the exposure happens the capture queue plus the shutter lag
-         * after the decision; frames show the lens `period` before arrival */
-        double until_exposure = lag + period * (1 + port->capture_queue_frames);
+        /* the exposure happens lag after arrival; frames show the lens
+         * `period` before arrival */
+        double until_exposure = lag + period;
         double lo = t->t0_pred[0], hi = t->t0_pred[0];
         bool stable = true;
         int need = 3;
