@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "cli.h"
 #include "store/atomic.h"
+#include "tether/interval.h"
 
 /* "shots/{counter:03d}" -> dir "shots", template "{counter:03d}" */
 static void split_output(const char *output, char *dir, size_t dsz, char *tmpl, size_t tsz)
@@ -32,35 +33,125 @@ static void split_output(const char *output, char *dir, size_t dsz, char *tmpl, 
     }
 }
 
-/* Sleeps until monotonic time t, waking early on an interrupt. */
-static void sleep_until(double t)
+/* "HH:MM[:SS]" today in local time, or tomorrow when it has passed. */
+static bool parse_start(const char *text, double *epoch)
 {
-    while (!g_cli_interrupted) {
-        double left = t - clock_mono_s();
-        if (left <= 0) return;
-        clock_sleep_ns((int64_t)((left > 0.1 ? 0.1 : left) * 1e9));
+    int h, m, sec = 0;
+    char extra;
+    int n = sscanf(text, "%d:%d:%d%c", &h, &m, &sec, &extra);
+    if (n < 2 || n > 3 || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59) return false;
+    if (n == 2 && strchr(text + strcspn(text, ":") + 1, ':')) return false;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = sec;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t <= now) {
+        tm.tm_mday++;
+        tm.tm_isdst = -1;
+        t = mktime(&tm);
     }
+    *epoch = (double)t;
+    return true;
+}
+
+/* {"files": [{"local", "camera"}...]}, printing "saved" lines as text. */
+static json_t *shot_json(const tether_shot *shot)
+{
+    json_t *files = json_array();
+    for (int i = 0; i < shot->n_files; i++) {
+        json_array_append_new(files, json_pack("{s:s, s:s}", "local", shot->files[i], "camera", shot->camera_files[i]));
+        if (!g_cli.json) printf("saved %s\n", shot->files[i]);
+    }
+    fflush(stdout);
+    return json_pack("{s:o}", "files", files);
+}
+
+typedef struct interval_ctx {
+    json_t *shots;
+    json_t *events;   /* what went wrong, in order */
+} interval_ctx;
+
+static void on_interval_event(void *user, const tether_interval_event *ev)
+{
+    interval_ctx *c = user;
+    static const char *const kinds[] = {"shot", "missed", "failed", "camera_lost", "camera_back", "waiting"};
+    if (ev->kind == TETHER_INTERVAL_SHOT) {
+        json_t *j = shot_json(ev->shot);
+        json_object_set_new(j, "slot", json_integer(ev->slot));
+        json_object_set_new(j, "late_ms", json_real(ev->late_s * 1000));
+        json_array_append_new(c->shots, j);
+        return;
+    }
+    json_array_append_new(c->events, json_pack("{s:s, s:I, s:s}", "event", kinds[ev->kind], "slot",
+                                               (json_int_t)ev->slot, "message", ev->message));
+    if (!g_cli.json) {
+        if (ev->kind == TETHER_INTERVAL_WAITING) fprintf(stderr, "tether: %s\n", ev->message);
+        else fprintf(stderr, "tether: slot %ld: %s\n", ev->slot + 1, ev->message);
+    }
+}
+
+static bool interval_stop(void *user)
+{
+    (void)user;
+    return g_cli_interrupted != 0;
+}
+
+/* The intervalometer (tether/interval.h); count 0: until interrupted. */
+static int run_interval(tether_camera *cam, const tether_capture_options *opts, long count, double interval,
+                        double start_epoch)
+{
+    interval_ctx c = {.shots = json_array(), .events = json_array()};
+    tether_interval_options io = {.interval_s = interval, .count = count, .start_epoch = start_epoch,
+                                  .capture = opts, .on_event = on_interval_event, .stop = interval_stop, .user = &c};
+    tether_interval_result r;
+    int rc = tether_interval_run(cam, &io, &r);
+    if (rc != TETHER_OK) {
+        json_decref(c.shots);
+        json_decref(c.events);
+        cli_error("intervalometer: %s", tether_strerror(rc));
+        return EXIT_USAGE;
+    }
+    if (g_cli.json) {
+        cli_print_json(json_pack("{s:o, s:o, s:I, s:I, s:I, s:f, s:f, s:b}", "shots", c.shots, "events", c.events,
+                                 "missed", (json_int_t)r.missed, "failed", (json_int_t)r.failed, "next_slot",
+                                 (json_int_t)r.next_slot, "max_late_ms", r.max_late_s * 1000, "mean_late_ms",
+                                 r.mean_late_s * 1000, "interrupted", r.stopped));
+    } else {
+        json_decref(c.shots);
+        json_decref(c.events);
+        fprintf(stderr, "tether: %ld taken, %ld missed, %ld failed; started at most %.0f ms after the slot's time "
+                        "(mean %.0f ms)%s\n",
+                r.taken, r.missed, r.failed, r.max_late_s * 1000, r.mean_late_s * 1000,
+                r.stopped ? "; interrupted" : "");
+    }
+    return r.missed || r.failed ? EXIT_FAILED : EXIT_OK;
 }
 
 int cmd_capture(int argc, char **argv)
 {
     static const char *usage =
-        "tether capture [--output TEMPLATE] [--count N] [--interval SECONDS] [--keep-on-card]";
+        "tether capture [--output TEMPLATE] [--count N] [--interval SECONDS [--start HH:MM[:SS]]] [--keep-on-card]";
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"count", required_argument, NULL, 'n'},
         {"interval", required_argument, NULL, 'i'}, {"keep-on-card", no_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"start", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *output = "{name}";
     long count = 1;
     double interval = 0;
     bool keep = false;
+    const char *start = NULL;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:n:i:kh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:n:i:s:kh", longopts, NULL)) != -1) {
         bool ok = true;
         switch (ch) {
         case 'o': output = optarg; break;
-        case 'n': ok = cli_parse_long(optarg, 1, 1000000, &count); break;
+        case 'n': ok = cli_parse_long(optarg, 0, 1000000, &count); break;
+        case 's': start = optarg; break;
         case 'i': ok = cli_parse_double(optarg, 0, 86400, &interval); break;
         case 'k': keep = true; break;
         case 'h': printf("usage: %s\n", usage); return EXIT_OK;
@@ -73,6 +164,19 @@ int cmd_capture(int argc, char **argv)
     }
     if (optind < argc) {
         cli_error("unexpected argument '%s' (usage: %s)", argv[optind], usage);
+        return EXIT_USAGE;
+    }
+    if (count == 0 && interval <= 0) {
+        cli_error("--count 0 (until stopped) needs --interval");
+        return EXIT_USAGE;
+    }
+    if (start && interval <= 0) {
+        cli_error("--start needs --interval");
+        return EXIT_USAGE;
+    }
+    double start_epoch = 0;
+    if (start && !parse_start(start, &start_epoch)) {
+        cli_error("--start takes a time of day, HH:MM or HH:MM:SS (today, or tomorrow if it has passed): %s", start);
         return EXIT_USAGE;
     }
     char dir[1024], tmpl[256];
@@ -93,24 +197,14 @@ int cmd_capture(int argc, char **argv)
     if (rc != EXIT_OK) return rc;
     cli_trap_signals();
     tether_capture_options opts = {.dir = dir, .name_template = tmpl, .keep_on_card = keep};
+    if (interval > 0) {
+        int rc2 = run_interval(cam, &opts, count, interval, start_epoch);
+        cli_close_camera(cam);
+        return rc2;
+    }
     json_t *shots = json_array();
     int exit_code = EXIT_OK;
-    long missed = 0;
-    double t0 = clock_mono_s();
     for (long k = 0; k < count && !g_cli_interrupted; k++) {
-        if (interval > 0 && k > 0) {
-            /* drift-free: shot k at t0 + k * interval; a slot already
-             * passed is counted as missed, never bunched */
-            double due = t0 + (double)k * interval;
-            while (due < clock_mono_s() - interval * 0.5 && k < count) {
-                missed++;
-                k++;
-                due = t0 + (double)k * interval;
-            }
-            if (k >= count) break;
-            sleep_until(due);
-            if (g_cli_interrupted) break;
-        }
         tether_shot shot;
         int r = tether_capture(cam, &opts, &shot);
         if (r != TETHER_OK) {
@@ -118,17 +212,10 @@ int cmd_capture(int argc, char **argv)
             exit_code = EXIT_FAILED;
             break;
         }
-        json_t *files = json_array();
-        for (int i = 0; i < shot.n_files; i++) {
-            json_array_append_new(files, json_pack("{s:s, s:s}", "local", shot.files[i], "camera", shot.camera_files[i]));
-            if (!g_cli.json) printf("saved %s\n", shot.files[i]);
-        }
-        json_array_append_new(shots, json_pack("{s:o}", "files", files));
-        fflush(stdout);
+        json_array_append_new(shots, shot_json(&shot));
     }
-    if (missed && !g_cli.json) fprintf(stderr, "tether: %ld interval slots missed (captures took longer than the interval)\n", missed);
     if (g_cli.json)
-        cli_print_json(json_pack("{s:o, s:I, s:b}", "shots", shots, "missed", (json_int_t)missed,
+        cli_print_json(json_pack("{s:o, s:I, s:b}", "shots", shots, "missed", (json_int_t)0,
                                  "interrupted", g_cli_interrupted != 0));
     else json_decref(shots);
     cli_close_camera(cam);
