@@ -1,7 +1,8 @@
 /*
  * internal: the studio's shared state and the functions its files offer
  * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
- * focus.c: the focus tools and their worker thread; stream.c: MJPEG,
+ * focus.c: the focus tools and their worker thread; interval.c: the
+ * time-lapse and its worker thread; stream.c: MJPEG,
  * snapshot and server-sent events; assets.c: the UI).
  */
 #pragma once
@@ -29,6 +30,7 @@ typedef struct hub {
 } hub;
 
 typedef struct focus_ctl focus_ctl;
+typedef struct interval_ctl interval_ctl;
 
 typedef struct studio {
     char root[4096];         /* photo root, absolute */
@@ -38,6 +40,7 @@ typedef struct studio {
     catalog *cat;
     hub events;
     focus_ctl *focus;        /* the focus tools (focus.c) */
+    interval_ctl *interval;  /* the time-lapse (interval.c) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
     volatile int stopping;
@@ -73,6 +76,15 @@ enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest)
 focus_ctl *focus_ctl_new(studio *s);
 /* Cancels the running tool and waits for its thread; NULL is fine. */
 void focus_ctl_free(focus_ctl *fc);
+/* interval.c: routes /api/interval...; rest follows "/api/interval". */
+enum MHD_Result interval_handle(studio *s, const http_request *r, const char *rest);
+interval_ctl *interval_ctl_new(studio *s);
+/* Continues a run the state file says was going when the server stopped.
+ * Call once the camera and the catalog are open. */
+void interval_resume(interval_ctl *ic);
+/* Waits for the run's thread (stopped by s->stopping, which leaves the
+ * run to be continued at the next start); NULL is fine. */
+void interval_ctl_free(interval_ctl *ic);
 /* stream.c */
 /* Waits (up to 10 s) for a live-view frame taken at or after after_ns
  * (clock_mono_ns); *out is the caller's reference.  Any handler thread.

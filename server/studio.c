@@ -331,7 +331,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     }
     snprintf(s->spec, sizeof s->spec, "%s", spec);
 
-    if ((s->focus = focus_ctl_new(s)) == NULL) {
+    if ((s->focus = focus_ctl_new(s)) == NULL || (s->interval = interval_ctl_new(s)) == NULL) {
         fprintf(stderr, "tether: out of memory\n");
         goto done;
     }
@@ -341,6 +341,7 @@ int studio_run(const studio_options *o, volatile int *stop)
         goto done;
     }
     if (pthread_create(&pump, NULL, event_pump, s) == 0) pump_started = true;
+    interval_resume(s->interval); /* a time-lapse that was running when the server stopped */
     char model[128];
     tether_camera_model(s->cam, model, sizeof model);
     printf("studio on http://%s:%d/ (camera: %s%s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
@@ -356,6 +357,7 @@ done:
     if (s->cam) tether_camera_cancel(s->cam);
     http_stop(http); /* waits for streaming clients to notice */
     focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
+    interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
     if (pump_started) pthread_join(pump, NULL);
     tether_camera_close(s->cam);
     simhost_stop(sim);

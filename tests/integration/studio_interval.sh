@@ -1,0 +1,89 @@
+# The studio's time-lapse (/api/interval) over HTTP against `tether serve`
+# on `tether sim ptpip`: a run of 5 shots at 1 s catalogued with events,
+# stop, one run at a time, bad input, and a server killed (SIGKILL) in the
+# middle of a run that continues it on the same schedule when it starts
+# again, reporting the slots that passed while it was down as missed.
+. "$(dirname "$0")/../lib.sh"
+cd "$T_DIR"
+sim_start --persona canon-eos --photo-size 1296x864 --files 0 || exit 1
+
+interval() { curl -s "$URL/api/interval" | jq -r "$1"; }
+wait_done() { # SECONDS: until no run is going
+    local end=$(($(date +%s) + $1))
+    while [ "$(date +%s)" -lt $end ]; do
+        [ "$(interval '.running == null')" = true ] && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+start_serve
+timeout 120 curl -s -N "$URL/api/events" >events.txt &
+sleep 0.3
+
+# --- a run of 5 at 2 s (the 1 s schedule is tested in interval.sh) -----------------------------------------------------------------------
+expect "POST /api/interval starts a run" "$(req POST /api/interval '{"interval_s": 2, "count": 5}')" "202"
+expect "the run is described" "$(jq -c '.run | [.interval_s, .count, .session]' body.json)" '[2,5,"default"]'
+expect "a second run is refused while one goes" "$(req POST /api/interval '{"interval_s": 1, "count": 5}')" "409"
+expect "... with a code" "$(body .error.code)" "interval_busy"
+sleep 1.2
+expect_true "GET /api/interval shows it running with counts" "$(interval '.running.counts.taken') >= 1"
+wait_done 30 && ok "the run ends" || not_ok "the run ends"
+expect "5 taken, none missed or failed" "$(curl -s "$URL/api/interval" | jq -c '.last | [.status, .taken, .missed, .failed, .next_slot]')" \
+    '["done",5,0,0,5]'
+grep -o '"event":"missed"[^}]*' events.txt | head -3 | sed 's/^/    /'
+expect_true "shots began on time ($(interval .last.max_late_ms) ms at most)" "$(interval .last.max_late_ms) < 500"
+expect "5 photos catalogued" "$(req GET /api/photos >/dev/null; body .total)" "5"
+expect "5 files in the session's day folder" "$(ls photos/default/*/ | wc -l)" "5"
+expect "interval events, one per shot" "$(grep -c '"event":"shot"' events.txt)" "5"
+expect "capture events from the time-lapse" "$(grep -c '"source":"interval"' events.txt)" "5"
+expect "and a result event" "$(grep -c '^event: interval_result' events.txt)" "1"
+expect "the state file says the run is over" "$(jq .running photos/.tether/interval.json)" "false"
+
+# --- stop ------------------------------------------------------------------------------------
+expect "a run until stopped" "$(req POST /api/interval '{"interval_s": 0.5, "count": 0}')" "202"
+sleep 1.8
+expect "POST /api/interval/stop" "$(req POST /api/interval/stop)" "200"
+expect "... says it stops" "$(body .stopping)" "true"
+wait_done 10 && ok "the run stops" || not_ok "the run stops"
+expect "status stopped" "$(interval .last.status)" "stopped"
+expect_true "it had taken pictures ($(interval .last.taken))" "$(interval .last.taken) >= 2"
+expect "stop with nothing running" "$(req POST /api/interval/stop; echo " $(body .stopping)")" "200 false"
+
+# --- bad input -------------------------------------------------------------------------------
+expect "interval 0 is refused" "$(req POST /api/interval '{"interval_s": 0}')" "400"
+expect_match "... with a message" "$(body .error.message)" 'interval_s'
+expect "a negative count is refused" "$(req POST /api/interval '{"interval_s": 1, "count": -1}')" "400"
+expect "a count that is not a number is refused" "$(req POST /api/interval '{"interval_s": 1, "count": "5"}')" "400"
+expect "a start time that is not a time is refused" "$(req POST /api/interval '{"interval_s": 1, "start_epoch": "soon"}')" "400"
+expect "a body that is not JSON is refused" \
+    "$(curl -s -o body.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data 'nope' "$URL/api/interval")" "400"
+expect "GET /api/interval/stop is the wrong method" "$(req GET /api/interval/stop)" "405"
+expect "nothing runs after refused requests" "$(interval .running)" "null"
+stop_serve "serve stops cleanly"
+
+# --- a server killed mid-run continues it ------------------------------------------------------------
+n0=$(ls photos/default/*/ | wc -l)
+start_serve
+expect "a run of 8 at 1 s" "$(req POST /api/interval '{"interval_s": 1, "count": 8}')" "202"
+start_epoch=$(body .run.start_epoch)
+sleep 2.5
+kill -KILL "$SERVE"
+wait "$SERVE" 2>/dev/null
+expect "the state file says running after SIGKILL" "$(jq .running photos/.tether/interval.json)" "true"
+done_before=$(jq .next_slot photos/.tether/interval.json)
+sleep 2
+start_serve
+sleep 0.5
+expect "the restarted server continues the run" "$(interval '.running.start_epoch == '"$start_epoch")" "true"
+wait_done 20 && ok "the continued run ends" || not_ok "the continued run ends"
+expect "it ends at slot 8" "$(interval .last.next_slot)" "8"
+missed=$(interval .last.missed)
+taken=$(interval .last.taken)
+expect_true "slots that passed while the server was down are missed ($missed missed)" "$missed >= 1"
+expect "every slot is accounted for ($done_before before, $taken + $missed after)" \
+    "$((done_before + taken + missed + $(interval .last.failed)))" "8"
+expect "as many new files as pictures taken" "$(($(ls photos/default/*/ | wc -l) - n0))" "$((done_before + taken))"
+expect "no temporary files" "$(find photos -name '.*tmp*' | wc -l)" "0"
+stop_serve "serve stops cleanly after the continued run"
+sim_stop "simulator exits cleanly after the time-lapse tests"
