@@ -32,7 +32,9 @@ wait_done 30 && ok "the run ends" || not_ok "the run ends"
 expect "5 taken, none missed or failed" "$(curl -s "$URL/api/interval" | jq -c '.last | [.status, .taken, .missed, .failed, .next_slot]')" \
     '["done",5,0,0,5]'
 grep -o '"event":"missed"[^}]*' events.txt | head -3 | sed 's/^/    /'
-expect_true "shots began on time ($(interval .last.max_late_ms) ms at most)" "$(interval .last.max_late_ms) < 500"
+# loosely (the machine may be loaded): no shot so late that its slot counts as missed
+expect_true "shots began within half an interval of their time ($(interval .last.max_late_ms) ms at most)" \
+    "$(interval .last.max_late_ms) < 1000"
 expect "5 photos catalogued" "$(req GET /api/photos >/dev/null; body .total)" "5"
 expect "5 files in the session's day folder" "$(ls photos/default/*/ | wc -l)" "5"
 expect "interval events, one per shot" "$(grep -c '"event":"shot"' events.txt)" "5"
@@ -71,10 +73,11 @@ sleep 2.5
 kill -KILL "$SERVE"
 wait "$SERVE" 2>/dev/null
 expect "the state file says running after SIGKILL" "$(jq .running photos/.tether/interval.json)" "true"
-done_before=$(jq .next_slot photos/.tether/interval.json)
+done_before=$(jq .next_slot photos/.tether/interval.json)   # slots taken, missed or failed
+files_at_kill=$(ls photos/default/*/ | wc -l)
 sleep 2
 start_serve
-sleep 0.5
+for _ in $(seq 1 25); do [ "$(interval '.running != null')" = true ] && break; sleep 0.2; done
 expect "the restarted server continues the run" "$(interval '.running.start_epoch == '"$start_epoch")" "true"
 wait_done 20 && ok "the continued run ends" || not_ok "the continued run ends"
 expect "it ends at slot 8" "$(interval .last.next_slot)" "8"
@@ -83,7 +86,8 @@ taken=$(interval .last.taken)
 expect_true "slots that passed while the server was down are missed ($missed missed)" "$missed >= 1"
 expect "every slot is accounted for ($done_before before, $taken + $missed after)" \
     "$((done_before + taken + missed + $(interval .last.failed)))" "8"
-expect "as many new files as pictures taken" "$(($(ls photos/default/*/ | wc -l) - n0))" "$((done_before + taken))"
+expect "as many new files as pictures taken after the restart" "$(($(ls photos/default/*/ | wc -l) - files_at_kill))" "$taken"
+expect_true "the pictures before the kill were kept ($((files_at_kill - n0)))" "$files_at_kill - $n0 >= 1"
 expect "no temporary files" "$(find photos -name '.*tmp*' | wc -l)" "0"
 stop_serve "serve stops cleanly after the continued run"
 sim_stop "simulator exits cleanly after the time-lapse tests"
