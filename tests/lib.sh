@@ -149,3 +149,13 @@ req() {
     fi
 }
 body() { jq -r "$1" body.json; }
+# wait_api_idle ROUTE SECONDS POLL: until GET $URL/ROUTE says "running": null
+# (a focus tool, a time-lapse); fails after SECONDS
+wait_api_idle() {
+    local end=$(($(date +%s) + $2))
+    while [ "$(date +%s)" -lt $end ]; do
+        [ "$(curl -s "$URL$1" | jq -r '.running == null')" = true ] && return 0
+        sleep "$3"
+    done
+    return 1
+}

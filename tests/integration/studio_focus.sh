@@ -10,15 +10,7 @@ cd "$T_DIR"
 sim_start --persona canon-eos --photo-size 1296x864 --files 0 || exit 1
 
 focus() { curl -s "$URL/api/focus" | jq -r "$1"; }
-# wait_idle SECONDS: until no focus tool runs; fails after SECONDS
-wait_idle() {
-    local end=$(($(date +%s) + $1))
-    while [ "$(date +%s)" -lt $end ]; do
-        [ "$(focus '.running == null')" = true ] && return 0
-        sleep 0.25
-    done
-    return 1
-}
+wait_idle() { wait_api_idle /api/focus "$1" 0.25; } # SECONDS: until no focus tool runs
 # defocus: drives the lens ~120 steps away from the subject with the API
 defocus() {
     local dir
