@@ -67,6 +67,7 @@ int cmd_config(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_download(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_focus(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
 int cmd_preview(int argc, char **argv);

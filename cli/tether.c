@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"files", "list the files on the camera", cmd_files},
     {"download", "download files from the camera", cmd_download},
     {"delete", "delete files on the camera", cmd_delete},
+    {"import", "import the card's files, resumable (--dest DIR [--new] [--delete])", cmd_import},
     {"tethered", "download shots taken with the camera's button", cmd_tethered},
     {"focus", "focus tools: drive, measure, auto, trap, stack", cmd_focus},
     {"sim", "run a simulated camera (PTP/IP) for tests and demos", cmd_sim},

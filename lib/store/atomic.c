@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +24,7 @@ int store_atomic_begin(store_atomic *a, const char *dir)
         return TETHER_ERR_INVALID_ARGUMENT;
     a->fd = mkostemp(a->tmp, O_CLOEXEC);
     if (a->fd < 0) return TETHER_ERR_IO;
+    flock(a->fd, LOCK_EX); /* held while this writer lives: store_atomic_sweep leaves it alone */
     fchmod(a->fd, 0644); /* mkostemp makes 0600: photos are for sharing */
     return TETHER_OK;
 }
@@ -123,4 +126,24 @@ int store_unique_base(const char *dir, const char *base, const char *const *exts
         }
     }
     return TETHER_ERR_EXISTS;
+}
+
+int store_atomic_sweep(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, ".tether.tmp-", 12) != 0) continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;
+        /* a live writer holds the lock; a dead one's lock died with it */
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlink(path) == 0) removed++;
+        close(fd);
+    }
+    closedir(d);
+    return removed;
 }

@@ -29,6 +29,10 @@ int store_atomic_begin(store_atomic *a, const char *dir);
 int store_atomic_commit(store_atomic *a, const char *name);
 /* Removes the temporary file. */
 void store_atomic_abort(store_atomic *a);
+/* Removes the temporary files that writers killed before their commit
+ * left in dir (each live writer holds an flock on its own, so files being
+ * written now are kept).  Returns how many were removed. */
+int store_atomic_sweep(const char *dir);
 /* Creates dir and its parents (mode 0755).  Returns 0 or TETHER_ERR_IO. */
 int store_mkdirs(const char *dir);
 /* Commits under name; if it exists, under "base-1.ext", "base-2.ext", ...

@@ -1,0 +1,445 @@
+/*
+ * import: import from the camera's card (include/tether/import.h).
+ *
+ * A run, in order:
+ *   1. takes an exclusive flock on LEDGER.lock (one import per ledger),
+ *      opens the ledger and removes the temporary files that a killed
+ *      run left in the destination (store_atomic_sweep);
+ *   2. finds this camera's unfinished job (resume), or lists the card and
+ *      creates a job: the files picked (all, or those not in the ledger's
+ *      "imported" set), in card order, each with a local name reserved in
+ *      the same transaction: the card's name, or NAME-1.EXT, NAME-2.EXT...
+ *      when a file or another reservation already has it;
+ *   3. for each file not done: if its reserved name exists with the card's
+ *      size, the previous run got that far (the rename is atomic, so the
+ *      file is whole) and only the record was lost; otherwise it downloads
+ *      through libtether (temporary file, fsync, rename), compares the
+ *      size with the card's, and records the file as done.  Then it calls
+ *      on_file, records that, and (delete_after) deletes the card's copy;
+ *   4. marks the job done, or leaves it cancelled (stop) or running (the
+ *      process died), for the next run to resume.
+ * A download that fails because the camera is gone waits for libtether's
+ * reconnection, then tries the same file again.  Any other failure fails
+ * that file only (tried again by a later resume or "new" import).
+ *
+ * One thread: the caller's.  Uses libtether's public API and the ledger.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "store/atomic.h"
+#include "store/ledger.h"
+#include "tether/import.h"
+
+#define POLL_NS 100000000LL /* stop() is asked at least this often while waiting */
+#define SIZE_RETRIES 2      /* downloads of a file whose size came out wrong */
+
+typedef struct run {
+    tether_camera *cam;
+    const tether_import_options *o;
+    tether_import_result *r;
+    ledger *db;
+    char camera[256];       /* the camera's identity in the ledger: model and serial */
+    char dest[4096];
+    int64_t job;
+    int files_done, files_failed;
+    uint64_t bytes_done;
+    double t0;
+    tether_import_progress p;
+    tether_import_stop stop;  /* how the job was asked to stop, once it was */
+    char message[512];
+} run;
+
+static bool stopped(run *u)
+{
+    if (u->stop == TETHER_IMPORT_GO_ON && u->o->stop) u->stop = u->o->stop(u->o->user);
+    return u->stop != TETHER_IMPORT_GO_ON;
+}
+
+/* Fills the common progress fields and calls on_progress. */
+static void emit(run *u, tether_import_event_kind kind, const char *camera_path, const char *local, int err,
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void emit(run *u, tether_import_event_kind kind, const char *camera_path, const char *local, int err,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(u->message, sizeof u->message, fmt, ap);
+    va_end(ap);
+    if (kind == TETHER_IMPORT_FILE_FAILED) snprintf(u->r->message, sizeof u->r->message, "%s", u->message);
+    if (u->o->on_progress == NULL) return;
+    tether_import_progress *p = &u->p;
+    double elapsed = clock_mono_s() - u->t0;
+    p->kind = kind;
+    p->job = u->job;
+    p->files_done = u->files_done;
+    p->files_failed = u->files_failed;
+    p->bytes_done = u->bytes_done;
+    p->rate_bps = elapsed > 0.05 && u->r->bytes_downloaded > 0 ? (double)u->r->bytes_downloaded / elapsed : 0;
+    uint64_t left = p->bytes_total > p->bytes_done ? p->bytes_total - p->bytes_done : 0;
+    p->eta_s = left == 0 ? 0 : p->rate_bps > 0 ? (double)left / p->rate_bps : -1;
+    p->camera_path = camera_path;
+    p->local = local;
+    p->err = err;
+    p->message = u->message;
+    u->o->on_progress(p, u->o->user);
+    p->downloaded = false;
+}
+
+/* Waits for the camera to come back; false when stopped first. */
+static bool wait_for_camera(run *u, const char *camera_path)
+{
+    emit(u, TETHER_IMPORT_CAMERA_LOST, camera_path, NULL, TETHER_ERR_DISCONNECTED,
+         "The camera is gone; waiting for it to come back.");
+    while (!tether_camera_connected(u->cam)) {
+        if (stopped(u)) return false;
+        clock_sleep_ns(POLL_NS);
+    }
+    emit(u, TETHER_IMPORT_CAMERA_BACK, camera_path, NULL, 0, "The camera is back.");
+    return true;
+}
+
+/* The camera's identity: "MODEL SERIAL" (the serial when the camera says it). */
+static void camera_identity(tether_camera *cam, char *out, size_t size)
+{
+    char model[128];
+    tether_camera_model(cam, model, sizeof model);
+    tether_setting serial;
+    if (tether_setting_get(cam, "serialnumber", &serial) == TETHER_OK) {
+        snprintf(out, size, "%s %s", model, serial.value);
+        tether_setting_clear(&serial);
+    } else {
+        snprintf(out, size, "%s", model);
+    }
+}
+
+/* The card's file name as a safe local name: no '/', no control
+ * characters, not hidden (a leading '.' becomes '_'), not empty. */
+static void local_name(const char *camera_path, char *out, size_t size)
+{
+    const char *base = strrchr(camera_path, '/');
+    base = base ? base + 1 : camera_path;
+    size_t n = 0;
+    for (const char *c = base; *c && n + 1 < size; c++, n++)
+        out[n] = (unsigned char)*c < 0x20 || *c == 0x7f || (n == 0 && *c == '.') ? '_' : *c;
+    out[n] = '\0';
+    if (n == 0) snprintf(out, size, "file");
+}
+
+static bool name_free(run *u, const char *name)
+{
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", u->dest, name);
+    struct stat st;
+    return lstat(path, &st) != 0 && errno == ENOENT && !ledger_name_taken(u->db, u->dest, name);
+}
+
+/* Reserves a free name for the card file: its own, else NAME-k.EXT. */
+static int reserve_name(run *u, const char *camera_path, char *out, size_t size)
+{
+    char name[256];
+    local_name(camera_path, name, sizeof name);
+    if (name_free(u, name)) {
+        snprintf(out, size, "%s", name);
+        return TETHER_OK;
+    }
+    const char *dot = strrchr(name, '.');
+    int stem = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
+    for (int k = 1; k < 100000; k++) {
+        snprintf(out, size, "%.*s-%d%s", stem, name, k, name + stem);
+        if (name_free(u, out)) return TETHER_OK;
+    }
+    return TETHER_ERR_EXISTS;
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(((const tether_file *)a)->path, ((const tether_file *)b)->path);
+}
+
+/* Lists the card and records a new job with its files and names. */
+static int create_job(run *u)
+{
+    tether_file_list *list = NULL;
+    int rc;
+    while ((rc = tether_files_list(u->cam, &list)) == TETHER_ERR_DISCONNECTED)
+        if (!wait_for_camera(u, NULL)) return TETHER_ERR_DISCONNECTED;
+    if (rc != TETHER_OK) {
+        char detail[256];
+        tether_camera_last_error(u->cam, detail, sizeof detail);
+        snprintf(u->r->message, sizeof u->r->message, "cannot list the card: %s", detail);
+        return rc;
+    }
+    qsort(list->items, (size_t)list->count, sizeof *list->items, by_path);
+    rc = ledger_begin(u->db);
+    if (rc != TETHER_OK) goto out;
+    ledger_job j = {.mode = u->o->mode, .delete_after = u->o->delete_after};
+    snprintf(j.camera, sizeof j.camera, "%s", u->camera);
+    snprintf(j.dest, sizeof j.dest, "%s", u->dest);
+    rc = ledger_job_add(u->db, &j);
+    int seq = 0;
+    for (int i = 0; rc == TETHER_OK && i < list->count; i++) {
+        const tether_file *tf = &list->items[i];
+        if (u->o->mode == TETHER_IMPORT_NEW && ledger_was_imported(u->db, u->camera, tf->path, tf->size, tf->mtime))
+            continue;
+        ledger_file f = {.seq = seq++, .size = tf->size, .mtime = tf->mtime};
+        snprintf(f.camera_path, sizeof f.camera_path, "%s", tf->path);
+        rc = reserve_name(u, tf->path, f.local, sizeof f.local);
+        if (rc == TETHER_OK) rc = ledger_file_add(u->db, j.id, &f);
+    }
+    if (rc == TETHER_OK) rc = ledger_commit(u->db);
+    else ledger_rollback(u->db);
+    if (rc == TETHER_OK) u->job = j.id;
+    else snprintf(u->r->message, sizeof u->r->message, "cannot record the job in the ledger");
+out:
+    tether_file_list_free(list);
+    return rc;
+}
+
+/* Is the file at path exactly size bytes long? */
+static bool has_size(const char *path, uint64_t size)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+/* Brings one file to disk.  Returns 0 (downloaded tells whether this run
+ * did it), TETHER_ERR_CANCELLED (stopped while the camera was away), or
+ * the file's error. */
+static int fetch_file(run *u, ledger_file *f, char *path, size_t path_size, bool *downloaded)
+{
+    *downloaded = false;
+    if (has_size(path, f->size)) return TETHER_OK; /* renamed into place before the last run died */
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        /* a file appeared under the reserved name: keep it, take another */
+        char name[512];
+        int rc = reserve_name(u, f->camera_path, name, sizeof name);
+        if (rc == TETHER_OK) rc = ledger_file_rename(u->db, u->job, f->camera_path, name);
+        if (rc != TETHER_OK) return rc;
+        LOG_WARN("import", "%s/%s is not ours; %s goes to %s instead", u->dest, f->local, f->camera_path, name);
+        snprintf(f->local, sizeof f->local, "%s", name);
+        snprintf(path, path_size, "%s/%s", u->dest, name);
+    }
+    for (int attempt = 0;;) {
+        int rc = tether_file_download(u->cam, f->camera_path, path);
+        if (rc == TETHER_ERR_DISCONNECTED) {
+            if (!wait_for_camera(u, f->camera_path)) return TETHER_ERR_CANCELLED;
+            if (has_size(path, f->size)) break; /* it arrived just before the line dropped */
+            unlink(path);
+            continue;
+        }
+        if (rc != TETHER_OK) return rc;
+        if (has_size(path, f->size)) break;
+        lstat(path, &st);
+        LOG_WARN("import", "%s: %lld bytes on disk, the card says %llu", f->camera_path, (long long)st.st_size,
+                 (unsigned long long)f->size);
+        unlink(path);
+        if (++attempt >= SIZE_RETRIES) return TETHER_ERR_IO;
+    }
+    *downloaded = true;
+    return TETHER_OK;
+}
+
+/* After a file is on disk: on_file, then the card's copy. */
+static void finish_file(run *u, ledger_file *f, const char *path)
+{
+    bool delete_ok = true;
+    if (!f->reported) {
+        if (u->o->on_file) delete_ok = u->o->on_file(path, f->camera_path, u->o->user);
+        ledger_file_reported(u->db, u->job, f->camera_path);
+        f->reported = true;
+    }
+    if (!u->o->delete_after || f->deleted || !delete_ok) return;
+    int rc;
+    while ((rc = tether_file_delete(u->cam, f->camera_path)) == TETHER_ERR_DISCONNECTED)
+        if (!wait_for_camera(u, f->camera_path)) return;
+    if (rc == TETHER_OK || rc == TETHER_ERR_NOT_FOUND) {
+        ledger_file_deleted(u->db, u->job, f->camera_path);
+        f->deleted = true;
+        if (rc == TETHER_OK) u->r->deleted++;
+        emit(u, TETHER_IMPORT_FILE_DELETED, f->camera_path, path, 0, "Deleted %s from the card.", f->camera_path);
+    } else {
+        emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, path, rc, "%s is on disk but could not be deleted from the card: %s",
+             f->camera_path, tether_strerror(rc));
+    }
+}
+
+static int run_job(run *u)
+{
+    ledger_file *files = NULL;
+    int n = 0;
+    int rc = ledger_job_files(u->db, u->job, &files, &n);
+    if (rc != TETHER_OK) {
+        snprintf(u->r->message, sizeof u->r->message, "cannot read the job from the ledger");
+        return rc;
+    }
+    u->r->files_total = u->p.files_total = n;
+    for (int i = 0; i < n; i++) {
+        u->r->bytes_total += files[i].size;
+        if (strcmp(files[i].state, "done") == 0) {
+            u->files_done++;
+            u->bytes_done += files[i].size;
+        }
+    }
+    u->p.bytes_total = u->r->bytes_total;
+    emit(u, TETHER_IMPORT_STARTED, NULL, NULL, 0, "%s %d files (%d done before) into %s.",
+         u->r->resumed ? "Resuming the import of" : "Importing", n, u->files_done, u->dest);
+    bool stop = false;
+    int cancels = 0;
+    for (int i = 0; i < n && !stop; i++) {
+        ledger_file *f = &files[i];
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", u->dest, f->local);
+        if (strcmp(f->state, "done") == 0) {
+            u->r->already++;
+            finish_file(u, f, path);
+            continue;
+        }
+        if ((stop = stopped(u))) break;
+        bool downloaded;
+        rc = fetch_file(u, f, path, sizeof path, &downloaded);
+        if (rc == TETHER_ERR_CANCELLED) {
+            /* our stop, or someone cancelled the camera's jobs: try again */
+            if ((stop = stopped(u))) break;
+            if (++cancels <= 3) {
+                i--;
+                continue;
+            }
+        }
+        if (rc != TETHER_OK) {
+            u->files_failed++;
+            u->r->failed++;
+            ledger_file_failed(u->db, u->job, f->camera_path);
+            char detail[256] = "";
+            tether_camera_last_error(u->cam, detail, sizeof detail);
+            emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, rc, "%s could not be imported: %s%s%s",
+                 f->camera_path, tether_strerror(rc), detail[0] ? ": " : "", detail);
+            continue;
+        }
+        if (ledger_file_done(u->db, u->job, u->camera, f) != TETHER_OK) {
+            snprintf(u->r->message, sizeof u->r->message, "cannot record %s as done in the ledger", f->camera_path);
+            free(files);
+            return TETHER_ERR_IO;
+        }
+        u->files_done++;
+        u->bytes_done += f->size;
+        if (downloaded) {
+            u->r->downloaded++;
+            u->r->bytes_downloaded += f->size;
+        } else {
+            u->r->already++;
+        }
+        u->p.downloaded = downloaded;
+        emit(u, TETHER_IMPORT_FILE_DONE, f->camera_path, path, 0, "%s -> %s", f->camera_path, path);
+        finish_file(u, f, path);
+        stop = stopped(u);
+    }
+    free(files);
+    u->r->status = stop ? TETHER_IMPORT_CANCELLED : TETHER_IMPORT_DONE;
+    if (u->stop == TETHER_IMPORT_INTERRUPT) return TETHER_OK; /* left running: resumed at the next start */
+    return ledger_job_set_state(u->db, u->job, stop ? "cancelled" : "done");
+}
+
+static void default_ledger(const char *dest, char *out, size_t size)
+{
+    snprintf(out, size, "%s/.tether-import.db", dest);
+}
+
+int tether_import_run(tether_camera *cam, const tether_import_options *o, tether_import_result *r)
+{
+    if (r == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    *r = (tether_import_result){.status = TETHER_IMPORT_ABORTED};
+    if (cam == NULL || o == NULL || (o->dest == NULL && !o->resume) ||
+        (o->mode != TETHER_IMPORT_ALL && o->mode != TETHER_IMPORT_NEW)) {
+        snprintf(r->message, sizeof r->message, "invalid import options");
+        return TETHER_ERR_INVALID_ARGUMENT;
+    }
+    if (o->dest == NULL && o->ledger == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    run u = {.cam = cam, .o = o, .r = r, .t0 = clock_mono_s()};
+    if (o->dest && realpath(o->dest, u.dest) == NULL) {
+        if (store_mkdirs(o->dest) != TETHER_OK || realpath(o->dest, u.dest) == NULL) {
+            snprintf(r->message, sizeof r->message, "cannot create %s: %s", o->dest, strerror(errno));
+            return TETHER_ERR_IO;
+        }
+    }
+    char ledger_path[4200], lock_path[4300];
+    if (o->ledger) snprintf(ledger_path, sizeof ledger_path, "%s", o->ledger);
+    else default_ledger(u.dest, ledger_path, sizeof ledger_path);
+    snprintf(lock_path, sizeof lock_path, "%s.lock", ledger_path);
+    int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0) {
+        snprintf(r->message, sizeof r->message, "cannot open %s: %s", lock_path, strerror(errno));
+        return TETHER_ERR_IO;
+    }
+    if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+        close(lock);
+        snprintf(r->message, sizeof r->message, "another import is running with the ledger %s", ledger_path);
+        return TETHER_ERR_BUSY;
+    }
+    int rc = TETHER_ERR_IO;
+    u.db = ledger_open(ledger_path);
+    if (u.db == NULL) {
+        snprintf(r->message, sizeof r->message, "cannot open the ledger %s", ledger_path);
+        goto out;
+    }
+    camera_identity(cam, u.camera, sizeof u.camera);
+    ledger_job j;
+    if (o->resume && ledger_unfinished_job(u.db, u.camera, o->dest ? u.dest : NULL, &j) == TETHER_OK) {
+        u.job = j.id;
+        snprintf(u.dest, sizeof u.dest, "%s", j.dest);
+        r->resumed = true;
+        ledger_job_set_state(u.db, u.job, "running");
+        if (store_mkdirs(u.dest) != TETHER_OK) {
+            snprintf(r->message, sizeof r->message, "cannot create %s", u.dest);
+            goto out;
+        }
+    } else if (o->dest == NULL) {
+        rc = TETHER_ERR_NOT_FOUND;
+        snprintf(r->message, sizeof r->message, "no unfinished import to resume");
+        goto out;
+    } else if ((rc = create_job(&u)) != TETHER_OK) {
+        goto out;
+    }
+    snprintf(r->dest, sizeof r->dest, "%s", u.dest);
+    r->job = u.job;
+    int swept = store_atomic_sweep(u.dest);
+    if (swept > 0) LOG_INFO("import", "removed %d temporary files a stopped import left in %s", swept, u.dest);
+    rc = run_job(&u);
+out:
+    r->seconds = clock_mono_s() - u.t0;
+    ledger_close(u.db);
+    close(lock); /* releases the flock */
+    return rc;
+}
+
+int tether_import_unfinished(tether_camera *cam, const char *ledger_path, const char *dest, tether_import_job *out)
+{
+    if (cam == NULL || ledger_path == NULL || out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    struct stat st;
+    if (stat(ledger_path, &st) != 0) return TETHER_ERR_NOT_FOUND;
+    ledger *db = ledger_open(ledger_path);
+    if (db == NULL) return TETHER_ERR_IO;
+    char camera[256], real[PATH_MAX];
+    camera_identity(cam, camera, sizeof camera);
+    ledger_job j;
+    int rc = ledger_unfinished_job(db, camera, dest ? (realpath(dest, real) ? real : dest) : NULL, &j);
+    if (rc == TETHER_OK) {
+        *out = (tether_import_job){.id = j.id, .mode = (tether_import_mode)j.mode, .delete_after = j.delete_after,
+                                   .cancelled = strcmp(j.state, "cancelled") == 0, .files_total = j.files_total,
+                                   .files_done = j.files_done, .created = j.created};
+        snprintf(out->dest, sizeof out->dest, "%s", j.dest);
+    }
+    ledger_close(db);
+    return rc;
+}
