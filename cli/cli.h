@@ -73,3 +73,25 @@ int cmd_capture(int argc, char **argv);
 int cmd_preview(int argc, char **argv);
 int cmd_tethered(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+
+/* ---- tag options (cmd_tag.c), shared by `tether tag` and `tether capture` ---- */
+
+struct img_tags;
+enum { CLI_OPT_GPS = 0x200, CLI_OPT_ARTIST, CLI_OPT_COPYRIGHT, CLI_OPT_KEYWORDS, CLI_OPT_SESSION, CLI_OPT_CAPTION };
+/* getopt_long entries for --gps, --artist, --copyright, --keywords,
+ * --session and --caption (needs <getopt.h>). */
+#define CLI_TAG_LONGOPTS                                                                          \
+    {"gps", required_argument, NULL, CLI_OPT_GPS}, {"artist", required_argument, NULL, CLI_OPT_ARTIST}, \
+        {"copyright", required_argument, NULL, CLI_OPT_COPYRIGHT},                                \
+        {"keywords", required_argument, NULL, CLI_OPT_KEYWORDS},                                  \
+        {"session", required_argument, NULL, CLI_OPT_SESSION}, {"caption", required_argument, NULL, CLI_OPT_CAPTION}
+#define CLI_TAG_USAGE "[--gps LAT,LON[,ALT]] [--artist TEXT] [--copyright TEXT] [--keywords A,B,C] [--session NAME] [--caption TEXT]"
+/* Applies one getopt result ch (with its optarg) to t.  Returns 1 when ch
+ * is a tag option and its value is good, 0 when ch is not a tag option,
+ * -1 when the value is bad (the reason is printed).  Main thread. */
+int cli_tag_option(int ch, const char *arg, struct img_tags *t);
+/* Tags each of files with t (img_tag_file), printing "tagged FILE" lines
+ * (unless --json) and an error line per failure; appends one object per
+ * file to report when it is not NULL.  Returns how many failed. */
+int cli_tag_files(const struct img_tags *t, const char *const *files, int n, json_t *report);

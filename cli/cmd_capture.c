@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "cli.h"
+#include "image/tag.h"
 #include "store/atomic.h"
 #include "tether/interval.h"
 
@@ -70,9 +71,21 @@ static json_t *shot_json(const tether_shot *shot)
     return json_pack("{s:o}", "files", files);
 }
 
+/* Writes tags (--gps, --artist...) into the files of a shot, unless there
+ * are none.  Returns how many files could not be tagged. */
+static int tag_shot(const img_tags *tags, const tether_shot *shot)
+{
+    if (img_tags_empty(tags)) return 0;
+    const char *files[TETHER_MAX_SHOT_FILES];
+    for (int i = 0; i < shot->n_files; i++) files[i] = shot->files[i];
+    return cli_tag_files(tags, files, shot->n_files, NULL);
+}
+
 typedef struct interval_ctx {
     json_t *shots;
     json_t *events;   /* what went wrong, in order */
+    const img_tags *tags;
+    long tag_failures;
 } interval_ctx;
 
 static void on_interval_event(void *user, const tether_interval_event *ev)
@@ -81,6 +94,7 @@ static void on_interval_event(void *user, const tether_interval_event *ev)
     static const char *const kinds[] = {"shot", "missed", "failed", "camera_lost", "camera_back", "waiting"};
     if (ev->kind == TETHER_INTERVAL_SHOT) {
         json_t *j = shot_json(ev->shot);
+        c->tag_failures += tag_shot(c->tags, ev->shot);
         json_object_set_new(j, "slot", json_integer(ev->slot));
         json_object_set_new(j, "late_ms", json_real(ev->late_s * 1000));
         json_array_append_new(c->shots, j);
@@ -102,9 +116,9 @@ static bool interval_stop(void *user)
 
 /* The intervalometer (tether/interval.h); count 0: until interrupted. */
 static int run_interval(tether_camera *cam, const tether_capture_options *opts, long count, double interval,
-                        double start_epoch)
+                        double start_epoch, const img_tags *tags)
 {
-    interval_ctx c = {.shots = json_array(), .events = json_array()};
+    interval_ctx c = {.shots = json_array(), .events = json_array(), .tags = tags};
     tether_interval_options io = {.interval_s = interval, .count = count, .start_epoch = start_epoch,
                                   .capture = opts, .on_event = on_interval_event, .stop = interval_stop, .user = &c};
     tether_interval_result r;
@@ -128,17 +142,20 @@ static int run_interval(tether_camera *cam, const tether_capture_options *opts, 
                 r.taken, r.missed, r.failed, r.max_late_s * 1000, r.mean_late_s * 1000,
                 r.stopped ? "; interrupted" : "");
     }
-    return r.missed || r.failed ? EXIT_FAILED : EXIT_OK;
+    return r.missed || r.failed || c.tag_failures ? EXIT_FAILED : EXIT_OK;
 }
 
 int cmd_capture(int argc, char **argv)
 {
     static const char *usage =
-        "tether capture [--output TEMPLATE] [--count N] [--interval SECONDS [--start HH:MM[:SS]]] [--keep-on-card]";
+        "tether capture [--output TEMPLATE] [--count N] [--interval SECONDS [--start HH:MM[:SS]]] [--keep-on-card]\n"
+        "               " CLI_TAG_USAGE;
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"count", required_argument, NULL, 'n'},
         {"interval", required_argument, NULL, 'i'}, {"keep-on-card", no_argument, NULL, 'k'},
-        {"start", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"start", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, CLI_TAG_LONGOPTS,
+        {NULL, 0, NULL, 0}};
+    img_tags tags = {0};
     const char *output = "{name}";
     long count = 1;
     double interval = 0;
@@ -155,7 +172,11 @@ int cmd_capture(int argc, char **argv)
         case 'i': ok = cli_parse_double(optarg, 0, 86400, &interval); break;
         case 'k': keep = true; break;
         case 'h': printf("usage: %s\n", usage); return EXIT_OK;
-        default: ok = false;
+        default: {
+            int r = cli_tag_option(ch, optarg, &tags);
+            if (r < 0) return EXIT_USAGE;
+            ok = r > 0;
+        }
         }
         if (!ok) {
             cli_error("usage: %s", usage);
@@ -196,9 +217,10 @@ int cmd_capture(int argc, char **argv)
     int rc = cli_open_camera(&cam);
     if (rc != EXIT_OK) return rc;
     cli_trap_signals();
-    tether_capture_options opts = {.dir = dir, .name_template = tmpl, .keep_on_card = keep};
+    tether_capture_options opts = {.dir = dir, .name_template = tmpl, .keep_on_card = keep,
+                                   .session = tags.session[0] ? tags.session : NULL};
     if (interval > 0) {
-        int rc2 = run_interval(cam, &opts, count, interval, start_epoch);
+        int rc2 = run_interval(cam, &opts, count, interval, start_epoch, &tags);
         cli_close_camera(cam);
         return rc2;
     }
@@ -213,6 +235,7 @@ int cmd_capture(int argc, char **argv)
             break;
         }
         json_array_append_new(shots, shot_json(&shot));
+        if (tag_shot(&tags, &shot) > 0) exit_code = EXIT_FAILED;
     }
     if (g_cli.json)
         cli_print_json(json_pack("{s:o, s:I, s:b}", "shots", shots, "missed", (json_int_t)0,

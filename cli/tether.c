@@ -23,6 +23,7 @@ static const cli_command commands[] = {
     {"delete", "delete files on the camera", cmd_delete},
     {"import", "import the card's files, resumable (--dest DIR [--new] [--delete])", cmd_import},
     {"tethered", "download shots taken with the camera's button", cmd_tethered},
+    {"tag", "write GPS, artist, copyright, keywords into photos on disk", cmd_tag},
     {"focus", "focus tools: drive, measure, auto, trap, stack", cmd_focus},
     {"sim", "run a simulated camera (PTP/IP) for tests and demos", cmd_sim},
 };
