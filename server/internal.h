@@ -31,6 +31,7 @@ typedef struct hub {
 
 typedef struct focus_ctl focus_ctl;
 typedef struct interval_ctl interval_ctl;
+typedef struct tagging_ctl tagging_ctl;
 
 typedef struct studio {
     char root[4096];         /* photo root, absolute */
@@ -41,6 +42,7 @@ typedef struct studio {
     hub events;
     focus_ctl *focus;        /* the focus tools (focus.c) */
     interval_ctl *interval;  /* the time-lapse (interval.c) */
+    tagging_ctl *tagging;    /* GPS/EXIF tagging (tagging.c) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
     volatile int stopping;
@@ -85,6 +87,19 @@ void interval_resume(interval_ctl *ic);
 /* Waits for the run's thread (stopped by s->stopping, which leaves the
  * run to be continued at the next start); NULL is fine. */
 void interval_ctl_free(interval_ctl *ic);
+/* tagging.c: routes /api/tagging...; rest follows "/api/tagging". */
+enum MHD_Result tagging_handle(studio *s, const http_request *r, const char *rest);
+/* Loads PHOTOS/.tether/tagging.json (bad or missing: tagging off).
+ * Returns NULL when out of memory. */
+tagging_ctl *tagging_ctl_new(studio *s);
+/* Writes the tagging settings (and session's name) into a photo just
+ * written at path, when tagging is on; failures are logged, the photo is
+ * kept as it was.  Any thread; tc may be NULL (nothing happens). */
+void tagging_apply_new(tagging_ctl *tc, const char *path, const char *session);
+/* Waits for a running apply job (it stops at the next photo once
+ * s->stopping is set).  Call after every thread that registers photos
+ * has stopped; NULL is fine. */
+void tagging_ctl_free(tagging_ctl *tc);
 /* stream.c */
 /* Waits (up to 10 s) for a live-view frame taken at or after after_ns
  * (clock_mono_ns); *out is the caller's reference.  Any handler thread.

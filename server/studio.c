@@ -134,6 +134,7 @@ json_t *studio_register_photo(studio *s, const char *session, const char *day, c
     snprintf(p.camera_path, sizeof p.camera_path, "%s", camera_path ? camera_path : "");
     tether_camera_model(s->cam, p.camera, sizeof p.camera);
     p.taken = time(NULL);
+    tagging_apply_new(s->tagging, path, session); /* before its size and thumbnail are taken */
     struct stat st;
     if (stat(path, &st) == 0) p.size = st.st_size;
     const char *mime = http_mime_for(path);
@@ -335,6 +336,10 @@ int studio_run(const studio_options *o, volatile int *stop)
         fprintf(stderr, "tether: out of memory\n");
         goto done;
     }
+    if ((s->tagging = tagging_ctl_new(s)) == NULL) {
+        fprintf(stderr, "tether: out of memory\n");
+        goto done;
+    }
     http = http_start(o->host ? o->host : "127.0.0.1", o->port, o->token, route, s);
     if (http == NULL) {
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
@@ -359,6 +364,7 @@ done:
     focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
     interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
     if (pump_started) pthread_join(pump, NULL);
+    tagging_ctl_free(s->tagging); /* after every thread that registers photos */
     tether_camera_close(s->cam);
     simhost_stop(sim);
     catalog_close(s->cat);
