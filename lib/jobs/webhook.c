@@ -1,0 +1,501 @@
+/*
+ * webhook: see webhook.h.  The delivery thread loops: take the pending
+ * item due first from the outbox, POST it with libcurl, record the
+ * attempt, report it; when nothing is due, sleep on a condition variable
+ * until the next item is due or webhook_enqueue / webhook_retry signal
+ * (so a new event goes out within milliseconds).  A "kicked" flag set
+ * under the lock closes the race between looking at the outbox and
+ * starting to wait.
+ *
+ * The outbox row is marked only after the receiver answered, so a crash
+ * in between sends the item again (at least once); the key in the
+ * headers and body lets the receiver drop the repeat.
+ *
+ * HMAC-SHA256 comes from GLib (g_compute_hmac_for_data), which the
+ * library already links through gexiv2.
+ */
+#include "webhook.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <glib.h>
+
+#include "base/log.h"
+#include "tether/errors.h"
+#include "tether_config.h"
+
+struct webhook {
+    webhook_store *store;
+    webhook_options o;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool kicked;               /* something was enqueued since the thread last looked */
+    atomic_int stopping;
+    pthread_t thread;
+};
+
+/* ---- pure pieces ------------------------------------------------------------------------- */
+
+int64_t webhook_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int webhook_sign(const char *secret, const char *timestamp, const char *body, size_t body_len, char out[65])
+{
+    out[0] = '\0';
+    size_t tl = strlen(timestamp);
+    guchar *msg = malloc(tl + 1 + body_len + 1);
+    if (msg == NULL) return -1;
+    memcpy(msg, timestamp, tl);
+    msg[tl] = '.';
+    memcpy(msg + tl + 1, body, body_len);
+    gchar *hex = g_compute_hmac_for_data(G_CHECKSUM_SHA256, (const guchar *)secret, strlen(secret), msg,
+                                         tl + 1 + body_len);
+    free(msg);
+    if (hex == NULL || strlen(hex) != 64) {
+        g_free(hex);
+        return -1;
+    }
+    memcpy(out, hex, 65);
+    g_free(hex);
+    return 0;
+}
+
+int64_t webhook_backoff_ms(int attempts, int64_t base_ms, int64_t cap_ms, double jitter)
+{
+    if (attempts < 1) attempts = 1;
+    if (base_ms < 1) base_ms = 1;
+    if (cap_ms < base_ms) cap_ms = base_ms;
+    int64_t d = base_ms;
+    for (int i = 1; i < attempts && d < cap_ms; i++) d *= 2;
+    if (d > cap_ms) d = cap_ms;
+    if (jitter < 0) jitter = 0;
+    if (jitter >= 1) jitter = 0.999999;
+    return d - (int64_t)((double)d * jitter / 4);
+}
+
+bool webhook_status_permanent(int status)
+{
+    if (status >= 300 && status < 400) return true;
+    if (status >= 400 && status < 500) return status != 408 && status != 425 && status != 429;
+    return false;
+}
+
+bool webhook_url_ok(const char *url)
+{
+    if (url == NULL) return false;
+    size_t n = strlen(url);
+    if (n == 0 || n >= WEBHOOK_URL_MAX) return false;
+    const char *host;
+    if (strncasecmp(url, "http://", 7) == 0) host = url + 7;
+    else if (strncasecmp(url, "https://", 8) == 0) host = url + 8;
+    else return false;
+    if (*host == '\0' || *host == '/' || *host == ':' || *host == '?' || *host == '#') return false;
+    for (const char *p = url; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f) return false;
+    return true;
+}
+
+bool webhook_filter_takes(const char *filter, const char *event)
+{
+    if (filter == NULL || strcmp(filter, "all") == 0) return true;
+    return event && strcmp(filter, event) == 0;
+}
+
+static void random_bytes(uint8_t *b, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(b + got, n - got, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    if (got < n) { /* no getrandom: fall back to the clock, still unique enough with the counter */
+        static unsigned counter;
+        uint64_t x = (uint64_t)webhook_now_ms() ^ ((uint64_t)getpid() << 32) ^ __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+        for (size_t i = got; i < n; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            b[i] = (uint8_t)x;
+        }
+    }
+}
+
+void webhook_new_key(char out[WEBHOOK_KEY_LEN + 1])
+{
+    uint8_t b[16];
+    random_bytes(b, sizeof b);
+    b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* variant 10 */
+    snprintf(out, WEBHOOK_KEY_LEN + 1, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static double jitter01(void)
+{
+    uint32_t x = 0;
+    random_bytes((uint8_t *)&x, sizeof x);
+    return (double)x / 4294967296.0;
+}
+
+/* ---- endpoints and the outbox -------------------------------------------------------------- */
+
+webhook_store *webhook_get_store(webhook *w)
+{
+    return w->store;
+}
+
+static void kick(webhook *w)
+{
+    pthread_mutex_lock(&w->lock);
+    w->kicked = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int webhook_endpoint_add(webhook *w, const char *url, const char *secret, const char *events,
+                         webhook_endpoint *out, const char **why)
+{
+    const char *dummy;
+    if (why == NULL) why = &dummy;
+    *why = "";
+    if (!webhook_url_ok(url)) {
+        *why = "\"url\" must be an http:// or https:// URL with a host, without spaces";
+        return TETHER_ERR_BAD_VALUE;
+    }
+    if (secret && strlen(secret) >= WEBHOOK_SECRET_MAX) {
+        *why = "\"secret\" is at most 255 bytes";
+        return TETHER_ERR_BAD_VALUE;
+    }
+    if (events == NULL) events = "all";
+    if (strcmp(events, "all") != 0 && strcmp(events, "capture") != 0 && strcmp(events, "import") != 0) {
+        *why = "\"events\" is \"all\", \"capture\" or \"import\"";
+        return TETHER_ERR_BAD_VALUE;
+    }
+    webhook_endpoint e = {0};
+    snprintf(e.url, sizeof e.url, "%s", url);
+    snprintf(e.secret, sizeof e.secret, "%s", secret ? secret : "");
+    snprintf(e.events, sizeof e.events, "%s", events);
+    int rc = webhook_store_endpoint_add(w->store, &e, webhook_now_ms());
+    if (rc == TETHER_OK && out) *out = e;
+    return rc;
+}
+
+int webhook_wanted(webhook *w, const char *event)
+{
+    webhook_endpoint *eps = NULL;
+    int n = 0, wanted = 0;
+    if (webhook_store_endpoints(w->store, &eps, &n) != TETHER_OK) return 0;
+    for (int i = 0; i < n; i++)
+        if (eps[i].enabled && webhook_filter_takes(eps[i].events, event)) wanted++;
+    free(eps);
+    return wanted;
+}
+
+static bool event_name_ok(const char *event)
+{
+    size_t n = event ? strlen(event) : 0;
+    if (n == 0 || n > 31) return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)event[i]) && event[i] != '_') return false;
+    return true;
+}
+
+int webhook_enqueue(webhook *w, const char *event, json_t *payload, int64_t endpoint, int *n,
+                    char first_key[WEBHOOK_KEY_LEN + 1])
+{
+    if (n) *n = 0;
+    if (first_key) first_key[0] = '\0';
+    if (!event_name_ok(event) || !json_is_object(payload)) return TETHER_ERR_INVALID_ARGUMENT;
+    webhook_endpoint *eps = NULL;
+    int n_eps = 0;
+    int rc = webhook_store_endpoints(w->store, &eps, &n_eps);
+    if (rc != TETHER_OK) return rc;
+    webhook_item *items = calloc((size_t)(n_eps ? n_eps : 1), sizeof *items);
+    int n_items = 0;
+    bool found = endpoint <= 0;
+    int64_t now = webhook_now_ms();
+    for (int i = 0; items && i < n_eps && rc == TETHER_OK; i++) {
+        const webhook_endpoint *e = &eps[i];
+        if (endpoint > 0 ? e->id != endpoint : !(e->enabled && webhook_filter_takes(e->events, event))) continue;
+        found = true;
+        webhook_item *it = &items[n_items];
+        it->endpoint = e->id;
+        snprintf(it->url, sizeof it->url, "%s", e->url);
+        snprintf(it->event, sizeof it->event, "%s", event);
+        webhook_new_key(it->key);
+        it->created_ms = it->next_attempt_ms = now;
+        json_t *body = json_pack("{s:s, s:s}", "id", it->key, "event", event);
+        if (body) {
+            json_t *copy = json_deep_copy(payload);
+            json_object_del(copy, "id");
+            json_object_del(copy, "event");
+            json_object_update(body, copy);
+            json_decref(copy);
+        }
+        it->body = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
+        json_decref(body);
+        if (it->body == NULL) rc = TETHER_ERR_NO_MEMORY;
+        n_items++;
+    }
+    if (items == NULL) rc = TETHER_ERR_NO_MEMORY;
+    if (rc == TETHER_OK && !found) rc = TETHER_ERR_NOT_FOUND;
+    if (rc == TETHER_OK) rc = webhook_store_enqueue(w->store, items, n_items);
+    if (rc == TETHER_OK) {
+        if (n) *n = n_items;
+        if (first_key && n_items) snprintf(first_key, WEBHOOK_KEY_LEN + 1, "%s", items[0].key);
+        if (n_items) kick(w);
+        LOG_DEBUG("webhook", "%s: %d deliveries enqueued", event, n_items);
+    }
+    for (int i = 0; items && i < n_items; i++) webhook_item_clear(&items[i]);
+    free(items);
+    free(eps);
+    return rc;
+}
+
+int webhook_retry(webhook *w, const char *key)
+{
+    int rc = webhook_store_retry(w->store, key, webhook_now_ms());
+    if (rc == TETHER_OK) kick(w);
+    return rc;
+}
+
+/* ---- delivery --------------------------------------------------------------------------- */
+
+static size_t discard_body(char *data, size_t size, size_t n, void *user)
+{
+    (void)data;
+    size_t *total = user;
+    *total += size * n;
+    return *total > 1024 * 1024 ? 0 : size * n; /* a receiver that talks too much is cut off */
+}
+
+static int abort_if_stopping(void *user, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    webhook *w = user;
+    return atomic_load(&w->stopping) ? 1 : 0;
+}
+
+/* One attempt at it.  Sets *status (0 if no answer), *retry_after_s (0 if
+ * none) and err (empty on an answer).  Returns false if abandoned because
+ * the webhook stops. */
+static bool send_item(webhook *w, CURL *curl, const webhook_item *it, const char *secret, int *status,
+                      long *retry_after_s, char *err, size_t errsize)
+{
+    *status = 0;
+    *retry_after_s = 0;
+    err[0] = '\0';
+    char ts[32], h[256], sig[65];
+    snprintf(ts, sizeof ts, "%lld", (long long)(webhook_now_ms() / 1000));
+    size_t body_len = strlen(it->body);
+    struct curl_slist *hdrs = NULL;
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+    hdrs = curl_slist_append(hdrs, "Expect:");
+    snprintf(h, sizeof h, "X-Tether-Event: %s", it->event);
+    hdrs = curl_slist_append(hdrs, h);
+    snprintf(h, sizeof h, "X-Tether-Delivery: %s", it->key);
+    hdrs = curl_slist_append(hdrs, h);
+    snprintf(h, sizeof h, "Idempotency-Key: %s", it->key);
+    hdrs = curl_slist_append(hdrs, h);
+    snprintf(h, sizeof h, "X-Tether-Timestamp: %s", ts);
+    hdrs = curl_slist_append(hdrs, h);
+    if (secret && secret[0]) {
+        if (webhook_sign(secret, ts, it->body, body_len, sig) != 0) {
+            snprintf(err, errsize, "cannot compute the signature");
+            curl_slist_free_all(hdrs);
+            return true;
+        }
+        snprintf(h, sizeof h, "X-Tether-Signature: sha256=%s", sig);
+        hdrs = curl_slist_append(hdrs, h);
+    }
+    char curl_err[CURL_ERROR_SIZE] = "";
+    size_t received = 0;
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, it->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, it->body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "tether/" TETHER_VERSION);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, w->o.connect_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, w->o.timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &received);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_if_stopping);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
+    CURLcode cc = curl_easy_perform(curl);
+    curl_slist_free_all(hdrs);
+    long code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    if (cc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&w->stopping)) return false;
+    if (cc == CURLE_WRITE_ERROR && code > 0) cc = CURLE_OK; /* answered, then cut off: the status counts */
+    if (cc != CURLE_OK) {
+        snprintf(err, errsize, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
+        return true;
+    }
+    *status = (int)code;
+    curl_off_t ra = 0;
+    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) *retry_after_s = (long)ra;
+    if (code < 200 || code >= 300) snprintf(err, errsize, "HTTP %ld", code);
+    return true;
+}
+
+static void deliver(webhook *w, CURL *curl, webhook_item *it)
+{
+    webhook_endpoint ep;
+    if (webhook_store_endpoint_get(w->store, it->endpoint, &ep) != TETHER_OK) {
+        /* deleted meanwhile: its items were failed with it */
+        webhook_store_mark(w->store, it->id, WEBHOOK_FAILED, it->attempts, it->next_attempt_ms, 0, "endpoint deleted",
+                           webhook_now_ms());
+        return;
+    }
+    int status;
+    long retry_after;
+    char err[256];
+    if (!send_item(w, curl, it, ep.secret, &status, &retry_after, err, sizeof err)) return;
+    int64_t now = webhook_now_ms();
+    it->attempts++;
+    it->last_attempt_ms = now;
+    it->last_status = status;
+    snprintf(it->last_error, sizeof it->last_error, "%s", err);
+    if (status >= 200 && status < 300) {
+        it->state = WEBHOOK_DELIVERED;
+        it->done_ms = now;
+    } else if (webhook_status_permanent(status)) {
+        it->state = WEBHOOK_FAILED;
+        it->done_ms = now;
+        snprintf(it->last_error, sizeof it->last_error, "HTTP %d: refused by the receiver (not retried)", status);
+    } else if (it->attempts >= w->o.max_attempts) {
+        it->state = WEBHOOK_FAILED;
+        it->done_ms = now;
+        snprintf(it->last_error, sizeof it->last_error, "gave up after %d attempts: %s", it->attempts, err);
+    } else {
+        int64_t wait = webhook_backoff_ms(it->attempts, w->o.backoff_base_ms, w->o.backoff_cap_ms, jitter01());
+        if (retry_after > 0 && retry_after * 1000 > wait)
+            wait = retry_after * 1000 < w->o.backoff_cap_ms ? retry_after * 1000 : w->o.backoff_cap_ms;
+        it->next_attempt_ms = now + wait;
+    }
+    if (webhook_store_mark(w->store, it->id, it->state, it->attempts, it->next_attempt_ms, it->last_status,
+                           it->last_error, now) != TETHER_OK) {
+        /* the outbox cannot be written: wait a little rather than spin on the same item */
+        clock_nanosleep(CLOCK_MONOTONIC, 0, &(struct timespec){.tv_sec = 1}, NULL);
+    }
+    if (it->state == WEBHOOK_DELIVERED)
+        LOG_DEBUG("webhook", "%s %s delivered to %s (HTTP %d)", it->event, it->key, it->url, status);
+    else
+        LOG_INFO("webhook", "%s %s to %s: %s (attempt %d, %s)", it->event, it->key, it->url, it->last_error,
+                 it->attempts, webhook_state_name(it->state));
+    if (w->o.on_attempt) w->o.on_attempt(w->o.user, it);
+}
+
+static void *delivery_thread(void *arg)
+{
+    webhook *w = arg;
+    log_set_thread_name("webhooks");
+    CURL *curl = curl_easy_init();
+    if (curl == NULL) LOG_ERROR("webhook", "cannot start libcurl: no deliveries");
+    while (!atomic_load(&w->stopping) && curl) {
+        webhook_item it;
+        int64_t next = -1;
+        int rc = webhook_store_next_due(w->store, webhook_now_ms(), &it, &next);
+        if (rc == TETHER_OK) {
+            deliver(w, curl, &it);
+            webhook_item_clear(&it);
+            continue;
+        }
+        /* nothing due: sleep until the next item is due (at most a minute,
+         * or a second after an outbox error) or until something arrives */
+        int64_t wait = rc == TETHER_ERR_NOT_FOUND ? 60000 : 1000;
+        if (next >= 0) {
+            int64_t until = next - webhook_now_ms();
+            if (until < wait) wait = until < 1 ? 1 : until;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += wait / 1000;
+        ts.tv_nsec += (long)(wait % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        pthread_mutex_lock(&w->lock);
+        while (!w->kicked && !atomic_load(&w->stopping))
+            if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT) break;
+        w->kicked = false;
+        pthread_mutex_unlock(&w->lock);
+    }
+    curl_easy_cleanup(curl);
+    return NULL;
+}
+
+/* ---- life cycle ---------------------------------------------------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+webhook *webhook_start(const char *db_path, const webhook_options *o)
+{
+    pthread_once(&curl_once, curl_init_once);
+    webhook *w = calloc(1, sizeof *w);
+    if (w == NULL) return NULL;
+    if (o) w->o = *o;
+    if (w->o.backoff_base_ms <= 0) w->o.backoff_base_ms = 1000;
+    if (w->o.backoff_cap_ms <= 0) w->o.backoff_cap_ms = 600000;
+    if (w->o.backoff_cap_ms < w->o.backoff_base_ms) w->o.backoff_cap_ms = w->o.backoff_base_ms;
+    if (w->o.max_attempts <= 0) w->o.max_attempts = 20;
+    if (w->o.connect_timeout_ms <= 0) w->o.connect_timeout_ms = 5000;
+    if (w->o.timeout_ms <= 0) w->o.timeout_ms = 15000;
+    if ((w->store = webhook_store_open(db_path)) == NULL) {
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&w->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->thread, NULL, delivery_thread, w) != 0) {
+        LOG_ERROR("webhook", "cannot start the delivery thread");
+        webhook_store_close(w->store);
+        pthread_cond_destroy(&w->cond);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void webhook_stop(webhook *w)
+{
+    if (w == NULL) return;
+    pthread_mutex_lock(&w->lock);
+    atomic_store(&w->stopping, 1);
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    webhook_store_close(w->store);
+    pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
