@@ -2,7 +2,7 @@
  * internal: the studio's shared state and the functions its files offer
  * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
  * focus.c: the focus tools and their worker thread; interval.c: the
- * time-lapse and its worker thread; stream.c: MJPEG,
+ * time-lapse and its worker thread; webhooks.c: webhooks; stream.c: MJPEG,
  * snapshot and server-sent events; assets.c: the UI).
  */
 #pragma once
@@ -31,6 +31,7 @@ typedef struct hub {
 
 typedef struct focus_ctl focus_ctl;
 typedef struct interval_ctl interval_ctl;
+typedef struct webhooks_ctl webhooks_ctl;
 typedef struct tagging_ctl tagging_ctl;
 
 typedef struct studio {
@@ -42,6 +43,7 @@ typedef struct studio {
     hub events;
     focus_ctl *focus;        /* the focus tools (focus.c) */
     interval_ctl *interval;  /* the time-lapse (interval.c) */
+    webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
     tagging_ctl *tagging;    /* GPS/EXIF tagging (tagging.c) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
@@ -59,9 +61,14 @@ void studio_session(studio *s, char *out, size_t size);
 /* Day folder name for now (local time): "2026-11-22". */
 void studio_today(char *out, size_t size);
 /* Catalogs a file just written under root/session/day (thumbnail for
- * JPEGs).  Returns the photo's JSON (new reference) or NULL. */
+ * JPEGs) and enqueues its "capture" webhooks.  Returns the photo's JSON
+ * (new reference) or NULL. */
 json_t *studio_register_photo(studio *s, const char *session, const char *day, const char *path,
                               const char *camera_path);
+/* The same for a photo that came another way: event names its webhooks
+ * ("import" for a file imported from the card). */
+json_t *studio_register_photo_event(studio *s, const char *session, const char *day, const char *path,
+                                    const char *camera_path, const char *event);
 json_t *studio_photo_json(const catalog_photo *p);
 /* Is rel a safe path below the root (no "..", no absolute path)? */
 bool studio_safe_rel(const char *rel);
@@ -100,6 +107,18 @@ void tagging_apply_new(tagging_ctl *tc, const char *path, const char *session);
  * s->stopping is set).  Call after every thread that registers photos
  * has stopped; NULL is fine. */
 void tagging_ctl_free(tagging_ctl *tc);
+/* webhooks.c: routes /api/webhooks...; rest follows "/api/webhooks". */
+enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *rest);
+/* Opens PHOTOS/.tether/webhooks.db and starts delivering (the items left
+ * pending by an earlier run first).  Returns NULL on failure. */
+webhooks_ctl *webhooks_ctl_new(studio *s);
+/* Stops the delivery thread (pending items stay for the next start);
+ * NULL is fine. */
+void webhooks_ctl_free(webhooks_ctl *wc);
+/* Enqueues the webhooks of a catalogued photo (photo: studio_photo_json,
+ * borrowed; event "capture" or "import"); returns once they are on disk.
+ * Any thread; does nothing without webhooks or endpoints. */
+void webhooks_photo_added(studio *s, const json_t *photo, const char *event);
 /* stream.c */
 /* Waits (up to 10 s) for a live-view frame taken at or after after_ns
  * (clock_mono_ns); *out is the caller's reference.  Any handler thread.

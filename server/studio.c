@@ -122,6 +122,12 @@ static int read_whole(const char *path, bytebuf *b)
 json_t *studio_register_photo(studio *s, const char *session, const char *day, const char *path,
                               const char *camera_path)
 {
+    return studio_register_photo_event(s, session, day, path, camera_path, "capture");
+}
+
+json_t *studio_register_photo_event(studio *s, const char *session, const char *day, const char *path,
+                                    const char *camera_path, const char *event)
+{
     catalog_photo p = {0};
     snprintf(p.session, sizeof p.session, "%s", session);
     snprintf(p.day, sizeof p.day, "%s", day);
@@ -162,7 +168,9 @@ json_t *studio_register_photo(studio *s, const char *session, const char *day, c
         bytebuf_free(&thumb);
     }
     if (catalog_photo_add(s->cat, &p) != TETHER_OK) return NULL;
-    return studio_photo_json(&p);
+    json_t *photo = studio_photo_json(&p);
+    webhooks_photo_added(s, photo, event); /* on disk before the photo is reported */
+    return photo;
 }
 
 /* ---- the camera's events ---------------------------------------------------------- */
@@ -332,8 +340,10 @@ int studio_run(const studio_options *o, volatile int *stop)
     }
     snprintf(s->spec, sizeof s->spec, "%s", spec);
 
-    if ((s->focus = focus_ctl_new(s)) == NULL || (s->interval = interval_ctl_new(s)) == NULL) {
-        fprintf(stderr, "tether: out of memory\n");
+    if ((s->focus = focus_ctl_new(s)) == NULL || (s->interval = interval_ctl_new(s)) == NULL ||
+        (s->webhooks = webhooks_ctl_new(s)) == NULL) {
+        fprintf(stderr, "tether: cannot start the studio's jobs (out of memory, or %s/.tether/webhooks.db)\n",
+                s->root);
         goto done;
     }
     if ((s->tagging = tagging_ctl_new(s)) == NULL) {
@@ -364,6 +374,7 @@ done:
     focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
     interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
     if (pump_started) pthread_join(pump, NULL);
+    webhooks_ctl_free(s->webhooks); /* pending deliveries are sent at the next start */
     tagging_ctl_free(s->tagging); /* after every thread that registers photos */
     tether_camera_close(s->cam);
     simhost_stop(sim);

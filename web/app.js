@@ -536,6 +536,7 @@ function initFocus() {
 
 function listen() {
   const es = new EventSource('/api/events');
+  state.events = es; // other panels' scripts (webhooks.js) listen too
   const on = (type, fn) => es.addEventListener(type, (m) => fn(JSON.parse(m.data).data));
   on('capture', () => { loadMini(); loadSessions(); });
   on('photo_deleted', () => loadMini());

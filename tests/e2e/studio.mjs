@@ -208,6 +208,23 @@ try {
   report(await page.isVisible('#stack-result a[href$="merged.jpg"]'), 'with a link to the merged picture');
   await page.screenshot({ path: `${shots}/studio-stack.png` });
 
+  // webhooks: an endpoint added in the panel is listed; a test ping to a
+  // port where nothing listens shows in the delivery log, pending with its error
+  await page.fill('#webhook-url', 'http://127.0.0.1:9/hook');
+  await page.fill('#webhook-secret', 'ui-secret');
+  await page.selectOption('#webhook-events', 'capture');
+  await page.click('#webhook-add');
+  report(await until(async () => (await page.$$('#webhook-list li')).length === 1 &&
+    (await page.textContent('#webhook-list')).includes('127.0.0.1:9/hook')), 'a webhook endpoint added in the panel is listed');
+  report(!(await (await fetch(studio + '/api/webhooks')).text()).includes('ui-secret'), 'its secret is not sent back');
+  await page.click('#webhook-list li button[title="send a test ping"]');
+  report(await until(async () => /pending\s*ping\s*[1-9]/.test(await page.textContent('#webhook-log tbody'))),
+    'the test ping shows in the delivery log with its attempts', await page.textContent('#webhook-log tbody'));
+  report(/refused|connect/i.test(await page.getAttribute('#webhook-log tbody tr', 'title')), 'with the error');
+  await page.locator('#webhooks').screenshot({ path: `${shots}/studio-webhooks.png` });
+  await page.click('#webhook-list li button[title="delete"]');
+  report(await until(async () => (await page.$$('#webhook-list li')).length === 0), 'the endpoint is deleted from the panel');
+
   // phone
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await phone.goto(studio + '/');
