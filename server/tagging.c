@@ -357,6 +357,11 @@ static enum MHD_Result post_apply(tagging_ctl *tc, const http_request *r)
         if (!ok) return http_error(r, 400, "bad_name", "\"session\" must be a session's name (or left out: the active one)");
     }
     if (!session_exists(tc->s, session)) return http_error(r, 404, "not_found", "no session \"%s\"", session);
+    catalog_photo *first = NULL;
+    int n_first = 0;
+    int64_t total = 0;
+    catalog_photos(tc->s->cat, session, NULL, 0, 1, &first, &n_first, &total);
+    free(first);
     pthread_mutex_lock(&tc->lock);
     if (tc->apply && json_is_true(json_object_get(tc->apply, "running"))) {
         pthread_mutex_unlock(&tc->lock);
@@ -368,8 +373,8 @@ static enum MHD_Result post_apply(tagging_ctl *tc, const http_request *r)
     }
     snprintf(tc->apply_session, sizeof tc->apply_session, "%s", session);
     json_decref(tc->apply);
-    tc->apply = json_pack("{s:s, s:b, s:s, s:i, s:i, s:i, s:i, s:[]}", "session", session, "running", 1, "status",
-                          "running", "total", 0, "tagged", 0, "failed", 0, "skipped", 0, "errors");
+    tc->apply = json_pack("{s:s, s:b, s:s, s:I, s:i, s:i, s:i, s:[]}", "session", session, "running", 1, "status",
+                          "running", "total", (json_int_t)total, "tagged", 0, "failed", 0, "skipped", 0, "errors");
     if (tc->apply == NULL || pthread_create(&tc->worker, NULL, apply_worker, tc) != 0) {
         json_decref(tc->apply);
         tc->apply = NULL;

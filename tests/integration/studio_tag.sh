@@ -109,7 +109,7 @@ expect "... and no artist" "$(xt "$off" Artist)" ""
 # --- apply to the photos a session already has --------------------------------------------------
 expect "a northern, eastern position" "$(put '{"gps": {"lat": 48.8583701, "lon": 2.2944813}, "keywords": ["paris"]}')" "200"
 expect "POST /api/tagging/apply" "$(req POST /api/tagging/apply '{"session": "default"}')" "202"
-expect "... says what it does" "$(body .apply.session) $(body .apply.running)" "default true"
+expect "... says what it does" "$(body .apply.session) $(body .apply.running) $(body .apply.total)" "default true 5"
 wait_tagged() { for _ in $(seq 1 100); do [ "$(curl -s "$URL/api/tagging" | jq -r .apply.running)" = false ] && return 0; sleep 0.1; done; return 1; }
 wait_tagged && ok "the apply job ends" || not_ok "the apply job ends"
 req GET /api/tagging >/dev/null
