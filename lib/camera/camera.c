@@ -38,6 +38,8 @@
 #include "camera/internal.h"
 #include "store/atomic.h"
 
+#define EVENT_POLL_NS 50000000LL /* between looks at the camera's events when nothing else is queued */
+
 enum { EVENT_RING = 256, WATCH_NS = 10 * 1000000000LL };
 
 typedef struct job {
@@ -275,10 +277,14 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
 
 /* ---- the owner thread ------------------------------------------------------------------- */
 
+/* Looks at the camera's events once, without waiting for one (owner
+ * thread, lock not held).  The owner loop pauses between looks on
+ * cam->wake, which a new job cuts short: a camera call waits at most for
+ * one look, never for a whole event wait. */
 static void poll_events(tether_camera *cam)
 {
     tether_event ev;
-    int rc = cam->ops->wait_event(cam->be, 100, &ev);
+    int rc = cam->ops->wait_event(cam->be, 0, &ev);
     if (rc == TETHER_ERR_TIMEOUT) return;
     if (rc != TETHER_OK) {
         check_link(cam, rc);
@@ -425,6 +431,10 @@ static void *owner_main(void *arg)
             pthread_mutex_unlock(&cam->lock);
             poll_events(cam);
             pthread_mutex_lock(&cam->lock);
+            if (cam->head == NULL && !cam->closing && cam->be) {
+                struct timespec ts = deadline_ts(clock_mono_ns() + EVENT_POLL_NS);
+                pthread_cond_timedwait(&cam->wake, &cam->lock, &ts);
+            }
             continue;
         }
         struct timespec ts = deadline_ts(now + 500000000);
