@@ -527,8 +527,9 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
     }
     if (strncmp(u, "/focus", 6) == 0 && (u[6] == '\0' || u[6] == '/')) return focus_handle(s, r, u + 6);
     if (strncmp(u, "/interval", 9) == 0 && (u[9] == '\0' || u[9] == '/')) return interval_handle(s, r, u + 9);
-    if (strncmp(u, "/webhooks", 9) == 0 && (u[9] == '\0' || u[9] == '/')) return webhooks_handle(s, r, u + 9);
     if (strncmp(u, "/tagging", 8) == 0 && (u[8] == '\0' || u[8] == '/')) return tagging_handle(s, r, u + 8);
+    if (strncmp(u, "/import", 7) == 0 && (u[7] == '\0' || u[7] == '/')) return import_handle(s, r, u + 7);
+    if (strncmp(u, "/webhooks", 9) == 0 && (u[9] == '\0' || u[9] == '/')) return webhooks_handle(s, r, u + 9);
     if (strcmp(u, "/photos") == 0) return get ? get_photos(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (strncmp(u, "/photos/", 8) == 0) return photo_route(s, r, u + 8);
     return http_error(r, 404, "not_found", "no API route %s", r->url);

@@ -2,7 +2,8 @@
  * internal: the studio's shared state and the functions its files offer
  * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
  * focus.c: the focus tools and their worker thread; interval.c: the
- * time-lapse and its worker thread; webhooks.c: webhooks; stream.c: MJPEG,
+ * time-lapse and its worker thread; import.c: import from the card and
+ * its worker thread; webhooks.c: webhooks; stream.c: MJPEG,
  * snapshot and server-sent events; assets.c: the UI).
  */
 #pragma once
@@ -31,8 +32,9 @@ typedef struct hub {
 
 typedef struct focus_ctl focus_ctl;
 typedef struct interval_ctl interval_ctl;
-typedef struct webhooks_ctl webhooks_ctl;
 typedef struct tagging_ctl tagging_ctl;
+typedef struct import_ctl import_ctl;
+typedef struct webhooks_ctl webhooks_ctl;
 
 typedef struct studio {
     char root[4096];         /* photo root, absolute */
@@ -43,8 +45,9 @@ typedef struct studio {
     hub events;
     focus_ctl *focus;        /* the focus tools (focus.c) */
     interval_ctl *interval;  /* the time-lapse (interval.c) */
-    webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
     tagging_ctl *tagging;    /* GPS/EXIF tagging (tagging.c) */
+    import_ctl *import;      /* import from the card (import.c) */
+    webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
     volatile int stopping;
@@ -94,6 +97,27 @@ void interval_resume(interval_ctl *ic);
 /* Waits for the run's thread (stopped by s->stopping, which leaves the
  * run to be continued at the next start); NULL is fine. */
 void interval_ctl_free(interval_ctl *ic);
+/* import.c: routes /api/import...; rest follows "/api/import". */
+enum MHD_Result import_handle(studio *s, const http_request *r, const char *rest);
+import_ctl *import_ctl_new(studio *s);
+/* Continues the import the server was running when it stopped or was
+ * killed.  Call once the camera and the catalog are open. */
+void import_resume(import_ctl *ic);
+/* Waits for the job's thread (stopped by s->stopping, which leaves the job
+ * to be continued at the next start); NULL is fine. */
+void import_ctl_free(import_ctl *ic);
+/* webhooks.c: routes /api/webhooks...; rest follows "/api/webhooks". */
+enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *rest);
+/* Opens PHOTOS/.tether/webhooks.db and starts delivering (the items left
+ * pending by an earlier run first).  Returns NULL on failure. */
+webhooks_ctl *webhooks_ctl_new(studio *s);
+/* Stops the delivery thread (pending items stay for the next start);
+ * NULL is fine. */
+void webhooks_ctl_free(webhooks_ctl *wc);
+/* Enqueues the webhooks of a catalogued photo (photo: studio_photo_json,
+ * borrowed; event "capture" or "import"); returns once they are on disk.
+ * Any thread; does nothing without webhooks or endpoints. */
+void webhooks_photo_added(studio *s, const json_t *photo, const char *event);
 /* tagging.c: routes /api/tagging...; rest follows "/api/tagging". */
 enum MHD_Result tagging_handle(studio *s, const http_request *r, const char *rest);
 /* Loads PHOTOS/.tether/tagging.json (bad or missing: tagging off).
@@ -107,18 +131,6 @@ void tagging_apply_new(tagging_ctl *tc, const char *path, const char *session);
  * s->stopping is set).  Call after every thread that registers photos
  * has stopped; NULL is fine. */
 void tagging_ctl_free(tagging_ctl *tc);
-/* webhooks.c: routes /api/webhooks...; rest follows "/api/webhooks". */
-enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *rest);
-/* Opens PHOTOS/.tether/webhooks.db and starts delivering (the items left
- * pending by an earlier run first).  Returns NULL on failure. */
-webhooks_ctl *webhooks_ctl_new(studio *s);
-/* Stops the delivery thread (pending items stay for the next start);
- * NULL is fine. */
-void webhooks_ctl_free(webhooks_ctl *wc);
-/* Enqueues the webhooks of a catalogued photo (photo: studio_photo_json,
- * borrowed; event "capture" or "import"); returns once they are on disk.
- * Any thread; does nothing without webhooks or endpoints. */
-void webhooks_photo_added(studio *s, const json_t *photo, const char *event);
 /* stream.c */
 /* Waits (up to 10 s) for a live-view frame taken at or after after_ns
  * (clock_mono_ns); *out is the caller's reference.  Any handler thread.

@@ -6,6 +6,7 @@
 #include "studio.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,26 @@ json_t *studio_register_photo_event(studio *s, const char *session, const char *
     return photo;
 }
 
+/* Removes the temporary files a killed server left where it writes:
+ * PHOTOS/.tether, and each SESSION/DAY folder with its .thumbs. */
+static void sweep_temporaries(const char *root)
+{
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s/.tether", root);
+    int n = store_atomic_sweep(pattern);
+    snprintf(pattern, sizeof pattern, "%s/*/*/", root);
+    glob_t g;
+    if (glob(pattern, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            char thumbs[4400];
+            snprintf(thumbs, sizeof thumbs, "%s.thumbs", g.gl_pathv[i]);
+            n += store_atomic_sweep(g.gl_pathv[i]) + store_atomic_sweep(thumbs);
+        }
+        globfree(&g);
+    }
+    if (n > 0) LOG_INFO("studio", "removed %d temporary files left by a server that was stopped mid-write", n);
+}
+
 /* ---- the camera's events ---------------------------------------------------------- */
 
 static const char *event_type(tether_event_type t)
@@ -295,6 +316,7 @@ int studio_run(const studio_options *o, volatile int *stop)
         fprintf(stderr, "tether: cannot open the catalog %s\n", dbpath);
         goto done;
     }
+    sweep_temporaries(s->root);
     if (catalog_active_session(s->cat, s->session, sizeof s->session) != TETHER_OK) {
         snprintf(s->session, sizeof s->session, "default");
         catalog_set_active_session(s->cat, s->session);
@@ -341,7 +363,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     snprintf(s->spec, sizeof s->spec, "%s", spec);
 
     if ((s->focus = focus_ctl_new(s)) == NULL || (s->interval = interval_ctl_new(s)) == NULL ||
-        (s->webhooks = webhooks_ctl_new(s)) == NULL) {
+        (s->import = import_ctl_new(s)) == NULL || (s->webhooks = webhooks_ctl_new(s)) == NULL) {
         fprintf(stderr, "tether: cannot start the studio's jobs (out of memory, or %s/.tether/webhooks.db)\n",
                 s->root);
         goto done;
@@ -357,6 +379,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     }
     if (pthread_create(&pump, NULL, event_pump, s) == 0) pump_started = true;
     interval_resume(s->interval); /* a time-lapse that was running when the server stopped */
+    import_resume(s->import);     /* an import likewise */
     char model[128];
     tether_camera_model(s->cam, model, sizeof model);
     printf("studio on http://%s:%d/ (camera: %s%s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
@@ -373,6 +396,7 @@ done:
     http_stop(http); /* waits for streaming clients to notice */
     focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
     interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
+    import_ctl_free(s->import);     /* so is an import */
     if (pump_started) pthread_join(pump, NULL);
     webhooks_ctl_free(s->webhooks); /* pending deliveries are sent at the next start */
     tagging_ctl_free(s->tagging); /* after every thread that registers photos */

@@ -327,7 +327,9 @@ static int run_job(run *u)
                  f->camera_path, tether_strerror(rc), detail[0] ? ": " : "", detail);
             continue;
         }
-        if (ledger_file_done(u->db, u->job, u->camera, f) != TETHER_OK) {
+        /* without on_file there is nothing to report: one commit, not two */
+        f->reported = u->o->on_file == NULL;
+        if (ledger_file_done(u->db, u->job, u->camera, f, f->reported) != TETHER_OK) {
             snprintf(u->r->message, sizeof u->r->message, "cannot record %s as done in the ledger", f->camera_path);
             free(files);
             return TETHER_ERR_IO;

@@ -212,13 +212,16 @@ int catalog_photo_add(catalog *c, catalog_photo *p)
     return rc;
 }
 
-int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out)
+/* One photo by id, or by rel when rel is not NULL. */
+static int photo_lookup(catalog *c, int64_t id, const char *rel, catalog_photo *out)
 {
     pthread_mutex_lock(&c->lock);
-    sqlite3_stmt *st = prepare(c, "SELECT " PHOTO_COLS " FROM photos WHERE id = ?1");
+    sqlite3_stmt *st = prepare(c, rel ? "SELECT " PHOTO_COLS " FROM photos WHERE rel = ?1"
+                                      : "SELECT " PHOTO_COLS " FROM photos WHERE id = ?1");
     int rc = TETHER_ERR_NOT_FOUND;
     if (st) {
-        sqlite3_bind_int64(st, 1, id);
+        if (rel) sqlite3_bind_text(st, 1, rel, -1, SQLITE_TRANSIENT);
+        else sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW) {
             read_photo(st, out);
             rc = TETHER_OK;
@@ -228,6 +231,10 @@ int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out)
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
+
+int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out) { return photo_lookup(c, id, NULL, out); }
+
+int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out) { return photo_lookup(c, 0, rel, out); }
 
 int catalog_photo_delete(catalog *c, int64_t id)
 {

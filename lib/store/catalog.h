@@ -52,6 +52,8 @@ int catalog_set_active_session(catalog *c, const char *name);
 /* Photos. */
 int catalog_photo_add(catalog *c, catalog_photo *p);            /* sets p->id */
 int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out);
+/* The photo stored at rel (path below the photo root); TETHER_ERR_NOT_FOUND if none. */
+int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out);
 int catalog_photo_delete(catalog *c, int64_t id);
 /* Photos of a session (and day, if not NULL/empty), newest first. */
 int catalog_photos(catalog *c, const char *session, const char *day, int offset, int limit,

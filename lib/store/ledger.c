@@ -233,11 +233,12 @@ static int set_file(ledger *l, const char *sql, int64_t job, const char *camera_
     return finish(l, query(l, sql, "it", job, camera_path));
 }
 
-int ledger_file_done(ledger *l, int64_t job, const char *camera, const ledger_file *f)
+int ledger_file_done(ledger *l, int64_t job, const char *camera, const ledger_file *f, bool reported)
 {
     int rc = ledger_begin(l);
     if (rc != TETHER_OK) return rc;
-    rc = set_file(l, "UPDATE job_files SET state = 'done' WHERE job = ?1 AND camera_path = ?2", job, f->camera_path);
+    rc = finish(l, query(l, "UPDATE job_files SET state = 'done', reported = ?1 WHERE job = ?2 AND camera_path = ?3",
+                         "iit", (int64_t)reported, job, f->camera_path));
     if (rc == TETHER_OK)
         rc = finish(l, query(l,
                              "INSERT OR REPLACE INTO imported(camera, camera_path, size, mtime, local, at)"

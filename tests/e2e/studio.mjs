@@ -225,6 +225,27 @@ try {
   await page.click('#webhook-list li button[title="delete"]');
   report(await until(async () => (await page.$$('#webhook-list li')).length === 0), 'the endpoint is deleted from the panel');
 
+  // time-lapse: 3 shots at 1 s started in its panel show their progress and end with a result
+  await page.fill('#interval-s', '1');
+  await page.fill('#interval-count', '3');
+  await page.click('#interval-form button.primary');
+  report(await until(async () => page.isVisible('#interval-run')), 'a time-lapse started in its panel shows its progress');
+  report(await until(async () => / of 3 taken/.test(await page.textContent('#interval-status'))), 'with the shots taken',
+    await page.textContent('#interval-status'));
+  await page.locator('#timelapse').screenshot({ path: `${shots}/studio-timelapse.png` });
+  report(await until(async () => /Last run: done, 3 taken, 0 missed, 0 failed/.test(await page.textContent('#interval-last')), 30000),
+    'it ends with its result', await page.textContent('#interval-last'));
+
+  // import: the card's files brought in from the panel, the result shown, the photos in the session
+  const card = await state();
+  await page.selectOption('#import-mode', 'all');
+  await page.click('#import-form button.primary');
+  report(await until(async () => /Last import: done, [1-9][0-9]* downloaded/.test(await page.textContent('#import-last')), 30000),
+    'an import started in its panel ends with its result', await page.textContent('#import-last'));
+  const imported = Number((await page.textContent('#import-last')).match(/done, ([0-9]+) downloaded/)[1]);
+  report(imported === card.card_files, `every file on the card was imported (${imported} of ${card.card_files})`);
+  await page.locator('#import').screenshot({ path: `${shots}/studio-import.png` });
+
   // phone
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await phone.goto(studio + '/');
