@@ -2,7 +2,8 @@
  * internal: the studio's shared state and the functions its files offer
  * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
  * focus.c: the focus tools and their worker thread; interval.c: the
- * time-lapse and its worker thread; import.c: import from the card and
+ * time-lapse and its worker thread; cataloguer.c: photos catalogued off
+ * the thread that wrote them, and found on disk at start; import.c: import from the card and
  * its worker thread; webhooks.c: webhooks; stream.c: MJPEG,
  * snapshot and server-sent events; assets.c: the UI).
  */
@@ -34,6 +35,7 @@ typedef struct focus_ctl focus_ctl;
 typedef struct interval_ctl interval_ctl;
 typedef struct tagging_ctl tagging_ctl;
 typedef struct import_ctl import_ctl;
+typedef struct cataloguer cataloguer;
 typedef struct webhooks_ctl webhooks_ctl;
 
 typedef struct studio {
@@ -47,6 +49,7 @@ typedef struct studio {
     interval_ctl *interval;  /* the time-lapse (interval.c) */
     tagging_ctl *tagging;    /* GPS/EXIF tagging (tagging.c) */
     import_ctl *import;      /* import from the card (import.c) */
+    cataloguer *cataloguer;  /* catalogs the time-lapse's shots off its thread (cataloguer.c) */
     webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
@@ -97,6 +100,20 @@ void interval_resume(interval_ctl *ic);
 /* Waits for the run's thread (stopped by s->stopping, which leaves the
  * run to be continued at the next start); NULL is fine. */
 void interval_ctl_free(interval_ctl *ic);
+/* cataloguer.c */
+/* Starts the thread that catalogs queued shots.  NULL on failure. */
+cataloguer *cataloguer_start(studio *s);
+/* Catalogs what is still queued, then stops the thread; NULL is fine. */
+void cataloguer_stop(cataloguer *c);
+/* Queues a shot's files to be catalogued on the cataloguer thread, in
+ * order, and announced as one "capture" event with source.  Copies its
+ * arguments; any thread; never waits for the catalog. */
+void studio_register_shot_later(studio *s, const char *session, const char *day, const tether_shot *shot,
+                                const char *source);
+/* Catalogs the photos in PHOTOS/SESSION/DAY/ that the catalog does not
+ * have (a server killed before it catalogued them).  Start-up only;
+ * returns how many. */
+int studio_adopt_files(studio *s);
 /* import.c: routes /api/import...; rest follows "/api/import". */
 enum MHD_Result import_handle(studio *s, const http_request *r, const char *rest);
 import_ctl *import_ctl_new(studio *s);

@@ -88,14 +88,13 @@ static const char *const kind_names[] = {"shot", "missed", "failed", "camera_los
 static void on_event(void *user, const tether_interval_event *ev)
 {
     interval_ctl *ic = user;
-    json_t *photos = json_array();
+    json_t *photos = json_array(); /* the files' names; catalogued (and announced) by the cataloguer */
     if (ev->kind == TETHER_INTERVAL_SHOT) {
         for (int i = 0; i < ev->shot->n_files; i++) {
-            json_t *p = studio_register_photo(ic->s, ic->session, ic->day, ev->shot->files[i],
-                                              ev->shot->camera_files[i]);
-            if (p) json_array_append_new(photos, p);
+            const char *slash = strrchr(ev->shot->files[i], '/');
+            json_array_append_new(photos, json_string(slash ? slash + 1 : ev->shot->files[i]));
         }
-        hub_publish(ic->s, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", "interval"));
+        studio_register_shot_later(ic->s, ic->session, ic->day, ev->shot, "interval");
     }
     pthread_mutex_lock(&ic->lock);
     const char *counter = ev->kind == TETHER_INTERVAL_SHOT     ? "taken"

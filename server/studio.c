@@ -372,6 +372,11 @@ int studio_run(const studio_options *o, volatile int *stop)
         fprintf(stderr, "tether: out of memory\n");
         goto done;
     }
+    if ((s->cataloguer = cataloguer_start(s)) == NULL) {
+        fprintf(stderr, "tether: cannot start the cataloguer thread\n");
+        goto done;
+    }
+    studio_adopt_files(s); /* photos a killed server wrote but did not catalog */
     http = http_start(o->host ? o->host : "127.0.0.1", o->port, o->token, route, s);
     if (http == NULL) {
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
@@ -397,6 +402,7 @@ done:
     focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
     interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
     import_ctl_free(s->import);     /* so is an import */
+    cataloguer_stop(s->cataloguer); /* catalogs the shots still queued */
     if (pump_started) pthread_join(pump, NULL);
     webhooks_ctl_free(s->webhooks); /* pending deliveries are sent at the next start */
     tagging_ctl_free(s->tagging); /* after every thread that registers photos */

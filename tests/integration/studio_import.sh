@@ -65,9 +65,9 @@ bad=0
 for f in ref/*; do cmp -s "$f" "$d/$(basename "$f")" || bad=$((bad + 1)); done
 expect "the session holds the card's 200 files byte-identical to gphoto2's copies" "$bad $(photos "$d")" "0 200"
 expect "no temporary file is left" "$(find photos -name '.tether.tmp-*' | wc -l)" "0"
-expect "each is catalogued once" "$(req GET '/api/photos?limit=1' >/dev/null; body .total)" "200"
+expect "each is catalogued once" "$(req GET '/api/photos?per_page=1' >/dev/null; body .total)" "200"
 expect "the catalog has no path twice" \
-    "$(req GET '/api/photos?limit=500' >/dev/null; jq '[.photos[].url] | length == (unique | length)' body.json)" "true"
+    "$(req GET '/api/photos?per_page=200' >/dev/null; jq '[.photos[].url] | length == (unique | length)' body.json)" "true"
 
 # --- "new" finds nothing more; cancel and resume ---------------------------------------------
 expect "an import of new files now" "$(req POST /api/import '{"mode": "new"}')" "202"
@@ -110,4 +110,14 @@ wait_done 60
 expect "... imports and deletes every file" "$(imp '.last | [.status, .files, .deleted] | @json')" '["done",200,200]'
 expect "the card is empty" "$(gp --list-files 2>/dev/null | grep -c '^#')" "0"
 stop_serve "serve stops cleanly"
+
+# --- photos on disk that the catalog lacks (a server killed before it catalogued them) ----------
+mkdir -p photos/default/2020-01-01
+cp ref/IMG_0001.JPG photos/default/2020-01-01/found.JPG
+echo "not a photo" >photos/default/2020-01-01/notes.txt
+serve
+expect "a photo found in a day folder is catalogued at start" \
+    "$(req GET '/api/photos?day=2020-01-01' >/dev/null; jq -c '[.total, .photos[0].file, (.photos[0].thumb | length > 0)]' body.json)" \
+    '[1,"found.JPG",true]'
+stop_serve "serve stops cleanly again"
 sim_stop
