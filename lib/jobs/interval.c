@@ -49,6 +49,8 @@ static bool stopped(run *u)
 }
 
 static void emit(run *u, tether_interval_event_kind kind, long slot, double late, const tether_shot *shot, int err,
+                 const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+static void emit(run *u, tether_interval_event_kind kind, long slot, double late, const tether_shot *shot, int err,
                  const char *fmt, ...)
 {
     tether_interval_event ev = {.kind = kind, .slot = slot, .due_epoch = u->start_epoch + slot * u->o->interval_s,
