@@ -206,6 +206,12 @@ void tether_file_list_free(tether_file_list *l);
 /* Downloads a camera file to local_path (atomically: temporary name,
  * fsync, rename).  TETHER_ERR_EXISTS if local_path exists. */
 int tether_file_download(tether_camera *cam, const char *camera_path, const char *local_path);
+/* Downloads a camera file into the open file fd, from its current offset
+ * (the caller checks the size, syncs and names the file: an importer that
+ * batches its fsyncs).  The library writes through its own duplicate of
+ * fd, so the caller may close fd whenever it likes, even after a timeout.
+ * Returns 0 or an error; what was written is then incomplete. */
+int tether_file_download_fd(tether_camera *cam, const char *camera_path, int fd);
 int tether_file_delete(tether_camera *cam, const char *camera_path);
 
 /* ---- focus --------------------------------------------------------------------------------- */

@@ -22,6 +22,7 @@
  * flags.  It is never held during a backend call.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -45,11 +46,19 @@ enum { EVENT_RING = 256, WATCH_NS = 10 * 1000000000LL };
 typedef struct job {
     int (*fn)(tether_camera *cam, void *arg);
     void *arg;
+    void (*free_arg)(void *arg); /* how arg goes (free when NULL); whoever frees the job */
     bool needs_camera;
     int result;
     bool done, abandoned, cancelled;
     struct job *next;
 } job;
+
+static void job_free(job *j)
+{
+    if (j->free_arg) j->free_arg(j->arg);
+    else free(j->arg);
+    free(j);
+}
 
 struct tether_camera {
     char spec[256];
@@ -395,8 +404,7 @@ static void *owner_main(void *arg)
             j->result = r;
             j->done = true;
             if (j->abandoned) {
-                free(j->arg);
-                free(j);
+                job_free(j);
             }
             pthread_cond_broadcast(&cam->done);
             continue;
@@ -450,31 +458,32 @@ static void *owner_main(void *arg)
  * arg must be malloc'ed; it is freed here, or by the owner thread if the
  * wait times out.  out_arg, if not NULL, gets arg back on success (the
  * caller frees it then). */
-static int camera_call(tether_camera *cam, int (*fn)(tether_camera *, void *), void *arg,
-                       bool needs_camera, int timeout_ms, void **out_arg)
+/* camera_call with an argument that free_arg releases (an open file). */
+static int camera_call_owned(tether_camera *cam, int (*fn)(tether_camera *, void *), void *arg,
+                             void (*free_arg)(void *), bool needs_camera, int timeout_ms, void **out_arg)
 {
     if (out_arg) *out_arg = NULL;
     job *j = calloc(1, sizeof *j);
     if (j == NULL) {
-        free(arg);
+        if (free_arg) free_arg(arg);
+        else free(arg);
         return TETHER_ERR_NO_MEMORY;
     }
     j->fn = fn;
     j->arg = arg;
+    j->free_arg = free_arg;
     j->needs_camera = needs_camera;
     pthread_mutex_lock(&cam->lock);
     if (cam->closing) {
         pthread_mutex_unlock(&cam->lock);
-        free(arg);
-        free(j);
+        job_free(j);
         return TETHER_ERR_CLOSED;
     }
     if (needs_camera && !cam->connected && cam->head == NULL && cam->running == NULL) {
         /* fail fast: nothing will bring the camera back in this call */
         set_error_locked(cam, "the camera is disconnected; reconnecting");
         pthread_mutex_unlock(&cam->lock);
-        free(arg);
-        free(j);
+        job_free(j);
         return TETHER_ERR_DISCONNECTED;
     }
     if (cam->tail) cam->tail->next = j;
@@ -489,9 +498,12 @@ static int camera_call(tether_camera *cam, int (*fn)(tether_camera *, void *), v
     int rc;
     if (j->done) {
         rc = j->result;
-        if (out_arg && rc == TETHER_OK) *out_arg = j->arg;
-        else free(j->arg);
-        free(j);
+        if (out_arg && rc == TETHER_OK) {
+            *out_arg = j->arg;
+            free(j);
+        } else {
+            job_free(j);
+        }
     } else {
         rc = TETHER_ERR_TIMEOUT;
         char msg[128];
@@ -504,12 +516,17 @@ static int camera_call(tether_camera *cam, int (*fn)(tether_camera *, void *), v
             while (*pp && *pp != j) prev = *pp, pp = &(*pp)->next;
             if (*pp) *pp = j->next;
             if (cam->tail == j) cam->tail = prev;
-            free(j->arg);
-            free(j);
+            job_free(j);
         }
     }
     pthread_mutex_unlock(&cam->lock);
     return rc;
+}
+
+static int camera_call(tether_camera *cam, int (*fn)(tether_camera *, void *), void *arg, bool needs_camera,
+                       int timeout_ms, void **out_arg)
+{
+    return camera_call_owned(cam, fn, arg, NULL, needs_camera, timeout_ms, out_arg);
 }
 
 /* ---- public: sessions -------------------------------------------------------------------- */
@@ -948,6 +965,39 @@ int tether_file_download(tether_camera *cam, const char *camera_path, const char
     snprintf(a->camera_path, sizeof a->camera_path, "%s", camera_path);
     snprintf(a->local, sizeof a->local, "%s", local_path);
     return camera_call(cam, run_download, a, true, 0, NULL);
+}
+
+typedef struct fd_arg {
+    char camera_path[512];
+    int fd;                  /* a duplicate the job owns: the caller may close its own at any time */
+} fd_arg;
+
+static void fd_arg_free(void *arg)
+{
+    fd_arg *a = arg;
+    if (a->fd >= 0) close(a->fd);
+    free(a);
+}
+
+static int run_download_fd(tether_camera *cam, void *arg)
+{
+    fd_arg *a = arg;
+    backend_sink sink = {.fd = a->fd};
+    return cam->ops->download(cam->be, a->camera_path, &sink);
+}
+
+int tether_file_download_fd(tether_camera *cam, const char *camera_path, int fd)
+{
+    if (!camera_path || strlen(camera_path) >= 512 || fd < 0) return TETHER_ERR_INVALID_ARGUMENT;
+    fd_arg *a = calloc(1, sizeof *a);
+    if (a == NULL) return TETHER_ERR_NO_MEMORY;
+    snprintf(a->camera_path, sizeof a->camera_path, "%s", camera_path);
+    a->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (a->fd < 0) {
+        free(a);
+        return TETHER_ERR_IO;
+    }
+    return camera_call_owned(cam, run_download_fd, a, fd_arg_free, true, 0, NULL);
 }
 
 static int run_delete(tether_camera *cam, void *arg)

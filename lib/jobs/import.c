@@ -11,11 +11,15 @@
  *      the same transaction: the card's name, or NAME-1.EXT, NAME-2.EXT...
  *      when a file or another reservation already has it;
  *   3. for each file not done: if its reserved name exists with the card's
- *      size, the previous run got that far (the rename is atomic, so the
- *      file is whole) and only the record was lost; otherwise it downloads
- *      through libtether (temporary file, fsync, rename), compares the
- *      size with the card's, and records the file as done.  Then it calls
- *      on_file, records that, and (delete_after) deletes the card's copy;
+ *      size, the previous run got that far (a file gets its name only once
+ *      it is whole on disk) and only the record was lost; otherwise it
+ *      downloads into a temporary file (tether_file_download_fd), compares
+ *      the size with the card's and starts the writeback.  Every few files
+ *      (8, 32 MB or half a second) the batch is fsynced, renamed into
+ *      place, the folder fsynced once and the files recorded as done in
+ *      one commit, so the disk writes while the next files arrive.  Then,
+ *      for each, it calls on_file, records that, and (delete_after)
+ *      deletes the card's copy;
  *   4. marks the job done, or leaves it cancelled (stop) or running (the
  *      process died), for the next run to resume.
  * A download that fails because the camera is gone waits for libtether's
@@ -213,45 +217,7 @@ static bool has_size(const char *path, uint64_t size)
     return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
-/* Brings one file to disk.  Returns 0 (downloaded tells whether this run
- * did it), TETHER_ERR_CANCELLED (stopped while the camera was away), or
- * the file's error. */
-static int fetch_file(run *u, ledger_file *f, char *path, size_t path_size, bool *downloaded)
-{
-    *downloaded = false;
-    if (has_size(path, f->size)) return TETHER_OK; /* renamed into place before the last run died */
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        /* a file appeared under the reserved name: keep it, take another */
-        char name[512];
-        int rc = reserve_name(u, f->camera_path, name, sizeof name);
-        if (rc == TETHER_OK) rc = ledger_file_rename(u->db, u->job, f->camera_path, name);
-        if (rc != TETHER_OK) return rc;
-        LOG_WARN("import", "%s/%s is not ours; %s goes to %s instead", u->dest, f->local, f->camera_path, name);
-        snprintf(f->local, sizeof f->local, "%s", name);
-        snprintf(path, path_size, "%s/%s", u->dest, name);
-    }
-    for (int attempt = 0;;) {
-        int rc = tether_file_download(u->cam, f->camera_path, path);
-        if (rc == TETHER_ERR_DISCONNECTED) {
-            if (!wait_for_camera(u, f->camera_path)) return TETHER_ERR_CANCELLED;
-            if (has_size(path, f->size)) break; /* it arrived just before the line dropped */
-            unlink(path);
-            continue;
-        }
-        if (rc != TETHER_OK) return rc;
-        if (has_size(path, f->size)) break;
-        lstat(path, &st);
-        LOG_WARN("import", "%s: %lld bytes on disk, the card says %llu", f->camera_path, (long long)st.st_size,
-                 (unsigned long long)f->size);
-        unlink(path);
-        if (++attempt >= SIZE_RETRIES) return TETHER_ERR_IO;
-    }
-    *downloaded = true;
-    return TETHER_OK;
-}
-
-/* After a file is on disk: on_file, then the card's copy. */
+/* After a file is recorded as done: on_file, then the card's copy. */
 static void finish_file(run *u, ledger_file *f, const char *path)
 {
     bool delete_ok = true;
@@ -270,9 +236,145 @@ static void finish_file(run *u, ledger_file *f, const char *path)
         if (rc == TETHER_OK) u->r->deleted++;
         emit(u, TETHER_IMPORT_FILE_DELETED, f->camera_path, path, 0, "Deleted %s from the card.", f->camera_path);
     } else {
-        emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, path, rc, "%s is on disk but could not be deleted from the card: %s",
-             f->camera_path, tether_strerror(rc));
+        emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, path, rc,
+             "%s is on disk but could not be deleted from the card: %s", f->camera_path, tether_strerror(rc));
     }
+}
+
+/* Records files that are whole under their names (fsynced, folder
+ * fsynced) as done, in one transaction, then reports each. */
+static int files_done(run *u, ledger_file **files, const bool *downloaded, int n)
+{
+    int rc = ledger_begin(u->db);
+    for (int i = 0; rc == TETHER_OK && i < n; i++) {
+        /* without on_file there is nothing to report: marked with done */
+        files[i]->reported = u->o->on_file == NULL;
+        rc = ledger_file_done(u->db, u->job, u->camera, files[i], files[i]->reported);
+    }
+    if (rc == TETHER_OK) rc = ledger_commit(u->db);
+    else ledger_rollback(u->db);
+    if (rc != TETHER_OK) {
+        snprintf(u->r->message, sizeof u->r->message, "cannot record files as done in the ledger");
+        return rc;
+    }
+    for (int i = 0; i < n; i++) {
+        ledger_file *f = files[i];
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", u->dest, f->local);
+        u->files_done++;
+        u->bytes_done += f->size;
+        if (downloaded[i]) {
+            u->r->downloaded++;
+            u->r->bytes_downloaded += f->size;
+        } else {
+            u->r->already++;
+        }
+        u->p.downloaded = downloaded[i];
+        emit(u, TETHER_IMPORT_FILE_DONE, f->camera_path, path, 0, "%s -> %s", f->camera_path, path);
+        finish_file(u, f, path);
+    }
+    return TETHER_OK;
+}
+
+/* Downloads go to temporary files whose writeback starts at once; every
+ * few files (or seconds) the batch is fsynced, renamed into place with one
+ * fsync of the folder, and recorded with one commit: the disk works while
+ * the next files arrive, and a file never has its name before it is whole
+ * on disk. */
+enum { BATCH_FILES = 8 };
+#define BATCH_BYTES (32ull << 20)
+#define BATCH_SECONDS 0.5
+
+typedef struct batch {
+    int n;
+    ledger_file *files[BATCH_FILES];
+    store_atomic tmp[BATCH_FILES];
+    uint64_t bytes;
+    double started;
+} batch;
+
+static void batch_abort(batch *b)
+{
+    for (int i = 0; i < b->n; i++) store_atomic_abort(&b->tmp[i]);
+    b->n = 0;
+    b->bytes = 0;
+}
+
+/* Names and records the batch.  A file whose reserved name was taken
+ * meanwhile (by someone else) gets another. */
+static int batch_flush(run *u, batch *b)
+{
+    if (b->n == 0) return TETHER_OK;
+    bool downloaded[BATCH_FILES];
+    int rc = TETHER_OK, named = 0;
+    ledger_file *done[BATCH_FILES];
+    for (int i = 0; i < b->n; i++) {
+        ledger_file *f = b->files[i];
+        int c = store_atomic_commit_batch(&b->tmp[i], f->local);
+        if (c == TETHER_ERR_EXISTS) {
+            char name[512];
+            c = reserve_name(u, f->camera_path, name, sizeof name);
+            if (c == TETHER_OK) c = ledger_file_rename(u->db, u->job, f->camera_path, name);
+            if (c == TETHER_OK) {
+                LOG_WARN("import", "%s/%s appeared meanwhile; %s goes to %s instead", u->dest, f->local,
+                         f->camera_path, name);
+                snprintf(f->local, sizeof f->local, "%s", name);
+                c = store_atomic_commit_batch(&b->tmp[i], f->local);
+            }
+            if (c != TETHER_OK) store_atomic_abort(&b->tmp[i]);
+        }
+        if (c != TETHER_OK) {
+            rc = c;
+            u->files_failed++;
+            u->r->failed++;
+            ledger_file_failed(u->db, u->job, f->camera_path);
+            emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, c, "%s could not be written to %s: %s",
+                 f->camera_path, u->dest, tether_strerror(c));
+            continue;
+        }
+        downloaded[named] = true;
+        done[named++] = f;
+    }
+    store_fsync_dir(u->dest);
+    b->n = 0;
+    b->bytes = 0;
+    (void)rc; /* a file that could not be named is failed above; the others go on */
+    return files_done(u, done, downloaded, named);
+}
+
+/* Downloads one file into a temporary file of the batch, checking its
+ * size.  Returns 0, TETHER_ERR_CANCELLED (stopped while the camera was
+ * away), or the file's error. */
+static int fetch_to_batch(run *u, batch *b, ledger_file *f)
+{
+    store_atomic *a = &b->tmp[b->n];
+    for (int attempt = 0;;) {
+        int rc = store_atomic_begin(a, u->dest);
+        if (rc != TETHER_OK) return rc;
+        rc = tether_file_download_fd(u->cam, f->camera_path, a->fd);
+        if (rc == TETHER_ERR_DISCONNECTED) {
+            store_atomic_abort(a);
+            if (batch_flush(u, b) != TETHER_OK) return TETHER_ERR_IO; /* keep what is here */
+            a = &b->tmp[0];
+            if (!wait_for_camera(u, f->camera_path)) return TETHER_ERR_CANCELLED;
+            continue;
+        }
+        if (rc != TETHER_OK) {
+            store_atomic_abort(a);
+            return rc;
+        }
+        struct stat st;
+        if (fstat(a->fd, &st) == 0 && (uint64_t)st.st_size == f->size) break;
+        LOG_WARN("import", "%s: %lld bytes arrived, the card says %llu", f->camera_path, (long long)st.st_size,
+                 (unsigned long long)f->size);
+        store_atomic_abort(a);
+        if (++attempt >= SIZE_RETRIES) return TETHER_ERR_IO;
+    }
+    sync_file_range(a->fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* start the writeback now */
+    if (b->n == 0) b->started = clock_mono_s();
+    b->files[b->n++] = f;
+    b->bytes += f->size;
+    return TETHER_OK;
 }
 
 static int run_job(run *u)
@@ -295,9 +397,10 @@ static int run_job(run *u)
     u->p.bytes_total = u->r->bytes_total;
     emit(u, TETHER_IMPORT_STARTED, NULL, NULL, 0, "%s %d files (%d done before) into %s.",
          u->r->resumed ? "Resuming the import of" : "Importing", n, u->files_done, u->dest);
+    batch b = {0};
     bool stop = false;
     int cancels = 0;
-    for (int i = 0; i < n && !stop; i++) {
+    for (int i = 0; i < n && !stop && rc == TETHER_OK; i++) {
         ledger_file *f = &files[i];
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", u->dest, f->local);
@@ -307,9 +410,15 @@ static int run_job(run *u)
             continue;
         }
         if ((stop = stopped(u))) break;
-        bool downloaded;
-        rc = fetch_file(u, f, path, sizeof path, &downloaded);
-        if (rc == TETHER_ERR_CANCELLED) {
+        if (has_size(path, f->size)) {
+            /* renamed into place before the last run died, not recorded */
+            bool no = false;
+            ledger_file *one[1] = {f};
+            rc = files_done(u, one, &no, 1);
+            continue;
+        }
+        int fr = fetch_to_batch(u, &b, f);
+        if (fr == TETHER_ERR_CANCELLED) {
             /* our stop, or someone cancelled the camera's jobs: try again */
             if ((stop = stopped(u))) break;
             if (++cancels <= 3) {
@@ -317,37 +426,24 @@ static int run_job(run *u)
                 continue;
             }
         }
-        if (rc != TETHER_OK) {
+        if (fr != TETHER_OK) {
             u->files_failed++;
             u->r->failed++;
             ledger_file_failed(u->db, u->job, f->camera_path);
             char detail[256] = "";
             tether_camera_last_error(u->cam, detail, sizeof detail);
-            emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, rc, "%s could not be imported: %s%s%s",
-                 f->camera_path, tether_strerror(rc), detail[0] ? ": " : "", detail);
+            emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, fr, "%s could not be imported: %s%s%s",
+                 f->camera_path, tether_strerror(fr), detail[0] ? ": " : "", detail);
             continue;
         }
-        /* without on_file there is nothing to report: one commit, not two */
-        f->reported = u->o->on_file == NULL;
-        if (ledger_file_done(u->db, u->job, u->camera, f, f->reported) != TETHER_OK) {
-            snprintf(u->r->message, sizeof u->r->message, "cannot record %s as done in the ledger", f->camera_path);
-            free(files);
-            return TETHER_ERR_IO;
-        }
-        u->files_done++;
-        u->bytes_done += f->size;
-        if (downloaded) {
-            u->r->downloaded++;
-            u->r->bytes_downloaded += f->size;
-        } else {
-            u->r->already++;
-        }
-        u->p.downloaded = downloaded;
-        emit(u, TETHER_IMPORT_FILE_DONE, f->camera_path, path, 0, "%s -> %s", f->camera_path, path);
-        finish_file(u, f, path);
+        if (b.n == BATCH_FILES || b.bytes >= BATCH_BYTES || clock_mono_s() - b.started >= BATCH_SECONDS)
+            rc = batch_flush(u, &b);
         stop = stopped(u);
     }
+    if (rc == TETHER_OK) rc = batch_flush(u, &b);
+    batch_abort(&b);
     free(files);
+    if (rc != TETHER_OK) return rc;
     u->r->status = stop ? TETHER_IMPORT_CANCELLED : TETHER_IMPORT_DONE;
     if (u->stop == TETHER_IMPORT_INTERRUPT) return TETHER_OK; /* left running: resumed at the next start */
     return ledger_job_set_state(u->db, u->job, stop ? "cancelled" : "done");

@@ -29,7 +29,7 @@ int store_atomic_begin(store_atomic *a, const char *dir)
     return TETHER_OK;
 }
 
-static void fsync_dir(const char *dir)
+void store_fsync_dir(const char *dir)
 {
     int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (d >= 0) {
@@ -39,6 +39,13 @@ static void fsync_dir(const char *dir)
 }
 
 int store_atomic_commit(store_atomic *a, const char *name)
+{
+    int rc = store_atomic_commit_batch(a, name);
+    if (rc == TETHER_OK) store_fsync_dir(a->dir);
+    return rc;
+}
+
+int store_atomic_commit_batch(store_atomic *a, const char *name)
 {
     if (a->fd >= 0) {
         if (fsync(a->fd) != 0 || close(a->fd) != 0) {
@@ -56,7 +63,6 @@ int store_atomic_commit(store_atomic *a, const char *name)
         return TETHER_ERR_IO;
     }
     a->tmp[0] = '\0';
-    fsync_dir(a->dir);
     return TETHER_OK;
 }
 

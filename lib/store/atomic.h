@@ -27,6 +27,11 @@ int store_atomic_begin(store_atomic *a, const char *dir);
  * TETHER_ERR_EXISTS (the temporary file is kept: try another name), or
  * TETHER_ERR_IO (the temporary file is removed). */
 int store_atomic_commit(store_atomic *a, const char *name);
+/* store_atomic_commit without the folder's fsync: for several files
+ * named at once, followed by one store_fsync_dir. */
+int store_atomic_commit_batch(store_atomic *a, const char *name);
+/* fsyncs a folder, so that the names made in it survive a crash. */
+void store_fsync_dir(const char *dir);
 /* Removes the temporary file. */
 void store_atomic_abort(store_atomic *a);
 /* Removes the temporary files that writers killed before their commit

@@ -235,19 +235,14 @@ static int set_file(ledger *l, const char *sql, int64_t job, const char *camera_
 
 int ledger_file_done(ledger *l, int64_t job, const char *camera, const ledger_file *f, bool reported)
 {
-    int rc = ledger_begin(l);
+    int rc = finish(l, query(l, "UPDATE job_files SET state = 'done', reported = ?1 WHERE job = ?2 AND camera_path = ?3",
+                             "iit", (int64_t)reported, job, f->camera_path));
     if (rc != TETHER_OK) return rc;
-    rc = finish(l, query(l, "UPDATE job_files SET state = 'done', reported = ?1 WHERE job = ?2 AND camera_path = ?3",
-                         "iit", (int64_t)reported, job, f->camera_path));
-    if (rc == TETHER_OK)
-        rc = finish(l, query(l,
-                             "INSERT OR REPLACE INTO imported(camera, camera_path, size, mtime, local, at)"
-                             " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                             "ttiiti", camera, f->camera_path, (int64_t)f->size, f->mtime, f->local,
-                             (int64_t)time(NULL)));
-    if (rc == TETHER_OK) return ledger_commit(l);
-    ledger_rollback(l);
-    return rc;
+    return finish(l, query(l,
+                           "INSERT OR REPLACE INTO imported(camera, camera_path, size, mtime, local, at)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                           "ttiiti", camera, f->camera_path, (int64_t)f->size, f->mtime, f->local,
+                           (int64_t)time(NULL)));
 }
 
 int ledger_file_failed(ledger *l, int64_t job, const char *camera_path)

@@ -69,7 +69,8 @@ bool ledger_name_taken(ledger *l, const char *dest, const char *name);
 bool ledger_was_imported(ledger *l, const char *camera, const char *camera_path, uint64_t size, int64_t mtime);
 
 /* File progress.  ledger_file_done also records the file as imported
- * from camera, and (reported) as reported, in the same transaction. */
+ * from camera, and (reported) as reported; call it between ledger_begin
+ * and ledger_commit (several files in one commit). */
 int ledger_file_done(ledger *l, int64_t job, const char *camera, const ledger_file *f, bool reported);
 int ledger_file_failed(ledger *l, int64_t job, const char *camera_path);
 int ledger_file_reported(ledger *l, int64_t job, const char *camera_path);

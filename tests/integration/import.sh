@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 RANDOM=20261201 # the kill points are random, but the same in every run
-sim_start --persona canon-eos --files 200 --photo-size 640x480 --raw-size 300000 || exit 1
+sim_start --persona canon-eos --files 200 --photo-size 640x480 --raw-size 300000 --rate-limit 8 || exit 1
 CAM="ptpip:127.0.0.1:$SIM_PORT"
 imp() { "$TETHER" --camera "$CAM" "$@"; }
 imp_bg() { exec "$TETHER" --camera "$CAM" "$@"; } # with &: $! is tether itself
@@ -96,7 +96,7 @@ expect "202 files in the folder" "$(photos int)" "202"
 # (a camera serves one host at a time: the second import is from a second camera)
 CAM1=$CAM
 first=("$SIM_PID" "$SIM_LOG" "$SIM_PORT" "$CTL_PORT")
-sim_start --persona canon-eos --files 50 --photo-size 640x480 --raw-size 300000 || exit 1
+sim_start --persona canon-eos --files 50 --photo-size 640x480 --raw-size 300000 --rate-limit 1 || exit 1
 CAM2="ptpip:127.0.0.1:$SIM_PORT"
 "$TETHER" --camera "$CAM2" import --dest busy --ledger shared.db >/dev/null 2>&1 &
 pid=$!

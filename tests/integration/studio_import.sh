@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 RANDOM=4242
-sim_start --persona canon-eos --files 200 --photo-size 640x480 --raw-size 300000 || exit 1
+sim_start --persona canon-eos --files 200 --photo-size 640x480 --raw-size 300000 --rate-limit 8 || exit 1
 photos() { find "$1" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l; }
 day_dir() { ls -d photos/default/*/ 2>/dev/null | head -n 1; }
 on_disk() { local d; d=$(day_dir); [ -n "$d" ] && photos "$d" || echo 0; }

@@ -102,6 +102,36 @@ TEST(unique_base_for_pairs)
     CHECK(system(cmd) == 0);
 }
 
+/* A killed writer's temporary file is swept; a live writer's is kept
+ * (it holds a lock on it); a batch commit names without the folder sync. */
+TEST(sweep_keeps_live_writers)
+{
+    char dir[64], path[512];
+    CHECK(make_tmpdir(dir) == 0);
+    pid_t child = fork();
+    if (child == 0) { /* a writer killed before its commit */
+        store_atomic dead;
+        if (store_atomic_begin(&dead, dir) != TETHER_OK || write(dead.fd, "half", 4) != 4) _exit(1);
+        raise(SIGKILL);
+    }
+    int status;
+    CHECK(waitpid(child, &status, 0) == child && WIFSIGNALED(status));
+    store_atomic live;
+    CHECK(store_atomic_begin(&live, dir) == TETHER_OK);
+    CHECK(write(live.fd, "whole", 5) == 5);
+    CHECK_EQ_INT(store_atomic_sweep(dir), 1);
+    CHECK(access(live.tmp, F_OK) == 0);
+    CHECK(store_atomic_commit_batch(&live, "y.jpg") == TETHER_OK);
+    store_fsync_dir(dir);
+    snprintf(path, sizeof path, "%s/y.jpg", dir);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && st.st_size == 5);
+    CHECK_EQ_INT(store_atomic_sweep(dir), 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1 && rm -rf %s", dir, dir);
+    CHECK(system(cmd) == 0);
+}
+
 TESTS(HARNESS_ENTRY(picamera_fields), HARNESS_ENTRY(bad_templates_are_refused),
       HARNESS_ENTRY(variables_cannot_escape_the_folder), HARNESS_ENTRY(atomic_write_never_overwrites),
-      HARNESS_ENTRY(unique_base_for_pairs))
+      HARNESS_ENTRY(unique_base_for_pairs), HARNESS_ENTRY(sweep_keeps_live_writers))
