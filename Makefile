@@ -42,6 +42,9 @@ bench: deps-check build
 	bench/run-all $(BUILD)
 	bench/run-lib $(BUILD)
 	bench/run-studio $(BUILD)
+	bench/run-focus $(BUILD) 30
+	bench/run-import $(BUILD) 200 7
+	bench/run-interval $(BUILD) 30 1
 
 fuzz: deps-check
 	scripts/check --fuzz-only
