@@ -43,6 +43,7 @@ bench: deps-check build
 	bench/run-lib $(BUILD)
 	bench/run-studio $(BUILD)
 	bench/run-focus $(BUILD) 30
+	bench/run-trap $(BUILD) 20 0.5 1 2
 	bench/run-import $(BUILD) 200 7
 	bench/run-interval $(BUILD) 30 1
 
