@@ -56,8 +56,7 @@ struct focus_ctl {
     json_t *last[N_TOOLS];     /* the last result of each tool, or NULL */
     json_int_t next_id;
     int driving;               /* drive requests under way */
-    pthread_t worker;
-    bool joinable;             /* a worker thread was started and not joined */
+    studio_worker worker;
     atomic_bool stop;
     int64_t published_ns;      /* when the last progress event went out */
     char stage[32];            /* and its stage */
@@ -342,10 +341,6 @@ static json_t *start_locked(focus_ctl *fc, const job_params *p, json_t *options,
         *busy_with = fc->job ? json_string_value(json_object_get(fc->job, "tool")) : "the focus drive";
         return NULL;
     }
-    if (fc->joinable) { /* the last worker has finished: its result is published */
-        pthread_join(fc->worker, NULL);
-        fc->joinable = false;
-    }
     fc->p = *p; /* no worker runs: the new one reads it without the lock */
     fc->p.id = ++fc->next_id;
     char session[128];
@@ -358,12 +353,11 @@ static json_t *start_locked(focus_ctl *fc, const job_params *p, json_t *options,
     fc->published_ns = 0;
     json_t *job = json_pack("{s:I, s:s, s:I, s:O}", "id", fc->p.id, "tool", tool_names[fc->p.tool], "started",
                             (json_int_t)time(NULL), "options", options);
-    if (job == NULL || pthread_create(&fc->worker, NULL, worker, fc) != 0) {
+    if (job == NULL || !studio_worker_start(&fc->worker, worker, fc)) { /* joins the last, finished one */
         json_decref(job);
         *busy_with = NULL;
         return NULL;
     }
-    fc->joinable = true;
     fc->job = json_incref(job);
     return job;
 }
@@ -635,11 +629,7 @@ void focus_ctl_free(focus_ctl *fc)
 {
     if (fc == NULL) return;
     atomic_store(&fc->stop, true);
-    pthread_mutex_lock(&fc->lock);
-    bool joinable = fc->joinable;
-    fc->joinable = false;
-    pthread_mutex_unlock(&fc->lock);
-    if (joinable) pthread_join(fc->worker, NULL);
+    studio_worker_join(&fc->worker, &fc->lock);
     json_decref(fc->job);
     json_decref(fc->progress);
     for (int i = 0; i < N_TOOLS; i++) json_decref(fc->last[i]);

@@ -32,8 +32,7 @@ struct import_ctl {
     pthread_mutex_t lock;
     json_t *job;               /* the running job's description and progress, or NULL */
     json_t *last;              /* the last job's result, or NULL */
-    pthread_t worker;
-    bool joinable;
+    studio_worker worker;
     atomic_bool cancel;
     double last_event;
     /* what the worker runs (set before it starts) */
@@ -138,10 +137,6 @@ static void *worker(void *arg)
  * or NULL. */
 static json_t *start_locked(import_ctl *ic, bool resumed)
 {
-    if (ic->joinable) {
-        pthread_join(ic->worker, NULL);
-        ic->joinable = false;
-    }
     atomic_store(&ic->cancel, false);
     ic->o.dest = ic->dest;
     ic->o.stop = should_stop;
@@ -152,12 +147,11 @@ static json_t *start_locked(import_ctl *ic, bool resumed)
     ic->job = json_pack("{s:s, s:s, s:s, s:b, s:b, s:n}", "session", ic->session, "day", ic->day, "mode",
                         ic->o.mode == TETHER_IMPORT_NEW ? "new" : "all", "delete", ic->o.delete_after, "resumed",
                         resumed, "progress");
-    if (ic->job == NULL || pthread_create(&ic->worker, NULL, worker, ic) != 0) {
+    if (ic->job == NULL || !studio_worker_start(&ic->worker, worker, ic)) {
         json_decref(ic->job);
         ic->job = NULL;
         return NULL;
     }
-    ic->joinable = true;
     return ic->job;
 }
 
@@ -295,11 +289,7 @@ void import_resume(import_ctl *ic)
 void import_ctl_free(import_ctl *ic)
 {
     if (ic == NULL) return;
-    pthread_mutex_lock(&ic->lock);
-    bool joinable = ic->joinable;
-    ic->joinable = false;
-    pthread_mutex_unlock(&ic->lock);
-    if (joinable) pthread_join(ic->worker, NULL);
+    studio_worker_join(&ic->worker, &ic->lock);
     json_decref(ic->job);
     json_decref(ic->last);
     pthread_mutex_destroy(&ic->lock);

@@ -5,7 +5,8 @@
  * time-lapse and its worker thread; cataloguer.c: photos catalogued off
  * the thread that wrote them, and found on disk at start; import.c: import from the card and
  * its worker thread; webhooks.c: webhooks; stream.c: MJPEG,
- * snapshot and server-sent events; assets.c: the UI).
+ * snapshot and server-sent events; worker.c: the jobs' worker threads;
+ * assets.c: the UI).
  */
 #pragma once
 
@@ -100,6 +101,17 @@ void interval_resume(interval_ctl *ic);
 /* Waits for the run's thread (stopped by s->stopping, which leaves the
  * run to be continued at the next start); NULL is fine. */
 void interval_ctl_free(interval_ctl *ic);
+/* worker.c: a job's worker thread, one at a time, guarded by the owner's lock */
+typedef struct studio_worker {
+    pthread_t thread;
+    bool started;            /* started and not joined yet */
+} studio_worker;
+/* Joins the last thread (which has finished: no job of the owner runs),
+ * then starts fn(arg).  Owner's lock held.  false if no thread started. */
+bool studio_worker_start(studio_worker *w, void *(*fn)(void *), void *arg);
+/* Waits for the thread if one was started; takes lock only to read that.
+ * Called once, when the owner is freed. */
+void studio_worker_join(studio_worker *w, pthread_mutex_t *lock);
 /* cataloguer.c */
 /* Starts the thread that catalogs queued shots.  NULL on failure. */
 cataloguer *cataloguer_start(studio *s);

@@ -34,8 +34,7 @@ struct interval_ctl {
     json_t *run;               /* the running run's description, or NULL */
     json_t *last;              /* the last run's result, or NULL */
     json_t *counts;            /* {"taken", "missed", "failed", "next_slot"} of the running run */
-    pthread_t worker;
-    bool joinable;
+    studio_worker worker;
     atomic_bool stop;
     /* what the worker runs (set before it starts) */
     double interval_s, start_epoch;
@@ -155,10 +154,6 @@ static void *worker(void *arg)
  * schedule fields of ic are set.  Returns the run (borrowed) or NULL. */
 static json_t *start_locked(interval_ctl *ic)
 {
-    if (ic->joinable) {
-        pthread_join(ic->worker, NULL);
-        ic->joinable = false;
-    }
     snprintf(ic->dir, sizeof ic->dir, "%s/%s/%s", ic->s->root, ic->session, ic->day);
     atomic_store(&ic->stop, false);
     ic->run = json_pack("{s:f, s:I, s:f, s:s, s:s}", "interval_s", ic->interval_s, "count", (json_int_t)ic->count,
@@ -166,14 +161,13 @@ static json_t *start_locked(interval_ctl *ic)
     ic->counts = json_pack("{s:i, s:i, s:i, s:I}", "taken", 0, "missed", 0, "failed", 0, "next_slot",
                            (json_int_t)ic->first_slot);
     save_state(ic, ic->first_slot, true);
-    if (ic->run == NULL || ic->counts == NULL || pthread_create(&ic->worker, NULL, worker, ic) != 0) {
+    if (ic->run == NULL || ic->counts == NULL || !studio_worker_start(&ic->worker, worker, ic)) {
         json_decref(ic->run);
         json_decref(ic->counts);
         ic->run = ic->counts = NULL;
         save_state(ic, ic->first_slot, false);
         return NULL;
     }
-    ic->joinable = true;
     return ic->run;
 }
 
@@ -295,11 +289,7 @@ void interval_resume(interval_ctl *ic)
 void interval_ctl_free(interval_ctl *ic)
 {
     if (ic == NULL) return;
-    pthread_mutex_lock(&ic->lock);
-    bool joinable = ic->joinable;
-    ic->joinable = false;
-    pthread_mutex_unlock(&ic->lock);
-    if (joinable) pthread_join(ic->worker, NULL);
+    studio_worker_join(&ic->worker, &ic->lock);
     json_decref(ic->run);
     json_decref(ic->counts);
     json_decref(ic->last);

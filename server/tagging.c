@@ -38,8 +38,7 @@ struct tagging_ctl {
     img_tags tags;             /* the settings (tags.session unused: each photo's session is written) */
     bool enabled;              /* tag new captures */
     json_t *apply;             /* the apply job's state (running or last), or NULL */
-    pthread_t worker;
-    bool joinable;
+    studio_worker worker;
     char apply_session[128];
 };
 
@@ -367,21 +366,16 @@ static enum MHD_Result post_apply(tagging_ctl *tc, const http_request *r)
         pthread_mutex_unlock(&tc->lock);
         return http_error(r, 409, "tagging_busy", "the photos of a session are being tagged; wait for it to finish");
     }
-    if (tc->joinable) {
-        pthread_join(tc->worker, NULL); /* the last job's thread, finished */
-        tc->joinable = false;
-    }
     snprintf(tc->apply_session, sizeof tc->apply_session, "%s", session);
     json_decref(tc->apply);
     tc->apply = json_pack("{s:s, s:b, s:s, s:I, s:i, s:i, s:i, s:[]}", "session", session, "running", 1, "status",
                           "running", "total", (json_int_t)total, "tagged", 0, "failed", 0, "skipped", 0, "errors");
-    if (tc->apply == NULL || pthread_create(&tc->worker, NULL, apply_worker, tc) != 0) {
+    if (tc->apply == NULL || !studio_worker_start(&tc->worker, apply_worker, tc)) { /* joins the last, finished one */
         json_decref(tc->apply);
         tc->apply = NULL;
         pthread_mutex_unlock(&tc->lock);
         return http_error(r, 500, "internal", "cannot start tagging");
     }
-    tc->joinable = true;
     json_t *copy = json_deep_copy(tc->apply);
     pthread_mutex_unlock(&tc->lock);
     return http_json(r, 202, json_pack("{s:o}", "apply", copy));
@@ -415,11 +409,7 @@ tagging_ctl *tagging_ctl_new(studio *s)
 void tagging_ctl_free(tagging_ctl *tc)
 {
     if (tc == NULL) return;
-    pthread_mutex_lock(&tc->lock);
-    bool joinable = tc->joinable;
-    tc->joinable = false;
-    pthread_mutex_unlock(&tc->lock);
-    if (joinable) pthread_join(tc->worker, NULL); /* it stops at the next photo once s->stopping is set */
+    studio_worker_join(&tc->worker, &tc->lock); /* it stops at the next photo once s->stopping is set */
     json_decref(tc->apply);
     pthread_mutex_destroy(&tc->lock);
     free(tc);
