@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -265,6 +266,9 @@ static void *apply_worker(void *arg)
             const char *counter = "tagged";
             if (img_tag_kind_of(path) == IMG_TAG_UNSUPPORTED) counter = "skipped";
             else if (img_tag_file(path, &t, NULL, 0, err, sizeof err) != TETHER_OK) counter = "failed";
+            struct stat st;
+            if (strcmp(counter, "tagged") == 0 && stat(path, &st) == 0 && st.st_size != photos[i].size)
+                catalog_photo_set_size(s->cat, photos[i].id, st.st_size); /* a JPEG grows by its tags */
             pthread_mutex_lock(&tc->lock);
             bump(tc->apply, counter);
             json_object_set_new(tc->apply, "total", json_integer(total));

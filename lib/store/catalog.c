@@ -236,6 +236,15 @@ int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out) { return photo
 
 int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out) { return photo_lookup(c, 0, rel, out); }
 
+int catalog_photo_set_size(catalog *c, int64_t id, int64_t size)
+{
+    char ids[32], sizes[32];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    snprintf(sizes, sizeof sizes, "%lld", (long long)size);
+    const char *args[2] = {sizes, ids};
+    return exec_text(c, "UPDATE photos SET size = CAST(?1 AS INTEGER) WHERE id = CAST(?2 AS INTEGER)", 2, args);
+}
+
 int catalog_photo_delete(catalog *c, int64_t id)
 {
     char ids[32];

@@ -55,6 +55,8 @@ int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out);
 /* The photo stored at rel (path below the photo root); TETHER_ERR_NOT_FOUND if none. */
 int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out);
 int catalog_photo_delete(catalog *c, int64_t id);
+/* Records a photo's new size (its file was rewritten, e.g. tagged). */
+int catalog_photo_set_size(catalog *c, int64_t id, int64_t size);
 /* Photos of a session (and day, if not NULL/empty), newest first. */
 int catalog_photos(catalog *c, const char *session, const char *day, int offset, int limit,
                    catalog_photo **out, int *n, int64_t *total);

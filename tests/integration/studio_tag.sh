@@ -120,6 +120,10 @@ near "$(xt "$untagged" GPSLatitude)" 48.8583701 && ok "the photo taken before ta
 near "$(xt "$untagged" GPSLongitude)" 2.2944813 && ok "... its longitude" || not_ok "apply: longitude"
 expect "... the session's name and the keywords" "$(xt "$untagged" TransmissionReference) $(xt "$untagged" Subject)" "default paris"
 expect "... and the artist" "$(xt "$off" Artist)" "Ana Núñez"
+rel=${untagged#photos/}
+expect "the catalog has the retagged photo's new size" \
+    "$(req GET '/api/photos?per_page=200' >/dev/null; jq -r --arg u "/photos/$rel" '.photos[] | select(.url == $u) | .size' body.json)" \
+    "$(stat -c %s "$untagged")"
 expect "a new position replaces the old one in the sidecar" "$(near "$(xt "$xmp" GPSLatitude)" 48.8583701 && echo yes)" "yes"
 expect "an old altitude goes with the old position" "$(xt "$jpg" GPSAltitude)" ""
 expect_true "apply events ($(grep -c '^event: tagging_apply$' events.txt))" "$(grep -c '^event: tagging_apply$' events.txt) >= 1"
