@@ -181,6 +181,42 @@ static enum MHD_Result post_endpoint(webhooks_ctl *wc, const http_request *r)
     return http_json(r, 201, j);
 }
 
+static enum MHD_Result put_endpoint(webhooks_ctl *wc, const http_request *r, int64_t id)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    json_t *url = json_object_get(body, "url"), *secret = json_object_get(body, "secret"),
+           *events = json_object_get(body, "events"), *enabled = json_object_get(body, "enabled");
+    const char *err = NULL, *key;
+    json_t *v;
+    if (!json_is_object(body)) err = "expected {\"url\", \"secret\", \"events\", \"enabled\"} (any of them)";
+    else if (url && !json_is_string(url)) err = "\"url\" must be a string";
+    else if (secret && !json_is_null(secret) && !json_is_string(secret)) err = "\"secret\" must be a string, or null to remove it";
+    else if (events && !json_is_string(events)) err = "\"events\" is \"all\", \"capture\" or \"import\"";
+    else if (enabled && !json_is_boolean(enabled)) err = "\"enabled\" is true or false";
+    json_object_foreach(body, key, v) {
+        if (!err && strcmp(key, "url") && strcmp(key, "secret") && strcmp(key, "events") && strcmp(key, "enabled"))
+            err = "unknown field: an endpoint has \"url\", \"secret\", \"events\" and \"enabled\"";
+    }
+    if (err) {
+        json_decref(body);
+        return http_error(r, 400, "bad_value", "%s", err);
+    }
+    webhook_endpoint e;
+    const char *why = "";
+    int rc = webhook_endpoint_update(wc->w, id, json_string_value(url),
+                                     secret ? (json_is_null(secret) ? "" : json_string_value(secret)) : NULL,
+                                     json_string_value(events), enabled ? json_is_true(enabled) : -1, &e, &why);
+    json_decref(body);
+    if (rc == TETHER_ERR_BAD_VALUE) return http_error(r, 400, "bad_value", "%s", why);
+    if (rc == TETHER_ERR_NOT_FOUND) return http_error(r, 404, "not_found", "no webhook %lld", (long long)id);
+    if (rc != TETHER_OK) return http_error(r, 500, "storage", "cannot save the endpoint");
+    json_t *j = endpoint_json(&e);
+    hub_publish(wc->s, "webhook_changed", json_incref(j));
+    return http_json(r, 200, j);
+}
+
 /* Parses a positive decimal id; false if it is not one. */
 static bool parse_id(const char *text, size_t len, int64_t *id)
 {
@@ -262,6 +298,7 @@ enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *re
         if (strcmp(slash, "/test") != 0) return http_error(r, 404, "not_found", "no API route %s", r->url);
         return post ? post_test(wc, r, id) : http_error(r, 405, "method_not_allowed", "use POST");
     }
+    if (http_is(r, "PUT")) return put_endpoint(wc, r, id);
     if (get) {
         webhook_endpoint e;
         if (webhook_store_endpoint_get(webhook_get_store(wc->w), id, &e) != TETHER_OK)
@@ -275,7 +312,7 @@ enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *re
         hub_publish(wc->s, "webhook_deleted", json_pack("{s:I}", "id", (json_int_t)id));
         return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
     }
-    return http_error(r, 405, "method_not_allowed", "use GET or DELETE");
+    return http_error(r, 405, "method_not_allowed", "use GET, PUT or DELETE");
 }
 
 /* ---- life cycle ------------------------------------------------------------------------------ */

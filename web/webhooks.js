@@ -34,6 +34,8 @@ async function loadWebhooks() {
         el('span', { class: 'hook-url', title: e.url }, e.url),
         el('small', { class: 'pill', title: 'events sent' }, e.events),
         el('small', { class: 'pill', title: e.secret_set ? 'signed with a secret' : 'not signed' }, e.secret_set ? 'signed' : 'unsigned'),
+        el('button', { onclick: () => pauseWebhook(e.id, !e.enabled), title: e.enabled ? 'send nothing new until resumed' : 'send new events again',
+          class: e.enabled ? '' : 'paused' }, e.enabled ? 'Pause' : 'Resume'),
         el('button', { onclick: () => testWebhook(e.id), title: 'send a test ping' }, 'Test'),
         el('button', { onclick: () => deleteWebhook(e.id), title: 'delete' }, '✕'))));
     $('#webhook-empty').hidden = r.endpoints.length > 0;
@@ -73,6 +75,15 @@ async function deleteWebhook(id) {
   }
 }
 
+async function pauseWebhook(id, enabled) {
+  try {
+    await api('PUT', `/api/webhooks/${id}`, { enabled });
+    loadWebhooks();
+  } catch (e) {
+    toast('Webhook: ' + e.message);
+  }
+}
+
 async function testWebhook(id) {
   try {
     await api('POST', `/api/webhooks/${id}/test`);
@@ -94,7 +105,7 @@ async function retryDelivery(key) {
 
 $('#add-webhook').addEventListener('submit', addWebhook);
 if (state.events) {
-  for (const type of ['webhook_delivery', 'webhook_added', 'webhook_deleted', 'capture']) {
+  for (const type of ['webhook_changed', 'webhook_delivery', 'webhook_added', 'webhook_deleted', 'capture']) {
     state.events.addEventListener(type, refreshWebhooksSoon);
   }
 }

@@ -167,30 +167,51 @@ static void kick(webhook *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* Why an endpoint's values are not acceptable, or NULL when they are
+ * (NULL values are not checked). */
+static const char *endpoint_problem(const char *url, const char *secret, const char *events)
+{
+    if (url && !webhook_url_ok(url)) return "\"url\" must be an http:// or https:// URL with a host, without spaces";
+    if (secret && strlen(secret) >= WEBHOOK_SECRET_MAX) return "\"secret\" is at most 255 bytes";
+    if (events && strcmp(events, "all") != 0 && strcmp(events, "capture") != 0 && strcmp(events, "import") != 0)
+        return "\"events\" is \"all\", \"capture\" or \"import\"";
+    return NULL;
+}
+
 int webhook_endpoint_add(webhook *w, const char *url, const char *secret, const char *events,
                          webhook_endpoint *out, const char **why)
 {
     const char *dummy;
     if (why == NULL) why = &dummy;
-    *why = "";
-    if (!webhook_url_ok(url)) {
-        *why = "\"url\" must be an http:// or https:// URL with a host, without spaces";
-        return TETHER_ERR_BAD_VALUE;
-    }
-    if (secret && strlen(secret) >= WEBHOOK_SECRET_MAX) {
-        *why = "\"secret\" is at most 255 bytes";
-        return TETHER_ERR_BAD_VALUE;
-    }
     if (events == NULL) events = "all";
-    if (strcmp(events, "all") != 0 && strcmp(events, "capture") != 0 && strcmp(events, "import") != 0) {
-        *why = "\"events\" is \"all\", \"capture\" or \"import\"";
-        return TETHER_ERR_BAD_VALUE;
-    }
+    *why = url ? endpoint_problem(url, secret, events) : "\"url\" is required";
+    if (*why) return TETHER_ERR_BAD_VALUE;
+    *why = "";
     webhook_endpoint e = {0};
     snprintf(e.url, sizeof e.url, "%s", url);
     snprintf(e.secret, sizeof e.secret, "%s", secret ? secret : "");
     snprintf(e.events, sizeof e.events, "%s", events);
     int rc = webhook_store_endpoint_add(w->store, &e, webhook_now_ms());
+    if (rc == TETHER_OK && out) *out = e;
+    return rc;
+}
+
+int webhook_endpoint_update(webhook *w, int64_t id, const char *url, const char *secret, const char *events,
+                            int enabled, webhook_endpoint *out, const char **why)
+{
+    const char *dummy;
+    if (why == NULL) why = &dummy;
+    *why = endpoint_problem(url, secret, events);
+    if (*why) return TETHER_ERR_BAD_VALUE;
+    *why = "";
+    webhook_endpoint e;
+    int rc = webhook_store_endpoint_get(w->store, id, &e);
+    if (rc != TETHER_OK) return rc;
+    if (url) snprintf(e.url, sizeof e.url, "%s", url);
+    if (secret) snprintf(e.secret, sizeof e.secret, "%s", secret);
+    if (events) snprintf(e.events, sizeof e.events, "%s", events);
+    if (enabled >= 0) e.enabled = enabled != 0;
+    rc = webhook_store_endpoint_update(w->store, &e);
     if (rc == TETHER_OK && out) *out = e;
     return rc;
 }

@@ -88,6 +88,14 @@ webhook_store *webhook_get_store(webhook *w);
 int webhook_endpoint_add(webhook *w, const char *url, const char *secret, const char *events,
                          webhook_endpoint *out, const char **why);
 
+/* Changes an endpoint: each of url, secret ("" removes it) and events that
+ * is not NULL, and enabled unless it is -1 (a disabled endpoint gets no new
+ * deliveries; those already queued still go).  Returns 0 with the endpoint
+ * in *out, TETHER_ERR_BAD_VALUE (*why says why), TETHER_ERR_NOT_FOUND, or
+ * TETHER_ERR_IO.  Any thread. */
+int webhook_endpoint_update(webhook *w, int64_t id, const char *url, const char *secret, const char *events,
+                            int enabled, webhook_endpoint *out, const char **why);
+
 /* How many endpoints want this event (enabled, filter all or event);
  * lets a caller skip building a payload nobody wants.  0 on errors. */
 int webhook_wanted(webhook *w, const char *event);

@@ -146,6 +146,27 @@ int webhook_store_endpoint_add(webhook_store *st, webhook_endpoint *e, int64_t n
     return rc;
 }
 
+int webhook_store_endpoint_update(webhook_store *st, const webhook_endpoint *e)
+{
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *s = prepare(st, "UPDATE endpoints SET url = ?1, secret = ?2, events = ?3, enabled = ?4 WHERE id = ?5");
+    int rc = TETHER_ERR_IO;
+    if (s) {
+        sqlite3_bind_text(s, 1, e->url, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 2, e->secret, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, e->events, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(s, 4, e->enabled ? 1 : 0);
+        sqlite3_bind_int64(s, 5, e->id);
+        if (sqlite3_step(s) == SQLITE_DONE)
+            rc = sqlite3_changes(st->db) > 0 ? TETHER_OK : TETHER_ERR_NOT_FOUND;
+        else
+            LOG_ERROR("webhook", "updating endpoint %lld: %s", (long long)e->id, sqlite3_errmsg(st->db));
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
 int webhook_store_endpoint_delete(webhook_store *st, int64_t id, int64_t now_ms)
 {
     pthread_mutex_lock(&st->lock);

@@ -87,6 +87,9 @@ int webhook_store_endpoint_add(webhook_store *st, webhook_endpoint *e, int64_t n
  * TETHER_ERR_NOT_FOUND. */
 int webhook_store_endpoint_delete(webhook_store *st, int64_t id, int64_t now_ms);
 int webhook_store_endpoint_get(webhook_store *st, int64_t id, webhook_endpoint *out);
+/* Writes e's url, secret, events and enabled over endpoint e->id.
+ * Returns 0 or TETHER_ERR_NOT_FOUND. */
+int webhook_store_endpoint_update(webhook_store *st, const webhook_endpoint *e);
 /* All endpoints, oldest first; *out is malloc'ed (free()), NULL if none. */
 int webhook_store_endpoints(webhook_store *st, webhook_endpoint **out, int *n);
 

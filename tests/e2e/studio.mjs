@@ -222,6 +222,9 @@ try {
     'the test ping shows in the delivery log with its attempts', await page.textContent('#webhook-log tbody'));
   report(/refused|connect/i.test(await page.getAttribute('#webhook-log tbody tr', 'title')), 'with the error');
   await page.locator('#webhooks').screenshot({ path: `${shots}/studio-webhooks.png` });
+  await page.click('#webhook-list li button[title="send nothing new until resumed"]');
+  report(await until(async () => (await page.textContent('#webhook-list li')).includes('Resume')), 'a webhook is paused from the panel');
+  report((await (await fetch(studio + '/api/webhooks')).json()).endpoints[0].enabled === false, '... and the API says it is disabled');
   await page.click('#webhook-list li button[title="delete"]');
   report(await until(async () => (await page.$$('#webhook-list li')).length === 0), 'the endpoint is deleted from the panel');
 

@@ -152,6 +152,26 @@ wait_for 10 '[.deliveries[] | select(.key == "'"$pkey"'" and .state == "delivere
 expect "as a ping event" "$(jq -s -r '.[] | select(.key == "'"$pkey"'") | .event' recv2.log)" "ping"
 expect "filtering the log by state" "$(deliveries '[.deliveries[].state] | unique | tostring' 'state=delivered&limit=1000')" '["delivered"]'
 expect "limiting the log" "$(deliveries '.deliveries | length' limit=2)" "2"
+
+# --- changing an endpoint: disabled, it gets no new deliveries; its filter --------------------------------
+n2=$(deliveries '[.deliveries[] | select(.endpoint == '"$EP2"')] | length')
+expect "PUT disables an endpoint" "$(req PUT /api/webhooks/$EP2 '{"enabled": false}'; echo " $(body .enabled) $(body .url)")" \
+    "200 false http://127.0.0.1:$PORT2/"
+req POST /api/capture >/dev/null
+sleep 0.5
+expect "a disabled endpoint gets no delivery for a capture" \
+    "$(deliveries '[.deliveries[] | select(.endpoint == '"$EP2"')] | length')" "$n2"
+expect "PUT enables it and takes imports too" \
+    "$(req PUT /api/webhooks/$EP2 '{"enabled": true, "events": "all"}'; echo " $(body .enabled) $(body .events) $(body .secret_set)")" \
+    "200 true all true"
+req POST /api/capture >/dev/null
+wait_for 10 '[.deliveries[] | select(.endpoint == '"$EP2"')] | length == '"$((n2 + 1))" &&
+    ok "enabled again, it gets the next capture" || not_ok "enabled again, it gets the next capture"
+expect "PUT with a bad URL is refused" "$(req PUT /api/webhooks/$EP2 '{"url": "ftp://x"}')" "400"
+expect "PUT with an unknown field is refused" "$(req PUT /api/webhooks/$EP2 '{"colour": "red"}')" "400"
+expect "PUT of an unknown endpoint is 404" "$(req PUT /api/webhooks/999 '{"enabled": false}')" "404"
+expect "the endpoint is unchanged by refused PUTs" "$(hooks '.endpoints[] | select(.id == '"$EP2"') | [.url, .events, .enabled] | tostring')" \
+    '["http://127.0.0.1:'"$PORT2"'/","all",true]'
 recv_stop
 
 # --- a receiver that refuses (404) fails at once --------------------------------------------------------
