@@ -35,6 +35,9 @@
 #include "tether/errors.h"
 #include "tether_config.h"
 
+#define KEEP_MS (30LL * 24 * 3600 * 1000)  /* delivered and failed items stay in the log this long */
+#define PRUNE_EVERY_MS (3600LL * 1000)
+
 struct webhook {
     webhook_store *store;
     webhook_options o;
@@ -435,7 +438,15 @@ static void *delivery_thread(void *arg)
     log_set_thread_name("webhooks");
     CURL *curl = curl_easy_init();
     if (curl == NULL) LOG_ERROR("webhook", "cannot start libcurl: no deliveries");
+    int64_t pruned_at = 0;
     while (!atomic_load(&w->stopping) && curl) {
+        int64_t now = webhook_now_ms();
+        if (now - pruned_at >= PRUNE_EVERY_MS) { /* the log keeps finished deliveries for KEEP_MS */
+            int removed = 0;
+            if (webhook_store_prune(w->store, now - KEEP_MS, &removed) == TETHER_OK && removed > 0)
+                LOG_INFO("webhook", "removed %d deliveries finished more than 30 days ago from the log", removed);
+            pruned_at = now;
+        }
         webhook_item it;
         int64_t next = -1;
         int rc = webhook_store_next_due(w->store, webhook_now_ms(), &it, &next);

@@ -403,6 +403,26 @@ int webhook_store_counts(webhook_store *st, int64_t counts[3])
     return rc;
 }
 
+int webhook_store_prune(webhook_store *st, int64_t before_ms, int *removed)
+{
+    *removed = 0;
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *s = prepare(st, "DELETE FROM outbox WHERE state IN ('delivered', 'failed') AND done < ?1");
+    int rc = TETHER_ERR_IO;
+    if (s) {
+        sqlite3_bind_int64(s, 1, before_ms);
+        if (sqlite3_step(s) == SQLITE_DONE) {
+            *removed = sqlite3_changes(st->db);
+            rc = TETHER_OK;
+        } else {
+            LOG_ERROR("webhook", "pruning the outbox: %s", sqlite3_errmsg(st->db));
+        }
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
 void webhook_item_clear(webhook_item *it)
 {
     if (it == NULL) return;

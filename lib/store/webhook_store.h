@@ -119,6 +119,9 @@ int webhook_store_items(webhook_store *st, int state, int limit, webhook_item **
 int webhook_store_counts(webhook_store *st, int64_t counts[3]);
 
 /* Frees one item's body. */
+/* Deletes the delivered and failed items finished before before_ms (the
+ * log's history; pending items always stay); *removed says how many. */
+int webhook_store_prune(webhook_store *st, int64_t before_ms, int *removed);
 void webhook_item_clear(webhook_item *it);
 /* Frees a list from webhook_store_items; NULL is fine. */
 void webhook_items_free(webhook_item *items, int n);

@@ -264,6 +264,33 @@ TEST(store_retry_of_a_failed_item)
     cleanup();
 }
 
+TEST(store_prunes_finished_items_only)
+{
+    webhook_store *st = webhook_store_open(db_path());
+    CHECK(st != NULL);
+    webhook_endpoint e = {.events = "all"};
+    snprintf(e.url, sizeof e.url, "http://127.0.0.1:1/");
+    CHECK(webhook_store_endpoint_add(st, &e, 1) == TETHER_OK);
+    webhook_item a = make_item(e.id, "cccccccc-0000-4000-8000-000000000001", 100);
+    webhook_item b = make_item(e.id, "cccccccc-0000-4000-8000-000000000002", 100);
+    webhook_item c = make_item(e.id, "cccccccc-0000-4000-8000-000000000003", 100);
+    CHECK(webhook_store_enqueue(st, &a, 1) == TETHER_OK && webhook_store_enqueue(st, &b, 1) == TETHER_OK &&
+          webhook_store_enqueue(st, &c, 1) == TETHER_OK);
+    CHECK(webhook_store_mark(st, a.id, WEBHOOK_DELIVERED, 1, 0, 200, "", 1000) == TETHER_OK);
+    CHECK(webhook_store_mark(st, b.id, WEBHOOK_FAILED, 20, 0, 503, "gave up", 5000) == TETHER_OK);
+    int removed = -1;
+    CHECK(webhook_store_prune(st, 2000, &removed) == TETHER_OK);
+    CHECK_EQ_INT(removed, 1); /* a: delivered before 2000; b finished later; c is pending */
+    int64_t counts[3];
+    CHECK(webhook_store_counts(st, counts) == TETHER_OK);
+    CHECK(counts[WEBHOOK_PENDING] == 1 && counts[WEBHOOK_DELIVERED] == 0 && counts[WEBHOOK_FAILED] == 1);
+    CHECK(webhook_store_prune(st, 1000000, &removed) == TETHER_OK);
+    CHECK_EQ_INT(removed, 1);
+    CHECK(webhook_store_counts(st, counts) == TETHER_OK && counts[WEBHOOK_PENDING] == 1);
+    webhook_store_close(st);
+    cleanup();
+}
+
 /* ---- the delivery thread -------------------------------------------------------------- */
 
 static atomic_int attempts_seen;
@@ -330,4 +357,4 @@ TEST(delivery_retries_and_resumes)
 TESTS(HARNESS_ENTRY(signature_rfc4231_case7), HARNESS_ENTRY(signature_covers_timestamp_body_and_key),
       HARNESS_ENTRY(backoff_schedule), HARNESS_ENTRY(which_answers_fail_at_once), HARNESS_ENTRY(urls_and_filters),
       HARNESS_ENTRY(keys_are_uuids_and_unique), HARNESS_ENTRY(store_queue_and_persistence),
-      HARNESS_ENTRY(store_retry_of_a_failed_item), HARNESS_ENTRY(delivery_retries_and_resumes))
+      HARNESS_ENTRY(store_retry_of_a_failed_item), HARNESS_ENTRY(store_prunes_finished_items_only), HARNESS_ENTRY(delivery_retries_and_resumes))
