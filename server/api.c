@@ -338,17 +338,6 @@ static enum MHD_Result post_session(studio *s, const http_request *r)
     return ret;
 }
 
-static bool session_exists(studio *s, const char *name)
-{
-    catalog_session *list = NULL;
-    int n = 0;
-    bool found = false;
-    if (catalog_sessions(s->cat, &list, &n) == TETHER_OK)
-        for (int i = 0; i < n && !found; i++) found = strcmp(list[i].name, name) == 0;
-    free(list);
-    return found;
-}
-
 /* ---- photos ----------------------------------------------------------------------------- */
 
 static bool parse_int(const char *v, long lo, long hi, long *out)
@@ -403,13 +392,7 @@ static int read_photo_file(studio *s, const catalog_photo *p, bytebuf *b)
 {
     char path[5000];
     snprintf(path, sizeof path, "%s/%s", s->root, p->rel);
-    FILE *f = studio_safe_rel(p->rel) ? fopen(path, "rb") : NULL;
-    if (f == NULL) return -1;
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
-    fclose(f);
-    return bytebuf_ok(b) ? 0 : -1;
+    return studio_safe_rel(p->rel) ? bytebuf_read_file(b, path) : -1;
 }
 
 static enum MHD_Result photo_route(studio *s, const http_request *r, const char *rest)
@@ -522,7 +505,7 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         snprintf(name, sizeof name, "%.*s", (int)(act - rest), rest);
         if (!post) return http_error(r, 405, "method_not_allowed", "use POST");
         if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a session name");
-        if (!session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
+        if (!studio_session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
         return activate_session(s, r, name, false);
     }
     if (strncmp(u, "/focus", 6) == 0 && (u[6] == '\0' || u[6] == '/')) return focus_handle(s, r, u + 6);

@@ -77,6 +77,8 @@ json_t *studio_register_photo(studio *s, const char *session, const char *day, c
 json_t *studio_register_photo_event(studio *s, const char *session, const char *day, const char *path,
                                     const char *camera_path, const char *event);
 json_t *studio_photo_json(const catalog_photo *p);
+/* Is there a session of that name in the catalog?  Any thread. */
+bool studio_session_exists(studio *s, const char *name);
 /* Is rel a safe path below the root (no "..", no absolute path)? */
 bool studio_safe_rel(const char *rel);
 

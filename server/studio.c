@@ -95,6 +95,17 @@ bool studio_safe_rel(const char *rel)
     return true;
 }
 
+bool studio_session_exists(studio *s, const char *name)
+{
+    catalog_session *list = NULL;
+    int n = 0;
+    bool found = false;
+    if (catalog_sessions(s->cat, &list, &n) == TETHER_OK)
+        for (int i = 0; i < n && !found; i++) found = strcmp(list[i].name, name) == 0;
+    free(list);
+    return found;
+}
+
 json_t *studio_photo_json(const catalog_photo *p)
 {
     const char *slash = strrchr(p->rel, '/');
@@ -107,17 +118,6 @@ json_t *studio_photo_json(const catalog_photo *p)
                      "taken", (json_int_t)p->taken, "size", (json_int_t)p->size,
                      "width", p->width, "height", p->height, "camera", p->camera,
                      "camera_path", p->camera_path);
-}
-
-static int read_whole(const char *path, bytebuf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
-    fclose(f);
-    return bytebuf_ok(b) ? 0 : -1;
 }
 
 json_t *studio_register_photo(studio *s, const char *session, const char *day, const char *path,
@@ -147,7 +147,7 @@ json_t *studio_register_photo_event(studio *s, const char *session, const char *
     const char *mime = http_mime_for(path);
     if (strcmp(mime, "image/jpeg") == 0) {
         bytebuf data = BYTEBUF_INIT, thumb = BYTEBUF_INIT;
-        if (read_whole(path, &data) == 0) {
+        if (bytebuf_read_file(&data, path) == 0) {
             img_jpeg_size(data.data, data.len, &p.width, &p.height);
             if (img_thumbnail(data.data, data.len, 360, &thumb) == 0) {
                 char dir[4200], file[512];

@@ -334,17 +334,6 @@ static enum MHD_Result put_settings(tagging_ctl *tc, const http_request *r)
     return http_json(r, 200, state_json(tc));
 }
 
-static bool session_exists(studio *s, const char *name)
-{
-    catalog_session *list = NULL;
-    int n = 0;
-    bool found = false;
-    if (catalog_sessions(s->cat, &list, &n) == TETHER_OK)
-        for (int i = 0; i < n && !found; i++) found = strcmp(list[i].name, name) == 0;
-    free(list);
-    return found;
-}
-
 static enum MHD_Result post_apply(tagging_ctl *tc, const http_request *r)
 {
     char session[128];
@@ -359,7 +348,7 @@ static enum MHD_Result post_apply(tagging_ctl *tc, const http_request *r)
         json_decref(body);
         if (!ok) return http_error(r, 400, "bad_name", "\"session\" must be a session's name (or left out: the active one)");
     }
-    if (!session_exists(tc->s, session)) return http_error(r, 404, "not_found", "no session \"%s\"", session);
+    if (!studio_session_exists(tc->s, session)) return http_error(r, 404, "not_found", "no session \"%s\"", session);
     catalog_photo *first = NULL;
     int n_first = 0;
     int64_t total = 0;

@@ -84,17 +84,6 @@ static void on_attempt(void *user, const webhook_item *it)
     hub_publish(wc->s, "webhook_delivery", item_json(it));
 }
 
-static int read_file(const char *path, bytebuf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
-    fclose(f);
-    return bytebuf_ok(b) ? 0 : -1;
-}
-
 void webhooks_photo_added(studio *s, const json_t *photo, const char *event)
 {
     webhooks_ctl *wc = s->webhooks;
@@ -110,7 +99,7 @@ void webhooks_photo_added(studio *s, const json_t *photo, const char *event)
     json_t *exif = json_null(), *gps = json_null();
     bytebuf data = BYTEBUF_INIT;
     img_exif_summary e;
-    if (studio_safe_rel(rel) && read_file(abs, &data) == 0 && img_exif_read_summary(data.data, data.len, &e) == 0) {
+    if (studio_safe_rel(rel) && bytebuf_read_file(&data, abs) == 0 && img_exif_read_summary(data.data, data.len, &e) == 0) {
         exif = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:f}", "make", e.make, "model", e.model, "lens", e.lens,
                          "datetime", e.datetime, "iso", e.iso, "fnumber", e.fnumber, "exposure", e.exposure,
                          "focal_mm", e.focal_mm);

@@ -4,6 +4,7 @@
  */
 #include "bytebuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,4 +96,16 @@ void bytebuf_set_u32le(bytebuf *b, size_t off, uint32_t v)
     p[1] = (uint8_t)(v >> 8);
     p[2] = (uint8_t)(v >> 16);
     p[3] = (uint8_t)(v >> 24);
+}
+
+int bytebuf_read_file(bytebuf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return -1;
+    uint8_t buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
+    bool ok = !ferror(f);
+    fclose(f);
+    return ok && bytebuf_ok(b) ? 0 : -1;
 }

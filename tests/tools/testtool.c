@@ -46,22 +46,11 @@
 #include "ptpclient.h"
 #include "sharpness.h"
 
-static int read_file(const char *path, bytebuf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
-    fclose(f);
-    return bytebuf_ok(b) ? 0 : -1;
-}
-
 static int cmd_jpeg(const char *path)
 {
     bytebuf b = BYTEBUF_INIT;
     img_image img;
-    if (read_file(path, &b) != 0 || img_jpeg_decode(b.data, b.len, 3, 1, &img) != 0) {
+    if (bytebuf_read_file(&b, path) != 0 || img_jpeg_decode(b.data, b.len, 3, 1, &img) != 0) {
         fprintf(stderr, "%s: not a decodable JPEG\n", path);
         return 1;
     }
@@ -75,7 +64,7 @@ static int cmd_sharpness(const char *path)
 {
     bytebuf b = BYTEBUF_INIT;
     img_image img;
-    if (read_file(path, &b) != 0 || img_jpeg_decode(b.data, b.len, 1, 1, &img) != 0) return 1;
+    if (bytebuf_read_file(&b, path) != 0 || img_jpeg_decode(b.data, b.len, 1, 1, &img) != 0) return 1;
     printf("%.6f\n", test_sharpness(img.pixels, img.width, img.width / 3, img.height / 3,
                                     img.width / 3, img.height / 3));
     img_image_free(&img);
@@ -86,7 +75,7 @@ static int cmd_sharpness(const char *path)
 static int cmd_mjpeg(const char *path)
 {
     bytebuf b = BYTEBUF_INIT;
-    if (read_file(path, &b) != 0) return 1;
+    if (bytebuf_read_file(&b, path) != 0) return 1;
     int frames = 0;
     for (size_t i = 0; i + 1 < b.len; i++) {
         if (b.data[i] != 0xFF || b.data[i + 1] != 0xD8) continue;
@@ -147,7 +136,7 @@ static int cmd_crop_match(char **argv)
     bytebuf bf = BYTEBUF_INIT, bz = BYTEBUF_INIT;
     img_image f, z;
     double x = atof(argv[4]), y = atof(argv[5]), k = atof(argv[6]), pw = atof(argv[7]);
-    if (k < 1 || pw < 1 || read_file(argv[2], &bf) != 0 || read_file(argv[3], &bz) != 0 ||
+    if (k < 1 || pw < 1 || bytebuf_read_file(&bf, argv[2]) != 0 || bytebuf_read_file(&bz, argv[3]) != 0 ||
         img_jpeg_decode(bf.data, bf.len, 1, 1, &f) != 0 || img_jpeg_decode(bz.data, bz.len, 1, 1, &z) != 0)
         return 1;
     /* the frame's base blur (~0.55 px) is k times finer in the zoomed frame:

@@ -34,17 +34,6 @@ static void write_file(const char *path, const void *data, size_t len)
     fclose(f);
 }
 
-static size_t read_file(const char *path, bytebuf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return 0;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
-    fclose(f);
-    return b->len;
-}
-
 /* A 64x48 JPEG with a camera's EXIF block (as the simulators write). */
 static void make_jpeg(const char *path)
 {
@@ -209,7 +198,7 @@ TEST(jpeg_round_trip)
     CHECK(make && strcmp(make, "Canon") == 0); /* the camera's EXIF is kept */
     g_free(lat), g_free(ref), g_free(lonref), g_free(ver), g_free(make), g_free(altref);
     bytebuf b = BYTEBUF_INIT;
-    read_file(path, &b);
+    bytebuf_read_file(&b, path);
     int w = 0, h = 0;
     CHECK(img_jpeg_size(b.data, b.len, &w, &h) == 0 && w == 64 && h == 48);
     bytebuf_free(&b);
@@ -240,11 +229,11 @@ TEST(raw_sidecar)
     img_exif_fields f = {.make = "Canon", .model = "Canon EOS 550D"};
     CHECK(img_exif_build_tiff(&f, &tiff) == 0);
     write_file(raw, tiff.data, tiff.len);
-    read_file(raw, &before);
+    bytebuf_read_file(&before, raw);
     img_tags t = sample();
     CHECK_EQ_INT(img_tag_file(raw, &t, written, sizeof written, err, sizeof err), TETHER_OK);
     CHECK(strcmp(written, side) == 0);
-    read_file(raw, &after);
+    bytebuf_read_file(&after, raw);
     CHECK(before.len == after.len && memcmp(before.data, after.data, before.len) == 0); /* RAW untouched */
     CHECK_EQ_INT(hidden_files(), 0);
     char *lat = raw_tag(side, "Xmp.exif.GPSLatitude"), *lon = raw_tag(side, "Xmp.exif.GPSLongitude");
@@ -303,7 +292,7 @@ TEST(failures_leave_the_original)
     CHECK_EQ_INT(img_tag_file(path, &t, NULL, 0, err, sizeof err), TETHER_ERR_IO);
     fprintf(stderr, "broken: %s\n", err);
     bytebuf b = BYTEBUF_INIT;
-    read_file(path, &b);
+    bytebuf_read_file(&b, path);
     CHECK(b.len == 15 && memcmp(b.data, "this is no JPEG", 15) == 0);
     bytebuf_free(&b);
     snprintf(path, sizeof path, "%s/IMG_0003.JPG", dir);
