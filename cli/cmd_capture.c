@@ -245,19 +245,6 @@ int cmd_capture(int argc, char **argv)
     return exit_code;
 }
 
-static int write_all_fd(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n > 0) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return -1;
-        b += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Writes a frame to path, replacing it atomically. */
 static int save_frame(const char *path, const tether_frame *f)
 {
@@ -266,7 +253,7 @@ static int save_frame(const char *path, const tether_frame *f)
     if (store_mkdirs(dir) != TETHER_OK) return -1;
     store_atomic a;
     if (store_atomic_begin(&a, dir) != TETHER_OK) return -1;
-    if (write_all_fd(a.fd, tether_frame_data(f), tether_frame_size(f)) != 0) {
+    if (store_write_all(a.fd, tether_frame_data(f), tether_frame_size(f)) != 0) {
         store_atomic_abort(&a);
         return -1;
     }
@@ -332,8 +319,8 @@ int cmd_preview(int argc, char **argv)
             char head[128];
             int n = snprintf(head, sizeof head, "--tetherframe\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n\r\n",
                              tether_frame_size(f));
-            w = write_all_fd(STDOUT_FILENO, head, (size_t)n) | write_all_fd(STDOUT_FILENO, tether_frame_data(f), tether_frame_size(f)) |
-                write_all_fd(STDOUT_FILENO, "\r\n", 2);
+            w = store_write_all(STDOUT_FILENO, head, (size_t)n) | store_write_all(STDOUT_FILENO, tether_frame_data(f), tether_frame_size(f)) |
+                store_write_all(STDOUT_FILENO, "\r\n", 2);
         } else {
             char path[1024];
             if (numbered) {

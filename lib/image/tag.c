@@ -408,19 +408,6 @@ static bool set_sidecar_tags(GExiv2Metadata *md, const img_tags *t, char *err, s
 
 /* ---- files ------------------------------------------------------------------- */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n > 0) {
-        ssize_t k = write(fd, b, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return -1;
-        b += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static int copy_fd(int from, int to)
 {
     char buf[65536];
@@ -429,7 +416,7 @@ static int copy_fd(int from, int to)
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return -1;
         if (n == 0) return 0;
-        if (write_all(to, buf, (size_t)n) != 0) return -1;
+        if (store_write_all(to, buf, (size_t)n) != 0) return -1;
     }
 }
 
@@ -595,7 +582,7 @@ static int tag_sidecar(const char *path, const img_tags *t, char *sidecar, size_
     split_path(side, dir, sizeof dir, &base);
     store_atomic a;
     rc = store_atomic_begin(&a, dir);
-    if (rc == TETHER_OK && (write_all(a.fd, packet, strlen(packet)) != 0 || replace_with(&a, side) != TETHER_OK)) {
+    if (rc == TETHER_OK && (store_write_all(a.fd, packet, strlen(packet)) != 0 || replace_with(&a, side) != TETHER_OK)) {
         store_atomic_abort(&a);
         rc = TETHER_ERR_IO;
     }

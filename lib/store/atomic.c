@@ -134,6 +134,19 @@ int store_unique_base(const char *dir, const char *base, const char *const *exts
     return TETHER_ERR_EXISTS;
 }
 
+int store_write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n > 0) {
+        ssize_t k = write(fd, b, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
 int store_atomic_sweep(const char *dir)
 {
     DIR *d = opendir(dir);

@@ -34,6 +34,9 @@ int store_atomic_commit_batch(store_atomic *a, const char *name);
 void store_fsync_dir(const char *dir);
 /* Removes the temporary file. */
 void store_atomic_abort(store_atomic *a);
+/* Writes all n bytes (again after a signal or a short write).  Returns 0,
+ * or -1 with errno set. */
+int store_write_all(int fd, const void *p, size_t n);
 /* Removes the temporary files that writers killed before their commit
  * left in dir (each live writer holds an flock on its own, so files being
  * written now are kept).  Returns how many were removed. */
