@@ -56,7 +56,7 @@ typedef struct run {
     char camera[256];       /* the camera's identity in the ledger: model and serial */
     char dest[4096];
     int64_t job;
-    int files_done, files_failed;
+    int files_done;
     uint64_t bytes_done;
     double t0;
     tether_import_progress p;
@@ -87,7 +87,7 @@ static void emit(run *u, tether_import_event_kind kind, const char *camera_path,
     p->kind = kind;
     p->job = u->job;
     p->files_done = u->files_done;
-    p->files_failed = u->files_failed;
+    p->files_failed = u->r->failed;
     p->bytes_done = u->bytes_done;
     p->rate_bps = elapsed > 0.05 && u->r->bytes_downloaded > 0 ? (double)u->r->bytes_downloaded / elapsed : 0;
     uint64_t left = p->bytes_total > p->bytes_done ? p->bytes_total - p->bytes_done : 0;
@@ -241,6 +241,22 @@ static void finish_file(run *u, ledger_file *f, const char *path)
     }
 }
 
+/* Counts, records and reports a file that this run could not import (a
+ * later resume or "new" import tries it again). */
+static void file_failed(run *u, const ledger_file *f, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void file_failed(run *u, const ledger_file *f, int err, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    u->r->failed++;
+    ledger_file_failed(u->db, u->job, f->camera_path);
+    emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, err, "%s", msg);
+}
+
 /* Records files that are whole under their names (fsynced, folder
  * fsynced) as done, in one transaction, then reports each. */
 static int files_done(run *u, ledger_file **files, const bool *downloaded, int n)
@@ -306,7 +322,7 @@ static int batch_flush(run *u, batch *b)
 {
     if (b->n == 0) return TETHER_OK;
     bool downloaded[BATCH_FILES];
-    int rc = TETHER_OK, named = 0;
+    int named = 0;
     ledger_file *done[BATCH_FILES];
     for (int i = 0; i < b->n; i++) {
         ledger_file *f = b->files[i];
@@ -324,12 +340,7 @@ static int batch_flush(run *u, batch *b)
             if (c != TETHER_OK) store_atomic_abort(&b->tmp[i]);
         }
         if (c != TETHER_OK) {
-            rc = c;
-            u->files_failed++;
-            u->r->failed++;
-            ledger_file_failed(u->db, u->job, f->camera_path);
-            emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, c, "%s could not be written to %s: %s",
-                 f->camera_path, u->dest, tether_strerror(c));
+            file_failed(u, f, c, "%s could not be written to %s: %s", f->camera_path, u->dest, tether_strerror(c));
             continue;
         }
         downloaded[named] = true;
@@ -338,7 +349,7 @@ static int batch_flush(run *u, batch *b)
     store_fsync_dir(u->dest);
     b->n = 0;
     b->bytes = 0;
-    (void)rc; /* a file that could not be named is failed above; the others go on */
+    /* a file that could not be named is failed above; the others go on */
     return files_done(u, done, downloaded, named);
 }
 
@@ -427,13 +438,10 @@ static int run_job(run *u)
             }
         }
         if (fr != TETHER_OK) {
-            u->files_failed++;
-            u->r->failed++;
-            ledger_file_failed(u->db, u->job, f->camera_path);
             char detail[256] = "";
             tether_camera_last_error(u->cam, detail, sizeof detail);
-            emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, fr, "%s could not be imported: %s%s%s",
-                 f->camera_path, tether_strerror(fr), detail[0] ? ": " : "", detail);
+            file_failed(u, f, fr, "%s could not be imported: %s%s%s", f->camera_path, tether_strerror(fr),
+                        detail[0] ? ": " : "", detail);
             continue;
         }
         if (b.n == BATCH_FILES || b.bytes >= BATCH_BYTES || clock_mono_s() - b.started >= BATCH_SECONDS)
