@@ -78,8 +78,13 @@ void tether_camera_cancel(tether_camera *cam);
 void tether_camera_last_error(tether_camera *cam, char *buf, size_t size);
 /* True while the session is up (false while lost and reconnecting). */
 bool tether_camera_connected(tether_camera *cam);
-/* The camera's model name, copied into buf. */
+/* The camera's model name, copied into buf.  Any thread. */
 void tether_camera_model(tether_camera *cam, char *buf, size_t size);
+/* The camera's identity across connections, "MODEL SERIAL" (just the
+ * model when the camera gives no serial number), copied into buf.  Read
+ * from the camera once per connection, so it never waits for the camera;
+ * any thread. */
+void tether_camera_identity(tether_camera *cam, char *buf, size_t size);
 
 /* A human-readable summary (the driver's), malloc'ed into *text. */
 int tether_camera_summary(tether_camera *cam, char **text);

@@ -76,6 +76,7 @@ struct tether_camera {
     int timeout_ms;
     char last_error[512];
     char model[128];
+    char identity[256];         /* "MODEL SERIAL", read once per connection */
     bool connected;
     int open_result;            /* result of the first open */
     bool open_done;
@@ -193,16 +194,34 @@ static void check_link(tether_camera *cam, int rc)
     lose_camera(cam, why[0] ? why : "the camera stopped answering");
 }
 
+/* Reads the model and the serial number of a just-opened backend into
+ * cam (owner thread; takes the lock to store them).  The serial is read
+ * here, once per connection, so that tether_camera_identity never waits
+ * for the camera. */
+static void read_identity(tether_camera *cam, backend *be)
+{
+    char model[128] = "";
+    cam->ops->model(be, model, sizeof model);
+    tether_setting serial = {0};
+    bool has_serial = cam->ops->setting_get(be, "serialnumber", &serial) == TETHER_OK && serial.value[0];
+    pthread_mutex_lock(&cam->lock);
+    snprintf(cam->model, sizeof cam->model, "%s", model);
+    snprintf(cam->identity, sizeof cam->identity, "%s%s%s", model, has_serial ? " " : "",
+             has_serial ? serial.value : "");
+    pthread_mutex_unlock(&cam->lock);
+    tether_setting_clear(&serial);
+}
+
 static void try_reopen(tether_camera *cam)
 {
     char err[512] = "";
     backend *be = NULL;
     int rc = cam->ops->open(cam->spec, &be, err, sizeof err);
+    if (rc == TETHER_OK) read_identity(cam, be);
     pthread_mutex_lock(&cam->lock);
     if (rc == TETHER_OK) {
         cam->be = be;
         cam->connected = true;
-        cam->ops->model(be, cam->model, sizeof cam->model);
         pthread_mutex_unlock(&cam->lock);
         LOG_INFO("camera", "camera back: %s", cam->model);
         push_event(cam, TETHER_EVENT_CAMERA_BACK, NULL, NULL, cam->model);
@@ -360,15 +379,13 @@ static void *owner_main(void *arg)
     char err[512] = "";
     backend *be = NULL;
     int rc = cam->ops->open(cam->spec, &be, err, sizeof err);
+    if (rc == TETHER_OK) read_identity(cam, be);
     pthread_mutex_lock(&cam->lock);
     cam->be = be;
     cam->open_result = rc;
     cam->open_done = true;
     snprintf(cam->open_err, sizeof cam->open_err, "%s", err);
-    if (rc == TETHER_OK) {
-        cam->connected = true;
-        cam->ops->model(be, cam->model, sizeof cam->model);
-    }
+    if (rc == TETHER_OK) cam->connected = true;
     pthread_cond_broadcast(&cam->done);
     if (rc != TETHER_OK) {
         pthread_mutex_unlock(&cam->lock);
@@ -649,6 +666,13 @@ void tether_camera_model(tether_camera *cam, char *buf, size_t size)
 {
     pthread_mutex_lock(&cam->lock);
     snprintf(buf, size, "%s", cam->model);
+    pthread_mutex_unlock(&cam->lock);
+}
+
+void tether_camera_identity(tether_camera *cam, char *buf, size_t size)
+{
+    pthread_mutex_lock(&cam->lock);
+    snprintf(buf, size, "%s", cam->identity);
     pthread_mutex_unlock(&cam->lock);
 }
 

@@ -113,20 +113,6 @@ static bool wait_for_camera(run *u, const char *camera_path)
     return true;
 }
 
-/* The camera's identity: "MODEL SERIAL" (the serial when the camera says it). */
-static void camera_identity(tether_camera *cam, char *out, size_t size)
-{
-    char model[128];
-    tether_camera_model(cam, model, sizeof model);
-    tether_setting serial;
-    if (tether_setting_get(cam, "serialnumber", &serial) == TETHER_OK) {
-        snprintf(out, size, "%s %s", model, serial.value);
-        tether_setting_clear(&serial);
-    } else {
-        snprintf(out, size, "%s", model);
-    }
-}
-
 /* The card's file name as a safe local name: no '/', no control
  * characters, not hidden (a leading '.' becomes '_'), not empty. */
 static void local_name(const char *camera_path, char *out, size_t size)
@@ -499,7 +485,7 @@ int tether_import_run(tether_camera *cam, const tether_import_options *o, tether
         snprintf(r->message, sizeof r->message, "cannot open the ledger %s", ledger_path);
         goto out;
     }
-    camera_identity(cam, u.camera, sizeof u.camera);
+    tether_camera_identity(cam, u.camera, sizeof u.camera);
     ledger_job j;
     if (o->resume && ledger_unfinished_job(u.db, u.camera, o->dest ? u.dest : NULL, &j) == TETHER_OK) {
         u.job = j.id;
@@ -537,7 +523,7 @@ int tether_import_unfinished(tether_camera *cam, const char *ledger_path, const 
     ledger *db = ledger_open(ledger_path);
     if (db == NULL) return TETHER_ERR_IO;
     char camera[256], real[PATH_MAX];
-    camera_identity(cam, camera, sizeof camera);
+    tether_camera_identity(cam, camera, sizeof camera);
     ledger_job j;
     int rc = ledger_unfinished_job(db, camera, dest ? (realpath(dest, real) ? real : dest) : NULL, &j);
     if (rc == TETHER_OK) {
