@@ -72,26 +72,22 @@ static int set_string(GExiv2Metadata *md, const char *tag, const char *value)
     return 0;
 }
 
-static int set_long(GExiv2Metadata *md, const char *tag, long value)
+/* Numbers are set as text: Exiv2 then gives a new tag the type the EXIF
+ * standard names for it (SHORT for Orientation, unsigned RATIONAL for
+ * ExposureTime), as a camera writes them; gexiv2's typed setters would
+ * write signed LONG and SRATIONAL. */
+static int set_number(GExiv2Metadata *md, const char *tag, long value)
 {
-    GError *err = NULL;
-    if (!gexiv2_metadata_try_set_tag_long(md, tag, value, &err)) {
-        LOG_ERROR("exif", "cannot set %s: %s", tag, err ? err->message : "?");
-        g_clear_error(&err);
-        return -1;
-    }
-    return 0;
+    char text[32];
+    snprintf(text, sizeof text, "%ld", value);
+    return set_string(md, tag, text);
 }
 
 static int set_rational(GExiv2Metadata *md, const char *tag, int num, int den)
 {
-    GError *err = NULL;
-    if (!gexiv2_metadata_try_set_exif_tag_rational(md, tag, num, den, &err)) {
-        LOG_ERROR("exif", "cannot set %s: %s", tag, err ? err->message : "?");
-        g_clear_error(&err);
-        return -1;
-    }
-    return 0;
+    char text[32];
+    snprintf(text, sizeof text, "%d/%d", num, den);
+    return set_string(md, tag, text);
 }
 
 int img_exif_build_tiff(const img_exif_fields *f, bytebuf *out)
@@ -110,16 +106,25 @@ int img_exif_build_tiff(const img_exif_fields *f, bytebuf *out)
     bad |= set_string(md, "Exif.Image.Model", f->model);
     bad |= set_string(md, "Exif.Image.DateTime", f->datetime);
     bad |= set_string(md, "Exif.Image.Software", f->software);
-    bad |= set_long(md, "Exif.Image.Orientation", 1);
+    bad |= set_number(md, "Exif.Image.Orientation", 1);
+    /* the tags the EXIF standard requires in a JPEG's EXIF */
+    bad |= set_rational(md, "Exif.Image.XResolution", 72, 1);
+    bad |= set_rational(md, "Exif.Image.YResolution", 72, 1);
+    bad |= set_number(md, "Exif.Image.ResolutionUnit", 2); /* inches */
+    bad |= set_number(md, "Exif.Image.YCbCrPositioning", 2); /* co-sited, as cameras write */
+    bad |= set_string(md, "Exif.Photo.ExifVersion", "48 50 51 48"); /* "0230" */
+    bad |= set_string(md, "Exif.Photo.ComponentsConfiguration", "1 2 3 0"); /* Y Cb Cr */
+    bad |= set_string(md, "Exif.Photo.FlashpixVersion", "48 49 48 48"); /* "0100" */
+    bad |= set_number(md, "Exif.Photo.ColorSpace", 1); /* sRGB */
     bad |= set_string(md, "Exif.Photo.DateTimeOriginal", f->datetime);
     bad |= set_string(md, "Exif.Photo.DateTimeDigitized", f->datetime);
     bad |= set_string(md, "Exif.Photo.LensModel", f->lens_model);
     bad |= set_string(md, "Exif.Photo.BodySerialNumber", f->body_serial);
     bad |= set_string(md, "Exif.Photo.ImageUniqueID", f->unique_id);
     if (f->iso > 0) {
-        bad |= set_long(md, "Exif.Photo.ISOSpeedRatings", f->iso);
-        bad |= set_long(md, "Exif.Photo.SensitivityType", 3); /* ISO speed */
-        bad |= set_long(md, "Exif.Photo.ISOSpeed", f->iso);
+        bad |= set_number(md, "Exif.Photo.ISOSpeedRatings", f->iso);
+        bad |= set_number(md, "Exif.Photo.SensitivityType", 3); /* ISO speed */
+        bad |= set_number(md, "Exif.Photo.ISOSpeed", f->iso);
     }
     if (f->fnumber > 0) bad |= set_rational(md, "Exif.Photo.FNumber", (int)lround(f->fnumber * 10), 10);
     if (f->exposure_s > 0) {
@@ -129,8 +134,8 @@ int img_exif_build_tiff(const img_exif_fields *f, bytebuf *out)
     }
     if (f->focal_mm > 0) bad |= set_rational(md, "Exif.Photo.FocalLength", (int)lround(f->focal_mm * 10), 10);
     if (f->width > 0 && f->height > 0) {
-        bad |= set_long(md, "Exif.Photo.PixelXDimension", f->width);
-        bad |= set_long(md, "Exif.Photo.PixelYDimension", f->height);
+        bad |= set_number(md, "Exif.Photo.PixelXDimension", f->width);
+        bad |= set_number(md, "Exif.Photo.PixelYDimension", f->height);
     }
     if (bad) goto done;
 

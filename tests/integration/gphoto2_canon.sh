@@ -70,6 +70,8 @@ expect_match "capture downloads a JPEG (to PC: capt*.jpg)" "$f" '^capt[0-9]+\.jp
 expect "capture is full size" "$("$TESTTOOL" jpeg "cap/$f")" "1296x864"
 exif=$(exiftool -s -s -s -Make -Model -ISO -FNumber -ExposureTime -FocalLength -LensModel -SerialNumber "cap/$f" | tr '\n' '|')
 expect "EXIF matches the settings" "$exif" "Canon|Canon EOS 550D|400|8.0|1/250|50.0 mm|EF50mm f/1.8 II|$serial|"
+# a camera writes each tag with the standard's type, and the tags a JPEG must have
+expect "the EXIF passes exiftool -validate" "$(exiftool -validate -warning -a -s3 "cap/$f" | tr '\n' '|')" "OK|"
 taken=$(exiftool -s -s -s -d %s -DateTimeOriginal "cap/$f")
 expect_true "EXIF time is now" "$taken >= $(date +%s) - 60 && $taken <= $(date +%s) + 5"
 expect "capture to the PC leaves the card alone" "$(state .card_files)" "6"
