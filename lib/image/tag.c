@@ -355,6 +355,46 @@ static bool set_xmp_common(GExiv2Metadata *md, const img_tags *t, char *err, siz
     return ok;
 }
 
+/* Copies text into out, cut to at most max bytes at a UTF-8 character
+ * boundary (IPTC-IIM's fields have byte limits). */
+static const char *iim_text(const char *text, size_t max, char *out, size_t size)
+{
+    size_t n = strlen(text);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* text[n] starts a character */
+    }
+    if (n >= size) n = size - 1;
+    memcpy(out, text, n);
+    out[n] = 0;
+    return out;
+}
+
+/* The IPTC-IIM copies of the XMP properties, for readers that only know
+ * IIM; the values are cut to IIM's byte limits (the XMP keeps them
+ * whole), and the record is marked UTF-8. */
+static bool set_iptc(GExiv2Metadata *md, const img_tags *t, char *err, size_t errsz)
+{
+    char v[2048];
+    bool ok = set_string(md, "Iptc.Envelope.CharacterSet", "\033%G", err, errsz);
+    if (t->artist[0]) ok = ok && set_string(md, "Iptc.Application2.Byline", iim_text(t->artist, 32, v, sizeof v), err, errsz);
+    if (t->copyright[0])
+        ok = ok && set_string(md, "Iptc.Application2.Copyright", iim_text(t->copyright, 128, v, sizeof v), err, errsz);
+    if (t->caption[0])
+        ok = ok && set_string(md, "Iptc.Application2.Caption", iim_text(t->caption, 2000, v, sizeof v), err, errsz);
+    if (t->session[0])
+        ok = ok && set_string(md, "Iptc.Application2.TransmissionReference", iim_text(t->session, 32, v, sizeof v), err,
+                              errsz);
+    if (t->n_keywords > 0) {
+        char cut[IMG_TAG_KEYWORDS_MAX][65];
+        const char *list[IMG_TAG_KEYWORDS_MAX + 1];
+        for (int i = 0; i < t->n_keywords; i++) list[i] = iim_text(t->keywords[i], 64, cut[i], sizeof cut[i]);
+        list[t->n_keywords] = NULL;
+        ok = ok && set_list(md, "Iptc.Application2.Keywords", list, err, errsz);
+    }
+    return ok;
+}
+
 static bool set_jpeg_tags(GExiv2Metadata *md, const img_tags *t, char *err, size_t errsz)
 {
     bool ok = true;
@@ -380,7 +420,7 @@ static bool set_jpeg_tags(GExiv2Metadata *md, const img_tags *t, char *err, size
     if (t->artist[0]) ok = ok && set_string(md, "Exif.Image.Artist", t->artist, err, errsz);
     if (t->copyright[0]) ok = ok && set_string(md, "Exif.Image.Copyright", t->copyright, err, errsz);
     if (t->caption[0]) ok = ok && set_string(md, "Exif.Image.ImageDescription", t->caption, err, errsz);
-    return ok && set_xmp_common(md, t, err, errsz);
+    return ok && set_xmp_common(md, t, err, errsz) && set_iptc(md, t, err, errsz);
 }
 
 static bool set_sidecar_tags(GExiv2Metadata *md, const img_tags *t, char *err, size_t errsz)

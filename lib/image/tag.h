@@ -10,7 +10,11 @@
  *     centimetres), Exif.Image.Artist, Exif.Image.Copyright and
  *     Exif.Image.ImageDescription (caption), and XMP: dc:creator, dc:rights,
  *     dc:subject (keywords, a bag), dc:description (caption) and
- *     photoshop:TransmissionReference (the session).
+ *     photoshop:TransmissionReference (the session); and their IPTC-IIM
+ *     copies for readers that know only IIM (Keywords, By-line,
+ *     CopyrightNotice, Caption-Abstract, OriginalTransmissionReference,
+ *     cut to IIM's byte limits at a character boundary, the record marked
+ *     UTF-8).
  *   - RAW files (.cr2, .cr3, .nef, .arw, .dng, .raf, .orf, .rw2, ...) are
  *     never touched: the values go into an XMP sidecar, NAME.xmp next to
  *     NAME.CR2, as exif:GPSLatitude/GPSLongitude ("DD,MM.mmmmmmmN", the

@@ -14,8 +14,8 @@ if ! command -v exiftool >/dev/null; then
 fi
 sim_start --persona canon-eos --photo-size 1296x864 --files 0 || exit 1
 
-# xt FILE TAG: a tag's value as exiftool reads it (-n: numbers as numbers)
-xt() { exiftool -n -json "-$2" "$1" 2>/dev/null | jq -r ".[0].$2 // empty | if type == \"array\" then join(\",\") else . end"; }
+# xt FILE [GROUP:]TAG: a tag's value as exiftool reads it (-n: numbers as numbers)
+xt() { exiftool -n -json "-$2" "$1" 2>/dev/null | jq -r --arg k "${2#*:}" '.[0][$k] // empty | if type == "array" then join(",") else . end'; }
 # near A B: |A - B| < 1e-6 (degrees)
 near() { [ -n "$1" ] && awk "BEGIN { d = ($1) - ($2); exit !(d < 1e-6 && d > -1e-6) }"; }
 put() { req PUT /api/tagging "$1"; }
@@ -76,6 +76,11 @@ expect "Artist (EXIF)" "$(xt "$jpg" Artist)" "Ana Núñez"
 expect "Copyright (EXIF)" "$(xt "$jpg" Copyright)" "(c) 2026 Ana Núñez"
 expect "Subject (XMP keywords)" "$(xt "$jpg" Subject)" "wedding,Santiago"
 expect "Creator (XMP)" "$(xt "$jpg" Creator)" "Ana Núñez"
+# IPTC-IIM copies, for readers that know only IIM, marked UTF-8
+expect "IPTC Keywords, By-line, CopyrightNotice, OriginalTransmissionReference" \
+    "$(xt "$jpg" IPTC:Keywords)|$(xt "$jpg" By-line)|$(xt "$jpg" CopyrightNotice)|$(xt "$jpg" OriginalTransmissionReference)" \
+    "wedding,Santiago|Ana Núñez|(c) 2026 Ana Núñez|default"
+expect "IPTC is marked UTF-8" "$(exiftool -s3 -CodedCharacterSet "$jpg")" "UTF8"
 expect "the session's name (XMP TransmissionReference)" "$(xt "$jpg" TransmissionReference)" "default"
 expect "the camera's own EXIF is kept" "$(xt "$jpg" Model)" "Canon EOS 550D"
 expect "no temporary file is left" "$(ls -A "$(dirname "$jpg")" | grep -c '^\.tether')" "0"
@@ -119,6 +124,7 @@ near "$(xt "$untagged" GPSLatitude)" 48.8583701 && ok "the photo taken before ta
     || not_ok "apply tags the earlier photo" "$(xt "$untagged" GPSLatitude)"
 near "$(xt "$untagged" GPSLongitude)" 2.2944813 && ok "... its longitude" || not_ok "apply: longitude"
 expect "... the session's name and the keywords" "$(xt "$untagged" TransmissionReference) $(xt "$untagged" Subject)" "default paris"
+expect "... the IPTC keywords replaced, not added to" "$(xt "$jpg" IPTC:Keywords)" "paris"
 expect "... and the artist" "$(xt "$off" Artist)" "Ana Núñez"
 rel=${untagged#photos/}
 expect "the catalog has the retagged photo's new size" \
