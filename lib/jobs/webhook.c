@@ -1,11 +1,14 @@
 /*
- * webhook: see webhook.h.  The delivery thread loops: take the pending
- * item due first from the outbox, POST it with libcurl, record the
- * attempt, report it; when nothing is due, sleep on a condition variable
- * until the next item is due or webhook_enqueue / webhook_retry signal
- * (so a new event goes out within milliseconds).  A "kicked" flag set
- * under the lock closes the race between looking at the outbox and
- * starting to wait.
+ * webhook: see webhook.h.  The delivery thread drives up to
+ * WEBHOOK_PARALLEL POSTs at once through one libcurl multi handle, at most
+ * one per endpoint, so a receiver that hangs until the timeout delays only
+ * its own items.  It loops: fill the free slots with the due items of
+ * endpoints not being sent to, wait in curl_multi_poll (until network
+ * activity, the next item's due time, or curl_multi_wakeup from
+ * webhook_enqueue / webhook_retry / webhook_stop, so a new event goes out
+ * within milliseconds), then record each finished attempt and report it.
+ * A wakeup that comes before the thread polls is not lost: libcurl keeps
+ * it until the next poll.
  *
  * The outbox row is marked only after the receiver answered, so a crash
  * in between sends the item again (at least once); the key in the
@@ -37,13 +40,12 @@
 
 #define KEEP_MS (30LL * 24 * 3600 * 1000)  /* delivered and failed items stay in the log this long */
 #define PRUNE_EVERY_MS (3600LL * 1000)
+#define WEBHOOK_PARALLEL 8                 /* transfers in flight, each to a different endpoint */
 
 struct webhook {
     webhook_store *store;
     webhook_options o;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool kicked;               /* something was enqueued since the thread last looked */
+    CURLM *multi;              /* the delivery thread's transfers; curl_multi_wakeup from any thread */
     atomic_int stopping;
     pthread_t thread;
 };
@@ -162,12 +164,10 @@ webhook_store *webhook_get_store(webhook *w)
     return w->store;
 }
 
+/* Wakes the delivery thread: something is due now. */
 static void kick(webhook *w)
 {
-    pthread_mutex_lock(&w->lock);
-    w->kicked = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    if (w->multi) curl_multi_wakeup(w->multi);
 }
 
 /* Why an endpoint's values are not acceptable, or NULL when they are
@@ -300,6 +300,16 @@ int webhook_retry(webhook *w, const char *key)
 
 /* ---- delivery --------------------------------------------------------------------------- */
 
+/* One POST in flight: an item, its easy handle and headers. */
+typedef struct transfer {
+    bool active;
+    CURL *curl;
+    struct curl_slist *hdrs;
+    webhook_item it;
+    char curl_err[CURL_ERROR_SIZE];
+    size_t received;
+} transfer;
+
 static size_t discard_body(char *data, size_t size, size_t n, void *user)
 {
     (void)data;
@@ -308,22 +318,11 @@ static size_t discard_body(char *data, size_t size, size_t n, void *user)
     return *total > 1024 * 1024 ? 0 : size * n; /* a receiver that talks too much is cut off */
 }
 
-static int abort_if_stopping(void *user, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+/* Sets up t's easy handle to POST t->it, signed with secret, and adds it
+ * to the multi handle.  Returns false with err set if it cannot start. */
+static bool start_transfer(webhook *w, transfer *t, const char *secret, char *err, size_t errsize)
 {
-    (void)a, (void)b, (void)c, (void)d;
-    webhook *w = user;
-    return atomic_load(&w->stopping) ? 1 : 0;
-}
-
-/* One attempt at it.  Sets *status (0 if no answer), *retry_after_s (0 if
- * none) and err (empty on an answer).  Returns false if abandoned because
- * the webhook stops. */
-static bool send_item(webhook *w, CURL *curl, const webhook_item *it, const char *secret, int *status,
-                      long *retry_after_s, char *err, size_t errsize)
-{
-    *status = 0;
-    *retry_after_s = 0;
-    err[0] = '\0';
+    const webhook_item *it = &t->it;
     char ts[32], h[256], sig[65];
     snprintf(ts, sizeof ts, "%lld", (long long)(webhook_now_ms() / 1000));
     size_t body_len = strlen(it->body);
@@ -342,13 +341,15 @@ static bool send_item(webhook *w, CURL *curl, const webhook_item *it, const char
         if (webhook_sign(secret, ts, it->body, body_len, sig) != 0) {
             snprintf(err, errsize, "cannot compute the signature");
             curl_slist_free_all(hdrs);
-            return true;
+            return false;
         }
         snprintf(h, sizeof h, "X-Tether-Signature: sha256=%s", sig);
         hdrs = curl_slist_append(hdrs, h);
     }
-    char curl_err[CURL_ERROR_SIZE] = "";
-    size_t received = 0;
+    t->hdrs = hdrs;
+    t->curl_err[0] = '\0';
+    t->received = 0;
+    CURL *curl = t->curl;
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, it->url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -361,42 +362,25 @@ static bool send_item(webhook *w, CURL *curl, const webhook_item *it, const char
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "tether/" TETHER_VERSION);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, w->o.connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, w->o.timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, t->curl_err);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &received);
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_if_stopping);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, w);
-    CURLcode cc = curl_easy_perform(curl);
-    curl_slist_free_all(hdrs);
-    long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-    if (cc == CURLE_ABORTED_BY_CALLBACK && atomic_load(&w->stopping)) return false;
-    if (cc == CURLE_WRITE_ERROR && code > 0) cc = CURLE_OK; /* answered, then cut off: the status counts */
-    if (cc != CURLE_OK) {
-        snprintf(err, errsize, "%s", curl_err[0] ? curl_err : curl_easy_strerror(cc));
-        return true;
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t->received);
+    curl_easy_setopt(curl, CURLOPT_PRIVATE, t);
+    if (curl_multi_add_handle(w->multi, curl) != CURLM_OK) {
+        snprintf(err, errsize, "cannot start the request");
+        curl_slist_free_all(hdrs);
+        t->hdrs = NULL;
+        return false;
     }
-    *status = (int)code;
-    curl_off_t ra = 0;
-    if (curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) *retry_after_s = (long)ra;
-    if (code < 200 || code >= 300) snprintf(err, errsize, "HTTP %ld", code);
+    t->active = true;
     return true;
 }
 
-static void deliver(webhook *w, CURL *curl, webhook_item *it)
+/* Records an attempt on it: status (0 if no answer), the receiver's
+ * Retry-After in seconds (0 if none) and err (empty on an answer): its
+ * new state goes to the outbox and to on_attempt. */
+static void record_attempt(webhook *w, webhook_item *it, int status, long retry_after, const char *err)
 {
-    webhook_endpoint ep;
-    if (webhook_store_endpoint_get(w->store, it->endpoint, &ep) != TETHER_OK) {
-        /* deleted meanwhile: its items were failed with it */
-        webhook_store_mark(w->store, it->id, WEBHOOK_FAILED, it->attempts, it->next_attempt_ms, 0, "endpoint deleted",
-                           webhook_now_ms());
-        return;
-    }
-    int status;
-    long retry_after;
-    char err[256];
-    if (!send_item(w, curl, it, ep.secret, &status, &retry_after, err, sizeof err)) return;
     int64_t now = webhook_now_ms();
     it->attempts++;
     it->last_attempt_ms = now;
@@ -432,14 +416,79 @@ static void deliver(webhook *w, CURL *curl, webhook_item *it)
     if (w->o.on_attempt) w->o.on_attempt(w->o.user, it);
 }
 
+/* A finished transfer: its outcome recorded, its slot freed. */
+static void finish_transfer(webhook *w, transfer *t, CURLcode cc)
+{
+    curl_multi_remove_handle(w->multi, t->curl);
+    curl_slist_free_all(t->hdrs);
+    t->hdrs = NULL;
+    t->active = false;
+    long code = 0;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
+    if (cc == CURLE_WRITE_ERROR && code > 0) cc = CURLE_OK; /* answered, then cut off: the status counts */
+    char err[256] = "";
+    long retry_after = 0;
+    if (cc != CURLE_OK) {
+        snprintf(err, sizeof err, "%s", t->curl_err[0] ? t->curl_err : curl_easy_strerror(cc));
+        code = 0;
+    } else {
+        curl_off_t ra = 0;
+        if (curl_easy_getinfo(t->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) retry_after = (long)ra;
+        if (code < 200 || code >= 300) snprintf(err, sizeof err, "HTTP %ld", code);
+    }
+    record_attempt(w, &t->it, (int)code, retry_after, err);
+    webhook_item_clear(&t->it);
+}
+
+/* Starts the due items on free slots, one per endpoint at a time (so a
+ * receiver that hangs holds up only its own items).  Returns how long the
+ * thread may wait for anything to happen, in ms. */
+static int64_t start_due(webhook *w, transfer *slots)
+{
+    int64_t wait = 60000;
+    for (;;) {
+        int64_t busy[WEBHOOK_PARALLEL];
+        int n_busy = 0, free_slot = -1;
+        for (int i = 0; i < WEBHOOK_PARALLEL; i++) {
+            if (slots[i].active) busy[n_busy++] = slots[i].it.endpoint;
+            else if (free_slot < 0) free_slot = i;
+        }
+        if (free_slot < 0) return 1000;
+        transfer *t = &slots[free_slot];
+        int64_t next = -1;
+        int rc = webhook_store_next_due(w->store, webhook_now_ms(), busy, n_busy, &t->it, &next);
+        if (rc == TETHER_ERR_NOT_FOUND) {
+            if (next >= 0) {
+                int64_t until = next - webhook_now_ms();
+                if (until < wait) wait = until < 1 ? 1 : until;
+            }
+            return wait;
+        }
+        if (rc != TETHER_OK) return 1000; /* an outbox error: look again in a second */
+        webhook_endpoint ep;
+        char err[256] = "";
+        if (webhook_store_endpoint_get(w->store, t->it.endpoint, &ep) != TETHER_OK) {
+            /* deleted meanwhile: its items were failed with it */
+            webhook_store_mark(w->store, t->it.id, WEBHOOK_FAILED, t->it.attempts, t->it.next_attempt_ms, 0,
+                               "endpoint deleted", webhook_now_ms());
+            webhook_item_clear(&t->it);
+        } else if (!start_transfer(w, t, ep.secret, err, sizeof err)) {
+            record_attempt(w, &t->it, 0, 0, err);
+            webhook_item_clear(&t->it);
+        }
+    }
+}
+
 static void *delivery_thread(void *arg)
 {
     webhook *w = arg;
     log_set_thread_name("webhooks");
-    CURL *curl = curl_easy_init();
-    if (curl == NULL) LOG_ERROR("webhook", "cannot start libcurl: no deliveries");
+    transfer slots[WEBHOOK_PARALLEL] = {0};
+    bool ready = w->multi != NULL;
+    for (int i = 0; ready && i < WEBHOOK_PARALLEL; i++) ready = (slots[i].curl = curl_easy_init()) != NULL;
+    if (!ready) LOG_ERROR("webhook", "cannot start libcurl: no deliveries");
     int64_t pruned_at = 0;
-    while (!atomic_load(&w->stopping) && curl) {
+    while (ready && !atomic_load(&w->stopping)) {
         int64_t now = webhook_now_ms();
         if (now - pruned_at >= PRUNE_EVERY_MS) { /* the log keeps finished deliveries for KEEP_MS */
             int removed = 0;
@@ -447,33 +496,31 @@ static void *delivery_thread(void *arg)
                 LOG_INFO("webhook", "removed %d deliveries finished more than 30 days ago from the log", removed);
             pruned_at = now;
         }
-        webhook_item it;
-        int64_t next = -1;
-        int rc = webhook_store_next_due(w->store, webhook_now_ms(), &it, &next);
-        if (rc == TETHER_OK) {
-            deliver(w, curl, &it);
-            webhook_item_clear(&it);
-            continue;
+        int64_t wait = start_due(w, slots);
+        /* returns early on network activity, on curl's own timers and on
+         * curl_multi_wakeup (webhook_enqueue, webhook_retry, webhook_stop) */
+        curl_multi_poll(w->multi, NULL, 0, (int)wait, NULL);
+        int running = 0;
+        curl_multi_perform(w->multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+            if (m->msg != CURLMSG_DONE) continue;
+            transfer *t = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+            if (t) finish_transfer(w, t, m->data.result);
         }
-        /* nothing due: sleep until the next item is due (at most a minute,
-         * or a second after an outbox error) or until something arrives */
-        int64_t wait = rc == TETHER_ERR_NOT_FOUND ? 60000 : 1000;
-        if (next >= 0) {
-            int64_t until = next - webhook_now_ms();
-            if (until < wait) wait = until < 1 ? 1 : until;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (long)(wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
-        pthread_mutex_lock(&w->lock);
-        while (!w->kicked && !atomic_load(&w->stopping))
-            if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT) break;
-        w->kicked = false;
-        pthread_mutex_unlock(&w->lock);
     }
-    curl_easy_cleanup(curl);
+    /* stopping: what is in flight is not recorded, so it is sent again
+     * after the next start (at least once) */
+    for (int i = 0; i < WEBHOOK_PARALLEL; i++) {
+        if (slots[i].active) {
+            curl_multi_remove_handle(w->multi, slots[i].curl);
+            curl_slist_free_all(slots[i].hdrs);
+            webhook_item_clear(&slots[i].it);
+        }
+        if (slots[i].curl) curl_easy_cleanup(slots[i].curl);
+    }
     return NULL;
 }
 
@@ -501,17 +548,11 @@ webhook *webhook_start(const char *db_path, const webhook_options *o)
         free(w);
         return NULL;
     }
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    w->multi = curl_multi_init(); /* NULL: the thread says so and sends nothing */
     if (pthread_create(&w->thread, NULL, delivery_thread, w) != 0) {
         LOG_ERROR("webhook", "cannot start the delivery thread");
         webhook_store_close(w->store);
-        pthread_cond_destroy(&w->cond);
-        pthread_mutex_destroy(&w->lock);
+        if (w->multi) curl_multi_cleanup(w->multi);
         free(w);
         return NULL;
     }
@@ -521,13 +562,10 @@ webhook *webhook_start(const char *db_path, const webhook_options *o)
 void webhook_stop(webhook *w)
 {
     if (w == NULL) return;
-    pthread_mutex_lock(&w->lock);
     atomic_store(&w->stopping, 1);
-    pthread_cond_broadcast(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    kick(w);
     pthread_join(w->thread, NULL);
     webhook_store_close(w->store);
-    pthread_cond_destroy(&w->cond);
-    pthread_mutex_destroy(&w->lock);
+    if (w->multi) curl_multi_cleanup(w->multi);
     free(w);
 }

@@ -37,8 +37,10 @@
  * receiver's Retry-After if that is longer; after max_attempts (20) the
  * item is failed.  A failed item can be retried by hand (webhook_retry).
  *
- * Threads: one delivery thread per webhook, sending one item at a time in
- * the order they are due; every function may be called from any thread.
+ * Threads: one delivery thread per webhook, sending the items in the order
+ * they are due, up to 8 at once but one at a time per endpoint (a hung
+ * receiver holds up only its own items); every function may be called
+ * from any thread.
  * Errors: functions return 0 or a negative tether_err.
  */
 #pragma once

@@ -302,13 +302,24 @@ static void read_item(sqlite3_stmt *s, webhook_item *it)
     copy_col(s, 12, it->last_error, sizeof it->last_error);
 }
 
-int webhook_store_next_due(webhook_store *st, int64_t now_ms, webhook_item *out, int64_t *next_ms)
+int webhook_store_next_due(webhook_store *st, int64_t now_ms, const int64_t *busy, int n_busy, webhook_item *out,
+                           int64_t *next_ms)
 {
     *next_ms = -1;
     memset(out, 0, sizeof *out);
+    if (n_busy < 0 || n_busy > WEBHOOK_STORE_BUSY_MAX) return TETHER_ERR_INVALID_ARGUMENT;
+    /* "... AND endpoint NOT IN (?2, ?3, ...)" for the busy endpoints */
+    char sql[512];
+    int len = snprintf(sql, sizeof sql, "SELECT " ITEM_COLS ", body FROM outbox WHERE state = 'pending'");
+    if (n_busy > 0) {
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND endpoint NOT IN (");
+        for (int i = 0; i < n_busy; i++) len += snprintf(sql + len, sizeof sql - (size_t)len, "%s?", i ? ", " : "");
+        len += snprintf(sql + len, sizeof sql - (size_t)len, ")");
+    }
+    snprintf(sql + len, sizeof sql - (size_t)len, " ORDER BY next_attempt, id LIMIT 1");
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *due = prepare(st, "SELECT " ITEM_COLS ", body FROM outbox WHERE state = 'pending'"
-                                    " ORDER BY next_attempt, id LIMIT 1");
+    sqlite3_stmt *due = prepare(st, sql);
+    for (int i = 0; due && i < n_busy; i++) sqlite3_bind_int64(due, i + 1, busy[i]);
     int rc = due ? TETHER_ERR_NOT_FOUND : TETHER_ERR_IO;
     if (due && sqlite3_step(due) == SQLITE_ROW) {
         int64_t at = sqlite3_column_int64(due, 8);

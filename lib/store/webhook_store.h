@@ -98,11 +98,15 @@ int webhook_store_endpoints(webhook_store *st, webhook_endpoint **out, int *n);
  * used; ids are set.  Durable on return.  TETHER_ERR_EXISTS if a key is
  * already there. */
 int webhook_store_enqueue(webhook_store *st, webhook_item *items, int n);
-/* The pending item due first (next_attempt_ms <= now_ms, oldest first),
- * with its body: returns 0 and fills *out (webhook_item_clear it), or
- * TETHER_ERR_NOT_FOUND when none is due; then *next_ms is when the next
- * pending item is due, or -1 if none is pending. */
-int webhook_store_next_due(webhook_store *st, int64_t now_ms, webhook_item *out, int64_t *next_ms);
+/* The pending item due first (next_attempt_ms <= now_ms, oldest first)
+ * among those not for one of the n_busy endpoints in busy (at most
+ * WEBHOOK_STORE_BUSY_MAX; those being sent to), with its body: returns 0
+ * and fills *out (webhook_item_clear it), or TETHER_ERR_NOT_FOUND when
+ * none is due; then *next_ms is when the next such item is due, or -1 if
+ * none is pending. */
+enum { WEBHOOK_STORE_BUSY_MAX = 16 };
+int webhook_store_next_due(webhook_store *st, int64_t now_ms, const int64_t *busy, int n_busy, webhook_item *out,
+                           int64_t *next_ms);
 /* Records an attempt on a pending item: its new state, attempt count,
  * next time (for pending), status and error, at now_ms.  An item that is
  * no longer pending (its endpoint was deleted meanwhile) is left alone. */

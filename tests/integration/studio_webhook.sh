@@ -123,6 +123,32 @@ id6=$(body '.photos[0].id')
 for _ in $(seq 1 100); do grep -q "\"photo\": $id6," recv1.log && break; sleep 0.02; done
 expect_true "a capture reaches a receiver that is up promptly ($((($(date +%s%N) - t0) / 1000000)) ms)" \
     "$((($(date +%s%N) - t0) / 1000000)) < 2000"
+
+# --- a receiver that hangs holds up only its own deliveries -------------------------------------------------
+# it takes the connection and never answers: tether's attempt waits for its
+# 15 s timeout, while the other endpoint's deliveries go on
+PORTH=$(free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+print("listening", flush=True); time.sleep(600)' "$PORTH" >hang.out 2>&1 &
+HANG_PID=$!
+T_SIMS+=("$HANG_PID")
+for _ in $(seq 1 100); do grep -q listening hang.out && break; sleep 0.05; done
+expect "an endpoint whose receiver hangs" "$(req POST /api/webhooks '{"url": "http://127.0.0.1:'"$PORTH"'/"}')" "201"
+EPH=$(body .id)
+for k in 1 2; do
+    t0=$(date +%s%N)
+    req POST /api/capture >/dev/null
+    idh=$(body '.photos[0].id')
+    for _ in $(seq 1 150); do grep -q "\"photo\": $idh," recv1.log && break; sleep 0.02; done
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    expect_true "capture $k reaches the good receiver in $ms ms while the other one hangs" "$ms < 3000"
+done
+expect "the hung receiver's first delivery is still in flight (no attempt recorded), its second waits" \
+    "$(deliveries '[.deliveries[] | select(.endpoint == '"$EPH"') | [.state, .attempts]] | tostring')" \
+    '[["pending",0],["pending",0]]'
+expect "the hanging endpoint is deleted" "$(req DELETE /api/webhooks/$EPH)" "200"
+kill "$HANG_PID" 2>/dev/null
 recv_stop
 
 # --- a receiver that answers 500 first; the ping; the event filter; delete -----------------------------------

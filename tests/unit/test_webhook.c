@@ -188,9 +188,9 @@ TEST(store_queue_and_persistence)
     /* nothing due before its time; then the oldest first, with its body */
     webhook_item it;
     int64_t next;
-    CHECK(webhook_store_next_due(st, 4999, &it, &next) == TETHER_ERR_NOT_FOUND);
+    CHECK(webhook_store_next_due(st, 4999, NULL, 0, &it, &next) == TETHER_ERR_NOT_FOUND);
     CHECK_EQ_INT(next, 5000);
-    CHECK(webhook_store_next_due(st, 5000, &it, &next) == TETHER_OK);
+    CHECK(webhook_store_next_due(st, 5000, NULL, 0, &it, &next) == TETHER_OK);
     CHECK_EQ_INT(it.id, items[0].id);
     CHECK(it.body && strcmp(it.body, "{\"x\":1}") == 0);
     CHECK(strcmp(it.key, items[0].key) == 0);
@@ -198,11 +198,11 @@ TEST(store_queue_and_persistence)
 
     /* a failed attempt moves it back; the other one is due now */
     CHECK(webhook_store_mark(st, items[0].id, WEBHOOK_PENDING, 1, 9000, 0, "Connection refused", 5001) == TETHER_OK);
-    CHECK(webhook_store_next_due(st, 5002, &it, &next) == TETHER_OK);
+    CHECK(webhook_store_next_due(st, 5002, NULL, 0, &it, &next) == TETHER_OK);
     CHECK_EQ_INT(it.id, items[1].id);
     webhook_item_clear(&it);
     CHECK(webhook_store_mark(st, items[1].id, WEBHOOK_DELIVERED, 1, 5000, 200, "", 5003) == TETHER_OK);
-    CHECK(webhook_store_next_due(st, 5004, &it, &next) == TETHER_ERR_NOT_FOUND);
+    CHECK(webhook_store_next_due(st, 5004, NULL, 0, &it, &next) == TETHER_ERR_NOT_FOUND);
     CHECK_EQ_INT(next, 9000);
     /* a delivered item is not marked again */
     CHECK(webhook_store_mark(st, items[1].id, WEBHOOK_FAILED, 2, 0, 500, "late", 5005) == TETHER_OK);
@@ -224,7 +224,7 @@ TEST(store_queue_and_persistence)
     CHECK(webhook_store_items(st, WEBHOOK_PENDING, 10, &list, &n) == TETHER_OK);
     CHECK_EQ_INT(n, 1);
     webhook_items_free(list, n);
-    CHECK(webhook_store_next_due(st, 9000, &it, &next) == TETHER_OK);
+    CHECK(webhook_store_next_due(st, 9000, NULL, 0, &it, &next) == TETHER_OK);
     CHECK_EQ_INT(it.id, items[0].id);
     webhook_item_clear(&it);
 
@@ -257,7 +257,7 @@ TEST(store_retry_of_a_failed_item)
     CHECK(webhook_store_retry(st, it.key, 400) == TETHER_OK);
     webhook_item due;
     int64_t next;
-    CHECK(webhook_store_next_due(st, 400, &due, &next) == TETHER_OK);
+    CHECK(webhook_store_next_due(st, 400, NULL, 0, &due, &next) == TETHER_OK);
     CHECK(due.attempts == 0 && due.state == WEBHOOK_PENDING && due.done_ms == 0);
     webhook_item_clear(&due);
     webhook_store_close(st);
@@ -287,6 +287,43 @@ TEST(store_prunes_finished_items_only)
     CHECK(webhook_store_prune(st, 1000000, &removed) == TETHER_OK);
     CHECK_EQ_INT(removed, 1);
     CHECK(webhook_store_counts(st, counts) == TETHER_OK && counts[WEBHOOK_PENDING] == 1);
+    webhook_store_close(st);
+    cleanup();
+}
+
+TEST(store_next_due_skips_busy_endpoints)
+{
+    webhook_store *st = webhook_store_open(db_path());
+    CHECK(st != NULL);
+    webhook_endpoint a = {.events = "all"}, b = {.events = "all"};
+    snprintf(a.url, sizeof a.url, "http://127.0.0.1:1/a");
+    snprintf(b.url, sizeof b.url, "http://127.0.0.1:1/b");
+    CHECK(webhook_store_endpoint_add(st, &a, 1) == TETHER_OK && webhook_store_endpoint_add(st, &b, 1) == TETHER_OK);
+    webhook_item a1 = make_item(a.id, "dddddddd-0000-4000-8000-000000000001", 100);
+    webhook_item a2 = make_item(a.id, "dddddddd-0000-4000-8000-000000000002", 150);
+    webhook_item b1 = make_item(b.id, "dddddddd-0000-4000-8000-000000000003", 200);
+    CHECK(webhook_store_enqueue(st, &a1, 1) == TETHER_OK && webhook_store_enqueue(st, &a2, 1) == TETHER_OK &&
+          webhook_store_enqueue(st, &b1, 1) == TETHER_OK);
+    webhook_item due;
+    int64_t next;
+    /* a is being sent to: its older items wait, b's goes */
+    int64_t busy[] = {a.id};
+    CHECK(webhook_store_next_due(st, 300, busy, 1, &due, &next) == TETHER_OK);
+    CHECK_EQ_INT(due.id, b1.id);
+    webhook_item_clear(&due);
+    /* not yet due: next says when b's is */
+    CHECK(webhook_store_next_due(st, 120, busy, 1, &due, &next) == TETHER_ERR_NOT_FOUND);
+    CHECK_EQ_INT(next, 200);
+    /* both busy: nothing, and nothing pending for the others */
+    int64_t both[] = {a.id, b.id};
+    CHECK(webhook_store_next_due(st, 300, both, 2, &due, &next) == TETHER_ERR_NOT_FOUND);
+    CHECK_EQ_INT(next, -1);
+    /* none busy: the oldest */
+    CHECK(webhook_store_next_due(st, 300, NULL, 0, &due, &next) == TETHER_OK);
+    CHECK_EQ_INT(due.id, a1.id);
+    webhook_item_clear(&due);
+    CHECK(webhook_store_next_due(st, 300, busy, WEBHOOK_STORE_BUSY_MAX + 1, &due, &next) ==
+          TETHER_ERR_INVALID_ARGUMENT);
     webhook_store_close(st);
     cleanup();
 }
@@ -335,7 +372,7 @@ TEST(delivery_retries_and_resumes)
     CHECK(st != NULL);
     webhook_item it;
     int64_t next;
-    int rc = webhook_store_next_due(st, webhook_now_ms() + 60000, &it, &next);
+    int rc = webhook_store_next_due(st, webhook_now_ms() + 60000, NULL, 0, &it, &next);
     webhook_store_close(st);
     CHECK(rc == TETHER_OK);
     bool same = strcmp(it.key, key) == 0 && it.attempts >= 3 && strstr(it.body, "\"n\":7") &&
@@ -357,4 +394,5 @@ TEST(delivery_retries_and_resumes)
 TESTS(HARNESS_ENTRY(signature_rfc4231_case7), HARNESS_ENTRY(signature_covers_timestamp_body_and_key),
       HARNESS_ENTRY(backoff_schedule), HARNESS_ENTRY(which_answers_fail_at_once), HARNESS_ENTRY(urls_and_filters),
       HARNESS_ENTRY(keys_are_uuids_and_unique), HARNESS_ENTRY(store_queue_and_persistence),
-      HARNESS_ENTRY(store_retry_of_a_failed_item), HARNESS_ENTRY(store_prunes_finished_items_only), HARNESS_ENTRY(delivery_retries_and_resumes))
+      HARNESS_ENTRY(store_retry_of_a_failed_item), HARNESS_ENTRY(store_prunes_finished_items_only),
+      HARNESS_ENTRY(store_next_due_skips_busy_endpoints), HARNESS_ENTRY(delivery_retries_and_resumes))
