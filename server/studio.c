@@ -95,6 +95,16 @@ bool studio_safe_rel(const char *rel)
     return true;
 }
 
+/* Whether /photos/REL may be served: no hidden file or folder but the
+ * thumbnails (.thumbs), so never the studio's own state in .tether (the
+ * catalog, webhook secrets, ledgers) nor a temporary file being written. */
+static bool servable_rel(const char *rel)
+{
+    for (const char *c = rel; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+        if (c[0] == '.' && strncmp(c, ".thumbs/", 8) != 0) return false;
+    return true;
+}
+
 bool studio_session_exists(studio *s, const char *name)
 {
     catalog_session *list = NULL;
@@ -278,6 +288,7 @@ static enum MHD_Result route(void *ctx, const http_request *r)
     if (strncmp(u, "/photos/", 8) == 0) {
         const char *rel = u + 8;
         if (!studio_safe_rel(rel)) return http_error(r, 400, "bad_path", "not a path inside the photo folder");
+        if (!servable_rel(rel)) return http_error(r, 404, "not_found", "no such photo");
         char path[5200], real[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", s->root, rel);
         if (realpath(path, real) == NULL) return http_error(r, 404, "not_found", "no such photo");
@@ -312,7 +323,8 @@ int studio_run(const studio_options *o, volatile int *stop)
     char dbdir[4200], dbpath[4300];
     snprintf(dbdir, sizeof dbdir, "%s/.tether", s->root);
     snprintf(dbpath, sizeof dbpath, "%s/catalog.db", dbdir);
-    if (store_mkdirs(dbdir) != TETHER_OK || (s->cat = catalog_open(dbpath)) == NULL) {
+    /* the studio's state (webhook secrets among it) is its user's alone */
+    if (store_mkdirs(dbdir) != TETHER_OK || chmod(dbdir, 0700) != 0 || (s->cat = catalog_open(dbpath)) == NULL) {
         fprintf(stderr, "tether: cannot open the catalog %s\n", dbpath);
         goto done;
     }

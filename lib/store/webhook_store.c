@@ -7,10 +7,14 @@
  */
 #include "webhook_store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -51,8 +55,30 @@ bool webhook_state_parse(const char *name, webhook_state *out)
     return false;
 }
 
+/* The outbox holds the endpoints' secrets: the file is made readable by
+ * its owner only before SQLite opens it (SQLite gives its -wal and -shm
+ * files the database's mode); files an older version made are narrowed. */
+static bool make_private(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    bool ok = fchmod(fd, 0600) == 0;
+    close(fd);
+    const char *const suffixes[] = {"-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char side[4200];
+        snprintf(side, sizeof side, "%s%s", path, suffixes[i]);
+        if (chmod(side, 0600) != 0 && errno != ENOENT) ok = false;
+    }
+    return ok;
+}
+
 webhook_store *webhook_store_open(const char *path)
 {
+    if (!make_private(path)) {
+        LOG_ERROR("webhook", "cannot make %s readable by its owner only: %s", path, strerror(errno));
+        return NULL;
+    }
     webhook_store *st = calloc(1, sizeof *st);
     if (st == NULL) return NULL;
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=

@@ -69,6 +69,12 @@ expect "it takes all events" "$(body .events)" "all"
 expect "GET /api/webhooks lists it" "$(hooks '.endpoints | map(.id) | tostring')" "[$EP1]"
 expect "the secret is not shown, only that there is one" \
     "$(curl -s "$URL/api/webhooks" | grep -c s3cret-key; hooks '.endpoints[0].secret_set')" "$(printf '0\ntrue')"
+# the outbox holds the secret: never served, readable by its owner only
+for f in webhooks.db webhooks.db-wal catalog.db; do
+    expect "GET /photos/.tether/$f is 404" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/photos/.tether/$f")" "404"
+done
+expect "the studio's state folder and the outbox are private" \
+    "$(stat -c %a "$T_DIR/photos/.tether" "$T_DIR/photos/.tether/webhooks.db"* | sort -u | tr '\n' ' ')" "600 700 "
 
 ids=()
 for i in 1 2 3 4 5; do
