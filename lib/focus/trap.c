@@ -18,12 +18,16 @@
  *   - a parabola is fitted to log F over a window that grows with how
  *     slowly F changes: from the frame where F was last at most 60 % of
  *     now (so a slow ring gets a long window, a fast one a short one),
- *     between 6 and 90 frames;
+ *     between 12 and 90 frames (a shorter arc gives too noisy a curvature);
+ *   - a ring that stops or turns back before focus leaves a corner in
+ *     the curve (a rising line, then a level or falling one): when two
+ *     lines meeting at a corner fit the window clearly better than the
+ *     parabola, it is not a peak and nothing is predicted;
  *   - it fires when the fitted vertex (the predicted peak) is at most the
  *     latency ahead, give or take half a frame, the curve still rises,
- *     and the last three predictions of the peak's time agree (a ring
- *     that stops or turns back before focus makes the prediction jump to
- *     "now": that is not a peak and never fires);
+ *     the last three predictions of the peak's time agree, and they do
+ *     not recede against the one before them (a bend on the flank of the
+ *     curve, or in the noise far from focus, moves later every frame);
  *   - when the peak went by without a firm prediction (a very fast ring),
  *     it remembers that pass's peak height and, on the next approach,
  *     predicts from it instead: sqrt(log(F_peak / F)) falls linearly to
@@ -44,7 +48,7 @@
 
 enum {
     HIST = 256,               /* frames kept */
-    MIN_FIT = 10,
+    MIN_FIT = 12,
     NPRED = 16,               /* predictions kept: 3 to 16 must agree, by the window */
     MAX_FIT = 90,
     SWING_WINDOW_MS = 4000,
@@ -86,25 +90,10 @@ static void push(trap *t, trap_point p)
     if (t->n < HIST) t->n++;
 }
 
-/* Least-squares parabola y = a u^2 + b u + c in u = t - tref over the
- * newest k points.  Returns false if singular. */
-static bool fit_parabola(trap *t, int k, bool coarse, double tref, double *a, double *b, double *c, double *rms)
+/* Solves the 3x3 system m x = rhs (m[i][3] is the right-hand side) by
+ * Gaussian elimination with partial pivoting.  False if singular. */
+static bool solve3(double m[3][4], double x[3])
 {
-    double s[5] = {0}, sy[3] = {0};
-    double ynow = at(t, 0)->y;
-    for (int i = 0; i < k; i++) {
-        const trap_point *p = at(t, i);
-        double u = p->t - tref, u2 = u * u;
-        /* weight (F / F_now)^2: the curve's upper part counts, its tail
-         * (where it flattens into noise) hardly */
-        double w = exp(2 * (p->y - ynow));
-        if (w > 1) w = 1;
-        s[0] += w, s[1] += w * u, s[2] += w * u2, s[3] += w * u2 * u, s[4] += w * u2 * u2;
-        double y = coarse ? p->yc : p->y;
-        sy[0] += w * y, sy[1] += w * u * y, sy[2] += w * u2 * y;
-    }
-    /* normal equations [s4 s3 s2; s3 s2 s1; s2 s1 s0] [a b c] = [sy2 sy1 sy0] */
-    double m[3][4] = {{s[4], s[3], s[2], sy[2]}, {s[3], s[2], s[1], sy[1]}, {s[2], s[1], s[0], sy[0]}};
     for (int col = 0; col < 3; col++) {
         int piv = col;
         for (int r = col + 1; r < 3; r++)
@@ -121,20 +110,92 @@ static bool fit_parabola(trap *t, int k, bool coarse, double tref, double *a, do
             for (int j = col; j < 4; j++) m[r][j] -= f * m[col][j];
         }
     }
-    *a = m[0][3] / m[0][0];
-    *b = m[1][3] / m[1][1];
-    *c = m[2][3] / m[2][2];
+    for (int i = 0; i < 3; i++) x[i] = m[i][3] / m[i][i];
+    return true;
+}
+
+/* A point's weight in the fits, (F / F_now)^2: the curve's upper part
+ * counts, its tail (where it flattens into noise) hardly. */
+static double fit_weight(const trap_point *p, double ynow)
+{
+    double w = exp(2 * (p->y - ynow));
+    return w > 1 ? 1 : w;
+}
+
+/* Weighted least squares of y (or yc) on the three basis values
+ * g(u) over the newest k points; coefficients into x, weighted rms
+ * residual into *rms.  False if singular. */
+typedef void basis_fn(double u, const void *arg, double g[3]);
+static bool fit3(trap *t, int k, bool coarse, double tref, basis_fn *basis, const void *arg, double x[3], double *rms)
+{
+    double m[3][4] = {{0}};
+    double ynow = at(t, 0)->y;
+    for (int i = 0; i < k; i++) {
+        const trap_point *p = at(t, i);
+        double g[3], w = fit_weight(p, ynow), y = coarse ? p->yc : p->y;
+        basis(p->t - tref, arg, g);
+        for (int r = 0; r < 3; r++) {
+            for (int c = 0; c < 3; c++) m[r][c] += w * g[r] * g[c];
+            m[r][3] += w * g[r] * y;
+        }
+    }
+    if (!solve3(m, x)) return false;
     double e = 0, sw = 0;
     for (int i = 0; i < k; i++) {
         const trap_point *p = at(t, i);
-        double u = p->t - tref, d = (coarse ? p->yc : p->y) - (*a * u * u + *b * u + *c);
-        double w = exp(2 * (p->y - ynow));
-        if (w > 1) w = 1;
+        double g[3], w = fit_weight(p, ynow);
+        basis(p->t - tref, arg, g);
+        double d = (coarse ? p->yc : p->y) - (x[0] * g[0] + x[1] * g[1] + x[2] * g[2]);
         e += w * d * d;
         sw += w;
     }
     *rms = sqrt(e / sw);
     return true;
+}
+
+static void parabola_basis(double u, const void *arg, double g[3])
+{
+    (void)arg;
+    g[0] = u * u, g[1] = u, g[2] = 1;
+}
+
+/* Least-squares parabola y = a u^2 + b u + c in u = t - tref over the
+ * newest k points.  Returns false if singular. */
+static bool fit_parabola(trap *t, int k, bool coarse, double tref, double *a, double *b, double *c, double *rms)
+{
+    double x[3];
+    if (!fit3(t, k, coarse, tref, parabola_basis, NULL, x, rms)) return false;
+    *a = x[0], *b = x[1], *c = x[2];
+    return true;
+}
+
+/* A hinge: two lines meeting at u = *(double *)arg, slopes x[0] before
+ * and x[1] after, height x[2] there. */
+static void hinge_basis(double u, const void *arg, double g[3])
+{
+    double d = u - *(const double *)arg;
+    g[0] = d < 0 ? d : 0, g[1] = d > 0 ? d : 0, g[2] = 1;
+}
+
+/* Does the window look like a ring that stopped or turned back rather
+ * than a pass towards a peak?  A hand that stops leaves a corner: the
+ * sharpness rises along a line, then stays level (or falls).  Two lines
+ * meeting at a corner then fit the newest k points clearly better than
+ * the parabola (residual par_rms) does, with the newer line much flatter;
+ * on a real approach the parabola is the right shape and fits better. */
+static bool looks_like_corner(trap *t, int k, double tref, double par_rms)
+{
+    double best = INFINITY, s_before = 0, s_after = 0;
+    for (int j = 3; j <= k - 4; j++) { /* the corner at the j-th newest point */
+        double corner = at(t, j)->t - tref, x[3], rms;
+        if (fit3(t, k, false, tref, hinge_basis, &corner, x, &rms) && rms < best)
+            best = rms, s_before = x[0], s_after = x[1];
+    }
+    bool corner = best < 0.85 * par_rms && s_before > 0 && s_after < 0.3 * s_before;
+    if (corner)
+        LOG_DEBUG("focus", "trap: a corner, not a peak (two lines %.4f, parabola %.4f; slopes %.3f then %.3f /s)", best,
+                  par_rms, s_before, s_after);
+    return corner;
 }
 
 /* Least-squares line z = b u + c over points where z is given. */
@@ -222,6 +283,7 @@ static double predict_parabola(trap *t, double *peak_y)
         LOG_DEBUG("focus", "trap: no parabola (residual %.4f, noise %.4f)", rms, sigma);
         return NAN;
     }
+    if (looks_like_corner(t, k, tref, rms)) return NAN;
     /* and the curve must rise well above the noise over the window (far
      * out of focus the sharpness is mostly noise) */
     double u0 = at(t, k - 1)->t - tref, v0 = a * u0 * u0 + b * u0 + c;
@@ -370,9 +432,8 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         /* a real peak stays where it is as the lens nears it; a bend on
          * the flank of the curve recedes (each frame puts it later) */
         const double recede = 0.3; /* frames of delay per frame */
-        if (stable && !isnan(t->t0_pred[need]) &&
-            (t->t0_pred[0] - t->t0_pred[need]) / (need * period) > recede)
-            stable = false;
+        if (stable && (isnan(t->t0_pred[need]) || (t->t0_pred[0] - t->t0_pred[need]) / (need * period) > recede))
+            stable = false; /* (and without a prediction to compare with, no telling) */
         LOG_DEBUG("focus", "trap: F %.4g ahead %.0f ms (needs <= %.0f) stable %d swing %.1f", f, ahead * 1000,
                   (until_exposure + period / 2) * 1000, stable, sw);
         if (ahead > until_exposure + period / 2 || ahead < -period || !stable) continue;
