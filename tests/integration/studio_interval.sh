@@ -22,6 +22,8 @@ expect "... with a code" "$(body .error.code)" "interval_busy"
 sleep 1.2
 expect_true "GET /api/interval shows it running with counts" "$(interval '.running.counts.taken') >= 1"
 wait_done 30 && ok "the run ends" || not_ok "the run ends"
+# a missed or failed slot says why (its events), so that a failure here can be read
+grep '"event":"\(missed\|failed\)"' events.txt | cut -c 1-300 | sed 's/^/    /'
 expect "5 taken, none missed or failed" "$(curl -s "$URL/api/interval" | jq -c '.last | [.status, .taken, .missed, .failed, .next_slot]')" \
     '["done",5,0,0,5]'
 # loosely (the machine may be loaded): no shot so late that its slot counts as missed
