@@ -100,9 +100,10 @@ bool studio_safe_rel(const char *rel)
  * catalog, webhook secrets, ledgers) nor a temporary file being written. */
 static bool servable_rel(const char *rel)
 {
-    for (const char *c = rel; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+    for (const char *c = rel;; c++) { /* c: the start of each component */
         if (c[0] == '.' && strncmp(c, ".thumbs/", 8) != 0) return false;
-    return true;
+        if ((c = strchr(c, '/')) == NULL) return true;
+    }
 }
 
 bool studio_session_exists(studio *s, const char *name)

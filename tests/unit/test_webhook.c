@@ -243,13 +243,20 @@ TEST(store_queue_and_persistence)
     cleanup();
 }
 
+/* Adds an endpoint for all events at url to st, into *e (id set). */
+static void add_endpoint(webhook_store *st, const char *url, webhook_endpoint *e)
+{
+    *e = (webhook_endpoint){.events = "all"};
+    snprintf(e->url, sizeof e->url, "%s", url);
+    CHECK(webhook_store_endpoint_add(st, e, 1) == TETHER_OK);
+}
+
 TEST(store_retry_of_a_failed_item)
 {
     webhook_store *st = webhook_store_open(db_path());
     CHECK(st != NULL);
-    webhook_endpoint e = {.events = "all"};
-    snprintf(e.url, sizeof e.url, "http://127.0.0.1:1/");
-    CHECK(webhook_store_endpoint_add(st, &e, 1) == TETHER_OK);
+    webhook_endpoint e;
+    add_endpoint(st, "http://127.0.0.1:1/", &e);
     webhook_item it = make_item(e.id, "bbbbbbbb-0000-4000-8000-000000000001", 100);
     CHECK(webhook_store_enqueue(st, &it, 1) == TETHER_OK);
     CHECK(webhook_store_retry(st, it.key, 200) == TETHER_ERR_NOT_FOUND); /* pending, not failed */
@@ -268,9 +275,8 @@ TEST(store_prunes_finished_items_only)
 {
     webhook_store *st = webhook_store_open(db_path());
     CHECK(st != NULL);
-    webhook_endpoint e = {.events = "all"};
-    snprintf(e.url, sizeof e.url, "http://127.0.0.1:1/");
-    CHECK(webhook_store_endpoint_add(st, &e, 1) == TETHER_OK);
+    webhook_endpoint e;
+    add_endpoint(st, "http://127.0.0.1:1/", &e);
     webhook_item a = make_item(e.id, "cccccccc-0000-4000-8000-000000000001", 100);
     webhook_item b = make_item(e.id, "cccccccc-0000-4000-8000-000000000002", 100);
     webhook_item c = make_item(e.id, "cccccccc-0000-4000-8000-000000000003", 100);
@@ -295,10 +301,9 @@ TEST(store_next_due_skips_busy_endpoints)
 {
     webhook_store *st = webhook_store_open(db_path());
     CHECK(st != NULL);
-    webhook_endpoint a = {.events = "all"}, b = {.events = "all"};
-    snprintf(a.url, sizeof a.url, "http://127.0.0.1:1/a");
-    snprintf(b.url, sizeof b.url, "http://127.0.0.1:1/b");
-    CHECK(webhook_store_endpoint_add(st, &a, 1) == TETHER_OK && webhook_store_endpoint_add(st, &b, 1) == TETHER_OK);
+    webhook_endpoint a, b;
+    add_endpoint(st, "http://127.0.0.1:1/a", &a);
+    add_endpoint(st, "http://127.0.0.1:1/b", &b);
     webhook_item a1 = make_item(a.id, "dddddddd-0000-4000-8000-000000000001", 100);
     webhook_item a2 = make_item(a.id, "dddddddd-0000-4000-8000-000000000002", 150);
     webhook_item b1 = make_item(b.id, "dddddddd-0000-4000-8000-000000000003", 200);
