@@ -24,10 +24,21 @@ expect "iso is a choice" "$(body '.settings[] | select(.name=="iso") | .type')" 
 code=$(curl -s -o snap.jpg -w '%{http_code} %{content_type}' "$URL/snapshot.jpg")
 expect "GET /snapshot.jpg" "$code" "200 image/jpeg"
 expect "the snapshot is a live-view frame" "$("$TESTTOOL" jpeg snap.jpg)" "1056x704"
-timeout 3 curl -s -D stream.head "$URL/stream.mjpg" -o stream.mjpg
+# curl ends the stream itself after 4 s (so its output is flushed) and says
+# when the first byte came: the rate is counted over the time frames flowed,
+# and a loaded machine that is slow to start the transfer does not fail it.
+read -r t_first t_end < <(curl -s --max-time 4 -D stream.head -o stream.mjpg \
+    -w '%{time_starttransfer} %{time_total}\n' "$URL/stream.mjpg")
 expect_match "GET /stream.mjpg is multipart MJPEG" "$(cat stream.head)" 'multipart/x-mixed-replace; boundary=tetherframe'
 frames=$("$TESTTOOL" mjpeg stream.mjpg)
-expect_true "frames stream at the camera's rate ($frames in 3 s)" "$frames >= 60"
+flow=$(awk "BEGIN { print $t_end - $t_first }")
+rate_check="$frames >= 20 * $flow && $flow >= 1"
+if awk "BEGIN { exit !($rate_check) }"; then
+    ok "frames stream at the camera's rate ($frames in $flow s after the first byte at $t_first s)"
+else
+    not_ok "frames stream at the camera's rate ($frames in $flow s after the first byte at $t_first s)" \
+        "false: $rate_check; serve.err: $(tail -n 8 "$T_DIR/serve.err" | tr '\n' '|'); status: $(curl -s "$URL/api/status" | tr -d '\n' | cut -c1-400)"
+fi
 sleep 1.5
 expect "live view stops when nobody watches" "$(state .liveview)" "false"
 

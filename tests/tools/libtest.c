@@ -11,6 +11,8 @@
  *   libtest threads       many threads calling one camera at once
  *   libtest buffer        capture into a caller's buffer that is too small
  *   libtest tethered      shots from the body's button land in a folder
+ *   libtest restart       live view stopped by its last watcher starts again
+ *                         at once for the next (Canon EOS, and Nikon)
  *
  * Needs TETHER (the program under test) in the environment.
  */
@@ -477,12 +479,54 @@ static void tethered(void)
     if (system(cmd) != 0) printf("    cleanup failed\n");
 }
 
+/* The first frame a watcher gets after live view was stopped must come at
+ * once: libgphoto2 keeps a copy of the EOS output-device property that it
+ * refreshes only from the camera's events, and a copy that still said "on"
+ * made capture_preview wait out its 3 s "not ready" loop. */
+static void restart_persona(const char *persona)
+{
+    sim s;
+    const char *const args[] = {"--persona", persona, NULL};
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
+    double worst = 0;
+    int starts = 0;
+    for (int i = 0; i < 4; i++) {
+        tether_liveview_subscribe(cam);
+        uint64_t seq = 0;
+        tether_frame *f = NULL;
+        double t0 = clock_mono_s();
+        /* the first call may hand back the last frame of the previous run */
+        int rc = tether_liveview_next(cam, &seq, 5000, &f);
+        tether_frame_unref(f);
+        f = NULL;
+        if (rc == TETHER_OK && i > 0) rc = tether_liveview_next(cam, &seq, 5000, &f);
+        double took = clock_mono_s() - t0;
+        tether_frame_unref(f);
+        tether_liveview_unsubscribe(cam);
+        if (rc != TETHER_OK) break;
+        starts++;
+        if (took > worst) worst = took;
+        clock_sleep_ns(600000000); /* the owner thread stops live view meanwhile */
+    }
+    OK(starts == 4 && worst < 1.5, "%s: live view started 4 times, the slowest first frame after %.0f ms", persona,
+       worst * 1000);
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+}
+
+static void restart(void)
+{
+    restart_persona("canon-eos");
+    restart_persona("nikon");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
-        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered\n");
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart\n");
         return 2;
     }
     scenario = argv[1];
@@ -494,6 +538,7 @@ int main(int argc, char **argv)
     else if (strcmp(scenario, "settings") == 0) settings(argc > 2 ? atoi(argv[2]) : 3000);
     else if (strcmp(scenario, "buffer") == 0) buffer();
     else if (strcmp(scenario, "tethered") == 0) tethered();
+    else if (strcmp(scenario, "restart") == 0) restart();
     else return 2;
     return failures ? 1 : 0;
 }

@@ -51,6 +51,7 @@ struct backend {
     char err[512];
     char model[128];
     bool lv_on;
+    bool no_viewfinder; /* the camera has no "viewfinder" toggle */
     tether_event pending[PENDING_MAX];
     int npending;
     /* last value reported per property ("iso" -> "400"), to tell real
@@ -1041,8 +1042,41 @@ static int g2_capture(backend *b, char paths[][512], int *n)
     return TETHER_OK;
 }
 
+/* Starts live view through the "viewfinder" toggle when the camera has
+ * one (Canon EOS: InitiateViewfinder; Nikon: StartLiveView).  Returns 1 when
+ * started, 0 when the camera has no such toggle, or a negative tether_err.
+ *
+ * Live view is always restarted this way, never left to capture_preview:
+ * for EOS, capture_preview turns the output device on only when its cached
+ * copy of the property says it is off, and that copy is refreshed only by
+ * the camera's events.  After TerminateViewfinder the copy still says "on"
+ * until the next event poll, and capture_preview then waits out its 3 s
+ * "not ready" loop before failing. */
+static int start_viewfinder(backend *b)
+{
+    CameraWidget *w = NULL;
+    if (b->no_viewfinder || gp_camera_get_single_config(b->cam, "viewfinder", &w, b->ctx) != GP_OK) {
+        b->no_viewfinder = true;
+        return 0;
+    }
+    int one = 1;
+    gp_widget_set_value(w, &one);
+    gp_widget_set_changed(w, 1);
+    b->err[0] = '\0';
+    int gp = GP_ERROR;
+    GP_RETRY(gp, gp_camera_set_single_config(b->cam, "viewfinder", w, b->ctx));
+    gp_widget_free(w);
+    if (gp < GP_OK) return g2_fail(b, gp, "starting live view");
+    b->lv_on = true;
+    return 1;
+}
+
 static int g2_preview(backend *b, blob **jpeg)
 {
+    if (!b->lv_on) {
+        int rc = start_viewfinder(b);
+        if (rc < 0) return rc;
+    }
     gp_file_clean(b->preview);
     GP_CALL(b, gp_camera_capture_preview(b->cam, b->preview, b->ctx), "live view");
     b->lv_on = true;
@@ -1055,26 +1089,14 @@ static int g2_preview(backend *b, blob **jpeg)
     return *jpeg ? TETHER_OK : TETHER_ERR_NO_MEMORY;
 }
 
-/* Starts live view through the "viewfinder" toggle when the camera has
- * one (Canon EOS, Nikon); focus drives need it. */
+/* Live view on, as focus drives need it. */
 static int ensure_liveview(backend *b)
 {
     if (b->lv_on) return TETHER_OK;
-    CameraWidget *w = NULL;
-    if (gp_camera_get_single_config(b->cam, "viewfinder", &w, b->ctx) == GP_OK) {
-        int one = 1;
-        gp_widget_set_value(w, &one);
-        gp_widget_set_changed(w, 1);
-        b->err[0] = '\0';
-        int gp = GP_ERROR;
-        GP_RETRY(gp, gp_camera_set_single_config(b->cam, "viewfinder", w, b->ctx));
-        gp_widget_free(w);
-        if (gp < GP_OK) return g2_fail(b, gp, "starting live view");
-        b->lv_on = true;
-        return TETHER_OK;
-    }
+    int rc = start_viewfinder(b);
+    if (rc != 0) return rc < 0 ? rc : TETHER_OK;
     blob *f = NULL;
-    int rc = g2_preview(b, &f);
+    rc = g2_preview(b, &f);
     blob_unref(f);
     return rc;
 }
