@@ -52,6 +52,7 @@ enum {
     MIN_RANGE = 600,          /* the shortest focus range a lens has, Near1 */
     DEFAULT_MAX_RANGE = 1200,
     SETTLE_WAIT_MS = 2500,
+    STOP_TOL = 60,            /* Near1 a stop may be from its estimate after the sweep's steps */
     ZOOM = 5,
 };
 
@@ -285,8 +286,14 @@ static int goto_dir(af *a, double x, int dir, double over, focus_sample *s, bool
 
 /* A scan in direction dir from the current position in steps of `step`
  * (Near2 or Near3), until it has clearly passed the best sample (on the
- * fine measure), reached max samples, or stopped moving (a stop). */
-static int scan(af *a, int dir, int step, int max, af_point *pts, int *np, int *best, bool *hit_stop)
+ * fine measure), reached max samples, or stopped moving at the stop that
+ * is estimated at stop_x (within stop_tol): a picture that shows no
+ * motion there means the stop when the sharpness fell (the last sample
+ * repeats a lower one) or the estimate is at or past the stop (a flat
+ * picture at the end of the range).  Away from the stop, such a picture is
+ * a sample like any other: in dim light the noise can hide a change. */
+static int scan(af *a, int dir, int step, int max, double stop_x, double stop_tol, af_point *pts, int *np,
+                int *best, bool *hit_stop)
 {
     focus_sample s = a->m.prev;
     int n = 0;
@@ -297,7 +304,9 @@ static int scan(af *a, int dir, int step, int max, af_point *pts, int *np, int *
         int rc = fmeter_drive(&a->m, dir, step);
         if (rc == 0) rc = fmeter_settle(&a->m, &s, NULL, true, SETTLE_WAIT_MS);
         if (rc != 0) return rc;
-        if (!fmeter_moved(&a->m) && pts[*best].fine > 1.5 * s.fine) {
+        double from = a->m.position - dir * fmeter_step_size[step];
+        double to_stop = dir * (stop_x - from); /* <= 0: at or past the stop's estimate */
+        if (!fmeter_moved(&a->m) && to_stop <= stop_tol && (pts[*best].fine > 1.5 * s.fine || to_stop <= 0)) {
             /* nothing moved: a stop; this sample repeats the last */
             *hit_stop = true;
             a->m.position -= dir * fmeter_step_size[step];
@@ -369,7 +378,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     a.m.measured++; /* the sample at the stop is the sweep's first */
     a.m.watched--;
     sweep[n++] = (af_point){0, s.fine, s.coarse};
-    double uncertain = 0; /* how far nearer than estimated the lens may be */
+    double uncertain = 0; /* the lens is within uncertain/2 of its estimate */
     quiet = 0;
     int per_sample = 2;
     double floor_c = s.coarse; /* the sweep's lowest coarse sample */
@@ -390,18 +399,21 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         report(&a, "sweep", s.coarse, 0.2 + 0.5 * travel / max_range);
         quiet = fmeter_moved(&a.m) ? 0 : quiet + 1;
         if (travel >= MIN_RANGE && quiet >= 1) {
-            /* The picture did not change: the lens was at the far stop
-             * already at the previous sample (or, in a region too blurred
-             * to show motion, it is where it seems): take the previous
-             * position and allow for one pair of steps nearer. */
+            /* The picture did not change: the lens reached the far stop
+             * somewhere between the previous sample and this one (or, in
+             * a region too blurred to show motion, it is where it seems):
+             * take the middle, within half a sample's travel either way. */
+            double moved_to = a.m.position;
             n--;
-            a.m.position = sweep[n - 1].x;
             uncertain = per_sample * S3;
+            a.m.position = 0.5 * (sweep[n - 1].x + moved_to);
             break;
         }
         if (travel >= max_range) break;
         if (o->mode == TETHER_AF_NEAREST && passed_peak(sweep, n)) break;
     }
+
+    double far_stop = a.m.position; /* estimated; the near stop is at 0 */
 
     /* 3. candidate peaks */
     int best = choose_peak(sweep, n, o->mode, &r->peaks);
@@ -472,7 +484,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         bool stop = false;
         for (int attempt = 0; attempt < 3; attempt++) {
             rc = goto_dir(&a, start, +1, S3, &s, true);
-            if (rc == 0) rc = scan(&a, +1, 3, 8, med, &nm, &mb, &stop);
+            if (rc == 0) rc = scan(&a, +1, 3, 8, shift, STOP_TOL + (shift_known ? 0 : 0.5 * uncertain), med, &nm, &mb, &stop);
             if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
             if (mb > 0 || stop) break;
             start = med[0].x - 3 * S3; /* the peak is further out */
@@ -501,7 +513,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     double start = peak_x + 1.5 * S2;
     for (int attempt = 0; attempt < 3; attempt++) {
         rc = goto_dir(&a, start, -1, S3, &s, true);
-        if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, fine, &nf, &fbest, &stop);
+        if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, far_stop, STOP_TOL, fine, &nf, &fbest, &stop);
         if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
         if (fbest > 0 || stop) break;
         start = fine[0].x + 4 * S2; /* the peak is further: scan again from further out */
