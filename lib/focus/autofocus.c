@@ -309,7 +309,7 @@ static int scan(af *a, int dir, int step, int max, double stop_x, double stop_to
         if (!fmeter_moved(&a->m) && to_stop <= stop_tol && (pts[*best].fine > 1.5 * s.fine || to_stop <= 0)) {
             /* nothing moved: a stop; this sample repeats the last */
             *hit_stop = true;
-            a->m.position -= dir * fmeter_step_size[step];
+            a->m.position = from;
             break;
         }
         pts[n] = (af_point){a->m.position, s.fine, s.coarse};

@@ -33,10 +33,11 @@ expect_match "GET /stream.mjpg is multipart MJPEG" "$(cat stream.head)" 'multipa
 frames=$("$TESTTOOL" mjpeg stream.mjpg)
 flow=$(awk "BEGIN { print $t_end - $t_first }")
 rate_check="$frames >= 20 * $flow && $flow >= 1"
+rate_name="frames stream at the camera's rate ($frames in $flow s after the first byte at $t_first s)"
 if awk "BEGIN { exit !($rate_check) }"; then
-    ok "frames stream at the camera's rate ($frames in $flow s after the first byte at $t_first s)"
+    ok "$rate_name"
 else
-    not_ok "frames stream at the camera's rate ($frames in $flow s after the first byte at $t_first s)" \
+    not_ok "$rate_name" \
         "false: $rate_check; serve.err: $(tail -n 8 "$T_DIR/serve.err" | tr '\n' '|'); status: $(curl -s "$URL/api/status" | tr -d '\n' | cut -c1-400)"
 fi
 sleep 1.5

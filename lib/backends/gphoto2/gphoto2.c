@@ -1042,33 +1042,39 @@ static int g2_capture(backend *b, char paths[][512], int *n)
     return TETHER_OK;
 }
 
-/* Starts live view through the "viewfinder" toggle when the camera has
- * one (Canon EOS: InitiateViewfinder; Nikon: StartLiveView).  Returns 1 when
- * started, 0 when the camera has no such toggle, or a negative tether_err.
+/* Turns live view on or off through the "viewfinder" toggle when the
+ * camera has one (Canon EOS: InitiateViewfinder / TerminateViewfinder;
+ * Nikon: StartLiveView / EndLiveView).  Returns 1 when done, 0 when the
+ * camera has no such toggle (remembered), or a negative tether_err.
  *
- * Live view is always restarted this way, never left to capture_preview:
+ * Live view is always started this way, never left to capture_preview:
  * for EOS, capture_preview turns the output device on only when its cached
  * copy of the property says it is off, and that copy is refreshed only by
  * the camera's events.  After TerminateViewfinder the copy still says "on"
  * until the next event poll, and capture_preview then waits out its 3 s
  * "not ready" loop before failing. */
-static int start_viewfinder(backend *b)
+static int set_viewfinder(backend *b, int on)
 {
     CameraWidget *w = NULL;
     if (b->no_viewfinder || gp_camera_get_single_config(b->cam, "viewfinder", &w, b->ctx) != GP_OK) {
         b->no_viewfinder = true;
         return 0;
     }
-    int one = 1;
-    gp_widget_set_value(w, &one);
+    gp_widget_set_value(w, &on);
     gp_widget_set_changed(w, 1);
     b->err[0] = '\0';
     int gp = GP_ERROR;
     GP_RETRY(gp, gp_camera_set_single_config(b->cam, "viewfinder", w, b->ctx));
     gp_widget_free(w);
-    if (gp < GP_OK) return g2_fail(b, gp, "starting live view");
-    b->lv_on = true;
+    if (gp < GP_OK) return g2_fail(b, gp, on ? "starting live view" : "stopping live view");
     return 1;
+}
+
+static int start_viewfinder(backend *b)
+{
+    int rc = set_viewfinder(b, 1);
+    if (rc > 0) b->lv_on = true;
+    return rc;
 }
 
 static int g2_preview(backend *b, blob **jpeg)
@@ -1105,16 +1111,8 @@ static int g2_preview_stop(backend *b)
 {
     if (!b->lv_on) return TETHER_OK;
     b->lv_on = false;
-    CameraWidget *w = NULL;
-    if (gp_camera_get_single_config(b->cam, "viewfinder", &w, b->ctx) != GP_OK) return TETHER_OK;
-    int zero = 0;
-    gp_widget_set_value(w, &zero);
-    gp_widget_set_changed(w, 1);
-    b->err[0] = '\0';
-    int gp = GP_ERROR;
-    GP_RETRY(gp, gp_camera_set_single_config(b->cam, "viewfinder", w, b->ctx));
-    gp_widget_free(w);
-    return gp < GP_OK ? g2_fail(b, gp, "stopping live view") : TETHER_OK;
+    int rc = set_viewfinder(b, 0);
+    return rc < 0 ? rc : TETHER_OK;
 }
 
 static int g2_focus_drive(backend *b, int direction, int step)
