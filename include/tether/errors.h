@@ -6,6 +6,10 @@
  * tether_strerror() gives a short English message, tether_err_name() the
  * stable identifier (used in JSON output), and each camera keeps the last
  * detailed message (tether_camera_last_error).
+ *
+ * DISK_FULL and STORAGE are local failures (this machine's disk: full, or
+ * read-only, missing, no permission), never the camera's: a program says
+ * them as such (the studio answers 507 and 500 with "storage_*" codes).
  */
 #ifndef TETHER_ERRORS_H
 #define TETHER_ERRORS_H
@@ -32,7 +36,9 @@ extern "C" {
     X(CANCELLED, -14, "cancelled")                                                 \
     X(EXISTS, -15, "already exists")                                               \
     X(CLOSED, -16, "camera handle is closing")                                     \
-    X(CARD_FULL, -17, "memory card full")
+    X(CARD_FULL, -17, "memory card full")                                          \
+    X(DISK_FULL, -18, "the disk is full")                                          \
+    X(STORAGE, -19, "cannot write to the photo folder")
 
 typedef enum tether_err {
 #define TETHER_ERR_ENUM(name, num, msg) TETHER_ERR_##name = (num),
