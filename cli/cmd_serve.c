@@ -21,14 +21,20 @@ int cmd_serve(int argc, char **argv)
 {
     static const char *usage =
         "tether [--camera SPEC] serve [--listen ADDR:PORT] [--photos DIR] [--token TOKEN]\n"
+        "                             [--allow-host NAME]... [--webhook-allow-private]\n"
         "\n"
         "  --listen ADDR:PORT  where to serve (default 127.0.0.1:8080; 0.0.0.0:8080 for the LAN)\n"
         "  --photos DIR        the photo folder (default ./photos)\n"
         "  --token TOKEN       require this access token (or $TETHER_TOKEN)\n"
+        "  --allow-host NAME   a name browsers may reach the studio by (e.g. studio.local), besides\n"
+        "                      the listen address, localhost and this machine's host name; repeatable\n"
+        "  --webhook-allow-private  let webhooks go to loopback, link-local and private addresses\n"
         "With the default camera (auto) and no camera attached, the simulated camera is used.";
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'}, {"photos", required_argument, NULL, 'p'},
-        {"token", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"token", required_argument, NULL, 't'}, {"allow-host", required_argument, NULL, 'A'},
+        {"webhook-allow-private", no_argument, NULL, 'W'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const char *allow_hosts[16];
     char host[64] = "127.0.0.1";
     int port = 8080;
     studio_options o = {.photos = "photos", .token = getenv("TETHER_TOKEN")};
@@ -44,6 +50,16 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'p': o.photos = optarg; break;
         case 't': o.token = optarg; break;
+        case 'A':
+            if (o.n_allow_hosts == (int)(sizeof allow_hosts / sizeof allow_hosts[0]) || optarg[0] == '\0' ||
+                strlen(optarg) > 253) {
+                cli_error("--allow-host takes a host name (at most 16 of them)");
+                return EXIT_USAGE;
+            }
+            allow_hosts[o.n_allow_hosts++] = optarg;
+            o.allow_hosts = allow_hosts;
+            break;
+        case 'W': o.webhook_allow_private = true; break;
         case 'h': printf("usage: %s\n", usage); return EXIT_OK;
         default: cli_error("usage: %s", usage); return EXIT_USAGE;
         }

@@ -21,6 +21,9 @@ typedef struct studio_options {
     const char *photos;        /* photo root; default ./photos */
     const char *token;         /* NULL: no access control */
     bool fallback_sim;         /* no camera found: run the simulator instead */
+    const char *const *allow_hosts; /* more names the Host header may carry (--allow-host); n_allow_hosts */
+    int n_allow_hosts;
+    bool webhook_allow_private; /* webhooks may go to loopback, link-local and private addresses */
 } studio_options;
 
 /* Runs the studio until *stop becomes true (checked every 200 ms).
