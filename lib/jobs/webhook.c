@@ -14,14 +14,23 @@
  * in between sends the item again (at least once); the key in the
  * headers and body lets the receiver drop the repeat.
  *
+ * Where a delivery may go is checked in libcurl's open-socket callback,
+ * on each address it is about to connect to (after any DNS answer, and
+ * for every address it tries), not on the URL's text; a transfer whose
+ * every address was refused fails at once with the reason.  Proxies are
+ * turned off (CURLOPT_PROXY "", which also wins over http_proxy and the
+ * like) since the address checked would then be the proxy's.
+ *
  * HMAC-SHA256 comes from GLib (g_compute_hmac_for_data), which the
  * library already links through gexiv2.
  */
 #include "webhook.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -46,6 +55,7 @@ struct webhook {
     webhook_store *store;
     webhook_options o;
     CURLM *multi;              /* the delivery thread's transfers; curl_multi_wakeup from any thread */
+    struct curl_slist *resolve; /* o.resolve as libcurl's list (test knob); NULL without */
     atomic_int stopping;
     pthread_t thread;
 };
@@ -115,6 +125,104 @@ bool webhook_url_ok(const char *url)
     return true;
 }
 
+/* One special-use range: the first bits of net. */
+typedef struct net_prefix {
+    uint8_t net[16];
+    int bits;
+} net_prefix;
+
+static bool in_prefix(const uint8_t *a, const net_prefix *p)
+{
+    int whole = p->bits / 8, rest = p->bits % 8;
+    if (memcmp(a, p->net, (size_t)whole) != 0) return false;
+    return rest == 0 || ((a[whole] ^ p->net[whole]) & (0xff << (8 - rest))) == 0;
+}
+
+/* a: an IPv4 address, network order (4 bytes) */
+static bool v4_private(const uint8_t *a)
+{
+    static const net_prefix special[] = {
+        {{0}, 8},                {{10}, 8},            {{100, 64}, 10},       {{127}, 8},
+        {{169, 254}, 16},        {{172, 16}, 12},      {{192, 0, 0}, 24},     {{192, 0, 2}, 24},
+        {{192, 88, 99}, 24},     {{192, 168}, 16},     {{198, 18}, 15},       {{198, 51, 100}, 24},
+        {{203, 0, 113}, 24},     {{224}, 4},           {{240}, 4}, /* reserved, and 255.255.255.255 */
+    };
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        if (in_prefix(a, &special[i])) return true;
+    return false;
+}
+
+/* a: an IPv6 address, network order (16 bytes) */
+static bool v6_private(const uint8_t *a)
+{
+    static const net_prefix v4_inside[] = {
+        {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}, 96}, /* v4-mapped */
+        {{0, 0x64, 0xff, 0x9b}, 96},                      /* NAT64 */
+    };
+    for (size_t i = 0; i < sizeof v4_inside / sizeof v4_inside[0]; i++)
+        if (in_prefix(a, &v4_inside[i])) return v4_private(a + 12);
+    static const net_prefix six_to_four = {{0x20, 0x02}, 16};
+    if (in_prefix(a, &six_to_four)) return v4_private(a + 2);
+    static const net_prefix global = {{0x20}, 3};
+    if (!in_prefix(a, &global)) return true; /* ::1, ::, ULA, link-local, site-local, multicast, unassigned */
+    static const net_prefix special[] = {
+        {{0x20, 0x01}, 23},             /* IETF protocol assignments, Teredo among them */
+        {{0x20, 0x01, 0x0d, 0xb8}, 32}, /* documentation */
+        {{0x3f, 0xff}, 20},             /* documentation */
+    };
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+        if (in_prefix(a, &special[i])) return true;
+    return false;
+}
+
+bool webhook_addr_private(const struct sockaddr *sa)
+{
+    if (sa == NULL) return true;
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in in;
+        memcpy(&in, sa, sizeof in);
+        return v4_private((const uint8_t *)&in.sin_addr);
+    }
+    if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 in6;
+        memcpy(&in6, sa, sizeof in6);
+        return v6_private(in6.sin6_addr.s6_addr);
+    }
+    return true;
+}
+
+/* host as libcurl's URL parser gives it (IPv6 in brackets) */
+static bool host_private(const char *host)
+{
+    char h[256];
+    size_t n = strlen(host);
+    if (n == 0 || n >= sizeof h) return false;
+    for (size_t i = 0; i <= n; i++) h[i] = (char)tolower((unsigned char)host[i]);
+    if (n > 1 && h[n - 1] == '.') h[--n] = '\0';
+    if (strcmp(h, "localhost") == 0 || (n > 10 && strcmp(h + n - 10, ".localhost") == 0)) return true;
+    if (h[0] == '[') {
+        char *end = strpbrk(h, "%]");
+        if (end == NULL) return false;
+        *end = '\0';
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, h + 1, &a6) == 1 && v6_private(a6.s6_addr);
+    }
+    struct in_addr a4; /* inet_aton: also 127.1, 0x7f000001 and 017700000001, as the resolver reads them */
+    return inet_aton(h, &a4) != 0 && v4_private((const uint8_t *)&a4);
+}
+
+bool webhook_url_private(const char *url)
+{
+    if (url == NULL) return false;
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool priv = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+                curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host_private(host);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return priv;
+}
+
 bool webhook_filter_takes(const char *filter, const char *event)
 {
     if (filter == NULL || strcmp(filter, "all") == 0) return true;
@@ -172,9 +280,12 @@ static void kick(webhook *w)
 
 /* Why an endpoint's values are not acceptable, or NULL when they are
  * (NULL values are not checked). */
-static const char *endpoint_problem(const char *url, const char *secret, const char *events)
+static const char *endpoint_problem(const webhook *w, const char *url, const char *secret, const char *events)
 {
     if (url && !webhook_url_ok(url)) return "\"url\" must be an http:// or https:// URL with a host, without spaces";
+    if (url && !w->o.allow_private && webhook_url_private(url))
+        return "\"url\" is on this machine or a private network (localhost, a loopback, link-local or private "
+               "address): webhooks go there only if the studio runs with --webhook-allow-private";
     if (secret && strlen(secret) >= WEBHOOK_SECRET_MAX) return "\"secret\" is at most 255 bytes";
     if (events && strcmp(events, "all") != 0 && strcmp(events, "capture") != 0 && strcmp(events, "import") != 0)
         return "\"events\" is \"all\", \"capture\" or \"import\"";
@@ -187,7 +298,7 @@ int webhook_endpoint_add(webhook *w, const char *url, const char *secret, const 
     const char *dummy;
     if (why == NULL) why = &dummy;
     if (events == NULL) events = "all";
-    *why = url ? endpoint_problem(url, secret, events) : "\"url\" is required";
+    *why = url ? endpoint_problem(w, url, secret, events) : "\"url\" is required";
     if (*why) return TETHER_ERR_BAD_VALUE;
     *why = "";
     webhook_endpoint e = {0};
@@ -204,7 +315,7 @@ int webhook_endpoint_update(webhook *w, int64_t id, const char *url, const char 
 {
     const char *dummy;
     if (why == NULL) why = &dummy;
-    *why = endpoint_problem(url, secret, events);
+    *why = endpoint_problem(w, url, secret, events);
     if (*why) return TETHER_ERR_BAD_VALUE;
     *why = "";
     webhook_endpoint e;
@@ -308,7 +419,31 @@ typedef struct transfer {
     webhook_item it;
     char curl_err[CURL_ERROR_SIZE];
     size_t received;
+    bool allow_private;        /* the webhook's option, for the open-socket callback */
+    int opened, refused;       /* sockets opened and refused by the address rule, this attempt */
+    char refused_addr[INET6_ADDRSTRLEN];
 } transfer;
+
+/* libcurl's open-socket callback: the address rule, on the address about
+ * to be connected to. */
+static curl_socket_t open_socket(void *user, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    transfer *t = user;
+    if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+    if (!t->allow_private && webhook_addr_private(&a->addr)) {
+        t->refused++;
+        const void *bytes = NULL;
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+        if (a->family == AF_INET) memcpy(&in, &a->addr, sizeof in), bytes = &in.sin_addr;
+        else if (a->family == AF_INET6) memcpy(&in6, &a->addr, sizeof in6), bytes = &in6.sin6_addr;
+        if (bytes == NULL || inet_ntop(a->family, bytes, t->refused_addr, sizeof t->refused_addr) == NULL)
+            snprintf(t->refused_addr, sizeof t->refused_addr, "%s", "an address");
+        return CURL_SOCKET_BAD;
+    }
+    t->opened++;
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 static size_t discard_body(char *data, size_t size, size_t n, void *user)
 {
@@ -349,11 +484,19 @@ static bool start_transfer(webhook *w, transfer *t, const char *secret, char *er
     t->hdrs = hdrs;
     t->curl_err[0] = '\0';
     t->received = 0;
+    t->allow_private = w->o.allow_private;
+    t->opened = t->refused = 0;
+    t->refused_addr[0] = '\0';
     CURL *curl = t->curl;
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, it->url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_PROXY, ""); /* none, whatever the environment says */
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, t);
+    if (w->resolve) curl_easy_setopt(curl, CURLOPT_RESOLVE, w->resolve);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, it->body);
@@ -377,9 +520,10 @@ static bool start_transfer(webhook *w, transfer *t, const char *secret, char *er
 }
 
 /* Records an attempt on it: status (0 if no answer), the receiver's
- * Retry-After in seconds (0 if none) and err (empty on an answer): its
- * new state goes to the outbox and to on_attempt. */
-static void record_attempt(webhook *w, webhook_item *it, int status, long retry_after, const char *err)
+ * Retry-After in seconds (0 if none) and err (empty on an answer), or
+ * that it failed for good (refused, err saying why): its new state goes
+ * to the outbox and to on_attempt. */
+static void record_attempt(webhook *w, webhook_item *it, int status, long retry_after, const char *err, bool refused)
 {
     int64_t now = webhook_now_ms();
     it->attempts++;
@@ -388,6 +532,9 @@ static void record_attempt(webhook *w, webhook_item *it, int status, long retry_
     snprintf(it->last_error, sizeof it->last_error, "%s", err);
     if (status >= 200 && status < 300) {
         it->state = WEBHOOK_DELIVERED;
+        it->done_ms = now;
+    } else if (refused) {
+        it->state = WEBHOOK_FAILED;
         it->done_ms = now;
     } else if (webhook_status_permanent(status)) {
         it->state = WEBHOOK_FAILED;
@@ -428,7 +575,14 @@ static void finish_transfer(webhook *w, transfer *t, CURLcode cc)
     if (cc == CURLE_WRITE_ERROR && code > 0) cc = CURLE_OK; /* answered, then cut off: the status counts */
     char err[256] = "";
     long retry_after = 0;
-    if (cc != CURLE_OK) {
+    bool refused = cc != CURLE_OK && t->refused > 0 && t->opened == 0;
+    if (refused) {
+        snprintf(err, sizeof err,
+                 "refused: %s is on this machine or a private network (webhooks go there only with "
+                 "--webhook-allow-private); not retried",
+                 t->refused_addr);
+        code = 0;
+    } else if (cc != CURLE_OK) {
         snprintf(err, sizeof err, "%s", t->curl_err[0] ? t->curl_err : curl_easy_strerror(cc));
         code = 0;
     } else {
@@ -436,7 +590,7 @@ static void finish_transfer(webhook *w, transfer *t, CURLcode cc)
         if (curl_easy_getinfo(t->curl, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0) retry_after = (long)ra;
         if (code < 200 || code >= 300) snprintf(err, sizeof err, "HTTP %ld", code);
     }
-    record_attempt(w, &t->it, (int)code, retry_after, err);
+    record_attempt(w, &t->it, (int)code, retry_after, err, refused);
     webhook_item_clear(&t->it);
 }
 
@@ -473,7 +627,7 @@ static int64_t start_due(webhook *w, transfer *slots)
                                "endpoint deleted", webhook_now_ms());
             webhook_item_clear(&t->it);
         } else if (!start_transfer(w, t, ep.secret, err, sizeof err)) {
-            record_attempt(w, &t->it, 0, 0, err);
+            record_attempt(w, &t->it, 0, 0, err, false);
             webhook_item_clear(&t->it);
         }
     }
@@ -538,6 +692,13 @@ webhook *webhook_start(const char *db_path, const webhook_options *o)
     webhook *w = calloc(1, sizeof *w);
     if (w == NULL) return NULL;
     if (o) w->o = *o;
+    char *entries = w->o.resolve ? strdup(w->o.resolve) : NULL, *save = NULL;
+    for (char *e = entries ? strtok_r(entries, " ", &save) : NULL; e; e = strtok_r(NULL, " ", &save)) {
+        struct curl_slist *l = curl_slist_append(w->resolve, e);
+        if (l) w->resolve = l;
+    }
+    free(entries);
+    w->o.resolve = NULL; /* borrowed; w->resolve has the copy */
     if (w->o.backoff_base_ms <= 0) w->o.backoff_base_ms = 1000;
     if (w->o.backoff_cap_ms <= 0) w->o.backoff_cap_ms = 600000;
     if (w->o.backoff_cap_ms < w->o.backoff_base_ms) w->o.backoff_cap_ms = w->o.backoff_base_ms;
@@ -545,6 +706,7 @@ webhook *webhook_start(const char *db_path, const webhook_options *o)
     if (w->o.connect_timeout_ms <= 0) w->o.connect_timeout_ms = 5000;
     if (w->o.timeout_ms <= 0) w->o.timeout_ms = 15000;
     if ((w->store = webhook_store_open(db_path)) == NULL) {
+        curl_slist_free_all(w->resolve);
         free(w);
         return NULL;
     }
@@ -553,6 +715,7 @@ webhook *webhook_start(const char *db_path, const webhook_options *o)
         LOG_ERROR("webhook", "cannot start the delivery thread");
         webhook_store_close(w->store);
         if (w->multi) curl_multi_cleanup(w->multi);
+        curl_slist_free_all(w->resolve);
         free(w);
         return NULL;
     }
@@ -567,5 +730,6 @@ void webhook_stop(webhook *w)
     pthread_join(w->thread, NULL);
     webhook_store_close(w->store);
     if (w->multi) curl_multi_cleanup(w->multi);
+    curl_slist_free_all(w->resolve);
     free(w);
 }

@@ -37,6 +37,23 @@
  * receiver's Retry-After if that is longer; after max_attempts (20) the
  * item is failed.  A failed item can be retried by hand (webhook_retry).
  *
+ * Where deliveries may go: not to this machine or its networks unless
+ * allow_private is set (`tether serve --webhook-allow-private`), since a
+ * studio on the LAN would otherwise POST, on anyone's say, to services
+ * that trust local callers (a camera's control channel, a router's admin
+ * page).  Refused: loopback, unspecified, private (RFC 1918, CGNAT
+ * 100.64/10, IPv6 ULA fc00::/7), link-local, multicast, broadcast and the
+ * other special-use ranges, also inside IPv6 forms that carry an IPv4
+ * address (v4-mapped, NAT64 64:ff9b::/96, 6to4); see webhook_addr_private.
+ * The check is made on the address actually connected to (libcurl's
+ * open-socket callback), so a public name that resolves to 127.0.0.1, or
+ * that resolves differently at connect time (DNS rebinding), is refused
+ * too; such a delivery fails at once, saying why.  Endpoints are also
+ * refused at creation when the URL's host is a literal private address or
+ * localhost.  Redirects are not followed and proxies (http_proxy and the
+ * like in the environment) are not used, so neither can route around the
+ * check.
+ *
  * Threads: one delivery thread per webhook, sending the items in the order
  * they are due, up to 8 at once but one at a time per endpoint (a hung
  * receiver holds up only its own items); every function may be called
@@ -47,6 +64,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <jansson.h>
 
@@ -65,6 +83,9 @@ typedef struct webhook_options {
     int max_attempts;          /* give up after this many; 0: 20 */
     long connect_timeout_ms;   /* 0: 5000 */
     long timeout_ms;           /* whole request; 0: 15000 */
+    bool allow_private;        /* deliveries may go to loopback, link-local and private addresses */
+    const char *resolve;       /* test knob, may be NULL: "HOST:PORT:ADDR" entries (space-separated)
+                                * answered without DNS (libcurl's CURLOPT_RESOLVE); copied */
     webhook_attempt_fn on_attempt; /* may be NULL */
     void *user;
 } webhook_options;
@@ -82,7 +103,8 @@ void webhook_stop(webhook *w);
 webhook_store *webhook_get_store(webhook *w);
 
 /* Adds an endpoint after checking it: url http:// or https:// with a host
- * (at most WEBHOOK_URL_MAX-1 bytes, no spaces or control characters),
+ * (at most WEBHOOK_URL_MAX-1 bytes, no spaces or control characters; not
+ * webhook_url_private unless the options allow private addresses),
  * secret NULL or at most WEBHOOK_SECRET_MAX-1 bytes, events NULL ("all"),
  * "all", "capture" or "import".  Fills *out (may be NULL).  Returns 0,
  * TETHER_ERR_BAD_VALUE (*why says what is wrong; static string) or
@@ -132,6 +154,22 @@ int64_t webhook_backoff_ms(int attempts, int64_t base_ms, int64_t cap_ms, double
 bool webhook_status_permanent(int status);
 /* Is url acceptable for an endpoint (see webhook_endpoint_add)? */
 bool webhook_url_ok(const char *url);
+/* Is sa an address deliveries may not reach without allow_private (see
+ * above)?  Loopback, unspecified (0.0.0.0/8, ::), RFC 1918, CGNAT
+ * 100.64/10, link-local (169.254/16, fe80::/10), multicast, 240/4 with
+ * the broadcast address, 192.0.0/24, the documentation and benchmarking
+ * ranges, 192.88.99/24; in IPv6 everything outside 2000::/3 (ULA, site-
+ * local, multicast, ::/96 among it) and 2001::/23, 2001:db8::/32, 3fff::/20;
+ * v4-mapped, NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are
+ * judged by the IPv4 address they carry.  Families other than AF_INET and
+ * AF_INET6 are refused (true).  Pure. */
+bool webhook_addr_private(const struct sockaddr *sa);
+/* Does url name this machine or a private network by its text alone: a
+ * host that is localhost (or under .localhost) or a literal address
+ * (also IPv4 written as 127.1, 0x7f000001 and the like) that
+ * webhook_addr_private refuses?  Names are resolved only at delivery,
+ * where the check is made again on the address connected to.  Pure. */
+bool webhook_url_private(const char *url);
 /* Does an endpoint's filter ("all", "capture", "import") take event? */
 bool webhook_filter_takes(const char *filter, const char *event);
 /* A new random key: a UUID version 4 in lower-case hex (37 bytes). */

@@ -3,11 +3,19 @@
  * (lib/store/webhook_store.h): the signature against RFC 4231's HMAC-SHA256
  * vector, the backoff schedule, which answers fail at once, URL and event
  * checks, keys; the outbox's enqueue, due order, marks, retries, endpoint
- * deletion and persistence across a close; and the delivery thread
+ * deletion and persistence across a close; the delivery thread
  * retrying against a port where nothing listens, its state kept across a
- * stop and start.  The end-to-end test with a real receiver is
+ * stop and start; the address rule (which addresses and URLs are private;
+ * a public-looking name that resolves to 127.0.0.1 refused at connect
+ * time without a byte reaching the listener there, failed at once; with
+ * private addresses allowed, a delivery goes straight to the receiver
+ * whatever http_proxy says).  The end-to-end test with a real receiver is
  * tests/integration/studio_webhook.sh.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +151,72 @@ TEST(keys_are_uuids_and_unique)
     }
     for (int i = 0; i < N; i++)
         for (int j = i + 1; j < N; j++) CHECK(strcmp(keys[i], keys[j]) != 0);
+}
+
+/* text: an IPv4 or IPv6 address */
+static bool private_text(const char *text)
+{
+    struct sockaddr_in in = {.sin_family = AF_INET};
+    struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET, text, &in.sin_addr) == 1) return webhook_addr_private((struct sockaddr *)&in);
+    if (inet_pton(AF_INET6, text, &in6.sin6_addr) == 1) return webhook_addr_private((struct sockaddr *)&in6);
+    fprintf(stderr, "not an address: %s\n", text);
+    abort();
+}
+
+TEST(which_addresses_are_private)
+{
+    static const char *const refused[] = {
+        "127.0.0.1", "127.255.255.254", "0.0.0.0", "0.1.2.3", "10.0.0.1", "10.255.255.255", "172.16.0.1",
+        "172.31.255.255", "192.168.1.1", "100.64.0.1", "100.127.255.255", "169.254.169.254", "192.0.0.8",
+        "192.0.2.1", "198.18.0.1", "198.19.255.255", "198.51.100.7", "203.0.113.9", "192.88.99.1", "224.0.0.1",
+        "239.255.255.250", "240.0.0.1", "255.255.255.255",
+        "::1", "::", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "::ffff:0.0.0.0",
+        "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::1", "2002:7f00:1::1", "2002:c0a8:101::",
+        "fc00::1", "fd12:3456::1", "fe80::1", "febf::1", "fec0::1", "ff02::1", "ff05::1:3", "100::1",
+        "2001::1", "2001:0:4136:e378::1", "2001:db8::1", "2001:2::1", "3fff::1", "5f00::1", "::ffff:ffff:ffff",
+    };
+    static const char *const allowed[] = {
+        "1.1.1.1", "8.8.8.8", "93.184.216.34", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0",
+        "126.255.255.255", "128.0.0.1", "169.253.1.1", "172.15.255.255", "172.32.0.0", "192.167.1.1",
+        "192.169.0.1", "198.17.255.255", "198.20.0.0", "223.255.255.255",
+        "2606:4700:4700::1111", "2001:4860:4860::8888", "2a00:1450::1", "::ffff:8.8.8.8", "64:ff9b::808:808",
+        "2002:808:808::1", "2001:200::1", "3ffe::1",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        if (!private_text(refused[i])) fprintf(stderr, "%s should be refused\n", refused[i]);
+        CHECK(private_text(refused[i]));
+    }
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+        if (private_text(allowed[i])) fprintf(stderr, "%s should be allowed\n", allowed[i]);
+        CHECK(!private_text(allowed[i]));
+    }
+    struct sockaddr other = {.sa_family = AF_UNIX};
+    CHECK(webhook_addr_private(&other));
+    CHECK(webhook_addr_private(NULL));
+}
+
+TEST(which_urls_name_private_hosts)
+{
+    static const char *const refused[] = {
+        "http://127.0.0.1:8000/hook", "http://localhost/", "HTTP://LOCALHOST:80/x", "http://localhost./",
+        "http://api.localhost/", "http://[::1]:8080/", "https://[fe80::1%25eth0]/", "http://[::ffff:127.0.0.1]/",
+        "http://127.1/", "http://2130706433/", "http://0x7f000001/", "http://0/", "http://10.0.0.5/",
+        "http://192.168.0.1:80/", "http://169.254.169.254/latest/meta-data", "http://user:pw@127.0.0.1/",
+        "http://[fd00::2]/",
+    };
+    static const char *const allowed[] = {
+        "https://example.org/hook", "http://8.8.8.8/", "http://[2606:4700::1]/", "http://hooks.example.com:9000/",
+        "http://localhost.example.com/", "http://mylocalhost/", "http://127.0.0.1.example.com/",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        if (!webhook_url_private(refused[i])) fprintf(stderr, "%s should be refused\n", refused[i]);
+        CHECK(webhook_url_private(refused[i]));
+    }
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++) {
+        if (webhook_url_private(allowed[i])) fprintf(stderr, "%s should be allowed\n", allowed[i]);
+        CHECK(!webhook_url_private(allowed[i]));
+    }
 }
 
 /* ---- the outbox -------------------------------------------------------------------- */
@@ -345,7 +419,7 @@ static void count_attempt(void *user, const webhook_item *it)
 TEST(delivery_retries_and_resumes)
 {
     const char *path = db_path();
-    webhook_options o = {.backoff_base_ms = 20, .backoff_cap_ms = 50, .on_attempt = count_attempt};
+    webhook_options o = {.backoff_base_ms = 20, .backoff_cap_ms = 50, .allow_private = true, .on_attempt = count_attempt};
     webhook *w = webhook_start(path, &o);
     CHECK(w != NULL);
     const char *why = NULL;
@@ -396,8 +470,120 @@ TEST(delivery_retries_and_resumes)
     cleanup();
 }
 
+/* A listening socket on 127.0.0.1 (non-blocking); its port in *port. */
+static int loopback_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static _Atomic int last_state = -1, last_attempts;
+static char last_error[256];
+static void keep_attempt(void *user, const webhook_item *it)
+{
+    (void)user;
+    snprintf(last_error, sizeof last_error, "%s", it->last_error);
+    atomic_store(&last_attempts, it->attempts);
+    atomic_store(&last_state, (int)it->state);
+}
+
+TEST(delivery_refuses_private_addresses)
+{
+    int port = 0, lfd = loopback_listener(&port);
+    CHECK(lfd >= 0);
+    char resolve[64], url[96];
+    /* a public-looking name that resolves to loopback (a DNS answer an
+     * attacker controls, or a rebinding one) */
+    snprintf(resolve, sizeof resolve, "hooks.example.com:%d:127.0.0.1", port);
+    snprintf(url, sizeof url, "http://hooks.example.com:%d/hook", port);
+    webhook_options o = {.backoff_base_ms = 20, .backoff_cap_ms = 50, .resolve = resolve, .on_attempt = keep_attempt};
+    webhook *w = webhook_start(db_path(), &o);
+    CHECK(w != NULL);
+    const char *why = NULL;
+    char direct[96];
+    snprintf(direct, sizeof direct, "http://127.0.0.1:%d/hook", port);
+    CHECK(webhook_endpoint_add(w, direct, NULL, NULL, NULL, &why) == TETHER_ERR_BAD_VALUE);
+    CHECK(strstr(why, "--webhook-allow-private") != NULL);
+    CHECK(webhook_endpoint_add(w, "http://localhost/", NULL, NULL, NULL, &why) == TETHER_ERR_BAD_VALUE);
+    webhook_endpoint e;
+    CHECK(webhook_endpoint_add(w, "https://example.org/", NULL, NULL, &e, &why) == TETHER_OK);
+    CHECK(webhook_endpoint_update(w, e.id, "http://[::1]/", NULL, NULL, -1, NULL, &why) == TETHER_ERR_BAD_VALUE);
+    CHECK(strstr(why, "--webhook-allow-private") != NULL);
+    /* the name passes the text check; the address it gets does not */
+    CHECK(webhook_endpoint_update(w, e.id, url, NULL, NULL, -1, &e, &why) == TETHER_OK);
+    json_t *payload = json_object();
+    int n = 0;
+    CHECK(webhook_enqueue(w, "ping", payload, e.id, &n, NULL) == TETHER_OK && n == 1);
+    json_decref(payload);
+    for (int i = 0; i < 500 && atomic_load(&last_state) != WEBHOOK_FAILED; i++) usleep(10000);
+    int accepted = accept(lfd, NULL, NULL), accept_errno = errno;
+    webhook_stop(w);
+    close(lfd);
+    cleanup();
+    if (accepted >= 0) close(accepted);
+    CHECK(accepted < 0 && (accept_errno == EAGAIN || accept_errno == EWOULDBLOCK)); /* never connected */
+    CHECK_EQ_INT(atomic_load(&last_state), WEBHOOK_FAILED);                      /* at once, */
+    CHECK_EQ_INT(atomic_load(&last_attempts), 1);                                /* not retried */
+    if (!strstr(last_error, "127.0.0.1") || !strstr(last_error, "--webhook-allow-private"))
+        fprintf(stderr, "last_error: %s\n", last_error);
+    CHECK(strstr(last_error, "127.0.0.1") != NULL && strstr(last_error, "--webhook-allow-private") != NULL);
+}
+
+TEST(delivery_allowed_goes_direct_whatever_the_proxy)
+{
+    int port = 0, lfd = loopback_listener(&port);
+    CHECK(lfd >= 0);
+    /* a proxy where nothing listens: used, it would fail every delivery */
+    setenv("http_proxy", "http://127.0.0.1:1", 1);
+    setenv("HTTPS_PROXY", "http://127.0.0.1:1", 1);
+    setenv("ALL_PROXY", "http://127.0.0.1:1", 1);
+    char resolve[64], url[96];
+    snprintf(resolve, sizeof resolve, "hooks.example.com:%d:127.0.0.1", port);
+    snprintf(url, sizeof url, "http://hooks.example.com:%d/hook", port);
+    webhook_options o = {.allow_private = true, .resolve = resolve};
+    webhook *w = webhook_start(db_path(), &o);
+    CHECK(w != NULL);
+    webhook_endpoint e;
+    const char *why = NULL;
+    CHECK(webhook_endpoint_add(w, url, NULL, NULL, &e, &why) == TETHER_OK);
+    char direct[96];
+    snprintf(direct, sizeof direct, "http://127.0.0.1:%d/hook", port);
+    CHECK(webhook_endpoint_add(w, direct, NULL, NULL, NULL, &why) == TETHER_OK); /* allowed: added */
+    json_t *payload = json_object();
+    CHECK(webhook_enqueue(w, "ping", payload, e.id, NULL, NULL) == TETHER_OK);
+    json_decref(payload);
+    int c = -1;
+    for (int i = 0; i < 500 && c < 0; i++) {
+        c = accept(lfd, NULL, NULL);
+        if (c < 0) usleep(10000);
+    }
+    char req[512] = "";
+    if (c >= 0) {
+        fcntl(c, F_SETFL, 0);
+        ssize_t got = recv(c, req, sizeof req - 1, 0);
+        req[got > 0 ? got : 0] = '\0';
+        close(c);
+    }
+    webhook_stop(w);
+    close(lfd);
+    cleanup();
+    CHECK(c >= 0);
+    if (strncmp(req, "POST /hook HTTP/1.1\r\n", 21) != 0) fprintf(stderr, "request: %.80s\n", req);
+    CHECK(strncmp(req, "POST /hook HTTP/1.1\r\n", 21) == 0); /* not a proxy's absolute form */
+}
+
 TESTS(HARNESS_ENTRY(signature_rfc4231_case7), HARNESS_ENTRY(signature_covers_timestamp_body_and_key),
       HARNESS_ENTRY(backoff_schedule), HARNESS_ENTRY(which_answers_fail_at_once), HARNESS_ENTRY(urls_and_filters),
       HARNESS_ENTRY(keys_are_uuids_and_unique), HARNESS_ENTRY(store_queue_and_persistence),
       HARNESS_ENTRY(store_retry_of_a_failed_item), HARNESS_ENTRY(store_prunes_finished_items_only),
-      HARNESS_ENTRY(store_next_due_skips_busy_endpoints), HARNESS_ENTRY(delivery_retries_and_resumes))
+      HARNESS_ENTRY(store_next_due_skips_busy_endpoints), HARNESS_ENTRY(delivery_retries_and_resumes),
+      HARNESS_ENTRY(which_addresses_are_private), HARNESS_ENTRY(which_urls_name_private_hosts),
+      HARNESS_ENTRY(delivery_refuses_private_addresses), HARNESS_ENTRY(delivery_allowed_goes_direct_whatever_the_proxy))
