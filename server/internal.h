@@ -57,7 +57,13 @@ typedef struct studio {
     volatile int stopping;
     int stream_clients;
     uint64_t frames_sent;
+    http_server *http;       /* set once it listens; read under events.lock (hub_publish) */
+    pthread_t pump;          /* the frame pump (stream.c) */
+    bool pump_started;
 } studio;
+
+/* What wakes a parked stream (http_wake). */
+enum { STREAM_WAKE_FRAMES = 0, STREAM_WAKE_EVENTS = 1 };
 
 /* studio.c */
 void hub_publish(studio *s, const char *type, json_t *data); /* takes the reference */
@@ -170,6 +176,11 @@ int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out);
 enum MHD_Result stream_mjpeg(studio *s, const http_request *r);
 enum MHD_Result stream_snapshot(studio *s, const http_request *r);
 enum MHD_Result stream_events(studio *s, const http_request *r);
+/* Starts the thread that wakes the MJPEG clients at each new live-view
+ * frame; false if it could not start.  Stops when s->stopping is set or
+ * the camera closes: stream_pump_stop joins it (a no-op if not started). */
+bool stream_pump_start(studio *s);
+void stream_pump_stop(studio *s);
 /* assets.c (generated): the embedded UI */
 typedef struct asset {
     const char *path;

@@ -9,8 +9,12 @@
  * never holds the others back.  When the camera is lost, clients receive
  * a "no signal" frame every second until frames come again.
  *
- * libmicrohttpd runs a thread per connection, so the content callbacks
- * below block while they wait for a frame or an event.
+ * Nothing here blocks the HTTP event loop: the stream readers take what
+ * is there and otherwise return 0, which parks the connection (http.h).
+ * The frame pump thread (stream_pump_start) waits for each new live-view
+ * frame and wakes the parked MJPEG clients; hub_publish wakes the parked
+ * event clients.  /snapshot.jpg waits for a frame, so it runs on an HTTP
+ * worker.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 
 #include "base/blob.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "image/jpeg.h"
 #include "internal.h"
 
@@ -79,39 +84,35 @@ static void load(mjpeg_client *c, const uint8_t *data, size_t size)
     c->off = 0;
 }
 
-/* Gets the next frame to send; false when the stream must end. */
-static bool next_frame(mjpeg_client *c)
+/* Loads the next frame to send.  Returns 1 when one is loaded, 0 when
+ * there is none yet, -1 when the stream must end.  Never waits. */
+static int next_frame(mjpeg_client *c)
 {
     release(c);
-    for (;;) {
-        if (c->s->stopping) return false;
-        tether_frame *f = NULL;
-        int rc = tether_liveview_next(c->s->cam, &c->seq, 1000, &f);
-        if (rc == TETHER_OK) {
-            c->frame = f;
-            load(c, tether_frame_data(f), tether_frame_size(f));
-            return true;
-        }
-        if (rc == TETHER_ERR_CLOSED) return false;
-        if (rc == TETHER_ERR_DISCONNECTED || rc == TETHER_ERR_TIMEOUT) {
-            int64_t now = clock_mono_ns();
-            if (now - c->last_still_ns >= 1000000000 && rc == TETHER_ERR_DISCONNECTED) {
-                pthread_once(&no_signal_once, build_no_signal);
-                if (no_signal_frame) {
-                    c->still = no_signal_frame;
-                    c->last_still_ns = now;
-                    load(c, no_signal_frame->data, no_signal_frame->len);
-                    return true;
-                }
-            }
-            if (rc == TETHER_ERR_DISCONNECTED) clock_sleep_ns(200000000);
+    if (c->s->stopping) return -1;
+    tether_frame *f = NULL;
+    int rc = tether_liveview_next(c->s->cam, &c->seq, 0, &f);
+    if (rc == TETHER_OK) {
+        c->frame = f;
+        load(c, tether_frame_data(f), tether_frame_size(f));
+        return 1;
+    }
+    if (rc == TETHER_ERR_CLOSED) return -1;
+    int64_t now = clock_mono_ns();
+    if (rc == TETHER_ERR_DISCONNECTED && now - c->last_still_ns >= 1000000000) {
+        pthread_once(&no_signal_once, build_no_signal);
+        if (no_signal_frame) {
+            c->still = no_signal_frame;
+            c->last_still_ns = now;
+            load(c, no_signal_frame->data, no_signal_frame->len);
+            return 1;
         }
     }
+    return 0; /* parked until the pump's wake, or the 1 s tick for the no-signal frame */
 }
 
-static ssize_t mjpeg_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t mjpeg_read(void *cls, char *buf, size_t max)
 {
-    (void)pos;
     mjpeg_client *c = cls;
     for (;;) {
         size_t total = c->data ? c->head_len + c->size + 2 : 0;
@@ -142,7 +143,9 @@ static ssize_t mjpeg_read(void *cls, uint64_t pos, char *buf, size_t max)
             }
             return (ssize_t)n;
         }
-        if (!next_frame(c)) return MHD_CONTENT_READER_END_OF_STREAM;
+        int got = next_frame(c);
+        if (got < 0) return HTTP_STREAM_END;
+        if (got == 0) return 0;
     }
 }
 
@@ -166,17 +169,8 @@ enum MHD_Result stream_mjpeg(studio *s, const http_request *r)
     pthread_mutex_lock(&s->lock);
     s->stream_clients++;
     pthread_mutex_unlock(&s->lock);
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, mjpeg_read, c, mjpeg_free);
-    if (resp == NULL) {
-        mjpeg_free(c);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, "Content-Type", "multipart/x-mixed-replace; boundary=" BOUNDARY);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return http_stream(r, "multipart/x-mixed-replace; boundary=" BOUNDARY, NULL, STREAM_WAKE_FRAMES, 1000,
+                       64 * 1024, mjpeg_read, mjpeg_free, c);
 }
 
 int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out)
@@ -225,22 +219,28 @@ typedef struct sse_client {
     uint64_t seq;
     char *pending;
     size_t off;
+    int64_t last_sent_ns;
 } sse_client;
 
-static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+enum { SSE_KEEPALIVE_MS = 15000 };
+
+static ssize_t sse_read(void *cls, char *buf, size_t max)
 {
-    (void)pos;
     sse_client *c = cls;
-    while (c->pending == NULL) {
-        if (c->s->stopping) return MHD_CONTENT_READER_END_OF_STREAM;
-        c->pending = hub_next(c->s, &c->seq, 15000);
-        if (c->pending == NULL) c->pending = strdup(": keep-alive\n\n");
+    int64_t now = clock_mono_ns();
+    if (c->pending == NULL) {
+        if (c->s->stopping) return HTTP_STREAM_END;
+        c->pending = hub_next(c->s, &c->seq, 0);
+        if (c->pending == NULL && now - c->last_sent_ns >= (int64_t)SSE_KEEPALIVE_MS * 1000000)
+            c->pending = strdup(": keep-alive\n\n");
+        if (c->pending == NULL) return 0; /* parked until an event or the keep-alive tick */
         c->off = 0;
     }
     size_t len = strlen(c->pending) - c->off;
     size_t n = len < max ? len : max;
     memcpy(buf, c->pending + c->off, n);
     c->off += n;
+    c->last_sent_ns = now;
     if (c->off == strlen(c->pending)) {
         free(c->pending);
         c->pending = NULL;
@@ -269,15 +269,38 @@ enum MHD_Result stream_events(studio *s, const http_request *r)
         if (v < c->seq) c->seq = v;
     }
     c->pending = strdup("retry: 2000\n\n");
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, sse_read, c, sse_free);
-    if (resp == NULL) {
-        sse_free(c);
-        return MHD_NO;
+    c->last_sent_ns = clock_mono_ns();
+    static const char *const headers[] = {"X-Accel-Buffering", "no", NULL};
+    return http_stream(r, "text/event-stream", headers, STREAM_WAKE_EVENTS, SSE_KEEPALIVE_MS, 16 * 1024,
+                       sse_read, sse_free, c);
+}
+
+/* ---- the frame pump ------------------------------------------------------------ */
+
+static void *pump_main(void *arg)
+{
+    studio *s = arg;
+    log_set_thread_name("frame-pump");
+    uint64_t seq = 0;
+    while (!s->stopping) {
+        tether_frame *f = NULL;
+        int rc = tether_liveview_next(s->cam, &seq, 500, &f);
+        tether_frame_unref(f);
+        if (rc == TETHER_OK) http_wake(s->http, STREAM_WAKE_FRAMES);
+        else if (rc == TETHER_ERR_CLOSED) break;
+        else if (rc == TETHER_ERR_DISCONNECTED) clock_sleep_ns(100000000);
     }
-    MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    return NULL;
+}
+
+bool stream_pump_start(studio *s)
+{
+    s->pump_started = pthread_create(&s->pump, NULL, pump_main, s) == 0;
+    return s->pump_started;
+}
+
+void stream_pump_stop(studio *s)
+{
+    if (s->pump_started) pthread_join(s->pump, NULL);
+    s->pump_started = false;
 }

@@ -43,7 +43,9 @@ void hub_publish(studio *s, const char *type, json_t *data)
     h->text[slot] = text;
     h->seq[slot] = seq;
     pthread_cond_broadcast(&h->cond);
+    http_server *http = s->http;
     pthread_mutex_unlock(&h->lock);
+    http_wake(http, STREAM_WAKE_EVENTS); /* parked event streams */
 }
 
 char *hub_next(studio *s, uint64_t *seq, int timeout_ms)
@@ -275,6 +277,16 @@ static enum MHD_Result serve_asset(const http_request *r, const char *path)
     return http_bytes(r, 200, a->mime, a->data, a->len, false);
 }
 
+/* The requests whose handlers never block: they run on the HTTP event
+ * loop (http.h); every other one runs on a worker. */
+static bool route_is_quick(void *ctx, const char *method, const char *url)
+{
+    (void)ctx;
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return false;
+    if (strncmp(url, "/api/", 5) == 0) return strcmp(url, "/api/status") == 0 || strcmp(url, "/api/events") == 0;
+    return strcmp(url, "/snapshot.jpg") != 0; /* the UI, photos from disk, the MJPEG stream */
+}
+
 static enum MHD_Result route(void *ctx, const http_request *r)
 {
     studio *s = ctx;
@@ -390,11 +402,18 @@ int studio_run(const studio_options *o, volatile int *stop)
         goto done;
     }
     studio_adopt_files(s); /* photos a killed server wrote but did not catalog */
-    http = http_start(o->host ? o->host : "127.0.0.1", o->port, o->token, route, s);
+    http_options ho = {.host = o->host ? o->host : "127.0.0.1", .port = o->port, .token = o->token,
+                       .allow_hosts = o->allow_hosts, .n_allow_hosts = o->n_allow_hosts,
+                       .handler = route, .quick = route_is_quick, .ctx = s};
+    http = http_start(&ho);
     if (http == NULL) {
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
         goto done;
     }
+    pthread_mutex_lock(&s->events.lock);
+    s->http = http;
+    pthread_mutex_unlock(&s->events.lock);
+    stream_pump_start(s);
     if (pthread_create(&pump, NULL, event_pump, s) == 0) pump_started = true;
     interval_resume(s->interval); /* a time-lapse that was running when the server stopped */
     import_resume(s->import);     /* an import likewise */
@@ -411,7 +430,11 @@ done:
     pthread_cond_broadcast(&s->events.cond);
     pthread_mutex_unlock(&s->events.lock);
     if (s->cam) tether_camera_cancel(s->cam);
-    http_stop(http); /* waits for streaming clients to notice */
+    http_stop(http); /* ends the streams, waits for the handlers running on workers */
+    pthread_mutex_lock(&s->events.lock);
+    s->http = NULL;
+    pthread_mutex_unlock(&s->events.lock);
+    stream_pump_stop(s);
     focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
     interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
     import_ctl_free(s->import);     /* so is an import */
