@@ -1,0 +1,149 @@
+# The studio's HTTP layer against an unfriendly network (issue 11): DNS
+# rebinding (Host), cross-site requests (Origin by scheme, host and port),
+# sign-in sessions that never put the token in a cookie, throttled wrong
+# tokens, closed event-stream clients let go at once, and idle connections
+# that cost no thread.  Everything on loopback, bounded in count and time.
+. "$(dirname "$0")/../lib.sh"
+cd "$T_DIR"
+sim_start --persona canon-eos --photo-size 1296x864 || exit 1
+
+# until CMD prints EXPECTED (or DEADLINE seconds pass): prints the last value
+wait_for() {
+    local deadline=$(($(date +%s) + $1)) expected=$2 got
+    shift 2
+    while :; do
+        got=$("$@")
+        [ "$got" = "$expected" ] && break
+        [ "$(date +%s)" -ge $deadline ] && break
+        sleep 0.1
+    done
+    printf '%s' "$got"
+}
+threads() { awk '/^Threads:/ { print $2 }' "/proc/$SERVE/status"; }
+fds() { ls "/proc/$SERVE/fd" | wc -l; }
+photos_on_disk() { find "$T_DIR/photos" -name '*.JPG' -o -name '*.jpg' -not -path '*/.thumbs/*' | grep -vc '/.thumbs/'; }
+
+start_serve --allow-host studio.example
+port=${URL##*:}
+
+# --- Host: DNS rebinding ----------------------------------------------------------
+# the reproduction: a page at attacker.example whose name now points here
+code=$(curl -s -o body.json -w '%{http_code}' -X POST -H "Host: attacker.example:$port" \
+    -H "Origin: http://attacker.example:$port" -H 'Content-Type: application/json' --data '{}' "$URL/api/capture")
+expect "a capture for a rebound name is refused (421)" "$code" "421"
+expect "with a JSON error" "$(body .error.code)" "bad_host"
+expect "and no photo was taken" "$(photos_on_disk)" "0"
+for p in /api/sessions /api/webhooks /api/tagging; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Host: attacker.example:$port" \
+        -H "Origin: http://attacker.example:$port" -H 'Content-Type: application/json' --data '{"name":"x"}' "$URL$p")
+    expect "POST $p for a rebound name: 421" "$code" "421"
+done
+expect "reading /api/status for a rebound name: 421" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: attacker.example' "$URL/api/status")" "421"
+expect "the live view for a rebound name: 421" \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 -H 'Host: evil.example' "$URL/stream.mjpg")" "421"
+expect "Host: localhost passes" "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: localhost:$port" "$URL/api/status")" "200"
+expect "Host: LOCALHOST. passes (case, trailing dot)" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: LOCALHOST.:$port" "$URL/api/status")" "200"
+expect "Host: an address passes" "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: 10.1.2.3:$port" "$URL/api/status")" "200"
+expect "Host: [::1] passes" "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: [::1]:$port" "$URL/api/status")" "200"
+expect "Host: a name given with --allow-host passes" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: studio.example:$port" "$URL/api/status")" "200"
+expect "Host: this machine's name passes" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: $(hostname):$port" "$URL/api/status")" "200"
+expect "Host: a name that merely ends like an allowed one: 421" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: evilstudio.example:$port" "$URL/api/status")" "421"
+
+# --- Origin: scheme, host and port --------------------------------------------------
+post_origin() { # ORIGIN -> status of a session switch (a harmless state change)
+    curl -s -o body.json -w '%{http_code}' -X POST -H "Origin: $1" -H 'Content-Type: application/json' \
+        --data '{"name": "origin-test"}' "$URL/api/sessions"
+}
+expect "Origin http://127.0.0.1:PORT (same origin) passes" "$(post_origin "http://127.0.0.1:$port")" "201"
+expect "Origin https:// (another scheme): 403" "$(post_origin "https://127.0.0.1:$port")" "403"
+expect "Origin with another port: 403" "$(post_origin "http://127.0.0.1:1$port")" "403"
+expect "Origin of another site: 403" "$(post_origin "http://attacker.example:$port")" "403"
+expect "Origin null: 403" "$(post_origin "null")" "403"
+expect "Origin that only starts like ours: 403" "$(post_origin "http://127.0.0.1:$port.evil.example")" "403"
+expect "Sec-Fetch-Site: cross-site: 403" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Sec-Fetch-Site: cross-site' \
+    -H 'Content-Type: application/json' --data '{"name":"x"}' "$URL/api/sessions")" "403"
+stop_serve "the server stops cleanly"
+
+# --- sign-in sessions and throttling ------------------------------------------------
+TOKEN=s3cret-token-42
+start_serve --token "$TOKEN"
+port=${URL##*:}
+head=$(curl -s -D - -o /dev/null --data "token=$TOKEN" "$URL/login")
+cookie=$(printf '%s' "$head" | tr -d '\r' | awk -F'[=;]' 'tolower($0) ~ /^set-cookie: tether_session=/ { print $2 }')
+expect_match "sign-in sets a session cookie (64 hex)" "$cookie" '^[0-9a-f]{64}$'
+if printf '%s' "$head" | grep -q "$TOKEN"; then not_ok "the token is not in the cookie"; else ok "the token is not in the cookie"; fi
+expect "the session opens the API" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "tether_session=$cookie" "$URL/api/status")" "200"
+expect "a cookie with the raw token does not" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "tether_token=$TOKEN" "$URL/api/status")" "401"
+expect "a made-up session does not" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "tether_session=$(printf '%064d' 7)" "$URL/api/status")" "401"
+expect "sign-out" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -b "tether_session=$cookie" "$URL/logout")" "303"
+expect "the session is over after sign-out" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -b "tether_session=$cookie" "$URL/api/status")" "401"
+expect "a bearer token still works" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/status")" "200"
+codes=""
+for i in $(seq 1 12); do
+    codes="$codes $(curl -s -o /dev/null -w '%{http_code}' --data "token=wrong-$i" "$URL/login")"
+done
+expect_match "wrong sign-ins: a few tries, then 429 ($codes)" "$codes" '^( 303){5} 429( 429)+$'
+code=$(curl -s -D throttled.head -o body.json -w '%{http_code}' --data "token=$TOKEN" "$URL/login")
+expect "while throttled even the right token waits (429)" "$code" "429"
+expect_match "with Retry-After" "$(tr -d '\r' <throttled.head)" '[Rr]etry-[Aa]fter: [0-9]+'
+expect "as JSON" "$(body .error.code)" "too_many_attempts"
+codes=""
+for i in $(seq 1 30); do
+    codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-$i" "$URL/api/status")"
+done
+expect_match "wrong bearer tokens are throttled the same way" "$codes" '429'
+stop_serve "the server with a token stops cleanly"
+
+# --- connections cost no thread; closed clients are let go at once -----------------
+start_serve
+base_threads=$(threads)
+base_fds=$(fds)
+pids=()
+for i in $(seq 1 30); do
+    curl -s -N "$URL/api/events" >/dev/null 2>&1 &
+    pids+=($!)
+done
+open=$(wait_for 30 $((base_fds + 30)) fds)
+expect_true "30 event clients hold 30 sockets ($open open, $base_fds before)" "$open >= $base_fds + 30"
+expect_true "and no thread each ($(threads) threads, $base_threads before)" "$(threads) <= $base_threads + 2"
+kill "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null
+left=$(wait_for 5 "$base_fds" fds)
+expect "clients that left are let go at once ($left sockets open, $base_fds before)" "$left" "$base_fds"
+# 300 idle connections that never send a byte, then 200 that send half a request
+python3 - "$port" >idle.out 2>&1 <<'EOF' &
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for i in range(500):
+    s = socket.create_connection(("127.0.0.1", port))
+    if i >= 300:
+        s.sendall(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    socks.append(s)
+print("open", flush=True)
+time.sleep(8)
+EOF
+idle=$!
+for _ in $(seq 1 100); do grep -q open idle.out && break; sleep 0.1; done
+t=$(curl -s -o /dev/null -w '%{time_total}' "$URL/api/status")
+expect_true "with 500 idle and slow connections /api/status still answers at once (${t} s)" "$t < 1"
+expect_true "and the server has $(threads) threads (under 64)" "$(threads) < 64"
+kill $idle 2>/dev/null
+wait $idle 2>/dev/null
+# a capture on a worker does not hold the live view back
+curl -s --max-time 3 -o during.mjpg "$URL/stream.mjpg" &
+viewer=$!
+expect "a capture while someone watches" "$(req POST /api/capture)" "201"
+wait $viewer
+expect_true "the viewer got frames meanwhile ($("$TESTTOOL" mjpeg during.mjpg))" "$("$TESTTOOL" mjpeg during.mjpg) > 5"
+stop_serve "the server stops cleanly with clients gone"
