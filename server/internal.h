@@ -52,6 +52,7 @@ typedef struct studio {
     import_ctl *import;      /* import from the card (import.c) */
     cataloguer *cataloguer;  /* catalogs the time-lapse's shots off its thread (cataloguer.c) */
     webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
+    bool webhook_allow_private; /* webhooks may go to private addresses (--webhook-allow-private) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
     volatile int stopping;

@@ -319,6 +319,7 @@ int studio_run(const studio_options *o, volatile int *stop)
 {
     studio *s = calloc(1, sizeof *s);
     if (s == NULL) return 1;
+    s->webhook_allow_private = o->webhook_allow_private;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->events.lock, NULL);
     pthread_cond_init(&s->events.cond, NULL);

@@ -12,9 +12,18 @@
  * the event is on disk, so a capture is reported after its webhooks are
  * safe.
  *
+ * Webhooks do not go to this machine or its private networks unless the
+ * studio runs with --webhook-allow-private (s->webhook_allow_private; the
+ * rule and where it is checked: lib/jobs/webhook.h): POST and PUT refuse
+ * such a URL with a 400 naming the option, and a delivery to a name that
+ * resolves to such an address fails at once.
+ *
  * Test knobs (environment): TETHER_WEBHOOK_BACKOFF_MS (first retry delay,
  * default 1000), TETHER_WEBHOOK_BACKOFF_CAP_MS (default 600000),
- * TETHER_WEBHOOK_MAX_ATTEMPTS (default 20).
+ * TETHER_WEBHOOK_MAX_ATTEMPTS (default 20), TETHER_WEBHOOK_RESOLVE
+ * ("HOST:PORT:ADDR", space-separated: names answered without DNS, as
+ * curl --resolve does, so that a test can give a public-looking name a
+ * loopback address; the address rule still applies to ADDR).
  *
  * Threads: handlers run on libmicrohttpd's threads, the attempt reports on
  * the delivery thread; the library serialises everything shared.
@@ -330,6 +339,8 @@ webhooks_ctl *webhooks_ctl_new(studio *s)
     webhook_options o = {.backoff_base_ms = env_int("TETHER_WEBHOOK_BACKOFF_MS", 1000),
                          .backoff_cap_ms = env_int("TETHER_WEBHOOK_BACKOFF_CAP_MS", 600000),
                          .max_attempts = (int)env_int("TETHER_WEBHOOK_MAX_ATTEMPTS", 20),
+                         .allow_private = s->webhook_allow_private,
+                         .resolve = getenv("TETHER_WEBHOOK_RESOLVE"),
                          .on_attempt = on_attempt,
                          .user = wc};
     if ((wc->w = webhook_start(path, &o)) == NULL) {

@@ -7,6 +7,13 @@
 # first is retried; a 404 fails at once; a ping; the event filter; an
 # endpoint deleted; giving up after too many attempts and a retry by
 # hand; bad input.  The backoff is shortened with TETHER_WEBHOOK_BACKOFF_MS.
+# The receivers are on loopback, so the studio runs with
+# --webhook-allow-private, and with http_proxy and the like pointing where
+# nothing listens (deliveries must not use them).  Without the option:
+# loopback, localhost and private URLs are refused at creation (400, the
+# message names the option), and a public-looking name that resolves to
+# 127.0.0.1 (TETHER_WEBHOOK_RESOLVE, as curl --resolve) passes creation
+# but its delivery fails at once without reaching the receiver there.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 RECV="$(cd "$(dirname "$0")/.." && pwd)/tools/hookrecv.py"
@@ -36,8 +43,10 @@ wait_for() {
     return 1
 }
 
-export SERVE_ENV="TETHER_WEBHOOK_BACKOFF_MS=200 TETHER_WEBHOOK_BACKOFF_CAP_MS=1000 TETHER_WEBHOOK_MAX_ATTEMPTS=200"
-start_serve
+DEAD_PROXY=http://127.0.0.1:$(free_port)
+PROXIES="http_proxy=$DEAD_PROXY HTTP_PROXY=$DEAD_PROXY https_proxy=$DEAD_PROXY HTTPS_PROXY=$DEAD_PROXY ALL_PROXY=$DEAD_PROXY"
+export SERVE_ENV="TETHER_WEBHOOK_BACKOFF_MS=200 TETHER_WEBHOOK_BACKOFF_CAP_MS=1000 TETHER_WEBHOOK_MAX_ATTEMPTS=200 $PROXIES"
+start_serve --webhook-allow-private
 timeout 120 curl -s -N "$URL/api/events" >events.txt &
 
 # --- bad input -----------------------------------------------------------------------------------
@@ -97,7 +106,8 @@ expect_true "webhook_delivery events report the attempts ($(grep -c '^event: web
 kill -KILL "$SERVE"
 wait "$SERVE" 2>/dev/null
 recv_start "$PORT1" recv1.log --secret s3cret-key
-start_serve
+rm -f "$T_DIR/serve.out"
+start_serve --webhook-allow-private
 wait_for 20 '[.deliveries[] | select(.state != "delivered")] | length == 0' &&
     ok "after the restart every pending delivery is delivered" || not_ok "after the restart every pending delivery is delivered" \
     "$(deliveries '[.deliveries[] | {state, attempts, last_error}] | tostring')"
@@ -217,7 +227,8 @@ recv_stop
 stop_serve "serve stops cleanly"
 
 # --- giving up, and a retry by hand ------------------------------------------------------------------
-SERVE_ENV="TETHER_WEBHOOK_BACKOFF_MS=100 TETHER_WEBHOOK_MAX_ATTEMPTS=2" start_serve
+rm -f "$T_DIR/serve.out"
+SERVE_ENV="TETHER_WEBHOOK_BACKOFF_MS=100 TETHER_WEBHOOK_MAX_ATTEMPTS=2" start_serve --webhook-allow-private
 PORT3=$(free_port)
 expect "an endpoint where nothing listens" "$(req POST /api/webhooks '{"url": "http://127.0.0.1:'"$PORT3"'/"}')" "201"
 EP4=$(body .id)
@@ -234,4 +245,32 @@ expect "unsigned without a secret" "$(jq -s -c '[.[] | .valid]' recv4.log)" '[nu
 expect "retrying a delivered one is 404" "$(req POST /api/webhooks/deliveries/$pkey/retry)" "404"
 recv_stop
 stop_serve "serve stops cleanly after giving up"
+
+# --- without --webhook-allow-private: nothing on this machine or its networks ---------------------
+PORT5=$(free_port)
+recv_start "$PORT5" recv5.log
+rm -f "$T_DIR/serve.out" # start_serve waits for its "studio on" line: not the last run's
+SERVE_ENV="TETHER_WEBHOOK_BACKOFF_MS=100 TETHER_WEBHOOK_RESOLVE=hooks.example.com:$PORT5:127.0.0.1" start_serve
+for u in "http://127.0.0.1:$PORT5/hook" "http://localhost:$PORT5/" "http://[::1]:$PORT5/" "http://10.1.2.3/" \
+    "http://169.254.169.254/latest/meta-data/" "http://[::ffff:127.0.0.1]:$PORT5/" "http://2130706433:$PORT5/"; do
+    expect "$u is refused at creation" "$(req POST /api/webhooks '{"url": "'"$u"'"}')" "400"
+done
+expect_match "... saying how to allow it" "$(body .error.message)" '--webhook-allow-private'
+expect "a public URL is taken" "$(req POST /api/webhooks '{"url": "https://example.org/hook"}')" "201"
+EP5=$(body .id)
+expect "PUT to a loopback URL is refused" "$(req PUT /api/webhooks/$EP5 '{"url": "http://127.0.0.1:'"$PORT5"'/"}')" "400"
+expect "a public-looking name passes creation" \
+    "$(req PUT /api/webhooks/$EP5 '{"url": "http://hooks.example.com:'"$PORT5"'/hook"}'; echo " $(body .url)")" \
+    "200 http://hooks.example.com:$PORT5/hook"
+expect "a ping to it" "$(req POST /api/webhooks/$EP5/test)" "202"
+pkey=$(body .key)
+wait_for 10 '[.deliveries[] | select(.key == "'"$pkey"'" and .state != "pending")] | length == 1' &&
+    ok "a name that resolves to 127.0.0.1 is refused at connect time" || not_ok "a name that resolves to 127.0.0.1 is refused at connect time"
+expect "failed after one attempt, not retried" \
+    "$(deliveries '.deliveries[] | select(.key == "'"$pkey"'") | [.state, .attempts, .last_status] | tostring')" '["failed",1,null]'
+expect_match "... saying why" "$(deliveries '.deliveries[] | select(.key == "'"$pkey"'") | .last_error')" \
+    '^refused: 127\.0\.0\.1 .*--webhook-allow-private'
+expect "the receiver on loopback got nothing" "$(cat recv5.log 2>/dev/null | wc -l)" "0"
+recv_stop
+stop_serve "serve stops cleanly after refusing private addresses"
 sim_stop "simulator exits cleanly after the webhook tests"
