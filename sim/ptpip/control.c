@@ -1,12 +1,18 @@
 /*
  * control: see control.h.  Bodies are collected per connection (at most
- * 64 KiB) and parsed with jansson once complete.
+ * 64 KiB) and parsed with jansson once complete.  Whether a request is
+ * taken (its Host, Origin, Sec-Fetch-Site and Content-Type) is decided
+ * from its headers on the first call, before any of its body is read; a
+ * refused request's body is read and dropped, then the refusal answered.
  */
 #include "control.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -25,6 +31,8 @@ struct simctl {
 typedef struct request_body {
     bytebuf data;
     bool too_big;
+    unsigned refused;          /* 0, or the status refusing the request */
+    const char *why;           /* with refused: the message (static) */
 } request_body;
 
 static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *j)
@@ -158,6 +166,79 @@ static enum MHD_Result route(simctl *c, struct MHD_Connection *conn, const char 
     return reply_ok(conn);
 }
 
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* Is host (a Host header) this channel: the address the connection came
+ * in on, or localhost, with the channel's port (left out only on port
+ * 80)?  Anything else is a page that reached loopback through a name of
+ * its own (DNS rebinding). */
+static bool own_host(const simctl *c, struct MHD_Connection *conn, const char *host)
+{
+    if (host == NULL) return false;
+    char own[INET_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_in local;
+    socklen_t len = sizeof local;
+    if (fdi && getsockname(fdi->connect_fd, (struct sockaddr *)&local, &len) == 0 && local.sin_family == AF_INET)
+        inet_ntop(AF_INET, &local.sin_addr, own, sizeof own);
+    const char *names[] = {own, "localhost"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(names[i]);
+        if (n == 0 || strncasecmp(host, names[i], n) != 0) continue;
+        const char *rest = host + n;
+        if (rest[0] == '\0') return c->port == 80;
+        char port[16];
+        snprintf(port, sizeof port, ":%d", c->port);
+        if (strcmp(rest, port) == 0) return true;
+    }
+    return false;
+}
+
+/* Is the Content-Type application/json (parameters such as charset allowed)? */
+static bool json_content_type(const char *type)
+{
+    if (type == NULL) return false;
+    while (*type == ' ' || *type == '\t') type++;
+    size_t n = strlen("application/json");
+    return strncasecmp(type, "application/json", n) == 0 &&
+           (type[n] == '\0' || type[n] == ';' || type[n] == ' ' || type[n] == '\t');
+}
+
+/* Decides from the headers whether to take a request: 0, or the status
+ * refusing it with *why.  A web page the tester has open may send
+ * requests here (a form's POST, fetch in no-cors mode, a name of its own
+ * that resolves to 127.0.0.1); they are told apart by Host, Origin,
+ * Sec-Fetch-Site, and Content-Type (a page can send a body cross-site
+ * only as a form or text/plain). */
+static unsigned refusal(const simctl *c, struct MHD_Connection *conn, const char *method, const char **why)
+{
+    const char *host = header(conn, MHD_HTTP_HEADER_HOST);
+    if (!own_host(c, conn, host)) {
+        *why = "the Host header must be this channel's address or localhost, with its port";
+        return 403;
+    }
+    const char *origin = header(conn, "Origin");
+    if (origin && !(strncasecmp(origin, "http://", 7) == 0 && strcasecmp(origin + 7, host) == 0)) {
+        *why = "cross-origin requests are refused (the Origin is not this channel)";
+        return 403;
+    }
+    const char *site = header(conn, "Sec-Fetch-Site");
+    if (site && strcasecmp(site, "same-origin") != 0 && strcasecmp(site, "none") != 0) {
+        *why = "cross-site requests are refused (Sec-Fetch-Site)";
+        return 403;
+    }
+    const char *length = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    bool has_body = header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL || (length && strtoul(length, NULL, 10) > 0);
+    if (strcmp(method, "POST") == 0 && has_body && !json_content_type(header(conn, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        *why = "a body must be sent as Content-Type: application/json";
+        return 415;
+    }
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -169,14 +250,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rb = calloc(1, sizeof *rb);
         if (rb == NULL) return MHD_NO;
         *con_cls = rb;
+        rb->refused = refusal(c, conn, method, &rb->why);
         return MHD_YES;
     }
     if (*upload_size) {
+        if (rb->refused) { /* read and dropped */
+            *upload_size = 0;
+            return MHD_YES;
+        }
         if (rb->data.len + *upload_size > MAX_BODY) rb->too_big = true;
         else bytebuf_put(&rb->data, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
+    if (rb->refused) return reply_error(conn, rb->refused, rb->why);
     if (rb->too_big) return reply_error(conn, 413, "request body too large");
     json_t *body = NULL;
     if (rb->data.len) {

@@ -15,7 +15,16 @@
  *                       "rate_limit_mbps", "freeze_after_ops", "frozen"}
  *   POST /freeze, /thaw
  *
- * Errors are JSON {"error": "..."} with 400, 404, 405, 409 or 413.
+ * Errors are JSON {"error": "..."} with 400, 403, 404, 405, 409, 413 or 415.
+ *
+ * Only the tester's own tools are served, not a web page open in a
+ * browser on the same machine (which could otherwise unplug the camera
+ * mid-shoot): a request is refused (403) unless its Host is the channel's
+ * address or localhost with the channel's port (DNS rebinding), an Origin
+ * header is the channel's own, and Sec-Fetch-Site, if sent, is
+ * same-origin or none; a POST with a body must say Content-Type:
+ * application/json (415).  curl -X POST without a body, and with -H
+ * 'Content-Type: application/json' with one, is served.
  * Threads: libmicrohttpd's; handlers call the thread-safe camera/server API.
  */
 #pragma once

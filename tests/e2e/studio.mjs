@@ -12,6 +12,10 @@ const report = (ok, name, detail) => {
   if (!ok) failed++;
 };
 const state = async () => (await fetch(control + '/state')).json();
+// the control channel takes a body only as application/json
+const ctlPost = (path, body) => fetch(control + path, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+});
 const status = async () => (await fetch(studio + '/api/status')).json();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function until(fn, ms = 10000) {
@@ -72,7 +76,7 @@ try {
     'and the UI follows');
 
   // a dial turned on the body shows up in the UI by itself
-  await fetch(control + '/body/setting', { method: 'POST', body: JSON.stringify({ name: 'iso', value: '3200' }) });
+  await ctlPost('/body/setting', { name: 'iso', value: '3200' });
   report(await until(async () => (await page.inputValue('select[id="set--main-imgsettings-iso"]')) === '3200', 15000),
     'an ISO change made on the camera body shows up in the UI');
 
@@ -125,7 +129,7 @@ try {
   await fetch(studio + '/api/settings', { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ path: 'iso', value: '100' }) }); // earlier steps left ISO 3200: a white screen
   const truth = (await state()).true_focus_position;
-  await fetch(control + '/lens', { method: 'POST', body: JSON.stringify({ position: truth }) });
+  await ctlPost('/lens', { position: truth });
   await sleep(500);
   report(await page.isHidden('#peaking'), 'peaking starts off');
   await page.check('#peaking-on');
@@ -152,7 +156,7 @@ try {
     Math.abs(rect.y + rect.height / 2 - (box.y + box.height * 0.3)) < 4, 'and the rectangle is drawn where it was clicked');
   await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.5); // the Siemens star
   await until(async () => Math.abs((await focusState()).area.x - 0.4) < 0.01);
-  await fetch(control + '/lens', { method: 'POST', body: JSON.stringify({ position: Math.max(0, truth - 150) }) });
+  await ctlPost('/lens', { position: Math.max(0, truth - 150) });
   await page.uncheck('#peaking-on');
   await page.selectOption('#af-mode', 'global');
   await page.click('#af');
@@ -177,10 +181,10 @@ try {
   await page.uncheck('#trap-on');
   report(await until(async () => (await page.textContent('#trap-state')) === 'cancelled'), 'turned off, it says "cancelled"');
   report((await page.textContent('#trap-result')).includes('cancelled'), 'with the reason');
-  await fetch(control + '/lens', { method: 'POST', body: JSON.stringify({ position: Math.max(0, truth - 100) }) });
+  await ctlPost('/lens', { position: Math.max(0, truth - 100) });
   await page.check('#trap-on');
   await sleep(1000);
-  const ring = (speed) => fetch(control + '/focus/ring', { method: 'POST', body: JSON.stringify({ speed, duration: 5 }) });
+  const ring = (speed) => ctlPost('/focus/ring', { speed, duration: 5 });
   const fired = async (ms) => until(async () => (await page.textContent('#trap-state')) === 'fired', ms);
   // through focus, and back if it did not fire (a person would: the trap
   // learns the peak on the way); on a loaded machine a pass may go by

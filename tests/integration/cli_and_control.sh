@@ -1,5 +1,7 @@
 # The tether program's command line, and the simulator's start-up, control
-# channel and focus-ring model as seen from outside.
+# channel and focus-ring model as seen from outside; the control channel
+# serves the tester's tools only, not a web page in a browser on the same
+# machine (cross-site POSTs, other Origins, a foreign Host: DNS rebinding).
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 
@@ -43,6 +45,40 @@ expect "put the lens somewhere" "$(post /lens '{"position": 100}')" "200"
 expect_true "lens moved" "$(state .motor_position) == 100"
 expect "move the subject" "$(post /subject '{"position": 420}')" "200"
 expect_true "focus follows the subject" "$(state .true_focus_position) == 420"
+
+# --- the control channel refuses what a web page could send ------------------------------------------
+C="http://127.0.0.1:$CTL_PORT"
+code() { curl -s -o "$T_DIR/ctl.out" -w '%{http_code}' "$@"; }
+json=(-H 'Content-Type: application/json')
+expect "a JSON body with Content-Type: application/json is taken" "$(code -X POST "${json[@]}" --data '{"position": 120}' "$C/lens")" "200"
+expect "... also with a charset" \
+    "$(code -X POST -H 'Content-Type: application/json; charset=utf-8' --data '{"position": 121}' "$C/lens")" "200"
+expect "a body sent as a form (curl's default) is refused" "$(code -X POST --data '{"position": 5}' "$C/lens")" "415"
+expect_match "... saying why" "$(cat "$T_DIR/ctl.out")" 'application/json'
+expect "a text/plain body is refused" "$(code -X POST -H 'Content-Type: text/plain' --data '{"position": 5}' "$C/lens")" "415"
+expect "a chunked form body is refused" \
+    "$(code -X POST -H 'Transfer-Encoding: chunked' -H 'Content-Type: text/plain' --data '{"position": 5}' "$C/lens")" "415"
+expect_true "refused bodies moved nothing ($(state .motor_position))" "$(state .motor_position) == 121"
+shots=$(state .shots)
+expect "a POST without a body from curl is taken (the shutter)" "$(code -X POST "$C/shutter")" "200"
+for _ in $(seq 50); do [ "$(state .shots)" -gt "$shots" ] && break; sleep 0.1; done
+expect_true "... and the camera took the picture" "$(state .shots) > $shots"
+expect "another Origin is refused" "$(code -X POST -H 'Origin: http://evil.example' "$C/unplug")" "403"
+expect_match "... saying why" "$(cat "$T_DIR/ctl.out")" 'Origin'
+expect "Origin null (a sandboxed page) is refused" "$(code -X POST -H 'Origin: null' "$C/unplug")" "403"
+expect "another port of 127.0.0.1 is another origin" "$(code -X POST -H "Origin: http://127.0.0.1:$SIM_PORT" "$C/unplug")" "403"
+expect "Sec-Fetch-Site: cross-site is refused" "$(code -X POST -H 'Sec-Fetch-Site: cross-site' "$C/unplug")" "403"
+expect "Sec-Fetch-Site: same-site is refused too" "$(code -X POST -H 'Sec-Fetch-Site: same-site' "$C/unplug")" "403"
+expect "a form POSTed from another site is refused" \
+    "$(code -X POST -H 'Origin: https://evil.example' -H 'Sec-Fetch-Site: cross-site' --data 'x=1' "$C/unplug")" "403"
+expect "a foreign Host (DNS rebinding) is refused" "$(code -X POST -H "Host: evil.example:$CTL_PORT" "$C/unplug")" "403"
+expect_match "... saying why" "$(cat "$T_DIR/ctl.out")" 'Host'
+expect "... also for GET /state" "$(code -H "Host: evil.example:$CTL_PORT" "$C/state")" "403"
+expect "a Host with another port is refused" "$(code -H "Host: 127.0.0.1:$SIM_PORT" "$C/state")" "403"
+expect "the camera is still plugged in after all that" "$(state .plugged)" "true"
+expect "its own Origin is taken" \
+    "$(code -X POST "${json[@]}" -H "Origin: $C" -H 'Sec-Fetch-Site: same-origin' --data '{"position": 100}' "$C/lens")" "200"
+expect "Host localhost with the channel's port is taken" "$(code -H "Host: localhost:$CTL_PORT" "$C/state")" "200"
 
 # same seed, same camera
 a=$(state .serial)

@@ -71,12 +71,12 @@ af_trial() {
         # which plane is the global peak: the sharper at its own focus
         local m1 m2 start
         start=$(st .motor_position)
-        curl -sf -X POST --data "{\"position\": $(st .true_focus_position)}" "http://127.0.0.1:$C/lens" >/dev/null
+        curl -sf -X POST -H 'Content-Type: application/json' --data "{\"position\": $(st .true_focus_position)}" "http://127.0.0.1:$C/lens" >/dev/null
         m1=$("$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus measure --count 3 | jq '[.[].tenengrad] | add')
-        curl -sf -X POST --data "{\"position\": $sf0}" "http://127.0.0.1:$C/lens" >/dev/null
+        curl -sf -X POST -H 'Content-Type: application/json' --data "{\"position\": $sf0}" "http://127.0.0.1:$C/lens" >/dev/null
         m2=$("$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus measure --count 3 | jq '[.[].tenengrad] | add')
         awk "BEGIN { exit !($m2 > $m1) }" && global=2
-        curl -sf -X POST --data "{\"position\": $start}" "http://127.0.0.1:$C/lens" >/dev/null
+        curl -sf -X POST -H 'Content-Type: application/json' --data "{\"position\": $start}" "http://127.0.0.1:$C/lens" >/dev/null
     fi
     timeout -s KILL 120 "$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus auto --range "$range" "${afargs[@]}" \
         >"$R/$name.json" 2>"$R/$name.err"
@@ -119,7 +119,7 @@ trap_trial() {
     esac
     sps=$(awk "BEGIN { print $speed * 30 * $side }")
     dur=$(awk "BEGIN { print $travel / ($speed * 30) }")
-    curl -sf -X POST --data "{\"position\": $start}" "http://127.0.0.1:$C/lens" >/dev/null
+    curl -sf -X POST -H 'Content-Type: application/json' --data "{\"position\": $start}" "http://127.0.0.1:$C/lens" >/dev/null
     local limit
     limit=$(awk "BEGIN { printf \"%d\", 2 * $dur + 6 }")
     mkdir -p "$R/$name.shots"
@@ -131,10 +131,10 @@ trap_trial() {
         sleep 0.05
     done
     sleep 1.5 # a second of frames at rest first
-    curl -sf -X POST --data "{\"speed\": $sps, \"duration\": $dur}" "http://127.0.0.1:$C/focus/ring" >/dev/null
+    curl -sf -X POST -H 'Content-Type: application/json' --data "{\"speed\": $sps, \"duration\": $dur}" "http://127.0.0.1:$C/focus/ring" >/dev/null
     if [ "$pattern" = turnback ]; then
         sleep "$(awk "BEGIN { print $dur + 0.3 }")"
-        curl -sf -X POST --data "{\"speed\": $(awk "BEGIN { print -($sps) }"), \"duration\": $dur}" \
+        curl -sf -X POST -H 'Content-Type: application/json' --data "{\"speed\": $(awk "BEGIN { print -($sps) }"), \"duration\": $dur}" \
             "http://127.0.0.1:$C/focus/ring" >/dev/null
     fi
     wait $tp
