@@ -2,12 +2,13 @@
  * tether: the command-line program.  One binary, subcommands looked up in
  * a table (git-style); each subcommand parses its own options.  Global
  * options: --help, --version; TETHER_LOG=debug|info|warn|error sets the
- * log level.
+ * log level.  Descriptors 0-2 are opened onto /dev/null if closed.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "base/stdfds.h"
 #include "cli.h"
 #include "tether/tether.h"
 
@@ -53,6 +54,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* before anything opens a descriptor: a closed 0, 1 or 2 would be
+     * handed to a camera socket (see lib/base/stdfds.h) */
+    stdfds_protect();
     log_init_from_env();
     if (argc < 2) {
         usage(stderr);

@@ -12,11 +12,19 @@
  *     caller never touches an abandoned job's memory again.
  *   - While no job is queued, the owner thread watches for events when
  *     someone asked for them recently or tethered mode is on.
- *   - After a failed call the owner asks the backend for a cheap round trip;
- *     if that fails too the camera is lost: the backend is closed, a
- *     CAMERA_LOST event queued, calls fail fast with DISCONNECTED, and the
- *     owner reopens the same spec with backoff (0.25 s doubling to 2 s)
- *     until it answers (CAMERA_BACK).
+ *   - After a call failed with a timeout or a broken link, the connection
+ *     is suspect: asking the camera again would only add timeouts, so it
+ *     is closed at once (without waiting for goodbyes) and reopened.  After
+ *     other camera errors (busy, refused) the owner asks the backend for a
+ *     cheap round trip, and only if that fails too is the camera lost.  A
+ *     lost camera: the backend is closed, a CAMERA_LOST event queued, calls
+ *     fail fast with DISCONNECTED, and the owner reopens the same spec at
+ *     once, then with backoff (0.5 s doubling to 2 s) until it answers
+ *     (CAMERA_BACK).
+ *   - Failures of this machine's disk (DISK_FULL, STORAGE) are never the
+ *     camera's: no round trip, no reconnect, the detail (path, strerror)
+ *     in the last error, no partial file, and a photo that could not be
+ *     saved is not deleted from the card.
  *
  * Locking: cam->lock protects the queue, the event ring and the state
  * flags.  It is never held during a backend call.
@@ -36,6 +44,7 @@
 #include "backends/backend.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/stdfds.h"
 #include "camera/internal.h"
 #include "store/atomic.h"
 
@@ -171,6 +180,17 @@ static bool looks_like_link_failure(int rc)
            rc == TETHER_ERR_DISCONNECTED || rc == TETHER_ERR_BUSY;
 }
 
+/* A timeout or a broken link: no round trip can tell more */
+static bool link_is_suspect(int rc)
+{
+    return rc == TETHER_ERR_IO || rc == TETHER_ERR_TIMEOUT || rc == TETHER_ERR_DISCONNECTED;
+}
+
+static bool is_local_failure(int rc)
+{
+    return rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE;
+}
+
 static void lose_camera(tether_camera *cam, const char *why)
 {
     LOG_WARN("camera", "camera lost: %s", why);
@@ -179,18 +199,19 @@ static void lose_camera(tether_camera *cam, const char *why)
     pthread_mutex_lock(&cam->lock);
     cam->connected = false;
     cam->backoff_ms = 250;
-    cam->next_reopen_ns = clock_mono_ns() + 250000000;
+    cam->next_reopen_ns = clock_mono_ns(); /* at once; then 0.5 s, 1 s, 2 s... */
     pthread_mutex_unlock(&cam->lock);
     push_event(cam, TETHER_EVENT_CAMERA_LOST, NULL, NULL, why);
 }
 
-/* After a failed call: is the camera still there? */
+/* After a failed call: is the camera still there?  A suspect link is
+ * reconnected at once; after other errors a round trip decides. */
 static void check_link(tether_camera *cam, int rc)
 {
     if (cam->be == NULL || !looks_like_link_failure(rc)) return;
     char why[512];
     snprintf(why, sizeof why, "%s", cam->ops->last_error(cam->be));
-    if (cam->ops->probe(cam->be) == TETHER_OK) return;
+    if (!link_is_suspect(rc) && cam->ops->probe(cam->be) == TETHER_OK) return;
     lose_camera(cam, why[0] ? why : "the camera stopped answering");
 }
 
@@ -257,24 +278,31 @@ static void split_name(const char *camera_path, char *name, size_t nsz, char *ex
 }
 
 /* Downloads camera_path into dir as `name` (already expanded), atomically,
- * never overwriting: a taken name gets a "-N" suffix.  local gets the path. */
+ * never overwriting: a taken name gets a "-N" suffix.  local gets the path.
+ * A local failure (DISK_FULL, STORAGE) leaves no file and says so, with
+ * the folder and the reason, in the last error. */
 static int download_to(tether_camera *cam, const char *camera_path, const char *dir, const char *name,
                        char *local, size_t localsz)
 {
     store_atomic a;
     int rc = store_atomic_begin(&a, dir);
     if (rc != TETHER_OK) {
-        set_error(cam, "cannot write into %s", dir);
+        set_error(cam, "cannot write into %s: %s; %s stays on the camera", dir,
+                  a.err ? strerror(a.err) : tether_strerror(rc), camera_path);
         return rc;
     }
     backend_sink sink = {.fd = a.fd};
     rc = cam->ops->download(cam->be, camera_path, &sink);
     if (rc != TETHER_OK) {
         store_atomic_abort(&a);
+        if (is_local_failure(rc))
+            set_error(cam, "%s (in %s); %s stays on the camera", cam->ops->last_error(cam->be), dir, camera_path);
         return rc;
     }
     rc = store_atomic_commit_unique(&a, name, local, localsz);
-    if (rc != TETHER_OK) set_error(cam, "cannot store %s", name);
+    if (rc != TETHER_OK)
+        set_error(cam, "cannot store %s/%s: %s; %s stays on the camera", dir, name,
+                  a.err ? strerror(a.err) : tether_strerror(rc), camera_path);
     return rc;
 }
 
@@ -297,6 +325,10 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
     }
     if (download_to(cam, ev->path, dir, file, ev->local, sizeof ev->local) != TETHER_OK) {
         ev->local[0] = '\0';
+        pthread_mutex_lock(&cam->lock);
+        snprintf(ev->detail, sizeof ev->detail, "%s", cam->last_error); /* why it was not saved */
+        pthread_mutex_unlock(&cam->lock);
+        LOG_WARN("camera", "tethered: %s not saved: %s", ev->path, ev->detail);
         return;
     }
     if (!keep) cam->ops->delete_file(cam->be, ev->path);
@@ -410,7 +442,9 @@ static void *owner_main(void *arg)
                 r = j->fn(cam, j->arg);
                 if (r != TETHER_OK && cam->be) {
                     pthread_mutex_lock(&cam->lock);
-                    if (r != TETHER_ERR_CANCELLED) set_error_locked(cam, cam->ops->last_error(cam->be));
+                    /* a local failure's detail was set by the job */
+                    if (r != TETHER_ERR_CANCELLED && !is_local_failure(r))
+                        set_error_locked(cam, cam->ops->last_error(cam->be));
                     pthread_mutex_unlock(&cam->lock);
                     check_link(cam, r);
                     if (cam->be == NULL && r != TETHER_ERR_CANCELLED) r = TETHER_ERR_DISCONNECTED;
@@ -566,11 +600,19 @@ static void camera_free(tether_camera *cam)
     free(cam);
 }
 
+static void protect_std_fds(void)
+{
+    if (stdfds_protect() != 0) LOG_WARN("camera", "cannot open /dev/null: %s", strerror(errno));
+}
+
 int tether_camera_open(const char *spec, int timeout_ms, tether_camera **out, char *errbuf,
                        size_t errsz)
 {
     if (out == NULL || spec == NULL) return TETHER_ERR_INVALID_ARGUMENT;
     *out = NULL;
+    /* no camera socket may ever get number 0, 1 or 2 (see stdfds.h) */
+    static pthread_once_t std_once = PTHREAD_ONCE_INIT;
+    pthread_once(&std_once, protect_std_fds);
     const backend_ops *ops = backend_for_spec(spec);
     if (ops == NULL || strlen(spec) >= 256) {
         if (errbuf) snprintf(errbuf, errsz, "unknown camera \"%s\" (expected auto, usb:BUS,DEV or ptpip:HOST[:PORT])", spec);
@@ -879,10 +921,11 @@ int tether_capture(tether_camera *cam, const tether_capture_options *opts, tethe
     snprintf(a->tmpl, sizeof a->tmpl, "%s", opts && opts->name_template ? opts->name_template : "{name}");
     snprintf(a->session, sizeof a->session, "%s", opts && opts->session ? opts->session : "");
     a->keep = opts && opts->keep_on_card;
-    if (store_mkdirs(a->dir) != TETHER_OK) {
-        set_error(cam, "cannot create %s", a->dir);
+    int rc = store_mkdirs(a->dir);
+    if (rc != TETHER_OK) {
+        set_error(cam, "cannot create the folder %s: %s", a->dir, strerror(errno));
         free(a);
-        return TETHER_ERR_IO;
+        return rc;
     }
     /* check the template before the shutter fires */
     tether_name_vars v = {.counter = 1, .ext = "jpg"};
@@ -894,7 +937,7 @@ int tether_capture(tether_camera *cam, const tether_capture_options *opts, tethe
     }
     atomic_store(&cam->cancel, false);
     void *res;
-    int rc = camera_call(cam, run_capture, a, true, 0, &res);
+    rc = camera_call(cam, run_capture, a, true, 0, &res);
     if (rc == TETHER_OK) {
         if (shot) *shot = ((capture_arg *)res)->shot;
         free(res);
@@ -961,17 +1004,23 @@ static int run_download(tether_camera *cam, void *arg)
     else snprintf(dir, sizeof dir, ".");
     store_atomic at;
     int rc = store_atomic_begin(&at, dir[0] ? dir : "/");
-    if (rc != TETHER_OK) return rc;
+    if (rc != TETHER_OK) {
+        set_error(cam, "cannot write into %s: %s", dir[0] ? dir : "/", at.err ? strerror(at.err) : tether_strerror(rc));
+        return rc;
+    }
     backend_sink sink = {.fd = at.fd};
     rc = cam->ops->download(cam->be, a->camera_path, &sink);
     if (rc != TETHER_OK) {
         store_atomic_abort(&at);
+        if (is_local_failure(rc)) set_error(cam, "%s (%s)", cam->ops->last_error(cam->be), a->local);
         return rc;
     }
     rc = store_atomic_commit(&at, name);
     if (rc == TETHER_ERR_EXISTS) {
         store_atomic_abort(&at);
         set_error(cam, "%s exists; not overwritten", a->local);
+    } else if (rc != TETHER_OK) {
+        set_error(cam, "cannot store %s: %s", a->local, at.err ? strerror(at.err) : tether_strerror(rc));
     }
     return rc;
 }
@@ -1007,7 +1056,9 @@ static int run_download_fd(tether_camera *cam, void *arg)
 {
     fd_arg *a = arg;
     backend_sink sink = {.fd = a->fd};
-    return cam->ops->download(cam->be, a->camera_path, &sink);
+    int rc = cam->ops->download(cam->be, a->camera_path, &sink);
+    if (is_local_failure(rc)) set_error(cam, "%s", cam->ops->last_error(cam->be));
+    return rc;
 }
 
 int tether_file_download_fd(tether_camera *cam, const char *camera_path, int fd)
@@ -1100,9 +1151,10 @@ int tether_wait_event(tether_camera *cam, int timeout_ms, tether_event *out)
 
 int tether_tethered(tether_camera *cam, const char *dir, const char *name_template, bool keep_on_card)
 {
-    if (dir && store_mkdirs(dir) != TETHER_OK) {
-        set_error(cam, "cannot create %s", dir);
-        return TETHER_ERR_IO;
+    int made = dir ? store_mkdirs(dir) : TETHER_OK;
+    if (made != TETHER_OK) {
+        set_error(cam, "cannot create the folder %s: %s", dir, strerror(errno));
+        return made;
     }
     const char *tmpl = name_template ? name_template : "{name}";
     tether_name_vars v = {.counter = 1, .ext = "jpg"};

@@ -16,14 +16,35 @@
 
 #include "tether/errors.h"
 
+int store_err_from_errno(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? TETHER_ERR_DISK_FULL : TETHER_ERR_STORAGE;
+}
+
+/* Fails a with errno e: the temporary file goes, errno stays e. */
+static int fail_errno(store_atomic *a, int e)
+{
+    store_atomic_abort(a);
+    a->err = e;
+    errno = e;
+    return store_err_from_errno(e);
+}
+
 int store_atomic_begin(store_atomic *a, const char *dir)
 {
     a->fd = -1;
+    a->err = 0;
+    a->tmp[0] = '\0';
     if (snprintf(a->dir, sizeof a->dir, "%s", dir) >= (int)sizeof a->dir) return TETHER_ERR_INVALID_ARGUMENT;
-    if (snprintf(a->tmp, sizeof a->tmp, "%s/.tether.tmp-XXXXXX", dir) >= (int)sizeof a->tmp)
+    if (snprintf(a->tmp, sizeof a->tmp, "%s/.tether.tmp-XXXXXX", dir) >= (int)sizeof a->tmp) {
+        a->tmp[0] = '\0';
         return TETHER_ERR_INVALID_ARGUMENT;
+    }
     a->fd = mkostemp(a->tmp, O_CLOEXEC);
-    if (a->fd < 0) return TETHER_ERR_IO;
+    if (a->fd < 0) {
+        a->tmp[0] = '\0';
+        return fail_errno(a, errno);
+    }
     flock(a->fd, LOCK_EX); /* held while this writer lives: store_atomic_sweep leaves it alone */
     fchmod(a->fd, 0644); /* mkostemp makes 0600: photos are for sharing */
     return TETHER_OK;
@@ -48,19 +69,21 @@ int store_atomic_commit(store_atomic *a, const char *name)
 int store_atomic_commit_batch(store_atomic *a, const char *name)
 {
     if (a->fd >= 0) {
-        if (fsync(a->fd) != 0 || close(a->fd) != 0) {
-            a->fd = -1;
-            store_atomic_abort(a);
-            return TETHER_ERR_IO;
-        }
+        /* a full disk may show only here (delayed allocation, NFS) */
+        int fd = a->fd;
         a->fd = -1;
+        if (fsync(fd) != 0) {
+            int e = errno;
+            close(fd);
+            return fail_errno(a, e);
+        }
+        if (close(fd) != 0) return fail_errno(a, errno);
     }
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", a->dir, name);
     if (renameat2(AT_FDCWD, a->tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
         if (errno == EEXIST) return TETHER_ERR_EXISTS;
-        store_atomic_abort(a);
-        return TETHER_ERR_IO;
+        return fail_errno(a, errno);
     }
     a->tmp[0] = '\0';
     return TETHER_OK;
@@ -81,12 +104,17 @@ int store_mkdirs(const char *dir)
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;
         *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) return TETHER_ERR_IO;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) return store_err_from_errno(errno);
         *s = '/';
     }
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) return TETHER_ERR_IO;
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) return store_err_from_errno(errno);
     struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode) ? TETHER_OK : TETHER_ERR_IO;
+    if (stat(p, &st) != 0) return store_err_from_errno(errno);
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return TETHER_ERR_STORAGE;
+    }
+    return TETHER_OK;
 }
 
 /* "IMG_0001.jpg", k -> "IMG_0001-k.jpg" */

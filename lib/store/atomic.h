@@ -8,6 +8,11 @@
  * moment leaves either no file or the complete one (and at most a
  * temporary file, which store_atomic_sweep removes).
  *
+ * Failures of this machine's disk are TETHER_ERR_DISK_FULL (ENOSPC,
+ * EDQUOT) or TETHER_ERR_STORAGE (read-only, missing folder, no permission,
+ * I/O error), never TETHER_ERR_IO, which means the camera's link; errno
+ * (and store_atomic.err) says which.
+ *
  * One writer per store_atomic; any thread.
  */
 #pragma once
@@ -16,16 +21,21 @@
 
 typedef struct store_atomic {
     int fd;                 /* write here */
+    int err;                /* errno of the last failure, 0 if none */
     char tmp[4096];
     char dir[4096];
 } store_atomic;
 
+/* TETHER_ERR_DISK_FULL for ENOSPC and EDQUOT, TETHER_ERR_STORAGE for any
+ * other errno of a local file operation. */
+int store_err_from_errno(int e);
 /* Creates the temporary file in dir (which must exist).  Returns 0 or a
- * tether_err (TETHER_ERR_IO). */
+ * tether_err (DISK_FULL, STORAGE; errno says why). */
 int store_atomic_begin(store_atomic *a, const char *dir);
 /* fsync, then renames to dir/name unless that exists.  Returns 0,
  * TETHER_ERR_EXISTS (the temporary file is kept: try another name), or
- * TETHER_ERR_IO (the temporary file is removed). */
+ * DISK_FULL / STORAGE (the temporary file is removed; errno and a->err
+ * say why). */
 int store_atomic_commit(store_atomic *a, const char *name);
 /* store_atomic_commit without the folder's fsync: for several files
  * named at once, followed by one store_fsync_dir. */
@@ -41,7 +51,8 @@ int store_write_all(int fd, const void *p, size_t n);
  * left in dir (each live writer holds an flock on its own, so files being
  * written now are kept).  Returns how many were removed. */
 int store_atomic_sweep(const char *dir);
-/* Creates dir and its parents (mode 0755).  Returns 0 or TETHER_ERR_IO. */
+/* Creates dir and its parents (mode 0755).  Returns 0, or DISK_FULL /
+ * STORAGE with errno set (ENOTDIR: something else has the name). */
 int store_mkdirs(const char *dir);
 /* Commits under name; if it exists, under "base-1.ext", "base-2.ext", ...
  * Writes the final path (dir/name) into path.  Returns 0 or an error. */

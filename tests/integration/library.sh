@@ -1,11 +1,12 @@
 # libtether end to end (tests/tools/libtest.c): a simulator killed and
 # restarted mid-session, Device Busy, a slow link and timeouts, 10,000
 # live-view frames with flat memory, many threads on one camera, capture
-# into a small buffer, tethered downloads, live view restarted at once.
+# into a small buffer, tethered downloads, live view restarted at once, a
+# camera frozen for 12 s (before and during a capture) that comes back.
 . "$(dirname "$0")/../lib.sh"
 LIBTEST="$(dirname "$TESTTOOL")/tether-libtest"
 here=$(cd "$(dirname "$0")/.." && pwd)
-for scenario in reconnect busy slow threads buffer tethered restart "frames 10000" "settings 3000"; do
+for scenario in reconnect busy slow threads buffer tethered restart "freeze 12" "frames 10000" "settings 3000"; do
     supp="$here/lsan.supp"
     if [ "$scenario" = busy ]; then
         supp="$T_DIR/lsan-busy.supp"

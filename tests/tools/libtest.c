@@ -13,6 +13,10 @@
  *   libtest tethered      shots from the body's button land in a folder
  *   libtest restart       live view stopped by its last watcher starts again
  *                         at once for the next (Canon EOS, and Nikon)
+ *   libtest freeze S      the camera frozen for S seconds (12 by default),
+ *                         before and during a capture: it comes back soon
+ *                         after it thaws, old sessions are closed, fds 0-2
+ *                         stay
  *
  * Needs TETHER (the program under test) in the environment.
  */
@@ -30,6 +34,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "image/jpeg.h"
 #include "tether/tether.h"
 
@@ -75,8 +80,8 @@ static int sim_start(sim *s, int port, const char *const *args)
     char listen[64], control[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
     snprintf(control, sizeof control, "127.0.0.1:%d", s->ctl);
-    const char *argv[40] = {tether, "sim", "ptpip", "--listen", listen, "--control", control};
-    int n = 7;
+    const char *argv[40] = {tether, "sim", "ptpip", "--listen", listen, "--control", control, "-v"};
+    int n = getenv("LIBTEST_SIM_LOG") ? 8 : 7;
     for (int i = 0; args && args[i] && n < 38; i++) argv[n++] = args[i];
     argv[n] = NULL;
     int p[2];
@@ -85,8 +90,9 @@ static int sim_start(sim *s, int port, const char *const *args)
     if (s->pid == 0) {
         dup2(p[1], 1);
         close(p[0]);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 2);
+        const char *log = getenv("LIBTEST_SIM_LOG"); /* the simulator's log, for debugging */
+        int err = log ? open(log, O_WRONLY | O_CREAT | O_APPEND, 0644) : open("/dev/null", O_WRONLY);
+        dup2(err, 2);
         execv(tether, (char *const *)argv);
         _exit(127);
     }
@@ -146,6 +152,39 @@ static double wait_for(tether_camera *cam, tether_event_type t, int timeout_ms)
         if (tether_wait_event(cam, 200, &ev) == TETHER_OK && ev.type == t) return (clock_mono_s() - t0) * 1000;
     }
     return -1;
+}
+
+/* POSTs to the simulator's control channel (body: JSON or NULL); returns
+ * the HTTP status. */
+static int ctl_post(const sim *s, const char *path, const char *body)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "curl -s -o /dev/null -w '%%{http_code}' -X POST %s%s%s http://127.0.0.1:%d%s",
+             body ? "-H 'Content-Type: application/json' --data '" : "", body ? body : "", body ? "'" : "", s->ctl, path);
+    FILE *p = popen(cmd, "r");
+    int code = 0;
+    if (p) {
+        if (fscanf(p, "%d", &code) != 1) code = 0;
+        pclose(p);
+    }
+    return code;
+}
+
+/* A number from the simulator's /state (a jq filter), or -1. */
+static double ctl_state(const sim *s, const char *filter)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/state | jq -r '%s'", s->ctl, filter);
+    FILE *p = popen(cmd, "r");
+    double v = -1;
+    if (p) {
+        char line[64] = "";
+        if (fgets(line, sizeof line, p) && strcmp(line, "true\n") == 0) v = 1;
+        else if (strcmp(line, "false\n") == 0) v = 0;
+        else if (sscanf(line, "%lf", &v) != 1) v = -1;
+        pclose(p);
+    }
+    return v;
 }
 
 static bool frame_ok(tether_camera *cam)
@@ -521,12 +560,94 @@ static void restart(void)
     restart_persona("nikon");
 }
 
+/* How many of this process's descriptors are connected to 127.0.0.1:port. */
+static int sockets_to_port(int port)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        struct sockaddr_in a;
+        socklen_t l = sizeof a;
+        if (getpeername(fd, (struct sockaddr *)&a, &l) == 0 && a.sin_family == AF_INET && ntohs(a.sin_port) == port) n++;
+    }
+    return n;
+}
+
+/* Is fd open on the same file as st? */
+static bool same_file(int fd, const struct stat *st)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+}
+
+/* A camera frozen for a while (no answers, sockets open: Wi-Fi out of
+ * range, a body that hung) during a capture.  It must come back soon after
+ * it thaws, with the old session really closed (the camera sees it end),
+ * the next capture must work, and libgphoto2's closing of the sockets
+ * must never touch the process's standard descriptors. */
+static void freeze(int seconds)
+{
+    sim s;
+    static const char *const args[] = {"--persona", "generic", "--photo-size", "800x532", "--seed", "5", NULL};
+    struct stat std0[3];
+    for (int fd = 0; fd < 3; fd++) fstat(fd, &std0[fd]);
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
+    char dir[] = "/tmp/libtest-XXXXXX";
+    mkdtemp(dir);
+    tether_capture_options o = {.dir = dir};
+    tether_shot shot;
+    OK(tether_capture(cam, &o, &shot) == TETHER_OK, "capture before the freeze");
+    for (int round = 0; round < 2; round++) {
+        /* round 1 freezes before the shutter, round 2 in the middle of the capture */
+        OK(round == 0 ? ctl_post(&s, "/freeze", NULL) == 200 : ctl_post(&s, "/faults", "{\"freeze_after_ops\": 2}") == 200,
+           "round %d: the camera freezes %s", round + 1, round == 0 ? "" : "after the shutter");
+        double t_freeze = clock_mono_s();
+        int rc = tether_capture(cam, &o, &shot);
+        double took = clock_mono_s() - t_freeze;
+        OK(rc != TETHER_OK, "round %d: a capture on the frozen camera fails (%s after %.1f s)", round + 1,
+           tether_err_name(rc), took);
+        double left = seconds - (clock_mono_s() - t_freeze);
+        if (left > 0) clock_sleep_ns((int64_t)(left * 1e9)); /* the length of the fault, not a wait for state */
+        OK(ctl_post(&s, "/thaw", NULL) == 200, "round %d: thawed after %.1f s", round + 1, clock_mono_s() - t_freeze);
+        double t_thaw = clock_mono_s(), first_ok = -1;
+        int tries = 0;
+        while (clock_mono_s() - t_thaw < 40) {
+            tries++;
+            rc = tether_capture(cam, &o, &shot);
+            if (rc == TETHER_OK) {
+                first_ok = clock_mono_s() - t_thaw;
+                break;
+            }
+            char m[512];
+            tether_camera_last_error(cam, m, sizeof m);
+            printf("    capture after the thaw: %s (%s)\n", tether_err_name(rc), m);
+            if (rc == TETHER_ERR_DISCONNECTED) wait_for(cam, TETHER_EVENT_CAMERA_BACK, 1000);
+        }
+        OK(first_ok >= 0 && first_ok < 8, "round %d: the first capture after the thaw works %.1f s after it (%d tries)",
+           round + 1, first_ok, tries);
+        OK(ctl_state(&s, ".link.refused") == 0 && ctl_state(&s, ".link.session_active") == 1,
+           "round %d: every old session ended before the next began (%g refused)", round + 1,
+           ctl_state(&s, ".link.refused"));
+        int socks = sockets_to_port(s.port);
+        OK(socks == 2, "round %d: two sockets to the camera, no leftovers (%d)", round + 1, socks);
+        bool std_ok = true;
+        for (int fd = 0; fd < 3; fd++) std_ok &= same_file(fd, &std0[fd]);
+        OK(std_ok, "round %d: fds 0, 1 and 2 are untouched", round + 1);
+    }
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) printf("    cleanup failed\n");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
+    log_init_from_env();
     if (argc < 2) {
-        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart\n");
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|freeze [S]\n");
         return 2;
     }
     scenario = argv[1];
@@ -539,6 +660,7 @@ int main(int argc, char **argv)
     else if (strcmp(scenario, "buffer") == 0) buffer();
     else if (strcmp(scenario, "tethered") == 0) tethered();
     else if (strcmp(scenario, "restart") == 0) restart();
+    else if (strcmp(scenario, "freeze") == 0) freeze(argc > 2 ? atoi(argv[2]) : 12);
     else return 2;
     return failures ? 1 : 0;
 }

@@ -19,10 +19,18 @@
  *    event queue is drained until it has been quiet for a moment.
  *  - the generic PTP 1.1 stream preview is returned as "unknown/unknown":
  *    we check for the JPEG signature instead of trusting the MIME type.
+ *  - PTP/IP links that stop answering (see "PTP/IP sockets" below):
+ *    libgphoto2 2.5.30 leaves a failed gp_camera_init's two sockets open,
+ *    waits 2.5 s per operation when exiting on a dead link, and closes fd 0
+ *    on every exit.
+ *  - downloads into a descriptor go through our own write handler, so that
+ *    a local write failure (disk full, read-only folder) is told apart from
+ *    the camera's and does not cut a PTP transfer off mid-way.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -41,8 +49,12 @@
 #include "backends/backend.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "store/atomic.h"
 
-enum { PENDING_MAX = 32 };
+enum { PENDING_MAX = 32, MAX_SOCKS = 4 };
+
+/* next_gp_event's "nothing to report" (apart from a link timeout) */
+#define NO_EVENT 1
 
 struct backend {
     Camera *cam;
@@ -50,6 +62,11 @@ struct backend {
     CameraFile *preview;
     char err[512];
     char model[128];
+    bool is_ptpip;
+    struct sockaddr_in peer;    /* PTP/IP: the camera's address */
+    int socks[MAX_SOCKS];       /* PTP/IP: the sockets libgphoto2 opened to it */
+    int nsocks;
+    bool suspect;               /* the link timed out or broke: do not wait for it at exit */
     bool lv_on;
     bool no_viewfinder; /* the camera has no "viewfinder" toggle */
     tether_event pending[PENDING_MAX];
@@ -125,7 +142,9 @@ static int g2_fail(backend *b, int gp, const char *what)
     snprintf(detail, sizeof detail, "%s", b->err[0] ? b->err : gp_result_as_string(gp));
     snprintf(b->err, sizeof b->err, "%s: %s (%d)", what, detail, gp);
     LOG_DEBUG("gphoto2", "%s", b->err);
-    return map_error(gp);
+    int rc = map_error(gp);
+    if (rc == TETHER_ERR_TIMEOUT || rc == TETHER_ERR_IO) b->suspect = true;
+    return rc;
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -195,23 +214,29 @@ static int ptpip_port_path(const char *spec, char *out, size_t size)
     return 0;
 }
 
-/* Is anything listening at the PTP/IP address?  libgphoto2 2.5.30 leaks
- * its driver state (and two iconv descriptors, ~65 kB) on every failed
- * gp_camera_init, so a camera that is away must not be "opened" every two
- * seconds while we wait for it: knock first. */
-static bool ptpip_answers(const char *port_path)
+/* The camera's address from "ptpip:HOST:PORT:PORT"; false if HOST is not
+ * an IPv4 address (libgphoto2 judges then). */
+static bool ptpip_peer(const char *port_path, struct sockaddr_in *a)
 {
     char host[128];
     int port = 15740;
     const char *hp = port_path + 6, *colon = strchr(hp, ':');
     snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - hp) : (int)strlen(hp), hp);
     if (colon) port = atoi(colon + 1);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) return true; /* let libgphoto2 judge */
+    *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    return inet_pton(AF_INET, host, &a->sin_addr) == 1;
+}
+
+/* Is anything listening at the PTP/IP address?  libgphoto2 2.5.30 leaks
+ * its driver state (and two iconv descriptors, ~65 kB) on every failed
+ * gp_camera_init, so a camera that is away must not be "opened" every two
+ * seconds while we wait for it: knock first. */
+static bool ptpip_answers(const struct sockaddr_in *a)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return true;
     bool ok = false;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+    if (connect(fd, (const struct sockaddr *)a, sizeof *a) == 0) {
         ok = true;
     } else if (errno == EINPROGRESS) {
         struct pollfd p = {.fd = fd, .events = POLLOUT};
@@ -221,6 +246,82 @@ static bool ptpip_answers(const char *port_path)
     }
     close(fd);
     return ok;
+}
+
+/* ---- PTP/IP sockets --------------------------------------------------------
+ *
+ * libgphoto2 2.5.30 does not let go of a PTP/IP link cleanly:
+ *  - when gp_camera_init fails after connecting (the camera froze during
+ *    OpenSession, or a late answer to an earlier try came in its place),
+ *    the driver's camera_exit is never called and its command and event
+ *    sockets stay open: the camera still sees its old host and refuses
+ *    every new one (one host at a time), for as long as the process lives;
+ *  - camera_exit on a link that stopped answering waits 2.5 s for each of
+ *    its operations (CloseSession...);
+ *  - its ptp_ptpip_disconnect also closes params->jpgfd, which only the
+ *    Fuji driver sets: for every other camera it is 0 (from calloc), so
+ *    each exit closes fd 0, and the next socket opened lands there, to be
+ *    closed by the exit after.
+ * So we find the sockets libgphoto2 made for a camera (connected to its
+ * address, and new since before gp_camera_init), shut their reading side
+ * before exiting when the link is suspect (the exit's operations fail at
+ * once), close those a failed init left behind (the camera sees that
+ * connection end), and keep fd 0 across each exit. */
+
+typedef struct fd_list {
+    int fd[64];
+    int n;
+} fd_list;
+
+/* The descriptors of this process connected to peer. */
+static void sockets_to(const struct sockaddr_in *peer, fd_list *out)
+{
+    out->n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL) return;
+    struct dirent *e;
+    while (out->n < 64 && (e = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(e->d_name, &end, 10);
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || *end || fd == dirfd(d)) continue;
+        struct sockaddr_in a;
+        socklen_t l = sizeof a;
+        if (getpeername((int)fd, (struct sockaddr *)&a, &l) != 0 || l < sizeof a || a.sin_family != AF_INET)
+            continue;
+        if (a.sin_port == peer->sin_port && a.sin_addr.s_addr == peer->sin_addr.s_addr) out->fd[out->n++] = (int)fd;
+    }
+    closedir(d);
+}
+
+/* The descriptors to peer that are not in before. */
+static void new_sockets(const struct sockaddr_in *peer, const fd_list *before, fd_list *out)
+{
+    fd_list now;
+    sockets_to(peer, &now);
+    out->n = 0;
+    for (int i = 0; i < now.n; i++) {
+        bool old = false;
+        for (int k = 0; k < before->n && !old; k++) old = before->fd[k] == now.fd[i];
+        if (!old) out->fd[out->n++] = now.fd[i];
+    }
+}
+
+/* gp_camera_exit, keeping fd 0 (see above): a copy of fd 0 is put back if
+ * the exit closed it, onto the lowest free number only, so never over a
+ * descriptor another thread opened in between (that rare case is logged). */
+static void exit_keeping_fd0(backend *b)
+{
+    int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    gp_camera_exit(b->cam, b->ctx);
+    if (saved < 0) return;
+    if (fcntl(0, F_GETFD) == -1 && errno == EBADF) {
+        int fd = fcntl(saved, F_DUPFD, 0);
+        if (fd > 0) {
+            close(fd);
+            LOG_WARN("gphoto2", "libgphoto2 closed fd 0 and another descriptor took its place");
+        }
+    }
+    close(saved);
 }
 
 /* USB knocking: libgphoto2's autodetection leaks ~20 kB per call (in
@@ -314,7 +415,8 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
             goto fail;
         }
         snprintf(model, sizeof model, "PTP/IP Camera");
-        if (!ptpip_answers(port)) {
+        b->is_ptpip = ptpip_peer(port, &b->peer);
+        if (b->is_ptpip && !ptpip_answers(&b->peer)) {
             snprintf(err, errsz, "nothing answers at %s", spec + 6);
             rc = TETHER_ERR_NO_CAMERA;
             goto fail;
@@ -365,12 +467,34 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
         goto fail;
     }
     if (ab.usb_vendor > 0) usb_remember(spec, ab.usb_vendor, ab.usb_product);
-    gp_camera_new(&b->cam);
-    gp_camera_set_abilities(b->cam, ab);
-    gp_camera_set_port_info(b->cam, pi);
-    b->err[0] = '\0';
     int gp = GP_ERROR;
-    GP_RETRY(gp, gp_camera_init(b->cam, b->ctx));
+    for (int attempt = 0;; attempt++) {
+        fd_list before = {.n = 0}, made = {.n = 0};
+        if (b->is_ptpip) sockets_to(&b->peer, &before);
+        gp_camera_new(&b->cam);
+        gp_camera_set_abilities(b->cam, ab);
+        gp_camera_set_port_info(b->cam, pi);
+        b->err[0] = '\0';
+        GP_RETRY(gp, gp_camera_init(b->cam, b->ctx));
+        if (b->is_ptpip) new_sockets(&b->peer, &before, &made);
+        if (gp >= GP_OK) {
+            for (int i = 0; i < made.n && b->nsocks < MAX_SOCKS; i++) b->socks[b->nsocks++] = made.fd[i];
+            break;
+        }
+        /* a failed init left its sockets open: close them, so that the
+         * camera sees that connection end */
+        for (int i = 0; i < made.n; i++) {
+            shutdown(made.fd[i], SHUT_RDWR);
+            close(made.fd[i]);
+        }
+        gp_camera_free(b->cam);
+        b->cam = NULL;
+        /* A camera that still holds a session it thinks open (a host that
+         * vanished, a late answer to an earlier OpenSession) says so; a
+         * new connection after the old one closed is the way back in. */
+        if (attempt > 0 || !b->is_ptpip || strstr(b->err, "Session Already Opened") == NULL) break;
+        LOG_INFO("gphoto2", "%s: the camera still had a session open; reconnecting", port);
+    }
     if (gp < GP_OK) {
         snprintf(err, errsz, "cannot open the camera at %s: %s", port,
                  b->err[0] ? b->err : gp_result_as_string(gp));
@@ -402,7 +526,14 @@ static void g2_close(backend *b)
 {
     if (b == NULL) return;
     if (b->cam) {
-        gp_camera_exit(b->cam, b->ctx);
+        /* a link that timed out or broke gets no long goodbye: with the
+         * reading side shut, each of the exit's operations ends at once
+         * instead of waiting out the timeout (the writing side stays: a
+         * write to a shut socket would raise SIGPIPE in libgphoto2); the
+         * exit then closes the sockets and the camera sees the end */
+        if (b->suspect)
+            for (int i = 0; i < b->nsocks; i++) shutdown(b->socks[i], SHUT_RD);
+        exit_keeping_fd0(b);
         gp_camera_free(b->cam);
     }
     if (b->preview) gp_file_unref(b->preview);
@@ -772,17 +903,51 @@ static void split_path(const char *path, char *folder, size_t fsz, char *name, s
     }
 }
 
+/* Where a download into a descriptor goes: libgphoto2 hands us the data
+ * (gp_file_new_from_handler).  A failed write is remembered and the rest
+ * of the data is swallowed, so that the PTP transfer finishes and the link
+ * stays in step; g2_download reports it afterwards as the local failure it
+ * is (with gp_file_new_from_fd, libgphoto2 broke the transfer off and the
+ * error came back as the camera's). */
+typedef struct fd_writer {
+    int fd;
+    uint64_t written;
+    int err;                /* errno of the first failed write, or 0 */
+} fd_writer;
+
+static int fdw_size(void *priv, uint64_t *size)
+{
+    *size = ((fd_writer *)priv)->written;
+    return GP_OK;
+}
+
+static int fdw_read(void *priv, unsigned char *data, uint64_t *len)
+{
+    (void)priv, (void)data, (void)len;
+    return GP_ERROR_NOT_SUPPORTED;
+}
+
+static int fdw_write(void *priv, unsigned char *data, uint64_t *len)
+{
+    fd_writer *w = priv;
+    if (w->err) return GP_OK;
+    if (store_write_all(w->fd, data, (size_t)*len) != 0) {
+        w->err = errno ? errno : EIO;
+        return GP_OK;
+    }
+    w->written += *len;
+    return GP_OK;
+}
+
 static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
 {
     char folder[512], name[256];
     split_path(camera_path, folder, sizeof folder, name, sizeof name);
     CameraFile *f = NULL;
+    static CameraFileHandler fd_handler = {fdw_size, fdw_read, fdw_write};
+    fd_writer w = {.fd = sink->fd};
     if (sink->fd >= 0) {
-        int fd = dup(sink->fd); /* libgphoto2 closes the descriptor it gets */
-        if (fd < 0 || gp_file_new_from_fd(&f, fd) < GP_OK) {
-            if (fd >= 0) close(fd);
-            return fail_msg(b, TETHER_ERR_IO, "cannot write the download: %s", strerror(errno));
-        }
+        if (gp_file_new_from_handler(&f, &fd_handler, &w) < GP_OK) return fail_msg(b, TETHER_ERR_NO_MEMORY, "out of memory");
     } else {
         gp_file_new(&f);
     }
@@ -792,12 +957,22 @@ static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
         gp = gp_camera_file_get(b->cam, folder, name, GP_FILE_TYPE_NORMAL, f, b->ctx);
         if (gp != GP_ERROR_CAMERA_BUSY || try_ == 9) break;
         /* start over: nothing of a busy transfer may stay in the file */
-        if (sink->fd >= 0 && (ftruncate(sink->fd, 0) != 0 || lseek(sink->fd, 0, SEEK_SET) != 0)) break;
+        if (sink->fd >= 0) {
+            if (ftruncate(sink->fd, 0) != 0 || lseek(sink->fd, 0, SEEK_SET) != 0) {
+                w.err = errno;
+                break;
+            }
+            w.written = 0;
+            w.err = 0;
+        }
         gp_file_clean(f);
         clock_sleep_ns(20000000LL << (try_ < 3 ? try_ : 3));
     }
     int rc = TETHER_OK;
-    if (gp < GP_OK) {
+    if (w.err) {
+        /* ours, not the camera's: the transfer itself went through */
+        rc = fail_msg(b, store_err_from_errno(w.err), "cannot write %s here: %s", name, strerror(w.err));
+    } else if (gp < GP_OK) {
         rc = g2_fail(b, gp, "download");
     } else if (sink->fd < 0) {
         const char *data;
@@ -899,8 +1074,8 @@ static void push_pending(backend *b, const tether_event *ev)
  *   PTP Property 500f changed                       (others)
  * An EOS body re-reports every property when a session starts; only a
  * value different from the last one seen is a change.  Fills ev (path =
- * the setting's short name, detail = the new value) or returns
- * TETHER_ERR_TIMEOUT for a repeat. */
+ * the setting's short name, detail = the new value) or returns NO_EVENT
+ * for a repeat. */
 static int setting_event(backend *b, const char *text, tether_event *ev)
 {
     char name[64] = "", value[128] = "";
@@ -918,7 +1093,7 @@ static int setting_event(backend *b, const char *text, tether_event *ev)
     }
     for (int i = 0; i < b->nseen; i++) {
         if (strcmp(b->seen[i].name, name) != 0) continue;
-        if (strcmp(b->seen[i].value, value) == 0) return TETHER_ERR_TIMEOUT;
+        if (strcmp(b->seen[i].value, value) == 0) return NO_EVENT;
         snprintf(b->seen[i].value, sizeof b->seen[i].value, "%s", value);
         snprintf(ev->path, sizeof ev->path, "%s", name);
         snprintf(ev->detail, sizeof ev->detail, "%s", value);
@@ -927,18 +1102,19 @@ static int setting_event(backend *b, const char *text, tether_event *ev)
     if (b->nseen == b->capseen) {
         int cap = b->capseen ? b->capseen * 2 : 64;
         struct seen_value *n = realloc(b->seen, sizeof *n * (size_t)cap);
-        if (n == NULL) return TETHER_ERR_TIMEOUT;
+        if (n == NULL) return NO_EVENT;
         b->seen = n;
         b->capseen = cap;
     }
     snprintf(b->seen[b->nseen].name, sizeof b->seen[0].name, "%s", name);
     snprintf(b->seen[b->nseen].value, sizeof b->seen[0].value, "%s", value);
     b->nseen++;
-    return TETHER_ERR_TIMEOUT; /* first sight: the initial report, not a change */
+    return NO_EVENT; /* first sight: the initial report, not a change */
 }
 
-/* One libgphoto2 event, translated.  Returns 0 with ev set, or
- * TETHER_ERR_TIMEOUT, or an error. */
+/* One libgphoto2 event, translated.  Returns 0 with ev set, NO_EVENT (none
+ * within timeout_ms, or none a caller cares about), or an error
+ * (TETHER_ERR_TIMEOUT: the camera did not answer). */
 static int next_gp_event(backend *b, int timeout_ms, tether_event *ev)
 {
     CameraEventType type;
@@ -963,11 +1139,11 @@ static int next_gp_event(backend *b, int timeout_ms, tether_event *ev)
         if (data && strstr((const char *)data, "changed")) {
             rc = setting_event(b, (const char *)data, ev);
         } else {
-            rc = TETHER_ERR_TIMEOUT; /* nothing a caller cares about */
+            rc = NO_EVENT; /* nothing a caller cares about */
         }
         break;
     default:
-        rc = TETHER_ERR_TIMEOUT;
+        rc = NO_EVENT;
         break;
     }
     free(data);
@@ -985,7 +1161,9 @@ static int g2_wait_event(backend *b, int timeout_ms, tether_event *ev)
     for (;;) {
         int64_t left = (deadline - clock_mono_ns()) / 1000000;
         int rc = next_gp_event(b, left > 0 ? (int)left : 0, ev);
-        if (rc != TETHER_ERR_TIMEOUT) return rc;
+        /* the link's timeout is not "no event": the camera stopped answering */
+        if (rc == TETHER_ERR_TIMEOUT) rc = TETHER_ERR_IO;
+        if (rc != NO_EVENT) return rc;
         if (clock_mono_ns() >= deadline) return TETHER_ERR_TIMEOUT;
         /* a generic PTP/IP camera returns at once: pace the polling */
         clock_sleep_ns(left > 20 ? 20000000 : left * 1000000);
@@ -1029,10 +1207,12 @@ static int g2_capture(backend *b, char paths[][512], int *n)
         if (*n > 0 && (now - quiet_since >= 150000000 || now - start > first_file_ns + 1500000000LL)) break;
         tether_event ev;
         int rc = next_gp_event(b, 50, &ev);
-        if (rc == TETHER_ERR_TIMEOUT || rc == TETHER_ERR_BUSY) {
+        if (rc == NO_EVENT || rc == TETHER_ERR_BUSY) {
             clock_sleep_ns(5000000);
             continue;
         }
+        /* TETHER_ERR_TIMEOUT here is the link's: the camera stopped
+         * answering, and waiting on would only add timeouts */
         if (rc != TETHER_OK) return *n > 0 ? TETHER_OK : rc;
         quiet_since = clock_mono_ns();
         if (ev.type == TETHER_EVENT_CAPTURE_COMPLETE) completed = quiet_since;
