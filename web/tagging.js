@@ -3,9 +3,27 @@
 // app.js, whose helpers ($, api, el, toast, state) it uses.  Settings are
 // read with GET /api/tagging, saved with PUT, followed through the
 // "tagging" and "tagging_apply" server-sent events.
+//
+// What is typed is never overwritten: once a field is edited, settings
+// from the server (the load, the "tagging" event, the answer to a PUT
+// sent before the last edit) change only the "tag new captures" box until
+// the form is saved.  The box and Save both send the whole form as it is
+// on screen (ticking the box after typing the tags turns tagging on with
+// those tags); a form that cannot be sent (half a position) leaves the
+// box as it was and says why.
 'use strict';
 
-const tagging = { applying: false };
+// edits: fields changed by hand (or by the location buttons) so far;
+// shownEdits: that count when the fields last matched the saved settings.
+const tagging = { applying: false, edits: 0, shownEdits: 0 };
+
+function tagDirty() {
+  return tagging.edits !== tagging.shownEdits;
+}
+
+function tagEdited() {
+  tagging.edits++;
+}
 
 function tagResult(id, text, kind) {
   const p = $(id);
@@ -13,15 +31,21 @@ function tagResult(id, text, kind) {
   p.className = 'result' + (kind ? ' ' + kind : '');
 }
 
-function showTagging(t) {
+// Shows settings from the server: the box always, the fields only if
+// nothing typed since they last matched the saved settings would be
+// lost.  sentAt (the answer to our own PUT): the edit count when the form
+// was sent; the fields are shown (as the server normalised them) only if
+// nothing was typed since.
+function showTagging(t, sentAt) {
   $('#tag-enabled').checked = !!t.enabled;
+  if (sentAt !== undefined ? sentAt !== tagging.edits : tagDirty()) return;
+  tagging.shownEdits = tagging.edits;
   $('#tag-lat').value = t.gps ? t.gps.lat : '';
   $('#tag-lon').value = t.gps ? t.gps.lon : '';
   $('#tag-alt').value = t.gps && t.gps.alt !== undefined && t.gps.alt !== null ? t.gps.alt : '';
   $('#tag-artist').value = t.artist || '';
   $('#tag-copyright').value = t.copyright || '';
   $('#tag-keywords').value = (t.keywords || []).join(', ');
-  if (t.apply) showApply(t.apply);
 }
 
 function showApply(a) {
@@ -33,8 +57,12 @@ function showApply(a) {
     (a.errors && a.errors.length ? ` (${a.errors[0].message})` : ''), a.failed ? 'bad' : 'ok');
 }
 
+// The settings, and the last "Apply" at the start (then "tagging_apply"
+// follows it, so a save's "Saved" line is not replaced by an old count).
 async function loadTagging() {
-  showTagging(await api('GET', '/api/tagging'));
+  const t = await api('GET', '/api/tagging');
+  showTagging(t);
+  if (t.apply) showApply(t.apply);
 }
 
 // The form as a PUT body; throws with a message when the position is half there.
@@ -50,23 +78,28 @@ function tagBody() {
   return { gps, artist: $('#tag-artist').value.trim(), copyright: $('#tag-copyright').value.trim(), keywords };
 }
 
-async function saveTagging(ev) {
-  ev.preventDefault();
+// Sends the whole form as it is on screen, the box included.  Returns
+// whether it was saved (the result line says what happened).
+async function sendTagging() {
+  const sentAt = tagging.edits;
   try {
-    showTagging(await api('PUT', '/api/tagging', tagBody()));
-    tagResult('#tag-result', $('#tag-enabled').checked ? 'Saved: new captures are tagged' : 'Saved (tagging of new captures is off)', 'ok');
+    const body = Object.assign(tagBody(), { enabled: $('#tag-enabled').checked });
+    showTagging(await api('PUT', '/api/tagging', body), sentAt);
+    tagResult('#tag-result', body.enabled ? 'Saved: new captures are tagged' : 'Saved (tagging of new captures is off)', 'ok');
+    return true;
   } catch (e) {
     tagResult('#tag-result', 'Tagging: ' + e.message, 'bad');
+    return false;
   }
 }
 
+async function saveTagging(ev) {
+  ev.preventDefault();
+  await sendTagging();
+}
+
 async function toggleTagging(e) {
-  try {
-    showTagging(await api('PUT', '/api/tagging', { enabled: e.target.checked }));
-  } catch (err) {
-    e.target.checked = !e.target.checked;
-    toast('Tagging: ' + err.message);
-  }
+  if (!(await sendTagging())) e.target.checked = !e.target.checked;
 }
 
 async function applyTagging() {
@@ -95,6 +128,7 @@ function locate() {
     $('#tag-lat').value = c.latitude.toFixed(7);
     $('#tag-lon').value = c.longitude.toFixed(7);
     $('#tag-alt').value = c.altitude === null || c.altitude === undefined ? '' : c.altitude.toFixed(1);
+    tagEdited();
     tagResult('#tag-geo', `Found (±${Math.round(c.accuracy)} m). Press Save to use it.`, 'ok');
   }, (err) => {
     b.disabled = false;
@@ -107,21 +141,20 @@ function clearGps() {
   $('#tag-lat').value = '';
   $('#tag-lon').value = '';
   $('#tag-alt').value = '';
+  tagEdited();
   tagResult('#tag-geo', 'Press Save to write no position.');
 }
 
 (function initTagging() {
   $('#tag-form').addEventListener('submit', saveTagging);
+  $('#tag-form').addEventListener('input', tagEdited);
   $('#tag-enabled').addEventListener('change', toggleTagging);
   $('#tag-locate').addEventListener('click', locate);
   $('#tag-clear-gps').addEventListener('click', clearGps);
   $('#tag-apply').addEventListener('click', applyTagging);
   const es = state.events || new EventSource('/api/events');
   const on = (type, fn) => es.addEventListener(type, (m) => fn(JSON.parse(m.data).data));
-  on('tagging', (t) => {
-    if (!$('#tag-form').contains(document.activeElement) || document.activeElement === $('#tag-save')) showTagging(t);
-    else $('#tag-enabled').checked = !!t.enabled;
-  });
+  on('tagging', (t) => showTagging(t)); // another browser's save, or ours: typed fields stay
   on('tagging_apply', showApply);
   loadTagging().catch((e) => toast('Tagging: ' + e.message));
 })();
