@@ -61,6 +61,29 @@ void catalog_close(catalog *c)
     free(c);
 }
 
+int catalog_check(catalog *c)
+{
+    int moved = 0;
+    if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK) return TETHER_OK;
+    return moved ? TETHER_ERR_STORAGE : TETHER_OK;
+}
+
+/* The tether_err for a failed sqlite3_step: the disk full, the file not
+ * writable (read-only, gone, an I/O error), or anything else. */
+static int step_error(int r)
+{
+    switch (r & 0xff) {
+    case SQLITE_FULL: return TETHER_ERR_DISK_FULL;
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return TETHER_ERR_STORAGE;
+    default: return TETHER_ERR_IO;
+    }
+}
+
 static sqlite3_stmt *prepare(catalog *c, const char *sql)
 {
     sqlite3_stmt *st = NULL;
@@ -71,7 +94,8 @@ static sqlite3_stmt *prepare(catalog *c, const char *sql)
     return st;
 }
 
-/* Runs a statement with text parameters; returns 0 or TETHER_ERR_IO. */
+/* Runs a statement with text parameters; returns 0 or a tether_err
+ * (step_error). */
 static int exec_text(catalog *c, const char *sql, int n, const char *const *args)
 {
     pthread_mutex_lock(&c->lock);
@@ -80,7 +104,7 @@ static int exec_text(catalog *c, const char *sql, int n, const char *const *args
     if (st) {
         for (int i = 0; i < n; i++) sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
         int r = sqlite3_step(st);
-        rc = r == SQLITE_DONE || r == SQLITE_ROW ? TETHER_OK : TETHER_ERR_IO;
+        rc = r == SQLITE_DONE || r == SQLITE_ROW ? TETHER_OK : step_error(r);
         if (rc != TETHER_OK) LOG_ERROR("catalog", "%s: %s", sql, sqlite3_errmsg(c->db));
         sqlite3_finalize(st);
     }
@@ -95,6 +119,11 @@ static void copy_col(sqlite3_stmt *st, int col, char *out, size_t size)
 }
 
 bool catalog_session_name_ok(const char *name)
+{
+    return catalog_preset_name_ok(name) && strstr(name, "..") == NULL;
+}
+
+bool catalog_preset_name_ok(const char *name)
 {
     size_t n = strlen(name);
     if (n == 0 || n > 100 || name[0] == '.' || name[0] == ' ') return false;
@@ -200,10 +229,12 @@ int catalog_photo_add(catalog *c, catalog_photo *p)
         sqlite3_bind_int64(st, 8, p->size);
         sqlite3_bind_int(st, 9, p->width);
         sqlite3_bind_int(st, 10, p->height);
-        if (sqlite3_step(st) == SQLITE_DONE) {
+        int r = sqlite3_step(st);
+        if (r == SQLITE_DONE) {
             p->id = sqlite3_last_insert_rowid(c->db);
             rc = TETHER_OK;
         } else {
+            rc = step_error(r);
             LOG_ERROR("catalog", "adding %s: %s", p->rel, sqlite3_errmsg(c->db));
         }
         sqlite3_finalize(st);

@@ -8,7 +8,9 @@
  * connection, serialised by a mutex).  Strings returned in structs are
  * copies in fixed buffers; lists are malloc'ed and freed by the caller.
  * Errors: functions return 0 or a negative tether_err, with the SQLite
- * message in the log.
+ * message in the log: TETHER_ERR_DISK_FULL when the disk is full,
+ * TETHER_ERR_STORAGE when the file cannot be written (read-only, gone, an
+ * I/O error), TETHER_ERR_IO for anything else.
  */
 #pragma once
 
@@ -40,10 +42,20 @@ typedef struct catalog_session {
 /* Opens (creating) the database at path.  Returns NULL on failure. */
 catalog *catalog_open(const char *path);
 void catalog_close(catalog *c);
+/* Is the open database still the file at its path?  TETHER_ERR_STORAGE if
+ * that file was deleted, moved or replaced since it was opened (what is
+ * written now would be lost with the process), else TETHER_OK.  Cheap (a
+ * stat); any thread. */
+int catalog_check(catalog *c);
 
 /* Sessions.  Names are 1..100 characters of letters, digits, '-', '_', '.'
- * and space, not starting with '.' (they name folders). */
+ * and space, not starting with '.' or a space, with no ".." (they name
+ * folders, and paths with ".." are refused).  Names that an older version
+ * let in may still be in the database: they are listed, and refused by
+ * catalog_set_active_session. */
 bool catalog_session_name_ok(const char *name);
+/* Preset names: the same, but ".." is fine (they name no folder). */
+bool catalog_preset_name_ok(const char *name);
 int catalog_session_create(catalog *c, const char *name);
 int catalog_sessions(catalog *c, catalog_session **out, int *n);
 int catalog_active_session(catalog *c, char *name, size_t size);
