@@ -3,9 +3,13 @@
  * are {"error": {"code": "...", "message": "..."}} with a 4xx or 5xx
  * status: 400 bad input, 401 no token, 403 cross-site or outside the photo
  * folder, 404 unknown thing, 405 wrong method, 409 camera busy or a
- * focus tool running, 413 body too large, 415 not JSON, 502 the camera refused, 503 camera lost, 504
- * the camera did not answer in time.  The focus routes (/api/focus...)
- * are in focus.c.
+ * focus tool running, 413 body too large, 415 not JSON, 500 the photo
+ * folder cannot be written (storage_error: missing, read-only, ...), 502
+ * the camera refused, 503 camera lost, 504 the camera did not answer in
+ * time, 507 the card or this machine's disk is full.  Nothing is
+ * acknowledged that is not on disk: a change of state is answered only
+ * once written, and after studio_storage_ok.  The focus routes
+ * (/api/focus...) are in focus.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,15 +18,42 @@
 #include <unistd.h>
 
 #include "base/bytebuf.h"
+#include "base/log.h"
 #include "image/analysis.h"
 #include "internal.h"
 #include "tether_config.h"
+
+/* Session names' rule, for the messages that refuse one. */
+#define SESSION_NAME_RULE                                                                                  \
+    "1 to 100 letters, digits, '-', '_', '.' or spaces, not starting with '.' or a space, and no \"..\" " \
+    "(it names a folder)"
+
+/* See internal.h. */
+enum MHD_Result api_storage_error(studio *s, const http_request *r, int rc, const char *what, const char *detail)
+{
+    char why[1400];
+    bool full = studio_storage_why(s, rc, why, sizeof why) == TETHER_ERR_DISK_FULL;
+    bool more = detail && detail[0];
+    return http_error(r, full ? 507 : 500, full ? "storage_full" : "storage_error", "%s: %s%s%s", what, why,
+                      more ? " (" : "", more ? detail : "");
+}
+
+/* Answers 500 storage_error ("what: why") unless the photo folder can
+ * still hold what is acknowledged (studio_storage_ok).  true if it can. */
+static bool storage_usable(studio *s, const http_request *r, const char *what, enum MHD_Result *answered)
+{
+    char why[1200];
+    if (studio_storage_ok(s, why, sizeof why)) return true;
+    *answered = http_error(r, 500, "storage_error", "%s: %s", what, why);
+    return false;
+}
 
 /* See internal.h. */
 enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what)
 {
     char detail[512] = "";
     tether_camera_last_error(s->cam, detail, sizeof detail);
+    if (rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE) return api_storage_error(s, r, rc, what, detail);
     unsigned status;
     const char *code;
     switch (rc) {
@@ -75,16 +106,21 @@ static enum MHD_Result get_status(studio *s, const http_request *r)
     int clients = s->stream_clients;
     json_int_t frames = (json_int_t)s->frames_sent;
     pthread_mutex_unlock(&s->lock);
-    return http_json(r, 200, json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:{s:i, s:I}}",
+    return http_json(r, 200, json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:o, s:{s:i, s:I}}",
         "version", TETHER_VERSION,
         "camera", "model", model, "spec", s->spec, "simulated", s->simulated,
         "connected", tether_camera_connected(s->cam), "last_error", err,
-        "session", session, "photo_root", s->root,
+        "session", session, "photo_root", s->root, "storage", studio_storage_json(s, false),
         "stream", "clients", clients, "frames_sent", frames));
 }
 
 static enum MHD_Result post_capture(studio *s, const http_request *r)
 {
+    /* no shot the folder cannot hold: the camera keeps nothing once downloaded */
+    json_t *health = studio_storage_json(s, true);
+    bool usable = json_is_true(json_object_get(health, "ok"));
+    json_decref(health);
+    if (!usable) return api_storage_error(s, r, TETHER_ERR_STORAGE, "capture (nothing was taken)", NULL);
     char session[128], day[16], dir[4400];
     studio_session(s, session, sizeof session);
     studio_today(day, sizeof day);
@@ -94,11 +130,19 @@ static enum MHD_Result post_capture(studio *s, const http_request *r)
     int rc = tether_capture(s->cam, &o, &shot);
     if (rc != TETHER_OK) return api_camera_error(s, r, rc, "capture");
     json_t *photos = json_array();
+    const char *lost = NULL;
     for (int i = 0; i < shot.n_files; i++) {
         json_t *p = studio_register_photo(s, session, day, shot.files[i], shot.camera_files[i]);
         if (p) json_array_append_new(photos, p);
+        else lost = shot.files[i];
     }
-    hub_publish(s, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", "api"));
+    if (json_array_size(photos) > 0) hub_publish(s, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", "api"));
+    if (lost) {
+        json_decref(photos);
+        char what[4600];
+        snprintf(what, sizeof what, "capture: %s was saved but could not be catalogued (it is at the next start)", lost);
+        return api_storage_error(s, r, TETHER_ERR_STORAGE, what, NULL);
+    }
     return http_json(r, 201, json_pack("{s:o}", "photos", photos));
 }
 
@@ -188,7 +232,7 @@ static enum MHD_Result post_settings(studio *s, const http_request *r)
 static enum MHD_Result get_presets(studio *s, const http_request *r)
 {
     char *text = NULL;
-    if (catalog_presets(s->cat, &text) != TETHER_OK) return http_error(r, 500, "storage", "cannot read presets");
+    if (catalog_presets(s->cat, &text) != TETHER_OK) return http_error(r, 500, "storage_error", "cannot read presets");
     json_t *p = json_loads(text, 0, NULL);
     free(text);
     return http_json(r, 200, json_pack("{s:o}", "presets", p ? p : json_object()));
@@ -203,7 +247,7 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
     json_t *names = json_object_get(body, "settings");
     json_t *given = json_object_get(body, "values");
     enum MHD_Result ret;
-    if (name == NULL || !catalog_session_name_ok(name)) {
+    if (name == NULL || !catalog_preset_name_ok(name)) {
         ret = http_error(r, 400, "bad_name", "a preset needs a \"name\" of letters, digits, '-', '_', '.' or spaces");
     } else if (!(json_is_array(names) && json_array_size(names) > 0) && !json_is_object(given)) {
         ret = http_error(r, 400, "bad_request", "give \"settings\": [names] to save their current values, or \"values\": {...}");
@@ -238,13 +282,16 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
                 tether_setting_clear(&st);
             }
         }
-        if (!failed) {
+        if (!failed && storage_usable(s, r, "cannot save the preset", &ret)) {
             char *text = json_dumps(values, JSON_COMPACT | JSON_SORT_KEYS);
-            if (text && catalog_preset_save(s->cat, name, text) == TETHER_OK) {
+            int rc = text ? catalog_preset_save(s->cat, name, text) : TETHER_ERR_NO_MEMORY;
+            if (rc == TETHER_ERR_NO_MEMORY) {
+                ret = http_error(r, 500, "internal", "out of memory");
+            } else if (rc != TETHER_OK) {
+                ret = api_storage_error(s, r, rc, "cannot save the preset", NULL);
+            } else if (storage_usable(s, r, "cannot save the preset", &ret)) {
                 hub_publish(s, "preset_saved", json_pack("{s:s, s:O}", "name", name, "values", values));
                 ret = http_json(r, 201, json_pack("{s:s, s:O}", "name", name, "values", values));
-            } else {
-                ret = http_error(r, 500, "storage", "cannot save the preset");
             }
             free(text);
         }
@@ -292,7 +339,7 @@ static enum MHD_Result get_sessions(studio *s, const http_request *r)
 {
     catalog_session *list = NULL;
     int n = 0;
-    if (catalog_sessions(s->cat, &list, &n) != TETHER_OK) return http_error(r, 500, "storage", "cannot read sessions");
+    if (catalog_sessions(s->cat, &list, &n) != TETHER_OK) return http_error(r, 500, "storage_error", "cannot read sessions");
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
         json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "name", list[i].name, "created",
@@ -305,7 +352,13 @@ static enum MHD_Result get_sessions(studio *s, const http_request *r)
 
 static enum MHD_Result activate_session(studio *s, const http_request *r, const char *name, bool created)
 {
-    if (catalog_set_active_session(s->cat, name) != TETHER_OK) return http_error(r, 500, "storage", "cannot switch sessions");
+    char what[300];
+    snprintf(what, sizeof what, "cannot switch to session \"%s\"", name);
+    enum MHD_Result answered;
+    if (!storage_usable(s, r, what, &answered)) return answered;
+    int rc = catalog_set_active_session(s->cat, name);
+    if (rc != TETHER_OK) return api_storage_error(s, r, rc, what, NULL);
+    if (!storage_usable(s, r, what, &answered)) return answered;
     pthread_mutex_lock(&s->lock);
     snprintf(s->session, sizeof s->session, "%s", name);
     pthread_mutex_unlock(&s->lock);
@@ -325,10 +378,15 @@ static enum MHD_Result post_session(studio *s, const http_request *r)
     const char *name = json_string_value(json_object_get(body, "name"));
     json_t *activate = json_object_get(body, "activate");
     enum MHD_Result ret;
+    int rc = TETHER_OK;
     if (name == NULL || !catalog_session_name_ok(name)) {
-        ret = http_error(r, 400, "bad_name", "a session needs a \"name\" of letters, digits, '-', '_', '.' or spaces (1-100, not starting with '.')");
-    } else if (catalog_session_create(s->cat, name) != TETHER_OK) {
-        ret = http_error(r, 500, "storage", "cannot create the session");
+        ret = http_error(r, 400, "bad_name", "a session needs a \"name\": " SESSION_NAME_RULE);
+    } else if (!storage_usable(s, r, "cannot create the session", &ret)) {
+        /* answered */
+    } else if ((rc = catalog_session_create(s->cat, name)) != TETHER_OK) {
+        ret = api_storage_error(s, r, rc, "cannot create the session", NULL);
+    } else if (!storage_usable(s, r, "cannot create the session", &ret)) {
+        /* answered */
     } else if (activate == NULL || json_is_true(activate)) {
         ret = activate_session(s, r, name, true);
     } else {
@@ -388,11 +446,40 @@ static int photo_by_id(studio *s, const char *id_text, catalog_photo *p)
     return catalog_photo_get(s->cat, id, p);
 }
 
+/* The photo's bytes, by the rules of GET /photos/ (studio_read_rel). */
 static int read_photo_file(studio *s, const catalog_photo *p, bytebuf *b)
 {
-    char path[5000];
-    snprintf(path, sizeof path, "%s/%s", s->root, p->rel);
-    return studio_safe_rel(p->rel) ? bytebuf_read_file(b, path) : -1;
+    return studio_read_rel(s, p->rel, b);
+}
+
+/* Deletes a photo's file, thumbnail and catalog entry, or answers why not
+ * (then nothing was deleted, or the message says what was). */
+static enum MHD_Result delete_photo(studio *s, const http_request *r, const catalog_photo *p)
+{
+    char what[1400];
+    snprintf(what, sizeof what, "cannot delete photo %lld", (long long)p->id);
+    enum MHD_Result answered;
+    if (!storage_usable(s, r, what, &answered)) return answered;
+    if (studio_unlink_rel(s, p->rel) != 0 && errno != ENOENT) {
+        int e = errno;
+        if (e == EINVAL || e == EXDEV)
+            return http_error(r, 500, "storage_error", "%s: its path in the catalog (%s) is not inside the photo folder %s; "
+                              "nothing was deleted", what, p->rel, s->root);
+        if (e == EPERM || e == ELOOP || e == ENOTDIR)
+            return http_error(r, 500, "storage_error", "%s: its path in the catalog (%s) leads to a hidden file or folder "
+                              "(through a link?), not a photo; nothing was deleted", what, p->rel);
+        snprintf(what, sizeof what, "cannot delete photo %lld's file %s/%s", (long long)p->id, s->root, p->rel);
+        return api_storage_error(s, r, studio_errno_err(e), what, strerror(e));
+    }
+    if (p->thumb[0] && studio_unlink_rel(s, p->thumb) != 0 && errno != ENOENT)
+        LOG_WARN("api", "photo %lld: its thumbnail %s was not deleted: %s", (long long)p->id, p->thumb, strerror(errno));
+    int rc = catalog_photo_delete(s->cat, p->id);
+    if (rc != TETHER_OK) {
+        snprintf(what, sizeof what, "photo %lld's file was deleted, but the catalog could not forget it", (long long)p->id);
+        return api_storage_error(s, r, rc, what, NULL);
+    }
+    hub_publish(s, "photo_deleted", json_pack("{s:I, s:s}", "id", (json_int_t)p->id, "session", p->session));
+    return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)p->id, "deleted", 1));
 }
 
 static enum MHD_Result photo_route(studio *s, const http_request *r, const char *rest)
@@ -441,19 +528,7 @@ static enum MHD_Result photo_route(studio *s, const http_request *r, const char 
         bytebuf_free(&b);
         return http_json(r, 200, j);
     }
-    if (http_is(r, "DELETE")) {
-        char path[5000];
-        snprintf(path, sizeof path, "%s/%s", s->root, p.rel);
-        if (studio_safe_rel(p.rel) && unlink(path) != 0 && errno != ENOENT)
-            return http_error(r, 500, "storage", "cannot delete the file: %s", strerror(errno));
-        if (p.thumb[0] && studio_safe_rel(p.thumb)) {
-            snprintf(path, sizeof path, "%s/%s", s->root, p.thumb);
-            unlink(path);
-        }
-        catalog_photo_delete(s->cat, p.id);
-        hub_publish(s, "photo_deleted", json_pack("{s:I, s:s}", "id", (json_int_t)p.id, "session", p.session));
-        return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)p.id, "deleted", 1));
-    }
+    if (http_is(r, "DELETE")) return delete_photo(s, r, &p);
     return http_error(r, 405, "method_not_allowed", "use GET or DELETE");
 }
 
@@ -481,12 +556,16 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         const char *rest = u + 9;
         const char *apply = strstr(rest, "/apply");
         snprintf(name, sizeof name, "%.*s", apply ? (int)(apply - rest) : (int)strlen(rest), rest);
-        if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a preset name");
+        if (!catalog_preset_name_ok(name)) return http_error(r, 400, "bad_name", "not a preset name");
         if (apply && strcmp(apply, "/apply") == 0)
             return post ? apply_preset(s, r, name) : http_error(r, 405, "method_not_allowed", "use POST");
         if (apply) return http_error(r, 404, "not_found", "no such route");
         if (del) {
-            if (catalog_preset_delete(s->cat, name) != TETHER_OK) return http_error(r, 404, "not_found", "no preset \"%s\"", name);
+            enum MHD_Result answered;
+            if (!storage_usable(s, r, "cannot delete the preset", &answered)) return answered;
+            int rc = catalog_preset_delete(s->cat, name);
+            if (rc == TETHER_ERR_NOT_FOUND) return http_error(r, 404, "not_found", "no preset \"%s\"", name);
+            if (rc != TETHER_OK) return api_storage_error(s, r, rc, "cannot delete the preset", NULL);
             hub_publish(s, "preset_deleted", json_pack("{s:s}", "name", name));
             return http_json(r, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
         }
@@ -504,7 +583,7 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         if (act == NULL || strcmp(act, "/activate") != 0) return http_error(r, 404, "not_found", "no such route");
         snprintf(name, sizeof name, "%.*s", (int)(act - rest), rest);
         if (!post) return http_error(r, 405, "method_not_allowed", "use POST");
-        if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a session name");
+        if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a session name: " SESSION_NAME_RULE);
         if (!studio_session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
         return activate_session(s, r, name, false);
     }

@@ -13,9 +13,11 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
+#include "base/bytebuf.h"
 #include "http.h"
 #include "store/catalog.h"
 #include "tether/tether.h"
@@ -53,6 +55,11 @@ typedef struct studio {
     cataloguer *cataloguer;  /* catalogs the time-lapse's shots off its thread (cataloguer.c) */
     webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
     bool webhook_allow_private; /* webhooks may go to private addresses (--webhook-allow-private) */
+    dev_t root_dev;          /* the photo root the server started with (studio_storage_ok) */
+    ino_t root_ino;
+    pthread_mutex_t storage_lock; /* storage, storage_at */
+    json_t *storage;         /* the last look at the photo folder (studio_storage_json), or NULL */
+    int64_t storage_at;      /* when (clock_mono_ns) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
     volatile int stopping;
@@ -86,16 +93,64 @@ json_t *studio_register_photo_event(studio *s, const char *session, const char *
 json_t *studio_photo_json(const catalog_photo *p);
 /* Is there a session of that name in the catalog?  Any thread. */
 bool studio_session_exists(studio *s, const char *name);
-/* Is rel a safe path below the root (no "..", no absolute path)? */
+/* Is rel a safe path below the root: relative, no empty, "." or ".."
+ * component, no backslash or control character, at most 1000 bytes? */
 bool studio_safe_rel(const char *rel);
+/* Files named by a user or by the catalog (rel: a path below the root).
+ * The rules of GET /photos/: rel is safe and has no hidden component but
+ * ".thumbs" folders, and neither has the real path it resolves to (so no
+ * link reaches PHOTOS/.tether), which must be inside the root; the folders
+ * on it are opened one by one without following links (one swapped in
+ * meanwhile is refused).  Any thread.  Errors are errnos: EINVAL (rel is
+ * not a path inside the folder), EXDEV (it resolves outside), EPERM
+ * (hidden), ENOENT, ...
+ * studio_open_rel: opens a regular file for reading; returns the fd (the
+ * caller's; *st filled, real (may be NULL) gets the real path below the
+ * root) or -1 with errno. */
+int studio_open_rel(studio *s, const char *rel, struct stat *st, char *real, size_t real_size);
+/* Appends the file's bytes to b.  Returns 0 or -1 with errno. */
+int studio_read_rel(studio *s, const char *rel, bytebuf *b);
+/* Removes the file (a link itself, not what it points to).  Returns 0 or
+ * -1 with errno (ENOENT: it was not there). */
+int studio_unlink_rel(studio *s, const char *rel);
+/* The absolute real path of rel under the same rules, for writers that
+ * take a path (tagging).  Returns 0 or an errno. */
+int studio_real_path(studio *s, const char *rel, char *out, size_t size);
+/* Is the photo folder still there to hold what is acknowledged: the root
+ * and its .tether folder exist (the root the server started with, not one
+ * made again since) and the catalog is still the file at its path?  Call
+ * before acknowledging a change of state.  Cheap (a few stat calls); any
+ * thread.  false with a sentence naming the folder in why otherwise ("the
+ * photo folder /x is missing ...: restart the server"). */
+bool studio_storage_ok(studio *s, char *why, size_t n);
+/* Why a write to the photo folder failed, after rc (the write's error:
+ * TETHER_ERR_DISK_FULL, TETHER_ERR_STORAGE or another) and a fresh look at
+ * the folder: a sentence naming the folder in why.  Returns
+ * TETHER_ERR_DISK_FULL if the disk is full, else TETHER_ERR_STORAGE.  Any
+ * thread. */
+int studio_storage_why(studio *s, int rc, char *why, size_t n);
+/* The photo folder's health for GET /api/status (new reference): {"ok",
+ * "writable", "free_bytes", "total_bytes", "low", "error"}, looked at
+ * again when fresh or the last look is over a second old (a change is
+ * logged and announced by a "storage" event).  Any thread. */
+json_t *studio_storage_json(studio *s, bool fresh);
+/* A local write's errno as a tether_err: DISK_FULL (ENOSPC, EDQUOT) or
+ * STORAGE. */
+int studio_errno_err(int e);
 
 /* api.c: routes /api/... */
 enum MHD_Result api_handle(studio *s, const http_request *r);
 /* A setting as the API shows it (new reference). */
 json_t *api_setting_json(const tether_setting *st);
 /* Answers a libtether error with the matching status and the camera's
- * detailed message ("what: reason: detail"). */
+ * detailed message ("what: reason: detail"); DISK_FULL and STORAGE (this
+ * machine's disk, not the camera) as api_storage_error does. */
 enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what);
+/* Answers a failed write to the photo folder (rc: the write's error, see
+ * studio_storage_why): 507 "storage_full" when the disk is full, else 500
+ * "storage_error", with "what: why" naming the folder (and detail, if not
+ * NULL or empty).  Any handler thread. */
+enum MHD_Result api_storage_error(studio *s, const http_request *r, int rc, const char *what, const char *detail);
 /* focus.c: routes /api/focus...; rest is what follows "/api/focus". */
 enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest);
 focus_ctl *focus_ctl_new(studio *s);

@@ -1,17 +1,22 @@
 /*
  * studio: see studio.h.  This file holds the life cycle (camera, catalog,
- * HTTP server, event pump), the event hub, the routing of non-API paths
- * and the photo registration shared by captures and tethered shots.
+ * HTTP server, event pump), the event hub, the routing of non-API paths,
+ * the photo registration shared by captures and tethered shots, files
+ * opened by a user's or the catalog's name (never through a link into
+ * PHOTOS/.tether or out of the folder), and the photo folder's health
+ * (there, writable, space left: GET /api/status and every write).
  */
 #include "studio.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,11 +95,15 @@ void studio_today(char *out, size_t size)
 
 bool studio_safe_rel(const char *rel)
 {
-    if (rel == NULL || rel[0] == '\0' || rel[0] == '/' || strlen(rel) > 1000) return false;
-    if (strstr(rel, "..") || strstr(rel, "//") || strchr(rel, '\\')) return false;
-    for (const char *p = rel; *p; p++)
-        if ((unsigned char)*p < 0x20) return false;
-    return true;
+    if (rel == NULL || rel[0] == '\0' || rel[0] == '/' || strlen(rel) > 1000 || strchr(rel, '\\')) return false;
+    for (const char *c = rel;; c++) { /* c: the start of each component */
+        const char *end = strchrnul(c, '/');
+        size_t n = (size_t)(end - c);
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.')) return false;
+        for (const char *p = c; p < end; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) return false;
+        if (*(c = end) == '\0') return true;
+    }
 }
 
 /* Whether /photos/REL may be served: no hidden file or folder but the
@@ -106,6 +115,294 @@ static bool servable_rel(const char *rel)
         if (c[0] == '.' && strncmp(c, ".thumbs/", 8) != 0) return false;
         if ((c = strchr(c, '/')) == NULL) return true;
     }
+}
+
+/* ---- files by a user's or the catalog's name --------------------------------------- */
+
+/* Checks rel by the rules of studio_open_rel and resolves it (parent: only
+ * the folder holding its last component, which may itself be a link, as
+ * unlink wants).  Writes the real path below the root into out.  Returns
+ * 0 or an errno. */
+static int resolve_rel(studio *s, const char *rel, bool parent, char *out, size_t size)
+{
+    if (!studio_safe_rel(rel)) return EINVAL;
+    if (!servable_rel(rel)) return EPERM;
+    const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
+    char path[PATH_MAX + 16], real[PATH_MAX];
+    if (parent) snprintf(path, sizeof path, "%s/%.*s", s->root, slash ? (int)(slash - rel) : 0, rel);
+    else snprintf(path, sizeof path, "%s/%s", s->root, rel);
+    if (realpath(path, real) == NULL) return errno;
+    size_t rl = strlen(s->root);
+    if (strncmp(real, s->root, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) return EXDEV;
+    const char *below = real[rl] ? real + rl + 1 : "";
+    int n;
+    if (parent) n = snprintf(out, size, "%s%s%s", below, below[0] ? "/" : "", base);
+    else if (below[0] == '\0') return EISDIR; /* the root itself */
+    else n = snprintf(out, size, "%s", below);
+    if (n < 0 || (size_t)n >= size) return ENAMETOOLONG;
+    return servable_rel(out) ? 0 : EPERM;
+}
+
+/* Opens real (a path below the root without links) from the root, one
+ * folder at a time and never through a link, so a folder swapped for a
+ * link since realpath fails (ENOTDIR).  parent: returns the folder holding
+ * the last component; else that component, opened for reading (a link
+ * there fails with ELOOP).  Returns an fd or -1 with errno. */
+static int open_walk(studio *s, const char *real, bool parent)
+{
+    int dfd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const char *c = real;
+    for (const char *slash; dfd >= 0 && (slash = strchr(c, '/')) != NULL; c = slash + 1) {
+        char name[NAME_MAX + 1];
+        size_t n = (size_t)(slash - c);
+        if (n > NAME_MAX) {
+            close(dfd);
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        memcpy(name, c, n);
+        name[n] = '\0';
+        int next = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        close(dfd);
+        errno = e;
+        dfd = next;
+    }
+    if (dfd < 0 || parent) return dfd;
+    int fd = openat(dfd, c, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int e = errno;
+    close(dfd);
+    errno = e;
+    return fd;
+}
+
+int studio_open_rel(studio *s, const char *rel, struct stat *st, char *real, size_t real_size)
+{
+    char below[PATH_MAX];
+    int e = resolve_rel(s, rel, false, below, sizeof below);
+    if (e != 0) {
+        errno = e;
+        return -1;
+    }
+    int fd = open_walk(s, below, false);
+    if (fd < 0) return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        errno = EISDIR;
+        return -1;
+    }
+    if (real) snprintf(real, real_size, "%s", below);
+    return fd;
+}
+
+int studio_read_rel(studio *s, const char *rel, bytebuf *b)
+{
+    struct stat st;
+    int fd = studio_open_rel(s, rel, &st, NULL, 0);
+    if (fd < 0) return -1;
+    int rc = 0, e = 0;
+    for (;;) {
+        if (!bytebuf_reserve(b, 65536)) {
+            rc = -1, e = ENOMEM;
+            break;
+        }
+        ssize_t got = read(fd, b->data + b->len, b->cap - b->len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            if (got < 0) rc = -1, e = errno;
+            break;
+        }
+        b->len += (size_t)got;
+    }
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int studio_unlink_rel(studio *s, const char *rel)
+{
+    char below[PATH_MAX];
+    int e = resolve_rel(s, rel, true, below, sizeof below);
+    if (e != 0) {
+        errno = e;
+        return -1;
+    }
+    int dfd = open_walk(s, below, true);
+    if (dfd < 0) return -1;
+    const char *slash = strrchr(below, '/');
+    int rc = unlinkat(dfd, slash ? slash + 1 : below, 0);
+    e = errno;
+    close(dfd);
+    errno = e;
+    return rc;
+}
+
+int studio_real_path(studio *s, const char *rel, char *out, size_t size)
+{
+    char below[PATH_MAX];
+    int e = resolve_rel(s, rel, false, below, sizeof below);
+    if (e != 0) return e;
+    int n = snprintf(out, size, "%s/%s", s->root, below);
+    return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
+}
+
+/* ---- the photo folder's health ------------------------------------------------------- */
+
+enum { STORAGE_FULL_BYTES = 1 << 20 };                   /* less free: no photo fits */
+static const uint64_t STORAGE_LOW_BYTES = 1ULL << 30;    /* less free: say it is running out */
+
+int studio_errno_err(int e)
+{
+    return e == ENOSPC || e == EDQUOT ? TETHER_ERR_DISK_FULL : TETHER_ERR_STORAGE;
+}
+
+bool studio_storage_ok(studio *s, char *why, size_t n)
+{
+    struct stat st;
+    char state[4200];
+    snprintf(state, sizeof state, "%s/.tether", s->root);
+    if (stat(s->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, n, "the photo folder %s is missing (deleted while the server ran?), with the catalog in it: "
+                 "nothing can be saved; restart the server to start a new, empty one", s->root);
+        return false;
+    }
+    if (st.st_dev != s->root_dev || st.st_ino != s->root_ino) {
+        snprintf(why, n, "the photo folder %s was deleted and made again while the server ran, and the catalog went "
+                 "with it: nothing can be saved; restart the server", s->root);
+        return false;
+    }
+    if (stat(state, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(why, n, "the studio's state folder %s is missing (deleted while the server ran?), with the catalog "
+                 "in it: nothing can be saved; restart the server", state);
+        return false;
+    }
+    if (catalog_check(s->cat) != TETHER_OK) {
+        snprintf(why, n, "the catalog %s/catalog.db was deleted or replaced while the server ran: what is saved "
+                 "now would be lost; restart the server", state);
+        return false;
+    }
+    return true;
+}
+
+/* Can a file be made in dir?  0 or an errno.  An unnamed file where the
+ * file system has them (nothing is left behind if the server dies). */
+static int probe_dir(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) return errno;
+    return access(dir, W_OK) == 0 ? 0 : errno;
+}
+
+static void human_bytes(uint64_t n, char *out, size_t size)
+{
+    if (n >= 1000000000ULL) snprintf(out, size, "%.1f GB", (double)n / 1e9);
+    else if (n >= 1000000ULL) snprintf(out, size, "%.1f MB", (double)n / 1e6);
+    else snprintf(out, size, "%llu KB", (unsigned long long)(n / 1000));
+}
+
+typedef struct storage_look {
+    bool present, writable, full;
+    uint64_t free_bytes, total_bytes;
+    char error[1200];          /* the first of: missing, not writable, full */
+} storage_look;
+
+/* Looks at the photo folder now: there (studio_storage_ok), writable (a
+ * file can be made in the root and in the active session's folder), space
+ * (statvfs; full below STORAGE_FULL_BYTES). */
+static void storage_look_now(studio *s, storage_look *l)
+{
+    memset(l, 0, sizeof *l);
+    l->present = studio_storage_ok(s, l->error, sizeof l->error);
+    struct statvfs vfs;
+    if (statvfs(s->root, &vfs) == 0) {
+        l->free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        l->total_bytes = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+    }
+    if (!l->present) return;
+    char session[128], dir[4400];
+    studio_session(s, session, sizeof session);
+    snprintf(dir, sizeof dir, "%s/%s", s->root, session);
+    int e = probe_dir(s->root);
+    if (e == 0 && studio_safe_rel(session)) {
+        e = probe_dir(dir);
+        if (e == ENOENT) e = 0; /* made at the first capture */
+    }
+    l->writable = e == 0;
+    l->full = l->free_bytes < STORAGE_FULL_BYTES;
+    char free_text[32], total_text[32];
+    human_bytes(l->free_bytes, free_text, sizeof free_text);
+    human_bytes(l->total_bytes, total_text, sizeof total_text);
+    if (e == EROFS)
+        snprintf(l->error, sizeof l->error, "the photo folder %s is read-only: nothing can be saved", s->root);
+    else if (e == EACCES || e == EPERM)
+        snprintf(l->error, sizeof l->error, "the photo folder %s cannot be written by this server (permission denied)", s->root);
+    else if (e != 0)
+        snprintf(l->error, sizeof l->error, "cannot write to the photo folder %s: %s", s->root, strerror(e));
+    else if (l->full)
+        snprintf(l->error, sizeof l->error, "the disk holding the photo folder %s is full (%s free of %s)", s->root,
+                 free_text, total_text);
+}
+
+/* The look as GET /api/status shows it (new reference). */
+static json_t *storage_look_json(const storage_look *l)
+{
+    bool ok = l->present && l->writable && !l->full;
+    return json_pack("{s:b, s:b, s:I, s:I, s:b, s:s}", "ok", ok, "writable", l->present && l->writable,
+                     "free_bytes", (json_int_t)l->free_bytes, "total_bytes", (json_int_t)l->total_bytes,
+                     "low", l->present && l->free_bytes < STORAGE_LOW_BYTES, "error", ok ? "" : l->error);
+}
+
+/* Keeps the look for studio_storage_json; logs and announces (a "storage"
+ * event) a change of health.  Returns a new reference to it. */
+static json_t *storage_remember(studio *s, const storage_look *l)
+{
+    json_t *j = storage_look_json(l);
+    pthread_mutex_lock(&s->storage_lock);
+    json_t *old = s->storage;
+    bool changed = old == NULL ? !json_is_true(json_object_get(j, "ok"))
+                               : !json_equal(json_object_get(old, "ok"), json_object_get(j, "ok")) ||
+                                     !json_equal(json_object_get(old, "error"), json_object_get(j, "error"));
+    s->storage = json_incref(j);
+    s->storage_at = clock_mono_ns();
+    pthread_mutex_unlock(&s->storage_lock);
+    json_decref(old);
+    if (changed) {
+        if (json_is_true(json_object_get(j, "ok"))) LOG_INFO("studio", "the photo folder %s is usable again", s->root);
+        else LOG_ERROR("studio", "%s", json_string_value(json_object_get(j, "error")));
+        hub_publish(s, "storage", json_deep_copy(j));
+    }
+    return j;
+}
+
+json_t *studio_storage_json(studio *s, bool fresh)
+{
+    pthread_mutex_lock(&s->storage_lock);
+    json_t *j = !fresh && s->storage && clock_mono_ns() - s->storage_at < 1000000000LL ? json_deep_copy(s->storage) : NULL;
+    pthread_mutex_unlock(&s->storage_lock);
+    if (j) return j;
+    storage_look l;
+    storage_look_now(s, &l);
+    return storage_remember(s, &l);
+}
+
+int studio_storage_why(studio *s, int rc, char *why, size_t n)
+{
+    storage_look l;
+    storage_look_now(s, &l);
+    json_decref(storage_remember(s, &l));
+    char free_text[32];
+    human_bytes(l.free_bytes, free_text, sizeof free_text);
+    if (l.present && (rc == TETHER_ERR_DISK_FULL || (l.writable && l.full))) {
+        snprintf(why, n, "the disk holding the photo folder %s is full (%s free)", s->root, free_text);
+        return TETHER_ERR_DISK_FULL;
+    }
+    if (!l.present || !l.writable) snprintf(why, n, "%s", l.error);
+    else snprintf(why, n, "cannot write to the photo folder %s", s->root);
+    return TETHER_ERR_STORAGE;
 }
 
 bool studio_session_exists(studio *s, const char *name)
@@ -168,20 +465,34 @@ json_t *studio_register_photo_event(studio *s, const char *session, const char *
                 snprintf(dir, sizeof dir, "%.*s/.thumbs", (int)(base - path - 1), path);
                 snprintf(file, sizeof file, "%s", base);
                 store_atomic a;
+                bool made = false;
                 if (store_mkdirs(dir) == TETHER_OK && store_atomic_begin(&a, dir) == TETHER_OK) {
-                    bool written = write(a.fd, thumb.data, thumb.len) == (ssize_t)thumb.len;
+                    bool written = store_write_all(a.fd, thumb.data, thumb.len) == 0;
                     char full[4700];
-                    if (written && store_atomic_commit_unique(&a, file, full, sizeof full) == TETHER_OK)
+                    if (written && store_atomic_commit_unique(&a, file, full, sizeof full) == TETHER_OK) {
                         snprintf(p.thumb, sizeof p.thumb, "%s", full + rl + 1);
-                    else
+                        made = true;
+                    } else {
                         store_atomic_abort(&a);
+                    }
+                }
+                if (!made) { /* the photo is kept and catalogued without one; the status tells why */
+                    char why[1200];
+                    studio_storage_why(s, TETHER_ERR_STORAGE, why, sizeof why);
+                    LOG_WARN("studio", "no thumbnail for %s: %s", path, why);
                 }
             }
         }
         bytebuf_free(&data);
         bytebuf_free(&thumb);
     }
-    if (catalog_photo_add(s->cat, &p) != TETHER_OK) return NULL;
+    int rc = catalog_photo_add(s->cat, &p);
+    if (rc != TETHER_OK) {
+        char why[1200];
+        studio_storage_why(s, rc, why, sizeof why);
+        LOG_ERROR("studio", "%s is saved but not catalogued (%s); it is at the next start", path, why);
+        return NULL;
+    }
     json_t *photo = studio_photo_json(&p);
     webhooks_photo_added(s, photo, event); /* on disk before the photo is reported */
     return photo;
@@ -238,11 +549,15 @@ static void *event_pump(void *arg)
     log_set_thread_name("events");
     char day[16] = "";
     aim_tethered(s, day, sizeof day);
-    int64_t last_aim = clock_mono_ns();
+    int64_t last_aim = clock_mono_ns(), last_look = 0;
     while (!s->stopping) {
         if (clock_mono_ns() - last_aim > 30000000000LL) { /* follow midnight */
             aim_tethered(s, day, sizeof day);
             last_aim = clock_mono_ns();
+        }
+        if (clock_mono_ns() - last_look > 2000000000LL) { /* a change of the folder's health is announced */
+            json_decref(studio_storage_json(s, false));
+            last_look = clock_mono_ns();
         }
         tether_event ev;
         if (tether_wait_event(s->cam, 300, &ev) != TETHER_OK) continue;
@@ -299,16 +614,18 @@ static enum MHD_Result route(void *ctx, const http_request *r)
     if (strcmp(u, "/") == 0) return serve_asset(r, "/index.html");
     if (strcmp(u, "/gallery") == 0) return serve_asset(r, "/gallery.html");
     if (strncmp(u, "/photos/", 8) == 0) {
-        const char *rel = u + 8;
-        if (!studio_safe_rel(rel)) return http_error(r, 400, "bad_path", "not a path inside the photo folder");
-        if (!servable_rel(rel)) return http_error(r, 404, "not_found", "no such photo");
-        char path[5200], real[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", s->root, rel);
-        if (realpath(path, real) == NULL) return http_error(r, 404, "not_found", "no such photo");
-        size_t rl = strlen(s->root);
-        if (strncmp(real, s->root, rl) != 0 || real[rl] != '/')
-            return http_error(r, 403, "forbidden", "outside the photo folder");
-        return http_file(r, real, NULL);
+        struct stat st;
+        char real[PATH_MAX];
+        int fd = studio_open_rel(s, u + 8, &st, real, sizeof real);
+        if (fd < 0 && errno == EINVAL) return http_error(r, 400, "bad_path", "not a path inside the photo folder");
+        if (fd < 0 && errno == EXDEV) return http_error(r, 403, "forbidden", "outside the photo folder");
+        if (fd < 0) return http_error(r, 404, "not_found", "no such photo");
+        /* the file just checked, not whatever its path names by now */
+        char self[64];
+        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+        enum MHD_Result ret = http_file(r, self, http_mime_for(real));
+        close(fd);
+        return ret;
     }
     return serve_asset(r, u);
 }
@@ -321,6 +638,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     if (s == NULL) return 1;
     s->webhook_allow_private = o->webhook_allow_private;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->storage_lock, NULL);
     pthread_mutex_init(&s->events.lock, NULL);
     pthread_cond_init(&s->events.cond, NULL);
     int rc = 1;
@@ -330,10 +648,13 @@ int studio_run(const studio_options *o, volatile int *stop)
     bool pump_started = false;
 
     const char *photos = o->photos ? o->photos : "photos";
-    if (store_mkdirs(photos) != TETHER_OK || realpath(photos, s->root) == NULL) {
+    struct stat root_st;
+    if (store_mkdirs(photos) != TETHER_OK || realpath(photos, s->root) == NULL || stat(s->root, &root_st) != 0) {
         fprintf(stderr, "tether: cannot use %s as the photo folder\n", photos);
         goto done;
     }
+    s->root_dev = root_st.st_dev;
+    s->root_ino = root_st.st_ino;
     char dbdir[4200], dbpath[4300];
     snprintf(dbdir, sizeof dbdir, "%s/.tether", s->root);
     snprintf(dbpath, sizeof dbpath, "%s/catalog.db", dbdir);
@@ -343,7 +664,11 @@ int studio_run(const studio_options *o, volatile int *stop)
         goto done;
     }
     sweep_temporaries(s->root);
-    if (catalog_active_session(s->cat, s->session, sizeof s->session) != TETHER_OK) {
+    if (catalog_active_session(s->cat, s->session, sizeof s->session) != TETHER_OK ||
+        !catalog_session_name_ok(s->session)) {
+        if (s->session[0]) /* an older version let such names in */
+            LOG_WARN("studio", "the active session \"%s\" has a name that cannot be a folder; \"default\" is active "
+                     "instead (its photos stay listed)", s->session);
         snprintf(s->session, sizeof s->session, "default");
         catalog_set_active_session(s->cat, s->session);
     }
@@ -418,6 +743,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     if (pthread_create(&pump, NULL, event_pump, s) == 0) pump_started = true;
     interval_resume(s->interval); /* a time-lapse that was running when the server stopped */
     import_resume(s->import);     /* an import likewise */
+    if (o->on_listening) o->on_listening(o->on_listening_arg, http_port(http));
     char model[128];
     tether_camera_model(s->cam, model, sizeof model);
     printf("studio on http://%s:%d/ (camera: %s%s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
@@ -450,6 +776,8 @@ done:
     pthread_cond_destroy(&s->events.cond);
     pthread_mutex_destroy(&s->events.lock);
     pthread_mutex_destroy(&s->lock);
+    json_decref(s->storage);
+    pthread_mutex_destroy(&s->storage_lock);
     free(s);
     return rc;
 }

@@ -18,6 +18,7 @@
  * photos, and the apply worker share tc->lock, which guards the settings
  * and the apply job's state; files are tagged outside the lock.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,31 +173,34 @@ static void settings_path(const studio *s, char *out, size_t size)
     snprintf(out, size, "%s/.tether/tagging.json", s->root);
 }
 
-/* Writes the settings atomically.  Returns false if they could not be. */
-static bool save_settings(const studio *s, const img_tags *t, bool enabled)
+/* Writes the settings atomically into the existing PHOTOS/.tether (a
+ * folder deleted meanwhile is not made again).  Returns 0,
+ * TETHER_ERR_NO_MEMORY, or the write's error (studio_errno_err). */
+static int save_settings(const studio *s, const img_tags *t, bool enabled)
 {
     json_t *j = settings_json(t, enabled);
     char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)) : NULL;
     json_decref(j);
-    if (text == NULL) return false;
+    if (text == NULL) return TETHER_ERR_NO_MEMORY;
     char dir[4200], path[4300];
     snprintf(dir, sizeof dir, "%s/.tether", s->root);
     settings_path(s, path, sizeof path);
     store_atomic a;
-    bool ok = store_mkdirs(dir) == TETHER_OK && store_atomic_begin(&a, dir) == TETHER_OK;
-    if (ok) {
+    int e = 0;
+    errno = 0;
+    if (store_atomic_begin(&a, dir) != TETHER_OK) {
+        e = errno ? errno : EIO;
+    } else {
         size_t n = strlen(text);
-        ok = write(a.fd, text, n) == (ssize_t)n && fsync(a.fd) == 0;
-        ok = close(a.fd) == 0 && ok;
+        if (store_write_all(a.fd, text, n) != 0 || fsync(a.fd) != 0) e = errno;
+        if (close(a.fd) != 0 && e == 0) e = errno;
         a.fd = -1;
-        if (!ok || rename(a.tmp, path) != 0) {
-            store_atomic_abort(&a);
-            ok = false;
-        }
+        if (e == 0 && rename(a.tmp, path) != 0) e = errno;
+        if (e != 0) store_atomic_abort(&a);
     }
     free(text);
-    if (!ok) LOG_WARN("tagging", "cannot write %s", path);
-    return ok;
+    if (e != 0) LOG_WARN("tagging", "cannot write %s: %s", path, strerror(e));
+    return e == 0 ? TETHER_OK : studio_errno_err(e);
 }
 
 static void load_settings(tagging_ctl *tc)
@@ -262,10 +266,16 @@ static void *apply_worker(void *arg)
                 break;
             }
             char path[4700], err[512] = "";
-            snprintf(path, sizeof path, "%s/%s", s->root, photos[i].rel);
             const char *counter = "tagged";
-            if (img_tag_kind_of(path) == IMG_TAG_UNSUPPORTED) counter = "skipped";
-            else if (img_tag_file(path, &t, NULL, 0, err, sizeof err) != TETHER_OK) counter = "failed";
+            int e = studio_real_path(s, photos[i].rel, path, sizeof path); /* no link into .tether or out */
+            if (e != 0) {
+                counter = "failed";
+                snprintf(err, sizeof err, "not a photo in the photo folder: %s", strerror(e));
+            } else if (img_tag_kind_of(path) == IMG_TAG_UNSUPPORTED) {
+                counter = "skipped";
+            } else if (img_tag_file(path, &t, NULL, 0, err, sizeof err) != TETHER_OK) {
+                counter = "failed";
+            }
             struct stat st;
             if (strcmp(counter, "tagged") == 0 && stat(path, &st) == 0 && st.st_size != photos[i].size)
                 catalog_photo_set_size(s->cat, photos[i].id, st.st_size); /* a JPEG grows by its tags */
@@ -323,9 +333,16 @@ static enum MHD_Result put_settings(tagging_ctl *tc, const http_request *r)
         pthread_mutex_unlock(&tc->lock);
         return http_error(r, 400, "bad_value", "%s", err);
     }
-    if (!save_settings(tc->s, &t, enabled)) {
+    char why[1200];
+    if (!studio_storage_ok(tc->s, why, sizeof why)) {
         pthread_mutex_unlock(&tc->lock);
-        return http_error(r, 500, "io_error", "cannot save the tagging settings in %s/.tether", tc->s->root);
+        return http_error(r, 500, "storage_error", "cannot save the tagging settings: %s", why);
+    }
+    int rc = save_settings(tc->s, &t, enabled);
+    if (rc != TETHER_OK) {
+        pthread_mutex_unlock(&tc->lock);
+        if (rc == TETHER_ERR_NO_MEMORY) return http_error(r, 500, "internal", "out of memory");
+        return api_storage_error(tc->s, r, rc, "cannot save the tagging settings", NULL);
     }
     tc->tags = t;
     tc->enabled = enabled;
