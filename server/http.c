@@ -223,6 +223,32 @@ enum MHD_Result http_json(const http_request *r, unsigned status, json_t *body)
     return respond(r, status, resp);
 }
 
+/* Replaces in place each byte of text that is not part of a well-formed
+ * UTF-8 sequence with '?' (JSON strings must be UTF-8, and a message may
+ * quote a client's bytes). */
+static void utf8_scrub(char *text)
+{
+    unsigned char *p = (unsigned char *)text;
+    while (*p) {
+        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+        bool ok = n > 0 && !(n == 2 && *p < 0xc2) && !(n == 4 && *p > 0xf4);
+        for (int i = 1; ok && i < n; i++) ok = (p[i] & 0xc0) == 0x80;
+        if (ok && n == 3) { /* no overlong form, no surrogate */
+            unsigned cp = (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        }
+        if (ok && n == 4) {
+            unsigned cp = (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3f) << 12;
+            ok = cp >= 0x10000 && cp <= 0x10ffff;
+        }
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 enum MHD_Result http_error(const http_request *r, unsigned status, const char *code, const char *fmt, ...)
 {
     char msg[512];
@@ -230,6 +256,7 @@ enum MHD_Result http_error(const http_request *r, unsigned status, const char *c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    utf8_scrub(msg); /* also a sequence cut by the buffer's end */
     return http_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
@@ -968,7 +995,7 @@ static void add_host(http_server *s, const char *name)
 
 /* libmicrohttpd's own messages (clients that went away, bad requests):
  * debug lines, since each one is a client's doing, not the server's. */
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     if (LOG_LEVEL_DEBUG > log_g_level) return;

@@ -24,6 +24,10 @@ typedef struct studio_options {
     const char *const *allow_hosts; /* more names the Host header may carry (--allow-host); n_allow_hosts */
     int n_allow_hosts;
     bool webhook_allow_private; /* webhooks may go to loopback, link-local and private addresses */
+    /* Called once the server listens, with its port (then the "studio on"
+     * line is printed); on studio_run's thread.  May be NULL. */
+    void (*on_listening)(void *arg, int port);
+    void *on_listening_arg;
 } studio_options;
 
 /* Runs the studio until *stop becomes true (checked every 200 ms).
