@@ -49,12 +49,32 @@ function showLink(connected) {
   $('#lost').hidden = connected;
 }
 
+function formatBytes(n) {
+  if (n >= 1e9) return (n / 1e9).toFixed(1) + ' GB';
+  if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
+  return Math.floor(n / 1e3) + ' KB';
+}
+
+// The photo folder's health (status.storage, or a "storage" event): a
+// banner while nothing can be saved, the free space in the header.
+function showStorage(st) {
+  if (!st) return;
+  const banner = $('#storage-banner');
+  banner.textContent = st.ok ? '' : 'Photos cannot be saved: ' + st.error;
+  banner.hidden = st.ok;
+  const disk = $('#disk');
+  disk.textContent = st.total_bytes ? formatBytes(st.free_bytes) + ' free' : 'no disk';
+  disk.className = 'badge ' + (!st.ok ? 'bad' : st.low ? 'warn' : '');
+  disk.hidden = false;
+}
+
 async function loadStatus() {
   const s = await api('GET', '/api/status');
   state.status = s;
   $('#camera').textContent = s.camera.model;
   $('#simulated').hidden = !s.camera.simulated;
   showLink(s.camera.connected);
+  showStorage(s.storage);
 }
 
 // ---- capture and gallery ------------------------------------------------------------
@@ -547,6 +567,7 @@ function listen() {
   on('preset_saved', loadPresets);
   on('preset_deleted', loadPresets);
   on('preset_applied', () => {});
+  on('storage', showStorage);
   focusEvents(on);
 }
 
@@ -565,3 +586,5 @@ document.addEventListener('keydown', (e) => {
 initFocus();
 listen();
 loadStatus().then(() => Promise.all([loadSessions(), loadMini(), loadPresets(), loadSettings(), loadFocus()])).catch((e) => toast(e.message));
+// the free space as photos come in (a change of health comes at once, as a "storage" event)
+setInterval(() => api('GET', '/api/status').then((s) => showStorage(s.storage)).catch(() => {}), 30000);

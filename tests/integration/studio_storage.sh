@@ -8,7 +8,8 @@
 # reported by GET /api/status and no write is acknowledged after it; and,
 # on a 2 MiB tmpfs in a mount namespace of its own (root only), a full
 # disk answers 507 storage_full and a read-only folder 500 storage_error,
-# never a camera error, with the status saying so.
+# never a camera error, with the status saying so, and the main page shows
+# a banner (tests/e2e/storage.mjs).
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 sim_start --persona canon-eos --photo-size 640x480 --files 0 || exit 1
@@ -143,7 +144,7 @@ unshare -m sh -c 'mount -t tmpfs -o size=8m tmpfs "$1" && mkdir "$1/.tether" && 
     --photos "$Q" >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
 SERVE=$!
 T_SIMS+=("$SERVE")
-for _ in $(seq 1 100); do grep -q '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -qs '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
 URL="http://127.0.0.1:$port"
 ns() { nsenter -t "$SERVE" -m "$@"; } # CMD...: in the server's mount namespace
 # fill KIB: fills the tmpfs up to KIB KiB left free (0: all it takes)
@@ -207,5 +208,17 @@ expect_match "... naming the photo folder" "$(body .error.message)" "$Q.*read-on
 ns mount -o remount,bind,rw "$Q"
 wait_status .storage.ok true
 expect "writable again: storage is OK" "$(body .storage.ok)" "true"
+
+# --- the banner in a browser ----------------------------------------------------------------------
+here=$(cd "$(dirname "$0")/.." && pwd)
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
+    shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
+    mkdir -p "$shots"
+    timeout -s KILL 120 node "$here/e2e/storage.mjs" "$URL" \
+        "nsenter -t $SERVE -m sh -c 'dd if=/dev/zero of=$Q/fill.ui bs=64k 2>/dev/null; true'" \
+        "nsenter -t $SERVE -m rm -f $Q/fill.ui" "$shots"
+else
+    not_ok "the browser check needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
+fi
 stop_serve "serve stops cleanly (tmpfs)"
 sim_stop "simulator exits cleanly (full-size photos)"
