@@ -9,6 +9,14 @@
  * while a session is active gets Init_Fail(busy): one host at a time, as
  * a real camera.
  *
+ * Handshakes are handled concurrently by the accept loop: every new
+ * connection waits, non-blocking, in a table of at most MAX_PENDING until
+ * its first packet is whole (then it becomes a session's command or event
+ * connection, or is refused) or HANDSHAKE_DEADLINE_S passes (then it is
+ * closed).  When the table is full the oldest waiting connection is
+ * dropped, so idle or half-open connections never delay a real host,
+ * which sends its first packet at once.
+ *
  * Each session thread reads packets with two deadlines: none while idle
  * (a host may wait as long as it likes between operations), but a packet
  * that has begun must complete within PACKET_DEADLINE_S, so a truncated
@@ -39,6 +47,8 @@
 
 #define PACKET_DEADLINE_S 5.0
 #define HANDSHAKE_DEADLINE_S 2.5
+#define MAX_PENDING 16            /* connections waiting for their first packet */
+#define HANDSHAKE_MAX 4096        /* an Init packet is far smaller */
 #define EVENT_CONN_DEADLINE_S 5.0
 #define MAX_DATA_OUT (1u << 20)
 #define CHUNK (64u * 1024u)
@@ -59,6 +69,13 @@ typedef struct session {
     uint8_t *chunk;
 } session;
 
+/* A connection waiting for its first packet (accept loop only). */
+typedef struct pending {
+    int fd;
+    double deadline;
+    bytebuf in;
+} pending;
+
 struct simsrv {
     simcam *cam;
     char host[64];
@@ -77,6 +94,8 @@ struct simsrv {
     uint64_t refused, drops, busy_answers, sessions, bad_packets;
     rng busy_rng;
     uint8_t guid[16];
+    pending pend[MAX_PENDING];  /* accept loop only */
+    int npend;
 };
 
 /* ---- sockets ---------------------------------------------------------------- */
@@ -467,18 +486,12 @@ static void send_and_close(int fd, bytebuf *b)
     close(fd);
 }
 
-static void handle_new_connection(simsrv *s, int fd)
+/* A connection's first packet, whole and parsed: it opens a session, joins
+ * one as its event connection, or is refused.  fd is given away. */
+static void handle_first_packet(simsrv *s, int fd, const ptpip_packet *p)
 {
-    tune_socket(fd);
-    bytebuf in = BYTEBUF_INIT, out = BYTEBUF_INIT;
-    ptpip_packet pkt;
-    long n = read_packet(fd, &in, &pkt, clock_mono_s() + HANDSHAKE_DEADLINE_S, NULL, NULL);
-    if (n < 0) {
-        LOG_INFO("sim", "connection closed: no valid first packet");
-        if (n == -2) count_bad(s);
-        close(fd);
-        goto done;
-    }
+    bytebuf out = BYTEBUF_INIT;
+    ptpip_packet pkt = *p;
     pthread_mutex_lock(&s->lock);
     reap(s);
     if (pkt.type == PTPIP_INIT_COMMAND_REQUEST) {
@@ -537,8 +550,71 @@ static void handle_new_connection(simsrv *s, int fd)
         close(fd);
     }
 done:
-    bytebuf_free(&in);
     bytebuf_free(&out);
+}
+
+static void pending_drop(simsrv *s, int i)
+{
+    close(s->pend[i].fd);
+    bytebuf_free(&s->pend[i].in);
+    s->pend[i] = s->pend[--s->npend];
+}
+
+/* A new connection waits for its first packet; a full table loses its
+ * oldest. */
+static void pending_add(simsrv *s, int fd)
+{
+    tune_socket(fd);
+    if (s->npend == MAX_PENDING) {
+        int oldest = 0;
+        for (int i = 1; i < s->npend; i++)
+            if (s->pend[i].deadline < s->pend[oldest].deadline) oldest = i;
+        LOG_INFO("sim", "%d connections without a first packet: dropping the oldest", MAX_PENDING);
+        pending_drop(s, oldest);
+    }
+    s->pend[s->npend++] = (pending){.fd = fd, .deadline = clock_mono_s() + HANDSHAKE_DEADLINE_S, .in = BYTEBUF_INIT};
+}
+
+/* Reads what waiting connection i has; hands a whole first packet on, and
+ * closes a connection that ended, sent something invalid or ran out of
+ * time.  Returns true if i left the table. */
+static bool pending_step(simsrv *s, int i, bool readable)
+{
+    pending *p = &s->pend[i];
+    if (readable) {
+        uint8_t buf[1024];
+        ssize_t k = recv(p->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR)) {
+            LOG_INFO("sim", "connection closed: no valid first packet");
+            pending_drop(s, i);
+            return true;
+        }
+        if (k > 0) bytebuf_put(&p->in, buf, (size_t)k);
+        ptpip_packet pkt;
+        long r = bytebuf_ok(&p->in) ? ptpip_parse(p->in.data, p->in.len, &pkt) : PTPIP_BAD_LENGTH;
+        if (r == PTPIP_NEED_MORE && p->in.len > HANDSHAKE_MAX) r = PTPIP_BAD_LENGTH;
+        if (r > 0) {
+            int fd = p->fd;
+            p->fd = -1;
+            handle_first_packet(s, fd, &pkt); /* pkt may point into p->in: freed after */
+            bytebuf_free(&p->in);
+            s->pend[i] = s->pend[--s->npend];
+            return true;
+        }
+        if (r < 0) {
+            LOG_INFO("sim", "connection closed: invalid first packet");
+            count_bad(s);
+            pending_drop(s, i);
+            return true;
+        }
+    }
+    if (clock_mono_s() >= p->deadline) {
+        LOG_INFO("sim", "connection closed: no first packet within %.1f s", HANDSHAKE_DEADLINE_S);
+        if (p->in.len > 0) count_bad(s); /* an unfinished packet */
+        pending_drop(s, i);
+        return true;
+    }
+    return false;
 }
 
 simsrv *simsrv_new(simcam *cam, const char *host, int port, const simsrv_faults *faults,
@@ -582,6 +658,7 @@ void simsrv_free(simsrv *s)
         if (ss->cmd_fd >= 0) shutdown(ss->cmd_fd, SHUT_RDWR);
         session_free(ss);
     }
+    while (s->npend > 0) pending_drop(s, s->npend - 1);
     if (s->listen_fd >= 0) close(s->listen_fd);
     if (s->wake[0] >= 0) close(s->wake[0]);
     if (s->wake[1] >= 0) close(s->wake[1]);
@@ -610,23 +687,34 @@ int simsrv_run(simsrv *s)
         pthread_mutex_lock(&s->lock);
         int lfd = s->listen_fd;
         pthread_mutex_unlock(&s->lock);
-        struct pollfd p[2] = {{.fd = s->wake[0], .events = POLLIN}, {.fd = lfd, .events = POLLIN}};
-        int r = poll(p, lfd >= 0 ? 2 : 1, 200);
+        struct pollfd p[2 + MAX_PENDING] = {{.fd = s->wake[0], .events = POLLIN}, {.fd = lfd, .events = POLLIN}};
+        int npend = s->npend, timeout_ms = 200;
+        double now = clock_mono_s();
+        for (int i = 0; i < npend; i++) {
+            p[2 + i] = (struct pollfd){.fd = s->pend[i].fd, .events = POLLIN};
+            int left = (int)((s->pend[i].deadline - now) * 1000) + 1;
+            if (left < timeout_ms) timeout_ms = left > 0 ? left : 0;
+        }
+        if (lfd < 0) p[1].fd = -1; /* poll skips it */
+        int r = poll(p, (nfds_t)(2 + npend), timeout_ms);
         if (r < 0 && errno != EINTR) break;
         if (p[0].revents & POLLIN) {
             char b[16];
             while (read(s->wake[0], b, sizeof b) > 0) {
             }
         }
-        if (lfd >= 0 && (p[1].revents & POLLIN)) {
+        /* backwards: a connection leaving the table takes the last one's place */
+        for (int i = npend - 1; i >= 0; i--) pending_step(s, i, r > 0 && p[2 + i].revents != 0);
+        if (lfd >= 0 && r > 0 && (p[1].revents & POLLIN)) {
             int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-            if (fd >= 0) handle_new_connection(s, fd);
+            if (fd >= 0) pending_add(s, fd);
         }
         pthread_mutex_lock(&s->lock);
         if (!s->plugged && s->listen_fd >= 0) {
             close(s->listen_fd);
             s->listen_fd = -1;
         }
+        while (!s->plugged && s->npend > 0) pending_drop(s, s->npend - 1); /* the cable is out */
         reap(s);
         pthread_mutex_unlock(&s->lock);
     }

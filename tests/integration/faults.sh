@@ -1,6 +1,6 @@
 # Faults and hostile input: Device Busy, dropped links, freezing, a slow
-# link, unplugging, a second host, many hosts in sequence, and malformed
-# PTP/IP traffic.  The camera must answer as a camera does, and keep
+# link, unplugging, a second host, many hosts in sequence, idle and
+# half-open connections, and malformed PTP/IP traffic.  The camera must answer as a camera does, and keep
 # serving afterwards.
 . "$(dirname "$0")/../lib.sh"
 
@@ -84,6 +84,21 @@ check "after the first host leaves, the next is served" gp --summary
 ok_runs=0
 for i in $(seq 1 25); do gp --summary >/dev/null 2>&1 && ok_runs=$((ok_runs + 1)); done
 expect "25 sessions in a row" "$ok_runs" "25"
+
+# --- idle and half-open connections ------------------------------------------------------------
+# Handshakes are handled side by side: 20 connections that never send their
+# first packet (more than the 16 the camera keeps waiting) must not hold up
+# a host that does (one at a time with a 2.5 s deadline each, they took 26 s).
+"$TESTTOOL" probe "127.0.0.1:$SIM_PORT" idle 20,8 >idle.out &
+idler=$!
+for _ in $(seq 1 100); do grep -q 'open' idle.out 2>/dev/null && break; sleep 0.05; done
+expect "20 idle connections are open" "$(cat idle.out)" "idle: 20 open"
+t0=$(date +%s.%N)
+check "with 20 idle connections a host is served" gp --summary
+t1=$(date +%s.%N)
+expect_true "and at once ($(awk "BEGIN{printf \"%.2f\", $t1-$t0}") s, idle connections do not queue it)" "$t1 - $t0 < 2"
+wait $idler
+check "after the idle connections, the camera still serves" gp --summary
 
 # --- malformed traffic -----------------------------------------------------------------------
 out=$("$TESTTOOL" probe "127.0.0.1:$SIM_PORT" codes)

@@ -23,6 +23,9 @@
  *   bad-data     data phase with the wrong tid   -> "closed"
  *   hold SECONDS open a session and keep it for SECONDS
  *   second       while another host holds the camera -> "init-fail REASON"
+ *   idle N[,S]   N connections that send nothing (every other one half a
+ *                packet header), held S seconds (5)  -> "idle: N open" once
+ *                all are connected
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -222,6 +225,26 @@ static int probe(const char *hostport, const char *which, const char *arg)
         if (r > 0) printf("second: init-fail %d\n", r);
         else printf("second: %s\n", r == 0 ? "accepted" : "error");
         ptpc_close(&c);
+        return 0;
+    }
+    if (strcmp(which, "idle") == 0) {
+        int n = arg ? atoi(arg) : 8;
+        const char *comma = arg ? strchr(arg, ',') : NULL;
+        double hold = comma ? atof(comma + 1) : 5;
+        if (n < 1 || n > 200) return 2;
+        int fds[200], open_n = 0;
+        for (int i = 0; i < n; i++) {
+            fds[i] = ptpc_dial(host, port);
+            if (fds[i] < 0) continue;
+            open_n++;
+            static const uint8_t half[4] = {40, 0, 0, 0};
+            if (i % 2) ptpc_send_all(fds[i], half, sizeof half);
+        }
+        printf("idle: %d open\n", open_n);
+        fflush(stdout);
+        clock_sleep_ns((int64_t)(hold * 1e9));
+        for (int i = 0; i < n; i++)
+            if (fds[i] >= 0) close(fds[i]);
         return 0;
     }
     int fd;
