@@ -99,6 +99,7 @@ struct http_server {
     pthread_cond_t qcond;
     http_conn *q_head, *q_tail;
     int queued;                /* waiting or running */
+    bool queue_stopping;       /* under qlock: queued requests get 503, workers end */
     pthread_t workers[HTTP_WORKERS];
     int n_workers;
 
@@ -111,7 +112,7 @@ struct http_server {
     int epfd, kickfd;
     pthread_t parker;
     bool parker_started;
-    bool stopping;             /* under plock and qlock */
+    bool park_stopping;        /* under plock: streams end, nothing parks */
 
     /* access */
     pthread_mutex_t alock;
@@ -399,7 +400,7 @@ static void *parker_main(void *arg)
     struct MHD_Connection *batch[BATCH];
     for (;;) {
         pthread_mutex_lock(&s->plock);
-        if (s->stopping && s->n_parked == 0) {
+        if (s->park_stopping && s->n_parked == 0) {
             pthread_mutex_unlock(&s->plock);
             return NULL;
         }
@@ -429,7 +430,7 @@ static void *parker_main(void *arg)
         now = clock_mono_ns();
         for (parked *p = s->parked_head; p && nb < BATCH;) {
             parked *next = p->next;
-            if (p->wake_at_ns <= now || s->stopping) {
+            if (p->wake_at_ns <= now || s->park_stopping) {
                 unpark_locked(s, p);
                 batch[nb++] = p->conn;
             }
@@ -448,7 +449,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     http_server *s = p->server;
     for (;;) {
         pthread_mutex_lock(&s->plock);
-        bool hangup = p->hangup, stopping = s->stopping;
+        bool hangup = p->hangup, stopping = s->park_stopping;
         uint64_t gen = s->wake_gen[p->kind];
         pthread_mutex_unlock(&s->plock);
         if (hangup) return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -458,7 +459,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (n == HTTP_STREAM_END) return MHD_CONTENT_READER_END_OF_STREAM;
         if (n < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
         pthread_mutex_lock(&s->plock);
-        if (s->wake_gen[p->kind] != gen || s->stopping) { /* woken while reading: read again */
+        if (s->wake_gen[p->kind] != gen || s->park_stopping) { /* woken while reading: read again */
             pthread_mutex_unlock(&s->plock);
             continue;
         }
@@ -857,12 +858,12 @@ static void *worker_main(void *arg)
     log_set_thread_name("http-worker");
     pthread_mutex_lock(&s->qlock);
     for (;;) {
-        while (s->q_head == NULL && !s->stopping) pthread_cond_wait(&s->qcond, &s->qlock);
+        while (s->q_head == NULL && !s->queue_stopping) pthread_cond_wait(&s->qcond, &s->qlock);
         http_conn *hc = s->q_head;
         if (hc == NULL) break; /* stopping, nothing queued */
         s->q_head = hc->next;
         if (s->q_head == NULL) s->q_tail = NULL;
-        bool stopping = s->stopping;
+        bool stopping = s->queue_stopping;
         pthread_mutex_unlock(&s->qlock);
         http_request r = {.conn = hc->conn, .method = hc->method, .url = hc->url, .hc = hc};
         if (hc->body.len) {
@@ -1033,10 +1034,10 @@ static void free_server(http_server *s)
 static void stop_threads(http_server *s)
 {
     pthread_mutex_lock(&s->plock);
-    s->stopping = true;
+    s->park_stopping = true;
     pthread_mutex_unlock(&s->plock);
     pthread_mutex_lock(&s->qlock);
-    s->stopping = true;
+    s->queue_stopping = true;
     pthread_cond_broadcast(&s->qcond);
     pthread_mutex_unlock(&s->qlock);
     for (int i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
@@ -1127,7 +1128,7 @@ void http_stop(http_server *s)
     if (s == NULL) return;
     MHD_socket lfd = MHD_quiesce_daemon(s->mhd); /* no new connections */
     pthread_mutex_lock(&s->plock);
-    s->stopping = true;
+    s->park_stopping = true;
     pthread_mutex_unlock(&s->plock);
     wake_matching(s, -1); /* every stream ends at its next read */
     stop_threads(s);      /* queued requests answered 503; running handlers finish */

@@ -62,7 +62,7 @@ typedef struct studio {
     int64_t storage_at;      /* when (clock_mono_ns) */
     pthread_mutex_t lock;    /* session, counters */
     char session[128];
-    volatile int stopping;
+    _Atomic int stopping;    /* set once when the studio stops; read by every thread */
     int stream_clients;
     uint64_t frames_sent;
     http_server *http;       /* set once it listens; read under events.lock (hub_publish) */
