@@ -296,7 +296,7 @@ static int download_to(tether_camera *cam, const char *camera_path, const char *
     if (rc != TETHER_OK) {
         store_atomic_abort(&a);
         if (is_local_failure(rc))
-            set_error(cam, "%s (in %s); %s stays on the camera", cam->ops->last_error(cam->be), dir, camera_path);
+            set_error(cam, "%s (folder %s); %s stays on the camera", cam->ops->last_error(cam->be), dir, camera_path);
         return rc;
     }
     rc = store_atomic_commit_unique(&a, name, local, localsz);

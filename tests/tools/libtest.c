@@ -17,6 +17,11 @@
  *                         before and during a capture: it comes back soon
  *                         after it thaws, old sessions are closed, fds 0-2
  *                         stay
+ *   libtest storage DIR   DIR is a small tmpfs of its own (1 MB) that the
+ *                         test remounts read-only: a full disk and a
+ *                         read-only folder are DISK_FULL and STORAGE, say
+ *                         where and why, leave no file, and the photo stays
+ *                         on the card; the camera goes on working
  *
  * Needs TETHER (the program under test) in the environment.
  */
@@ -641,13 +646,107 @@ static void freeze(int seconds)
     if (system(cmd) != 0) printf("    cleanup failed\n");
 }
 
+static int card_count(tether_camera *cam)
+{
+    tether_file_list *l = NULL;
+    int n = tether_files_list(cam, &l) == TETHER_OK ? l->count : -1;
+    tether_file_list_free(l);
+    return n;
+}
+
+/* Entries in dir other than . and .. (temporary files included). */
+static int dir_entries(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls -A '%s' | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p) {
+        if (fscanf(p, "%d", &n) != 1) n = -1;
+        pclose(p);
+    }
+    return n;
+}
+
+static void storage(const char *dir)
+{
+    sim s;
+    static const char *const args[] = {"--persona", "canon-eos", "--files", "0", NULL};
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
+    char msg[512], good[] = "/tmp/libtest-XXXXXX";
+    mkdtemp(good);
+    tether_setting_set(cam, "capturetarget", "Memory card"); /* the card keeps what is not deleted */
+    tether_capture_options o = {.dir = dir};
+    tether_shot shot;
+
+    /* a full disk */
+    int before = card_count(cam);
+    int rc = tether_capture(cam, &o, &shot);
+    tether_camera_last_error(cam, msg, sizeof msg);
+    OK(rc == TETHER_ERR_DISK_FULL, "a full disk: DISK_FULL (%s: %s)", tether_err_name(rc), msg);
+    OK(strstr(msg, dir) && strstr(msg, "No space left"), "the message says where and why");
+    OK(dir_entries(dir) == 0, "no partial or temporary file is left (%d entries)", dir_entries(dir));
+    int after = card_count(cam);
+    OK(after == before + 1, "the photo stays on the card (%d -> %d files)", before, after);
+    OK(tether_camera_connected(cam), "the camera is not taken for lost");
+    tether_capture_options og = {.dir = good};
+    OK(tether_capture(cam, &og, &shot) == TETHER_OK && shot.n_files >= 1, "the next capture into a folder with room works");
+
+    /* a read-only folder */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "mount -o remount,ro '%s'", dir);
+    OK(system(cmd) == 0, "the folder is made read-only");
+    before = card_count(cam);
+    rc = tether_capture(cam, &o, &shot);
+    tether_camera_last_error(cam, msg, sizeof msg);
+    OK(rc == TETHER_ERR_STORAGE && strstr(msg, dir) && strstr(msg, "Read-only"),
+       "a read-only folder: STORAGE, saying where and why (%s: %s)", tether_err_name(rc), msg);
+    OK(card_count(cam) == before + 1, "the photo stays on the card");
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/new", dir);
+    tether_capture_options os = {.dir = sub};
+    rc = tether_capture(cam, &os, &shot);
+    tether_camera_last_error(cam, msg, sizeof msg);
+    OK(rc == TETHER_ERR_STORAGE && strstr(msg, "cannot create"), "a folder that cannot be made: STORAGE (%s: %s)",
+       tether_err_name(rc), msg);
+    char local[1200];
+    snprintf(local, sizeof local, "%s/x.jpg", dir);
+    tether_file_list *l = NULL;
+    if (tether_files_list(cam, &l) == TETHER_OK && l->count > 0) {
+        rc = tether_file_download(cam, l->items[0].path, local);
+        OK(rc == TETHER_ERR_STORAGE, "a download into it: STORAGE (%s)", tether_err_name(rc));
+    }
+    tether_file_list_free(l);
+
+    /* tethered: a shot from the body's button that cannot be saved */
+    OK(tether_tethered(cam, dir, "{name}", false) == TETHER_OK, "tethered mode into the read-only folder");
+    before = card_count(cam);
+    snprintf(cmd, sizeof cmd, "curl -s -X POST http://127.0.0.1:%d/shutter >/dev/null", s.ctl);
+    if (system(cmd) != 0) printf("    curl failed\n");
+    tether_event ev = {0};
+    bool seen = false;
+    double t0 = clock_mono_s();
+    while (!seen && clock_mono_s() - t0 < 10)
+        seen = tether_wait_event(cam, 200, &ev) == TETHER_OK && ev.type == TETHER_EVENT_FILE_ADDED;
+    OK(seen && ev.local[0] == '\0' && strstr(ev.detail, "Read-only"), "the event says it was not saved, and why (\"%s\")",
+       ev.detail);
+    tether_tethered(cam, NULL, NULL, false);
+    OK(card_count(cam) == before + 1, "and it is not deleted from the card");
+    OK(tether_capture(cam, &og, &shot) == TETHER_OK, "the camera still works");
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", good);
+    if (system(cmd) != 0) printf("    cleanup failed\n");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     signal(SIGPIPE, SIG_IGN);
     log_init_from_env();
     if (argc < 2) {
-        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|freeze [S]\n");
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|freeze [S]|storage DIR\n");
         return 2;
     }
     scenario = argv[1];
@@ -661,6 +760,7 @@ int main(int argc, char **argv)
     else if (strcmp(scenario, "tethered") == 0) tethered();
     else if (strcmp(scenario, "restart") == 0) restart();
     else if (strcmp(scenario, "freeze") == 0) freeze(argc > 2 ? atoi(argv[2]) : 12);
+    else if (strcmp(scenario, "storage") == 0 && argc > 2) storage(argv[2]);
     else return 2;
     return failures ? 1 : 0;
 }

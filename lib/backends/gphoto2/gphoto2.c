@@ -971,7 +971,7 @@ static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
     int rc = TETHER_OK;
     if (w.err) {
         /* ours, not the camera's: the transfer itself went through */
-        rc = fail_msg(b, store_err_from_errno(w.err), "cannot write %s here: %s", name, strerror(w.err));
+        rc = fail_msg(b, store_err_from_errno(w.err), "cannot write %s: %s", name, strerror(w.err));
     } else if (gp < GP_OK) {
         rc = g2_fail(b, gp, "download");
     } else if (sink->fd < 0) {
