@@ -35,7 +35,7 @@ enum MHD_Result api_storage_error(studio *s, const http_request *r, int rc, cons
     bool full = studio_storage_why(s, rc, why, sizeof why) == TETHER_ERR_DISK_FULL;
     bool more = detail && detail[0];
     return http_error(r, full ? 507 : 500, full ? "storage_full" : "storage_error", "%s: %s%s%s", what, why,
-                      more ? " (" : "", more ? detail : "");
+                      more ? ": " : "", more ? detail : "");
 }
 
 /* Answers 500 storage_error ("what: why") unless the photo folder can

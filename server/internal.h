@@ -148,8 +148,8 @@ json_t *api_setting_json(const tether_setting *st);
 enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what);
 /* Answers a failed write to the photo folder (rc: the write's error, see
  * studio_storage_why): 507 "storage_full" when the disk is full, else 500
- * "storage_error", with "what: why" naming the folder (and detail, if not
- * NULL or empty).  Any handler thread. */
+ * "storage_error", with "what: why" naming the folder (": detail" after
+ * it, if not NULL or empty).  Any handler thread. */
 enum MHD_Result api_storage_error(studio *s, const http_request *r, int rc, const char *what, const char *detail);
 /* focus.c: routes /api/focus...; rest is what follows "/api/focus". */
 enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest);
