@@ -18,6 +18,9 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "${BASH_SOURCE
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=87}"
 T_SIMS=()
 T_FAILED=0
+# slow_bar FAST SLOW: a speed check's bar: SLOW when the build under test is
+# slow (ThreadSanitizer: tests/run-suite --slow), FAST otherwise
+slow_bar() { if [ -n "${TETHER_TEST_SLOW:-}" ]; then echo "$2"; else echo "$1"; fi; }
 
 ok() { echo "ok - $T_NAME: $1"; }
 not_ok() {

@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+"""http_seeds.py DIR: writes fuzz_http's seed inputs, one per route of the
+studio's API with a body it would accept, into DIR.  The layout is
+fuzz_http.c's: method, route, header set, body kind, then the path part,
+the query and the body separated by NULs; the tables below follow its
+methods[] and routes[]."""
+import os
+import sys
+
+METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "POST"]
+ROUTES = [
+    "/api/status", "/api/capture", "/api/photos", "/api/photos/#", "/api/photos/#/histogram",
+    "/api/settings", "/api/presets", "/api/presets/#", "/api/presets/#/apply", "/api/sessions",
+    "/api/sessions/#/activate", "/api/focus", "/api/focus/area", "/api/focus/measure", "/api/focus/auto",
+    "/api/focus/cancel", "/api/focus/drive", "/api/focus/stack", "/api/focus/trap", "/api/interval",
+    "/api/interval/stop", "/api/import", "/api/import/cancel", "/api/webhooks", "/api/webhooks/#",
+    "/api/webhooks/#/test", "/api/webhooks/deliveries", "/api/webhooks/deliveries/#/retry", "/api/tagging",
+    "/api/tagging/apply", "/photos/#", "/login", "/logout", "/", "/gallery", "/app.js", "/snapshot.jpg",
+    "/api/#", "/#",
+]
+SEEDS = [
+    ("GET", "/api/status", "", "", ""),
+    ("POST", "/api/capture", "", "", ""),
+    ("GET", "/api/photos", "", "session=default&page=2&per_page=3", ""),
+    ("GET", "/api/photos/#", "1", "", ""),
+    ("GET", "/api/photos/#/histogram", "1", "", ""),
+    ("DELETE", "/api/photos/#", "1", "", ""),
+    ("POST", "/api/settings", "", "", '{"path": "iso", "value": "400"}'),
+    ("POST", "/api/settings", "", "", '{"values": {"aperture": "8", "shutterspeed": "1/250"}}'),
+    ("POST", "/api/presets", "", "", '{"name": "studio", "settings": ["iso", "aperture"]}'),
+    ("POST", "/api/presets/#/apply", "studio", "", ""),
+    ("DELETE", "/api/presets/#", "studio", "", ""),
+    ("POST", "/api/sessions", "", "", '{"name": "wedding"}'),
+    ("POST", "/api/sessions/#/activate", "wedding", "", ""),
+    ("POST", "/api/focus/area", "", "", '{"x": 0.5, "y": 0.5, "zoom": 5}'),
+    ("GET", "/api/focus/measure", "", "", ""),
+    ("POST", "/api/focus/auto", "", "", '{"mode": "nearest"}'),
+    ("POST", "/api/focus/drive", "", "", '{"steps": -3}'),
+    ("POST", "/api/focus/stack", "", "", '{"count": 3, "steps": 10}'),
+    ("POST", "/api/focus/trap", "", "", '{"threshold": 0.8}'),
+    ("POST", "/api/focus/cancel", "", "", ""),
+    ("POST", "/api/interval", "", "", '{"interval_s": 2, "count": 2}'),
+    ("POST", "/api/interval/stop", "", "", ""),
+    ("POST", "/api/import", "", "", '{"mode": "new"}'),
+    ("POST", "/api/import/cancel", "", "", ""),
+    ("POST", "/api/webhooks", "", "", '{"url": "https://hooks.example.com/x", "secret": "s3cret-s3cret", "events": ["capture"]}'),
+    ("PUT", "/api/webhooks/#", "1", "", '{"enabled": false}'),
+    ("POST", "/api/webhooks/#/test", "1", "", ""),
+    ("GET", "/api/webhooks/deliveries", "", "limit=5&state=failed", ""),
+    ("PUT", "/api/tagging", "", "", '{"gps": "-33.8568,151.2153", "artist": "Jane", "keywords": "a, b", "enabled": true}'),
+    ("POST", "/api/tagging/apply", "", "", '{"session": "default"}'),
+    ("GET", "/photos/#", "default/2026-01-01/x.jpg", "", ""),
+    ("POST", "/login", "", "", '{"token": "wrong-token"}'),
+]
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+for i, (method, route, part, query, body) in enumerate(SEEDS):
+    headers = 1 if body else 0  # Content-Type: application/json
+    data = bytes([METHODS.index(method), ROUTES.index(route), headers, 0])
+    data += part.encode() + b"\0" + query.encode() + b"\0" + body.encode()
+    with open(os.path.join(out, "seed-%02d" % i), "wb") as f:
+        f.write(data)
