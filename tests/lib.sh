@@ -127,6 +127,7 @@ trap t_cleanup EXIT
 start_serve() { # ARGS...: sets URL, SERVE (environment for serve from SERVE_ENV)
     local port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    rm -f "$T_DIR/serve.out" # a restart must not read the last server's line
     env ${SERVE_ENV:-} "$TETHER" --camera "ptpip:127.0.0.1:$SIM_PORT" serve --listen "127.0.0.1:$port" \
         --photos "$T_DIR/photos" "$@" >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
     SERVE=$!
