@@ -744,7 +744,6 @@ int studio_run(const studio_options *o, volatile int *stop)
     interval_resume(s->interval); /* a time-lapse that was running when the server stopped */
     import_resume(s->import);     /* an import likewise */
     if (o->on_listening) o->on_listening(o->on_listening_arg, http_port(http));
-    if (o->on_listening) o->on_listening(o->on_listening_arg, http_port(http));
     char model[128];
     tether_camera_model(s->cam, model, sizeof model);
     printf("studio on http://%s:%d/ (camera: %s%s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
