@@ -471,6 +471,7 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
     for (int attempt = 0;; attempt++) {
         fd_list before = {.n = 0}, made = {.n = 0};
         if (b->is_ptpip) sockets_to(&b->peer, &before);
+        int64_t t0 = clock_mono_ns();
         gp_camera_new(&b->cam);
         gp_camera_set_abilities(b->cam, ab);
         gp_camera_set_port_info(b->cam, pi);
@@ -490,10 +491,18 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
         gp_camera_free(b->cam);
         b->cam = NULL;
         /* A camera that still holds a session it thinks open (a host that
-         * vanished, a late answer to an earlier OpenSession) says so; a
-         * new connection after the old one closed is the way back in. */
-        if (attempt > 0 || !b->is_ptpip || strstr(b->err, "Session Already Opened") == NULL) break;
-        LOG_INFO("gphoto2", "%s: the camera still had a session open; reconnecting", port);
+         * vanished, a late answer to an earlier OpenSession) says so, and
+         * one that has not yet noticed our old connection's end refuses a
+         * new host at once (Init_Fail, which libgphoto2 reports without a
+         * message): a new connection a moment later, after the old one
+         * closed, is the way back in.  (A camera that does not answer at
+         * all is not tried twice: that costs timeouts.) */
+        bool refused_at_once = made.n > 0 && clock_mono_ns() - t0 < 1000000000LL;
+        if (attempt > 0 || !b->is_ptpip ||
+            (strstr(b->err, "Session Already Opened") == NULL && !refused_at_once))
+            break;
+        LOG_INFO("gphoto2", "%s: the camera still held a session (%s); reconnecting", port, b->err);
+        clock_sleep_ns(200000000);
     }
     if (gp < GP_OK) {
         snprintf(err, errsz, "cannot open the camera at %s: %s", port,
