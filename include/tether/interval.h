@@ -6,8 +6,11 @@
  * the error does not add up).  A slot that has passed before its capture
  * could begin (a capture that outlasted the interval, a camera that was
  * away) is counted as missed and reported, never bunched: the run goes on
- * with the next slot that is still ahead.  When the camera is lost, the
- * run waits for libtether's reconnection and resumes at the next slot.
+ * with the next slot that is still ahead.  Slots missed in a row are
+ * skipped in one step and reported as one MISSED event (slot, slots), so
+ * a schedule far in the past costs no more than a near one.  When the
+ * camera is lost, the run waits for libtether's reconnection and resumes
+ * at the next slot.
  *
  * The schedule is anchored to the wall clock (start_epoch) but timed on
  * the monotonic clock, so a run continued after a restart keeps its slots
@@ -27,7 +30,8 @@ extern "C" {
 
 typedef enum tether_interval_event_kind {
     TETHER_INTERVAL_SHOT,         /* slot's picture taken (shot, late_s) */
-    TETHER_INTERVAL_MISSED,       /* slot passed without a picture (reason in message) */
+    TETHER_INTERVAL_MISSED,       /* slots slot .. slot + slots - 1 passed without a picture
+                                     (reason in message) */
     TETHER_INTERVAL_FAILED,       /* slot's capture failed (err, message); the run goes on */
     TETHER_INTERVAL_CAMERA_LOST,  /* the camera went away; waiting for it */
     TETHER_INTERVAL_CAMERA_BACK,  /* it is back */
@@ -42,6 +46,8 @@ typedef struct tether_interval_event {
     const tether_shot *shot;      /* TETHER_INTERVAL_SHOT: the files (valid during the callback) */
     int err;                      /* TETHER_INTERVAL_FAILED: the tether_err */
     char message[300];
+    long slots;                   /* the slots the event is about, from slot on: 1, or more
+                                     for a MISSED event of several slots in a row */
 } tether_interval_event;
 
 typedef void (*tether_interval_event_fn)(void *user, const tether_interval_event *ev);
@@ -50,11 +56,13 @@ typedef bool (*tether_interval_stop_fn)(void *user);
 typedef struct tether_interval_options {
     double interval_s;            /* > 0 */
     long count;                   /* slots in the run; 0: until stopped */
-    double start_epoch;           /* wall-clock time of slot 0; 0: now */
+    double start_epoch;           /* wall-clock time of slot 0; 0: now (finite, >= 0) */
     long first_slot;              /* slots before this one are done (resuming a run) */
     const tether_capture_options *capture;
     tether_interval_event_fn on_event;   /* may be NULL; called on the calling thread */
-    tether_interval_stop_fn stop;        /* may be NULL; polled at least every 100 ms */
+    tether_interval_stop_fn stop;        /* may be NULL; polled at least every 100 ms, and
+                                            between a capture and the next (a capture in
+                                            flight ends first) */
     void *user;
 } tether_interval_options;
 
@@ -73,7 +81,7 @@ typedef struct tether_interval_result {
  * stop() says so.  cam stays the caller's; the callbacks run on this
  * thread.  Returns 0 when the run ended (see r for what happened, failed
  * and missed slots included) or TETHER_ERR_INVALID_ARGUMENT for bad
- * options. */
+ * options (r is zeroed then). */
 int tether_interval_run(tether_camera *cam, const tether_interval_options *o, tether_interval_result *r);
 
 #ifdef __cplusplus
