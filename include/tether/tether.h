@@ -182,7 +182,10 @@ typedef struct tether_shot {
 
 /* Takes a picture and downloads it (and its RAW or JPEG sibling) into
  * opts->dir under names from the template; files are written atomically
- * and never overwrite an existing file. */
+ * and never overwrite an existing file.  When this machine cannot store a
+ * file: TETHER_ERR_DISK_FULL or TETHER_ERR_STORAGE (the last error names
+ * the folder and the reason), no partial file, and the picture stays on
+ * the card even without keep_on_card. */
 int tether_capture(tether_camera *cam, const tether_capture_options *opts, tether_shot *shot);
 
 /* Takes a picture and copies the (first) file into buf.  If it does not
@@ -209,13 +212,15 @@ typedef struct tether_file_list {
 int tether_files_list(tether_camera *cam, tether_file_list **out);
 void tether_file_list_free(tether_file_list *l);
 /* Downloads a camera file to local_path (atomically: temporary name,
- * fsync, rename).  TETHER_ERR_EXISTS if local_path exists. */
+ * fsync, rename).  TETHER_ERR_EXISTS if local_path exists; DISK_FULL or
+ * STORAGE if it cannot be written here. */
 int tether_file_download(tether_camera *cam, const char *camera_path, const char *local_path);
 /* Downloads a camera file into the open file fd, from its current offset
  * (the caller checks the size, syncs and names the file: an importer that
  * batches its fsyncs).  The library writes through its own duplicate of
  * fd, so the caller may close fd whenever it likes, even after a timeout.
- * Returns 0 or an error; what was written is then incomplete. */
+ * Returns 0 or an error; what was written is then incomplete (DISK_FULL or
+ * STORAGE: writing to fd failed, the camera is fine). */
 int tether_file_download_fd(tether_camera *cam, const char *camera_path, int fd);
 int tether_file_delete(tether_camera *cam, const char *camera_path);
 
@@ -253,7 +258,9 @@ int tether_wait_event(tether_camera *cam, int timeout_ms, tether_event *out);
 
 /* Tethered mode: files the camera adds (shots taken with its own button)
  * are downloaded into dir as they appear, named from the template, and
- * reported as TETHER_EVENT_FILE_ADDED with `local` set.  dir NULL stops. */
+ * reported as TETHER_EVENT_FILE_ADDED with `local` set (empty if it could
+ * not be saved: `detail` says why, and the file stays on the card).  dir
+ * NULL stops. */
 int tether_tethered(tether_camera *cam, const char *dir, const char *name_template,
                     bool keep_on_card);
 
