@@ -7,8 +7,10 @@
  * the files.  Problems (a file that failed, the camera lost and back) are
  * always printed.  SIGINT/SIGTERM stop after the file being downloaded;
  * running the same command again resumes.  --json prints the result as
- * one JSON object.  Exit 0 when every file is in, 1 when a file failed or
- * the import was interrupted or aborted, 2 for bad usage.
+ * one JSON object ("status": done, incomplete, failed, cancelled or
+ * aborted; "error" says why files failed, e.g. "the disk is full").  Exit
+ * 0 when every file is in, 1 when a file failed or the import was
+ * interrupted or aborted, 2 for bad usage.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -145,17 +147,18 @@ int cmd_import(int argc, char **argv)
     rc = tether_import_run(cam, &o, &r);
     end_bar(&ui);
     cli_close_camera(cam);
-    static const char *const status[] = {"done", "cancelled", "aborted"};
+    static const char *const status[] = {"done", "cancelled", "aborted", "incomplete", "failed"};
     bool interrupted = r.status == TETHER_IMPORT_CANCELLED;
+    int why = rc != TETHER_OK ? rc : r.failed ? r.err : TETHER_OK;
     if (g_cli.json) {
-        cli_print_json(json_pack("{s:s, s:I, s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:f, s:f, s:s?}", "status",
-                                 rc == TETHER_OK ? status[r.status] : "aborted", "job", (json_int_t)r.job,
+        cli_print_json(json_pack("{s:s, s:I, s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:f, s:f, s:s?, s:s?}",
+                                 "status", rc == TETHER_OK ? status[r.status] : "aborted", "job", (json_int_t)r.job,
                                  "resumed", r.resumed, "dest", r.dest, "files", r.files_total, "downloaded",
                                  r.downloaded, "already", r.already, "failed", r.failed, "deleted", r.deleted,
                                  "bytes", (json_int_t)r.bytes_total, "bytes_downloaded",
                                  (json_int_t)r.bytes_downloaded, "seconds", r.seconds, "rate_bps",
                                  r.seconds > 0 ? (double)r.bytes_downloaded / r.seconds : 0.0, "message",
-                                 r.message[0] ? r.message : NULL));
+                                 r.message[0] ? r.message : NULL, "error", why ? tether_strerror(why) : NULL));
     }
     if (rc != TETHER_OK) {
         if (!g_cli.json) cli_error("import: %s%s%s", tether_strerror(rc), r.message[0] ? ": " : "", r.message);
@@ -166,8 +169,12 @@ int cmd_import(int argc, char **argv)
         human_bytes((double)r.bytes_downloaded, bytes, sizeof bytes);
         human_bytes(r.seconds > 0 ? (double)r.bytes_downloaded / r.seconds : 0, rate, sizeof rate);
         printf("%s: %d files in %s: %d downloaded (%s, %s/s), %d already there, %d failed, %d deleted from the card\n",
-               interrupted ? "interrupted" : "imported", r.files_total, r.dest, r.downloaded, bytes, rate, r.already,
-               r.failed, r.deleted);
+               interrupted                               ? "interrupted"
+               : r.status == TETHER_IMPORT_FAILED        ? "failed"
+               : r.status == TETHER_IMPORT_INCOMPLETE    ? "incomplete"
+                                                         : "imported",
+               r.files_total, r.dest, r.downloaded, bytes, rate, r.already, r.failed, r.deleted);
+        if (why && r.message[0]) printf("%s\n", r.message);
         if (interrupted) printf("run the same command again to resume\n");
     }
     return r.failed || interrupted ? EXIT_FAILED : EXIT_OK;

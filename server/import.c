@@ -111,16 +111,27 @@ static void *worker(void *arg)
     log_set_thread_name("import");
     tether_import_result r;
     int rc = tether_import_run(ic->s->cam, &ic->o, &r);
-    static const char *const status[] = {"done", "cancelled", "aborted"};
+    static const char *const status[] = {"done", "cancelled", "aborted", "incomplete", "failed"};
     bool server_stopping = ic->s->stopping && !atomic_load(&ic->cancel);
-    const char *st = rc != TETHER_OK ? "error" : server_stopping ? "interrupted" : status[r.status];
+    /* this machine's disk (the files or the ledger): "failed", or
+     * "incomplete" when the job got some files in before it */
+    bool storage = rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE;
+    const char *st = storage                ? (r.status == TETHER_IMPORT_INCOMPLETE ? "incomplete" : "failed")
+                     : rc != TETHER_OK      ? "error"
+                     : server_stopping      ? "interrupted"
+                                            : status[r.status];
     json_t *res = json_pack("{s:s, s:I, s:b, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:f, s:f, s:s, s:s?}", "status", st,
                             "job", (json_int_t)r.job, "resumed", r.resumed, "files", r.files_total, "downloaded",
                             r.downloaded, "already", r.already, "failed", r.failed, "deleted", r.deleted, "bytes",
                             (json_int_t)r.bytes_total, "bytes_downloaded", (json_int_t)r.bytes_downloaded, "seconds",
                             r.seconds, "rate_bps", r.seconds > 0 ? (double)r.bytes_downloaded / r.seconds : 0.0,
                             "session", ic->session, "message", r.message[0] ? r.message : NULL);
-    if (rc != TETHER_OK) json_object_set_new(res, "error", json_string(tether_strerror(rc)));
+    /* why: the run's error, else the failed files' (a storage error first) */
+    int why = rc != TETHER_OK ? rc : r.failed ? r.err : TETHER_OK;
+    if (why != TETHER_OK) {
+        json_object_set_new(res, "error", json_string(tether_strerror(why)));
+        json_object_set_new(res, "error_code", json_string(tether_err_name(why)));
+    }
     pthread_mutex_lock(&ic->lock);
     json_decref(ic->last);
     ic->last = json_incref(res);
@@ -128,7 +139,8 @@ static void *worker(void *arg)
     ic->job = NULL;
     hub_publish(ic->s, "import_result", res);
     pthread_mutex_unlock(&ic->lock);
-    LOG_INFO("import", "%s: %d of %d files downloaded, %d failed", st, r.downloaded, r.files_total, r.failed);
+    LOG_INFO("import", "%s: %d of %d files downloaded, %d failed%s%s", st, r.downloaded, r.files_total, r.failed,
+             r.message[0] ? ": " : "", r.message);
     return NULL;
 }
 
@@ -200,16 +212,17 @@ static enum MHD_Result post_start(import_ctl *ic, const http_request *r)
     if (body == NULL) return answered;
     json_t *mode = json_object_get(body, "mode"), *del = json_object_get(body, "delete"),
            *fresh = json_object_get(body, "fresh");
+    /* every field's type is checked before its value is read: null, a
+     * number or an object where a string is expected is a 400 */
+    const char *mode_s = json_is_string(mode) ? json_string_value(mode) : NULL;
     const char *err = NULL;
-    if (mode && !(json_is_string(mode) && (strcmp(json_string_value(mode), "all") == 0 ||
-                                          strcmp(json_string_value(mode), "new") == 0)))
+    if (mode && !(mode_s && (strcmp(mode_s, "all") == 0 || strcmp(mode_s, "new") == 0)))
         err = "\"mode\" is \"new\" (files not imported before) or \"all\"";
     else if (del && !json_is_boolean(del))
         err = "\"delete\" is true (delete each file from the card once it is safely on disk) or false";
     else if (fresh && !json_is_boolean(fresh))
         err = "\"fresh\" is true (start a new import instead of continuing an unfinished one) or false";
-    bool all = mode && strcmp(json_string_value(mode), "all") == 0, delete_after = json_is_true(del),
-         resume = !json_is_true(fresh);
+    bool all = mode_s && strcmp(mode_s, "all") == 0, delete_after = json_is_true(del), resume = !json_is_true(fresh);
     json_decref(body);
     if (err) return http_error(r, 400, "bad_value", "%s", err);
     if (!tether_camera_connected(ic->s->cam))

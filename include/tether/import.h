@@ -15,7 +15,9 @@
  * (delete_after) happens only once the local copy is safely on disk.
  *
  * While the camera is away the job waits for libtether's reconnection and
- * goes on with the same file.  One import per ledger at a time (a second
+ * goes on with the same file.  A full disk or a photo folder that cannot
+ * be written stops the job (FAILED or INCOMPLETE, with err saying which),
+ * to be resumed once there is room.  One import per ledger at a time (a second
  * one gets TETHER_ERR_BUSY).  Everything runs on the caller's thread;
  * other threads may keep using the camera (live view interleaves with the
  * downloads in libtether's queue).
@@ -90,9 +92,13 @@ typedef struct tether_import_options {
 } tether_import_options;
 
 typedef enum tether_import_status {
-    TETHER_IMPORT_DONE,           /* every file was tried (see failed) */
+    TETHER_IMPORT_DONE,           /* every file of the job is in */
     TETHER_IMPORT_CANCELLED,      /* stopped (CANCEL or INTERRUPT); resumable */
-    TETHER_IMPORT_ABORTED,        /* the job could not go on (ledger or disk error); resumable */
+    TETHER_IMPORT_ABORTED,        /* the job could not go on (ledger error); resumable */
+    TETHER_IMPORT_INCOMPLETE,     /* it ended with some files in and some not (failed; err and
+                                     message say why) */
+    TETHER_IMPORT_FAILED,         /* it ended with no file of the job in: every one failed, or a
+                                     storage error stopped it first */
 } tether_import_status;
 
 typedef struct tether_import_result {
@@ -107,16 +113,25 @@ typedef struct tether_import_result {
     uint64_t bytes_total;
     uint64_t bytes_downloaded;    /* by this run */
     double seconds;               /* this run's duration */
+    int err;                      /* why files failed: TETHER_ERR_DISK_FULL or TETHER_ERR_STORAGE
+                                     when this machine's disk stopped the job, else the last
+                                     file's tether_err; 0 if none failed */
     char dest[4096];              /* where the files went */
-    char message[256];            /* why it was aborted, or the last file error */
+    char message[512];            /* why it was aborted, or the last file error */
 } tether_import_result;
 
 /* Runs (or resumes) an import.  Returns 0 when the job ran to an end
- * (DONE or CANCELLED; failed files are counted in r, not an error), or a
- * tether_err: TETHER_ERR_INVALID_ARGUMENT, TETHER_ERR_BUSY (another import
- * holds the ledger), TETHER_ERR_IO (ledger or destination unusable),
- * TETHER_ERR_DISCONNECTED (the card could not be listed before a stop).
- * r is filled in every case.  Caller's thread. */
+ * (DONE, INCOMPLETE, FAILED or CANCELLED; failed files are counted in r,
+ * not an error), or a tether_err: TETHER_ERR_INVALID_ARGUMENT,
+ * TETHER_ERR_BUSY (another import holds the ledger), TETHER_ERR_DISK_FULL
+ * or TETHER_ERR_STORAGE (the destination or the ledger's folder cannot be
+ * written: full, read-only, missing, no permission), TETHER_ERR_IO (ledger
+ * unusable otherwise), TETHER_ERR_DISCONNECTED (the card could not be
+ * listed before a stop).  A file that cannot be written for want of
+ * storage (DISK_FULL, STORAGE) stops the job there, with the files left
+ * untried and the job cancelled (continued by the next run with resume):
+ * every later one would fail the same way.  r is filled in every case.
+ * Caller's thread. */
 int tether_import_run(tether_camera *cam, const tether_import_options *o, tether_import_result *r);
 
 typedef struct tether_import_job {

@@ -23,8 +23,15 @@
  *   4. marks the job done, or leaves it cancelled (stop) or running (the
  *      process died), for the next run to resume.
  * A download that fails because the camera is gone waits for libtether's
- * reconnection, then tries the same file again.  Any other failure fails
- * that file only (tried again by a later resume or "new" import).
+ * reconnection, then tries the same file again.  A file that cannot be
+ * written for want of storage (this machine's disk full, the folder
+ * read-only, missing or not ours: TETHER_ERR_DISK_FULL or STORAGE, from
+ * the store or the camera's download, or an IO error that a look at the
+ * folder explains) stops the job, left cancelled for a later resume:
+ * every later file would fail the same way.  Any other failure fails that
+ * file only (tried again by a later resume or "new" import).  The job ends
+ * DONE (every file in), INCOMPLETE or FAILED (none in), with err and the
+ * message saying why.
  *
  * One thread: the caller's.  Uses libtether's public API and the ledger.
  */
@@ -37,6 +44,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -61,8 +69,31 @@ typedef struct run {
     double t0;
     tether_import_progress p;
     tether_import_stop stop;  /* how the job was asked to stop, once it was */
+    int storage;            /* TETHER_ERR_DISK_FULL or STORAGE once a file could not be written: the job stops */
+    char ledger_dir[4200];  /* the ledger's folder */
     char message[512];
 } run;
+
+static bool is_storage(int err)
+{
+    return err == TETHER_ERR_DISK_FULL || err == TETHER_ERR_STORAGE;
+}
+
+/* A local write in dir that failed with rc, said exactly: rc if it says
+ * DISK_FULL or STORAGE already; otherwise a look at dir: one this process
+ * cannot write (read-only file system, no permission, gone) is STORAGE,
+ * one with less room than need bytes and a margin (or no inode) is
+ * DISK_FULL; else rc. */
+static int local_cause(const char *dir, int rc, uint64_t need)
+{
+    if (rc == TETHER_OK || is_storage(rc) || rc == TETHER_ERR_CANCELLED || rc == TETHER_ERR_DISCONNECTED) return rc;
+    if (access(dir, W_OK) != 0) return TETHER_ERR_STORAGE;
+    struct statvfs sv;
+    if (statvfs(dir, &sv) == 0 &&
+        ((uint64_t)sv.f_bavail * sv.f_frsize < need + (64u << 10) || (sv.f_files > 0 && sv.f_favail == 0)))
+        return TETHER_ERR_DISK_FULL;
+    return rc;
+}
 
 static bool stopped(run *u)
 {
@@ -239,6 +270,8 @@ static void file_failed(run *u, const ledger_file *f, int err, const char *fmt, 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     u->r->failed++;
+    if (is_storage(err) && u->storage == 0) u->storage = err;
+    u->r->err = u->storage ? u->storage : err;
     ledger_file_failed(u->db, u->job, f->camera_path);
     emit(u, TETHER_IMPORT_FILE_FAILED, f->camera_path, NULL, err, "%s", msg);
 }
@@ -326,6 +359,7 @@ static int batch_flush(run *u, batch *b)
             if (c != TETHER_OK) store_atomic_abort(&b->tmp[i]);
         }
         if (c != TETHER_OK) {
+            c = local_cause(u->dest, c, 0);
             file_failed(u, f, c, "%s could not be written to %s: %s", f->camera_path, u->dest, tether_strerror(c));
             continue;
         }
@@ -347,7 +381,7 @@ static int fetch_to_batch(run *u, batch *b, ledger_file *f)
     store_atomic *a = &b->tmp[b->n];
     for (int attempt = 0;;) {
         int rc = store_atomic_begin(a, u->dest);
-        if (rc != TETHER_OK) return rc;
+        if (rc != TETHER_OK) return local_cause(u->dest, rc, f->size);
         rc = tether_file_download_fd(u->cam, f->camera_path, a->fd);
         if (rc == TETHER_ERR_DISCONNECTED) {
             store_atomic_abort(a);
@@ -358,7 +392,7 @@ static int fetch_to_batch(run *u, batch *b, ledger_file *f)
         }
         if (rc != TETHER_OK) {
             store_atomic_abort(a);
-            return rc;
+            return rc == TETHER_ERR_IO ? local_cause(u->dest, rc, f->size) : rc; /* the camera's, or our write's */
         }
         struct stat st;
         if (fstat(a->fd, &st) == 0 && (uint64_t)st.st_size == f->size) break;
@@ -397,7 +431,7 @@ static int run_job(run *u)
     batch b = {0};
     bool stop = false;
     int cancels = 0;
-    for (int i = 0; i < n && !stop && rc == TETHER_OK; i++) {
+    for (int i = 0; i < n && !stop && rc == TETHER_OK && u->storage == 0; i++) {
         ledger_file *f = &files[i];
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", u->dest, f->local);
@@ -423,6 +457,10 @@ static int run_job(run *u)
                 continue;
             }
         }
+        if (is_storage(fr)) {
+            file_failed(u, f, fr, "%s could not be written to %s: %s", f->camera_path, u->dest, tether_strerror(fr));
+            continue;
+        }
         if (fr != TETHER_OK) {
             char detail[256] = "";
             tether_camera_last_error(u->cam, detail, sizeof detail);
@@ -437,10 +475,39 @@ static int run_job(run *u)
     if (rc == TETHER_OK) rc = batch_flush(u, &b);
     batch_abort(&b);
     free(files);
-    if (rc != TETHER_OK) return rc;
-    u->r->status = stop ? TETHER_IMPORT_CANCELLED : TETHER_IMPORT_DONE;
+    if (rc != TETHER_OK) {
+        /* the ledger could not record what is on disk; resumable */
+        rc = local_cause(u->ledger_dir, rc, 0);
+        if (is_storage(rc)) {
+            size_t l = strlen(u->r->message);
+            snprintf(u->r->message + l, sizeof u->r->message - l, ": %s", tether_strerror(rc));
+        }
+        return rc;
+    }
+    if (stop) u->r->status = TETHER_IMPORT_CANCELLED;
+    else if (u->r->failed == 0) u->r->status = TETHER_IMPORT_DONE;
+    else u->r->status = u->files_done > 0 ? TETHER_IMPORT_INCOMPLETE : TETHER_IMPORT_FAILED;
+    if (u->storage) {
+        int left = n - u->files_done - u->r->failed;
+        char why[sizeof u->r->message];
+        snprintf(why, sizeof why, "%s", u->r->message);
+        snprintf(u->r->message, sizeof u->r->message,
+                 "%s; the import stopped there with %d file%s not tried (%s, then import again to continue)", why,
+                 left, left == 1 ? "" : "s",
+                 u->storage == TETHER_ERR_DISK_FULL ? "free some space" : "make the folder writable");
+    }
     if (u->stop == TETHER_IMPORT_INTERRUPT) return TETHER_OK; /* left running: resumed at the next start */
-    return ledger_job_set_state(u->db, u->job, stop ? "cancelled" : "done");
+    /* a job that storage stopped is left cancelled: continued on demand */
+    rc = ledger_job_set_state(u->db, u->job, stop || u->storage ? "cancelled" : "done");
+    if (rc != TETHER_OK) {
+        /* the status stays (the files are where it says); the error says
+         * the ledger did not record the end (the job looks interrupted) */
+        rc = local_cause(u->ledger_dir, rc, 0);
+        size_t l = strlen(u->r->message);
+        snprintf(u->r->message + l, sizeof u->r->message - l, "%scannot record the end of the job in the ledger: %s",
+                 l ? "; " : "", tether_strerror(rc));
+    }
+    return rc;
 }
 
 static void default_ledger(const char *dest, char *out, size_t size)
@@ -461,18 +528,25 @@ int tether_import_run(tether_camera *cam, const tether_import_options *o, tether
     run u = {.cam = cam, .o = o, .r = r, .t0 = clock_mono_s()};
     if (o->dest && realpath(o->dest, u.dest) == NULL) {
         if (store_mkdirs(o->dest) != TETHER_OK || realpath(o->dest, u.dest) == NULL) {
-            snprintf(r->message, sizeof r->message, "cannot create %s: %s", o->dest, strerror(errno));
-            return TETHER_ERR_IO;
+            int e = errno;
+            snprintf(r->message, sizeof r->message, "cannot create %s: %s", o->dest, strerror(e));
+            return e == ENOSPC || e == EDQUOT ? TETHER_ERR_DISK_FULL : TETHER_ERR_STORAGE;
         }
     }
     char ledger_path[4200], lock_path[4300];
     if (o->ledger) snprintf(ledger_path, sizeof ledger_path, "%s", o->ledger);
     else default_ledger(u.dest, ledger_path, sizeof ledger_path);
     snprintf(lock_path, sizeof lock_path, "%s.lock", ledger_path);
+    snprintf(u.ledger_dir, sizeof u.ledger_dir, "%s", ledger_path);
+    char *slash = strrchr(u.ledger_dir, '/');
+    if (slash == NULL) snprintf(u.ledger_dir, sizeof u.ledger_dir, ".");
+    else if (slash == u.ledger_dir) slash[1] = '\0';
+    else *slash = '\0';
     int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (lock < 0) {
-        snprintf(r->message, sizeof r->message, "cannot open %s: %s", lock_path, strerror(errno));
-        return TETHER_ERR_IO;
+        int e = errno;
+        snprintf(r->message, sizeof r->message, "cannot open %s: %s", lock_path, strerror(e));
+        return e == ENOSPC || e == EDQUOT ? TETHER_ERR_DISK_FULL : local_cause(u.ledger_dir, TETHER_ERR_IO, 0);
     }
     if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
         close(lock);
@@ -482,7 +556,9 @@ int tether_import_run(tether_camera *cam, const tether_import_options *o, tether
     int rc = TETHER_ERR_IO;
     u.db = ledger_open(ledger_path);
     if (u.db == NULL) {
-        snprintf(r->message, sizeof r->message, "cannot open the ledger %s", ledger_path);
+        rc = local_cause(u.ledger_dir, TETHER_ERR_IO, 0);
+        snprintf(r->message, sizeof r->message, "cannot open the ledger %s%s%s", ledger_path,
+                 rc != TETHER_ERR_IO ? ": " : "", rc != TETHER_ERR_IO ? tether_strerror(rc) : "");
         goto out;
     }
     tether_camera_identity(cam, u.camera, sizeof u.camera);
@@ -493,7 +569,9 @@ int tether_import_run(tether_camera *cam, const tether_import_options *o, tether
         r->resumed = true;
         ledger_job_set_state(u.db, u.job, "running");
         if (store_mkdirs(u.dest) != TETHER_OK) {
-            snprintf(r->message, sizeof r->message, "cannot create %s", u.dest);
+            int e = errno;
+            snprintf(r->message, sizeof r->message, "cannot create %s: %s", u.dest, strerror(e));
+            rc = e == ENOSPC || e == EDQUOT ? TETHER_ERR_DISK_FULL : TETHER_ERR_STORAGE;
             goto out;
         }
     } else if (o->dest == NULL) {
