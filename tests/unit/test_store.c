@@ -4,6 +4,7 @@
  */
 #include "harness.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -132,6 +133,35 @@ TEST(sweep_keeps_live_writers)
     CHECK(system(cmd) == 0);
 }
 
+/* This machine's disk failing is DISK_FULL or STORAGE, with errno, never
+ * the camera's TETHER_ERR_IO. */
+TEST(local_failures_are_storage_errors)
+{
+    CHECK_EQ_INT(store_err_from_errno(ENOSPC), TETHER_ERR_DISK_FULL);
+    CHECK_EQ_INT(store_err_from_errno(EDQUOT), TETHER_ERR_DISK_FULL);
+    CHECK_EQ_INT(store_err_from_errno(EROFS), TETHER_ERR_STORAGE);
+    CHECK_EQ_INT(store_err_from_errno(EACCES), TETHER_ERR_STORAGE);
+    CHECK_EQ_INT(store_err_from_errno(EIO), TETHER_ERR_STORAGE);
+    char dir[64], path[512];
+    CHECK(make_tmpdir(dir) == 0);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    store_atomic a;
+    CHECK_EQ_INT(store_atomic_begin(&a, path), TETHER_ERR_STORAGE);
+    CHECK(a.err == ENOENT && a.fd == -1);
+    snprintf(path, sizeof path, "%s/file", dir);
+    close(open(path, O_CREAT | O_WRONLY, 0644));
+    snprintf(path, sizeof path, "%s/file/sub", dir);
+    errno = 0;
+    CHECK_EQ_INT(store_mkdirs(path), TETHER_ERR_STORAGE);
+    CHECK(errno == ENOTDIR);
+    snprintf(path, sizeof path, "%s/file", dir);
+    CHECK_EQ_INT(store_mkdirs(path), TETHER_ERR_STORAGE);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 TESTS(HARNESS_ENTRY(picamera_fields), HARNESS_ENTRY(bad_templates_are_refused),
       HARNESS_ENTRY(variables_cannot_escape_the_folder), HARNESS_ENTRY(atomic_write_never_overwrites),
-      HARNESS_ENTRY(unique_base_for_pairs), HARNESS_ENTRY(sweep_keeps_live_writers))
+      HARNESS_ENTRY(unique_base_for_pairs), HARNESS_ENTRY(sweep_keeps_live_writers),
+      HARNESS_ENTRY(local_failures_are_storage_errors))
