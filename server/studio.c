@@ -593,13 +593,15 @@ static enum MHD_Result serve_asset(const http_request *r, const char *path)
 }
 
 /* The requests whose handlers never block: they run on the HTTP event
- * loop (http.h); every other one runs on a worker. */
+ * loop (http.h), so they touch neither the disk nor a lock a camera call
+ * may hold: the streams and the UI's pages from memory.  Every other one
+ * (even /api/status, which looks at the photo folder) runs on a worker. */
 static bool route_is_quick(void *ctx, const char *method, const char *url)
 {
     (void)ctx;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return false;
-    if (strncmp(url, "/api/", 5) == 0) return strcmp(url, "/api/status") == 0 || strcmp(url, "/api/events") == 0;
-    return strcmp(url, "/snapshot.jpg") != 0; /* the UI, photos from disk, the MJPEG stream */
+    if (strcmp(url, "/api/events") == 0 || strcmp(url, "/stream.mjpg") == 0) return true;
+    return strncmp(url, "/api/", 5) != 0 && strncmp(url, "/photos/", 8) != 0 && strcmp(url, "/snapshot.jpg") != 0;
 }
 
 static enum MHD_Result route(void *ctx, const http_request *r)
