@@ -4,7 +4,9 @@
 # killed (SIGKILL) twice at random points and the camera unplugged, each
 # time resumed; the result compared byte for byte with the gphoto2 CLI's
 # copies, catalogued once each.  Then cancel and resume, "new", delete,
-# one job at a time, bad input.
+# one job at a time, bad input.  Waits are on state (the API, the files,
+# the event stream) with deadlines for a loaded machine running ASan,
+# never on a fixed sleep.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 RANDOM=4242
@@ -12,21 +14,37 @@ sim_start --persona canon-eos --files 200 --photo-size 640x480 --raw-size 300000
 photos() { find "$1" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l; }
 day_dir() { ls -d photos/default/*/ 2>/dev/null | head -n 1; }
 on_disk() { local d; d=$(day_dir); [ -n "$d" ] && photos "$d" || echo 0; }
-until_on_disk() { # N: waits (up to 60 s) until N files are in the day folder
-    for _ in $(seq 1 3000); do [ "$(on_disk)" -ge "$1" ] && return 0; sleep 0.02; done
+until_on_disk() { # N: waits (up to 120 s) until N files are in the day folder
+    local end=$(($(date +%s) + 120))
+    while [ "$(date +%s)" -lt $end ]; do [ "$(on_disk)" -ge "$1" ] && return 0; sleep 0.02; done
     return 1
 }
 imp() { curl -s "$URL/api/import" | jq -r "$1"; }
 wait_done() { wait_api_idle /api/import "$1" 0.2; }
+# until_ok DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
+until_ok() {
+    local end=$(($(date +%s) + $1))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge $end ] && return 1
+        sleep 0.1
+    done
+}
+is() { [ "$(imp "$1")" = true ]; } # JQ-TEST on GET /api/import
 
 mkdir ref
 (cd ref && gp --get-all-files -q >/dev/null 2>&1)
 expect "gphoto2 downloads the card's 200 files" "$(photos ref)" "200"
 
+streams=0
+streams_open() { [ "$(grep -c '^retry:' events.txt)" -ge "$streams" ]; }
 serve() { # starts the server and a listener that appends its events to events.txt
+    rm -f serve.out # the last server's banner is no sign of this one
     start_serve
-    timeout 300 curl -s -N "$URL/api/events" >>events.txt &
-    sleep 0.3
+    until_ok 60 grep -q '^studio on' serve.out || not_ok "the server starts" "$(tail -n 3 serve.err | tr '\n' ' ')"
+    timeout 600 curl -s -N "$URL/api/events" >>events.txt &
+    streams=$((streams + 1))
+    until_ok 30 streams_open || not_ok "the event stream opens"
 }
 serve
 
@@ -55,10 +73,10 @@ expect "the restarted server resumes the import by itself" "$(imp '.running.resu
 # unplug the camera while it runs
 until_on_disk $(( $(on_disk) + 5 ))
 expect "the camera is unplugged" "$(post /unplug)" "200"
-sleep 1.5
-expect "GET /api/import says it waits for the camera" "$(imp '.running.waiting_for_camera')" "true"
+until_ok 60 is '.running.waiting_for_camera' && ok "GET /api/import says it waits for the camera" ||
+    not_ok "GET /api/import says it waits for the camera" "$(imp .running)"
 expect "the camera is plugged back" "$(post /plug)" "200"
-wait_done 120 && ok "the import ends" || not_ok "the import ends" "$(curl -s "$URL/api/import")"
+wait_done 300 && ok "the import ends" || not_ok "the import ends" "$(curl -s "$URL/api/import")"
 expect "it ends done, resumed, no file failed" "$(imp '.last | [.status, .resumed, .failed] | @json')" '["done",true,0]'
 d=$(day_dir)
 bad=0
@@ -71,18 +89,18 @@ expect "the catalog has no path twice" \
 
 # --- "new" finds nothing more; cancel and resume ---------------------------------------------
 expect "an import of new files now" "$(req POST /api/import '{"mode": "new"}')" "202"
-wait_done 30
+wait_done 60
 expect "... finds none" "$(imp '.last | [.status, .files] | @json')" '["done",0]'
 expect "an import of all files into the session again" "$(req POST /api/import '{"mode": "all"}')" "202"
 until_on_disk 220
 expect "POST /api/import/cancel" "$(req POST /api/import/cancel)" "200"
 expect "... says it cancels" "$(body .cancelling)" "true"
-wait_done 30
+wait_done 60
 expect "the import ends cancelled" "$(imp .last.status)" "cancelled"
 expect "GET /api/import offers the unfinished job" "$(imp '.unfinished | [.cancelled, .mode, .files_total] | @json')" \
     '[true,"all",200]'
 expect "the next POST /api/import resumes it" "$(req POST /api/import '{}'; echo " $(body .import.resumed)")" "202 true"
-wait_done 60
+wait_done 300
 expect "it ends done with the rest of the files" "$(imp '.last | [.status, .resumed, .downloaded + .already] | @json')" \
     '["done",true,200]'
 expect "400 files in the session (the second copies renamed, none lost)" "$(photos "$d")" "400"
@@ -106,7 +124,7 @@ expect "an unknown import route is 404" "$(req GET /api/import/nothing)" "404"
 
 # --- delete from the card ----------------------------------------------------------------------------
 expect "an import with delete" "$(req POST /api/import '{"mode": "all", "delete": true, "fresh": true}')" "202"
-wait_done 60
+wait_done 300
 expect "... imports and deletes every file" "$(imp '.last | [.status, .files, .deleted] | @json')" '["done",200,200]'
 expect "the card is empty" "$(gp --list-files 2>/dev/null | grep -c '^#')" "0"
 stop_serve "serve stops cleanly"

@@ -3,45 +3,72 @@
 # stop, one run at a time, bad input, and a server killed (SIGKILL) in the
 # middle of a run that continues it on the same schedule when it starts
 # again, reporting the slots that passed while it was down as missed.
+# Waits are on state (the API, the state file, the event stream) with
+# deadlines for a loaded machine running ASan, never on a fixed sleep.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 sim_start --persona canon-eos --photo-size 1296x864 --files 0 || exit 1
 
 interval() { curl -s "$URL/api/interval" | jq -r "$1"; }
 wait_done() { wait_api_idle /api/interval "$1" 0.2; } # SECONDS: until no run is going
+# until_ok DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
+until_ok() {
+    local end=$(($(date +%s) + $1))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge $end ] && return 1
+        sleep 0.1
+    done
+}
+is() { [ "$(interval "$1")" = true ]; } # JQ-TEST on GET /api/interval
+# serve: start_serve, then waits for this server's banner (serve.out goes
+# first: the last server's banner is no sign of this one)
+serve() {
+    rm -f serve.out
+    start_serve
+    until_ok 60 grep -q '^studio on' serve.out || not_ok "the server starts" "$(tail -n 3 serve.err | tr '\n' ' ')"
+}
 
-start_serve
-timeout 120 curl -s -N "$URL/api/events" >events.txt &
-sleep 0.3
+serve
+timeout 300 curl -s -N "$URL/api/events" >events.txt &
+until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
 
 # --- a run of 5 at 2 s (the 1 s schedule is tested in interval.sh) -----------------------------------------------------------------------
 expect "POST /api/interval starts a run" "$(req POST /api/interval '{"interval_s": 2, "count": 5}')" "202"
 expect "the run is described" "$(jq -c '.run | [.interval_s, .count, .session]' body.json)" '[2,5,"default"]'
 expect "a second run is refused while one goes" "$(req POST /api/interval '{"interval_s": 1, "count": 5}')" "409"
 expect "... with a code" "$(body .error.code)" "interval_busy"
-sleep 1.2
-expect_true "GET /api/interval shows it running with counts" "$(interval '.running.counts.taken') >= 1"
-wait_done 30 && ok "the run ends" || not_ok "the run ends"
+until_ok 30 is '.running.counts.taken >= 1' && ok "GET /api/interval shows it running with counts" ||
+    not_ok "GET /api/interval shows it running with counts" "$(interval .running)"
+wait_done 60 && ok "the run ends" || not_ok "the run ends"
 # a missed or failed slot says why (its events), so that a failure here can be read
 grep '"event":"\(missed\|failed\)"' events.txt | cut -c 1-300 | sed 's/^/    /'
-expect "5 taken, none missed or failed" "$(curl -s "$URL/api/interval" | jq -c '.last | [.status, .taken, .missed, .failed, .next_slot]')" \
-    '["done",5,0,0,5]'
-# loosely (the machine may be loaded): no shot so late that its slot counts as missed
+# a machine loaded enough may miss a slot (a capture that outlasts 2 s):
+# every slot is accounted for, and most are taken
+taken=$(interval .last.taken)
+expect "the run is done, every slot taken or missed, none failed" \
+    "$(curl -s "$URL/api/interval" | jq -c '.last | [.status, .taken + .missed, .failed, .next_slot]')" '["done",5,0,5]'
+expect_true "most slots taken ($taken of 5)" "$taken >= 3"
+# no shot so late that its slot should have counted as missed
 expect_true "shots began within half an interval of their time ($(interval .last.max_late_ms) ms at most)" \
     "$(interval .last.max_late_ms) < 1000"
-expect "5 photos catalogued" "$(req GET /api/photos >/dev/null; body .total)" "5"
-expect "5 files in the session's day folder" "$(ls photos/default/*/ | wc -l)" "5"
-expect "interval events, one per shot" "$(grep -c '"event":"shot"' events.txt)" "5"
-expect "capture events from the time-lapse" "$(grep -c '"source":"interval"' events.txt)" "5"
+# the shots are catalogued and announced off the worker: until they all are
+announced() { [ "$(grep -c '"source":"interval"' events.txt)" -ge "$taken" ]; }
+until_ok 30 announced || not_ok "the shots are announced" "$(grep -c '"source":"interval"' events.txt) of $taken"
+expect "$taken photos catalogued" "$(req GET /api/photos >/dev/null; body .total)" "$taken"
+expect "$taken files in the session's day folder" "$(ls photos/default/*/ | wc -l)" "$taken"
+expect "interval events, one per shot" "$(grep -c '"event":"shot"' events.txt)" "$taken"
+expect "capture events from the time-lapse" "$(grep -c '"source":"interval"' events.txt)" "$taken"
+until_ok 30 grep -q '^event: interval_result' events.txt
 expect "and a result event" "$(grep -c '^event: interval_result' events.txt)" "1"
 expect "the state file says the run is over" "$(jq .running photos/.tether/interval.json)" "false"
 
 # --- stop ------------------------------------------------------------------------------------
 expect "a run until stopped" "$(req POST /api/interval '{"interval_s": 0.5, "count": 0}')" "202"
-sleep 1.8
+until_ok 60 is '.running.counts.taken >= 2' || not_ok "the run takes pictures" "$(interval .running)"
 expect "POST /api/interval/stop" "$(req POST /api/interval/stop)" "200"
 expect "... says it stops" "$(body .stopping)" "true"
-wait_done 10 && ok "the run stops" || not_ok "the run stops"
+wait_done 30 && ok "the run stops" || not_ok "the run stops"
 expect "status stopped" "$(interval .last.status)" "stopped"
 expect_true "it had taken pictures ($(interval .last.taken))" "$(interval .last.taken) >= 2"
 expect "stop with nothing running" "$(req POST /api/interval/stop; echo " $(body .stopping)")" "200 false"
@@ -60,20 +87,23 @@ stop_serve "serve stops cleanly"
 
 # --- a server killed mid-run continues it ------------------------------------------------------------
 n0=$(ls photos/default/*/ | wc -l)
-start_serve
+serve
 expect "a run of 8 at 1 s" "$(req POST /api/interval '{"interval_s": 1, "count": 8}')" "202"
 start_epoch=$(body .run.start_epoch)
-sleep 2.5
+until_ok 30 is '.running.counts.taken >= 2' || not_ok "the run takes pictures" "$(interval .running)"
 kill -KILL "$SERVE"
 wait "$SERVE" 2>/dev/null
 expect "the state file says running after SIGKILL" "$(jq .running photos/.tether/interval.json)" "true"
 done_before=$(jq .next_slot photos/.tether/interval.json)   # slots taken, missed or failed
 files_at_kill=$(ls photos/default/*/ | wc -l)
-sleep 2
-start_serve
-for _ in $(seq 1 25); do [ "$(interval '.running != null')" = true ] && break; sleep 0.2; done
-expect "the restarted server continues the run" "$(interval '.running.start_epoch == '"$start_epoch")" "true"
-wait_done 20 && ok "the continued run ends" || not_ok "the continued run ends"
+# down until the first slot not done is more than half an interval past: it is missed
+past() { awk "BEGIN { exit !($(date +%s.%N) > $1) }"; } # EXPR: the wall clock is past that time
+until_ok 30 past "$start_epoch + $done_before + 0.6"
+serve
+# the continued run may have ended already (a slow restart: every slot passed), or still go
+until_ok 60 is "(.running.start_epoch == $start_epoch) or (.last.run.start_epoch == $start_epoch)" &&
+    ok "the restarted server continues the run" || not_ok "the restarted server continues the run" "$(interval .)"
+wait_done 60 && ok "the continued run ends" || not_ok "the continued run ends"
 expect "it ends at slot 8" "$(interval .last.next_slot)" "8"
 missed=$(interval .last.missed)
 taken=$(interval .last.taken)
