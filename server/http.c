@@ -452,7 +452,15 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         bool hangup = p->hangup, stopping = s->park_stopping;
         uint64_t gen = s->wake_gen[p->kind];
         pthread_mutex_unlock(&s->plock);
-        if (hangup) return MHD_CONTENT_READER_END_WITH_ERROR;
+        if (hangup) {
+            /* Ended as a finished stream, not as an error: libmicrohttpd
+             * 0.9.75 leaves a resumed connection that a reader aborts
+             * unclosed (its socket held) for as long as an older
+             * connection is open, while the end of a stream closes it on
+             * the failed write or read that follows. */
+            LOG_DEBUG("http", "stream fd %d: the client hung up", p->fd);
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
         if (stopping) return MHD_CONTENT_READER_END_OF_STREAM;
         ssize_t n = p->read(p->cls, buf, max);
         if (n > 0) return n;
