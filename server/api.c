@@ -38,9 +38,8 @@ enum MHD_Result api_storage_error(studio *s, const http_request *r, int rc, cons
                       more ? ": " : "", more ? detail : "");
 }
 
-/* Answers 500 storage_error ("what: why") unless the photo folder can
- * still hold what is acknowledged (studio_storage_ok).  true if it can. */
-static bool storage_usable(studio *s, const http_request *r, const char *what, enum MHD_Result *answered)
+/* See internal.h. */
+bool api_storage_usable(studio *s, const http_request *r, const char *what, enum MHD_Result *answered)
 {
     char why[1200];
     if (studio_storage_ok(s, why, sizeof why)) return true;
@@ -282,14 +281,14 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
                 tether_setting_clear(&st);
             }
         }
-        if (!failed && storage_usable(s, r, "cannot save the preset", &ret)) {
+        if (!failed && api_storage_usable(s, r, "cannot save the preset", &ret)) {
             char *text = json_dumps(values, JSON_COMPACT | JSON_SORT_KEYS);
             int rc = text ? catalog_preset_save(s->cat, name, text) : TETHER_ERR_NO_MEMORY;
             if (rc == TETHER_ERR_NO_MEMORY) {
                 ret = http_error(r, 500, "internal", "out of memory");
             } else if (rc != TETHER_OK) {
                 ret = api_storage_error(s, r, rc, "cannot save the preset", NULL);
-            } else if (storage_usable(s, r, "cannot save the preset", &ret)) {
+            } else if (api_storage_usable(s, r, "cannot save the preset", &ret)) {
                 hub_publish(s, "preset_saved", json_pack("{s:s, s:O}", "name", name, "values", values));
                 ret = http_json(r, 201, json_pack("{s:s, s:O}", "name", name, "values", values));
             }
@@ -355,10 +354,10 @@ static enum MHD_Result activate_session(studio *s, const http_request *r, const 
     char what[300];
     snprintf(what, sizeof what, "cannot switch to session \"%s\"", name);
     enum MHD_Result answered;
-    if (!storage_usable(s, r, what, &answered)) return answered;
+    if (!api_storage_usable(s, r, what, &answered)) return answered;
     int rc = catalog_set_active_session(s->cat, name);
     if (rc != TETHER_OK) return api_storage_error(s, r, rc, what, NULL);
-    if (!storage_usable(s, r, what, &answered)) return answered;
+    if (!api_storage_usable(s, r, what, &answered)) return answered;
     pthread_mutex_lock(&s->lock);
     snprintf(s->session, sizeof s->session, "%s", name);
     pthread_mutex_unlock(&s->lock);
@@ -381,11 +380,11 @@ static enum MHD_Result post_session(studio *s, const http_request *r)
     int rc = TETHER_OK;
     if (name == NULL || !catalog_session_name_ok(name)) {
         ret = http_error(r, 400, "bad_name", "a session needs a \"name\": " SESSION_NAME_RULE);
-    } else if (!storage_usable(s, r, "cannot create the session", &ret)) {
+    } else if (!api_storage_usable(s, r, "cannot create the session", &ret)) {
         /* answered */
     } else if ((rc = catalog_session_create(s->cat, name)) != TETHER_OK) {
         ret = api_storage_error(s, r, rc, "cannot create the session", NULL);
-    } else if (!storage_usable(s, r, "cannot create the session", &ret)) {
+    } else if (!api_storage_usable(s, r, "cannot create the session", &ret)) {
         /* answered */
     } else if (activate == NULL || json_is_true(activate)) {
         ret = activate_session(s, r, name, true);
@@ -459,7 +458,7 @@ static enum MHD_Result delete_photo(studio *s, const http_request *r, const cata
     char what[1400];
     snprintf(what, sizeof what, "cannot delete photo %lld", (long long)p->id);
     enum MHD_Result answered;
-    if (!storage_usable(s, r, what, &answered)) return answered;
+    if (!api_storage_usable(s, r, what, &answered)) return answered;
     if (studio_unlink_rel(s, p->rel) != 0 && errno != ENOENT) {
         int e = errno;
         if (e == EINVAL || e == EXDEV)
@@ -562,7 +561,7 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         if (apply) return http_error(r, 404, "not_found", "no such route");
         if (del) {
             enum MHD_Result answered;
-            if (!storage_usable(s, r, "cannot delete the preset", &answered)) return answered;
+            if (!api_storage_usable(s, r, "cannot delete the preset", &answered)) return answered;
             int rc = catalog_preset_delete(s->cat, name);
             if (rc == TETHER_ERR_NOT_FOUND) return http_error(r, 404, "not_found", "no preset \"%s\"", name);
             if (rc != TETHER_OK) return api_storage_error(s, r, rc, "cannot delete the preset", NULL);

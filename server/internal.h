@@ -142,6 +142,11 @@ int studio_errno_err(int e);
 enum MHD_Result api_handle(studio *s, const http_request *r);
 /* A setting as the API shows it (new reference). */
 json_t *api_setting_json(const tether_setting *st);
+/* Answers 500 storage_error ("what: why") unless the photo folder can
+ * still hold what is acknowledged (studio_storage_ok): call before a
+ * change of state is written.  true if it can (nothing answered).  Any
+ * handler thread. */
+bool api_storage_usable(studio *s, const http_request *r, const char *what, enum MHD_Result *answered);
 /* Answers a libtether error with the matching status and the camera's
  * detailed message ("what: reason: detail"); DISK_FULL and STORAGE (this
  * machine's disk, not the camera) as api_storage_error does. */

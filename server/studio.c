@@ -622,12 +622,7 @@ static enum MHD_Result route(void *ctx, const http_request *r)
         if (fd < 0 && errno == EINVAL) return http_error(r, 400, "bad_path", "not a path inside the photo folder");
         if (fd < 0 && errno == EXDEV) return http_error(r, 403, "forbidden", "outside the photo folder");
         if (fd < 0) return http_error(r, 404, "not_found", "no such photo");
-        /* the file just checked, not whatever its path names by now */
-        char self[64];
-        snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-        enum MHD_Result ret = http_file(r, self, http_mime_for(real));
-        close(fd);
-        return ret;
+        return http_file_fd(r, fd, real, NULL); /* the file just checked, not whatever its path names by now */
     }
     return serve_asset(r, u);
 }

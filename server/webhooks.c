@@ -108,7 +108,7 @@ void webhooks_photo_added(studio *s, const json_t *photo, const char *event)
     json_t *exif = json_null(), *gps = json_null();
     bytebuf data = BYTEBUF_INIT;
     img_exif_summary e;
-    if (studio_safe_rel(rel) && bytebuf_read_file(&data, abs) == 0 && img_exif_read_summary(data.data, data.len, &e) == 0) {
+    if (studio_read_rel(s, rel, &data) == 0 && img_exif_read_summary(data.data, data.len, &e) == 0) {
         exif = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:f}", "make", e.make, "model", e.model, "lens", e.lens,
                          "datetime", e.datetime, "iso", e.iso, "fnumber", e.fnumber, "exposure", e.exposure,
                          "focal_mm", e.focal_mm);
@@ -140,7 +140,7 @@ static enum MHD_Result get_endpoints(webhooks_ctl *wc, const http_request *r)
     if (webhook_store_endpoints(webhook_get_store(wc->w), &eps, &n) != TETHER_OK ||
         webhook_store_counts(webhook_get_store(wc->w), counts) != TETHER_OK) {
         free(eps);
-        return http_error(r, 500, "storage", "cannot read the webhooks database");
+        return api_storage_error(wc->s, r, TETHER_ERR_STORAGE, "cannot read the webhooks database", NULL);
     }
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, endpoint_json(&eps[i]));
@@ -173,7 +173,7 @@ static enum MHD_Result post_endpoint(webhooks_ctl *wc, const http_request *r)
                                   &e, &why);
     json_decref(body);
     if (rc == TETHER_ERR_BAD_VALUE) return http_error(r, 400, "bad_value", "%s", why);
-    if (rc != TETHER_OK) return http_error(r, 500, "storage", "cannot save the endpoint");
+    if (rc != TETHER_OK) return api_storage_error(wc->s, r, rc, "cannot save the endpoint", NULL);
     json_t *j = endpoint_json(&e);
     hub_publish(wc->s, "webhook_added", json_incref(j));
     return http_json(r, 201, j);
@@ -209,7 +209,7 @@ static enum MHD_Result put_endpoint(webhooks_ctl *wc, const http_request *r, int
     json_decref(body);
     if (rc == TETHER_ERR_BAD_VALUE) return http_error(r, 400, "bad_value", "%s", why);
     if (rc == TETHER_ERR_NOT_FOUND) return http_error(r, 404, "not_found", "no webhook %lld", (long long)id);
-    if (rc != TETHER_OK) return http_error(r, 500, "storage", "cannot save the endpoint");
+    if (rc != TETHER_OK) return api_storage_error(wc->s, r, rc, "cannot save the endpoint", NULL);
     json_t *j = endpoint_json(&e);
     hub_publish(wc->s, "webhook_changed", json_incref(j));
     return http_json(r, 200, j);
@@ -240,7 +240,7 @@ static enum MHD_Result get_deliveries(webhooks_ctl *wc, const http_request *r)
     webhook_item *items = NULL;
     int n = 0;
     if (webhook_store_items(webhook_get_store(wc->w), st && *st ? (int)state : -1, (int)limit, &items, &n) != TETHER_OK)
-        return http_error(r, 500, "storage", "cannot read the webhooks database");
+        return api_storage_error(wc->s, r, TETHER_ERR_STORAGE, "cannot read the webhooks database", NULL);
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, item_json(&items[i]));
     webhook_items_free(items, n);
@@ -259,7 +259,7 @@ static enum MHD_Result post_test(webhooks_ctl *wc, const http_request *r, int64_
     int rc = webhook_enqueue(wc->w, "ping", body, id, &n, key);
     json_decref(body);
     if (rc == TETHER_ERR_NOT_FOUND) return http_error(r, 404, "not_found", "no webhook %lld", (long long)id);
-    if (rc != TETHER_OK) return http_error(r, 500, "storage", "cannot enqueue the test: %s", tether_strerror(rc));
+    if (rc != TETHER_OK) return api_storage_error(wc->s, r, rc, "cannot enqueue the test", NULL);
     json_t *j = json_pack("{s:I, s:i, s:s}", "endpoint", (json_int_t)id, "enqueued", n, "key", key);
     return http_json(r, 202, j);
 }
@@ -268,6 +268,8 @@ enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *re
 {
     webhooks_ctl *wc = s->webhooks;
     bool get = http_is(r, "GET"), post = http_is(r, "POST"), del = http_is(r, "DELETE");
+    enum MHD_Result answered;
+    if (!get && !api_storage_usable(s, r, "webhooks", &answered)) return answered; /* acknowledge only what lasts */
     if (strcmp(rest, "") == 0 || strcmp(rest, "/") == 0) {
         if (get) return get_endpoints(wc, r);
         if (post) return post_endpoint(wc, r);
@@ -306,7 +308,7 @@ enum MHD_Result webhooks_handle(studio *s, const http_request *r, const char *re
     if (del) {
         int rc = webhook_store_endpoint_delete(webhook_get_store(wc->w), id, webhook_now_ms());
         if (rc == TETHER_ERR_NOT_FOUND) return http_error(r, 404, "not_found", "no webhook %lld", (long long)id);
-        if (rc != TETHER_OK) return http_error(r, 500, "storage", "cannot delete the webhook");
+        if (rc != TETHER_OK) return api_storage_error(wc->s, r, rc, "cannot delete the webhook", NULL);
         hub_publish(wc->s, "webhook_deleted", json_pack("{s:I}", "id", (json_int_t)id));
         return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "deleted", 1));
     }

@@ -10,6 +10,7 @@
 
 set -u
 T_NAME=$(basename "$0" .sh)
+T_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd) # tests/, absolute (scripts cd away)
 T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tether-test.XXXXXX")
 export HOME="$T_DIR/home" LC_ALL=C TZ=UTC
 mkdir -p "$HOME"

@@ -6,7 +6,7 @@
 # full disk and a read-only folder told apart from camera errors.
 . "$(dirname "$0")/../lib.sh"
 LIBTEST="$(dirname "$TESTTOOL")/tether-libtest"
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$T_TESTS
 # storage runs on a 1 MB tmpfs of its own (a mount namespace; root only)
 storage_dir="$T_DIR/small-disk"
 mkdir -p "$storage_dir"

@@ -117,6 +117,8 @@ expect "a session switch is not acknowledged" "$(req POST /api/sessions/v1.2-fin
 expect "a preset is not acknowledged" "$(req POST /api/presets '{"name": "p", "values": {"iso": "100"}}')" "500"
 expect "tagging settings are not acknowledged" "$(req PUT /api/tagging '{"artist": "Ana"}')" "500"
 expect "... storage_error" "$(body .error.code)" "storage_error"
+expect "a webhook is not acknowledged" "$(req POST /api/webhooks '{"url": "https://hooks.example.com/x"}')" "500"
+expect "... storage_error" "$(body .error.code)" "storage_error"
 expect "a capture is refused" "$(req POST /api/capture)" "500"
 expect "... storage_error" "$(body .error.code)" "storage_error"
 check "the folder is not recreated behind the user's back" test ! -e "$P"
@@ -210,7 +212,7 @@ wait_status .storage.ok true
 expect "writable again: storage is OK" "$(body .storage.ok)" "true"
 
 # --- the banner in a browser ----------------------------------------------------------------------
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$T_TESTS
 if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
     shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
     mkdir -p "$shots"

@@ -152,7 +152,7 @@ near "$(xt "$after" GPSLongitude)" -179.9999999 && ok "and new captures get them
 expect "an altitude below sea level" "$(xt "$after" GPSAltitude) $(exiftool -s3 -GPSAltitudeRef "$after")" "-10 Below Sea Level"
 
 # --- the Tagging panel in a browser --------------------------------------------------------------
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$T_TESTS
 if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
     shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
     mkdir -p "$shots"

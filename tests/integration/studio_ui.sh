@@ -4,7 +4,7 @@
 # stack, phone and tablet layouts.  Screenshots are kept in
 # tests/out/screenshots/.
 . "$(dirname "$0")/../lib.sh"
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$T_TESTS
 shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
 mkdir -p "$shots"
 if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$here/e2e/node_modules/playwright-core" ]; then

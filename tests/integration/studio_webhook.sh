@@ -16,7 +16,7 @@
 # but its delivery fails at once without reaching the receiver there.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
-RECV="$(cd "$(dirname "$0")/.." && pwd)/tools/hookrecv.py"
+RECV="$T_TESTS/tools/hookrecv.py"
 sim_start --persona canon-eos --photo-size 1296x864 --files 0 || exit 1
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
