@@ -358,8 +358,8 @@ static json_t *start_locked(focus_ctl *fc, const job_params *p, json_t *options,
         *busy_with = NULL;
         return NULL;
     }
-    fc->job = json_incref(job);
-    return job;
+    fc->job = job;
+    return json_deep_copy(job); /* the caller's: the worker drops fc->job on its own thread */
 }
 
 static enum MHD_Result start(focus_ctl *fc, const http_request *r, const job_params *p, json_t *options)
@@ -383,11 +383,14 @@ static enum MHD_Result get_focus(focus_ctl *fc, const http_request *r)
     json_t *running = json_null();
     if (fc->job) {
         running = json_deep_copy(fc->job);
-        json_object_set(running, "progress", fc->progress ? fc->progress : json_null());
+        /* copies, never the worker's objects: jansson's reference counts do
+         * not order one thread's reads before another's free */
+        json_object_set_new(running, "progress", fc->progress ? json_deep_copy(fc->progress) : json_null());
         json_object_set_new(running, "stopping", json_boolean(atomic_load(&fc->stop)));
     }
     json_t *last = json_object();
-    for (int i = 0; i < N_TOOLS; i++) json_object_set(last, tool_names[i], fc->last[i] ? fc->last[i] : json_null());
+    for (int i = 0; i < N_TOOLS; i++)
+        json_object_set_new(last, tool_names[i], fc->last[i] ? json_deep_copy(fc->last[i]) : json_null());
     json_t *j = json_pack("{s:o, s:o, s:o, s:b}", "area", roi_json(&fc->area), "running", running, "last", last,
                           "enfuse", tether_focus_can_merge());
     pthread_mutex_unlock(&fc->lock);
@@ -453,7 +456,7 @@ static json_t *stop_tool(focus_ctl *fc, const char *only)
     json_t *job = NULL;
     if (fc->job && (only == NULL || strcmp(json_string_value(json_object_get(fc->job, "tool")), only) == 0)) {
         atomic_store(&fc->stop, true);
-        job = json_incref(fc->job);
+        job = json_deep_copy(fc->job); /* the worker drops its own */
     }
     pthread_mutex_unlock(&fc->lock);
     return job;

@@ -199,8 +199,10 @@ static enum MHD_Result get_import(import_ctl *ic, const http_request *r)
     pthread_mutex_lock(&ic->lock);
     json_t *job = ic->job ? json_deep_copy(ic->job) : json_null();
     if (ic->job) json_object_set_new(job, "cancelling", json_boolean(atomic_load(&ic->cancel)));
-    json_t *out = json_pack("{s:o, s:O, s:o}", "running", job, "last", ic->last ? ic->last : json_null(), "unfinished",
-                            unfinished);
+    /* a copy, never the worker's object: jansson's reference counts do not
+     * order one thread's reads before another's free */
+    json_t *out = json_pack("{s:o, s:o, s:o}", "running", job, "last", ic->last ? json_deep_copy(ic->last) : json_null(),
+                            "unfinished", unfinished);
     pthread_mutex_unlock(&ic->lock);
     return http_json(r, 200, out);
 }

@@ -260,7 +260,7 @@ static enum MHD_Result get_interval(interval_ctl *ic, const http_request *r)
     json_t *running = json_null();
     if (ic->run) {
         running = json_deep_copy(ic->run);
-        json_object_set(running, "counts", ic->counts);
+        json_object_set_new(running, "counts", json_deep_copy(ic->counts));
         json_object_set_new(running, "stopping", json_boolean(atomic_load(&ic->stop)));
         int se = atomic_load(&ic->state_err);
         if (se != TETHER_OK) {
@@ -269,7 +269,8 @@ static enum MHD_Result get_interval(interval_ctl *ic, const http_request *r)
             json_object_set_new(running, "state_error", json_string(why));
         }
     }
-    json_t *j = json_pack("{s:o, s:O}", "running", running, "last", ic->last ? ic->last : json_null());
+    /* a copy, never the worker's object (see import.c's) */
+    json_t *j = json_pack("{s:o, s:o}", "running", running, "last", ic->last ? json_deep_copy(ic->last) : json_null());
     pthread_mutex_unlock(&ic->lock);
     return http_json(r, 200, j);
 }

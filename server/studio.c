@@ -366,7 +366,7 @@ static json_t *storage_remember(studio *s, const storage_look *l)
     bool changed = old == NULL ? !json_is_true(json_object_get(j, "ok"))
                                : !json_equal(json_object_get(old, "ok"), json_object_get(j, "ok")) ||
                                      !json_equal(json_object_get(old, "error"), json_object_get(j, "error"));
-    s->storage = json_incref(j);
+    s->storage = json_deep_copy(j); /* never shared across threads: jansson's counts are not */
     s->storage_at = clock_mono_ns();
     pthread_mutex_unlock(&s->storage_lock);
     json_decref(old);

@@ -36,6 +36,16 @@ check() {
     if "$@" >"$T_DIR/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(tail -n 3 "$T_DIR/check.out" | tr '\n' ' ')"; fi
 }
 
+# until_ok DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
+until_ok() {
+    local end=$(($(date +%s) + $1))
+    shift
+    while ! "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge $end ] && return 1
+        sleep 0.1
+    done
+}
+
 # expect NAME ACTUAL EXPECTED
 expect() {
     if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', expected '$3'"; fi
@@ -52,11 +62,12 @@ expect_true() {
 }
 
 # sim_start [OPTIONS...]: starts `tether sim ptpip` on free ports; sets
-# SIM_PORT, CTL_PORT, SIM_PID, SIM_LOG.
+# SIM_PORT, CTL_PORT, SIM_PID, SIM_LOG.  The simulator is $TETHER_SIM when
+# set (tests/run-suite --sim-from), else $TETHER.
 sim_start() {
     local n=${#T_SIMS[@]}
     SIM_LOG="$T_DIR/sim$n.log"
-    "$TETHER" sim ptpip --listen 127.0.0.1:0 --control 127.0.0.1:0 -v "$@" >"$T_DIR/sim$n.out" 2>"$SIM_LOG" &
+    "${TETHER_SIM:-$TETHER}" sim ptpip --listen 127.0.0.1:0 --control 127.0.0.1:0 -v "$@" >"$T_DIR/sim$n.out" 2>"$SIM_LOG" &
     SIM_PID=$!
     T_SIMS+=("$SIM_PID")
     local i
@@ -120,7 +131,7 @@ t_cleanup() {
     local pid
     for pid in "${T_SIMS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
     wait 2>/dev/null
-    rm -rf "$T_DIR"
+    if [ -n "${T_KEEP:-}" ]; then echo "    (kept $T_DIR)"; else rm -rf "$T_DIR"; fi
 }
 trap t_cleanup EXIT
 
@@ -140,6 +151,7 @@ stop_serve() {
     kill -TERM "$SERVE"
     local status=0
     wait "$SERVE" || status=$?
+    [ -z "${T_KEEP:-}" ] || cp "$T_DIR/serve.err" "$T_DIR/serve.$SERVE.err"
     if [ $status -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$T_DIR/serve.err"; then ok "$1"
     else not_ok "$1" "status $status; $(grep -E -m3 'ERROR|runtime error|SUMMARY' "$T_DIR/serve.err" | tr '\n' ' ')"; fi
 }

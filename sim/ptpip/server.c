@@ -82,7 +82,7 @@ struct simsrv {
     int port;
     int listen_fd;
     int wake[2];
-    volatile int stopping;
+    _Atomic int stopping;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     session *active;

@@ -7,7 +7,7 @@
 //   node storage.mjs STUDIO_URL FILL_CMD FREE_CMD [SCREENSHOT_DIR]
 // Prints "ok - ..." / "not ok - ..." lines.
 import { execSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { launch, sleep, until } from './common.mjs';
 
 const [studio, fillCmd, freeCmd, shots] = process.argv.slice(2);
 let failed = 0;
@@ -15,21 +15,7 @@ const report = (ok, name, detail) => {
   console.log(`${ok ? 'ok' : 'not ok'} - studio_storage: browser: ${name}${ok || !detail ? '' : ' -- ' + detail}`);
   if (!ok) failed++;
 };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if (await fn()) return true; } catch (e) { /* retry */ }
-    await sleep(100);
-  }
-  return false;
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(studio + '/');

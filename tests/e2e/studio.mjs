@@ -3,7 +3,7 @@
 // starts `tether sim ptpip` and `tether serve` and passes:
 //   node studio.mjs STUDIO_URL CONTROL_URL SCREENSHOT_DIR
 // Prints "ok - ..." / "not ok - ..." lines.  Screenshots are kept.
-import { chromium } from 'playwright-core';
+import { launch, sleep, until } from './common.mjs';
 
 const [studio, control, shots] = process.argv.slice(2);
 let failed = 0;
@@ -17,21 +17,7 @@ const ctlPost = (path, body) => fetch(control + path, {
   method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
 });
 const status = async () => (await fetch(studio + '/api/status')).json();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if (await fn()) return true; } catch (e) { /* retry */ }
-    await sleep(100);
-  }
-  return false;
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const errors = [];

@@ -10,7 +10,7 @@
 // browser meanwhile does not wipe what is being typed.  Run by
 // tests/integration/studio_tag.sh:  node tagging.mjs STUDIO_URL [SCREENSHOT_DIR]
 // Prints "ok - ..." / "not ok - ..." lines.
-import { chromium } from 'playwright-core';
+import { launch, sleep, until } from './common.mjs';
 
 const [studio, shots] = process.argv.slice(2);
 let failed = 0;
@@ -22,21 +22,7 @@ const settings = async () => (await fetch(studio + '/api/tagging')).json();
 const putSettings = async (body) => fetch(studio + '/api/tagging', {
   method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
 });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function until(fn, ms = 10000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if (await fn()) return true; } catch (e) { /* retry */ }
-    await sleep(100);
-  }
-  return false;
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({
     viewport: { width: 1440, height: 1000 },

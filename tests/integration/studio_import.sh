@@ -21,15 +21,6 @@ until_on_disk() { # N: waits (up to 120 s) until N files are in the day folder
 }
 imp() { curl -s "$URL/api/import" | jq -r "$1"; }
 wait_done() { wait_api_idle /api/import "$1" 0.2; }
-# until_ok DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
-until_ok() {
-    local end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge $end ] && return 1
-        sleep 0.1
-    done
-}
 is() { [ "$(imp "$1")" = true ]; } # JQ-TEST on GET /api/import
 
 mkdir ref

@@ -11,15 +11,6 @@ sim_start --persona canon-eos --photo-size 1296x864 --files 0 || exit 1
 
 interval() { curl -s "$URL/api/interval" | jq -r "$1"; }
 wait_done() { wait_api_idle /api/interval "$1" 0.2; } # SECONDS: until no run is going
-# until_ok DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
-until_ok() {
-    local end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge $end ] && return 1
-        sleep 0.1
-    done
-}
 is() { [ "$(interval "$1")" = true ]; } # JQ-TEST on GET /api/interval
 # serve: start_serve, then waits for this server's banner (serve.out goes
 # first: the last server's banner is no sign of this one)

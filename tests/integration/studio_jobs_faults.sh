@@ -18,15 +18,6 @@
 cd "$T_DIR"
 sim_start --persona canon-eos --files 21 --photo-size 640x480 --raw-size 300000 || exit 1
 
-# until DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
-until_ok() {
-    local end=$(($(date +%s) + $1))
-    shift
-    while ! "$@" >/dev/null 2>&1; do
-        [ "$(date +%s)" -ge $end ] && return 1
-        sleep 0.1
-    done
-}
 serving() { grep -q '^studio on' serve.out; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 api_is() { [ "$(curl -s "$URL$1" | jq -r "$2")" = true ]; } # ROUTE JQ-TEST

@@ -75,10 +75,11 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-/* Starts `tether sim ptpip` on port (0: a free one) with extra args. */
+/* Starts `tether sim ptpip` on port (0: a free one) with extra args;
+ * the program is $TETHER_SIM, else $TETHER (tests/lib.sh). */
 static int sim_start(sim *s, int port, const char *const *args)
 {
-    const char *tether = getenv("TETHER");
+    const char *tether = getenv("TETHER_SIM") ? getenv("TETHER_SIM") : getenv("TETHER");
     if (tether == NULL) return -1;
     s->port = port ? port : free_port();
     s->ctl = free_port();

@@ -58,6 +58,7 @@ static int harness_failed;
 static int harness_run(const char *name, harness_fn fn, int timeout_s)
 {
     fflush(stdout);
+    if (getenv("TETHER_TEST_SLOW")) timeout_s *= 5; /* a ThreadSanitizer build (tests/run-suite --slow) */
     pid_t pid = fork();
     if (pid == 0) {
         alarm((unsigned)timeout_s);

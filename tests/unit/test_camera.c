@@ -285,9 +285,10 @@ TEST(eos_capture_to_pc_and_card)
     simcam_free(c);
 }
 
+/* written by the camera's capture thread, read by the test */
 typedef struct events_seen {
-    int added, complete;
-    uint32_t complete_tid;
+    _Atomic int added, complete;
+    _Atomic uint32_t complete_tid;
 } events_seen;
 
 static void count_events(void *ctx, uint16_t code, uint32_t tid, const uint32_t *p, int n)
@@ -295,7 +296,10 @@ static void count_events(void *ctx, uint16_t code, uint32_t tid, const uint32_t 
     (void)p, (void)n;
     events_seen *e = ctx;
     if (code == PTP_EV_ObjectAdded) e->added++;
-    if (code == PTP_EV_CaptureComplete) e->complete++, e->complete_tid = tid;
+    if (code == PTP_EV_CaptureComplete) {
+        e->complete_tid = tid;
+        e->complete++;
+    }
 }
 
 TEST(generic_capture_events_and_busy)
