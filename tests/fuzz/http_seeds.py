@@ -2,22 +2,25 @@
 """http_seeds.py DIR: writes fuzz_http's seed inputs, one per route of the
 studio's API with a body it would accept, into DIR.  The layout is
 fuzz_http.c's: method, route, header set, body kind, then the path part,
-the query and the body separated by NULs; the tables below follow its
-methods[] and routes[]."""
+the query and the body separated by NULs; the methods and routes are read
+from its methods[] and routes[]."""
 import os
+import re
 import sys
 
-METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS", "POST"]
-ROUTES = [
-    "/api/status", "/api/capture", "/api/photos", "/api/photos/#", "/api/photos/#/histogram",
-    "/api/settings", "/api/presets", "/api/presets/#", "/api/presets/#/apply", "/api/sessions",
-    "/api/sessions/#/activate", "/api/focus", "/api/focus/area", "/api/focus/measure", "/api/focus/auto",
-    "/api/focus/cancel", "/api/focus/drive", "/api/focus/stack", "/api/focus/trap", "/api/interval",
-    "/api/interval/stop", "/api/import", "/api/import/cancel", "/api/webhooks", "/api/webhooks/#",
-    "/api/webhooks/#/test", "/api/webhooks/deliveries", "/api/webhooks/deliveries/#/retry", "/api/tagging",
-    "/api/tagging/apply", "/photos/#", "/login", "/logout", "/", "/gallery", "/app.js", "/snapshot.jpg",
-    "/api/#", "/#",
-]
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def c_strings(name):
+    """The strings of the C array NAME[] in fuzz_http.c (one table, read here)."""
+    with open(os.path.join(HERE, "fuzz_http.c")) as f:
+        text = f.read()
+    body = re.search(r"\b%s\[\] = \{(.*?)\};" % name, text, re.S).group(1)
+    return re.findall(r'"([^"]*)"', body)
+
+
+METHODS = c_strings("methods")
+ROUTES = c_strings("routes")
 SEEDS = [
     ("GET", "/api/status", "", "", ""),
     ("POST", "/api/capture", "", "", ""),
