@@ -20,6 +20,7 @@
  * body kind, then NUL-separated parts: path part, query, body.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -126,12 +127,16 @@ static size_t put_url(char *out, size_t at, size_t cap, const char *s, size_t n)
     return at;
 }
 
-/* Reads the answer's status (and up to a few KB); 0 if none came. */
-static int read_status(int fd, char *text, size_t cap)
+/* Reads the answer's status (and up to a few KB); 0 if none came, with
+ * *timed_out telling whether the server was still silent after 60 s (or
+ * closed the connection). */
+static int read_status(int fd, char *text, size_t cap, bool *timed_out)
 {
     size_t have = 0;
+    *timed_out = false;
     while (have + 1 < cap) {
         ssize_t n = recv(fd, text + have, cap - 1 - have, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) *timed_out = true;
         if (n <= 0) break;
         have += (size_t)n;
         text[have] = '\0';
@@ -234,10 +239,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sent += (size_t)n;
     }
     static char answer[16 * 1024];
-    int status = read_status(fd, answer, sizeof answer);
+    bool timed_out;
+    int status = read_status(fd, answer, sizeof answer, &timed_out);
     close(fd);
     if (status == 0 || status == 500) {
-        fprintf(stderr, "fuzz_http: %s for:\n%.*s\n--- answer:\n%s\n", status ? "500" : "no answer", (int)(at < 3000 ? at : 3000), req,
+        const char *what = status ? "500" : timed_out ? "no answer within 60 s" : "closed without an answer";
+        fprintf(stderr, "fuzz_http: %s for:\n%.*s\n--- answer:\n%s\n", what, (int)(at < 3000 ? at : 3000), req,
                 answer);
         abort();
     }
