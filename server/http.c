@@ -224,30 +224,62 @@ enum MHD_Result http_json(const http_request *r, unsigned status, json_t *body)
     return respond(r, status, resp);
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 if p
+ * does not start one (a stray byte, an overlong form, a surrogate, past
+ * U+10FFFF, or cut short). */
+static int utf8_char_len(const unsigned char *p)
+{
+    int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || (n == 2 && *p < 0xc2) || (n == 4 && *p > 0xf4)) return 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) return 0; /* also stops at the NUL */
+    if (n == 3) { /* no overlong form, no surrogate */
+        unsigned cp = (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+        if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    }
+    if (n == 4) {
+        unsigned cp = (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3f) << 12;
+        if (cp < 0x10000 || cp > 0x10ffff) return 0;
+    }
+    return n;
+}
+
 /* Replaces in place each byte of text that is not part of a well-formed
  * UTF-8 sequence with '?' (JSON strings must be UTF-8, and a message may
  * quote a client's bytes). */
 static void utf8_scrub(char *text)
 {
-    unsigned char *p = (unsigned char *)text;
-    while (*p) {
-        int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
-        bool ok = n > 0 && !(n == 2 && *p < 0xc2) && !(n == 4 && *p > 0xf4);
-        for (int i = 1; ok && i < n; i++) ok = (p[i] & 0xc0) == 0x80;
-        if (ok && n == 3) { /* no overlong form, no surrogate */
-            unsigned cp = (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
-            ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-        }
-        if (ok && n == 4) {
-            unsigned cp = (unsigned)(p[0] & 0x07) << 18 | (unsigned)(p[1] & 0x3f) << 12;
-            ok = cp >= 0x10000 && cp <= 0x10ffff;
-        }
-        if (!ok) {
-            *p++ = '?';
-            continue;
-        }
+    for (unsigned char *p = (unsigned char *)text; *p;) {
+        int n = utf8_char_len(p);
+        if (n == 0) *p++ = '?';
+        else p += n;
+    }
+}
+
+static bool utf8_valid(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        int n = utf8_char_len(p);
+        if (n == 0) return false;
         p += n;
     }
+    return true;
+}
+
+static enum MHD_Result check_arg_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    bool *ok = cls;
+    if (!utf8_valid(key) || (value && !utf8_valid(value))) *ok = false;
+    return *ok ? MHD_YES : MHD_NO;
+}
+
+/* Are the request's path and query arguments UTF-8 (they end up in JSON)? */
+static bool request_utf8(struct MHD_Connection *conn, const char *url)
+{
+    bool ok = utf8_valid(url);
+    if (ok) MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_arg_utf8, &ok);
+    return ok;
 }
 
 enum MHD_Result http_error(const http_request *r, unsigned status, const char *code, const char *fmt, ...)
@@ -949,6 +981,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                           "start it with --allow-host NAME to allow a name");
     if (hc->too_big)
         return http_error(&r, 413, "too_large", "request bodies are limited to %d bytes", HTTP_MAX_BODY);
+    if (!request_utf8(conn, url))
+        return http_error(&r, 400, "bad_request", "the path and the query must be UTF-8 (percent-encoded)");
     if (hc->body.len) {
         bytebuf_put_u8(&hc->body, 0);
         r.body = (const char *)hc->body.data;

@@ -67,6 +67,14 @@ expect "Origin null: 403" "$(post_origin "null")" "403"
 expect "Origin that only starts like ours: 403" "$(post_origin "http://127.0.0.1:$port.evil.example")" "403"
 expect "Sec-Fetch-Site: cross-site: 403" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Sec-Fetch-Site: cross-site' \
     -H 'Content-Type: application/json' --data '{"name":"x"}' "$URL/api/sessions")" "403"
+# --- bytes that are not UTF-8 (they would end up in JSON; fuzz_http found 500s) -----
+expect "a query that is not UTF-8: 400" \
+    "$(curl -s -o body.json -w '%{http_code}' "$URL/api/photos?session=defaul%B9t")" "400"
+expect "... bad_request" "$(body .error.code)" "bad_request"
+expect "a path that is not UTF-8: 400" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/%FB")" "400"
+expect "an overlong form is not UTF-8 either" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/photos?session=%C0%AF")" "400"
+expect "a query in UTF-8 passes" "$(curl -s -o body.json -w '%{http_code}' "$URL/api/photos?session=caf%C3%A9")" "200"
+expect "... and comes back as it was" "$(body .session)" "café"
 stop_serve "the server stops cleanly"
 
 # --- sign-in sessions and throttling ------------------------------------------------
