@@ -84,6 +84,14 @@ sim_start() {
     fi
 }
 
+# sanitizer_report LOG: a sanitizer's report in LOG on one line: its
+# summary, then the first frames of its first report (where to look)
+sanitizer_report() {
+    grep -E -m3 'ERROR|runtime error|SUMMARY' "$1" | tr '\n' ' '
+    awk '/(Direct leak|WARNING: ThreadSanitizer|ERROR: AddressSanitizer|runtime error)/ { on = 1; n = 0 }
+         on && /^ *#[0-9]+ / { printf "%s | ", $0; if (++n == 8) exit }' "$1" | tr -s ' '
+}
+
 # sim_stop NAME: stops the simulator with SIGTERM and checks it exited
 # cleanly (no sanitizer report, no leak, status 0).
 sim_stop() {
@@ -94,7 +102,7 @@ sim_stop() {
     if [ "$status" -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$SIM_LOG"; then
         ok "$name"
     else
-        not_ok "$name" "status $status; $(grep -E -m3 'ERROR|runtime error|SUMMARY' "$SIM_LOG" | tr '\n' ' ')"
+        not_ok "$name" "status $status; $(sanitizer_report "$SIM_LOG")"
     fi
 }
 
@@ -153,7 +161,7 @@ stop_serve() {
     wait "$SERVE" || status=$?
     [ -z "${T_KEEP:-}" ] || cp "$T_DIR/serve.err" "$T_DIR/serve.$SERVE.err"
     if [ $status -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$T_DIR/serve.err"; then ok "$1"
-    else not_ok "$1" "status $status; $(grep -E -m3 'ERROR|runtime error|SUMMARY' "$T_DIR/serve.err" | tr '\n' ' ')"; fi
+    else not_ok "$1" "status $status; $(sanitizer_report "$T_DIR/serve.err")"; fi
 }
 # req METHOD PATH [JSON]: prints the status; the answer is in body.json (cwd)
 req() {
