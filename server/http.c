@@ -34,6 +34,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -112,6 +113,8 @@ struct http_server {
     int epfd, kickfd;
     pthread_t parker;
     bool parker_started;
+    int64_t trim_checked_ns;   /* parker thread only: trim_after_crowd */
+    int crowd_peak;
     bool park_stopping;        /* under plock: streams end, nothing parks */
 
     /* access */
@@ -421,8 +424,32 @@ void http_wake(http_server *s, int kind)
     if (any) wake_matching(s, kind);
 }
 
+/* Gives the memory of many closed connections back to the system: after
+ * a crowd of connections leaves (1,000 idle ones, say), glibc keeps their
+ * freed blocks in its arenas and the resident size would stay at its
+ * peak.  Looked at every few seconds by the parking thread. */
+static void trim_after_crowd(http_server *s, int64_t now)
+{
+    if (now - s->trim_checked_ns < 5 * NS_PER_S) return;
+    s->trim_checked_ns = now;
+    pthread_mutex_lock(&s->plock); /* set by http_start once it listens */
+    struct MHD_Daemon *mhd = s->mhd;
+    pthread_mutex_unlock(&s->plock);
+    if (mhd == NULL) return;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    int open = info ? (int)info->num_connections : 0;
+    if (open > s->crowd_peak) s->crowd_peak = open;
+    if (s->crowd_peak - open >= 256) {
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+        LOG_DEBUG("http", "%d connections closed since the peak: memory trimmed", s->crowd_peak - open);
+        s->crowd_peak = open;
+    }
+}
+
 /* The parking thread: resumes streams whose client hung up or whose tick
- * came. */
+ * came, and trims memory after a crowd leaves. */
 static void *parker_main(void *arg)
 {
     http_server *s = arg;
@@ -431,6 +458,7 @@ static void *parker_main(void *arg)
     struct epoll_event ev[64];
     struct MHD_Connection *batch[BATCH];
     for (;;) {
+        trim_after_crowd(s, clock_mono_ns());
         pthread_mutex_lock(&s->plock);
         if (s->park_stopping && s->n_parked == 0) {
             pthread_mutex_unlock(&s->plock);
@@ -1140,7 +1168,7 @@ http_server *http_start(const http_options *o)
         free_server(s);
         return NULL;
     }
-    s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+    struct MHD_Daemon *mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                               (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &a,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                               MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_LOOP_THREADS,
@@ -1149,6 +1177,9 @@ http_server *http_start(const http_options *o)
                               MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                               MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                               MHD_OPTION_EXTERNAL_LOGGER, mhd_log, (void *)NULL, MHD_OPTION_END);
+    pthread_mutex_lock(&s->plock);
+    s->mhd = mhd;
+    pthread_mutex_unlock(&s->plock);
     if (s->mhd == NULL) {
         LOG_ERROR("http", "cannot listen on %s:%d", host, o->port);
         stop_threads(s);
