@@ -70,8 +70,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     static char photos[sizeof dir + 16];
     snprintf(photos, sizeof photos, "%s/photos", dir);
     setenv("HOME", dir, 1);
-    log_set_level(LOG_LEVEL_ERROR);
-    if (getenv("FUZZ_HTTP_VERBOSE") == NULL) log_set_level((log_level)-1);
+    if (getenv("FUZZ_HTTP_VERBOSE") == NULL) log_set_level((log_level)-1); /* quiet */
+    else log_init_from_env(); /* FUZZ_HTTP_VERBOSE=1 TETHER_LOG=debug: the studio's log, to chase a finding */
     g_opts = (studio_options){.camera = "sim", .host = "127.0.0.1", .port = 0, .photos = photos,
                               .on_listening = on_listening};
     pthread_t t;
