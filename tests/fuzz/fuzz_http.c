@@ -11,6 +11,9 @@
  * fuzzed body, most often JSON built from the input so that the handlers
  * get past the parser.
  *
+ * The socket calls retry on EINTR: libFuzzer's timer sends SIGALRM about
+ * every 600 s, which once read as "closed without an answer".
+ *
  * A finding is: a crash, a sanitizer report, a leak, a request answered
  * 500 (a client's mistake is never the server's error; the 5xx a camera
  * or a full disk explain, 502-504 and 507, are not findings) or a request
@@ -22,6 +25,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -136,6 +140,7 @@ static int read_status(int fd, char *text, size_t cap, bool *timed_out)
     *timed_out = false;
     while (have + 1 < cap) {
         ssize_t n = recv(fd, text + have, cap - 1 - have, 0);
+        if (n < 0 && errno == EINTR) continue; /* libFuzzer's timer (SIGALRM every ~600 s) */
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) *timed_out = true;
         if (n <= 0) break;
         have += (size_t)n;
@@ -232,9 +237,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     struct timeval tv = {.tv_sec = 60};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) abort();
+    int c = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&a, sizeof a);
+    if (c != 0 && fd >= 0 && errno == EINTR) { /* the connection goes on: wait for it */
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t len = sizeof err;
+        while ((c = poll(&pfd, 1, 5000)) < 0 && errno == EINTR) {
+        }
+        c = c == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 ? 0 : -1;
+    }
+    if (c != 0) abort();
     for (size_t sent = 0; sent < at;) {
         ssize_t n = send(fd, req + sent, at - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break; /* the server answered early (413) and closed */
         sent += (size_t)n;
     }
