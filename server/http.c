@@ -338,11 +338,6 @@ enum MHD_Result http_file_fd(const http_request *r, int fd, const char *path, co
     return respond(r, 200, resp);
 }
 
-enum MHD_Result http_file(const http_request *r, const char *path, const char *mime)
-{
-    return http_file_fd(r, open(path, O_RDONLY | O_CLOEXEC), path, mime);
-}
-
 json_t *http_json_body(const http_request *r, enum MHD_Result *answered)
 {
     json_error_t err;
@@ -586,16 +581,6 @@ enum MHD_Result http_stream(const http_request *r, const char *mime, const char 
     for (int i = 0; headers && headers[i] && headers[i + 1]; i += 2)
         MHD_add_response_header(resp, headers[i], headers[i + 1]);
     return respond(r, 200, resp);
-}
-
-void http_counts(http_server *s, int *parked_out, int *queued)
-{
-    pthread_mutex_lock(&s->plock);
-    *parked_out = s->n_parked;
-    pthread_mutex_unlock(&s->plock);
-    pthread_mutex_lock(&s->qlock);
-    *queued = s->queued;
-    pthread_mutex_unlock(&s->qlock);
 }
 
 /* ---- access control ------------------------------------------------------------ */

@@ -52,9 +52,8 @@ enum MHD_Result http_error(const http_request *r, unsigned status, const char *c
     __attribute__((format(printf, 4, 5)));
 enum MHD_Result http_bytes(const http_request *r, unsigned status, const char *mime, const void *data,
                            size_t len, bool copy);
-/* Serves a file from disk (fd-backed, no copy in memory). */
-enum MHD_Result http_file(const http_request *r, const char *path, const char *mime);
-/* The same for a file the caller opened: takes fd (closed on every path). */
+/* Serves a file the caller opened (fd-backed, no copy in memory): takes
+ * fd (closed on every path); path gives the MIME type when mime is NULL. */
 enum MHD_Result http_file_fd(const http_request *r, int fd, const char *path, const char *mime);
 enum MHD_Result http_redirect(const http_request *r, const char *location);
 
@@ -112,9 +111,6 @@ int http_port(const http_server *s);
 /* Wakes every stream of kind parked for want of data.  Any thread; s may
  * be NULL (nothing happens). */
 void http_wake(http_server *s, int kind);
-/* How many connections are parked, and how many requests wait for or run
- * on a worker (for /api/status).  Any thread. */
-void http_counts(http_server *s, int *parked, int *queued);
 /* Stops accepting, ends every stream, answers queued requests 503, waits
  * for the handlers running on workers, then stops.  NULL is fine. */
 void http_stop(http_server *s);
