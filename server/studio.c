@@ -200,20 +200,8 @@ int studio_read_rel(studio *s, const char *rel, bytebuf *b)
     struct stat st;
     int fd = studio_open_rel(s, rel, &st, NULL, 0);
     if (fd < 0) return -1;
-    int rc = 0, e = 0;
-    for (;;) {
-        if (!bytebuf_reserve(b, 65536)) {
-            rc = -1, e = ENOMEM;
-            break;
-        }
-        ssize_t got = read(fd, b->data + b->len, b->cap - b->len);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-            if (got < 0) rc = -1, e = errno;
-            break;
-        }
-        b->len += (size_t)got;
-    }
+    int rc = bytebuf_read_fd(b, fd);
+    int e = errno;
     close(fd);
     errno = e;
     return rc;

@@ -4,9 +4,12 @@
  */
 #include "bytebuf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void bytebuf_init(bytebuf *b)
 {
@@ -98,14 +101,28 @@ void bytebuf_set_u32le(bytebuf *b, size_t off, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
+int bytebuf_read_fd(bytebuf *b, int fd)
+{
+    for (;;) {
+        if (!bytebuf_reserve(b, 65536)) {
+            errno = ENOMEM;
+            return -1;
+        }
+        ssize_t got = read(fd, b->data + b->len, b->cap - b->len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return -1;
+        if (got == 0) return 0;
+        b->len += (size_t)got;
+    }
+}
+
 int bytebuf_read_file(bytebuf *b, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    uint8_t buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) bytebuf_put(b, buf, n);
-    bool ok = !ferror(f);
-    fclose(f);
-    return ok && bytebuf_ok(b) ? 0 : -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = bytebuf_read_fd(b, fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }

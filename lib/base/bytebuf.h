@@ -35,8 +35,12 @@ bool bytebuf_reserve(bytebuf *b, size_t n);
 uint8_t *bytebuf_extend(bytebuf *b, size_t n);
 
 void bytebuf_put(bytebuf *b, const void *src, size_t n);
-/* Appends the whole file at path.  Returns 0, or -1 if it cannot be read
- * or memory ran out. */
+/* Appends everything fd gives until end of file (retrying on EINTR); the
+ * caller keeps and closes fd.  Returns 0, or -1 with errno set (ENOMEM when
+ * memory ran out); bytes read before an error stay appended. */
+int bytebuf_read_fd(bytebuf *b, int fd);
+/* Appends the whole file at path.  Returns 0, or -1 with errno set if it
+ * cannot be opened or read or memory ran out. */
 int bytebuf_read_file(bytebuf *b, const char *path);
 void bytebuf_put_u8(bytebuf *b, uint8_t v);
 void bytebuf_put_u16le(bytebuf *b, uint16_t v);
