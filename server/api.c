@@ -65,6 +65,7 @@ enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const
     case TETHER_ERR_DISCONNECTED: status = 503, code = "camera_disconnected"; break;
     case TETHER_ERR_TIMEOUT: status = 504, code = "camera_timeout"; break;
     case TETHER_ERR_CARD_FULL: status = 507, code = "card_full"; break;
+    case TETHER_ERR_END_STOP: status = 409, code = "end_stop"; break;
     default: status = 502, code = "camera_error"; break;
     }
     return http_error(r, status, code, "%s: %s%s%s", what, tether_strerror(rc), detail[0] ? ": " : "", detail);

@@ -38,7 +38,8 @@ extern "C" {
     X(CLOSED, -16, "camera handle is closing")                                     \
     X(CARD_FULL, -17, "memory card full")                                          \
     X(DISK_FULL, -18, "the disk is full")                                          \
-    X(STORAGE, -19, "cannot write to the photo folder")
+    X(STORAGE, -19, "cannot write to the photo folder")                            \
+    X(END_STOP, -20, "the lens is at the end of its focus travel")
 
 typedef enum tether_err {
 #define TETHER_ERR_ENUM(name, num, msg) TETHER_ERR_##name = (num),

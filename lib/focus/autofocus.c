@@ -122,6 +122,17 @@ static int finish(af *a, int rc, const char *status, bool focused, const char *f
     return rc == TETHER_ERR_CANCELLED ? 0 : rc;
 }
 
+/* Ends the run after a move failed, saying why in words a photographer
+ * can act on. */
+static int drive_failed(af *a, int rc)
+{
+    if (rc == TETHER_ERR_NOT_SUPPORTED)
+        return finish(a, rc, "error", false, "This camera has no focus drive: autofocus cannot move the lens.");
+    if (rc == TETHER_ERR_DISCONNECTED)
+        return finish(a, rc, "error", false, "The camera was lost while the lens moved.");
+    return finish(a, rc, "error", false, "The lens did not move (%s).", tether_strerror(rc));
+}
+
 /* Sends `count` commands of one size, two at a time, settling after each
  * pair (the last settle's sample in *s).  *motion: any motion seen. */
 static int move_steps(af *a, int dir, int step, int count, focus_sample *s, bool *motion, bool use_last)
@@ -132,8 +143,10 @@ static int move_steps(af *a, int dir, int step, int count, focus_sample *s, bool
         for (int k = 0; k < n; k++) {
             int rc = fmeter_drive(&a->m, dir, step);
             if (rc != 0) return rc;
+            if (a->m.stop_hit == dir) break;
         }
         i += n;
+        if (a->m.stop_hit == dir) i = count; /* the camera said: no further */
         bool mv = false;
         int rc = fmeter_settle(&a->m, s, &mv, use_last && i == count, SETTLE_WAIT_MS);
         if (rc != 0) return rc;
@@ -302,6 +315,10 @@ static int scan(af *a, int dir, int step, int max, double stop_x, double stop_to
     *hit_stop = false;
     while (n < max) {
         int rc = fmeter_drive(&a->m, dir, step);
+        if (rc == 0 && a->m.stop_hit == dir) {
+            *hit_stop = true; /* the camera said so; the lens did not move */
+            break;
+        }
         if (rc == 0) rc = fmeter_settle(&a->m, &s, NULL, true, SETTLE_WAIT_MS);
         if (rc != 0) return rc;
         double from = a->m.position - dir * fmeter_step_size[step];
@@ -356,7 +373,8 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     bool clear_motion = false; /* the last pair that moved showed it clearly */
     for (double travel = 0; travel < max_range;) {
         rc = move_steps(&a, +1, 3, 2, &s, NULL, false);
-        if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+        if (rc != 0) return drive_failed(&a, rc);
+        if (a.m.stop_hit > 0) break; /* the camera said where the near stop is */
         travel += 2 * S3;
         if (fmeter_moved(&a.m)) {
             quiet = 0;
@@ -393,7 +411,15 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
                          ? 3
                          : 2;
         rc = move_steps(&a, -1, 3, per_sample, &s, NULL, true);
-        if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+        if (rc != 0) return drive_failed(&a, rc);
+        if (a.m.stop_hit < 0) {
+            /* The camera said the lens is at the far stop: it is within the
+             * last command's travel of the estimate (the command before
+             * the refusal may have been cut short at the stop). */
+            if (a.m.position != sweep[n - 1].x) sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
+            uncertain = S3;
+            break;
+        }
         sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
         double travel = -a.m.position;
         report(&a, "sweep", s.coarse, 0.2 + 0.5 * travel / max_range);
@@ -485,7 +511,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         for (int attempt = 0; attempt < 3; attempt++) {
             rc = goto_dir(&a, start, +1, S3, &s, true);
             if (rc == 0) rc = scan(&a, +1, 3, 8, shift, STOP_TOL + (shift_known ? 0 : 0.5 * uncertain), med, &nm, &mb, &stop);
-            if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+            if (rc != 0) return drive_failed(&a, rc);
             if (mb > 0 || stop) break;
             start = med[0].x - 3 * S3; /* the peak is further out */
         }
@@ -514,7 +540,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     for (int attempt = 0; attempt < 3; attempt++) {
         rc = goto_dir(&a, start, -1, S3, &s, true);
         if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, far_stop, STOP_TOL, fine, &nf, &fbest, &stop);
-        if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+        if (rc != 0) return drive_failed(&a, rc);
         if (fbest > 0 || stop) break;
         start = fine[0].x + 4 * S2; /* the peak is further: scan again from further out */
     }
@@ -525,7 +551,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     /* 6. approach from the side the fine scan moved in */
     report(&a, "approach", s.fine, 0.95);
     rc = goto_dir(&a, xf, -1, 3 * S2, &s, true);
-    if (rc != 0) return finish(&a, rc, "error", false, "The lens did not move.");
+    if (rc != 0) return drive_failed(&a, rc);
     r->final_measure = s.fine;
     if (s.fine >= PEAK_RATIO * peak)
         return finish(&a, 0, "focused", true, "Focused (%.0f%% of the best sharpness seen).",

@@ -134,7 +134,13 @@ int fmeter_drive(focus_meter *m, int direction, int step)
 {
     if (fmeter_stopped(m)) return m->err = TETHER_ERR_CANCELLED;
     int rc = m->port->drive(m->port->ctx, direction, step);
+    if (rc == TETHER_ERR_END_STOP) {
+        m->commands++;
+        m->stop_hit = direction;
+        return 0;
+    }
     if (rc != 0) return m->err = rc;
+    m->stop_hit = 0;
     m->commands++;
     m->position += direction * fmeter_step_size[step];
     m->pending_travel += fmeter_step_size[step];

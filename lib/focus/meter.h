@@ -63,6 +63,8 @@ typedef struct focus_meter {
     int commands;
     double pending_travel;   /* Near1 units commanded since the last settle */
     int last_direction;      /* of the last command: +1 near, -1 far, 0 none */
+    int stop_hit;            /* the camera said the lens is at its end stop: +1 near, -1 far, 0 not
+                                since the last command that moved (fmeter_drive) */
     double position;         /* estimated, Near1 units */
     int err;                 /* the last port error */
     struct {                 /* how long moves took, learnt per commanded travel */
@@ -85,7 +87,11 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms);
  * sample.  Counted as watched frames.  0 or a tether_err. */
 int fmeter_calibrate(focus_meter *m, int n, focus_sample *s);
 
-/* Sends one command and books it (position, count).  0 or a tether_err. */
+/* Sends one command and books it (position, count).  0 or a tether_err.
+ * A camera that says the lens is already at its end stop
+ * (TETHER_ERR_END_STOP: Nikon's MfDriveStepEnd) is not an error: the
+ * command is not booked (the lens did not move), stop_hit says which
+ * stop, and 0 is returned. */
 int fmeter_drive(focus_meter *m, int direction, int step);
 
 /* Waits for the lens to settle after the last commands and returns the

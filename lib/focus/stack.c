@@ -127,7 +127,9 @@ static void report(const tether_stack_options *o, const char *stage, int taken, 
 }
 
 /* Moves `distance` Near1 (nominal) in direction dir with Near3/2/1
- * commands, two in flight at most; returns the distance commanded. */
+ * commands, two in flight at most; *done gets the distance commanded.
+ * TETHER_ERR_END_STOP when the camera said the lens reached its end stop
+ * (after the lens settled there). */
 static int move(focus_meter *m, int dir, double distance, double *done)
 {
     static const int steps[3] = {3, 2, 1};
@@ -138,6 +140,11 @@ static int move(focus_meter *m, int dir, double distance, double *done)
         while (distance - *done >= size - (steps[i] == 1 ? 0.5 : 1e-9)) {
             int rc = fmeter_drive(m, dir, steps[i]);
             if (rc != 0) return rc;
+            if (m->stop_hit == dir) {
+                focus_sample s;
+                rc = fmeter_settle(m, &s, NULL, false, 2500);
+                return rc != 0 ? rc : TETHER_ERR_END_STOP;
+            }
             *done += size;
             if (++in_flight == 2) {
                 focus_sample s;
@@ -167,9 +174,16 @@ int focus_stack_run(const focus_port *port, const tether_stack_options *o, const
     focus_sample s;
     int rc = fmeter_calibrate(&m, 2, &s);
     double dummy;
-    /* take up the backlash in the stack's direction */
+    /* take up the backlash in the stack's direction (a lens at its end
+     * stop has none to take up that way) */
     if (rc == 0) rc = move(&m, -o->direction, 2 * fmeter_step_size[2], &dummy);
+    if (rc == TETHER_ERR_END_STOP) rc = 0;
     if (rc == 0) rc = move(&m, o->direction, 2 * fmeter_step_size[2], &dummy);
+    if (rc == TETHER_ERR_END_STOP) {
+        snprintf(r->message, sizeof r->message, "The lens is already at its %s end stop: no room for a stack that way.",
+                 o->direction > 0 ? "near" : "far");
+        rc = TETHER_ERR_END_STOP;
+    }
     double owed = 0; /* commanded minus planned, Near1 */
     for (int i = 0; rc == 0 && i < o->count; i++) {
         if (i > 0) {

@@ -11,6 +11,9 @@
 #     defocus (the simulator's last_shot) against half the depth of field;
 #     and with the ring stopping or turning back 35 steps short of focus,
 #     where it must not fire;
+#   - autofocus on the Nikon persona (MfDrive units, a lens that answers
+#     MfDriveStepEnd at its end stops), and on the generic persona, which
+#     has no focus drive and must say so;
 #   - the seed's baselines (--baseline) in the same harness;
 #   - focus stacking: the pictures' lens positions step evenly;
 #   - the lens never lost a command (lens.dropped).
@@ -34,7 +37,8 @@ par=2
 R="${FOCUS_RESULTS:-$T_DIR/results}"
 mkdir -p "$R"
 
-# own_sim NAME ARGS...: starts a simulator for one trial; sets P and C
+# own_sim NAME ARGS...: starts a simulator for one trial (the Canon EOS
+# persona unless ARGS name another); sets P and C
 own_sim() {
     local name=$1
     shift
@@ -159,13 +163,13 @@ run_all() {
 q() { echo "$*" >>"$R/queue"; }
 
 if [ $small = 1 ]; then
-    n_bright=1 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1 trap_speeds="1"
+    n_bright=1 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1 trap_speeds="1" n_nikon=1
 elif [ "$full" = 1 ]; then
     n_bright=$((16 * scale)) n_dim=$((10 * scale)) n_two=$((10 * scale)) n_base=$((4 * scale))
-    n_trap=$((4 * scale)) n_neg=$((2 * scale)) trap_speeds="0.5 1 2"
+    n_trap=$((4 * scale)) n_neg=$((2 * scale)) trap_speeds="0.5 1 2" n_nikon=$((6 * scale))
 else
     n_bright=$((4 * scale)) n_dim=$((2 * scale)) n_two=$((2 * scale)) n_base=0
-    n_trap=$((2 * scale)) n_neg=$((1 * scale)) trap_speeds="0.5 1 2"
+    n_trap=$((2 * scale)) n_neg=$((1 * scale)) trap_speeds="0.5 1 2" n_nikon=$((2 * scale))
 fi
 
 # --- autofocus ---------------------------------------------------------------------------------
@@ -174,6 +178,7 @@ for s in $(seq 1 $n_bright); do q af_trial "bright-$s" "$s"; done
 for s in $(seq 1 $n_dim); do q af_trial "dim-$s" "$((100 + s))" --light dim; done
 for s in $(seq 1 $n_two); do q af_trial "two-$s" "$((200 + s))" --scene two-plane; done
 for s in $(seq 1 $n_base); do q af_trial "base-$s" "$s" -- --baseline; done
+for s in $(seq 1 $n_nikon); do q af_trial "nikon-$s" "$((300 + s))" --persona nikon; done
 run_all
 
 # summary KIND: "trials within2 frames dropped focused" over KIND-*.res
@@ -207,6 +212,35 @@ if [ "$n_two" -gt 0 ]; then
     echo "    two-plane: $frames measured frames on average"
     expect_true "AF, two planes: on the global peak in $hits of $n (>= 95%)" "$hits * 100 >= 95 * $n"
 fi
+read -r n w f d ok _ <<<"$(af_summary nikon)"
+if [ $small = 1 ]; then
+    expect_true "AF, Nikon: ran to an answer ($(cut -d' ' -f1 "$R"/nikon-1.res))" \
+        "$n == 1 && $(grep -Ec '^(focused|no-peak|lost-peak) ' "$R"/nikon-1.res) == 1"
+else
+    expect_true "AF, Nikon: $w% of $n within 2 Near1 steps (>= 90%), $f measured frames on average (<= 30)" \
+        "$n > 0 && $w >= 90 && $f <= 30"
+    expect_true "AF, Nikon: says focused in $ok% of the trials" "$ok >= 90"
+fi
+expect "AF, Nikon: the lens lost no command" "$d" "0"
+
+# the Nikon's end stops: MfDriveStepEnd is the end of travel, said as such
+own_sim nikon-stop --persona nikon --seed 7 --lens-start 0.02
+"$TETHER" --camera "ptpip:127.0.0.1:$P" focus drive far --step 3 --count 20 >/dev/null 2>"$R/nikon-stop.err"
+expect "Nikon focus drive past the far stop: fails" "$?" "1"
+expect_match "Nikon focus drive past the far stop: says the lens is at its end" "$(cat "$R/nikon-stop.err")" \
+    'end of its focus travel.*far end'
+expect "Nikon focus drive past the far stop: the lens is at the stop" "$(st .motor_position)" "0"
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+
+# the generic persona has no focus drive: autofocus says so and fails
+own_sim generic --persona generic --seed 7
+"$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus auto >"$R/generic.json" 2>"$R/generic.err"
+expect "AF on a camera without a focus drive: fails" "$?" "1"
+expect_match "AF on a camera without a focus drive: says why" "$(jq -r .message "$R/generic.json")" 'no focus drive'
+kill "$SPID" 2>/dev/null
+wait "$SPID" 2>/dev/null
+
 if [ "$n_base" -gt 0 ]; then
     read -r n w f d ok _ <<<"$(af_summary base)"
     echo "    seed baseline AF, bright: $w% of $n within 2 steps, $f frames on average"

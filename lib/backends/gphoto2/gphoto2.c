@@ -14,7 +14,13 @@
  *    marks the widget changed explicitly.
  *  - manualfocusdrive is a radio (Canon: "Near 1".."Far 3") or a range
  *    (Nikon: +-32767, negative = towards the closest distance); both need
- *    live view, which libgphoto2 does not start by itself for it.
+ *    live view, which libgphoto2 does not start by itself for it.  A Nikon
+ *    lens at the end of its travel answers MfDrive with MfDriveStepEnd
+ *    (0xA00C), which libgphoto2 turns into a bare GP_ERROR ("Unspecified
+ *    error") and says only in its log (_put_Nikon_MFDrive in
+ *    camlibs/ptp2/config.c): a log handler reads that message into the
+ *    calling thread's mfdrive_result, so the end stop becomes
+ *    TETHER_ERR_END_STOP, which the focus tools take as the stop itself.
  *  - a capture can add several files (RAW + JPEG): after the first, the
  *    event queue is drained until it has been quiet for a moment.
  *  - the generic PTP 1.1 stream preview is returned as "unknown/unknown":
@@ -102,6 +108,32 @@ static void load_lists(void)
 }
 
 /* ---- errors --------------------------------------------------------------- */
+
+/* The PTP response code of this thread's last failed Nikon MfDrive, as
+ * libgphoto2 logged it (0: none since it was reset).  Each camera's calls
+ * run on its own owner thread, so a thread-local value is that camera's. */
+static _Thread_local unsigned mfdrive_result;
+static pthread_once_t mfdrive_log_once = PTHREAD_ONCE_INIT;
+
+static void on_gp_log(GPLogLevel level, const char *domain, const char *str, void *data)
+{
+    (void)level, (void)data;
+    /* 2.5.30: "'ptp_nikon_mfdrive (...)' failed: Mf Drive Step End (0xa00c)"
+     * from _put_Nikon_MFDrive; older: "Nikon manual focus drive failed:
+     * 0xa00c" in domain ptp2/nikon_mfdrive.  The code is the last 0x. */
+    if (str == NULL || domain == NULL) return;
+    if (strcasestr(domain, "mfdrive") == NULL && strcasestr(str, "nikon_mfdrive") == NULL) return;
+    const char *hex = NULL;
+    for (const char *p = strstr(str, "0x"); p; p = strstr(p + 2, "0x")) hex = p;
+    if (hex) mfdrive_result = (unsigned)strtoul(hex + 2, NULL, 16);
+}
+
+static void add_mfdrive_log(void)
+{
+    /* DEBUG, not ERROR: older versions log the failure at debug level */
+    if (gp_log_add_func(GP_LOG_DEBUG, on_gp_log, NULL) < GP_OK)
+        LOG_WARN("gphoto2", "%s", "cannot watch libgphoto2's log: a Nikon lens at its end stop will read as an error");
+}
 
 static void on_ctx_error(GPContext *ctx, const char *text, void *data)
 {
@@ -1327,6 +1359,8 @@ static int g2_focus_drive(backend *b, int direction, int step)
     } else if (type == GP_WIDGET_RANGE) {
         float units = (float)(direction > 0 ? -nikon_units[step - 1] : nikon_units[step - 1]);
         gp_widget_set_value(w, &units);
+        pthread_once(&mfdrive_log_once, add_mfdrive_log);
+        mfdrive_result = 0;
     } else {
         gp_widget_free(w);
         return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "unknown kind of focus drive");
@@ -1336,6 +1370,10 @@ static int g2_focus_drive(backend *b, int direction, int step)
     int gp = GP_ERROR;
     GP_RETRY(gp, gp_camera_set_single_config(b->cam, "manualfocusdrive", w, b->ctx));
     gp_widget_free(w);
+    /* MfDriveStepEnd, MfDriveStepInsufficiency: the lens reached its end */
+    if (gp < GP_OK && (mfdrive_result == 0xA00C || mfdrive_result == 0xA00D))
+        return fail_msg(b, TETHER_ERR_END_STOP, "%s end (the camera answered MfDriveStepEnd)",
+                        direction > 0 ? "near" : "far");
     if (gp < GP_OK) return g2_fail(b, gp, "focus drive");
     return TETHER_OK;
 }
