@@ -41,12 +41,17 @@ const char *tether_version(void);
 typedef struct tether_camera_info {
     char model[128];        /* "Canon EOS 550D" */
     char spec[160];         /* what tether_camera_open takes: "usb:001,004" */
+    char backend[32];       /* the backend that found it: "gphoto2" */
 } tether_camera_info;
 
-/* Lists the cameras attached over USB (PTP/IP cameras are not
- * discoverable: name them).  Fills up to max entries and sets *count to
- * the number found.  Returns 0 or an error. */
+/* Lists the cameras every backend can find by itself (USB cameras
+ * through gphoto2; PTP/IP cameras are not discoverable: name them).
+ * Fills up to max entries and sets *count to the number found (which may
+ * exceed max).  Returns 0 or an error.  Any thread. */
 int tether_list_cameras(tether_camera_info *out, int max, int *count);
+/* The spec forms every backend accepts, one per line ("usb:BUS,DEV  a USB
+ * camera"...), copied into buf (static text; any thread). */
+void tether_spec_forms(char *buf, size_t size);
 
 /* ---- sessions --------------------------------------------------------------- */
 
@@ -110,6 +115,7 @@ typedef struct tether_setting {
     double min, max, step;  /* RANGE */
     int n_choices;          /* CHOICE */
     char **choices;         /* CHOICE: n_choices strings */
+    char canonical[32];     /* the name every backend shares ("shutterspeed"), or "" */
 } tether_setting;
 
 typedef struct tether_settings {
@@ -121,18 +127,36 @@ typedef struct tether_settings {
  * paths).  Free with tether_settings_free. */
 int tether_settings_list(tether_camera *cam, tether_settings **out);
 void tether_settings_free(tether_settings *s);
-/* Reads one setting by full path or short name into *out (free its
- * choices with tether_setting_clear).  TETHER_ERR_NOT_FOUND if none. */
+/* Reads one setting by canonical name (tether_setting_canonical_names),
+ * full native path or native short name into *out (free its choices with
+ * tether_setting_clear).  A canonical name wins over a native short name
+ * that is spelt the same.  TETHER_ERR_NOT_FOUND if none. */
 int tether_setting_get(tether_camera *cam, const char *path_or_name, tether_setting *out);
 void tether_setting_clear(tether_setting *s);
-/* Sets a setting from text: a choice's label, a number within the range,
- * 0/1 (or on/off) for toggles, epoch seconds or "now" for dates; an action
- * is triggered by any value.  TETHER_ERR_READ_ONLY, TETHER_ERR_BAD_VALUE
+/* The canonical setting names, NULL-terminated (static storage): iso,
+ * aperture, shutterspeed, exposurecompensation, whitebalance, focusmode,
+ * imageformat, drivemode, exposuremode, battery, shotsleft, serialnumber.
+ * Each backend maps them to its own settings; values keep the camera's
+ * own spelling.  Any thread. */
+const char *const *tether_setting_canonical_names(void);
+
+/* Sets a setting (canonical name, native path or short name) from text:
+ * a choice's label (or a number matching one: "1/250" picks "0.0040s",
+ * "8" picks "f/8"), a number within the range, 0/1 (or on/off) for
+ * toggles, epoch seconds or "now" for dates; an action is triggered by
+ * any value.  TETHER_ERR_READ_ONLY, TETHER_ERR_BAD_VALUE
  * (the message lists what is accepted), TETHER_ERR_NOT_FOUND, or the
  * camera's refusal (TETHER_ERR_CAMERA). */
 int tether_setting_set(tether_camera *cam, const char *path_or_name, const char *value);
 
 /* ---- frames (live view) -------------------------------------------------------------- */
+
+/* What a backend's live view delivers; every frame a program sees is
+ * JPEG (libtether converts the others once, whoever watches). */
+typedef enum tether_pixel_format {
+    TETHER_PIXEL_JPEG = 0,
+    TETHER_PIXEL_YUYV = 1,  /* packed 4:2:2, Y0 Cb Y1 Cr (V4L2_PIX_FMT_YUYV) */
+} tether_pixel_format;
 
 typedef struct tether_frame tether_frame;
 
@@ -162,6 +186,13 @@ void tether_liveview_unsubscribe(tether_camera *cam);
  * TETHER_ERR_TIMEOUT, TETHER_ERR_DISCONNECTED (camera lost) or
  * TETHER_ERR_CLOSED otherwise. */
 int tether_liveview_next(tether_camera *cam, uint64_t *seq, int timeout_ms, tether_frame **out);
+
+/* Magnified live view centred on (cx, cy) in fractions of the frame
+ * (0..1); factor 1 ends it.  The factors offered are the camera's (Canon
+ * EOS: 5 and 10; see tether_capabilities.focus.zoom_max); another is
+ * TETHER_ERR_BAD_VALUE, a camera without it TETHER_ERR_NOT_SUPPORTED.
+ * Any thread; runs on the owner thread like every camera call. */
+int tether_liveview_zoom(tether_camera *cam, int factor, double cx, double cy);
 
 /* ---- capture ------------------------------------------------------------------------------- */
 
@@ -226,10 +257,68 @@ int tether_file_delete(tether_camera *cam, const char *camera_path);
 
 /* ---- focus --------------------------------------------------------------------------------- */
 
-/* Drives the focus motor: direction +1 near, -1 far; step 1..3 (Canon's
- * Near/Far 1, 2, 3; mapped to Nikon MfDrive units 10, 43, 300); count
- * commands one after the other.  Starts live view if the camera needs it. */
+/* Drives the focus motor: direction +1 near, -1 far; step 1..n_steps of
+ * the camera's focus caps (Canon's Near/Far 1, 2, 3; mapped to Nikon
+ * MfDrive units 10, 43, 300); count commands one after the other, each
+ * followed by the caps' pace_ms for its size.  Starts live view if the
+ * camera needs it.  TETHER_ERR_INVALID_ARGUMENT for a step outside 1..3
+ * or a count outside 1..10000, TETHER_ERR_BAD_VALUE for a step this
+ * camera does not offer, TETHER_ERR_NOT_SUPPORTED without relative focus. */
 int tether_focus_drive(tether_camera *cam, int direction, int step, int count);
+
+/* Absolute focus (TETHER_FOCUS_ABSOLUTE: a position within the caps'
+ * min..max); TETHER_ERR_NOT_SUPPORTED otherwise, TETHER_ERR_BAD_VALUE
+ * outside the range.  Any thread. */
+int tether_focus_set(tether_camera *cam, int position);
+int tether_focus_get(tether_camera *cam, int *position);
+
+/* ---- capabilities ------------------------------------------------------------------------------ */
+
+typedef enum tether_focus_kind {
+    TETHER_FOCUS_NONE = 0,
+    TETHER_FOCUS_RELATIVE,      /* steps toward near/far (Canon, Nikon) */
+    TETHER_FOCUS_ABSOLUTE,      /* a position in a range (V4L2 focus_absolute) */
+} tether_focus_kind;
+
+typedef struct tether_focus_caps {
+    tether_focus_kind kind;
+    int n_steps;                /* RELATIVE: drive sizes offered (tether_focus_drive's step 1..n_steps) */
+    int step_units[3];          /* RELATIVE: each size in units of the smallest, 0 = unknown */
+    int pace_ms[3];             /* RELATIVE: pause after a command of that size before the next */
+    int backlash;               /* RELATIVE: in smallest steps, -1 = unknown */
+    int min, max;               /* ABSOLUTE: the position range */
+    int zoom_max;               /* largest magnified live-view factor, 1 = none */
+    int sensor_width, sensor_height; /* pixels of a full-size capture, 0 = unknown */
+} tether_focus_caps;
+
+enum { /* tether_capabilities.bits */
+    TETHER_CAP_CAPTURE_TO_CARD = 1 << 0,
+    TETHER_CAP_CAPTURE_TO_HOST = 1 << 1,
+    TETHER_CAP_CARD_FILES = 1 << 2,      /* files on the camera: list, download, delete */
+    TETHER_CAP_LIVEVIEW = 1 << 3,
+    TETHER_CAP_LIVEVIEW_PUSH = 1 << 4,
+    TETHER_CAP_HALF_PRESS = 1 << 5,      /* autofocus on the body */
+    TETHER_CAP_ZOOM = 1 << 6,            /* magnified live view */
+    TETHER_CAP_BODY_SHOTS = 1 << 7,      /* reports shots taken with its own button */
+    TETHER_CAP_SETTINGS = 1 << 8,
+};
+
+enum { TETHER_MAX_CANONICAL = 32 };
+
+typedef struct tether_capabilities {
+    char backend[32];           /* "gphoto2", "fake", later "sony", "v4l2" */
+    uint32_t bits;
+    uint32_t liveview_formats;  /* bits of 1 << tether_pixel_format */
+    tether_focus_caps focus;
+    int n_settings;             /* canonical settings this camera has ... */
+    char settings[TETHER_MAX_CANONICAL][32]; /* ... their canonical names */
+    uint32_t writable;          /* bit i: settings[i] is writable */
+} tether_capabilities;
+
+/* The camera's capabilities, read by the owner thread on each connection
+ * (so this never waits for the camera); any thread.  Returns 0, or
+ * TETHER_ERR_DISCONNECTED before the first connection (*out zeroed). */
+int tether_camera_capabilities(tether_camera *cam, tether_capabilities *out);
 
 /* ---- events ------------------------------------------------------------------------------------ */
 
@@ -249,12 +338,33 @@ typedef struct tether_event {
     char local[1024];
     char detail[256];
     int64_t time_ns;                /* monotonic */
+    char camera[256];               /* the camera's identity, "MODEL SERIAL" (tether_camera_identity) */
+    unsigned dropped;               /* events this subscriber lost just before this one (its ring overflowed) */
 } tether_event;
 
 /* Waits up to timeout_ms for the next event.  Returns 0 with the event,
- * or TETHER_ERR_TIMEOUT.  The camera watches for events while anyone has
- * called this (or tethered mode is on).  Any thread. */
+ * TETHER_ERR_TIMEOUT, or TETHER_ERR_CLOSED while the camera closes.  The
+ * camera watches for events while anyone has called this in the last
+ * 10 s, a subscription is open, or tethered mode is on.  This is one
+ * built-in subscription, made at open: concurrent callers share it (each
+ * event goes to one of them).  Any thread. */
 int tether_wait_event(tether_camera *cam, int timeout_ms, tether_event *out);
+
+/* A subscription gets every event queued after it was made, in order,
+ * whoever else subscribes (a ring of 256 per subscriber; a slow one loses
+ * its oldest, and the next event it gets says how many in `dropped`).
+ * Subscribe and unsubscribe from any thread; one thread at a time calls
+ * tether_events_next on a subscription.  Unsubscribe every subscription
+ * before tether_camera_close. */
+typedef struct tether_event_sub tether_event_sub;
+/* *out gets the subscription.  TETHER_ERR_NO_MEMORY or TETHER_ERR_CLOSED. */
+int tether_events_subscribe(tether_camera *cam, tether_event_sub **out);
+/* Waits up to timeout_ms for the subscription's next event: 0,
+ * TETHER_ERR_TIMEOUT or TETHER_ERR_CLOSED (the camera is closing). */
+int tether_events_next(tether_event_sub *sub, int timeout_ms, tether_event *out);
+/* Ends a subscription (NULL is allowed); a waiter in tether_events_next
+ * must have returned first. */
+void tether_events_unsubscribe(tether_event_sub *sub);
 
 /* Tethered mode: files the camera adds (shots taken with its own button)
  * are downloaded into dir as they appear, named from the template, and

@@ -21,6 +21,23 @@
  *     fail fast with DISCONNECTED, and the owner reopens the same spec at
  *     once, then with backoff (0.5 s doubling to 2 s) until it answers
  *     (CAMERA_BACK).
+ *   - A USB camera plugged in again gets a new "usb:BUS,DEV": when
+ *     reopening the spec fails and the backend says the camera may have
+ *     moved, the owner opens the backend's other cameras (none another
+ *     session of this process holds) and keeps the one whose identity
+ *     (model + serial) is the lost camera's; the session's spec follows it.
+ *   - On each connection the owner reads the camera's identity, its
+ *     capabilities and where its canonical settings live (backend
+ *     ->resolve), so tether_camera_capabilities never waits, canonical
+ *     names work on every backend, and focus commands are paced by the
+ *     backend's focus caps.
+ *   - Events go to every subscriber (tether_events_subscribe): a ring
+ *     each, the oldest dropped and counted when one overflows.
+ *     tether_wait_event is one built-in subscription made at open.
+ *   - Live view is pulled on the owner's loop (->preview) or pushed by a
+ *     source the backend starts (->liveview_start) from its own thread;
+ *     either way a non-JPEG frame becomes JPEG once (convert.c) and the
+ *     newest frame is shared by every watcher.
  *   - Failures of this machine's disk (DISK_FULL, STORAGE) are never the
  *     camera's: no round trip, no reconnect, the detail (path, strerror)
  *     in the last error, no partial file, and a photo that could not be
@@ -45,7 +62,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/stdfds.h"
+#include "camera/convert.h"
 #include "camera/internal.h"
+#include "camera/values.h"
 #include "store/atomic.h"
 
 #define EVENT_POLL_NS 50000000LL /* between looks at the camera's events when nothing else is queued */
@@ -61,6 +80,18 @@ typedef struct job {
     bool done, abandoned, cancelled;
     struct job *next;
 } job;
+
+struct tether_event_sub {
+    tether_camera *cam;
+    tether_event *ring;
+    int head, count;
+    unsigned dropped;           /* lost since the last event handed out */
+    struct tether_event_sub *next;
+};
+
+struct backend_frame_sink {
+    tether_camera *cam;
+};
 
 static void job_free(job *j)
 {
@@ -92,10 +123,18 @@ struct tether_camera {
     char open_err[512];
     int64_t next_reopen_ns;
     int backoff_ms;
-    /* events */
-    tether_event ring[EVENT_RING];
-    int ev_head, ev_count;
+    /* events: every subscription, the built-in one first */
+    tether_event_sub *subs;
+    tether_event_sub builtin;   /* tether_wait_event's */
+    int n_user_subs;
     int64_t watch_until_ns;
+    /* what the camera can do; read on each connection */
+    bool has_caps;
+    tether_capabilities caps;
+    char native[TETHER_MAX_CANONICAL][256]; /* caps.settings[i] lives here (owner thread only) */
+    bool own_error;             /* the running job set the last error itself (owner thread only) */
+    backend_frame_sink frame_sink;
+    struct tether_camera *next_open; /* the process's open sessions (g_open) */
     /* tethered mode */
     bool tethered;
     char teth_dir[1024];
@@ -133,14 +172,51 @@ static void set_error(tether_camera *cam, const char *fmt, ...)
     pthread_mutex_unlock(&cam->lock);
 }
 
+/* The session's own error for a job: the owner keeps it instead of the
+ * backend's last error (owner thread). */
+__attribute__((format(printf, 3, 4)))
+static int job_fail(tether_camera *cam, int rc, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&cam->lock);
+    set_error_locked(cam, msg);
+    pthread_mutex_unlock(&cam->lock);
+    cam->own_error = true;
+    return rc;
+}
+
+/* Runs a backend call again while the camera answers busy, unless the
+ * backend does that itself (backend_ops.retries_busy): up to 10 tries,
+ * 20 ms apart doubling to 160 ms.  Only for calls that are safe to repeat
+ * (owner thread). */
+#define BUSY_RETRY(cam, rcvar, call)                                                   \
+    do {                                                                               \
+        for (int try_ = 0;; try_++) {                                                  \
+            (rcvar) = (call);                                                          \
+            if ((rcvar) != TETHER_ERR_BUSY || (cam)->ops->retries_busy || try_ == 9) break; \
+            clock_sleep_ns(20000000LL << (try_ < 3 ? try_ : 3));                       \
+        }                                                                              \
+    } while (0)
+
+/* Queues ev for every subscriber, stamped with the camera's identity. */
 static void push_event_locked(tether_camera *cam, const tether_event *ev)
 {
-    if (cam->ev_count == EVENT_RING) { /* drop the oldest */
-        cam->ev_head = (cam->ev_head + 1) % EVENT_RING;
-        cam->ev_count--;
+    for (tether_event_sub *sub = cam->subs; sub; sub = sub->next) {
+        if (sub->count == EVENT_RING) { /* drop the oldest */
+            sub->head = (sub->head + 1) % EVENT_RING;
+            sub->count--;
+            sub->dropped++;
+        }
+        tether_event *slot = &sub->ring[(sub->head + sub->count) % EVENT_RING];
+        *slot = *ev;
+        snprintf(slot->camera, sizeof slot->camera, "%s", cam->identity);
+        slot->dropped = 0;
+        sub->count++;
     }
-    cam->ring[(cam->ev_head + cam->ev_count) % EVENT_RING] = *ev;
-    cam->ev_count++;
     pthread_cond_broadcast(&cam->ev_cond);
 }
 
@@ -198,6 +274,7 @@ static void lose_camera(tether_camera *cam, const char *why)
     cam->be = NULL;
     pthread_mutex_lock(&cam->lock);
     cam->connected = false;
+    cam->lv_running = false; /* a new connection starts its own */
     cam->backoff_ms = 250;
     cam->next_reopen_ns = clock_mono_ns(); /* at once; then 0.5 s, 1 s, 2 s... */
     pthread_mutex_unlock(&cam->lock);
@@ -215,22 +292,108 @@ static void check_link(tether_camera *cam, int rc)
     lose_camera(cam, why[0] ? why : "the camera stopped answering");
 }
 
-/* Reads the model and the serial number of a just-opened backend into
- * cam (owner thread; takes the lock to store them).  The serial is read
- * here, once per connection, so that tether_camera_identity never waits
- * for the camera. */
-static void read_identity(tether_camera *cam, backend *be)
+/* The process's open sessions, so that a search by identity never opens
+ * a camera another session holds. */
+static pthread_mutex_t g_open_lock = PTHREAD_MUTEX_INITIALIZER;
+static tether_camera *g_open;
+
+static bool spec_in_use(const char *spec, const tether_camera *except)
 {
-    char model[128] = "";
-    cam->ops->model(be, model, sizeof model);
+    pthread_mutex_lock(&g_open_lock);
+    bool used = false;
+    for (tether_camera *c = g_open; c && !used; c = c->next_open)
+        used = c != except && strcmp(c->spec, spec) == 0;
+    pthread_mutex_unlock(&g_open_lock);
+    return used;
+}
+
+/* The identity of a just-opened backend: "MODEL SERIAL", or the model
+ * alone when the camera gives no serial (owner thread). */
+static void identity_of(const backend_ops *ops, backend *be, char *buf, size_t size)
+{
+    char model[128] = "", native[256] = "serialnumber";
+    ops->model(be, model, sizeof model);
+    bool writable;
+    if (ops->resolve) ops->resolve(be, "serialnumber", native, sizeof native, &writable);
     tether_setting serial = {0};
-    bool has_serial = cam->ops->setting_get(be, "serialnumber", &serial) == TETHER_OK && serial.value[0];
+    bool has_serial = ops->setting_get(be, native, &serial) == TETHER_OK && serial.value[0];
+    snprintf(buf, size, "%s%s%s", model, has_serial ? " " : "", has_serial ? serial.value : "");
+    tether_setting_clear(&serial);
+}
+
+/* Reads what the session keeps of a just-opened backend: the model, the
+ * identity (so tether_camera_identity never waits for the camera), the
+ * capabilities and where each canonical setting lives (owner thread;
+ * takes the lock to store them). */
+static void read_connection(tether_camera *cam, backend *be)
+{
+    char model[128] = "", identity[256];
+    cam->ops->model(be, model, sizeof model);
+    identity_of(cam->ops, be, identity, sizeof identity);
+    tether_capabilities caps;
+    memset(&caps, 0, sizeof caps);
+    caps.focus.zoom_max = 1;
+    caps.focus.backlash = -1;
+    if (cam->ops->capabilities) cam->ops->capabilities(be, &caps);
+    snprintf(caps.backend, sizeof caps.backend, "%s", cam->ops->name);
+    caps.n_settings = 0;
+    caps.writable = 0;
+    for (int i = 0; values_canonical_names[i] && caps.n_settings < TETHER_MAX_CANONICAL; i++) {
+        char native[256];
+        bool writable = false;
+        if (cam->ops->resolve == NULL ||
+            cam->ops->resolve(be, values_canonical_names[i], native, sizeof native, &writable) != TETHER_OK)
+            continue;
+        int k = caps.n_settings++;
+        snprintf(caps.settings[k], sizeof caps.settings[k], "%s", values_canonical_names[i]);
+        snprintf(cam->native[k], sizeof cam->native[k], "%s", native);
+        if (writable) caps.writable |= 1u << k;
+    }
+    if (caps.n_settings > 0) caps.bits |= TETHER_CAP_SETTINGS;
     pthread_mutex_lock(&cam->lock);
     snprintf(cam->model, sizeof cam->model, "%s", model);
-    snprintf(cam->identity, sizeof cam->identity, "%s%s%s", model, has_serial ? " " : "",
-             has_serial ? serial.value : "");
+    snprintf(cam->identity, sizeof cam->identity, "%s", identity);
+    cam->caps = caps;
+    cam->has_caps = true;
     pthread_mutex_unlock(&cam->lock);
-    tether_setting_clear(&serial);
+}
+
+/* After reopening cam->spec failed: the same camera elsewhere on the
+ * backend (a USB camera replugged).  Opens each other camera the backend
+ * lists that no session of this process holds, keeps the one with the
+ * lost camera's identity.  Returns it, and moves cam->spec there, or NULL
+ * (owner thread). */
+static backend *reopen_by_identity(tether_camera *cam)
+{
+    if (cam->ops->may_have_moved == NULL || !cam->ops->may_have_moved(cam->spec) || cam->ops->list_cameras == NULL)
+        return NULL;
+    char want[256];
+    pthread_mutex_lock(&cam->lock);
+    snprintf(want, sizeof want, "%s", cam->identity);
+    pthread_mutex_unlock(&cam->lock);
+    if (want[0] == '\0') return NULL;
+    enum { MAX_CANDIDATES = 16 };
+    tether_camera_info found[MAX_CANDIDATES];
+    int n = 0;
+    if (backend_list_one(cam->ops, found, MAX_CANDIDATES, &n) != TETHER_OK) return NULL;
+    for (int i = 0; i < n && i < MAX_CANDIDATES; i++) {
+        if (strcmp(found[i].spec, cam->spec) == 0 || spec_in_use(found[i].spec, cam)) continue;
+        backend *be = NULL;
+        char err[512];
+        if (cam->ops->open(found[i].spec, &be, err, sizeof err) != TETHER_OK) continue;
+        char identity[256];
+        identity_of(cam->ops, be, identity, sizeof identity);
+        if (strcmp(identity, want) != 0) {
+            cam->ops->close(be);
+            continue;
+        }
+        LOG_INFO("camera", "%s moved from %s to %s", want, cam->spec, found[i].spec);
+        pthread_mutex_lock(&g_open_lock);
+        snprintf(cam->spec, sizeof cam->spec, "%s", found[i].spec);
+        pthread_mutex_unlock(&g_open_lock);
+        return be;
+    }
+    return NULL;
 }
 
 static void try_reopen(tether_camera *cam)
@@ -238,7 +401,8 @@ static void try_reopen(tether_camera *cam)
     char err[512] = "";
     backend *be = NULL;
     int rc = cam->ops->open(cam->spec, &be, err, sizeof err);
-    if (rc == TETHER_OK) read_identity(cam, be);
+    if (rc != TETHER_OK && (be = reopen_by_identity(cam)) != NULL) rc = TETHER_OK;
+    if (rc == TETHER_OK) read_connection(cam, be);
     pthread_mutex_lock(&cam->lock);
     if (rc == TETHER_OK) {
         cam->be = be;
@@ -277,13 +441,66 @@ static void split_name(const char *camera_path, char *name, size_t nsz, char *ex
     lower(ext);
 }
 
-/* Downloads camera_path into dir as `name` (already expanded), atomically,
- * never overwriting: a taken name gets a "-N" suffix.  local gets the path.
- * A local failure (DISK_FULL, STORAGE) leaves no file and says so, with
- * the folder and the reason, in the last error. */
-static int download_to(tether_camera *cam, const char *camera_path, const char *dir, const char *name,
+void backend_items_clear(backend_item *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        blob_unref(items[i].data);
+        items[i].data = NULL;
+    }
+}
+
+static void item_on_card(backend_item *it, const char *camera_path)
+{
+    memset(it, 0, sizeof *it);
+    it->place = BACKEND_ITEM_CAMERA;
+    snprintf(it->where, sizeof it->where, "%s", camera_path);
+}
+
+/* Copies one captured file into sink, wherever it is (owner thread). */
+static int fetch_item(tether_camera *cam, const backend_item *it, backend_sink *sink)
+{
+    switch (it->place) {
+    case BACKEND_ITEM_CAMERA:
+        return cam->ops->download(cam->be, it->where, sink);
+    case BACKEND_ITEM_URL:
+        if (cam->ops->download_url == NULL)
+            return job_fail(cam, TETHER_ERR_NOT_SUPPORTED, "the backend gave a URL it cannot fetch: %s", it->where);
+        return cam->ops->download_url(cam->be, it->where, sink);
+    case BACKEND_ITEM_MEMORY:
+        if (it->data == NULL) return job_fail(cam, TETHER_ERR_CAMERA, "the backend gave an empty file");
+        if (sink->fd >= 0) {
+            if (store_write_all(sink->fd, it->data->data, it->data->len) != 0) {
+                int err = errno ? errno : EIO;
+                return job_fail(cam, store_err_from_errno(err), "cannot write %s: %s", it->where, strerror(err));
+            }
+            return TETHER_OK;
+        }
+        bytebuf_put(sink->mem, it->data->data, it->data->len);
+        return bytebuf_ok(sink->mem) ? TETHER_OK : TETHER_ERR_NO_MEMORY;
+    }
+    return TETHER_ERR_INVALID_ARGUMENT;
+}
+
+/* The text of a failed fetch: the session's own, or the backend's. */
+static const char *fetch_error(tether_camera *cam, char *buf, size_t size)
+{
+    if (cam->own_error) {
+        pthread_mutex_lock(&cam->lock);
+        snprintf(buf, size, "%s", cam->last_error);
+        pthread_mutex_unlock(&cam->lock);
+        return buf;
+    }
+    return cam->ops->last_error(cam->be);
+}
+
+/* Downloads a captured file into dir as `name` (already expanded),
+ * atomically, never overwriting: a taken name gets a "-N" suffix.  local
+ * gets the path.  A local failure (DISK_FULL, STORAGE) leaves no file and
+ * says so, with the folder and the reason, in the last error. */
+static int download_to(tether_camera *cam, const backend_item *it, const char *dir, const char *name,
                        char *local, size_t localsz)
 {
+    const char *camera_path = it->where;
     store_atomic a;
     int rc = store_atomic_begin(&a, dir);
     if (rc != TETHER_OK) {
@@ -292,11 +509,13 @@ static int download_to(tether_camera *cam, const char *camera_path, const char *
         return rc;
     }
     backend_sink sink = {.fd = a.fd};
-    rc = cam->ops->download(cam->be, camera_path, &sink);
+    rc = fetch_item(cam, it, &sink);
     if (rc != TETHER_OK) {
         store_atomic_abort(&a);
+        char why[512];
         if (is_local_failure(rc))
-            set_error(cam, "%s (folder %s); %s stays on the camera", cam->ops->last_error(cam->be), dir, camera_path);
+            job_fail(cam, rc, "%s (folder %s); %s stays on the camera", fetch_error(cam, why, sizeof why), dir,
+                     camera_path);
         return rc;
     }
     rc = store_atomic_commit_unique(&a, name, local, localsz);
@@ -323,7 +542,9 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
         set_error(cam, "%s", err);
         return;
     }
-    if (download_to(cam, ev->path, dir, file, ev->local, sizeof ev->local) != TETHER_OK) {
+    backend_item it;
+    item_on_card(&it, ev->path);
+    if (download_to(cam, &it, dir, file, ev->local, sizeof ev->local) != TETHER_OK) {
         ev->local[0] = '\0';
         pthread_mutex_lock(&cam->lock);
         snprintf(ev->detail, sizeof ev->detail, "%s", cam->last_error); /* why it was not saved */
@@ -340,68 +561,126 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
 /* Looks at the camera's events once, without waiting for one (owner
  * thread, lock not held).  The owner loop pauses between looks on
  * cam->wake, which a new job cuts short: a camera call waits at most for
- * one look, never for a whole event wait. */
+ * one event, never for a whole event wait. */
 static void poll_events(tether_camera *cam)
 {
-    tether_event ev;
-    int rc = cam->ops->wait_event(cam->be, 0, &ev);
-    if (rc == TETHER_ERR_TIMEOUT) return;
-    if (rc != TETHER_OK) {
-        check_link(cam, rc);
-        return;
+    /* what the camera has queued, up to a bound, unless a job waits */
+    for (int i = 0; i < 32 && cam->be; i++) {
+        tether_event ev;
+        int rc = cam->ops->wait_event(cam->be, 0, &ev);
+        if (rc == TETHER_ERR_TIMEOUT) return;
+        if (rc != TETHER_OK) {
+            check_link(cam, rc);
+            return;
+        }
+        pthread_mutex_lock(&cam->lock);
+        bool tethered = cam->tethered;
+        pthread_mutex_unlock(&cam->lock);
+        if (ev.type == TETHER_EVENT_FILE_ADDED && tethered) tethered_download(cam, &ev);
+        pthread_mutex_lock(&cam->lock);
+        push_event_locked(cam, &ev);
+        bool job_waits = cam->head != NULL || cam->closing;
+        pthread_mutex_unlock(&cam->lock);
+        if (job_waits) return;
     }
-    pthread_mutex_lock(&cam->lock);
-    bool tethered = cam->tethered;
-    pthread_mutex_unlock(&cam->lock);
-    if (ev.type == TETHER_EVENT_FILE_ADDED && tethered) tethered_download(cam, &ev);
-    pthread_mutex_lock(&cam->lock);
-    push_event_locked(cam, &ev);
-    pthread_mutex_unlock(&cam->lock);
 }
 
-/* One live-view frame for the watchers (owner thread, lock not held).
- * Every fourth frame also looks at the camera's events if anyone wants
- * them, so tethered downloads go on during live view. */
-static void liveview_step(tether_camera *cam)
+/* Makes the newest live-view frame of a backend's frame (converted to
+ * JPEG once) and wakes the watchers.  Returns 0 or the conversion's
+ * error.  Any thread, lock not held. */
+static int publish_frame(tether_camera *cam, backend_frame *bf)
 {
+    int64_t t = bf->time_ns ? bf->time_ns : clock_mono_ns();
     blob *jpeg = NULL;
-    int rc = cam->ops->preview(cam->be, &jpeg);
-    if (rc != TETHER_OK) {
-        pthread_mutex_lock(&cam->lock);
-        set_error_locked(cam, cam->ops->last_error(cam->be));
-        pthread_mutex_unlock(&cam->lock);
-        check_link(cam, rc);
-        clock_sleep_ns(100000000); /* no spinning on a failing camera */
-        return;
-    }
-    tether_frame *f = frame_new(jpeg, clock_mono_ns());
+    int rc = convert_to_jpeg(bf, &jpeg);
+    if (rc != TETHER_OK) return rc;
+    tether_frame *f = frame_new(jpeg, t);
     if (f == NULL) {
         blob_unref(jpeg);
-        return;
+        return TETHER_ERR_NO_MEMORY;
     }
     pthread_mutex_lock(&cam->lock);
     tether_frame *old = cam->lv_latest;
     cam->lv_latest = f;
     cam->lv_seq++;
-    cam->lv_running = true;
-    bool events = cam->tethered || clock_mono_ns() < cam->watch_until_ns;
-    bool poll = events && ++cam->lv_frames % 4 == 0;
     pthread_cond_broadcast(&cam->lv_cond);
     pthread_mutex_unlock(&cam->lock);
     tether_frame_unref(old);
-    if (poll) {
-        tether_event ev;
-        rc = cam->ops->wait_event(cam->be, 0, &ev);
+    return TETHER_OK;
+}
+
+void backend_frame_deliver(backend_frame_sink *sink, backend_frame *frame)
+{
+    int rc = publish_frame(sink->cam, frame);
+    if (rc != TETHER_OK) LOG_DEBUG("camera", "live-view frame dropped: %s", tether_strerror(rc));
+}
+
+/* Looks at the camera's events once if anyone wants them, every fourth
+ * frame, so tethered downloads go on during live view (owner thread). */
+static void liveview_events(tether_camera *cam)
+{
+    pthread_mutex_lock(&cam->lock);
+    bool events = cam->tethered || cam->n_user_subs > 0 || clock_mono_ns() < cam->watch_until_ns;
+    bool poll = events && ++cam->lv_frames % 4 == 0;
+    pthread_mutex_unlock(&cam->lock);
+    if (poll) poll_events(cam);
+}
+
+/* One live-view frame for the watchers, pulled (owner thread, lock not
+ * held). */
+static void liveview_step(tether_camera *cam)
+{
+    backend_frame bf = {0};
+    int rc = cam->ops->preview(cam->be, &bf);
+    if (rc == TETHER_OK) {
+        pthread_mutex_lock(&cam->lock);
+        cam->lv_running = true;
+        pthread_mutex_unlock(&cam->lock);
+        rc = publish_frame(cam, &bf);
         if (rc == TETHER_OK) {
-            pthread_mutex_lock(&cam->lock);
-            bool tethered = cam->tethered;
-            pthread_mutex_unlock(&cam->lock);
-            if (ev.type == TETHER_EVENT_FILE_ADDED && tethered) tethered_download(cam, &ev);
-            pthread_mutex_lock(&cam->lock);
-            push_event_locked(cam, &ev);
-            pthread_mutex_unlock(&cam->lock);
+            liveview_events(cam);
+            return;
         }
     }
+    blob_unref(bf.data);
+    pthread_mutex_lock(&cam->lock);
+    set_error_locked(cam, cam->be ? cam->ops->last_error(cam->be) : tether_strerror(rc));
+    pthread_mutex_unlock(&cam->lock);
+    check_link(cam, rc);
+    clock_sleep_ns(100000000); /* no spinning on a failing camera */
+}
+
+/* Live view pushed by the backend: starts its source once, then only
+ * looks at events between frames (owner thread, lock not held). */
+static void liveview_push(tether_camera *cam)
+{
+    pthread_mutex_lock(&cam->lock);
+    bool running = cam->lv_running;
+    pthread_mutex_unlock(&cam->lock);
+    if (!running) {
+        int rc = cam->ops->liveview_start(cam->be, &cam->frame_sink);
+        if (rc != TETHER_OK) {
+            pthread_mutex_lock(&cam->lock);
+            set_error_locked(cam, cam->ops->last_error(cam->be));
+            pthread_mutex_unlock(&cam->lock);
+            check_link(cam, rc);
+            clock_sleep_ns(100000000);
+            return;
+        }
+        pthread_mutex_lock(&cam->lock);
+        cam->lv_running = true;
+        pthread_mutex_unlock(&cam->lock);
+    }
+    pthread_mutex_lock(&cam->lock);
+    bool events = cam->tethered || cam->n_user_subs > 0 || clock_mono_ns() < cam->watch_until_ns;
+    pthread_mutex_unlock(&cam->lock);
+    if (events) poll_events(cam);
+    pthread_mutex_lock(&cam->lock);
+    if (cam->head == NULL && !cam->closing && cam->be && cam->lv_subscribers > 0) {
+        struct timespec ts = deadline_ts(clock_mono_ns() + EVENT_POLL_NS);
+        pthread_cond_timedwait(&cam->wake, &cam->lock, &ts);
+    }
+    pthread_mutex_unlock(&cam->lock);
 }
 
 static void *owner_main(void *arg)
@@ -411,7 +690,7 @@ static void *owner_main(void *arg)
     char err[512] = "";
     backend *be = NULL;
     int rc = cam->ops->open(cam->spec, &be, err, sizeof err);
-    if (rc == TETHER_OK) read_identity(cam, be);
+    if (rc == TETHER_OK) read_connection(cam, be);
     pthread_mutex_lock(&cam->lock);
     cam->be = be;
     cam->open_result = rc;
@@ -439,11 +718,12 @@ static void *owner_main(void *arg)
                 r = TETHER_ERR_DISCONNECTED;
                 set_error(cam, "%s", "the camera is disconnected; reconnecting");
             } else {
+                cam->own_error = false;
                 r = j->fn(cam, j->arg);
                 if (r != TETHER_OK && cam->be) {
                     pthread_mutex_lock(&cam->lock);
                     /* a local failure's detail was set by the job */
-                    if (r != TETHER_ERR_CANCELLED && !is_local_failure(r))
+                    if (r != TETHER_ERR_CANCELLED && !is_local_failure(r) && !cam->own_error)
                         set_error_locked(cam, cam->ops->last_error(cam->be));
                     pthread_mutex_unlock(&cam->lock);
                     check_link(cam, r);
@@ -474,19 +754,24 @@ static void *owner_main(void *arg)
         }
         if (cam->lv_subscribers > 0) {
             pthread_mutex_unlock(&cam->lock);
-            liveview_step(cam);
+            if (cam->ops->preview) liveview_step(cam);
+            else if (cam->ops->liveview_start) liveview_push(cam);
             pthread_mutex_lock(&cam->lock);
+            if (!cam->ops->preview && !cam->ops->liveview_start) {
+                struct timespec ts = deadline_ts(clock_mono_ns() + 500000000);
+                pthread_cond_timedwait(&cam->wake, &cam->lock, &ts);
+            }
             continue;
         }
         if (cam->lv_running) {
             /* nobody watches any more: let the camera rest */
             cam->lv_running = false;
             pthread_mutex_unlock(&cam->lock);
-            if (cam->ops->preview_stop) cam->ops->preview_stop(cam->be);
+            if (cam->ops->liveview_stop) cam->ops->liveview_stop(cam->be);
             pthread_mutex_lock(&cam->lock);
             continue;
         }
-        if (cam->tethered || now < cam->watch_until_ns) {
+        if (cam->tethered || cam->n_user_subs > 0 || now < cam->watch_until_ns) {
             pthread_mutex_unlock(&cam->lock);
             poll_events(cam);
             pthread_mutex_lock(&cam->lock);
@@ -588,8 +873,20 @@ int tether_list_cameras(tether_camera_info *out, int max, int *count)
     return backend_list_cameras(out, max, count);
 }
 
+void tether_spec_forms(char *buf, size_t size)
+{
+    backend_spec_forms(buf, size);
+}
+
 static void camera_free(tether_camera *cam)
 {
+    /* subscriptions left open (the caller should have ended them) */
+    while (cam->subs) {
+        tether_event_sub *sub = cam->subs;
+        cam->subs = sub->next;
+        free(sub->ring);
+        if (sub != &cam->builtin) free(sub);
+    }
     blob_unref(cam->last_capture);
     tether_frame_unref(cam->lv_latest);
     pthread_cond_destroy(&cam->lv_cond);
@@ -615,11 +912,21 @@ int tether_camera_open(const char *spec, int timeout_ms, tether_camera **out, ch
     pthread_once(&std_once, protect_std_fds);
     const backend_ops *ops = backend_for_spec(spec);
     if (ops == NULL || strlen(spec) >= 256) {
-        if (errbuf) snprintf(errbuf, errsz, "unknown camera \"%s\" (expected auto, usb:BUS,DEV or ptpip:HOST[:PORT])", spec);
+        char forms[1024];
+        backend_spec_forms(forms, sizeof forms);
+        if (errbuf) snprintf(errbuf, errsz, "unknown camera \"%s\"; a camera is one of:\n%s", spec, forms);
         return TETHER_ERR_INVALID_ARGUMENT;
     }
     tether_camera *cam = calloc(1, sizeof *cam);
     if (cam == NULL) return TETHER_ERR_NO_MEMORY;
+    cam->builtin.ring = calloc(EVENT_RING, sizeof *cam->builtin.ring);
+    if (cam->builtin.ring == NULL) {
+        free(cam);
+        return TETHER_ERR_NO_MEMORY;
+    }
+    cam->builtin.cam = cam;
+    cam->subs = &cam->builtin;
+    cam->frame_sink.cam = cam;
     snprintf(cam->spec, sizeof cam->spec, "%s", spec);
     cam->ops = ops;
     cam->timeout_ms = 30000;
@@ -647,6 +954,10 @@ int tether_camera_open(const char *spec, int timeout_ms, tether_camera **out, ch
         camera_free(cam);
         return rc;
     }
+    pthread_mutex_lock(&g_open_lock);
+    cam->next_open = g_open;
+    g_open = cam;
+    pthread_mutex_unlock(&g_open_lock);
     *out = cam;
     return TETHER_OK;
 }
@@ -654,6 +965,14 @@ int tether_camera_open(const char *spec, int timeout_ms, tether_camera **out, ch
 void tether_camera_close(tether_camera *cam)
 {
     if (cam == NULL) return;
+    pthread_mutex_lock(&g_open_lock);
+    for (tether_camera **pp = &g_open; *pp; pp = &(*pp)->next_open) {
+        if (*pp == cam) {
+            *pp = cam->next_open;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_open_lock);
     pthread_mutex_lock(&cam->lock);
     cam->closing = true;
     atomic_store(&cam->cancel, true);
@@ -755,9 +1074,38 @@ int tether_camera_summary(tether_camera *cam, char **text)
     return call_for_result(cam, run_summary, (void **)text);
 }
 
+/* The canonical name of a native setting, or NULL (owner thread). */
+static const char *canonical_of(tether_camera *cam, const tether_setting *s)
+{
+    for (int i = 0; i < cam->caps.n_settings; i++)
+        if (strcmp(cam->native[i], s->name) == 0 || strcmp(cam->native[i], s->path) == 0) return cam->caps.settings[i];
+    return NULL;
+}
+
+/* Where a canonical name lives on this camera; other names unchanged
+ * (owner thread). */
+static const char *native_of(tether_camera *cam, const char *name)
+{
+    for (int i = 0; i < cam->caps.n_settings; i++)
+        if (strcmp(cam->caps.settings[i], name) == 0) return cam->native[i];
+    return name;
+}
+
 static int run_settings_list(tether_camera *cam, void *arg)
 {
-    return cam->ops->settings_list(cam->be, (tether_settings **)&((result_arg *)arg)->out);
+    tether_settings **out = (tether_settings **)&((result_arg *)arg)->out;
+    int rc;
+    BUSY_RETRY(cam, rc, cam->ops->settings_list(cam->be, out));
+    if (rc != TETHER_OK) return rc;
+    /* each canonical name once, on the setting it maps to */
+    for (int i = 0; i < (*out)->count; i++) {
+        tether_setting *s = &(*out)->items[i];
+        const char *c = canonical_of(cam, s);
+        bool taken = false;
+        for (int k = 0; c && k < i && !taken; k++) taken = strcmp((*out)->items[k].canonical, c) == 0;
+        snprintf(s->canonical, sizeof s->canonical, "%s", c && !taken ? c : "");
+    }
+    return TETHER_OK;
 }
 
 int tether_settings_list(tether_camera *cam, tether_settings **out)
@@ -774,13 +1122,27 @@ typedef struct setting_arg {
 static int run_setting_get(tether_camera *cam, void *arg)
 {
     setting_arg *a = arg;
-    return cam->ops->setting_get(cam->be, a->path, &a->setting);
+    int rc;
+    BUSY_RETRY(cam, rc, cam->ops->setting_get(cam->be, native_of(cam, a->path), &a->setting));
+    if (rc != TETHER_OK) return rc;
+    const char *c = canonical_of(cam, &a->setting);
+    snprintf(a->setting.canonical, sizeof a->setting.canonical, "%s", c ? c : "");
+    return TETHER_OK;
 }
 
 static int run_setting_set(tether_camera *cam, void *arg)
 {
     setting_arg *a = arg;
-    return cam->ops->setting_set(cam->be, a->path, a->value);
+    int rc;
+    BUSY_RETRY(cam, rc, cam->ops->setting_set(cam->be, native_of(cam, a->path), a->value));
+    return rc;
+}
+
+static void setting_arg_free(void *arg)
+{
+    setting_arg *a = arg;
+    tether_setting_clear(&a->setting); /* a reading abandoned after the camera answered */
+    free(a);
 }
 
 int tether_setting_get(tether_camera *cam, const char *path_or_name, tether_setting *out)
@@ -790,7 +1152,7 @@ int tether_setting_get(tether_camera *cam, const char *path_or_name, tether_sett
     if (a == NULL) return TETHER_ERR_NO_MEMORY;
     snprintf(a->path, sizeof a->path, "%s", path_or_name);
     void *res;
-    int rc = camera_call(cam, run_setting_get, a, true, 0, &res);
+    int rc = camera_call_owned(cam, run_setting_get, a, setting_arg_free, true, 0, &res);
     if (rc == TETHER_OK) {
         *out = ((setting_arg *)res)->setting;
         free(res);
@@ -809,12 +1171,35 @@ int tether_setting_set(tether_camera *cam, const char *path_or_name, const char 
     return camera_call(cam, run_setting_set, a, true, 0, NULL);
 }
 
+typedef struct zoom_arg {
+    int factor;
+    double cx, cy;
+} zoom_arg;
+
+static int run_zoom(tether_camera *cam, void *arg)
+{
+    zoom_arg *a = arg;
+    if (cam->ops->liveview_zoom == NULL || !(cam->caps.bits & TETHER_CAP_ZOOM))
+        return job_fail(cam, TETHER_ERR_NOT_SUPPORTED, "this camera has no magnified live view");
+    if (a->factor > cam->caps.focus.zoom_max)
+        return job_fail(cam, TETHER_ERR_BAD_VALUE, "live-view magnification goes up to %d (got %d)",
+                        cam->caps.focus.zoom_max, a->factor);
+    return cam->ops->liveview_zoom(cam->be, a->factor, a->cx, a->cy);
+}
+
 static int run_preview(tether_camera *cam, void *arg)
 {
+    backend_frame bf = {0};
+    int rc = cam->ops->preview(cam->be, &bf);
+    if (rc != TETHER_OK) {
+        blob_unref(bf.data);
+        return rc;
+    }
+    int64_t t = bf.time_ns ? bf.time_ns : clock_mono_ns();
     blob *jpeg = NULL;
-    int rc = cam->ops->preview(cam->be, &jpeg);
-    if (rc != TETHER_OK) return rc;
-    tether_frame *f = frame_new(jpeg, clock_mono_ns());
+    rc = convert_to_jpeg(&bf, &jpeg);
+    if (rc != TETHER_OK) return job_fail(cam, rc, "the camera's live-view frame cannot be converted to JPEG");
+    tether_frame *f = frame_new(jpeg, t);
     if (f == NULL) {
         blob_unref(jpeg);
         return TETHER_ERR_NO_MEMORY;
@@ -825,7 +1210,44 @@ static int run_preview(tether_camera *cam, void *arg)
 
 int tether_preview(tether_camera *cam, tether_frame **out)
 {
-    return call_for_result(cam, run_preview, (void **)out);
+    if (out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (cam->ops->preview) return call_for_result(cam, run_preview, (void **)out);
+    if (cam->ops->liveview_start == NULL) {
+        set_error(cam, "%s", "this camera has no live view");
+        return TETHER_ERR_NOT_SUPPORTED;
+    }
+    /* a pushing backend: watch until the next frame arrives */
+    pthread_mutex_lock(&cam->lock);
+    uint64_t seq = cam->lv_seq;
+    int timeout_ms = cam->timeout_ms;
+    pthread_mutex_unlock(&cam->lock);
+    tether_liveview_subscribe(cam);
+    int rc = tether_liveview_next(cam, &seq, timeout_ms, out);
+    tether_liveview_unsubscribe(cam);
+    return rc;
+}
+
+int tether_liveview_zoom(tether_camera *cam, int factor, double cx, double cy)
+{
+    if (factor < 1 || !(cx >= 0 && cx <= 1) || !(cy >= 0 && cy <= 1)) return TETHER_ERR_INVALID_ARGUMENT;
+    zoom_arg *a = calloc(1, sizeof *a);
+    if (a == NULL) return TETHER_ERR_NO_MEMORY;
+    *a = (zoom_arg){factor, cx, cy};
+    return camera_call(cam, run_zoom, a, true, 0, NULL);
+}
+
+/* ---- capabilities ---- */
+
+int tether_camera_capabilities(tether_camera *cam, tether_capabilities *out)
+{
+    if (out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&cam->lock);
+    bool has = cam->has_caps;
+    if (has) *out = cam->caps;
+    else memset(out, 0, sizeof *out);
+    pthread_mutex_unlock(&cam->lock);
+    return has ? TETHER_OK : TETHER_ERR_DISCONNECTED;
 }
 
 /* ---- capture -------------------------------------------------------------------------------- */
@@ -840,29 +1262,61 @@ typedef struct capture_arg {
     bool to_memory;
 } capture_arg;
 
+static int capture_to_memory(tether_camera *cam, capture_arg *a, backend_item *items, int n);
+static int capture_to_files(tether_camera *cam, capture_arg *a, backend_item *items, int n);
+
 static int run_capture(tether_camera *cam, void *arg)
 {
     capture_arg *a = arg;
-    char paths[TETHER_MAX_SHOT_FILES][512];
+    backend_item items[TETHER_MAX_SHOT_FILES];
+    memset(items, 0, sizeof items);
     int n = 0;
-    int rc = cam->ops->capture(cam->be, paths, &n);
-    if (rc != TETHER_OK) return rc;
-    if (a->to_memory) {
+    int rc;
+    BUSY_RETRY(cam, rc, cam->ops->capture(cam->be, items, &n));
+    if (rc == TETHER_OK && n == 0) rc = job_fail(cam, TETHER_ERR_CAMERA, "the camera took no picture");
+    if (rc == TETHER_OK) rc = a->to_memory ? capture_to_memory(cam, a, items, n) : capture_to_files(cam, a, items, n);
+    backend_items_clear(items, n);
+    return rc;
+}
+
+/* Only files on the card are deleted after their download; a URL or
+ * bytes in memory leave nothing behind (owner thread). */
+static void delete_from_card(tether_camera *cam, const backend_item *it)
+{
+    if (it->place == BACKEND_ITEM_CAMERA && cam->ops->delete_file) cam->ops->delete_file(cam->be, it->where);
+}
+
+static int capture_to_memory(tether_camera *cam, capture_arg *a, backend_item *items, int n)
+{
+    int rc = TETHER_OK;
+    blob *b = NULL;
+    if (items[0].place == BACKEND_ITEM_MEMORY && items[0].data) {
+        b = blob_ref(items[0].data);
+    } else {
         bytebuf mem = BYTEBUF_INIT;
         backend_sink sink = {.fd = -1, .mem = &mem};
-        rc = cam->ops->download(cam->be, paths[0], &sink);
+        rc = fetch_item(cam, &items[0], &sink);
         if (rc == TETHER_OK) {
-            blob *b = blob_from(mem.data, mem.len);
-            pthread_mutex_lock(&cam->lock);
-            blob_unref(cam->last_capture);
-            cam->last_capture = b;
-            pthread_mutex_unlock(&cam->lock);
+            b = blob_from(mem.data, mem.len);
             if (b == NULL) rc = TETHER_ERR_NO_MEMORY;
         }
         bytebuf_free(&mem);
-        for (int i = 0; i < n && !a->keep; i++) cam->ops->delete_file(cam->be, paths[i]);
-        return rc;
     }
+    if (b) {
+        pthread_mutex_lock(&cam->lock);
+        blob_unref(cam->last_capture);
+        cam->last_capture = b;
+        pthread_mutex_unlock(&cam->lock);
+    }
+    for (int i = 0; i < n && !a->keep; i++) delete_from_card(cam, &items[i]);
+    return rc;
+}
+
+static int capture_to_files(tether_camera *cam, capture_arg *a, backend_item *items, int n)
+{
+    int rc;
+    char paths[TETHER_MAX_SHOT_FILES][512];
+    for (int i = 0; i < n; i++) snprintf(paths[i], sizeof paths[i], "%s", items[i].where);
 
     /* one base name for the whole shot (RAW + JPEG keep it) */
     pthread_mutex_lock(&cam->lock);
@@ -903,11 +1357,11 @@ static int run_capture(tether_camera *cam, void *arg)
         char file[1100];
         snprintf(file, sizeof file, "%s%s", names[i], exts[i]);
         char *local = a->shot.files[a->shot.n_files];
-        rc = download_to(cam, paths[i], a->dir, file, local, sizeof a->shot.files[0]);
+        rc = download_to(cam, &items[i], a->dir, file, local, sizeof a->shot.files[0]);
         if (rc != TETHER_OK) return rc;
         snprintf(a->shot.camera_files[a->shot.n_files], sizeof a->shot.camera_files[0], "%s", paths[i]);
         a->shot.n_files++;
-        if (!a->keep) cam->ops->delete_file(cam->be, paths[i]);
+        if (!a->keep) delete_from_card(cam, &items[i]);
     }
     return TETHER_OK;
 }
@@ -980,7 +1434,9 @@ int tether_capture_fetch(tether_camera *cam, uint8_t *buf, size_t cap, size_t *l
 
 static int run_files_list(tether_camera *cam, void *arg)
 {
-    return cam->ops->list_files(cam->be, (tether_file_list **)&((result_arg *)arg)->out);
+    int rc;
+    BUSY_RETRY(cam, rc, cam->ops->list_files(cam->be, (tether_file_list **)&((result_arg *)arg)->out));
+    return rc;
 }
 
 int tether_files_list(tether_camera *cam, tether_file_list **out)
@@ -1095,19 +1551,25 @@ typedef struct focus_arg {
     int direction, step, count;
 } focus_arg;
 
+/* Drives in steps the backend offers, paced by its focus caps: no body
+ * says when a move ends, and a command sent while too many are in flight
+ * may be lost (owner thread). */
 static int run_focus(tether_camera *cam, void *arg)
 {
-    /* No body says when a move ends; Magic Lantern keeps at most two
-     * commands in flight and NINA waits 200 ms.  Wait for a move of this
-     * size to be well under way before the next: a third command in
-     * flight may be lost. */
-    static const int64_t pace_ns[3] = {80000000, 100000000, 150000000};
     focus_arg *a = arg;
+    const tether_focus_caps *fc = &cam->caps.focus;
+    if (fc->kind != TETHER_FOCUS_RELATIVE || cam->ops->focus_drive == NULL)
+        return job_fail(cam, TETHER_ERR_NOT_SUPPORTED, "this camera has no focus drive");
+    if (a->step > fc->n_steps)
+        return job_fail(cam, TETHER_ERR_BAD_VALUE, "this camera's focus drive takes step 1..%d (got %d)", fc->n_steps,
+                        a->step);
+    int64_t pace_ns = (int64_t)fc->pace_ms[a->step - 1] * 1000000;
     for (int i = 0; i < a->count; i++) {
         if (cancelled(cam)) return TETHER_ERR_CANCELLED;
-        int rc = cam->ops->focus_drive(cam->be, a->direction, a->step);
+        int rc;
+        BUSY_RETRY(cam, rc, cam->ops->focus_drive(cam->be, a->direction, a->step));
         if (rc != TETHER_OK) return rc;
-        if (i + 1 < a->count) clock_sleep_ns(pace_ns[a->step - 1]);
+        if (i + 1 < a->count && pace_ns > 0) clock_sleep_ns(pace_ns);
     }
     return TETHER_OK;
 }
@@ -1123,30 +1585,139 @@ int tether_focus_drive(tether_camera *cam, int direction, int step, int count)
     return camera_call(cam, run_focus, a, true, 0, NULL);
 }
 
+typedef struct position_arg {
+    int position;
+} position_arg;
+
+static int check_absolute(tether_camera *cam, bool set)
+{
+    if (cam->caps.focus.kind != TETHER_FOCUS_ABSOLUTE || (set ? !cam->ops->focus_set : !cam->ops->focus_get))
+        return job_fail(cam, TETHER_ERR_NOT_SUPPORTED, "this camera has no absolute focus position");
+    return TETHER_OK;
+}
+
+static int run_focus_set(tether_camera *cam, void *arg)
+{
+    int p = ((position_arg *)arg)->position;
+    int rc = check_absolute(cam, true);
+    if (rc != TETHER_OK) return rc;
+    if (p < cam->caps.focus.min || p > cam->caps.focus.max)
+        return job_fail(cam, TETHER_ERR_BAD_VALUE, "the focus position goes from %d to %d (got %d)",
+                        cam->caps.focus.min, cam->caps.focus.max, p);
+    return cam->ops->focus_set(cam->be, p);
+}
+
+static int run_focus_get(tether_camera *cam, void *arg)
+{
+    int rc = check_absolute(cam, false);
+    return rc != TETHER_OK ? rc : cam->ops->focus_get(cam->be, &((position_arg *)arg)->position);
+}
+
+int tether_focus_set(tether_camera *cam, int position)
+{
+    position_arg *a = calloc(1, sizeof *a);
+    if (a == NULL) return TETHER_ERR_NO_MEMORY;
+    a->position = position;
+    return camera_call(cam, run_focus_set, a, true, 0, NULL);
+}
+
+int tether_focus_get(tether_camera *cam, int *position)
+{
+    if (position == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    position_arg *a = calloc(1, sizeof *a);
+    if (a == NULL) return TETHER_ERR_NO_MEMORY;
+    void *res;
+    int rc = camera_call(cam, run_focus_get, a, true, 0, &res);
+    if (rc == TETHER_OK) {
+        *position = ((position_arg *)res)->position;
+        free(res);
+    }
+    return rc;
+}
+
 /* ---- events and tethered mode -------------------------------------------------------------- */
+
+/* Waits for sub's next event (lock held on entry and exit). */
+static int next_event_locked(tether_camera *cam, tether_event_sub *sub, int timeout_ms, tether_event *out)
+{
+    struct timespec ts = deadline_ts(clock_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000);
+    while (sub->count == 0 && !cam->closing)
+        if (pthread_cond_timedwait(&cam->ev_cond, &cam->lock, &ts) == ETIMEDOUT) break;
+    if (sub->count > 0) {
+        *out = sub->ring[sub->head];
+        out->dropped = sub->dropped;
+        sub->dropped = 0;
+        sub->head = (sub->head + 1) % EVENT_RING;
+        sub->count--;
+        return TETHER_OK;
+    }
+    return cam->closing ? TETHER_ERR_CLOSED : TETHER_ERR_TIMEOUT;
+}
 
 int tether_wait_event(tether_camera *cam, int timeout_ms, tether_event *out)
 {
     if (out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
-    int64_t deadline = clock_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000;
     pthread_mutex_lock(&cam->lock);
     int64_t watch = clock_mono_ns() + WATCH_NS;
     if (watch > cam->watch_until_ns) cam->watch_until_ns = watch;
     pthread_cond_signal(&cam->wake);
-    struct timespec ts = deadline_ts(deadline);
-    while (cam->ev_count == 0 && !cam->closing)
-        if (pthread_cond_timedwait(&cam->ev_cond, &cam->lock, &ts) == ETIMEDOUT) break;
-    int rc = TETHER_ERR_TIMEOUT;
-    if (cam->ev_count > 0) {
-        *out = cam->ring[cam->ev_head];
-        cam->ev_head = (cam->ev_head + 1) % EVENT_RING;
-        cam->ev_count--;
-        rc = TETHER_OK;
-    } else if (cam->closing) {
-        rc = TETHER_ERR_CLOSED;
-    }
+    int rc = next_event_locked(cam, &cam->builtin, timeout_ms, out);
     pthread_mutex_unlock(&cam->lock);
     return rc;
+}
+
+int tether_events_subscribe(tether_camera *cam, tether_event_sub **out)
+{
+    if (out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    tether_event_sub *sub = calloc(1, sizeof *sub);
+    if (sub) sub->ring = calloc(EVENT_RING, sizeof *sub->ring);
+    if (sub == NULL || sub->ring == NULL) {
+        free(sub);
+        return TETHER_ERR_NO_MEMORY;
+    }
+    sub->cam = cam;
+    pthread_mutex_lock(&cam->lock);
+    if (cam->closing) {
+        pthread_mutex_unlock(&cam->lock);
+        free(sub->ring);
+        free(sub);
+        return TETHER_ERR_CLOSED;
+    }
+    sub->next = cam->subs;
+    cam->subs = sub;
+    cam->n_user_subs++;
+    pthread_cond_signal(&cam->wake); /* start watching the camera's events */
+    pthread_mutex_unlock(&cam->lock);
+    *out = sub;
+    return TETHER_OK;
+}
+
+int tether_events_next(tether_event_sub *sub, int timeout_ms, tether_event *out)
+{
+    if (sub == NULL || out == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    tether_camera *cam = sub->cam;
+    pthread_mutex_lock(&cam->lock);
+    int rc = next_event_locked(cam, sub, timeout_ms, out);
+    pthread_mutex_unlock(&cam->lock);
+    return rc;
+}
+
+void tether_events_unsubscribe(tether_event_sub *sub)
+{
+    if (sub == NULL) return;
+    tether_camera *cam = sub->cam;
+    pthread_mutex_lock(&cam->lock);
+    for (tether_event_sub **pp = &cam->subs; *pp; pp = &(*pp)->next) {
+        if (*pp == sub) {
+            *pp = sub->next;
+            cam->n_user_subs--;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cam->lock);
+    free(sub->ring);
+    free(sub);
 }
 
 int tether_tethered(tether_camera *cam, const char *dir, const char *name_template, bool keep_on_card)

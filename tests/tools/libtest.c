@@ -17,6 +17,9 @@
  *                         before and during a capture: it comes back soon
  *                         after it thaws, old sessions are closed, fds 0-2
  *                         stay
+ *   libtest caps          the gphoto2 backend's capabilities, canonical
+ *                         settings and zoom for each persona (Canon EOS,
+ *                         Nikon, generic)
  *   libtest storage DIR   DIR is a small tmpfs of its own (1 MB) that the
  *                         test remounts read-only: a full disk and a
  *                         read-only folder are DISK_FULL and STORAGE, say
@@ -566,6 +569,71 @@ static void restart(void)
     restart_persona("nikon");
 }
 
+static bool has_canonical(const tether_capabilities *c, const char *name, bool *writable)
+{
+    for (int i = 0; i < c->n_settings; i++) {
+        if (strcmp(c->settings[i], name) != 0) continue;
+        *writable = (c->writable >> i) & 1;
+        return true;
+    }
+    return false;
+}
+
+static void caps_persona(const char *persona)
+{
+    sim s;
+    const char *const args[] = {"--persona", persona, NULL};
+    tether_camera *cam = setup(&s, args);
+    if (cam == NULL) return;
+    bool canon = strcmp(persona, "canon-eos") == 0, nikon = strcmp(persona, "nikon") == 0;
+    tether_capabilities c;
+    OK(tether_camera_capabilities(cam, &c) == TETHER_OK && strcmp(c.backend, "gphoto2") == 0,
+       "%s: capabilities from the gphoto2 backend", persona);
+    OK((c.bits & TETHER_CAP_CARD_FILES) && (c.bits & TETHER_CAP_LIVEVIEW) &&
+           c.liveview_formats == 1u << TETHER_PIXEL_JPEG,
+       "%s: card files and JPEG live view (bits %#x)", persona, (unsigned)c.bits);
+    if (canon || nikon)
+        OK(c.focus.kind == TETHER_FOCUS_RELATIVE && c.focus.n_steps == 3 && c.focus.pace_ms[0] == 80 &&
+               c.focus.pace_ms[2] == 150 && c.focus.step_units[0] == 1 && (!nikon || c.focus.step_units[2] == 30),
+           "%s: relative focus, 3 sizes, paced 80..150 ms (units %d %d %d)", persona, c.focus.step_units[0],
+           c.focus.step_units[1], c.focus.step_units[2]);
+    else
+        OK(c.focus.kind == TETHER_FOCUS_NONE && tether_focus_drive(cam, 1, 1, 1) == TETHER_ERR_NOT_SUPPORTED,
+           "%s: no focus drive", persona);
+    OK(canon ? (c.bits & TETHER_CAP_ZOOM) && c.focus.zoom_max == 10 : !(c.bits & TETHER_CAP_ZOOM) && c.focus.zoom_max == 1,
+       "%s: zoom up to %d", persona, c.focus.zoom_max);
+    bool w = false;
+    OK(has_canonical(&c, "iso", &w) && w && has_canonical(&c, "aperture", &w) && w &&
+           has_canonical(&c, "shutterspeed", &w) && w && has_canonical(&c, "whitebalance", &w) &&
+           has_canonical(&c, "battery", &w),
+       "%s: canonical iso, aperture, shutterspeed, whitebalance, battery (%d in all)", persona, c.n_settings);
+    tether_setting st;
+    int rc = tether_setting_get(cam, "aperture", &st);
+    OK(rc == TETHER_OK && strcmp(st.canonical, "aperture") == 0, "%s: aperture is \"%s\" here (%s)", persona,
+       rc == TETHER_OK ? st.name : "", rc == TETHER_OK ? st.value : tether_strerror(rc));
+    if (rc == TETHER_OK) tether_setting_clear(&st);
+    rc = tether_setting_set(cam, "shutterspeed", "1/250");
+    if (rc == TETHER_OK) rc = tether_setting_get(cam, "shutterspeed", &st);
+    /* the camera's spelling: "1/250" (EOS) or "0.0040s" (standard PTP) */
+    OK(rc == TETHER_OK && (strcmp(st.value, "1/250") == 0 || strcmp(st.value, "0.0040s") == 0),
+       "%s: shutterspeed 1/250 by its canonical name (%s)",
+       persona, rc == TETHER_OK ? st.value : tether_strerror(rc));
+    if (rc == TETHER_OK) tether_setting_clear(&st);
+    rc = tether_liveview_zoom(cam, 5, 0.5, 0.5);
+    OK(canon ? rc == TETHER_OK : rc == TETHER_ERR_NOT_SUPPORTED, "%s: liveview zoom 5x: %s", persona,
+       tether_strerror(rc));
+    if (canon) OK(tether_liveview_zoom(cam, 1, 0.5, 0.5) == TETHER_OK, "%s: liveview zoom back to 1x", persona);
+    tether_camera_close(cam);
+    sim_kill(&s, SIGTERM);
+}
+
+static void caps(void)
+{
+    caps_persona("canon-eos");
+    caps_persona("nikon");
+    caps_persona("generic");
+}
+
 /* How many of this process's descriptors are connected to 127.0.0.1:port. */
 static int sockets_to_port(int port)
 {
@@ -750,7 +818,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_init_from_env();
     if (argc < 2) {
-        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|freeze [S]|storage DIR\n");
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|caps|freeze [S]|storage DIR\n");
         return 2;
     }
     scenario = argv[1];
@@ -763,6 +831,7 @@ int main(int argc, char **argv)
     else if (strcmp(scenario, "buffer") == 0) buffer();
     else if (strcmp(scenario, "tethered") == 0) tethered();
     else if (strcmp(scenario, "restart") == 0) restart();
+    else if (strcmp(scenario, "caps") == 0) caps();
     else if (strcmp(scenario, "freeze") == 0) freeze(argc > 2 ? atoi(argv[2]) : 12);
     else if (strcmp(scenario, "storage") == 0 && argc > 2) storage(argv[2]);
     else return 2;

@@ -54,6 +54,7 @@
 
 #include "backends/backend.h"
 #include "base/clock.h"
+#include "camera/values.h"
 #include "base/log.h"
 #include "store/atomic.h"
 
@@ -88,8 +89,10 @@ struct backend {
     struct name_path {
         char name[64];
         char path[256];
+        bool read_only;
     } *paths;
     int npaths;
+    tether_focus_caps focus;    /* learned at open */
 };
 
 /* ---- process-wide lists --------------------------------------------------- */
@@ -220,6 +223,7 @@ static int fail_msg(backend *b, int err, const char *fmt, ...)
     } while (0)
 
 static void learn_paths(backend *b);
+static void learn_focus(backend *b);
 
 /* ---- opening --------------------------------------------------------------- */
 
@@ -554,6 +558,7 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
         snprintf(b->model, sizeof b->model, "%s", val);
     if (w) gp_widget_free(w);
     learn_paths(b);
+    learn_focus(b);
     *out = b;
     return TETHER_OK;
 fail:
@@ -603,32 +608,6 @@ static int g2_summary(backend *b, char **text)
 }
 
 /* ---- settings --------------------------------------------------------------- */
-
-/* Parses "f/8", "1/250", "0.0040s", "8", "1 1/2" into a number. */
-static bool parse_number(const char *s, double *out)
-{
-    while (isspace((unsigned char)*s)) s++;
-    if (s[0] == 'f' && s[1] == '/') s += 2;
-    char *end;
-    double a = strtod(s, &end);
-    if (end == s) return false;
-    if (*end == '/') {
-        double d = strtod(end + 1, &end);
-        if (d == 0) return false;
-        a /= d;
-    } else if (*end == ' ' && strchr(end, '/')) {
-        char *e2;
-        double n = strtod(end + 1, &e2);
-        if (*e2 != '/') return false;
-        double d = strtod(e2 + 1, &end);
-        if (d == 0) return false;
-        a += n / d;
-    }
-    while (*end == 's' || isspace((unsigned char)*end)) end++;
-    if (*end) return false;
-    *out = a;
-    return isfinite(a);
-}
 
 static void fill_setting(CameraWidget *w, const char *path, tether_setting *s)
 {
@@ -738,6 +717,7 @@ static void learn_paths(backend *b)
         if (seen) continue;
         snprintf(b->paths[b->npaths].name, sizeof b->paths[0].name, "%s", all->items[i].name);
         snprintf(b->paths[b->npaths].path, sizeof b->paths[0].path, "%s", all->items[i].path);
+        b->paths[b->npaths].read_only = all->items[i].read_only;
         b->npaths++;
     }
     tether_settings_free(all);
@@ -829,83 +809,49 @@ static int g2_setting_get(backend *b, const char *path_or_name, tether_setting *
     return TETHER_OK;
 }
 
-/* Sets w from text, validating first.  Returns 0 or an error. */
+/* Sets w from text, validated by the rules every backend shares
+ * (values_parse).  Returns 0 or an error. */
 static int set_widget_value(backend *b, CameraWidget *w, const char *value)
 {
-    int ro = 0;
-    gp_widget_get_readonly(w, &ro);
-    const char *name = "";
-    gp_widget_get_name(w, &name);
-    if (ro) return fail_msg(b, TETHER_ERR_READ_ONLY, "\"%s\" is read-only", name);
+    tether_setting desc;
+    fill_setting(w, "", &desc);
+    values_parsed v;
+    int rc = values_parse(&desc, value, &v, b->err, sizeof b->err);
+    tether_setting_clear(&desc);
+    if (rc != TETHER_OK) return rc;
     CameraWidgetType type;
     gp_widget_get_type(w, &type);
+    int gp = GP_ERROR;
     switch (type) {
     case GP_WIDGET_TEXT:
-        return gp_widget_set_value(w, value) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+        gp = gp_widget_set_value(w, value);
+        break;
     case GP_WIDGET_RANGE: {
-        float lo, hi, inc;
-        double v;
-        gp_widget_get_range(w, &lo, &hi, &inc);
-        if (!parse_number(value, &v) || v < lo || v > hi) {
-            snprintf(b->err, sizeof b->err, "\"%s\" takes a number from %g to %g (got \"%s\")", name,
-                     lo, hi, value);
-            return TETHER_ERR_BAD_VALUE;
-        }
-        float f = (float)v;
-        return gp_widget_set_value(w, &f) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+        float f = (float)v.number;
+        gp = gp_widget_set_value(w, &f);
+        break;
     }
-    case GP_WIDGET_TOGGLE: {
-        int v;
-        if (!strcmp(value, "1") || !strcasecmp(value, "on") || !strcasecmp(value, "true") || !strcasecmp(value, "yes"))
-            v = 1;
-        else if (!strcmp(value, "0") || !strcasecmp(value, "off") || !strcasecmp(value, "false") || !strcasecmp(value, "no"))
-            v = 0;
-        else return fail_msg(b, TETHER_ERR_BAD_VALUE, "a toggle takes 1/0, on/off (got \"%s\")", value);
-        return gp_widget_set_value(w, &v) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
-    }
+    case GP_WIDGET_TOGGLE:
+        gp = gp_widget_set_value(w, &v.toggle);
+        break;
     case GP_WIDGET_DATE: {
-        int v;
-        char *end;
-        if (!strcmp(value, "now")) v = (int)time(NULL);
-        else {
-            long l = strtol(value, &end, 10);
-            if (*value == '\0' || *end || l < 0 || l > 0x7FFFFFFF)
-                return fail_msg(b, TETHER_ERR_BAD_VALUE, "a date takes epoch seconds or \"now\" (got \"%s\")", value);
-            v = (int)l;
-        }
-        return gp_widget_set_value(w, &v) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+        int date = (int)v.date;
+        gp = gp_widget_set_value(w, &date);
+        break;
     }
     case GP_WIDGET_RADIO:
     case GP_WIDGET_MENU: {
-        int n = gp_widget_count_choices(w);
         const char *pick = NULL;
-        for (int i = 0; i < n && !pick; i++) {
-            const char *c = NULL;
-            if (gp_widget_get_choice(w, i, &c) == GP_OK && c && strcmp(c, value) == 0) pick = c;
-        }
-        double want, have;
-        if (!pick && parse_number(value, &want)) { /* "1/250" for "0.0040s", "8" for "f/8" */
-            for (int i = 0; i < n && !pick; i++) {
-                const char *c = NULL;
-                if (gp_widget_get_choice(w, i, &c) == GP_OK && c && parse_number(c, &have) &&
-                    fabs(have - want) <= 0.02 * fabs(want) + 1e-9)
-                    pick = c;
-            }
-        }
-        if (!pick) {
-            size_t len = (size_t)snprintf(b->err, sizeof b->err, "\"%s\" is not a choice of \"%s\"; choices:", value, name);
-            for (int i = 0; i < n && len < sizeof b->err; i++) {
-                const char *c = NULL;
-                gp_widget_get_choice(w, i, &c);
-                len += (size_t)snprintf(b->err + len, sizeof b->err - len, "%s %s", i ? "," : "", c ? c : "");
-            }
-            return TETHER_ERR_BAD_VALUE;
-        }
-        return gp_widget_set_value(w, pick) == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
+        if (gp_widget_get_choice(w, v.choice, &pick) == GP_OK && pick) gp = gp_widget_set_value(w, pick);
+        break;
     }
-    default:
+    default: {
+        const char *name = "";
+        gp_widget_get_name(w, &name);
         return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "\"%s\" cannot be set", name);
     }
+    }
+    return gp == GP_OK ? TETHER_OK : TETHER_ERR_BAD_VALUE;
 }
 
 static int g2_setting_set(backend *b, const char *path_or_name, const char *value)
@@ -1220,7 +1166,14 @@ static int g2_wait_event(backend *b, int timeout_ms, tether_event *ev)
  * busy (and a busy trigger fired nothing, so it may be repeated).  The
  * file events that follow name the new files; siblings (RAW + JPEG) come
  * as further events: drain until the camera has been quiet for 150 ms. */
-static int g2_capture(backend *b, char paths[][512], int *n)
+static void camera_item(backend_item *it, const char *path)
+{
+    memset(it, 0, sizeof *it);
+    it->place = BACKEND_ITEM_CAMERA;
+    snprintf(it->where, sizeof it->where, "%s", path);
+}
+
+static int g2_capture(backend *b, backend_item items[], int *n)
 {
     *n = 0;
     b->err[0] = '\0';
@@ -1229,7 +1182,9 @@ static int g2_capture(backend *b, char paths[][512], int *n)
     if (gp == GP_ERROR_NOT_SUPPORTED) {
         CameraFilePath p;
         GP_CALL_ONCE(b, gp_camera_capture(b->cam, GP_CAPTURE_IMAGE, &p, b->ctx), "capture");
-        snprintf(paths[(*n)++], 512, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
+        char path[512];
+        snprintf(path, sizeof path, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
+        camera_item(&items[(*n)++], path);
     } else if (gp < GP_OK) {
         return g2_fail(b, gp, "capture");
     }
@@ -1257,7 +1212,7 @@ static int g2_capture(backend *b, char paths[][512], int *n)
         if (rc != TETHER_OK) return *n > 0 ? TETHER_OK : rc;
         quiet_since = clock_mono_ns();
         if (ev.type == TETHER_EVENT_CAPTURE_COMPLETE) completed = quiet_since;
-        if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) snprintf(paths[(*n)++], 512, "%s", ev.path);
+        if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) camera_item(&items[(*n)++], ev.path);
         else if (ev.type != TETHER_EVENT_CAPTURE_COMPLETE) push_pending(b, &ev);
     }
     return TETHER_OK;
@@ -1298,7 +1253,7 @@ static int start_viewfinder(backend *b)
     return rc;
 }
 
-static int g2_preview(backend *b, blob **jpeg)
+static int g2_preview_jpeg(backend *b, blob **jpeg)
 {
     if (!b->lv_on) {
         int rc = start_viewfinder(b);
@@ -1323,9 +1278,16 @@ static int ensure_liveview(backend *b)
     int rc = start_viewfinder(b);
     if (rc != 0) return rc < 0 ? rc : TETHER_OK;
     blob *f = NULL;
-    rc = g2_preview(b, &f);
+    rc = g2_preview_jpeg(b, &f);
     blob_unref(f);
     return rc;
+}
+
+static int g2_preview(backend *b, backend_frame *out)
+{
+    memset(out, 0, sizeof *out);
+    out->format = TETHER_PIXEL_JPEG;
+    return g2_preview_jpeg(b, &out->data);
 }
 
 static int g2_preview_stop(backend *b)
@@ -1336,9 +1298,11 @@ static int g2_preview_stop(backend *b)
     return rc < 0 ? rc : TETHER_OK;
 }
 
+/* Nikon's MfDrive takes a count of motor units; tether's three sizes. */
+static const int nikon_units[3] = {10, 43, 300};
+
 static int g2_focus_drive(backend *b, int direction, int step)
 {
-    static const int nikon_units[3] = {10, 43, 300};
     if (step < 1 || step > 3 || (direction != 1 && direction != -1))
         return fail_msg(b, TETHER_ERR_INVALID_ARGUMENT, "focus drive takes near|far and step 1..3");
     CameraWidget *w = NULL;
@@ -1378,6 +1342,144 @@ static int g2_focus_drive(backend *b, int direction, int step)
     return TETHER_OK;
 }
 
+/* ---- capabilities, canonical names, zoom --------------------------------------- */
+
+/* Canonical name -> libgphoto2's names for it, the first one present wins
+ * (EOS properties, then standard PTP ones). */
+static const struct canonical_map {
+    const char *canonical;
+    const char *native[3];
+} canonical_map[] = {
+    {"iso", {"iso", "isospeed", NULL}},
+    {"aperture", {"aperture", "f-number", NULL}},
+    {"shutterspeed", {"shutterspeed", "shutterspeed2", NULL}},
+    {"exposurecompensation", {"exposurecompensation", NULL, NULL}},
+    {"whitebalance", {"whitebalance", NULL, NULL}},
+    {"focusmode", {"focusmode", NULL, NULL}},
+    {"imageformat", {"imageformat", "imagequality", NULL}},
+    {"drivemode", {"drivemode", "capturemode", NULL}},
+    {"exposuremode", {"autoexposuremode", "expprogram", NULL}},
+    {"battery", {"batterylevel", NULL, NULL}},
+    {"shotsleft", {"availableshots", NULL, NULL}},
+    {"serialnumber", {"serialnumber", "eosserialnumber", NULL}},
+};
+
+static const struct name_path *known(backend *b, const char *name)
+{
+    for (int i = 0; i < b->npaths; i++)
+        if (strcmp(b->paths[i].name, name) == 0) return &b->paths[i];
+    return NULL;
+}
+
+static int g2_resolve(backend *b, const char *canonical, char *native, size_t size, bool *writable)
+{
+    for (size_t i = 0; i < sizeof canonical_map / sizeof canonical_map[0]; i++) {
+        if (strcmp(canonical_map[i].canonical, canonical) != 0) continue;
+        for (int k = 0; k < 3 && canonical_map[i].native[k]; k++) {
+            const struct name_path *np = known(b, canonical_map[i].native[k]);
+            if (np == NULL) continue;
+            snprintf(native, size, "%s", np->name);
+            *writable = !np->read_only;
+            return TETHER_OK;
+        }
+    }
+    return fail_msg(b, TETHER_ERR_NOT_FOUND, "no setting \"%s\" on this camera", canonical);
+}
+
+/* The focus drive libgphoto2 offers, learned from the manualfocusdrive
+ * widget: a radio "Near 1".."Far 3" (Canon EOS, DriveLens) or a range of
+ * motor units (Nikon MfDrive, which tether drives in nikon_units).  The
+ * pacing is what the focus tools were tuned with: no body says when a
+ * move ends; Magic Lantern keeps at most two commands in flight and NINA
+ * waits 200 ms; a third command in flight may be lost. */
+static void learn_focus(backend *b)
+{
+    memset(&b->focus, 0, sizeof b->focus);
+    b->focus.zoom_max = 1;
+    b->focus.backlash = -1;
+    CameraWidget *w = NULL;
+    if (known(b, "manualfocusdrive") && gp_camera_get_single_config(b->cam, "manualfocusdrive", &w, b->ctx) == GP_OK) {
+        CameraWidgetType type;
+        gp_widget_get_type(w, &type);
+        static const int pace_ms[3] = {80, 100, 150};
+        if (type == GP_WIDGET_RADIO || type == GP_WIDGET_MENU) {
+            int n = 0; /* how many "Near N" the body offers */
+            for (int i = 0; i < gp_widget_count_choices(w); i++) {
+                const char *c = NULL;
+                int k;
+                if (gp_widget_get_choice(w, i, &c) == GP_OK && c && sscanf(c, "Near %d", &k) == 1 && k > n && k <= 3)
+                    n = k;
+            }
+            b->focus.kind = n > 0 ? TETHER_FOCUS_RELATIVE : TETHER_FOCUS_NONE;
+            b->focus.n_steps = n;
+            b->focus.step_units[0] = 1; /* Canon does not say how far Near 2 and 3 go */
+        } else if (type == GP_WIDGET_RANGE) {
+            b->focus.kind = TETHER_FOCUS_RELATIVE;
+            b->focus.n_steps = 3;
+            for (int i = 0; i < 3; i++) b->focus.step_units[i] = nikon_units[i] / nikon_units[0];
+        }
+        for (int i = 0; i < b->focus.n_steps; i++) b->focus.pace_ms[i] = pace_ms[i];
+        gp_widget_free(w);
+    }
+    if (known(b, "eoszoom") && known(b, "eoszoomposition")) b->focus.zoom_max = 10;
+    /* the full-size image, where the camera names it ("5184x3456") */
+    tether_setting size = {0};
+    const struct name_path *np = known(b, "imagesize");
+    if (np && g2_setting_get(b, np->path, &size) == TETHER_OK)
+        sscanf(size.value, "%dx%d", &b->focus.sensor_width, &b->focus.sensor_height);
+    tether_setting_clear(&size);
+}
+
+static void g2_capabilities(backend *b, tether_capabilities *out)
+{
+    snprintf(out->backend, sizeof out->backend, "gphoto2");
+    CameraAbilities ab;
+    bool has_ab = gp_camera_get_abilities(b->cam, &ab) == GP_OK;
+    out->bits = TETHER_CAP_CAPTURE_TO_CARD | TETHER_CAP_CARD_FILES | TETHER_CAP_BODY_SHOTS;
+    if (known(b, "capturetarget")) out->bits |= TETHER_CAP_CAPTURE_TO_HOST;
+    if (!has_ab || (ab.operations & GP_OPERATION_CAPTURE_PREVIEW)) {
+        out->bits |= TETHER_CAP_LIVEVIEW;
+        out->liveview_formats = 1u << TETHER_PIXEL_JPEG;
+    }
+    if (known(b, "autofocusdrive")) out->bits |= TETHER_CAP_HALF_PRESS;
+    if (b->focus.zoom_max > 1) out->bits |= TETHER_CAP_ZOOM;
+    if (b->npaths > 0) out->bits |= TETHER_CAP_SETTINGS;
+    out->focus = b->focus;
+}
+
+/* Canon EOS: eoszoomposition is the top-left corner of the magnified
+ * area in full-size sensor pixels, the area is 1/factor of the width (at
+ * 1x the body positions the 5x area), 3:2.  The sensor's size comes from
+ * the camera when it says it; an EOS 550D's otherwise. */
+static int g2_liveview_zoom(backend *b, int factor, double cx, double cy)
+{
+    if (b->focus.zoom_max <= 1) return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "this camera has no magnified live view");
+    if (factor != 1 && factor != 5 && factor != 10)
+        return fail_msg(b, TETHER_ERR_BAD_VALUE, "live-view magnification takes 1, 5 or 10 (got %d)", factor);
+    double sw = b->focus.sensor_width > 0 ? b->focus.sensor_width : 5184;
+    double sh = b->focus.sensor_height > 0 ? b->focus.sensor_height : 3456;
+    int k = factor > 1 ? factor : 5;
+    double w = sw / k, h = w * 2.0 / 3.0;
+    double x = cx * sw - w / 2, y = cy * sh - h / 2;
+    if (x > sw - w) x = sw - w;
+    if (y > sh - h) y = sh - h;
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    char pos[64], fac[16];
+    snprintf(pos, sizeof pos, "%d,%d", (int)x, (int)y);
+    snprintf(fac, sizeof fac, "%d", factor);
+    int rc = g2_setting_set(b, "eoszoomposition", pos);
+    if (rc == TETHER_OK) rc = g2_setting_set(b, "eoszoom", fac);
+    return rc;
+}
+
+/* A USB camera's "usb:BUS,DEV" changes when it is plugged in again; while
+ * a device with its ids is on the bus it may be that one. */
+static bool g2_may_have_moved(const char *spec)
+{
+    return strncmp(spec, "usb:", 4) == 0 && usb_may_be_present(spec);
+}
+
 static int g2_probe(backend *b)
 {
     CameraStorageInformation *si = NULL;
@@ -1410,7 +1512,15 @@ static int gphoto2_list_cameras(tether_camera_info *out, int max, int *count)
 const backend_ops backend_gphoto2 = {
     .list_cameras = gphoto2_list_cameras,
     .name = "gphoto2",
+    .retries_busy = true,
+    .spec_help = "auto                the first camera found over USB\n"
+                 "usb:BUS,DEV         a USB camera (as tether list shows)\n"
+                 "ptpip:HOST[:PORT]   a PTP/IP (Wi-Fi) camera",
     .accepts = g2_accepts,
+    .may_have_moved = g2_may_have_moved,
+    .capabilities = g2_capabilities,
+    .resolve = g2_resolve,
+    .liveview_zoom = g2_liveview_zoom,
     .open = g2_open,
     .close = g2_close,
     .last_error = g2_last_error,
@@ -1424,7 +1534,7 @@ const backend_ops backend_gphoto2 = {
     .delete_file = g2_delete,
     .list_files = g2_list_files,
     .preview = g2_preview,
-    .preview_stop = g2_preview_stop,
+    .liveview_stop = g2_preview_stop,
     .wait_event = g2_wait_event,
     .focus_drive = g2_focus_drive,
     .probe = g2_probe,
