@@ -5,9 +5,12 @@
  *   focuslab curve [--scene S] [--dim] [--seed N] [--roi X,Y,W,H]
  *       every focus measure at lens positions around the sharp one
  *   focuslab af [--trials N] [--scene S] [--dim] [--seed N] [--algo tether|baseline]
- *               [--mode global|nearest] [--backlash B] [--step-noise R] [-v]
+ *               [--mode global|nearest] [--backlash B] [--step-noise R] [--absolute N] [-v]
  *       autofocus trials from random lens and subject positions: final
- *       error, hit rates, frames, commands, virtual time
+ *       error, hit rates, frames, commands, virtual time; --absolute N: the
+ *       lens takes positions 0..N (a webcam's focus_absolute) instead of
+ *       Canon steps; --end-stops: a drive into an end stop is refused as a
+ *       Nikon body refuses it (MfDriveStepEnd)
  *
  *   focuslab trap [--trials N] [--speed STEPS_PER_FRAME] [--pattern P] [--zoom K]
  *                 [--scene S] [--dim] [--algo tether|baseline] [-v]
@@ -57,7 +60,8 @@ static int parse(int argc, char **argv, lab_args *a)
         {"backlash", required_argument, 0, 'b'}, {"step-noise", required_argument, 0, 'N'},
         {"roi", required_argument, 0, 'r'}, {"focus-at", required_argument, 0, 'f'},
         {"no-zoom", no_argument, 0, 'z'}, {"speed", required_argument, 0, 'V'},
-        {"pattern", required_argument, 0, 'P'}, {"zoom", required_argument, 0, 'Z'}, {"verbose", no_argument, 0, 'v'}, {0, 0, 0, 0}};
+        {"pattern", required_argument, 0, 'P'}, {"zoom", required_argument, 0, 'Z'}, {"verbose", no_argument, 0, 'v'},
+        {"absolute", required_argument, 0, 'A'}, {"end-stops", no_argument, 0, 'E'}, {0, 0, 0, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -77,6 +81,12 @@ static int parse(int argc, char **argv, lab_args *a)
         case 'V': a->speed = atof(optarg); break;
         case 'P': a->pattern = optarg; break;
         case 'Z': a->zoom = atoi(optarg); break;
+        case 'E': a->vo.end_stop_answer = true; break;
+        case 'A':
+            a->vo.absolute_max = atoi(optarg);
+            if (a->vo.absolute_max < 1) return -1;
+            a->vo.no_zoom = a->af.no_zoom = true; /* webcams have no magnified live view */
+            break;
         case 'r':
             if (tether_roi_parse(optarg, &a->af.roi) != 0) return -1;
             break;

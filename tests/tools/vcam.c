@@ -8,6 +8,8 @@
 
 #include "base/bytebuf.h"
 #include "base/rng.h"
+#include "focus/absolute.h"
+#include "tether/errors.h"
 #include "ptpip/render.h"
 
 typedef struct ring_turn {
@@ -32,6 +34,9 @@ struct vcam {
     int zooms;
     ring_turn ring[8];       /* scheduled turns of the ring */
     int nring;
+    focus_abs abs;           /* absolute_max > 0: the position steps become */
+    bool abs_ready;
+    double abs_sent;         /* the lens position last sent, Near1 */
 };
 
 /* Starts the scheduled turns of the ring whose time has come. */
@@ -48,6 +53,30 @@ static void ring_due(vcam *v)
 static int v_drive(void *ctx, int direction, int step)
 {
     vcam *v = ctx;
+    if (v->o.absolute_max > 0) {
+        double per_unit = v->lens.p.range / v->o.absolute_max;
+        if (!v->abs_ready) {
+            v->abs_sent = lens_position(&v->lens, v->t);
+            focus_abs_init(&v->abs, 0, v->o.absolute_max, (int)lround(v->abs_sent / per_unit));
+            v->abs_sent = v->abs.target * per_unit;
+            v->abs_ready = true;
+        }
+        int position;
+        int rc = focus_abs_step(&v->abs, direction, step, &position);
+        if (rc != 0) return rc;
+        v->t += v->o.cmd_latency_s;
+        double to = position * per_unit, by = to - v->abs_sent;
+        if (fabs(by) > 1e-9) lens_drive(&v->lens, v->t, by > 0 ? 1 : -1, fabs(by));
+        v->abs_sent = to;
+        return 0;
+    }
+    if (v->o.end_stop_answer && !lens_moving(&v->lens, v->t)) {
+        double at = lens_position(&v->lens, v->t);
+        if ((direction > 0 && at >= v->lens.p.range - 1e-6) || (direction < 0 && at <= 1e-6)) {
+            v->t += v->o.cmd_latency_s;
+            return TETHER_ERR_END_STOP;
+        }
+    }
     v->t += v->o.cmd_latency_s;
     lens_drive_canon(&v->lens, v->t, direction, step);
     return 0;
@@ -145,6 +174,7 @@ vcam *vcam_new(const vcam_options *o)
     lens_default_params(&lp, o->seed);
     if (o->backlash >= 0) lp.backlash = o->backlash;
     if (o->step_noise >= 0) lp.step_noise = o->step_noise;
+    if (o->absolute_max > 0) lp.backlash = lp.step_noise = lp.drop_when_busy = 0; /* a voice coil goes where it is sent */
     rng r;
     rng_seed(&r, rng_hash2(o->seed, 0xF0C05));
     double focus = o->focus_at >= 0 ? o->focus_at : 0.2 + 0.6 * rng_uniform(&r);

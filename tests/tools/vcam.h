@@ -35,6 +35,11 @@ typedef struct vcam_options {
     double cmd_latency_s;    /* from drive() to the lens getting it (0: 0.02) */
     double shutter_lag_s;    /* from capture() to the exposure (0: 0.06) */
     bool no_zoom;            /* no live-view magnification (as a Nikon here) */
+    bool end_stop_answer;    /* a drive into an end stop answers TETHER_ERR_END_STOP, as a Nikon
+                                body's MfDriveStepEnd (else it is taken and does nothing, as Canon) */
+    int absolute_max;        /* > 0: the lens takes absolute positions 0..absolute_max over its
+                                range (a webcam's focus_absolute, through lib/focus/absolute.c:
+                                no backlash, no step noise); 0: Canon relative steps */
 } vcam_options;
 
 typedef struct vcam vcam;

@@ -1,0 +1,38 @@
+# focus_lab: the autofocus algorithm on the kinds of focus control the
+# camera contract offers, in virtual time (tests/tools/focuslab.c on the
+# simulator's own lens and renderer, tests/tools/vcam.c), seeded, so the
+# figures are the same on every run and on any machine:
+#   - relative steps into end stops that the camera refuses, as a Nikon
+#     body answers MfDriveStepEnd (TETHER_ERR_END_STOP): homing and the
+#     sweep must take the refusal as the stop, not as a failure;
+#   - an absolute position (a webcam's focus_absolute, 0..255 and 0..1023)
+#     through lib/focus/absolute.c, without magnified live view.
+# The real-time trials on the simulated cameras are focus_sim.sh.
+. "$(dirname "$0")/../lib.sh"
+
+LAB="$(dirname "$TESTTOOL")/tether-focuslab"
+[ -x "$LAB" ] || { not_ok "tether-focuslab is built next to $TESTTOOL"; exit 1; }
+
+# lab NAME ARGS...: one run of trials; sets the summary's fields
+lab() {
+    local name=$1
+    shift
+    "$LAB" af --seed 11 "$@" >"$T_DIR/$name.out" 2>"$T_DIR/$name.err"
+    local rc=$?
+    line=$(grep '^af tether' "$T_DIR/$name.out")
+    [ $rc -eq 0 ] && [ -n "$line" ] || not_ok "$name: focuslab ran" "rc $rc: $(tail -n 2 "$T_DIR/$name.err")"
+    field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { sub("%", "", $(i + 1)); print $(i + 1) } }' <<<"$line"; }
+    trials=$(field trials) dof=$(field withinDOF) focused=$(field focused) dropped=$(field dropped)
+}
+
+lab endstops --trials 3 --end-stops --no-zoom
+expect_true "refused end stops: $dof% of $trials within the depth of field, focused in $focused%" \
+    "$trials == 3 && $dof == 100 && $focused == 100"
+expect "refused end stops: no command lost" "$dropped" "0"
+
+for range in 255 1023; do
+    lab abs$range --trials 2 --absolute $range
+    expect_true "absolute focus 0..$range: $dof% of $trials within the depth of field, focused in $focused%" \
+        "$trials == 2 && $dof == 100 && $focused == 100"
+done
+
