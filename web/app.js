@@ -86,10 +86,19 @@ async function api(method, path, body) {
   const r = await fetch(path, opts);
   const data = await r.json().catch(() => ({}));
   if (!r.ok) {
-    const msg = data.error ? data.error.message : r.statusText;
-    throw new Error(msg);
+    const err = new Error(data.error ? data.error.message : r.statusText);
+    err.status = r.status;
+    err.code = data.error ? data.error.code : '';
+    throw err;
   }
   return data;
+}
+
+// Whether a failed request failed because the selected camera is lost
+// (which its badge and overlay already say: no toast for it).
+function lostCamera(e) {
+  const c = selectedCamera();
+  return e.code === 'camera_disconnected' || e.code === 'camera_unavailable' || (c && c.connected === false && e.status >= 500);
 }
 
 function el(tag, attrs, ...children) {
@@ -378,6 +387,12 @@ async function loadSettings() {
       el('details', { open: i < 2 ? '' : null }, el('summary', {}, g.replace('settings', ' settings')), ...groups.get(g).map(control))));
   } catch (e) {
     if (id !== cams.selected) return;
+    if (lostCamera(e)) {
+      state.settings = [];
+      $('#settings').dataset.camera = id || '';
+      $('#settings').replaceChildren(el('p', { class: 'result' }, 'The camera is lost: its settings come back with it.'));
+      return;
+    }
     $('#settings').replaceChildren(el('p', { class: 'result bad' }, 'Settings: ' + e.message));
     toast('Settings: ' + e.message);
   }
@@ -677,7 +692,7 @@ function listen() {
   onCam('setting_changed', (d) => { if (d.path && d.type) updateSetting(d); else loadSettings(); });
   // (cameras.js marks the camera in the switcher and the grid)
   onCam('camera_lost', () => showLink(false));
-  onCam('camera_back', () => { showLink(true); loadSettings(); });
+  onCam('camera_back', () => { showLink(true); loadSettings(); loadFocus().catch(() => {}); });
   on('session_changed', () => { loadSessions(); loadMini(); });
   on('preset_saved', loadPresets);
   on('preset_deleted', loadPresets);
@@ -715,7 +730,7 @@ function selectCamera(id) {
 
 onCameraSelected(() => loadStatus().catch((e) => toast(e.message)));
 onCameraSelected(() => loadSettings());
-onCameraSelected(() => loadFocus().catch((e) => toast('Focus: ' + e.message)));
+onCameraSelected(() => loadFocus().catch((e) => { if (!lostCamera(e)) toast('Focus: ' + e.message); }));
 
 // ---- start ------------------------------------------------------------------------------
 

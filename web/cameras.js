@@ -97,7 +97,7 @@ function renderTabs() {
     const lost = c.connected === false;
     const on = c.id === cams.selected;
     return el('button', {
-      type: 'button', role: 'tab', class: 'camera-tab' + (lost ? ' lost' : ''), 'data-camera': c.id,
+      type: 'button', role: 'tab', class: 'camera-tab' + (lost ? ' away' : ''), 'data-camera': c.id,
       'aria-selected': on ? 'true' : 'false', tabindex: on ? '0' : '-1', style: `--cam:${cameraColour(c.id)}`,
       title: cameraTitle(c) + (i < 9 ? ` (key ${i + 1})` : ''), onclick: () => pickCamera(c.id),
     }, el('span', { class: 'dot', 'aria-hidden': 'true' }), el('span', { class: 'name' }, cameraName(c)),
@@ -136,13 +136,12 @@ function makeTile(c) {
   const img = el('img', { alt: 'live view of ' + cameraName(c) });
   const view = el('button', { type: 'button', class: 'tile-view', onclick: () => pickCamera(c.id),
     ondblclick: () => { pickCamera(c.id); setGrid(false); } },
-  img, el('span', { class: 'tile-lost' }, 'Camera lost: reconnecting…'));
+  img, el('span', { class: 'tile-state' }), el('span', { class: 'tile-lost' }, 'Camera lost: reconnecting…'));
   const shoot = el('button', { type: 'button', class: 'tile-capture', onclick: () => captureOne(c.id) }, 'Capture');
   return el('figure', { class: 'tile', 'data-camera': c.id },
     view,
     el('figcaption', {},
-      el('span', { class: 'dot', 'aria-hidden': 'true' }), el('span', { class: 'tile-name' }),
-      el('span', { class: 'tile-state' }), shoot),
+      el('span', { class: 'dot', 'aria-hidden': 'true' }), el('span', { class: 'tile-name' }), shoot),
     el('p', { class: 'tile-result result' }));
 }
 
@@ -161,7 +160,7 @@ function renderGrid() {
     const lost = c.connected === false;
     const name = cameraName(c);
     t.style.setProperty('--cam', cameraColour(c.id));
-    t.classList.toggle('lost', lost);
+    t.classList.toggle('away', lost);
     t.classList.toggle('selected', c.id === cams.selected);
     t.querySelector('.tile-view').setAttribute('aria-label', `select ${name}` + (lost ? ' (lost)' : ''));
     t.querySelector('.tile-view').setAttribute('aria-pressed', c.id === cams.selected ? 'true' : 'false');
@@ -312,7 +311,7 @@ function showCaptureAll(r) {
 function renderManager() {
   $('#camera-list').replaceChildren(...cams.list.map((c) => {
     const lost = c.connected === false;
-    return el('li', { 'data-camera': c.id, style: `--cam:${cameraColour(c.id)}`, class: lost ? 'lost' : '' },
+    return el('li', { 'data-camera': c.id, style: `--cam:${cameraColour(c.id)}`, class: lost ? 'away' : '' },
       el('span', { class: 'dot', 'aria-hidden': 'true' }),
       el('span', { class: 'who' }, el('strong', {}, cameraName(c)), c.primary ? ' (primary)' : '',
         el('br'), el('small', { class: 'muted' }, c.spec || c.id),

@@ -65,7 +65,7 @@ async function loadInterval() {
   try {
     const r = await api('GET', camPath('interval'));
     if (id === cams.selected) showInterval(r);
-  } catch (e) { if (id === cams.selected) toast('Time-lapse: ' + e.message); }
+  } catch (e) { if (id === cams.selected && !lostCamera(e)) toast('Time-lapse: ' + e.message); }
 }
 
 async function startInterval(e) {
@@ -121,7 +121,7 @@ async function loadImport() {
   try {
     const r = await api('GET', camPath('import'));
     if (id === cams.selected) showImport(r);
-  } catch (e) { if (id === cams.selected) toast('Import: ' + e.message); }
+  } catch (e) { if (id === cams.selected && !lostCamera(e)) toast('Import: ' + e.message); }
 }
 
 async function startImport(body) {
