@@ -166,6 +166,7 @@ function renderGrid() {
     t.querySelector('.tile-view').setAttribute('aria-pressed', c.id === cams.selected ? 'true' : 'false');
     t.querySelector('.tile-view').title = cameraTitle(c);
     t.querySelector('.tile-name').textContent = name;
+    t.querySelector('.tile-name').title = name;
     t.querySelector('.tile-state').textContent = lost ? 'lost' : 'connected';
     t.querySelector('.tile-capture').disabled = lost || t.dataset.busy === '1';
     t.querySelector('.tile-capture').setAttribute('aria-label', 'capture with ' + name);

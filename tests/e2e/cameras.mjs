@@ -139,6 +139,14 @@ try {
   report(await until(async () => (await page.getAttribute(nikonTile, 'class')).includes('away')), 'and on its tile');
   report(await page.isDisabled(`${nikonTile} .tile-capture`), 'its tile\'s Capture is disabled');
   report(!(await page.isDisabled(`#camera-grid .tile[data-camera="${canon.id}"] .tile-capture`)), 'the others\' are not');
+  // capture-all with one camera away: the others' photos, and its reason
+  await page.click('#capture-all');
+  const nikonLine = `#capture-all-result li[data-camera="${nikon.id}"]`;
+  report(await until(async () => (await page.locator(nikonLine).count()) === 1 &&
+    (await page.getAttribute(nikonLine, 'class')) === 'bad' && !(await page.isDisabled('#capture-all')), 60000),
+  'capture-all with a lost camera says it failed there', await page.textContent('#capture-all-result'));
+  report(await page.locator('#capture-all-result li.ok').count() === 2, 'and shows the other two photos');
+  report(/2 of 3 cameras/.test(await page.textContent('#capture-all-result .ca-head')), 'and counts them');
   await page.screenshot({ path: `${shots}/cameras-lost-grid.png` });
   await page.click('#grid-toggle');
   await tab(nikon).click();
