@@ -74,11 +74,15 @@ async function load() {
     name.title = p.file;
     const when = document.createElement('span');
     when.textContent = new Date(p.taken * 1000).toLocaleTimeString();
+    cap.append(name, when);
     if (named && photoCamera(p)) {
-      when.textContent = photoCamera(p) + ' · ' + when.textContent;
+      const who = document.createElement('span');
+      who.className = 'photo-camera';
+      who.textContent = who.title = photoCamera(p);
+      cap.append(who);
+      cap.classList.add('named');
       fig.dataset.camera = p.camera || '';
     }
-    cap.append(name, when);
     fig.append(img, cap);
     return fig;
   }));

@@ -194,6 +194,18 @@ try {
     'three tiles stream again');
   }
 
+  // the gallery names the camera of each photo
+  const gallery = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  gallery.on('pageerror', (e) => errors.push(e.message));
+  await gallery.goto(studio + '/gallery');
+  report(await until(async () => {
+    const ids = await gallery.$$eval('#grid figure[data-camera]', (l) => l.map((f) => f.dataset.camera));
+    return cameras.every((c) => ids.includes(c.id));
+  }), 'the gallery marks each photo with its camera');
+  const captions = await gallery.$$eval('#grid figcaption', (l) => l.map((f) => f.textContent));
+  report(cameras.every((c) => captions.some((t) => t.includes(c.model))), 'by name', captions.slice(0, 4).join(' | '));
+  await gallery.screenshot({ path: `${shots}/cameras-gallery.png` });
+
   // a phone: the switcher and the grid fit the width; the single view too
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   phone.on('pageerror', (e) => errors.push(e.message));
