@@ -742,7 +742,9 @@ document.addEventListener('keydown', (e) => {
   if (e.code === 'Space' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey &&
       !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName)) {
     e.preventDefault();
-    if (!$('#capture').disabled && !document.body.classList.contains('camera-away')) capture();
+    if (document.body.classList.contains('camera-away')) return;
+    if (!$('#camera-grid').hidden && cams.selected) captureOne(cams.selected); // its tile shows the result (cameras.js)
+    else if (!$('#capture').disabled) capture();
   }
 });
 initFocus();

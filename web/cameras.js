@@ -239,6 +239,7 @@ function setGrid(on) {
 
 async function captureOne(id) {
   const t = tileFor(id);
+  if (!t || t.dataset.busy === '1') return;
   const line = t.querySelector('.tile-result');
   t.dataset.busy = '1';
   t.querySelector('.tile-capture').disabled = true;

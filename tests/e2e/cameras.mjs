@@ -114,6 +114,11 @@ try {
   await page.click(`#camera-grid .tile[data-camera="${canon.id}"] .tile-capture`);
   report(await until(async () => /^saved /.test(await page.textContent(`#camera-grid .tile[data-camera="${canon.id}"] .tile-result`)), 20000),
     'a tile\'s Capture takes a picture with its camera', await page.textContent(`#camera-grid .tile[data-camera="${canon.id}"] .tile-result`));
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Space');
+  const genericLine = `#camera-grid .tile[data-camera="${generic.id}"] .tile-result`;
+  report(await until(async () => /^saved /.test(await page.textContent(genericLine)), 20000),
+    'Space in the grid takes a picture with the selected camera, shown on its tile', await page.textContent(genericLine));
   await page.screenshot({ path: `${shots}/cameras-grid.png` });
 
   // capture all: one photo per camera, each with its camera's name, and the spread

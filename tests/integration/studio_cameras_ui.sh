@@ -25,7 +25,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
     >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
 serve=$!
 T_SIMS+=("$serve")
-for _ in $(seq 1 200); do grep -q '^studio on' "$T_DIR/serve.out" && break; kill -0 "$serve" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 200); do grep -qs '^studio on' "$T_DIR/serve.out" && break; kill -0 "$serve" 2>/dev/null || break; sleep 0.1; done
 expect_match "tether serve starts with three cameras" "$(cat "$T_DIR/serve.out")" "^studio on http://127.0.0.1:$port/"
 timeout -s KILL 300 node "$here/e2e/cameras.mjs" "http://127.0.0.1:$port" "$shots" "${controls[@]}"
 kill -TERM "$serve"
