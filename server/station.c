@@ -294,6 +294,15 @@ int station_open(studio *s, const char *spec, int timeout_ms, station **out, cha
         snprintf(err, errsz, "a camera spec is auto, usb:BUS,DEV, ptpip:HOST[:PORT], sim or sim:PERSONA");
         return TETHER_ERR_INVALID_ARGUMENT;
     }
+    if (!is_sim_spec(spec)) { /* the same camera again: refused before it is asked for a second session */
+        station *same = NULL;
+        pthread_mutex_lock(&s->stations_lock);
+        for (int i = 0; i < s->n_stations && same == NULL; i++)
+            if (strcmp(s->stations[i]->spec, spec) == 0) same = s->stations[i];
+        if (same) snprintf(err, errsz, "camera \"%s\" is already served as %s", spec, same->origin.id);
+        pthread_mutex_unlock(&s->stations_lock);
+        if (same) return TETHER_ERR_BUSY;
+    }
     station *st = calloc(1, sizeof *st);
     if (st == NULL) {
         snprintf(err, errsz, "out of memory");
