@@ -40,7 +40,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Options given before the command: tether [--camera SPEC] [--json]
  * [--timeout MS] COMMAND ... */
 typedef struct cli_globals {
-    const char *camera;     /* NULL: $TETHER_CAMERA, else "auto" */
+    const char *camera;     /* NULL: $TETHER_CAMERA, else "auto"; the first --camera */
+    const char *cameras[16]; /* every --camera, in order (only serve takes more than one) */
+    int n_cameras;
     bool json;
     int timeout_ms;
 } cli_globals;

@@ -20,8 +20,8 @@ static void on_stop(int sig)
 int cmd_serve(int argc, char **argv)
 {
     static const char *usage =
-        "tether [--camera SPEC] serve [--listen ADDR:PORT] [--photos DIR] [--token TOKEN]\n"
-        "                             [--allow-host NAME]... [--webhook-allow-private]\n"
+        "tether [--camera SPEC]... serve [--listen ADDR:PORT] [--photos DIR] [--token TOKEN]\n"
+        "                                [--allow-host NAME]... [--webhook-allow-private]\n"
         "\n"
         "  --listen ADDR:PORT  where to serve (default 127.0.0.1:8080; 0.0.0.0:8080 for the LAN)\n"
         "  --photos DIR        the photo folder (default ./photos)\n"
@@ -29,7 +29,9 @@ int cmd_serve(int argc, char **argv)
         "  --allow-host NAME   a name browsers may reach the studio by (e.g. studio.local), besides\n"
         "                      the listen address, localhost and this machine's host name; repeatable\n"
         "  --webhook-allow-private  let webhooks go to loopback, link-local and private addresses\n"
-        "With the default camera (auto) and no camera attached, the simulated camera is used.";
+        "--camera may be given more than once: every camera is served (the first one also by the\n"
+        "single-camera routes).  auto serves every camera attached and those plugged in later; with\n"
+        "the default camera (auto) and no camera attached, the simulated camera is used.";
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'}, {"photos", required_argument, NULL, 'p'},
         {"token", required_argument, NULL, 't'}, {"allow-host", required_argument, NULL, 'A'},
@@ -74,7 +76,11 @@ int cmd_serve(int argc, char **argv)
     }
     const char *spec = g_cli.camera ? g_cli.camera : getenv("TETHER_CAMERA");
     o.camera = spec && *spec ? spec : "auto";
-    o.fallback_sim = strcmp(o.camera, "auto") == 0;
+    o.fallback_sim = strcmp(o.camera, "auto") == 0 && g_cli.n_cameras <= 1;
+    if (g_cli.n_cameras > 1) {
+        o.cameras = g_cli.cameras;
+        o.n_cameras = g_cli.n_cameras;
+    }
     o.host = host;
     o.port = port;
     struct sigaction sa = {.sa_handler = on_stop};

@@ -75,10 +75,14 @@ int main(int argc, char **argv)
         long ms;
         if (strcmp(argv[i], "--json") == 0) {
             g_cli.json = true;
-        } else if (strcmp(argv[i], "--camera") == 0 && i + 1 < argc) {
-            g_cli.camera = argv[++i];
-        } else if (strncmp(argv[i], "--camera=", 9) == 0) {
-            g_cli.camera = argv[i] + 9;
+        } else if ((strcmp(argv[i], "--camera") == 0 && i + 1 < argc) || strncmp(argv[i], "--camera=", 9) == 0) {
+            const char *spec = argv[i][8] == '=' ? argv[i] + 9 : argv[++i];
+            if (g_cli.n_cameras == (int)(sizeof g_cli.cameras / sizeof g_cli.cameras[0])) {
+                cli_error("--camera is given more than %d times", g_cli.n_cameras);
+                return EXIT_USAGE;
+            }
+            g_cli.cameras[g_cli.n_cameras++] = spec;
+            if (g_cli.camera == NULL) g_cli.camera = spec;
         } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc && cli_parse_long(argv[i + 1], 100, 86400000, &ms)) {
             g_cli.timeout_ms = (int)ms;
             i++;
@@ -89,6 +93,10 @@ int main(int argc, char **argv)
     }
     if (i >= argc) {
         usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (g_cli.n_cameras > 1 && strcmp(argv[i], "serve") != 0) {
+        cli_error("only serve takes --camera more than once ('%s' works one camera)", argv[i]);
         return EXIT_USAGE;
     }
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)

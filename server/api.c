@@ -48,26 +48,32 @@ bool api_storage_usable(studio *s, const http_request *r, const char *what, enum
 }
 
 /* See internal.h. */
-enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what)
+void api_camera_error_kind(int rc, unsigned *status, const char **code)
+{
+    switch (rc) {
+    case TETHER_ERR_NOT_FOUND: *status = 404, *code = "not_found"; break;
+    case TETHER_ERR_BAD_VALUE: *status = 400, *code = "bad_value"; break;
+    case TETHER_ERR_READ_ONLY: *status = 400, *code = "read_only"; break;
+    case TETHER_ERR_INVALID_ARGUMENT: *status = 400, *code = "bad_request"; break;
+    case TETHER_ERR_NOT_SUPPORTED: *status = 400, *code = "not_supported"; break;
+    case TETHER_ERR_BUSY: *status = 409, *code = "camera_busy"; break;
+    case TETHER_ERR_DISCONNECTED: *status = 503, *code = "camera_disconnected"; break;
+    case TETHER_ERR_TIMEOUT: *status = 504, *code = "camera_timeout"; break;
+    case TETHER_ERR_CARD_FULL: *status = 507, *code = "card_full"; break;
+    case TETHER_ERR_END_STOP: *status = 409, *code = "end_stop"; break;
+    default: *status = 502, *code = "camera_error"; break;
+    }
+}
+
+/* See internal.h. */
+enum MHD_Result api_camera_error(station *st, const http_request *r, int rc, const char *what)
 {
     char detail[512] = "";
-    tether_camera_last_error(s->cam, detail, sizeof detail);
-    if (rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE) return api_storage_error(s, r, rc, what, detail);
+    tether_camera_last_error(st->cam, detail, sizeof detail);
+    if (rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE) return api_storage_error(st->s, r, rc, what, detail);
     unsigned status;
     const char *code;
-    switch (rc) {
-    case TETHER_ERR_NOT_FOUND: status = 404, code = "not_found"; break;
-    case TETHER_ERR_BAD_VALUE: status = 400, code = "bad_value"; break;
-    case TETHER_ERR_READ_ONLY: status = 400, code = "read_only"; break;
-    case TETHER_ERR_INVALID_ARGUMENT: status = 400, code = "bad_request"; break;
-    case TETHER_ERR_NOT_SUPPORTED: status = 400, code = "not_supported"; break;
-    case TETHER_ERR_BUSY: status = 409, code = "camera_busy"; break;
-    case TETHER_ERR_DISCONNECTED: status = 503, code = "camera_disconnected"; break;
-    case TETHER_ERR_TIMEOUT: status = 504, code = "camera_timeout"; break;
-    case TETHER_ERR_CARD_FULL: status = 507, code = "card_full"; break;
-    case TETHER_ERR_END_STOP: status = 409, code = "end_stop"; break;
-    default: status = 502, code = "camera_error"; break;
-    }
+    api_camera_error_kind(rc, &status, &code);
     return http_error(r, status, code, "%s: %s%s%s", what, tether_strerror(rc), detail[0] ? ": " : "", detail);
 }
 
@@ -96,63 +102,32 @@ json_t *api_setting_json(const tether_setting *st)
 
 /* ---- status and capture ------------------------------------------------------------ */
 
-static enum MHD_Result get_status(studio *s, const http_request *r)
+static enum MHD_Result get_status(station *st, const http_request *r)
 {
-    char model[128], session[128], err[512];
-    tether_camera_model(s->cam, model, sizeof model);
-    tether_camera_last_error(s->cam, err, sizeof err);
+    studio *s = st->s;
+    char session[128], err[512];
+    tether_camera_last_error(st->cam, err, sizeof err);
     studio_session(s, session, sizeof session);
-    pthread_mutex_lock(&s->lock);
-    int clients = s->stream_clients;
-    json_int_t frames = (json_int_t)s->frames_sent;
-    pthread_mutex_unlock(&s->lock);
-    return http_json(r, 200, json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:o, s:{s:i, s:I}}",
+    pthread_mutex_lock(&st->lock);
+    int clients = st->stream_clients;
+    json_int_t frames = (json_int_t)st->frames_sent;
+    pthread_mutex_unlock(&st->lock);
+    return http_json(r, 200, json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:o, s:{s:i, s:I}}",
         "version", TETHER_VERSION,
-        "camera", "model", model, "spec", s->spec, "simulated", s->simulated,
-        "connected", tether_camera_connected(s->cam), "last_error", err,
+        "camera", "id", st->origin.id, "model", st->origin.model, "identity", st->origin.identity,
+        "spec", st->spec, "simulated", st->simulated,
+        "connected", tether_camera_connected(st->cam), "last_error", err,
         "session", session, "photo_root", s->root, "storage", studio_storage_json(s, false),
         "stream", "clients", clients, "frames_sent", frames));
 }
 
-static enum MHD_Result post_capture(studio *s, const http_request *r)
-{
-    /* no shot the folder cannot hold: the camera keeps nothing once downloaded */
-    json_t *health = studio_storage_json(s, true);
-    bool usable = json_is_true(json_object_get(health, "ok"));
-    json_decref(health);
-    if (!usable) return api_storage_error(s, r, TETHER_ERR_STORAGE, "capture (nothing was taken)", NULL);
-    char session[128], day[16], dir[4400];
-    studio_session(s, session, sizeof session);
-    studio_today(day, sizeof day);
-    snprintf(dir, sizeof dir, "%s/%s/%s", s->root, session, day);
-    tether_capture_options o = {.dir = dir, .name_template = "{timestamp:%Y%m%d-%H%M%S}-{name}", .session = session};
-    tether_shot shot;
-    int rc = tether_capture(s->cam, &o, &shot);
-    if (rc != TETHER_OK) return api_camera_error(s, r, rc, "capture");
-    json_t *photos = json_array();
-    const char *lost = NULL;
-    for (int i = 0; i < shot.n_files; i++) {
-        json_t *p = studio_register_photo(s, session, day, shot.files[i], shot.camera_files[i]);
-        if (p) json_array_append_new(photos, p);
-        else lost = shot.files[i];
-    }
-    if (json_array_size(photos) > 0) hub_publish(s, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", "api"));
-    if (lost) {
-        json_decref(photos);
-        char what[4600];
-        snprintf(what, sizeof what, "capture: %s was saved but could not be catalogued (it is at the next start)", lost);
-        return api_storage_error(s, r, TETHER_ERR_STORAGE, what, NULL);
-    }
-    return http_json(r, 201, json_pack("{s:o}", "photos", photos));
-}
-
 /* ---- settings ------------------------------------------------------------------- */
 
-static enum MHD_Result get_settings(studio *s, const http_request *r)
+static enum MHD_Result get_settings(station *st, const http_request *r)
 {
     tether_settings *list = NULL;
-    int rc = tether_settings_list(s->cam, &list);
-    if (rc != TETHER_OK) return api_camera_error(s, r, rc, "reading settings");
+    int rc = tether_settings_list(st->cam, &list);
+    if (rc != TETHER_OK) return api_camera_error(st, r, rc, "reading settings");
     json_t *a = json_array();
     for (int i = 0; i < list->count; i++) json_array_append_new(a, api_setting_json(&list->items[i]));
     tether_settings_free(list);
@@ -160,22 +135,22 @@ static enum MHD_Result get_settings(studio *s, const http_request *r)
 }
 
 /* Sets one setting and reports the new value (or answers the error). */
-static int set_one(studio *s, const char *path, const char *value, json_t **out)
+static int set_one(station *st, const char *path, const char *value, json_t **out)
 {
-    int rc = tether_setting_set(s->cam, path, value);
+    int rc = tether_setting_set(st->cam, path, value);
     if (rc != TETHER_OK) return rc;
-    tether_setting st;
-    if (tether_setting_get(s->cam, path, &st) == TETHER_OK) {
-        *out = api_setting_json(&st);
-        tether_setting_clear(&st);
+    tether_setting set;
+    if (tether_setting_get(st->cam, path, &set) == TETHER_OK) {
+        *out = api_setting_json(&set);
+        tether_setting_clear(&set);
     } else {
         *out = json_pack("{s:s, s:s}", "path", path, "value", value);
     }
-    hub_publish(s, "setting_changed", json_incref(*out));
+    station_publish(st, "setting_changed", json_deep_copy(*out));
     return TETHER_OK;
 }
 
-static enum MHD_Result post_settings(studio *s, const http_request *r)
+static enum MHD_Result post_settings(station *st, const http_request *r)
 {
     enum MHD_Result answered;
     json_t *body = http_json_body(r, &answered);
@@ -209,11 +184,11 @@ static enum MHD_Result post_settings(studio *s, const http_request *r)
                 break;
             }
             json_t *one = NULL;
-            int rc = set_one(s, key, text, &one);
+            int rc = set_one(st, key, text, &one);
             if (rc != TETHER_OK) {
                 char what[300];
                 snprintf(what, sizeof what, "setting %s", key);
-                ret = api_camera_error(s, r, rc, what);
+                ret = api_camera_error(st, r, rc, what);
                 failed = true;
                 break;
             }
@@ -269,18 +244,33 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
         } else {
             size_t i;
             json_t *n;
-            json_array_foreach(names, i, n) {
-                tether_setting st;
+            /* the current values of the primary camera, or of "camera" */
+            const char *from = json_string_value(json_object_get(body, "camera"));
+            station *cam = station_find(s, from);
+            if (cam == NULL) {
+                ret = from ? http_error(r, 404, "not_found", "no camera \"%s\"", from)
+                           : http_error(r, 503, "no_camera", "no camera is served");
+                failed = true;
+            } else if (!station_enter(cam)) {
+                ret = station_busy_error(cam, r);
+                failed = true;
+                station_unref(cam);
+                cam = NULL;
+            }
+            json_array_foreach(failed ? NULL : names, i, n) {
+                tether_setting set;
                 const char *sn = json_string_value(n);
-                int rc = sn ? tether_setting_get(s->cam, sn, &st) : TETHER_ERR_INVALID_ARGUMENT;
+                int rc = sn ? tether_setting_get(cam->cam, sn, &set) : TETHER_ERR_INVALID_ARGUMENT;
                 if (rc != TETHER_OK) {
-                    ret = sn ? api_camera_error(s, r, rc, sn) : http_error(r, 400, "bad_request", "setting names must be strings");
+                    ret = sn ? api_camera_error(cam, r, rc, sn) : http_error(r, 400, "bad_request", "setting names must be strings");
                     failed = true;
                     break;
                 }
-                json_object_set_new(values, sn, json_string(st.value));
-                tether_setting_clear(&st);
+                json_object_set_new(values, sn, json_string(set.value));
+                tether_setting_clear(&set);
             }
+            if (cam) station_leave(cam);
+            station_unref(cam);
         }
         if (!failed && api_storage_usable(s, r, "cannot save the preset", &ret)) {
             char *text = json_dumps(values, JSON_COMPACT | JSON_SORT_KEYS);
@@ -301,8 +291,9 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
     return ret;
 }
 
-static enum MHD_Result apply_preset(studio *s, const http_request *r, const char *name)
+static enum MHD_Result apply_preset(station *st, const http_request *r, const char *name)
 {
+    studio *s = st->s;
     char *text = NULL;
     if (catalog_preset_get(s->cat, name, &text) != TETHER_OK) return http_error(r, 404, "not_found", "no preset \"%s\"", name);
     json_t *values = json_loads(text, 0, NULL);
@@ -314,18 +305,18 @@ static enum MHD_Result apply_preset(studio *s, const http_request *r, const char
     bool failed = false;
     json_object_foreach(values, k, v) {
         json_t *one = NULL;
-        int rc = set_one(s, k, json_string_value(v) ? json_string_value(v) : "", &one);
+        int rc = set_one(st, k, json_string_value(v) ? json_string_value(v) : "", &one);
         if (rc != TETHER_OK) {
             char what[300];
             snprintf(what, sizeof what, "preset \"%s\", setting %s", name, k);
-            ret = api_camera_error(s, r, rc, what);
+            ret = api_camera_error(st, r, rc, what);
             failed = true;
             break;
         }
         json_array_append_new(applied, one);
     }
     if (!failed) {
-        hub_publish(s, "preset_applied", json_pack("{s:s}", "name", name));
+        station_publish(st, "preset_applied", json_pack("{s:s}", "name", name));
         ret = http_json(r, 200, json_pack("{s:s, s:O}", "name", name, "settings", applied));
     }
     json_decref(applied);
@@ -362,10 +353,16 @@ static enum MHD_Result activate_session(studio *s, const http_request *r, const 
     pthread_mutex_lock(&s->lock);
     snprintf(s->session, sizeof s->session, "%s", name);
     pthread_mutex_unlock(&s->lock);
-    char day[16], dir[4400];
+    char day[16], dir[4400], tmpl[160];
     studio_today(day, sizeof day);
     snprintf(dir, sizeof dir, "%s/%s/%s", s->root, name, day);
-    tether_tethered(s->cam, dir, "{timestamp:%Y%m%d-%H%M%S}-{name}", false);
+    station *list[STUDIO_MAX_CAMERAS];
+    int n = station_list(s, list, STUDIO_MAX_CAMERAS);
+    for (int i = 0; i < n; i++) { /* shots with the camera's button go to the new session */
+        station_name_template(list[i], tmpl, sizeof tmpl);
+        tether_tethered(list[i]->cam, dir, tmpl, false);
+        station_unref(list[i]);
+    }
     hub_publish(s, "session_changed", json_pack("{s:s}", "active", name));
     return http_json(r, created ? 201 : 200, json_pack("{s:s}", "active", name));
 }
@@ -532,19 +529,74 @@ static enum MHD_Result photo_route(studio *s, const http_request *r, const char 
     return http_error(r, 405, "method_not_allowed", "use GET or DELETE");
 }
 
+/* Does rest name a route of one camera (api_station_route)? */
+static bool is_station_route(const char *rest)
+{
+    static const char *const exact[] = {"/status", "/settings", "/capture", "/snapshot.jpg", "/stream.mjpg"};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (strcmp(rest, exact[i]) == 0) return true;
+    static const char *const trees[] = {"/focus", "/interval", "/import"};
+    for (size_t i = 0; i < sizeof trees / sizeof trees[0]; i++) {
+        size_t n = strlen(trees[i]);
+        if (strncmp(rest, trees[i], n) == 0 && (rest[n] == '\0' || rest[n] == '/')) return true;
+    }
+    if (strncmp(rest, "/presets/", 9) == 0) {
+        const char *apply = strstr(rest + 9, "/apply");
+        return apply && strcmp(apply, "/apply") == 0;
+    }
+    return false;
+}
+
+/* See internal.h. */
+enum MHD_Result api_station_route(station *st, const http_request *r, const char *rest)
+{
+    if (st == NULL) return http_error(r, 503, "no_camera", "no camera is served (add one: POST /api/cameras)");
+    bool get = http_is(r, "GET") || http_is(r, "HEAD"), post = http_is(r, "POST");
+    if (strcmp(rest, "/stream.mjpg") == 0) /* on the event loop: never waits */
+        return get ? stream_mjpeg(st, r) : http_error(r, 405, "method_not_allowed", "%s only answers GET", r->url);
+    if (strcmp(rest, "/status") == 0) return get ? get_status(st, r) : http_error(r, 405, "method_not_allowed", "use GET");
+    if (!is_station_route(rest)) return http_error(r, 404, "not_found", "no API route %s", r->url);
+    if (!station_enter(st)) return station_busy_error(st, r);
+    enum MHD_Result ret;
+    if (strcmp(rest, "/snapshot.jpg") == 0) {
+        ret = get ? stream_snapshot(st, r) : http_error(r, 405, "method_not_allowed", "%s only answers GET", r->url);
+    } else if (strcmp(rest, "/capture") == 0) {
+        ret = post ? capture_station(st, r) : http_error(r, 405, "method_not_allowed", "use POST");
+    } else if (strcmp(rest, "/settings") == 0) {
+        if (get) ret = get_settings(st, r);
+        else if (post || http_is(r, "PUT")) ret = post_settings(st, r);
+        else ret = http_error(r, 405, "method_not_allowed", "use GET or POST");
+    } else if (strncmp(rest, "/focus", 6) == 0) {
+        ret = focus_handle(st, r, rest + 6);
+    } else if (strncmp(rest, "/interval", 9) == 0) {
+        ret = interval_handle(st, r, rest + 9);
+    } else if (strncmp(rest, "/import", 7) == 0) {
+        ret = import_handle(st, r, rest + 7);
+    } else { /* /presets/NAME/apply */
+        char name[160];
+        const char *apply = strstr(rest + 9, "/apply");
+        snprintf(name, sizeof name, "%.*s", (int)(apply - (rest + 9)), rest + 9);
+        if (!catalog_preset_name_ok(name)) ret = http_error(r, 400, "bad_name", "not a preset name");
+        else ret = post ? apply_preset(st, r, name) : http_error(r, 405, "method_not_allowed", "use POST");
+    }
+    station_leave(st);
+    return ret;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 enum MHD_Result api_handle(studio *s, const http_request *r)
 {
     const char *u = r->url + 4; /* after "/api" */
     bool get = http_is(r, "GET"), post = http_is(r, "POST"), del = http_is(r, "DELETE");
-    if (strcmp(u, "/status") == 0) return get ? get_status(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (strcmp(u, "/events") == 0) return get ? stream_events(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
-    if (strcmp(u, "/capture") == 0) return post ? post_capture(s, r) : http_error(r, 405, "method_not_allowed", "use POST");
-    if (strcmp(u, "/settings") == 0) {
-        if (get) return get_settings(s, r);
-        if (post || http_is(r, "PUT")) return post_settings(s, r);
-        return http_error(r, 405, "method_not_allowed", "use GET or POST");
+    if (strcmp(u, "/capture") == 0) return post ? capture_post(s, r) : http_error(r, 405, "method_not_allowed", "use POST");
+    if (strncmp(u, "/cameras", 8) == 0 && (u[8] == '\0' || u[8] == '/')) return cameras_handle(s, r, u + 8);
+    if (is_station_route(u)) { /* the primary camera's */
+        station *st = station_find(s, NULL);
+        enum MHD_Result ret = api_station_route(st, r, u);
+        station_unref(st);
+        return ret;
     }
     if (strcmp(u, "/presets") == 0) {
         if (get) return get_presets(s, r);
@@ -557,9 +609,7 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         const char *apply = strstr(rest, "/apply");
         snprintf(name, sizeof name, "%.*s", apply ? (int)(apply - rest) : (int)strlen(rest), rest);
         if (!catalog_preset_name_ok(name)) return http_error(r, 400, "bad_name", "not a preset name");
-        if (apply && strcmp(apply, "/apply") == 0)
-            return post ? apply_preset(s, r, name) : http_error(r, 405, "method_not_allowed", "use POST");
-        if (apply) return http_error(r, 404, "not_found", "no such route");
+        if (apply) return http_error(r, 404, "not_found", "no such route"); /* "/apply": a camera's route, above */
         if (del) {
             enum MHD_Result answered;
             if (!api_storage_usable(s, r, "cannot delete the preset", &answered)) return answered;
@@ -587,10 +637,7 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         if (!studio_session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
         return activate_session(s, r, name, false);
     }
-    if (strncmp(u, "/focus", 6) == 0 && (u[6] == '\0' || u[6] == '/')) return focus_handle(s, r, u + 6);
-    if (strncmp(u, "/interval", 9) == 0 && (u[9] == '\0' || u[9] == '/')) return interval_handle(s, r, u + 9);
     if (strncmp(u, "/tagging", 8) == 0 && (u[8] == '\0' || u[8] == '/')) return tagging_handle(s, r, u + 8);
-    if (strncmp(u, "/import", 7) == 0 && (u[7] == '\0' || u[7] == '/')) return import_handle(s, r, u + 7);
     if (strncmp(u, "/webhooks", 9) == 0 && (u[9] == '\0' || u[9] == '/')) return webhooks_handle(s, r, u + 9);
     if (strcmp(u, "/photos") == 0) return get ? get_photos(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (strncmp(u, "/photos/", 8) == 0) return photo_route(s, r, u + 8);

@@ -27,6 +27,7 @@
 typedef struct later {
     struct later *next;
     char session[128], day[16], source[32];
+    shot_origin from;
     tether_shot shot;
 } later;
 
@@ -43,10 +44,10 @@ static void register_shot(studio *s, const later *l)
 {
     json_t *photos = json_array();
     for (int i = 0; i < l->shot.n_files; i++) {
-        json_t *p = studio_register_photo(s, l->session, l->day, l->shot.files[i], l->shot.camera_files[i]);
+        json_t *p = studio_register_photo(s, &l->from, l->session, l->day, l->shot.files[i], l->shot.camera_files[i]);
         if (p) json_array_append_new(photos, p);
     }
-    hub_publish(s, "capture", json_pack("{s:o, s:s}", "photos", photos, "source", l->source));
+    hub_publish(s, "capture", json_pack("{s:o, s:s, s:s}", "photos", photos, "source", l->source, "camera", l->from.id));
 }
 
 static void *cataloguer_main(void *arg)
@@ -101,8 +102,8 @@ void cataloguer_stop(cataloguer *c)
     free(c);
 }
 
-void studio_register_shot_later(studio *s, const char *session, const char *day, const tether_shot *shot,
-                                const char *source)
+void studio_register_shot_later(studio *s, const shot_origin *from, const char *session, const char *day,
+                                const tether_shot *shot, const char *source)
 {
     later *l = calloc(1, sizeof *l);
     if (l == NULL) {
@@ -113,6 +114,7 @@ void studio_register_shot_later(studio *s, const char *session, const char *day,
     snprintf(l->day, sizeof l->day, "%s", day);
     snprintf(l->source, sizeof l->source, "%s", source);
     l->shot = *shot;
+    l->from = *from;
     cataloguer *c = s->cataloguer;
     pthread_mutex_lock(&c->lock);
     if (c->tail) c->tail->next = l;
@@ -154,7 +156,7 @@ int studio_adopt_files(studio *s)
         snprintf(session, sizeof session, "%.*s", (int)(slash1 - rel), rel);
         snprintf(day, sizeof day, "%.*s", (int)(slash2 - slash1 - 1), slash1 + 1);
         if (!catalog_session_name_ok(session) || catalog_session_create(s->cat, session) != TETHER_OK) continue;
-        json_t *p = studio_register_photo(s, session, day, path, "");
+        json_t *p = studio_register_photo(s, NULL, session, day, path, ""); /* which camera is not known */
         if (p) {
             adopted++;
             json_decref(p);

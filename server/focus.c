@@ -26,7 +26,6 @@
 #include "base/log.h"
 #include "internal.h"
 
-#define CAPTURE_TEMPLATE "{timestamp:%Y%m%d-%H%M%S}-{name}"
 #define PROGRESS_EVERY_NS 150000000LL /* at most ~7 progress events a second, and every new stage */
 
 typedef enum tool_id { TOOL_AF, TOOL_TRAP, TOOL_STACK, N_TOOLS } tool_id;
@@ -45,10 +44,12 @@ typedef struct job_params {
     double span;
     bool merge;
     char session[128], day[16], dir[4400];
+    char name_template[160];
 } job_params;
 
 struct focus_ctl {
     studio *s;
+    station *st;              /* the camera it works (it belongs to its station) */
     pthread_mutex_t lock;
     tether_roi area;
     json_t *job;               /* the running tool ({"id", "tool", "started", "options"}) or NULL */
@@ -152,7 +153,7 @@ static bool opt_bool(json_t *body, const char *name, bool *out, char *err, size_
 static bool on_stop(void *user)
 {
     focus_ctl *fc = user;
-    return atomic_load(&fc->stop) || fc->s->stopping;
+    return atomic_load(&fc->stop) || fc->s->stopping || fc->st->stopping;
 }
 
 static void on_progress(void *user, const tether_focus_progress *p)
@@ -170,7 +171,7 @@ static void on_progress(void *user, const tether_focus_progress *p)
     if (strcmp(fc->stage, stage) != 0 || now - fc->published_ns >= PROGRESS_EVERY_NS) {
         snprintf(fc->stage, sizeof fc->stage, "%s", stage);
         fc->published_ns = now;
-        hub_publish(fc->s, "focus", json_incref(j));
+        station_publish(fc->st, "focus", json_deep_copy(j));
     }
     pthread_mutex_unlock(&fc->lock);
     json_decref(j);
@@ -181,11 +182,11 @@ static json_t *register_files(focus_ctl *fc, char (*files)[1024], char (*camera)
 {
     json_t *photos = json_array();
     for (int i = 0; i < n; i++) {
-        json_t *ph = studio_register_photo(fc->s, fc->p.session, fc->p.day, files[i], camera ? camera[i] : "");
+        json_t *ph = studio_register_photo(fc->s, &fc->st->origin, fc->p.session, fc->p.day, files[i], camera ? camera[i] : "");
         if (ph) json_array_append_new(photos, ph);
     }
     if (json_array_size(photos) > 0)
-        hub_publish(fc->s, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", source));
+        station_publish(fc->st, "capture", json_pack("{s:O, s:s}", "photos", photos, "source", source));
     return photos;
 }
 
@@ -253,7 +254,7 @@ static json_t *run_af(focus_ctl *fc)
     tether_af_options o = {.roi = fc->p.roi, .mode = fc->p.mode, .no_zoom = fc->p.no_zoom,
                            .progress = on_progress, .stop = on_stop, .user = fc};
     tether_af_result r = {0};
-    int rc = tether_focus_auto(fc->s->cam, &o, &r);
+    int rc = tether_focus_auto(fc->st->cam, &o, &r);
     if (r.status[0] == '\0') snprintf(r.status, sizeof r.status, "%s", rc ? "error" : "no-peak");
     if (r.message[0] == '\0') snprintf(r.message, sizeof r.message, "Autofocus failed: %s.", tether_strerror(rc));
     json_t *j = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:i, s:i, s:o, s:i, s:i, s:o, s:o, s:o}",
@@ -271,10 +272,10 @@ static json_t *run_trap(focus_ctl *fc)
 {
     tether_shot shot = {0};
     tether_trap_options o = {.roi = fc->p.roi, .zoom = fc->p.zoom, .lag_ms = fc->p.lag_ms,
-                             .timeout_s = fc->p.timeout_s, .dir = fc->p.dir, .name_template = CAPTURE_TEMPLATE,
+                             .timeout_s = fc->p.timeout_s, .dir = fc->p.dir, .name_template = fc->p.name_template,
                              .session = fc->p.session, .progress = on_progress, .stop = on_stop, .user = fc};
     tether_trap_result r = {.shot = &shot};
-    int rc = tether_focus_trap(fc->s->cam, &o, &r);
+    int rc = tether_focus_trap(fc->st->cam, &o, &r);
     if (r.status[0] == '\0') snprintf(r.status, sizeof r.status, "%s", rc ? "error" : "cancelled");
     if (r.reason[0] == '\0') snprintf(r.reason, sizeof r.reason, "Trap focus stopped: %s.", tether_strerror(rc));
     json_t *photos = r.fired ? register_files(fc, shot.files, shot.camera_files, shot.n_files, "trap") : json_array();
@@ -293,7 +294,7 @@ static json_t *run_stack(focus_ctl *fc)
                               .progress = on_progress, .stop = on_stop, .user = fc};
     tether_stack_result *r = calloc(1, sizeof *r);
     if (r == NULL) return json_pack("{s:s, s:s, s:s}", "tool", "stack", "status", "error", "message", "Out of memory.");
-    int rc = tether_focus_stack(fc->s->cam, &o, r);
+    int rc = tether_focus_stack(fc->st->cam, &o, r);
     const char *status = rc ? "error" : r->taken < fc->p.count ? (on_stop(fc) ? "cancelled" : "error") : "done";
     if (r->message[0] == '\0') snprintf(r->message, sizeof r->message, "The stack failed: %s.", tether_strerror(rc));
     json_t *photos = r->folder[0] ? register_stack(fc, r->folder) : json_array();
@@ -327,7 +328,7 @@ static void *worker(void *arg)
     fc->job = NULL;
     json_decref(fc->progress);
     fc->progress = NULL;
-    hub_publish(fc->s, "focus_result", result);
+    station_publish(fc->st, "focus_result", result);
     pthread_mutex_unlock(&fc->lock);
     return NULL;
 }
@@ -348,6 +349,7 @@ static json_t *start_locked(focus_ctl *fc, const job_params *p, json_t *options,
     snprintf(fc->p.session, sizeof fc->p.session, "%s", session);
     studio_today(fc->p.day, sizeof fc->p.day);
     snprintf(fc->p.dir, sizeof fc->p.dir, "%s/%s/%s", fc->s->root, fc->p.session, fc->p.day);
+    station_name_template(fc->st, fc->p.name_template, sizeof fc->p.name_template);
     atomic_store(&fc->stop, false);
     fc->stage[0] = '\0';
     fc->published_ns = 0;
@@ -409,7 +411,7 @@ static enum MHD_Result put_area(focus_ctl *fc, const http_request *r)
     if (!ok) return http_error(r, 400, "bad_value", "%s", err);
     pthread_mutex_lock(&fc->lock);
     fc->area = a;
-    hub_publish(fc->s, "focus_area", json_pack("{s:o}", "area", roi_json(&a)));
+    station_publish(fc->st, "focus_area", json_pack("{s:o}", "area", roi_json(&a)));
     pthread_mutex_unlock(&fc->lock);
     return http_json(r, 200, json_pack("{s:o}", "area", roi_json(&a)));
 }
@@ -553,11 +555,11 @@ static enum MHD_Result post_drive(focus_ctl *fc, const http_request *r)
     else fc->driving++;
     pthread_mutex_unlock(&fc->lock);
     if (busy) return ret;
-    int rc = tether_focus_drive(fc->s->cam, direction, (int)step, (int)count);
+    int rc = tether_focus_drive(fc->st->cam, direction, (int)step, (int)count);
     pthread_mutex_lock(&fc->lock);
     fc->driving--;
     pthread_mutex_unlock(&fc->lock);
-    if (rc != TETHER_OK) return api_camera_error(fc->s, r, rc, "focus drive");
+    if (rc != TETHER_OK) return api_camera_error(fc->st, r, rc, "focus drive");
     return http_json(r, 200, json_pack("{s:s, s:i, s:i}", "direction", direction > 0 ? "near" : "far", "step",
                                        (int)step, "count", (int)count));
 }
@@ -569,7 +571,7 @@ static enum MHD_Result get_measure(focus_ctl *fc, const http_request *r)
     pthread_mutex_unlock(&fc->lock);
     /* the newest frame: one that arrived after the request did */
     tether_frame *f = NULL;
-    int rc = stream_fresh_frame(fc->s, clock_mono_ns(), &f);
+    int rc = stream_fresh_frame(fc->st, clock_mono_ns(), &f);
     if (rc != TETHER_OK)
         return http_error(r, 503, rc == TETHER_ERR_DISCONNECTED ? "camera_disconnected" : "no_frame",
                           "no live-view frame: %s", tether_strerror(rc));
@@ -585,9 +587,9 @@ static enum MHD_Result get_measure(focus_ctl *fc, const http_request *r)
                                        "roi_height", m.roi_height));
 }
 
-enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest)
+enum MHD_Result focus_handle(station *st, const http_request *r, const char *rest)
 {
-    focus_ctl *fc = s->focus;
+    focus_ctl *fc = st->focus;
     bool get = http_is(r, "GET"), post = http_is(r, "POST");
     if (strcmp(rest, "") == 0) return get ? get_focus(fc, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (strcmp(rest, "/area") == 0) {
@@ -617,11 +619,12 @@ enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest)
 
 /* ---- life cycle ------------------------------------------------------------------------- */
 
-focus_ctl *focus_ctl_new(studio *s)
+focus_ctl *focus_ctl_new(station *st)
 {
     focus_ctl *fc = calloc(1, sizeof *fc);
     if (fc == NULL) return NULL;
-    fc->s = s;
+    fc->s = st->s;
+    fc->st = st;
     pthread_mutex_init(&fc->lock, NULL);
     fc->area = (tether_roi){0.4, 0.4, 0.2, 0.2}; /* the library's default: the central 20 % x 20 % */
     atomic_init(&fc->stop, false);

@@ -59,7 +59,7 @@ enum {
     HTTP_LOOP_THREADS = 2,
     HTTP_CONNECTIONS = 8192,
     HTTP_IDLE_TIMEOUT_S = 60,   /* a connection that sends or takes nothing for this long is closed */
-    HTTP_WAKE_KINDS = 8,
+    HTTP_WAKE_SLOTS = 64,       /* wake generations, by kind modulo this (a shared slot only costs a read) */
     SESSIONS_MAX = 1024,
     THROTTLE_SLOTS = 256,
     THROTTLE_FREE_TRIES = 5,    /* wrong tokens from one address before the delays start */
@@ -108,7 +108,7 @@ struct http_server {
     pthread_mutex_t plock;
     parked *parked_head;
     int n_parked;
-    uint64_t wake_gen[HTTP_WAKE_KINDS];
+    uint64_t wake_gen[HTTP_WAKE_SLOTS];
     uint64_t next_park_id;
     int epfd, kickfd;
     pthread_t parker;
@@ -411,9 +411,9 @@ static void wake_matching(http_server *s, int kind)
 
 void http_wake(http_server *s, int kind)
 {
-    if (s == NULL || kind < 0 || kind >= HTTP_WAKE_KINDS) return;
+    if (s == NULL || kind < 0) return;
     pthread_mutex_lock(&s->plock);
-    s->wake_gen[kind]++;
+    s->wake_gen[kind % HTTP_WAKE_SLOTS]++;
     bool any = s->n_parked > 0;
     pthread_mutex_unlock(&s->plock);
     if (any) wake_matching(s, kind);
@@ -505,7 +505,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     for (;;) {
         pthread_mutex_lock(&s->plock);
         bool hangup = p->hangup, stopping = s->park_stopping;
-        uint64_t gen = s->wake_gen[p->kind];
+        uint64_t gen = s->wake_gen[p->kind % HTTP_WAKE_SLOTS];
         pthread_mutex_unlock(&s->plock);
         if (hangup) {
             /* Ended as a finished stream, not as an error: libmicrohttpd
@@ -522,7 +522,7 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (n == HTTP_STREAM_END) return MHD_CONTENT_READER_END_OF_STREAM;
         if (n < 0) return MHD_CONTENT_READER_END_WITH_ERROR;
         pthread_mutex_lock(&s->plock);
-        if (s->wake_gen[p->kind] != gen || s->park_stopping) { /* woken while reading: read again */
+        if (s->wake_gen[p->kind % HTTP_WAKE_SLOTS] != gen || s->park_stopping) { /* woken while reading: read again */
             pthread_mutex_unlock(&s->plock);
             continue;
         }
@@ -563,7 +563,7 @@ enum MHD_Result http_stream(const http_request *r, const char *mime, const char 
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     parked *p = calloc(1, sizeof *p);
-    if (p == NULL || ci == NULL || kind < 0 || kind >= HTTP_WAKE_KINDS || r->hc == NULL) {
+    if (p == NULL || ci == NULL || kind < 0 || r->hc == NULL) {
         free(p);
         if (free_fn) free_fn(cls);
         return http_error(r, 503, "no_memory", "cannot start the stream");

@@ -75,8 +75,8 @@ const char *http_mime_for(const char *path);
 typedef ssize_t (*http_stream_read)(void *cls, char *buf, size_t max);
 
 /* Answers 200 with a body produced by read(cls, ...) as the client takes
- * it; read runs on the event loop and must not block.  kind (0..7) names
- * what wakes the stream (http_wake); tick_ms (> 0) calls read again after
+ * it; read runs on the event loop and must not block.  kind (>= 0) names
+ * what wakes the stream (http_wake; only streams of that very kind wake); tick_ms (> 0) calls read again after
  * that long parked.  free_fn(cls) runs once when the response ends, on
  * every path (also when this call fails).  headers: NULL-terminated
  * name/value pairs, may be NULL. */

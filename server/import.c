@@ -29,6 +29,7 @@
 
 struct import_ctl {
     studio *s;
+    station *st;              /* the camera it works (it belongs to its station) */
     pthread_mutex_t lock;
     json_t *job;               /* the running job's description and progress, or NULL */
     json_t *last;              /* the last job's result, or NULL */
@@ -64,7 +65,7 @@ static tether_import_stop should_stop(void *user)
 {
     import_ctl *ic = user;
     if (atomic_load(&ic->cancel)) return TETHER_IMPORT_CANCEL;
-    return ic->s->stopping ? TETHER_IMPORT_INTERRUPT : TETHER_IMPORT_GO_ON;
+    return ic->s->stopping || ic->st->stopping ? TETHER_IMPORT_INTERRUPT : TETHER_IMPORT_GO_ON;
 }
 
 /* Catalogs a file the job brought in, once. */
@@ -75,9 +76,9 @@ static bool on_file(const char *local, const char *camera_path, void *user)
     catalog_photo known;
     if (strncmp(local, ic->s->root, rl) == 0 && catalog_photo_by_rel(ic->s->cat, local + rl + 1, &known) == TETHER_OK)
         return true;
-    json_t *photo = studio_register_photo_event(ic->s, ic->session, ic->day, local, camera_path, "import");
+    json_t *photo = studio_register_photo_event(ic->s, &ic->st->origin, ic->session, ic->day, local, camera_path, "import");
     if (photo == NULL) return true; /* not catalogued, but safely on disk */
-    hub_publish(ic->s, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "import"));
+    station_publish(ic->st, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "import"));
     return true;
 }
 
@@ -98,7 +99,7 @@ static void on_progress(const tether_import_progress *p, void *user)
         bool last = p->files_done + p->files_failed >= p->files_total;
         if (p->kind != TETHER_IMPORT_FILE_DONE || now - ic->last_event >= PROGRESS_EVERY_S || last) {
             ic->last_event = now;
-            hub_publish(ic->s, "import", json_pack("{s:s, s:s, s:s?, s:O}", "event", kind_names[p->kind], "message",
+            station_publish(ic->st, "import", json_pack("{s:s, s:s, s:s?, s:O}", "event", kind_names[p->kind], "message",
                                                    p->message, "local", p->local, "progress", pr));
         }
     }
@@ -110,9 +111,9 @@ static void *worker(void *arg)
     import_ctl *ic = arg;
     log_set_thread_name("import");
     tether_import_result r;
-    int rc = tether_import_run(ic->s->cam, &ic->o, &r);
+    int rc = tether_import_run(ic->st->cam, &ic->o, &r);
     static const char *const status[] = {"done", "cancelled", "aborted", "incomplete", "failed"};
-    bool server_stopping = ic->s->stopping && !atomic_load(&ic->cancel);
+    bool server_stopping = (ic->s->stopping || ic->st->stopping) && !atomic_load(&ic->cancel);
     /* this machine's disk (the files or the ledger): "failed", or
      * "incomplete" when the job got some files in before it */
     bool storage = rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE;
@@ -137,7 +138,7 @@ static void *worker(void *arg)
     ic->last = json_incref(res);
     json_decref(ic->job);
     ic->job = NULL;
-    hub_publish(ic->s, "import_result", res);
+    station_publish(ic->st, "import_result", res);
     pthread_mutex_unlock(&ic->lock);
     LOG_INFO("import", "%s: %d of %d files downloaded, %d failed%s%s", st, r.downloaded, r.files_total, r.failed,
              r.message[0] ? ": " : "", r.message);
@@ -171,7 +172,7 @@ static json_t *start_locked(import_ctl *ic, bool resumed)
 static bool find_unfinished(import_ctl *ic, tether_import_job *j)
 {
     char session[128], day[16];
-    return tether_import_unfinished(ic->s->cam, ic->ledger, NULL, j) == TETHER_OK &&
+    return tether_import_unfinished(ic->st->cam, ic->ledger, NULL, j) == TETHER_OK &&
            dest_parts(ic->s, j->dest, session, sizeof session, day, sizeof day);
 }
 
@@ -227,7 +228,7 @@ static enum MHD_Result post_start(import_ctl *ic, const http_request *r)
     bool all = mode_s && strcmp(mode_s, "all") == 0, delete_after = json_is_true(del), resume = !json_is_true(fresh);
     json_decref(body);
     if (err) return http_error(r, 400, "bad_value", "%s", err);
-    if (!tether_camera_connected(ic->s->cam))
+    if (!tether_camera_connected(ic->st->cam))
         return http_error(r, 503, "camera_unavailable", "the camera is not connected; try again when it is back");
     tether_import_job j;
     bool resumed = resume && find_unfinished(ic, &j);
@@ -261,9 +262,9 @@ static enum MHD_Result post_cancel(import_ctl *ic, const http_request *r)
     return http_json(r, 200, json_pack("{s:b}", "cancelling", running));
 }
 
-enum MHD_Result import_handle(studio *s, const http_request *r, const char *rest)
+enum MHD_Result import_handle(station *st, const http_request *r, const char *rest)
 {
-    import_ctl *ic = s->import;
+    import_ctl *ic = st->import;
     if (strcmp(rest, "") == 0) {
         if (http_is(r, "GET")) return get_import(ic, r);
         if (http_is(r, "POST")) return post_start(ic, r);
@@ -276,12 +277,13 @@ enum MHD_Result import_handle(studio *s, const http_request *r, const char *rest
 
 /* ---- life cycle ------------------------------------------------------------------- */
 
-import_ctl *import_ctl_new(studio *s)
+import_ctl *import_ctl_new(station *st)
 {
     import_ctl *ic = calloc(1, sizeof *ic);
     if (ic == NULL) return NULL;
-    ic->s = s;
-    snprintf(ic->ledger, sizeof ic->ledger, "%s/.tether/import.db", s->root);
+    ic->s = st->s;
+    ic->st = st;
+    snprintf(ic->ledger, sizeof ic->ledger, "%s/.tether/import.db", ic->s->root);
     pthread_mutex_init(&ic->lock, NULL);
     atomic_init(&ic->cancel, false);
     return ic;
@@ -290,7 +292,7 @@ import_ctl *import_ctl_new(studio *s)
 void import_resume(import_ctl *ic)
 {
     tether_import_job j;
-    if (!tether_camera_connected(ic->s->cam) || !find_unfinished(ic, &j) || j.cancelled) return;
+    if (!tether_camera_connected(ic->st->cam) || !find_unfinished(ic, &j) || j.cancelled) return;
     pthread_mutex_lock(&ic->lock);
     if (ic->job == NULL) {
         prepare_resume(ic, &j);

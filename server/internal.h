@@ -1,6 +1,9 @@
 /*
  * internal: the studio's shared state and the functions its files offer
- * each other (studio.c: life cycle, photos, events; api.c: the JSON API;
+ * each other (studio.c: life cycle, photos, events; station.c: one served
+ * camera and its jobs, the list of them; cameras.c: /api/cameras and the
+ * per-camera routes; capture.c: captures, one camera or several fired
+ * together; api.c: the JSON API;
  * focus.c: the focus tools and their worker thread; interval.c: the
  * time-lapse and its worker thread; cataloguer.c: photos catalogued off
  * the thread that wrote them, and found on disk at start; import.c: import from the card and
@@ -41,17 +44,57 @@ typedef struct import_ctl import_ctl;
 typedef struct cataloguer cataloguer;
 typedef struct webhooks_ctl webhooks_ctl;
 
-typedef struct studio {
-    char root[4096];         /* photo root, absolute */
-    char spec[256];
+typedef struct studio studio;
+struct simhost;
+
+enum {
+    STUDIO_MAX_CAMERAS = 16,
+    /* Handlers one camera may occupy at once (of HTTP_WORKERS): beyond
+     * it, 503 camera_busy, so a frozen camera cannot take every worker. */
+    STATION_MAX_CALLS = 4,
+};
+
+/* Where a photo came from, copied with it wherever it goes (a station may
+ * be removed before its queued shots are catalogued). */
+typedef struct shot_origin {
+    char id[64];             /* the station's id ("canon-eos-550d") */
+    char model[128];
+    char identity[256];      /* "MODEL SERIAL" */
+} shot_origin;
+
+/* A station: one served camera with what belongs to it alone (station.c).
+ * Made by station_open, listed in studio.stations, shared by reference
+ * (station_ref/station_unref): the list holds one, every handler, stream
+ * or job using it holds one.  Its fields are set before it is listed and
+ * never change after, but for those marked otherwise. */
+typedef struct station {
+    studio *s;
+    shot_origin origin;      /* id, model, identity */
+    char spec[256];          /* as given ("sim:nikon", "ptpip:10.0.0.5") */
     bool simulated;
+    bool named_by_id;        /* file names carry the id (several cameras served) */
+    char state_suffix[72];   /* "" or "-ID": names its job state files in PHOTOS/.tether */
+    int wake_kind;           /* http_wake kind of its MJPEG viewers */
     tether_camera *cam;
-    catalog *cat;
-    hub events;
+    struct simhost *sim;     /* the in-process simulator behind cam, or NULL */
     focus_ctl *focus;        /* the focus tools (focus.c) */
     interval_ctl *interval;  /* the time-lapse (interval.c) */
-    tagging_ctl *tagging;    /* GPS/EXIF tagging (tagging.c) */
     import_ctl *import;      /* import from the card (import.c) */
+    _Atomic int stopping;    /* set once when it is removed or the studio stops */
+    _Atomic int refs;
+    _Atomic int calls;       /* handlers using it now (station_enter) */
+    pthread_mutex_t lock;    /* stream_clients, frames_sent */
+    int stream_clients;
+    uint64_t frames_sent;
+    pthread_t pump, events;  /* the frame pump (stream.c), the event pump (station.c) */
+    bool pump_started, events_started;
+} station;
+
+struct studio {
+    char root[4096];         /* photo root, absolute */
+    catalog *cat;
+    hub events;
+    tagging_ctl *tagging;    /* GPS/EXIF tagging (tagging.c) */
     cataloguer *cataloguer;  /* catalogs the time-lapse's shots off its thread (cataloguer.c) */
     webhooks_ctl *webhooks;  /* webhooks (webhooks.c) */
     bool webhook_allow_private; /* webhooks may go to private addresses (--webhook-allow-private) */
@@ -60,21 +103,36 @@ typedef struct studio {
     pthread_mutex_t storage_lock; /* storage, storage_at */
     json_t *storage;         /* the last look at the photo folder (studio_storage_json), or NULL */
     int64_t storage_at;      /* when (clock_mono_ns) */
-    pthread_mutex_t lock;    /* session, counters */
+    pthread_mutex_t lock;    /* session */
     char session[128];
     _Atomic int stopping;    /* set once when the studio stops; read by every thread */
-    int stream_clients;
-    uint64_t frames_sent;
     http_server *http;       /* set once it listens; read under events.lock (hub_publish) */
-    pthread_t pump;          /* the frame pump (stream.c) */
-    bool pump_started;
-} studio;
+    /* the served cameras, under stations_lock (never held across a camera
+     * call); stations[0] is the primary camera, which the old routes
+     * (/api/capture, /stream.mjpg, ...) serve */
+    pthread_mutex_t stations_lock;
+    pthread_cond_t stations_cond; /* a station's refs dropped */
+    station *stations[STUDIO_MAX_CAMERAS];
+    int n_stations;
+    bool several;            /* more than one camera was asked for or has been served: names carry ids */
+    int next_wake_kind;
+    /* ids given during this run, by identity, so that a camera removed and
+     * added again gets its id back */
+    struct { char identity[256]; char id[64]; } ids[64];
+    int n_ids;
+    bool auto_watch;         /* "auto": cameras plugged in later are served */
+    pthread_t watcher;
+    bool watcher_started;
+};
 
-/* What wakes a parked stream (http_wake). */
-enum { STREAM_WAKE_FRAMES = 0, STREAM_WAKE_EVENTS = 1 };
+/* What wakes a parked stream (http_wake): events, or a station's frames
+ * (its wake_kind, from STREAM_WAKE_FIRST_STATION up). */
+enum { STREAM_WAKE_EVENTS = 1, STREAM_WAKE_FIRST_STATION = 2 };
 
 /* studio.c */
 void hub_publish(studio *s, const char *type, json_t *data); /* takes the reference */
+/* The HTTP server once it listens, else NULL (any thread). */
+http_server *studio_http(studio *s);
 /* Waits up to timeout_ms for an event after *seq; returns a malloc'ed
  * SSE text block or NULL. */
 char *hub_next(studio *s, uint64_t *seq, int timeout_ms);
@@ -84,12 +142,12 @@ void studio_today(char *out, size_t size);
 /* Catalogs a file just written under root/session/day (thumbnail for
  * JPEGs) and enqueues its "capture" webhooks.  Returns the photo's JSON
  * (new reference) or NULL. */
-json_t *studio_register_photo(studio *s, const char *session, const char *day, const char *path,
-                              const char *camera_path);
+json_t *studio_register_photo(studio *s, const shot_origin *from, const char *session, const char *day,
+                              const char *path, const char *camera_path);
 /* The same for a photo that came another way: event names its webhooks
  * ("import" for a file imported from the card). */
-json_t *studio_register_photo_event(studio *s, const char *session, const char *day, const char *path,
-                                    const char *camera_path, const char *event);
+json_t *studio_register_photo_event(studio *s, const shot_origin *from, const char *session, const char *day,
+                                    const char *path, const char *camera_path, const char *event);
 json_t *studio_photo_json(const catalog_photo *p);
 /* Is there a session of that name in the catalog?  Any thread. */
 bool studio_session_exists(studio *s, const char *name);
@@ -150,20 +208,27 @@ bool api_storage_usable(studio *s, const http_request *r, const char *what, enum
 /* Answers a libtether error with the matching status and the camera's
  * detailed message ("what: reason: detail"); DISK_FULL and STORAGE (this
  * machine's disk, not the camera) as api_storage_error does. */
-enum MHD_Result api_camera_error(studio *s, const http_request *r, int rc, const char *what);
+enum MHD_Result api_camera_error(station *st, const http_request *r, int rc, const char *what);
+/* The status and code api_camera_error answers rc with (502
+ * "camera_error" for what it does not name). */
+void api_camera_error_kind(int rc, unsigned *status, const char **code);
+/* The routes of one camera: rest is what follows /api/cameras/ID or, for
+ * the old routes, /api (or the path itself for /snapshot.jpg and
+ * /stream.mjpg).  NULL st: no camera is served (503 no_camera). */
+enum MHD_Result api_station_route(station *st, const http_request *r, const char *rest);
 /* Answers a failed write to the photo folder (rc: the write's error, see
  * studio_storage_why): 507 "storage_full" when the disk is full, else 500
  * "storage_error", with "what: why" naming the folder (": detail" after
  * it, if not NULL or empty).  Any handler thread. */
 enum MHD_Result api_storage_error(studio *s, const http_request *r, int rc, const char *what, const char *detail);
 /* focus.c: routes /api/focus...; rest is what follows "/api/focus". */
-enum MHD_Result focus_handle(studio *s, const http_request *r, const char *rest);
-focus_ctl *focus_ctl_new(studio *s);
+enum MHD_Result focus_handle(station *st, const http_request *r, const char *rest);
+focus_ctl *focus_ctl_new(station *st);
 /* Cancels the running tool and waits for its thread; NULL is fine. */
 void focus_ctl_free(focus_ctl *fc);
 /* interval.c: routes /api/interval...; rest follows "/api/interval". */
-enum MHD_Result interval_handle(studio *s, const http_request *r, const char *rest);
-interval_ctl *interval_ctl_new(studio *s);
+enum MHD_Result interval_handle(station *st, const http_request *r, const char *rest);
+interval_ctl *interval_ctl_new(station *st);
 /* Continues a run the state file says was going when the server stopped.
  * Call once the camera and the catalog are open. */
 void interval_resume(interval_ctl *ic);
@@ -189,15 +254,15 @@ void cataloguer_stop(cataloguer *c);
 /* Queues a shot's files to be catalogued on the cataloguer thread, in
  * order, and announced as one "capture" event with source.  Copies its
  * arguments; any thread; never waits for the catalog. */
-void studio_register_shot_later(studio *s, const char *session, const char *day, const tether_shot *shot,
-                                const char *source);
+void studio_register_shot_later(studio *s, const shot_origin *from, const char *session, const char *day,
+                                const tether_shot *shot, const char *source);
 /* Catalogs the photos in PHOTOS/SESSION/DAY/ that the catalog does not
  * have (a server killed before it catalogued them).  Start-up only;
  * returns how many. */
 int studio_adopt_files(studio *s);
 /* import.c: routes /api/import...; rest follows "/api/import". */
-enum MHD_Result import_handle(studio *s, const http_request *r, const char *rest);
-import_ctl *import_ctl_new(studio *s);
+enum MHD_Result import_handle(station *st, const http_request *r, const char *rest);
+import_ctl *import_ctl_new(station *st);
 /* Continues the import the server was running when it stopped or was
  * killed.  Call once the camera and the catalog are open. */
 void import_resume(import_ctl *ic);
@@ -233,15 +298,77 @@ void tagging_ctl_free(tagging_ctl *tc);
 /* Waits (up to 10 s) for a live-view frame taken at or after after_ns
  * (clock_mono_ns); *out is the caller's reference.  Any handler thread.
  * Returns TETHER_OK or a tether_err (TETHER_ERR_TIMEOUT: no frame). */
-int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out);
-enum MHD_Result stream_mjpeg(studio *s, const http_request *r);
-enum MHD_Result stream_snapshot(studio *s, const http_request *r);
+int stream_fresh_frame(station *st, int64_t after_ns, tether_frame **out);
+enum MHD_Result stream_mjpeg(station *st, const http_request *r);
+enum MHD_Result stream_snapshot(station *st, const http_request *r);
 enum MHD_Result stream_events(studio *s, const http_request *r);
-/* Starts the thread that wakes the MJPEG clients at each new live-view
- * frame; false if it could not start.  Stops when s->stopping is set or
- * the camera closes: stream_pump_stop joins it (a no-op if not started). */
-bool stream_pump_start(studio *s);
-void stream_pump_stop(studio *s);
+/* Starts the thread that wakes the station's MJPEG clients at each new
+ * live-view frame; false if it could not start.  Stops when the studio or
+ * the station stops or the camera closes: stream_pump_stop joins it (a
+ * no-op if not started). */
+bool stream_pump_start(station *st);
+void stream_pump_stop(station *st);
+/* station.c */
+/* Opens the camera spec names ("sim[:persona]" starts a simulator in this
+ * process) and makes its station: id, jobs, frame and event pumps; lists
+ * it (primary if it is the first).  Blocks until the camera answers (at
+ * most timeout_ms).  Any thread but the HTTP event loop; takes
+ * stations_lock only to list it.  Returns TETHER_OK with *out a new
+ * reference (may be NULL: not wanted), or a tether_err with a sentence in
+ * err: TETHER_ERR_INVALID_ARGUMENT (bad spec), TETHER_ERR_BUSY (that
+ * camera is already served, or STUDIO_MAX_CAMERAS are), or the camera's
+ * error. */
+int station_open(studio *s, const char *spec, int timeout_ms, station **out, char *err, size_t errsz);
+/* Takes the station out of the list, stops its jobs and pumps (a running
+ * time-lapse or import is left to continue when it is served again),
+ * waits for every other reference to go, closes the camera and frees it.
+ * Takes the list's reference and the caller's (st must be listed).  Any
+ * worker thread. */
+void station_remove(station *st);
+/* At the studio's end, once the HTTP server stopped: stops every
+ * station's jobs and pumps (station_halt_all), and after the cataloguer
+ * and webhooks stopped, closes them (station_free_all). */
+void station_halt_all(studio *s);
+void station_free_all(studio *s);
+/* A new reference to the station with that id (NULL id: the primary), or
+ * NULL.  Any thread (the event loop too: never waits for a camera). */
+station *station_find(studio *s, const char *id);
+station *station_ref(station *st);
+/* Drops a reference; the last one (station_remove's) frees it.  NULL is
+ * fine. */
+void station_unref(station *st);
+/* New references to every listed station, in order, into out (at most
+ * max); returns how many. */
+int station_list(studio *s, station **out, int max);
+/* A handler that will call the camera counts itself in: false (nothing
+ * counted) when STATION_MAX_CALLS handlers already are; station_leave
+ * once done. */
+bool station_enter(station *st);
+void station_leave(station *st);
+/* Answers 503 camera_busy for a station station_enter refused. */
+enum MHD_Result station_busy_error(station *st, const http_request *r);
+/* The file-name template of the station's captures: the single-camera
+ * one, with the station's id before the camera's name when several
+ * cameras are served.  Any thread. */
+void station_name_template(const station *st, char *out, size_t size);
+/* Publishes an event about the station: data gains "camera": its id. */
+void station_publish(station *st, const char *type, json_t *data);
+/* The camera as GET /api/cameras lists it (new reference). */
+json_t *station_json(station *st);
+/* Starts the thread that serves cameras plugged in later ("auto"). */
+void station_watch_start(studio *s);
+void station_watch_stop(studio *s);
+/* cameras.c: GET/POST /api/cameras, DELETE /api/cameras/ID and the
+ * per-camera routes below it; rest follows "/api/cameras". */
+enum MHD_Result cameras_handle(studio *s, const http_request *r, const char *rest);
+/* capture.c */
+/* POST /api/capture: the primary camera's capture, or, with {"cameras":
+ * "all" | [ids]} in the body, several cameras' fired together.  Worker
+ * thread. */
+enum MHD_Result capture_post(studio *s, const http_request *r);
+/* POST /api/cameras/ID/capture: that camera's (the caller entered it,
+ * station_enter).  Worker thread. */
+enum MHD_Result capture_station(station *st, const http_request *r);
 /* assets.c (generated): the embedded UI */
 typedef struct asset {
     const char *path;

@@ -33,7 +33,6 @@
 #include "store/atomic.h"
 #include "tether/interval.h"
 
-#define CAPTURE_TEMPLATE "{timestamp:%Y%m%d-%H%M%S}-{name}"
 /* What POST /api/interval takes (docs/API.md): shots no closer than a
  * capture takes on most cameras, a day at most between them; a start from
  * a minute ago (clocks differ; the slots already passed are missed) to a
@@ -46,6 +45,7 @@
 
 struct interval_ctl {
     studio *s;
+    station *st;              /* the camera it works (it belongs to its station) */
     pthread_mutex_t lock;
     json_t *run;               /* the running run's description, or NULL */
     json_t *last;              /* the last run's result, or NULL */
@@ -58,13 +58,16 @@ struct interval_ctl {
     double interval_s, start_epoch;
     long count, first_slot;
     char session[128], day[16], dir[4400];
+    char name_template[160];
 };
 
 /* ---- the state file ------------------------------------------------------------- */
 
-static void state_path(const studio *s, char *out, size_t size)
+/* PHOTOS/.tether/interval.json, or interval-ID.json for a camera that is
+ * not the run's first (station.state_suffix). */
+static void state_path(const interval_ctl *ic, char *out, size_t size)
 {
-    snprintf(out, size, "%s/.tether/interval.json", s->root);
+    snprintf(out, size, "%s/.tether/interval%s.json", ic->s->root, ic->st->state_suffix);
 }
 
 /* A local write's errno as a tether_err. */
@@ -76,11 +79,11 @@ static int storage_err(int e)
 /* Writes text as the state file: a temporary file, fsynced, renamed over
  * the old state, the folder fsynced: the file is always one whole state or
  * the other.  Returns 0, TETHER_ERR_DISK_FULL or TETHER_ERR_STORAGE. */
-static int write_state_file(const studio *s, const char *text)
+static int write_state_file(const interval_ctl *ic, const char *text)
 {
     char dir[4200], path[4300];
-    snprintf(dir, sizeof dir, "%s/.tether", s->root);
-    state_path(s, path, sizeof path);
+    snprintf(dir, sizeof dir, "%s/.tether", ic->s->root);
+    state_path(ic, path, sizeof path);
     store_atomic a;
     int rc = store_mkdirs(dir);
     if (rc == TETHER_OK) rc = store_atomic_begin(&a, dir);
@@ -113,8 +116,8 @@ static int save_state(interval_ctl *ic, long next_slot, bool running)
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     char path[4300];
-    state_path(ic->s, path, sizeof path);
-    int rc = text ? write_state_file(ic->s, text) : TETHER_ERR_NO_MEMORY;
+    state_path(ic, path, sizeof path);
+    int rc = text ? write_state_file(ic, text) : TETHER_ERR_NO_MEMORY;
     free(text);
     if (rc != TETHER_OK) {
         LOG_WARN("interval", "cannot write %s: %s", path, tether_strerror(rc));
@@ -132,7 +135,7 @@ static int save_state(interval_ctl *ic, long next_slot, bool running)
 static void state_error_text(const interval_ctl *ic, int err, char *out, size_t size)
 {
     char path[4300];
-    state_path(ic->s, path, sizeof path);
+    state_path(ic, path, sizeof path);
     snprintf(out, size, "cannot write %s: %s", path, tether_strerror(err));
 }
 
@@ -159,7 +162,7 @@ static void on_event(void *user, const tether_interval_event *ev)
             const char *slash = strrchr(ev->shot->files[i], '/');
             json_array_append_new(photos, json_string(slash ? slash + 1 : ev->shot->files[i]));
         }
-        studio_register_shot_later(ic->s, ic->session, ic->day, ev->shot, "interval");
+        studio_register_shot_later(ic->s, &ic->st->origin, ic->session, ic->day, ev->shot, "interval");
     }
     pthread_mutex_lock(&ic->lock);
     const char *counter = ev->kind == TETHER_INTERVAL_SHOT     ? "taken"
@@ -174,7 +177,7 @@ static void on_event(void *user, const tether_interval_event *ev)
      * and goings leave the count as it is) */
     long next = ev->slot + slots;
     if (counter && ic->counts) json_object_set_new(ic->counts, "next_slot", json_integer(next));
-    hub_publish(ic->s, "interval", json_pack("{s:s, s:I, s:I, s:f, s:f, s:s, s:o, s:O?}", "event",
+    station_publish(ic->st, "interval", json_pack("{s:s, s:I, s:I, s:f, s:f, s:s, s:o, s:O?}", "event",
                                              kind_names[ev->kind], "slot", (json_int_t)ev->slot, "slots",
                                              (json_int_t)slots, "due", ev->due_epoch, "late_ms", ev->late_s * 1000,
                                              "message", ev->message, "photos", photos, "counts", ic->counts));
@@ -185,20 +188,20 @@ static void on_event(void *user, const tether_interval_event *ev)
 static bool should_stop(void *user)
 {
     interval_ctl *ic = user;
-    return atomic_load(&ic->stop) || ic->s->stopping;
+    return atomic_load(&ic->stop) || ic->s->stopping || ic->st->stopping;
 }
 
 static void *worker(void *arg)
 {
     interval_ctl *ic = arg;
     log_set_thread_name("interval");
-    tether_capture_options co = {.dir = ic->dir, .name_template = CAPTURE_TEMPLATE, .session = ic->session};
+    tether_capture_options co = {.dir = ic->dir, .name_template = ic->name_template, .session = ic->session};
     tether_interval_options o = {.interval_s = ic->interval_s, .count = ic->count, .start_epoch = ic->start_epoch,
                                  .first_slot = ic->first_slot, .capture = &co, .on_event = on_event,
                                  .stop = should_stop, .user = ic};
     tether_interval_result r;
-    int rc = tether_interval_run(ic->s->cam, &o, &r);
-    bool server_stopping = ic->s->stopping && !atomic_load(&ic->stop);
+    int rc = tether_interval_run(ic->st->cam, &o, &r);
+    bool server_stopping = (ic->s->stopping || ic->st->stopping) && !atomic_load(&ic->stop);
     /* a server that stops leaves the run "running" in the state file, so
      * that the next start continues it */
     int saved = save_state(ic, r.next_slot, server_stopping);
@@ -220,7 +223,7 @@ static void *worker(void *arg)
     ic->run = NULL;
     json_decref(ic->counts);
     ic->counts = NULL;
-    hub_publish(ic->s, "interval_result", res);
+    station_publish(ic->st, "interval_result", res);
     pthread_mutex_unlock(&ic->lock);
     return NULL;
 }
@@ -233,6 +236,7 @@ static void *worker(void *arg)
 static json_t *start_locked(interval_ctl *ic, int *err)
 {
     snprintf(ic->dir, sizeof ic->dir, "%s/%s/%s", ic->s->root, ic->session, ic->day);
+    station_name_template(ic->st, ic->name_template, sizeof ic->name_template);
     atomic_store(&ic->stop, false);
     ic->run = json_pack("{s:f, s:I, s:f, s:s, s:s}", "interval_s", ic->interval_s, "count", (json_int_t)ic->count,
                         "start_epoch", ic->start_epoch, "session", ic->session, "day", ic->day);
@@ -340,9 +344,9 @@ static enum MHD_Result post_stop(interval_ctl *ic, const http_request *r)
     return http_json(r, 200, json_pack("{s:b}", "stopping", running));
 }
 
-enum MHD_Result interval_handle(studio *s, const http_request *r, const char *rest)
+enum MHD_Result interval_handle(station *st, const http_request *r, const char *rest)
 {
-    interval_ctl *ic = s->interval;
+    interval_ctl *ic = st->interval;
     if (strcmp(rest, "") == 0) {
         if (http_is(r, "GET")) return get_interval(ic, r);
         if (http_is(r, "POST")) return post_start(ic, r);
@@ -355,11 +359,12 @@ enum MHD_Result interval_handle(studio *s, const http_request *r, const char *re
 
 /* ---- life cycle ------------------------------------------------------------------- */
 
-interval_ctl *interval_ctl_new(studio *s)
+interval_ctl *interval_ctl_new(station *st)
 {
     interval_ctl *ic = calloc(1, sizeof *ic);
     if (ic == NULL) return NULL;
-    ic->s = s;
+    ic->s = st->s;
+    ic->st = st;
     pthread_mutex_init(&ic->lock, NULL);
     pthread_mutex_init(&ic->state_lock, NULL);
     atomic_init(&ic->stop, false);
@@ -370,7 +375,7 @@ interval_ctl *interval_ctl_new(studio *s)
 void interval_resume(interval_ctl *ic)
 {
     char path[4300];
-    state_path(ic->s, path, sizeof path);
+    state_path(ic, path, sizeof path);
     json_error_t jerr;
     json_t *st = json_load_file(path, 0, &jerr);
     if (st == NULL) return;

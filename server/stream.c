@@ -2,7 +2,7 @@
  * stream: live view as MJPEG (/stream.mjpg) and single frames
  * (/snapshot.jpg), and server-sent events (/api/events).
  *
- * Every MJPEG client subscribes to the camera's live view; the camera's
+ * Every MJPEG client subscribes to its camera's live view; the camera's
  * owner thread produces each frame once, and all clients send that same
  * reference-counted frame.  A client takes the newest frame whenever it
  * has finished sending the previous one, so a slow client skips frames and
@@ -11,9 +11,12 @@
  *
  * Nothing here blocks the HTTP event loop: the stream readers take what
  * is there and otherwise return 0, which parks the connection (http.h).
- * The frame pump thread (stream_pump_start) waits for each new live-view
- * frame and wakes the parked MJPEG clients; hub_publish wakes the parked
- * event clients.  /snapshot.jpg waits for a frame, so it runs on an HTTP
+ * Each station's frame pump thread (stream_pump_start) waits for each new
+ * live-view frame of its camera and wakes that camera's parked MJPEG
+ * clients (the station's own wake kind, so one camera's frames never wake
+ * another's viewers); hub_publish wakes the parked event clients.  A
+ * client holds a reference to its station and ends when the station is
+ * removed.  /snapshot.jpg waits for a frame, so it runs on an HTTP
  * worker.
  */
 #include <stdio.h>
@@ -54,7 +57,7 @@ static void build_no_signal(void)
 /* ---- MJPEG ----------------------------------------------------------------- */
 
 typedef struct mjpeg_client {
-    studio *s;
+    station *st;
     uint64_t seq;
     tether_frame *frame;       /* or NULL while sending the no-signal frame */
     blob *still;
@@ -89,9 +92,9 @@ static void load(mjpeg_client *c, const uint8_t *data, size_t size)
 static int next_frame(mjpeg_client *c)
 {
     release(c);
-    if (c->s->stopping) return -1;
+    if (c->st->s->stopping || c->st->stopping) return -1;
     tether_frame *f = NULL;
-    int rc = tether_liveview_next(c->s->cam, &c->seq, 0, &f);
+    int rc = tether_liveview_next(c->st->cam, &c->seq, 0, &f);
     if (rc == TETHER_OK) {
         c->frame = f;
         load(c, tether_frame_data(f), tether_frame_size(f));
@@ -137,9 +140,9 @@ static ssize_t mjpeg_read(void *cls, char *buf, size_t max)
                 c->off += take;
             }
             if (c->off == total && c->frame) {
-                pthread_mutex_lock(&c->s->lock);
-                c->s->frames_sent++;
-                pthread_mutex_unlock(&c->s->lock);
+                pthread_mutex_lock(&c->st->lock);
+                c->st->frames_sent++;
+                pthread_mutex_unlock(&c->st->lock);
             }
             return (ssize_t)n;
         }
@@ -153,36 +156,38 @@ static void mjpeg_free(void *cls)
 {
     mjpeg_client *c = cls;
     release(c);
-    tether_liveview_unsubscribe(c->s->cam);
-    pthread_mutex_lock(&c->s->lock);
-    c->s->stream_clients--;
-    pthread_mutex_unlock(&c->s->lock);
+    tether_liveview_unsubscribe(c->st->cam);
+    pthread_mutex_lock(&c->st->lock);
+    c->st->stream_clients--;
+    pthread_mutex_unlock(&c->st->lock);
+    station_unref(c->st);
     free(c);
 }
 
-enum MHD_Result stream_mjpeg(studio *s, const http_request *r)
+enum MHD_Result stream_mjpeg(station *st, const http_request *r)
 {
     mjpeg_client *c = calloc(1, sizeof *c);
     if (c == NULL) return http_error(r, 503, "no_memory", "out of memory");
-    c->s = s;
-    tether_liveview_subscribe(s->cam);
-    pthread_mutex_lock(&s->lock);
-    s->stream_clients++;
-    pthread_mutex_unlock(&s->lock);
-    return http_stream(r, "multipart/x-mixed-replace; boundary=" BOUNDARY, NULL, STREAM_WAKE_FRAMES, 1000,
+    c->st = station_ref(st);
+    tether_liveview_subscribe(st->cam);
+    pthread_mutex_lock(&st->lock);
+    st->stream_clients++;
+    pthread_mutex_unlock(&st->lock);
+    return http_stream(r, "multipart/x-mixed-replace; boundary=" BOUNDARY, NULL, st->wake_kind, 1000,
                        64 * 1024, mjpeg_read, mjpeg_free, c);
 }
 
-int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out)
+int stream_fresh_frame(station *st, int64_t after_ns, tether_frame **out)
 {
     *out = NULL;
-    tether_liveview_subscribe(s->cam);
+    studio *s = st->s;
+    tether_liveview_subscribe(st->cam);
     uint64_t seq = 0;
     tether_frame *f = NULL;
     int64_t deadline = clock_mono_ns() + 10000000000LL;
     int rc = TETHER_ERR_TIMEOUT;
-    while (clock_mono_ns() < deadline && !s->stopping) {
-        rc = tether_liveview_next(s->cam, &seq, 1000, &f);
+    while (clock_mono_ns() < deadline && !s->stopping && !st->stopping) {
+        rc = tether_liveview_next(st->cam, &seq, 1000, &f);
         if (rc == TETHER_OK && tether_frame_time_ns(f) < after_ns) {
             tether_frame_unref(f); /* a frame from before: wait for a fresh one */
             f = NULL;
@@ -190,7 +195,7 @@ int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out)
         }
         if (rc != TETHER_ERR_TIMEOUT) break;
     }
-    tether_liveview_unsubscribe(s->cam);
+    tether_liveview_unsubscribe(st->cam);
     if (rc == TETHER_OK && f == NULL) rc = TETHER_ERR_TIMEOUT;
     if (rc != TETHER_OK) {
         tether_frame_unref(f);
@@ -200,10 +205,10 @@ int stream_fresh_frame(studio *s, int64_t after_ns, tether_frame **out)
     return TETHER_OK;
 }
 
-enum MHD_Result stream_snapshot(studio *s, const http_request *r)
+enum MHD_Result stream_snapshot(station *st, const http_request *r)
 {
     tether_frame *f = NULL;
-    int rc = stream_fresh_frame(s, clock_mono_ns() - 1000000000, &f);
+    int rc = stream_fresh_frame(st, clock_mono_ns() - 1000000000, &f);
     if (rc != TETHER_OK)
         return http_error(r, 503, rc == TETHER_ERR_DISCONNECTED ? "camera_disconnected" : "no_frame",
                           "no live-view frame: %s", tether_strerror(rc));
@@ -279,28 +284,31 @@ enum MHD_Result stream_events(studio *s, const http_request *r)
 
 static void *pump_main(void *arg)
 {
-    studio *s = arg;
+    station *st = arg;
+    studio *s = st->s;
     log_set_thread_name("frame-pump");
     uint64_t seq = 0;
-    while (!s->stopping) {
+    while (!s->stopping && !st->stopping) {
         tether_frame *f = NULL;
-        int rc = tether_liveview_next(s->cam, &seq, 500, &f);
+        int rc = tether_liveview_next(st->cam, &seq, 500, &f);
         tether_frame_unref(f);
-        if (rc == TETHER_OK) http_wake(s->http, STREAM_WAKE_FRAMES);
+        if (rc == TETHER_OK) {
+            http_wake(studio_http(s), st->wake_kind);
+        }
         else if (rc == TETHER_ERR_CLOSED) break;
         else if (rc == TETHER_ERR_DISCONNECTED) clock_sleep_ns(100000000);
     }
     return NULL;
 }
 
-bool stream_pump_start(studio *s)
+bool stream_pump_start(station *st)
 {
-    s->pump_started = pthread_create(&s->pump, NULL, pump_main, s) == 0;
-    return s->pump_started;
+    st->pump_started = pthread_create(&st->pump, NULL, pump_main, st) == 0;
+    return st->pump_started;
 }
 
-void stream_pump_stop(studio *s)
+void stream_pump_stop(station *st)
 {
-    if (s->pump_started) pthread_join(s->pump, NULL);
-    s->pump_started = false;
+    if (st->pump_started) pthread_join(st->pump, NULL);
+    st->pump_started = false;
 }

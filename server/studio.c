@@ -1,6 +1,6 @@
 /*
- * studio: see studio.h.  This file holds the life cycle (camera, catalog,
- * HTTP server, event pump), the event hub, the routing of non-API paths,
+ * studio: see studio.h.  This file holds the life cycle (the cameras'
+ * stations, catalog, HTTP server), the event hub, the routing of non-API paths,
  * the photo registration shared by captures and tethered shots, files
  * opened by a user's or the catalog's name (never through a link into
  * PHOTOS/.tether or out of the folder), and the photo folder's health
@@ -25,7 +25,6 @@
 #include "image/analysis.h"
 #include "image/jpeg.h"
 #include "internal.h"
-#include "ptpip/host.h"
 #include "store/atomic.h"
 
 /* ---- event hub ------------------------------------------------------------- */
@@ -51,6 +50,14 @@ void hub_publish(studio *s, const char *type, json_t *data)
     http_server *http = s->http;
     pthread_mutex_unlock(&h->lock);
     http_wake(http, STREAM_WAKE_EVENTS); /* parked event streams */
+}
+
+http_server *studio_http(studio *s)
+{
+    pthread_mutex_lock(&s->events.lock);
+    http_server *http = s->http;
+    pthread_mutex_unlock(&s->events.lock);
+    return http;
 }
 
 char *hub_next(studio *s, uint64_t *seq, int timeout_ms)
@@ -410,22 +417,25 @@ json_t *studio_photo_json(const catalog_photo *p)
     char url[700], thumb[700];
     snprintf(url, sizeof url, "/photos/%s", p->rel);
     snprintf(thumb, sizeof thumb, "%s%s", p->thumb[0] ? "/photos/" : "", p->thumb);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s, s:s}",
+    /* "camera" is the id of the station that took it; photos catalogued
+     * before cameras had ids give their model there */
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
                      "id", (json_int_t)p->id, "session", p->session, "day", p->day,
                      "file", slash ? slash + 1 : p->rel, "url", url, "thumb", thumb,
                      "taken", (json_int_t)p->taken, "size", (json_int_t)p->size,
-                     "width", p->width, "height", p->height, "camera", p->camera,
+                     "width", p->width, "height", p->height, "camera", p->camera_id[0] ? p->camera_id : p->camera,
+                     "camera_model", p->camera, "camera_identity", p->camera_identity,
                      "camera_path", p->camera_path);
 }
 
-json_t *studio_register_photo(studio *s, const char *session, const char *day, const char *path,
-                              const char *camera_path)
+json_t *studio_register_photo(studio *s, const shot_origin *from, const char *session, const char *day,
+                              const char *path, const char *camera_path)
 {
-    return studio_register_photo_event(s, session, day, path, camera_path, "capture");
+    return studio_register_photo_event(s, from, session, day, path, camera_path, "capture");
 }
 
-json_t *studio_register_photo_event(studio *s, const char *session, const char *day, const char *path,
-                                    const char *camera_path, const char *event)
+json_t *studio_register_photo_event(studio *s, const shot_origin *from, const char *session, const char *day,
+                                    const char *path, const char *camera_path, const char *event)
 {
     catalog_photo p = {0};
     snprintf(p.session, sizeof p.session, "%s", session);
@@ -437,7 +447,9 @@ json_t *studio_register_photo_event(studio *s, const char *session, const char *
     }
     snprintf(p.rel, sizeof p.rel, "%s", path + rl + 1);
     snprintf(p.camera_path, sizeof p.camera_path, "%s", camera_path ? camera_path : "");
-    tether_camera_model(s->cam, p.camera, sizeof p.camera);
+    snprintf(p.camera, sizeof p.camera, "%s", from ? from->model : "");
+    snprintf(p.camera_id, sizeof p.camera_id, "%s", from ? from->id : "");
+    snprintf(p.camera_identity, sizeof p.camera_identity, "%s", from ? from->identity : "");
     p.taken = time(NULL);
     tagging_apply_new(s->tagging, path, session); /* before its size and thumbnail are taken */
     struct stat st;
@@ -506,71 +518,6 @@ static void sweep_temporaries(const char *root)
     if (n > 0) LOG_INFO("studio", "removed %d temporary files left by a server that was stopped mid-write", n);
 }
 
-/* ---- the camera's events ---------------------------------------------------------- */
-
-static const char *event_type(tether_event_type t)
-{
-    switch (t) {
-    case TETHER_EVENT_FILE_ADDED: return "file_added";
-    case TETHER_EVENT_CAPTURE_COMPLETE: return "capture_complete";
-    case TETHER_EVENT_SETTING_CHANGED: return "setting_changed";
-    case TETHER_EVENT_CAMERA_LOST: return "camera_lost";
-    case TETHER_EVENT_CAMERA_BACK: return "camera_back";
-    default: return "event";
-    }
-}
-
-/* Points the camera's tethered downloads at today's folder of the active
- * session (shots taken with the body's button land there). */
-static void aim_tethered(studio *s, char *day, size_t daysz)
-{
-    char session[128], dir[4400];
-    studio_session(s, session, sizeof session);
-    studio_today(day, daysz);
-    snprintf(dir, sizeof dir, "%s/%s/%s", s->root, session, day);
-    tether_tethered(s->cam, dir, "{timestamp:%Y%m%d-%H%M%S}-{name}", false);
-}
-
-static void *event_pump(void *arg)
-{
-    studio *s = arg;
-    log_set_thread_name("events");
-    char day[16] = "";
-    aim_tethered(s, day, sizeof day);
-    int64_t last_aim = clock_mono_ns(), last_look = 0;
-    while (!s->stopping) {
-        if (clock_mono_ns() - last_aim > 30000000000LL) { /* follow midnight */
-            aim_tethered(s, day, sizeof day);
-            last_aim = clock_mono_ns();
-        }
-        if (clock_mono_ns() - last_look > 2000000000LL) { /* a change of the folder's health is announced */
-            json_decref(studio_storage_json(s, false));
-            last_look = clock_mono_ns();
-        }
-        tether_event ev;
-        if (tether_wait_event(s->cam, 300, &ev) != TETHER_OK) continue;
-        if (ev.type == TETHER_EVENT_FILE_ADDED && ev.local[0]) {
-            char session[128];
-            studio_session(s, session, sizeof session);
-            json_t *photo = studio_register_photo(s, session, day, ev.local, ev.path);
-            if (photo) hub_publish(s, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "camera"));
-            continue;
-        }
-        if (ev.type == TETHER_EVENT_CAMERA_BACK) aim_tethered(s, day, sizeof day);
-        if (ev.type == TETHER_EVENT_SETTING_CHANGED && ev.path[0]) {
-            /* changed on the body: send the whole setting, as the API does */
-            tether_setting st;
-            if (tether_setting_get(s->cam, ev.path, &st) == TETHER_OK) {
-                hub_publish(s, "setting_changed", api_setting_json(&st));
-                tether_setting_clear(&st);
-                continue;
-            }
-        }
-        hub_publish(s, event_type(ev.type), json_pack("{s:s, s:s}", "path", ev.path, "detail", ev.detail));
-    }
-    return NULL;
-}
-
 /* ---- routing ------------------------------------------------------------------------ */
 
 static enum MHD_Result serve_asset(const http_request *r, const char *path)
@@ -578,6 +525,14 @@ static enum MHD_Result serve_asset(const http_request *r, const char *path)
     const asset *a = asset_find(path);
     if (a == NULL) return http_error(r, 404, "not_found", "no such page: %s", path);
     return http_bytes(r, 200, a->mime, a->data, a->len, false);
+}
+
+/* Is url /api/cameras/ID/stream.mjpg (a camera's live view)? */
+static bool is_camera_stream(const char *url)
+{
+    if (strncmp(url, "/api/cameras/", 13) != 0) return false;
+    const char *slash = strchr(url + 13, '/');
+    return slash && slash > url + 13 && strcmp(slash, "/stream.mjpg") == 0;
 }
 
 /* The requests whose handlers never block: they run on the HTTP event
@@ -588,7 +543,7 @@ static bool route_is_quick(void *ctx, const char *method, const char *url)
 {
     (void)ctx;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return false;
-    if (strcmp(url, "/api/events") == 0 || strcmp(url, "/stream.mjpg") == 0) return true;
+    if (strcmp(url, "/api/events") == 0 || strcmp(url, "/stream.mjpg") == 0 || is_camera_stream(url)) return true;
     return strncmp(url, "/api/", 5) != 0 && strncmp(url, "/photos/", 8) != 0 && strcmp(url, "/snapshot.jpg") != 0;
 }
 
@@ -599,8 +554,12 @@ static enum MHD_Result route(void *ctx, const http_request *r)
     if (strncmp(u, "/api/", 5) == 0) return api_handle(s, r);
     bool get = http_is(r, "GET") || http_is(r, "HEAD");
     if (!get) return http_error(r, 405, "method_not_allowed", "%s only answers GET", u);
-    if (strcmp(u, "/stream.mjpg") == 0) return stream_mjpeg(s, r);
-    if (strcmp(u, "/snapshot.jpg") == 0) return stream_snapshot(s, r);
+    if (strcmp(u, "/stream.mjpg") == 0 || strcmp(u, "/snapshot.jpg") == 0) { /* the primary camera's */
+        station *st = station_find(s, NULL);
+        enum MHD_Result ret = api_station_route(st, r, u);
+        station_unref(st);
+        return ret;
+    }
     if (strcmp(u, "/") == 0) return serve_asset(r, "/index.html");
     if (strcmp(u, "/gallery") == 0) return serve_asset(r, "/gallery.html");
     if (strncmp(u, "/photos/", 8) == 0) {
@@ -617,6 +576,55 @@ static enum MHD_Result route(void *ctx, const http_request *r)
 
 /* ---- life cycle ---------------------------------------------------------------------- */
 
+/* Opens the cameras asked for; "auto" is every camera found over USB (the
+ * simulator when none is and fallback_sim), and cameras plugged in later.
+ * Prints why on failure; returns false if a camera named could not be
+ * opened or none was. */
+static bool open_cameras(studio *s, const studio_options *o)
+{
+    const char *one[1] = {o->camera ? o->camera : "auto"};
+    const char *const *specs = o->n_cameras > 0 ? o->cameras : one;
+    int n = o->n_cameras > 0 ? o->n_cameras : 1;
+    if (n > STUDIO_MAX_CAMERAS) {
+        fprintf(stderr, "tether: at most %d cameras can be served\n", STUDIO_MAX_CAMERAS);
+        return false;
+    }
+    pthread_mutex_lock(&s->stations_lock);
+    s->several = n > 1; /* names carry the camera's id from the first shot */
+    pthread_mutex_unlock(&s->stations_lock);
+    for (int i = 0; i < n; i++) {
+        char err[800] = "";
+        if (strcmp(specs[i], "auto") == 0) {
+            s->auto_watch = true;
+            tether_camera_info found[STUDIO_MAX_CAMERAS];
+            int count = 0;
+            int rc = tether_list_cameras(found, STUDIO_MAX_CAMERAS, &count);
+            if (count > STUDIO_MAX_CAMERAS) count = STUDIO_MAX_CAMERAS;
+            int opened = 0;
+            for (int k = 0; rc == TETHER_OK && k < count; k++) {
+                if (station_open(s, found[k].spec, 30000, NULL, err, sizeof err) == TETHER_OK) opened++;
+                else fprintf(stderr, "tether: %s\n", err);
+            }
+            if (opened == 0 && o->fallback_sim && n == 1) {
+                fprintf(stderr, "tether: no camera found; using the simulated camera\n");
+                if (station_open(s, "sim", 30000, NULL, err, sizeof err) != TETHER_OK) {
+                    fprintf(stderr, "tether: %s\n", err);
+                    return false;
+                }
+            } else if (opened == 0 && n == 1) {
+                fprintf(stderr, "tether: cannot open camera \"auto\": no camera found\n");
+                return false;
+            }
+            continue;
+        }
+        if (station_open(s, specs[i], 30000, NULL, err, sizeof err) != TETHER_OK) {
+            fprintf(stderr, "tether: %s\n", err);
+            return false;
+        }
+    }
+    return true;
+}
+
 int studio_run(const studio_options *o, volatile int *stop)
 {
     studio *s = calloc(1, sizeof *s);
@@ -626,11 +634,10 @@ int studio_run(const studio_options *o, volatile int *stop)
     pthread_mutex_init(&s->storage_lock, NULL);
     pthread_mutex_init(&s->events.lock, NULL);
     pthread_cond_init(&s->events.cond, NULL);
+    pthread_mutex_init(&s->stations_lock, NULL);
+    pthread_cond_init(&s->stations_cond, NULL);
     int rc = 1;
-    simhost *sim = NULL;
     http_server *http = NULL;
-    pthread_t pump;
-    bool pump_started = false;
 
     const char *photos = o->photos ? o->photos : "photos";
     struct stat root_st;
@@ -657,49 +664,9 @@ int studio_run(const studio_options *o, volatile int *stop)
         snprintf(s->session, sizeof s->session, "default");
         catalog_set_active_session(s->cat, s->session);
     }
-
-    const char *spec = o->camera ? o->camera : "auto";
-    char err[512] = "";
-    bool want_sim = strncmp(spec, "sim", 3) == 0 && (spec[3] == '\0' || spec[3] == ':');
-    if (!want_sim) {
-        rc = tether_camera_open(spec, 30000, &s->cam, err, sizeof err);
-        if (rc != TETHER_OK && !(o->fallback_sim && rc == TETHER_ERR_NO_CAMERA)) {
-            fprintf(stderr, "tether: cannot open camera \"%s\": %s\n", spec, err);
-            rc = 1;
-            goto done;
-        }
-        if (rc != TETHER_OK) {
-            fprintf(stderr, "tether: no camera found (%s); using the simulated camera\n", err);
-            want_sim = true;
-            spec = "sim";
-        }
-        rc = 1;
-    }
-    if (want_sim) {
-        simcam_options so;
-        simcam_default_options(&so);
-        so.persona = persona_find(spec[3] == ':' ? spec + 4 : "canon-eos");
-        if (so.persona == NULL) {
-            fprintf(stderr, "tether: unknown simulated camera \"%s\"\n", spec);
-            goto done;
-        }
-        int port = 0;
-        if ((sim = simhost_start(&so, NULL, &port)) == NULL) {
-            fprintf(stderr, "tether: cannot start the simulated camera\n");
-            goto done;
-        }
-        char sspec[64];
-        snprintf(sspec, sizeof sspec, "ptpip:127.0.0.1:%d", port);
-        if (tether_camera_open(sspec, 30000, &s->cam, err, sizeof err) != TETHER_OK) {
-            fprintf(stderr, "tether: cannot open the simulated camera: %s\n", err);
-            goto done;
-        }
-        s->simulated = true;
-    }
-    snprintf(s->spec, sizeof s->spec, "%s", spec);
-
-    if ((s->focus = focus_ctl_new(s)) == NULL || (s->interval = interval_ctl_new(s)) == NULL ||
-        (s->import = import_ctl_new(s)) == NULL || (s->webhooks = webhooks_ctl_new(s)) == NULL) {
+    /* the shared services first: a station's jobs may register photos as
+     * soon as it is open */
+    if ((s->webhooks = webhooks_ctl_new(s)) == NULL) {
         fprintf(stderr, "tether: cannot start the studio's jobs (out of memory, or %s/.tether/webhooks.db)\n",
                 s->root);
         goto done;
@@ -713,6 +680,7 @@ int studio_run(const studio_options *o, volatile int *stop)
         goto done;
     }
     studio_adopt_files(s); /* photos a killed server wrote but did not catalog */
+    if (!open_cameras(s, o)) goto done;
     http_options ho = {.host = o->host ? o->host : "127.0.0.1", .port = o->port, .token = o->token,
                        .allow_hosts = o->allow_hosts, .n_allow_hosts = o->n_allow_hosts,
                        .handler = route, .quick = route_is_quick, .ctx = s};
@@ -724,15 +692,19 @@ int studio_run(const studio_options *o, volatile int *stop)
     pthread_mutex_lock(&s->events.lock);
     s->http = http;
     pthread_mutex_unlock(&s->events.lock);
-    stream_pump_start(s);
-    if (pthread_create(&pump, NULL, event_pump, s) == 0) pump_started = true;
-    interval_resume(s->interval); /* a time-lapse that was running when the server stopped */
-    import_resume(s->import);     /* an import likewise */
+    if (s->auto_watch) station_watch_start(s);
     if (o->on_listening) o->on_listening(o->on_listening_arg, http_port(http));
-    char model[128];
-    tether_camera_model(s->cam, model, sizeof model);
-    printf("studio on http://%s:%d/ (camera: %s%s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
-           http_port(http), model, s->simulated ? ", simulated" : "", s->root);
+    station *list[STUDIO_MAX_CAMERAS];
+    int n = station_list(s, list, STUDIO_MAX_CAMERAS);
+    char cameras[2048] = "";
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(cameras);
+        snprintf(cameras + len, sizeof cameras - len, "%s%s%s", i ? ", " : "", list[i]->origin.model,
+                 list[i]->simulated ? ", simulated" : "");
+        station_unref(list[i]);
+    }
+    printf("studio on http://%s:%d/ (camera%s: %s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
+           http_port(http), n > 1 ? "s" : "", cameras, s->root);
     fflush(stdout);
     while (!*stop) clock_sleep_ns(200000000);
     rc = 0;
@@ -741,25 +713,25 @@ done:
     pthread_mutex_lock(&s->events.lock);
     pthread_cond_broadcast(&s->events.cond);
     pthread_mutex_unlock(&s->events.lock);
-    if (s->cam) tether_camera_cancel(s->cam);
+    station_watch_stop(s);
+    pthread_mutex_lock(&s->stations_lock);
+    for (int i = 0; i < s->n_stations; i++) tether_camera_cancel(s->stations[i]->cam);
+    pthread_mutex_unlock(&s->stations_lock);
     http_stop(http); /* ends the streams, waits for the handlers running on workers */
     pthread_mutex_lock(&s->events.lock);
     s->http = NULL;
     pthread_mutex_unlock(&s->events.lock);
-    stream_pump_stop(s);
-    focus_ctl_free(s->focus); /* cancels a running focus tool and waits for it */
-    interval_ctl_free(s->interval); /* a running time-lapse is continued at the next start */
-    import_ctl_free(s->import);     /* so is an import */
+    station_halt_all(s);            /* pumps and jobs (a time-lapse or import is continued at the next start) */
     cataloguer_stop(s->cataloguer); /* catalogs the shots still queued */
-    if (pump_started) pthread_join(pump, NULL);
     webhooks_ctl_free(s->webhooks); /* pending deliveries are sent at the next start */
     tagging_ctl_free(s->tagging); /* after every thread that registers photos */
-    tether_camera_close(s->cam);
-    simhost_stop(sim);
+    station_free_all(s);          /* the cameras, and the simulators behind them */
     catalog_close(s->cat);
     for (int i = 0; i < HUB_RING; i++) free(s->events.text[i]);
     pthread_cond_destroy(&s->events.cond);
     pthread_mutex_destroy(&s->events.lock);
+    pthread_cond_destroy(&s->stations_cond);
+    pthread_mutex_destroy(&s->stations_lock);
     pthread_mutex_destroy(&s->lock);
     json_decref(s->storage);
     pthread_mutex_destroy(&s->storage_lock);

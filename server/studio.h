@@ -4,10 +4,15 @@
  * the catalog (SQLite), live view fan-out, server-sent events, and the
  * JSON API the UI is built on (docs/API.md).
  *
- * Threads: libmicrohttpd's connection threads run the handlers; one event
- * pump thread turns camera events into server-sent events (and catalogs
- * photos shot with the camera's own button); a focus tool (autofocus,
- * trap focus, a stack) runs in a worker thread of its own.  Everything shared is behind
+ * One studio serves one or more cameras, each a "station" (internal.h)
+ * with an id, its own jobs and its own live view; the first is the
+ * primary camera, which the single-camera routes serve.
+ *
+ * Threads: libmicrohttpd's connection threads run the handlers; per
+ * camera, an event pump thread turns camera events into server-sent
+ * events (and catalogs photos shot with the camera's own button) and a
+ * frame pump wakes its viewers; a focus tool (autofocus, trap focus, a
+ * stack) runs in a worker thread of its own.  Everything shared is behind
  * the studio's mutex or is itself thread-safe (camera, catalog, frames).
  */
 #pragma once
@@ -15,7 +20,9 @@
 #include <stdbool.h>
 
 typedef struct studio_options {
-    const char *camera;        /* spec; "sim[:persona]" = built-in simulator */
+    const char *camera;        /* spec; "sim[:persona]" = built-in simulator; used when n_cameras is 0 */
+    const char *const *cameras; /* the specs of every camera to serve (the first is the primary); n_cameras */
+    int n_cameras;
     const char *host;          /* default 127.0.0.1 */
     int port;                  /* default 8080; 0 picks one */
     const char *photos;        /* photo root; default ./photos */

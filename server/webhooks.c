@@ -119,11 +119,15 @@ void webhooks_photo_added(studio *s, const json_t *photo, const char *event)
     json_t *body = json_pack("{s:s, s:O?, s:O?, s:{s:I, s:O?, s:s, s:s, s:s, s:s, s:O?, s:O?, s:O?, s:O?, s:O?},"
                              " s:o, s:o}",
                              "time", when, "session", json_object_get(photo, "session"), "camera",
-                             json_object_get(photo, "camera"), "photo", "id", id, "file", json_object_get(photo, "file"),
+                             json_object_get(photo, "camera_model"), "photo", "id", id, "file", json_object_get(photo, "file"),
                              "url", url ? url : "", "api", api, "path", rel, "abs_path", abs, "thumb",
                              json_object_get(photo, "thumb"), "size", json_object_get(photo, "size"), "width",
                              json_object_get(photo, "width"), "height", json_object_get(photo, "height"), "day",
                              json_object_get(photo, "day"), "exif", exif, "gps", gps);
+    if (body) { /* which of the studio's cameras took it */
+        json_object_set(body, "camera_id", json_object_get(photo, "camera"));
+        json_object_set(body, "camera_identity", json_object_get(photo, "camera_identity"));
+    }
     int n = 0;
     int rc = body ? webhook_enqueue(wc->w, event, body, 0, &n, NULL) : TETHER_ERR_NO_MEMORY;
     if (rc != TETHER_OK) LOG_ERROR("webhooks", "cannot enqueue the %s of photo %lld: %s", event, (long long)id, tether_strerror(rc));

@@ -1,9 +1,72 @@
 // tether studio: the main page.  Talks to the JSON API (docs/API.md) and
 // follows server-sent events; no framework, no build step.
+//
+// Several cameras: the panels that act on a camera (status, capture,
+// settings, focus, and in jobs.js the time-lapse and the import) act on
+// the selected one, cams.selected, through /api/cameras/ID/... (camPath);
+// a studio without /api/cameras (one camera, an older server) is driven
+// through the old routes.  cameras.js draws the switcher, the grid and
+// capture-all and calls selectCamera; each panel registers what to reload
+// with onCameraSelected.  Events about another camera than the selected one
+// (their data's "camera") are left to cameras.js.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
 const state = { settings: [], status: null, presets: {}, chosen: new Set(['iso', 'aperture', 'f-number', 'shutterspeed', 'whitebalance']) };
+
+// ---- the selected camera ------------------------------------------------------------
+// multi: the server has /api/cameras; list: its cameras as it gave them
+// (with "connected" kept current by the camera_lost/camera_back events);
+// selected: the id the panels act on (null with an older server).
+const cams = { multi: false, list: [], selected: null, watchers: [] };
+
+function cameraById(id) {
+  return cams.list.find((c) => c.id === id) || null;
+}
+
+function selectedCamera() {
+  return cameraById(cams.selected);
+}
+
+// The route of something of the selected camera: camPath('focus/area') is
+// /api/cameras/ID/focus/area, or /api/focus/area without /api/cameras.
+function camPath(rest) {
+  return cams.multi && cams.selected ? `/api/cameras/${encodeURIComponent(cams.selected)}/${rest}` : `/api/${rest}`;
+}
+
+function streamUrl(id) {
+  return cams.multi && id ? `/api/cameras/${encodeURIComponent(id)}/stream.mjpg` : '/stream.mjpg';
+}
+
+// fn() runs each time another camera is selected (and once at the start).
+function onCameraSelected(fn) {
+  cams.watchers.push(fn);
+}
+
+// An event's data is about the selected camera when it names it, or names
+// none (an older server, or an event about the studio as a whole).
+function aboutSelected(d) {
+  return !d || d.camera === undefined || d.camera === null || d.camera === cams.selected;
+}
+
+// A camera's name for people: its model, and when two cameras are the same
+// model, what tells them apart (the serial, else the id).
+function cameraName(c) {
+  if (!c) return '';
+  const model = c.model || c.id;
+  const twins = cams.list.filter((o) => (o.model || o.id) === model).length > 1;
+  if (!twins) return model;
+  const serial = c.identity && c.identity.startsWith(model) ? c.identity.slice(model.length).trim() : '';
+  return `${model} · ${serial || c.id}`;
+}
+
+// Each camera keeps one colour (by its place in the list) in the switcher,
+// the grid and on its photos.
+const CAMERA_COLOURS = ['#4aa3ff', '#f5a623', '#b07cff', '#3fb950', '#ff6b9a', '#2ec4b6', '#ffd166', '#e0483e'];
+function cameraColour(id) {
+  const i = cams.list.findIndex((c) => c.id === id);
+  return i < 0 ? '#8a9096' : CAMERA_COLOURS[i % CAMERA_COLOURS.length];
+}
 
 function toast(text, kind) {
   const t = $('#toast');
@@ -23,10 +86,19 @@ async function api(method, path, body) {
   const r = await fetch(path, opts);
   const data = await r.json().catch(() => ({}));
   if (!r.ok) {
-    const msg = data.error ? data.error.message : r.statusText;
-    throw new Error(msg);
+    const err = new Error(data.error ? data.error.message : r.statusText);
+    err.status = r.status;
+    err.code = data.error ? data.error.code : '';
+    throw err;
   }
   return data;
+}
+
+// Whether a failed request failed because the selected camera is lost
+// (which its badge and overlay already say: no toast for it).
+function lostCamera(e) {
+  const c = selectedCamera();
+  return e.code === 'camera_disconnected' || e.code === 'camera_unavailable' || (c && c.connected === false && e.status >= 500);
 }
 
 function el(tag, attrs, ...children) {
@@ -42,11 +114,16 @@ function el(tag, attrs, ...children) {
 
 // ---- status -----------------------------------------------------------------
 
+// The selected camera's link: the badge, the overlay on the live view, and
+// its controls (every fieldset.needs-camera: capture, settings, focus,
+// time-lapse and import; Stop and Cancel stay usable) off while it is lost.
 function showLink(connected) {
   const b = $('#link');
   b.textContent = connected ? 'connected' : 'camera lost';
   b.className = 'badge ' + (connected ? 'ok' : 'bad');
   $('#lost').hidden = connected;
+  for (const f of document.querySelectorAll('fieldset.needs-camera')) f.disabled = !connected;
+  document.body.classList.toggle('camera-away', !connected);
 }
 
 function formatBytes(n) {
@@ -69,9 +146,14 @@ function showStorage(st) {
 }
 
 async function loadStatus() {
-  const s = await api('GET', '/api/status');
+  const id = cams.selected;
+  const s = await api('GET', camPath('status'));
+  if (id !== cams.selected) return; // another camera was selected meanwhile
   state.status = s;
-  $('#camera').textContent = s.camera.model;
+  const c = selectedCamera();
+  if (c) c.connected = s.camera.connected;
+  $('#camera').textContent = c ? cameraName(c) : s.camera.model;
+  $('#camera').title = c ? `${c.identity || c.model} · ${c.spec || ''}` : s.camera.spec || '';
   $('#simulated').hidden = !s.camera.simulated;
   showLink(s.camera.connected);
   showStorage(s.storage);
@@ -84,7 +166,7 @@ async function capture() {
   b.disabled = true;
   $('#capture-status').textContent = 'capturing…';
   try {
-    const r = await api('POST', '/api/capture');
+    const r = await api('POST', camPath('capture'));
     $('#capture-status').textContent = 'saved ' + r.photos.map((p) => p.file).join(', ');
   } catch (e) {
     $('#capture-status').textContent = '';
@@ -97,12 +179,26 @@ async function capture() {
 async function loadMini() {
   const r = await api('GET', '/api/photos?per_page=9');
   const mini = $('#mini');
-  mini.replaceChildren(...r.photos.map((p) =>
-    el('a', { href: p.url, target: '_blank', title: p.file, 'data-id': p.id },
-      p.thumb ? el('img', { src: p.thumb, alt: p.file, loading: 'lazy' }) : el('span', {}, p.file))));
+  // which camera took each photo, once there is more than one to tell apart
+  const tagged = cams.list.length > 1 || new Set(r.photos.map(photoCamera)).size > 1;
+  mini.replaceChildren(...r.photos.map((p) => {
+    const who = photoCamera(p);
+    const a = el('a', { href: p.url, target: '_blank', title: who ? `${p.file} · ${who}` : p.file, 'data-id': p.id,
+      'data-camera': p.camera || '' },
+    p.thumb ? el('img', { src: p.thumb, alt: p.file, loading: 'lazy' }) : el('span', {}, p.file));
+    if (tagged && who) a.append(el('span', { class: 'cam-tag', style: `--cam:${cameraColour(p.camera)}` }, who));
+    return a;
+  }));
   const first = r.photos.find((p) => p.thumb);
   if (first) showAnalysis(first);
   else { clearHistogram(); $('#exif').replaceChildren(); $('#clip').textContent = ''; }
+}
+
+// The name of the camera that took a photo: its id's camera as listed, else
+// what the photo says ("camera_identity", or the model an older server gave).
+function photoCamera(p) {
+  const c = cameraById(p.camera);
+  return c ? cameraName(c) : p.camera_identity || p.camera || '';
 }
 
 function clearHistogram() {
@@ -193,7 +289,14 @@ async function savePreset(ev) {
   const settings = [...state.chosen].filter((n) => state.settings.some((s) => s.name === n));
   if (!settings.length) return toast('Tick at least one setting to keep in the preset');
   try {
-    await api('POST', '/api/presets', { name, settings });
+    // the server reads the primary camera's values; another camera's are sent as they are shown
+    const c = selectedCamera();
+    if (c && !c.primary) {
+      const values = Object.fromEntries(settings.map((n) => [n, state.settings.find((s) => s.name === n).value]));
+      await api('POST', '/api/presets', { name, values });
+    } else {
+      await api('POST', '/api/presets', { name, settings });
+    }
     $('#preset-name').value = '';
     toast(`Preset "${name}" saved`, 'info');
   } catch (e) {
@@ -203,8 +306,17 @@ async function savePreset(ev) {
 
 async function applyPreset(name) {
   try {
-    await api('POST', `/api/presets/${encodeURIComponent(name)}/apply`);
-    toast(`Preset "${name}" applied`, 'info');
+    // the preset route applies to the primary camera; another is given the values through its settings
+    const c = selectedCamera();
+    if (c && !c.primary) {
+      const values = state.presets[name];
+      if (!values) throw new Error(`no preset "${name}"`);
+      const r = await api('POST', camPath('settings'), { values });
+      for (const s of r.settings || []) updateSetting(s);
+    } else {
+      await api('POST', `/api/presets/${encodeURIComponent(name)}/apply`);
+    }
+    toast(`Preset "${name}" applied` + (c && cams.list.length > 1 ? ` to ${cameraName(c)}` : ''), 'info');
   } catch (e) {
     toast('Preset: ' + e.message);
   }
@@ -222,9 +334,10 @@ async function deletePreset(name) {
 
 function control(s) {
   const id = 'set-' + s.path.replace(/[^a-z0-9]/gi, '-');
+  const route = camPath('settings'); // the camera shown when the control was made
   const set = async (value) => {
     try {
-      await api('POST', '/api/settings', { path: s.path, value: String(value) });
+      await api('POST', route, { path: s.path, value: String(value) });
     } catch (e) {
       toast(`${s.label}: ${e.message}`);
       loadSettings();
@@ -255,8 +368,10 @@ function control(s) {
 }
 
 async function loadSettings() {
+  const id = cams.selected;
   try {
-    const r = await api('GET', '/api/settings');
+    const r = await api('GET', camPath('settings'));
+    if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
     const groups = new Map();
     for (const s of r.settings) {
@@ -267,9 +382,18 @@ async function loadSettings() {
     }
     const order = ['capturesettings', 'imgsettings', 'actions', 'settings', 'status'];
     const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 99) % 99 - (order.indexOf(b) + 99) % 99);
+    $('#settings').dataset.camera = id || '';
     $('#settings').replaceChildren(...names.map((g, i) =>
       el('details', { open: i < 2 ? '' : null }, el('summary', {}, g.replace('settings', ' settings')), ...groups.get(g).map(control))));
   } catch (e) {
+    if (id !== cams.selected) return;
+    if (lostCamera(e)) {
+      state.settings = [];
+      $('#settings').dataset.camera = id || '';
+      $('#settings').replaceChildren(el('p', { class: 'result' }, 'The camera is lost: its settings come back with it.'));
+      return;
+    }
+    $('#settings').replaceChildren(el('p', { class: 'result bad' }, 'Settings: ' + e.message));
     toast('Settings: ' + e.message);
   }
 }
@@ -328,13 +452,14 @@ async function setArea(cx, cy, size) {
   const a = { x: clamp(cx - w / 2, 1 - w), y: clamp(cy - h / 2, 1 - h), w, h };
   showArea(a);
   try {
-    showArea((await api('POST', '/api/focus/area', a)).area);
+    showArea((await api('POST', camPath('focus/area'), a)).area);
   } catch (e) {
     toast('Focus area: ' + e.message);
   }
 }
 
 function onViewerClick(e) {
+  if (document.body.classList.contains('camera-away')) return;
   const img = $('#live');
   const b = img.getBoundingClientRect(), r = liveRect();
   const fx = (e.clientX - b.left - r.x) / r.w, fy = (e.clientY - b.top - r.y) / r.h;
@@ -478,23 +603,23 @@ async function startTool(path, body) {
 
 async function autofocus() {
   result('#af-result', '');
-  await startTool('/api/focus/auto', { mode: $('#af-mode').value });
+  await startTool(camPath('focus/auto'), { mode: $('#af-mode').value });
 }
 
 async function trapToggle(e) {
   const on = e.target.checked;
   if (on) {
     result('#trap-result', '');
-    if (!(await startTool('/api/focus/trap', { on: true }))) e.target.checked = false;
+    if (!(await startTool(camPath('focus/trap'), { on: true }))) e.target.checked = false;
   } else {
-    try { await api('POST', '/api/focus/trap', { on: false }); } catch (err) { toast(err.message); }
+    try { await api('POST', camPath('focus/trap'), { on: false }); } catch (err) { toast(err.message); }
   }
 }
 
 async function stack(ev) {
   ev.preventDefault();
   result('#stack-result', '');
-  await startTool('/api/focus/stack', { count: Number($('#stack-count').value), span: Number($('#stack-span').value),
+  await startTool(camPath('focus/stack'), { count: Number($('#stack-count').value), span: Number($('#stack-span').value),
     direction: $('#stack-direction').value, merge: $('#stack-merge').checked });
 }
 
@@ -502,7 +627,7 @@ async function drive(e) {
   const b = e.target.closest('button');
   if (!b) return;
   try {
-    await api('POST', '/api/focus/drive', { direction: b.dataset.dir, step: Number(b.dataset.step) });
+    await api('POST', camPath('focus/drive'), { direction: b.dataset.dir, step: Number(b.dataset.step) });
   } catch (err) {
     toast('Focus drive: ' + err.message);
   }
@@ -515,7 +640,9 @@ function showStackHint() {
 }
 
 async function loadFocus() {
-  const f = await api('GET', '/api/focus');
+  const id = cams.selected;
+  const f = await api('GET', camPath('focus'));
+  if (id !== cams.selected) return;
   focus.enfuse = f.enfuse;
   showStackHint();
   showArea(f.area);
@@ -523,13 +650,13 @@ async function loadFocus() {
   showRunning(f.running, f.running && f.running.progress);
 }
 
-function focusEvents(on) {
-  on('focus', (d) => {
+function focusEvents(onCam) {
+  onCam('focus', (d) => {
     if (focus.running && focus.running.id === d.job) showRunning(focus.running, d);
     else loadFocus().catch(() => {});
   });
-  on('focus_result', (d) => { showRunning(null); showResult(d); });
-  on('focus_area', (d) => showArea(d.area));
+  onCam('focus_result', (d) => { showRunning(null); showResult(d); });
+  onCam('focus_area', (d) => showArea(d.area));
 }
 
 function initFocus() {
@@ -546,7 +673,7 @@ function initFocus() {
   $('#trap-on').addEventListener('change', trapToggle);
   $('#stack').addEventListener('submit', stack);
   $('#stack-merge').addEventListener('change', showStackHint);
-  $('#focus-cancel').addEventListener('click', () => api('POST', '/api/focus/cancel').catch((e) => toast(e.message)));
+  $('#focus-cancel').addEventListener('click', () => api('POST', camPath('focus/cancel')).catch((e) => toast(e.message)));
   document.querySelector('.drive').addEventListener('click', drive);
   setPeakingColour(focus.colour);
   setPeaking(focus.peaking);
@@ -558,18 +685,52 @@ function listen() {
   const es = new EventSource('/api/events');
   state.events = es; // other panels' scripts (webhooks.js) listen too
   const on = (type, fn) => es.addEventListener(type, (m) => fn(JSON.parse(m.data).data));
+  // onCam: only the events about the selected camera
+  const onCam = (type, fn) => on(type, (d) => { if (aboutSelected(d)) fn(d); });
   on('capture', () => { loadMini(); loadSessions(); });
   on('photo_deleted', () => loadMini());
-  on('setting_changed', (d) => { if (d.path && d.type) updateSetting(d); else loadSettings(); });
-  on('camera_lost', () => showLink(false));
-  on('camera_back', () => { showLink(true); loadSettings(); });
+  onCam('setting_changed', (d) => { if (d.path && d.type) updateSetting(d); else loadSettings(); });
+  // (cameras.js marks the camera in the switcher and the grid)
+  onCam('camera_lost', () => showLink(false));
+  onCam('camera_back', () => { showLink(true); loadSettings(); loadFocus().catch(() => {}); });
   on('session_changed', () => { loadSessions(); loadMini(); });
   on('preset_saved', loadPresets);
   on('preset_deleted', loadPresets);
   on('preset_applied', () => {});
   on('storage', showStorage);
-  focusEvents(on);
+  focusEvents(onCam);
 }
+
+// ---- selecting a camera -------------------------------------------------------------------
+
+// Makes id the camera the panels act on and reloads them; the live view
+// follows.  (cameras.js calls it from the switcher, the grid and the keys.)
+function selectCamera(id) {
+  cams.selected = id;
+  if (id) localStorage.setItem('tether.camera', id);
+  const c = selectedCamera();
+  if (c) {
+    $('#camera').textContent = cameraName(c);
+    showLink(c.connected !== false);
+  }
+  $('#capture-status').textContent = '';
+  if (cams.multi && !c) { // every camera was removed
+    $('#live').removeAttribute('src');
+    showLink(false);
+    return;
+  }
+  showRunning(null);
+  for (const line of ['#af-result', '#trap-result', '#stack-result']) result(line, '');
+  setTrapState('off');
+  const live = $('#live');
+  const url = streamUrl(id);
+  if (!$('#viewer').hidden && live.getAttribute('src') !== url) live.src = url; // (the grid has its own)
+  for (const fn of cams.watchers) fn(c);
+}
+
+onCameraSelected(() => loadStatus().catch((e) => toast(e.message)));
+onCameraSelected(() => loadSettings());
+onCameraSelected(() => loadFocus().catch((e) => { if (!lostCamera(e)) toast('Focus: ' + e.message); }));
 
 // ---- start ------------------------------------------------------------------------------
 
@@ -578,13 +739,20 @@ $('#session').addEventListener('change', (e) => switchSession(e.target.value));
 $('#new-session').addEventListener('submit', createSession);
 $('#save-preset').addEventListener('submit', savePreset);
 document.addEventListener('keydown', (e) => {
-  if (e.code === 'Space' && !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName)) {
+  if (e.code === 'Space' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey &&
+      !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName)) {
     e.preventDefault();
-    capture();
+    if (document.body.classList.contains('camera-away')) return;
+    if (!$('#camera-grid').hidden && cams.selected) captureOne(cams.selected); // its tile shows the result (cameras.js)
+    else if (!$('#capture').disabled) capture();
   }
 });
 initFocus();
 listen();
-loadStatus().then(() => Promise.all([loadSessions(), loadMini(), loadPresets(), loadSettings(), loadFocus()])).catch((e) => toast(e.message));
+// The cameras first (cameras.js's loadCameras, once every script has
+// run), then the selected one's panels and the studio's own.
+window.addEventListener('DOMContentLoaded', () => {
+  loadCameras().then(() => Promise.all([loadSessions(), loadMini(), loadPresets()])).catch((e) => toast(e.message));
+});
 // the free space as photos come in (a change of health comes at once, as a "storage" event)
 setInterval(() => api('GET', '/api/status').then((s) => showStorage(s.storage)).catch(() => {}), 30000);

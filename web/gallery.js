@@ -1,10 +1,27 @@
 // tether studio: the gallery page (sessions, days, paging, full size,
-// download, delete).
+// download, delete).  With several cameras (GET /api/cameras), or photos
+// from several in the page, each caption names the camera that took it.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
 const PER_PAGE = 24;
-const view = { session: null, day: '', page: 1, photos: [], current: null };
+const view = { session: null, day: '', page: 1, photos: [], current: null, cameras: [] };
+
+// The studio's cameras, for their names; none from a server without
+// /api/cameras (the photos' own "camera" is then shown, if it varies).
+async function loadCameras() {
+  try {
+    const r = await fetch('/api/cameras');
+    if (r.ok) view.cameras = (await r.json()).cameras || [];
+  } catch (e) { /* names are a nicety: the photos show without them */ }
+}
+
+function photoCamera(p) {
+  const c = view.cameras.find((x) => x.id === p.camera);
+  if (!c) return p.camera_identity || p.camera || '';
+  const twins = view.cameras.filter((x) => x.model === c.model).length > 1;
+  return twins ? (c.identity || c.id) : (c.model || c.id);
+}
 
 function toast(text) {
   const t = $('#toast');
@@ -42,14 +59,15 @@ async function load() {
   $('#page').textContent = `page ${view.page} of ${pages}`;
   $('#prev').disabled = view.page <= 1;
   $('#next').disabled = view.page >= pages;
+  const named = view.cameras.length > 1 || new Set(r.photos.map(photoCamera)).size > 1;
   $('#grid').replaceChildren(...r.photos.map((p) => {
+    const fig = document.createElement('figure');
+    fig.dataset.id = p.id;
     const img = document.createElement('img');
     img.src = p.thumb || p.url;
     img.alt = p.file;
     img.loading = 'lazy';
     img.addEventListener('click', () => open(p));
-    const fig = document.createElement('figure');
-    fig.dataset.id = p.id;
     const cap = document.createElement('figcaption');
     const name = document.createElement('span');
     name.textContent = p.file;
@@ -57,6 +75,14 @@ async function load() {
     const when = document.createElement('span');
     when.textContent = new Date(p.taken * 1000).toLocaleTimeString();
     cap.append(name, when);
+    if (named && photoCamera(p)) {
+      const who = document.createElement('span');
+      who.className = 'photo-camera';
+      who.textContent = who.title = photoCamera(p);
+      cap.append(who);
+      cap.classList.add('named');
+      fig.dataset.camera = p.camera || '';
+    }
     fig.append(img, cap);
     return fig;
   }));
@@ -89,4 +115,4 @@ $('#next').addEventListener('click', () => { view.page++; load(); });
 $('#close').addEventListener('click', () => { $('#full').hidden = true; });
 $('#delete').addEventListener('click', remove);
 document.addEventListener('keydown', (e) => { if (e.key === 'Escape') $('#full').hidden = true; });
-loadSessions().then(load).catch((e) => toast(e.message));
+Promise.all([loadSessions(), loadCameras()]).then(load).catch((e) => toast(e.message));

@@ -5,7 +5,9 @@
 // Cancel; the last result stays underneath.  Loaded after app.js, whose
 // helpers ($, api, el, toast) and event stream (state.events) it uses; it
 // follows the "interval", "interval_result", "import" and "import_result"
-// server-sent events and reloads the state from the API on each.
+// server-sent events and reloads the state from the API on each.  Both act
+// on the selected camera (app.js's camPath) and reload when another one is
+// selected.
 'use strict';
 
 const jobs = { timer: null, next: null };
@@ -59,7 +61,11 @@ function tickInterval() {
 }
 
 async function loadInterval() {
-  try { showInterval(await api('GET', '/api/interval')); } catch (e) { toast(e.message); }
+  const id = cams.selected;
+  try {
+    const r = await api('GET', camPath('interval'));
+    if (id === cams.selected) showInterval(r);
+  } catch (e) { if (id === cams.selected && !lostCamera(e)) toast('Time-lapse: ' + e.message); }
 }
 
 async function startInterval(e) {
@@ -74,7 +80,7 @@ async function startInterval(e) {
     body.start_epoch = d.getTime() / 1000;
   }
   try {
-    await api('POST', '/api/interval', body);
+    await api('POST', camPath('interval'), body);
     loadInterval();
   } catch (err) { toast(err.message); }
 }
@@ -111,12 +117,16 @@ function showImport(r) {
 }
 
 async function loadImport() {
-  try { showImport(await api('GET', '/api/import')); } catch (e) { toast(e.message); }
+  const id = cams.selected;
+  try {
+    const r = await api('GET', camPath('import'));
+    if (id === cams.selected) showImport(r);
+  } catch (e) { if (id === cams.selected && !lostCamera(e)) toast('Import: ' + e.message); }
 }
 
 async function startImport(body) {
   try {
-    await api('POST', '/api/import', body);
+    await api('POST', camPath('import'), body);
     loadImport();
   } catch (err) { toast(err.message); }
 }
@@ -129,17 +139,16 @@ function loadJobsSoon() {
 // ---- start ------------------------------------------------------------------------------
 
 $('#interval-form').addEventListener('submit', startInterval);
-$('#interval-stop').addEventListener('click', () => api('POST', '/api/interval/stop').then(loadInterval).catch((e) => toast(e.message)));
+$('#interval-stop').addEventListener('click', () => api('POST', camPath('interval/stop')).then(loadInterval).catch((e) => toast(e.message)));
 $('#import-form').addEventListener('submit', (e) => {
   e.preventDefault();
   startImport({ mode: $('#import-mode').value, delete: $('#import-delete').checked, fresh: true });
 });
 $('#import-resume').addEventListener('click', () => startImport({}));
-$('#import-cancel').addEventListener('click', () => api('POST', '/api/import/cancel').then(loadImport).catch((e) => toast(e.message)));
+$('#import-cancel').addEventListener('click', () => api('POST', camPath('import/cancel')).then(loadImport).catch((e) => toast(e.message)));
 if (state.events) {
   for (const type of ['interval', 'interval_result', 'import', 'import_result', 'camera_lost', 'camera_back'])
     state.events.addEventListener(type, loadJobsSoon);
 }
 setInterval(tickInterval, 1000);
-loadInterval();
-loadImport();
+onCameraSelected(() => { loadInterval(); loadImport(); });

@@ -49,6 +49,22 @@ catalog *catalog_open(const char *path)
         free(c);
         return NULL;
     }
+    /* catalogs made before photos had their camera's station id and
+     * identity gain the columns (empty for the photos already there) */
+    static const char *const added[] = {"camera_id", "camera_identity"};
+    for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT %s FROM photos LIMIT 0", added[i]);
+        if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK) continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE photos ADD COLUMN %s TEXT NOT NULL DEFAULT ''", added[i]);
+        if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+            LOG_ERROR("catalog", "adding the column %s to %s: %s", added[i], path, err ? err : "?");
+            sqlite3_free(err);
+            sqlite3_close(c->db);
+            free(c);
+            return NULL;
+        }
+    }
     pthread_mutex_init(&c->lock, NULL);
     return c;
 }
@@ -208,15 +224,18 @@ static void read_photo(sqlite3_stmt *st, catalog_photo *p)
     p->size = sqlite3_column_int64(st, 8);
     p->width = sqlite3_column_int(st, 9);
     p->height = sqlite3_column_int(st, 10);
+    copy_col(st, 11, p->camera_id, sizeof p->camera_id);
+    copy_col(st, 12, p->camera_identity, sizeof p->camera_identity);
 }
 
-#define PHOTO_COLS "id, session, day, rel, thumb, camera_path, camera, taken, size, width, height"
+#define PHOTO_COLS "id, session, day, rel, thumb, camera_path, camera, taken, size, width, height, camera_id, camera_identity"
 
 int catalog_photo_add(catalog *c, catalog_photo *p)
 {
     pthread_mutex_lock(&c->lock);
     sqlite3_stmt *st = prepare(c, "INSERT INTO photos(session, day, rel, thumb, camera_path, camera, taken, size,"
-                                  " width, height) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+                                  " width, height, camera_id, camera_identity)"
+                                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
     int rc = TETHER_ERR_IO;
     if (st) {
         sqlite3_bind_text(st, 1, p->session, -1, SQLITE_TRANSIENT);
@@ -229,6 +248,8 @@ int catalog_photo_add(catalog *c, catalog_photo *p)
         sqlite3_bind_int64(st, 8, p->size);
         sqlite3_bind_int(st, 9, p->width);
         sqlite3_bind_int(st, 10, p->height);
+        sqlite3_bind_text(st, 11, p->camera_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 12, p->camera_identity, -1, SQLITE_TRANSIENT);
         int r = sqlite3_step(st);
         if (r == SQLITE_DONE) {
             p->id = sqlite3_last_insert_rowid(c->db);

@@ -27,7 +27,9 @@ typedef struct catalog_photo {
     char rel[512];           /* path below the photo root: session/day/file */
     char thumb[512];         /* thumbnail path below the photo root */
     char camera_path[512];
-    char camera[128];
+    char camera[128];        /* the camera's model */
+    char camera_id[64];      /* the studio's id of the camera ("" if not known) */
+    char camera_identity[256]; /* "MODEL SERIAL" ("" if not known) */
     int64_t taken;           /* epoch seconds */
     int64_t size;
     int width, height;

@@ -92,6 +92,7 @@ struct simcam {
     capture_job jobs[MAX_JOBS];
     int njobs;
     bool capturing;
+    int64_t last_trigger_ns;   /* CLOCK_REALTIME when the host's last capture command arrived; 0: none yet */
     uint64_t shots;
     struct {
         bool valid;
@@ -564,6 +565,11 @@ static void *capture_thread(void *arg)
 /* Queues a picture.  Returns a PTP response code. */
 static uint16_t start_capture(simcam *c, bool from_host, uint32_t tid)
 {
+    if (from_host) { /* GET /state's last_trigger_ns: when the command came, taken or not */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        c->last_trigger_ns = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    }
     if (c->capturing || c->njobs >= MAX_JOBS) return PTP_RC_DeviceBusy;
     if (free_images(c) == 0 && !target_is_pc(c)) return PTP_RC_StoreFull;
     c->jobs[c->njobs++] = (capture_job){from_host, tid};
@@ -1418,6 +1424,7 @@ json_t *simcam_state(simcam *c)
     if (st && two) json_object_set_new(st, "second_plane_focus_position", json_real(c->focus_pos[1]));
     if (st) {
         json_object_set_new(st, "lv_zoom", json_integer(c->lv_zoom));
+        json_object_set_new(st, "last_trigger_ns", json_integer((json_int_t)c->last_trigger_ns));
         json_object_set_new(st, "lv_zoom_position", json_pack("[I, I]", (json_int_t)c->lv_zoom_x,
                                                               (json_int_t)c->lv_zoom_y));
         double n = prop_physical(&c->props, ROLE_APERTURE, c->pe->base_fnumber);

@@ -1,0 +1,513 @@
+/*
+ * station: one camera the studio serves, with what is its alone (the
+ * camera session, its id, its focus tools, time-lapse and import, its
+ * frame pump and event pump, its viewers' counters), and the studio's
+ * list of them (internal.h).
+ *
+ * How it works: station_open opens the camera (or starts a simulator in
+ * this process for "sim[:persona]" and opens that over loopback), gives
+ * it an id (a slug of its model, "-2", "-3" for a second and third camera
+ * of one model; the same id again for an identity seen before in this
+ * run), starts its pumps and lists it.  Stations are shared by reference
+ * count: the list holds one, so does every handler, MJPEG viewer and job
+ * using it, and station_remove waits for the others to go before it
+ * closes the camera.  The list's lock is only ever held to read or change
+ * the list, never across a camera call.
+ *
+ * Isolation: each camera has its own owner thread in libtether, so a
+ * frozen camera's calls time out there; station_enter bounds the HTTP
+ * workers one camera may hold (STATION_MAX_CALLS), so it cannot take the
+ * whole pool from the others.  Each station's viewers are woken by its
+ * own http_wake kind.
+ *
+ * "auto" serves every camera tether_list_cameras finds; the watcher
+ * thread (station_watch_start) looks again every two seconds and serves
+ * those plugged in since.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "internal.h"
+#include "ptpip/host.h"
+
+#define WATCH_EVERY_NS 2000000000LL
+
+/* ---- references and the list ------------------------------------------------------ */
+
+station *station_ref(station *st)
+{
+    if (st) st->refs++;
+    return st;
+}
+
+/* Closes the camera and frees everything (no thread of its own runs). */
+static void station_free(station *st)
+{
+    focus_ctl_free(st->focus);
+    interval_ctl_free(st->interval);
+    import_ctl_free(st->import);
+    tether_camera_close(st->cam);
+    simhost_stop(st->sim);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+void station_unref(station *st)
+{
+    if (st == NULL) return;
+    studio *s = st->s;
+    pthread_mutex_lock(&s->stations_lock);
+    int left = --st->refs;
+    pthread_cond_broadcast(&s->stations_cond);
+    pthread_mutex_unlock(&s->stations_lock);
+    if (left == 0) station_free(st);
+}
+
+station *station_find(studio *s, const char *id)
+{
+    station *found = NULL;
+    pthread_mutex_lock(&s->stations_lock);
+    for (int i = 0; i < s->n_stations && found == NULL; i++)
+        if (id == NULL || strcmp(s->stations[i]->origin.id, id) == 0) found = station_ref(s->stations[i]);
+    pthread_mutex_unlock(&s->stations_lock);
+    return found;
+}
+
+int station_list(studio *s, station **out, int max)
+{
+    pthread_mutex_lock(&s->stations_lock);
+    int n = 0;
+    for (int i = 0; i < s->n_stations && n < max; i++) out[n++] = station_ref(s->stations[i]);
+    pthread_mutex_unlock(&s->stations_lock);
+    return n;
+}
+
+bool station_enter(station *st)
+{
+    if (++st->calls <= STATION_MAX_CALLS) return true;
+    st->calls--;
+    return false;
+}
+
+void station_leave(station *st)
+{
+    st->calls--;
+}
+
+enum MHD_Result station_busy_error(station *st, const http_request *r)
+{
+    return http_error(r, 503, "camera_busy",
+                      "camera %s already has %d requests waiting for it (is it frozen?); try again later",
+                      st->origin.id, STATION_MAX_CALLS);
+}
+
+void station_name_template(const station *st, char *out, size_t size)
+{
+    if (st->named_by_id || st->s->several)
+        snprintf(out, size, "{timestamp:%%Y%%m%%d-%%H%%M%%S}-%s-{name}", st->origin.id);
+    else
+        snprintf(out, size, "{timestamp:%%Y%%m%%d-%%H%%M%%S}-{name}");
+}
+
+void station_publish(station *st, const char *type, json_t *data)
+{
+    if (data == NULL) data = json_object();
+    if (json_is_object(data)) json_object_set_new(data, "camera", json_string(st->origin.id));
+    hub_publish(st->s, type, data);
+}
+
+json_t *station_json(station *st)
+{
+    char err[512];
+    tether_camera_last_error(st->cam, err, sizeof err);
+    pthread_mutex_lock(&st->lock);
+    int clients = st->stream_clients;
+    json_int_t frames = (json_int_t)st->frames_sent;
+    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_lock(&st->s->stations_lock);
+    bool primary = st->s->n_stations > 0 && st->s->stations[0] == st;
+    pthread_mutex_unlock(&st->s->stations_lock);
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:{s:i, s:I}}", "id", st->origin.id, "model",
+                     st->origin.model, "identity", st->origin.identity, "spec", st->spec, "connected",
+                     tether_camera_connected(st->cam), "primary", primary, "simulated", st->simulated, "last_error",
+                     err, "stream", "clients", clients, "frames_sent", frames);
+}
+
+/* ---- ids ---------------------------------------------------------------------------- */
+
+/* "Canon EOS 550D" -> "canon-eos-550d": lower-case letters and digits,
+ * runs of anything else one '-', none at either end. */
+static void slug(const char *model, char *out, size_t size)
+{
+    size_t n = 0;
+    bool dash = false;
+    for (const char *c = model; *c && n + 2 < size && n < 40; c++) {
+        if (isalnum((unsigned char)*c)) {
+            if (dash && n > 0) out[n++] = '-';
+            out[n++] = (char)tolower((unsigned char)*c);
+            dash = false;
+        } else {
+            dash = true;
+        }
+    }
+    out[n] = '\0';
+    if (n == 0) snprintf(out, size, "camera");
+}
+
+/* An id for identity: the one it had before in this run, else the first
+ * of slug, slug-2, slug-3, ... no camera has.  stations_lock held. */
+static void pick_id(studio *s, const char *model, const char *identity, char *out, size_t size)
+{
+    for (int i = 0; i < s->n_ids; i++)
+        if (strcmp(s->ids[i].identity, identity) == 0) {
+            snprintf(out, size, "%s", s->ids[i].id);
+            return;
+        }
+    char base[48];
+    slug(model, base, sizeof base);
+    for (int k = 1;; k++) {
+        char id[64];
+        if (k == 1) snprintf(id, sizeof id, "%s", base);
+        else snprintf(id, sizeof id, "%s-%d", base, k);
+        bool taken = false;
+        for (int i = 0; i < s->n_ids && !taken; i++) taken = strcmp(s->ids[i].id, id) == 0;
+        for (int i = 0; i < s->n_stations && !taken; i++) taken = strcmp(s->stations[i]->origin.id, id) == 0;
+        if (!taken) {
+            snprintf(out, size, "%s", id);
+            break;
+        }
+    }
+    if (s->n_ids < (int)(sizeof s->ids / sizeof s->ids[0])) {
+        snprintf(s->ids[s->n_ids].identity, sizeof s->ids[0].identity, "%s", identity);
+        snprintf(s->ids[s->n_ids].id, sizeof s->ids[0].id, "%s", out);
+        s->n_ids++;
+    }
+}
+
+/* ---- the camera's events ------------------------------------------------------------ */
+
+static const char *event_type(tether_event_type t)
+{
+    switch (t) {
+    case TETHER_EVENT_FILE_ADDED: return "file_added";
+    case TETHER_EVENT_CAPTURE_COMPLETE: return "capture_complete";
+    case TETHER_EVENT_SETTING_CHANGED: return "setting_changed";
+    case TETHER_EVENT_CAMERA_LOST: return "camera_lost";
+    case TETHER_EVENT_CAMERA_BACK: return "camera_back";
+    default: return "event";
+    }
+}
+
+/* Points the camera's tethered downloads at today's folder of the active
+ * session (shots taken with the body's button land there). */
+static void aim_tethered(station *st, char *day, size_t daysz)
+{
+    char session[128], dir[4400], tmpl[160];
+    studio_session(st->s, session, sizeof session);
+    studio_today(day, daysz);
+    snprintf(dir, sizeof dir, "%s/%s/%s", st->s->root, session, day);
+    station_name_template(st, tmpl, sizeof tmpl);
+    tether_tethered(st->cam, dir, tmpl, false);
+}
+
+/* The event pump: turns the camera's events into server-sent events and
+ * catalogs shots taken with the camera's button. */
+static void *event_pump(void *arg)
+{
+    station *st = arg;
+    studio *s = st->s;
+    log_set_thread_name("events");
+    char day[16] = "", session[128] = "";
+    aim_tethered(st, day, sizeof day);
+    studio_session(s, session, sizeof session);
+    int64_t last_aim = clock_mono_ns(), last_look = 0;
+    while (!s->stopping && !st->stopping) {
+        char now_session[128];
+        studio_session(s, now_session, sizeof now_session);
+        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0) {
+            /* follow midnight and a change of session */
+            snprintf(session, sizeof session, "%s", now_session);
+            aim_tethered(st, day, sizeof day);
+            last_aim = clock_mono_ns();
+        }
+        if (clock_mono_ns() - last_look > 2000000000LL) { /* a change of the folder's health is announced */
+            json_decref(studio_storage_json(s, false));
+            last_look = clock_mono_ns();
+        }
+        tether_event ev;
+        if (tether_wait_event(st->cam, 300, &ev) != TETHER_OK) continue;
+        if (ev.type == TETHER_EVENT_FILE_ADDED && ev.local[0]) {
+            json_t *photo = studio_register_photo(s, &st->origin, session, day, ev.local, ev.path);
+            if (photo) station_publish(st, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "camera"));
+            continue;
+        }
+        if (ev.type == TETHER_EVENT_CAMERA_BACK) aim_tethered(st, day, sizeof day);
+        if (ev.type == TETHER_EVENT_SETTING_CHANGED && ev.path[0]) {
+            /* changed on the body: send the whole setting, as the API does */
+            tether_setting set;
+            if (tether_setting_get(st->cam, ev.path, &set) == TETHER_OK) {
+                station_publish(st, "setting_changed", api_setting_json(&set));
+                tether_setting_clear(&set);
+                continue;
+            }
+        }
+        station_publish(st, event_type(ev.type), json_pack("{s:s, s:s}", "path", ev.path, "detail", ev.detail));
+    }
+    return NULL;
+}
+
+/* ---- opening and removing ------------------------------------------------------------ */
+
+/* Is spec "sim" or "sim:PERSONA"? */
+static bool is_sim_spec(const char *spec)
+{
+    return strncmp(spec, "sim", 3) == 0 && (spec[3] == '\0' || spec[3] == ':');
+}
+
+/* Stops the station's threads and jobs (its camera stays open).  Once. */
+static void station_halt(station *st)
+{
+    st->stopping = 1;
+    tether_camera_cancel(st->cam);
+    http_wake(studio_http(st->s), st->wake_kind); /* its viewers see it stopping and end */
+    stream_pump_stop(st);
+    if (st->events_started) pthread_join(st->events, NULL);
+    st->events_started = false;
+    focus_ctl_free(st->focus); /* cancels a running focus tool and waits for it */
+    st->focus = NULL;
+    interval_ctl_free(st->interval); /* a running time-lapse is continued when served again */
+    st->interval = NULL;
+    import_ctl_free(st->import); /* so is an import */
+    st->import = NULL;
+}
+
+int station_open(studio *s, const char *spec, int timeout_ms, station **out, char *err, size_t errsz)
+{
+    if (out) *out = NULL;
+    if (spec == NULL || spec[0] == '\0' || strlen(spec) >= 200) {
+        snprintf(err, errsz, "a camera spec is auto, usb:BUS,DEV, ptpip:HOST[:PORT], sim or sim:PERSONA");
+        return TETHER_ERR_INVALID_ARGUMENT;
+    }
+    if (!is_sim_spec(spec)) { /* the same camera again: refused before it is asked for a second session */
+        station *same = NULL;
+        pthread_mutex_lock(&s->stations_lock);
+        for (int i = 0; i < s->n_stations && same == NULL; i++)
+            if (strcmp(s->stations[i]->spec, spec) == 0) same = s->stations[i];
+        if (same) snprintf(err, errsz, "camera \"%s\" is already served as %s", spec, same->origin.id);
+        pthread_mutex_unlock(&s->stations_lock);
+        if (same) return TETHER_ERR_BUSY;
+    }
+    station *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        snprintf(err, errsz, "out of memory");
+        return TETHER_ERR_NO_MEMORY;
+    }
+    st->s = s;
+    st->refs = 1;
+    pthread_mutex_init(&st->lock, NULL);
+    snprintf(st->spec, sizeof st->spec, "%s", spec);
+    int rc;
+    char why[512] = "";
+    if (is_sim_spec(spec)) {
+        simcam_options so;
+        simcam_default_options(&so);
+        so.persona = persona_find(spec[3] == ':' ? spec + 4 : "canon-eos");
+        int port = 0;
+        if (so.persona == NULL) {
+            snprintf(err, errsz, "unknown simulated camera \"%s\" (sim, sim:canon-eos, sim:nikon or sim:generic)", spec);
+            rc = TETHER_ERR_INVALID_ARGUMENT;
+            goto fail;
+        }
+        if ((st->sim = simhost_start(&so, NULL, &port)) == NULL) {
+            snprintf(err, errsz, "cannot start the simulated camera");
+            rc = TETHER_ERR_IO;
+            goto fail;
+        }
+        char sspec[64];
+        snprintf(sspec, sizeof sspec, "ptpip:127.0.0.1:%d", port);
+        st->simulated = true;
+        rc = tether_camera_open(sspec, timeout_ms, &st->cam, why, sizeof why);
+    } else {
+        rc = tether_camera_open(spec, timeout_ms, &st->cam, why, sizeof why);
+    }
+    if (rc != TETHER_OK) {
+        snprintf(err, errsz, "cannot open camera \"%s\": %s", spec, why);
+        goto fail;
+    }
+    tether_camera_model(st->cam, st->origin.model, sizeof st->origin.model);
+    tether_camera_identity(st->cam, st->origin.identity, sizeof st->origin.identity);
+    if (st->origin.identity[0] == '\0') snprintf(st->origin.identity, sizeof st->origin.identity, "%s", st->origin.model);
+
+    pthread_mutex_lock(&s->stations_lock);
+    const char *refusal = NULL;
+    for (int i = 0; i < s->n_stations && refusal == NULL; i++)
+        if (strcmp(s->stations[i]->origin.identity, st->origin.identity) == 0 && !st->simulated)
+            refusal = s->stations[i]->origin.id;
+    if (refusal) {
+        snprintf(err, errsz, "camera \"%s\" (%s) is already served as %s", spec, st->origin.identity, refusal);
+        pthread_mutex_unlock(&s->stations_lock);
+        rc = TETHER_ERR_BUSY;
+        goto fail;
+    }
+    if (s->n_stations >= STUDIO_MAX_CAMERAS) {
+        snprintf(err, errsz, "the studio serves %d cameras already, its most", STUDIO_MAX_CAMERAS);
+        pthread_mutex_unlock(&s->stations_lock);
+        rc = TETHER_ERR_BUSY;
+        goto fail;
+    }
+    if (st->simulated) {
+        /* every simulated body of a persona has one serial: a number tells them apart */
+        char ident[256];
+        int k = 1;
+        for (bool taken = true; taken; k++) {
+            snprintf(ident, sizeof ident, k == 1 ? "%s" : "%s #%d", st->origin.identity, k);
+            taken = false;
+            for (int i = 0; i < s->n_stations && !taken; i++) taken = strcmp(s->stations[i]->origin.identity, ident) == 0;
+        }
+        snprintf(st->origin.identity, sizeof st->origin.identity, "%s", ident);
+    }
+    pick_id(s, st->origin.model, st->origin.identity, st->origin.id, sizeof st->origin.id);
+    st->wake_kind = STREAM_WAKE_FIRST_STATION + s->next_wake_kind++;
+    bool first = s->n_stations == 0 && s->n_ids == 1;
+    if (s->n_stations > 0) s->several = true;
+    pthread_mutex_unlock(&s->stations_lock);
+    /* the first camera of the run keeps the single-camera state files */
+    if (!first) snprintf(st->state_suffix, sizeof st->state_suffix, "-%s", st->origin.id);
+
+    if ((st->focus = focus_ctl_new(st)) == NULL || (st->interval = interval_ctl_new(st)) == NULL ||
+        (st->import = import_ctl_new(st)) == NULL) {
+        snprintf(err, errsz, "out of memory");
+        rc = TETHER_ERR_NO_MEMORY;
+        goto fail;
+    }
+    st->pump_started = stream_pump_start(st);
+    st->events_started = pthread_create(&st->events, NULL, event_pump, st) == 0;
+    if (!st->pump_started || !st->events_started) {
+        snprintf(err, errsz, "cannot start the camera's threads");
+        rc = TETHER_ERR_NO_MEMORY;
+        goto fail;
+    }
+    pthread_mutex_lock(&s->stations_lock);
+    s->stations[s->n_stations++] = st;
+    if (s->n_stations > 1) s->several = true;
+    if (out) *out = station_ref(st);
+    pthread_mutex_unlock(&s->stations_lock);
+    interval_resume(st->interval); /* a time-lapse that was running when it was last served */
+    import_resume(st->import);     /* an import likewise */
+    LOG_INFO("studio", "serving %s (%s) as %s", st->origin.model, spec, st->origin.id);
+    station_publish(st, "camera_added", station_json(st));
+    return TETHER_OK;
+fail:
+    if (st->cam) station_halt(st);
+    station_free(st);
+    return rc;
+}
+
+void station_remove(station *st)
+{
+    studio *s = st->s;
+    pthread_mutex_lock(&s->stations_lock);
+    int at = -1;
+    for (int i = 0; i < s->n_stations; i++)
+        if (s->stations[i] == st) at = i;
+    if (at >= 0) {
+        memmove(&s->stations[at], &s->stations[at + 1], (size_t)(s->n_stations - at - 1) * sizeof s->stations[0]);
+        s->n_stations--;
+    }
+    pthread_mutex_unlock(&s->stations_lock);
+    if (at < 0) { /* removed meanwhile by someone else */
+        station_unref(st);
+        return;
+    }
+    station_halt(st);
+    hub_publish(s, "camera_removed", json_pack("{s:s, s:s}", "camera", st->origin.id, "identity", st->origin.identity));
+    LOG_INFO("studio", "no longer serving %s (%s)", st->origin.id, st->spec);
+    /* wait for the handlers and viewers still holding it (the camera
+     * calls they wait on were cancelled; viewers end at their wake) */
+    pthread_mutex_lock(&s->stations_lock);
+    while (st->refs > 2) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&s->stations_cond, &s->stations_lock, &ts);
+        if (st->refs > 2) http_wake(studio_http(s), st->wake_kind);
+    }
+    st->refs--; /* the list's */
+    pthread_mutex_unlock(&s->stations_lock);
+    station_unref(st); /* the caller's: the last */
+}
+
+void station_halt_all(studio *s)
+{
+    pthread_mutex_lock(&s->stations_lock);
+    int n = s->n_stations;
+    station *list[STUDIO_MAX_CAMERAS];
+    memcpy(list, s->stations, (size_t)n * sizeof list[0]);
+    pthread_mutex_unlock(&s->stations_lock);
+    for (int i = 0; i < n; i++) tether_camera_cancel(list[i]->cam);
+    for (int i = 0; i < n; i++) station_halt(list[i]);
+}
+
+void station_free_all(studio *s)
+{
+    pthread_mutex_lock(&s->stations_lock);
+    int n = s->n_stations;
+    station *list[STUDIO_MAX_CAMERAS];
+    memcpy(list, s->stations, (size_t)n * sizeof list[0]);
+    s->n_stations = 0;
+    pthread_mutex_unlock(&s->stations_lock);
+    for (int i = 0; i < n; i++) station_unref(list[i]);
+}
+
+/* ---- cameras plugged in later ("auto") --------------------------------------------- */
+
+/* Serves the cameras attached over USB that no station serves yet. */
+static void serve_new_cameras(studio *s)
+{
+    tether_camera_info found[STUDIO_MAX_CAMERAS];
+    int n = 0;
+    if (tether_list_cameras(found, STUDIO_MAX_CAMERAS, &n) != TETHER_OK) return;
+    if (n > STUDIO_MAX_CAMERAS) n = STUDIO_MAX_CAMERAS;
+    for (int i = 0; i < n && !s->stopping; i++) {
+        bool served = false;
+        pthread_mutex_lock(&s->stations_lock);
+        for (int k = 0; k < s->n_stations && !served; k++) served = strcmp(s->stations[k]->spec, found[i].spec) == 0;
+        pthread_mutex_unlock(&s->stations_lock);
+        if (served) continue;
+        char err[600];
+        int rc = station_open(s, found[i].spec, 30000, NULL, err, sizeof err);
+        if (rc != TETHER_OK && rc != TETHER_ERR_BUSY) LOG_WARN("studio", "a camera was plugged in: %s", err);
+    }
+}
+
+static void *watch_main(void *arg)
+{
+    studio *s = arg;
+    log_set_thread_name("camera-watch");
+    int64_t last = clock_mono_ns();
+    while (!s->stopping) {
+        clock_sleep_ns(200000000);
+        if (clock_mono_ns() - last < WATCH_EVERY_NS) continue;
+        serve_new_cameras(s);
+        last = clock_mono_ns();
+    }
+    return NULL;
+}
+
+void station_watch_start(studio *s)
+{
+    s->watcher_started = pthread_create(&s->watcher, NULL, watch_main, s) == 0;
+    if (!s->watcher_started) LOG_WARN("studio", "cannot start the thread that looks for cameras plugged in later");
+}
+
+void station_watch_stop(studio *s)
+{
+    if (s->watcher_started) pthread_join(s->watcher, NULL);
+    s->watcher_started = false;
+}

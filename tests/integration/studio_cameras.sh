@@ -1,0 +1,209 @@
+# The multi-camera studio (docs/API.md, "Several cameras"): `tether serve`
+# with three simulated cameras (canon-eos, nikon, generic) over PTP/IP.
+# Each is listed, streams, captures and has its settings on its own;
+# capture-all gives one photo per camera and every camera's trigger time
+# (checked against what each simulator saw: last_trigger_ns); events carry
+# the camera's id; the old routes serve the first camera.  One camera
+# unplugged leaves the other two streaming at full rate; a frozen one gets
+# at most its share of the HTTP workers (503 camera_busy beyond) while the
+# others answer.  Cameras are added and removed at runtime.  Then the
+# same with three in-process simulators (--camera sim --camera sim:nikon
+# --camera sim:generic).
+. "$(dirname "$0")/../lib.sh"
+cd "$T_DIR"
+
+personas=(canon-eos nikon generic)
+declare -a SIMP CTLP
+for i in 0 1 2; do
+    sim_start --persona "${personas[$i]}" --photo-size 1296x864 --files 1 || exit 1
+    SIMP[$i]=$SIM_PORT
+    CTLP[$i]=$CTL_PORT
+done
+ctl_state() { curl -sf "http://127.0.0.1:${CTLP[$1]}/state" | jq -r "$2"; }
+ctl_post() { curl -sf -X POST -H 'Content-Type: application/json' --data '{}' "http://127.0.0.1:${CTLP[$1]}$2" >/dev/null; }
+# within NAME SECONDS CMD...: passes once CMD succeeds, fails after SECONDS
+within() {
+    local name=$1 secs=$2
+    shift 2
+    if until_ok "$secs" "$@"; then ok "$name"; else not_ok "$name" "not within $secs s"; fi
+}
+# is_connected ID: the camera's "connected" in GET /api/cameras/ID
+is_connected() { curl -s "$URL/api/cameras/$1" | jq -r .connected; }
+
+# serve ARGS...: starts `tether ARGS serve` on a free port (URL, SERVE)
+serve() {
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    rm -f serve.out
+    "$TETHER" "$@" serve --listen "127.0.0.1:$port" --photos "$T_DIR/photos" >serve.out 2>serve.err &
+    SERVE=$!
+    T_SIMS+=("$SERVE")
+    for _ in $(seq 1 300); do grep -q '^studio on' serve.out && break; sleep 0.1; done
+    URL="http://127.0.0.1:$port"
+}
+# frames ID SECONDS: frames of camera ID's stream in that time (after the first byte)
+frames() {
+    local t_first t_end
+    read -r t_first t_end < <(curl -s --max-time "$2" -o "stream-$1.mjpg" \
+        -w '%{time_starttransfer} %{time_total}\n' "$URL/api/cameras/$1/stream.mjpg")
+    echo "$("$TESTTOOL" mjpeg "stream-$1.mjpg") $(awk "BEGIN { print $t_end - $t_first }")"
+}
+
+serve --camera "ptpip:127.0.0.1:${SIMP[0]}" --camera "ptpip:127.0.0.1:${SIMP[1]}" --camera "ptpip:127.0.0.1:${SIMP[2]}"
+expect_match "serve starts with three cameras" "$(cat serve.out)" '^studio on http://127.0.0.1:[0-9]+/ \(cameras: '
+
+# --- the list ------------------------------------------------------------------------
+expect "GET /api/cameras" "$(req GET /api/cameras)" "200"
+expect "three cameras" "$(body '.cameras | length')" "3"
+mapfile -t IDS < <(body '.cameras[].id')
+expect "ids in the order given, from the models" "${IDS[*]}" "canon-eos-550d d750 simulated-ptp-camera"
+expect "the first is the primary" "$(body '[.cameras[].primary] | map(tostring) | join(",")')" "true,false,false"
+expect "every one connected" "$(body '[.cameras[].connected] | all')" "true"
+expect "each has an identity (model and serial)" "$(body '[.cameras[] | select(.identity[0:(.model | length)] != .model)] | length')" "0"
+expect "identities differ" "$(body '[.cameras[].identity] | unique | length')" "3"
+expect "specs as given" "$(body '.cameras[1].spec')" "ptpip:127.0.0.1:${SIMP[1]}"
+expect "GET /api/cameras/ID" "$(req GET "/api/cameras/${IDS[1]}")" "200"
+expect "... is that camera" "$(body .model)" "$(ctl_state 1 .model)"
+expect "an unknown id: 404" "$(req GET /api/cameras/no-such-camera/status)" "404"
+expect "... with a message" "$(body .error.code)" "not_found"
+
+# --- each on its own ---------------------------------------------------------------------
+for i in 0 1 2; do
+    id=${IDS[$i]}
+    expect "$id: status" "$(req GET "/api/cameras/$id/status")" "200"
+    expect "$id: status names it" "$(body '.camera.id + " " + .camera.model')" "$id $(ctl_state "$i" .model)"
+    expect "$id: settings" "$(req GET "/api/cameras/$id/settings")" "200"
+    expect_true "$id: settings listed ($(body '.settings | length'))" "$(body '.settings | length') > 5"
+    code=$(curl -s -o "snap-$id.jpg" -w '%{http_code} %{content_type}' "$URL/api/cameras/$id/snapshot.jpg")
+    expect "$id: snapshot.jpg" "$code" "200 image/jpeg"
+    read -r n flow < <(frames "$id" 3)
+    expect_true "$id: stream.mjpg flows ($n frames in $flow s)" "$n >= 5"
+    expect "$id: capture" "$(req POST "/api/cameras/$id/capture")" "201"
+    expect "$id: the photo names its camera" "$(body '.photos[0].camera')" "$id"
+    expect "$id: and its identity" "$(body '.photos[0].camera_identity | length > 0')" "true"
+    expect_match "$id: its file name carries the id" "$(body '.photos[0].file')" "-$id-"
+    expect "$id: the simulator took it" "$(ctl_state "$i" .shots)" "1"
+done
+expect "a setting changed on one camera only" \
+    "$(req POST "/api/cameras/${IDS[1]}/settings" '{"path": "iso", "value": "800"}')" "200"
+expect "... the nikon has it" "$(ctl_state 1 .settings.iso)" "800"
+expect_true "... the canon does not ($(ctl_state 0 .settings.iso))" "\"$(ctl_state 0 .settings.iso)\" != \"800\""
+
+# --- the old routes: the primary camera ---------------------------------------------------------
+expect "GET /api/status" "$(req GET /api/status)" "200"
+expect "... is the primary camera's" "$(body .camera.id)" "${IDS[0]}"
+expect "POST /api/capture (no body) takes the primary's" "$(req POST /api/capture)" "201"
+expect "... photo" "$(body '.photos[0].camera')" "${IDS[0]}"
+expect "... on the canon" "$(ctl_state 0 .shots)" "2"
+
+# --- events carry the camera -------------------------------------------------------------
+curl -s -N --max-time 30 "$URL/api/events" >events.txt &
+EV=$!
+within "the event stream opens" 5 grep -q retry events.txt
+# --- capture-all ---------------------------------------------------------------------------
+before=("$(ctl_state 0 .last_trigger_ns)" "$(ctl_state 1 .last_trigger_ns)" "$(ctl_state 2 .last_trigger_ns)")
+expect "POST /api/capture {cameras: all}" "$(req POST /api/capture '{"cameras": "all"}')" "201"
+expect "one shot per camera" "$(body '[.shots[].camera] | join(" ")')" "${IDS[*]}"
+expect "one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
+expect "no errors" "$(body '[.shots[] | select(.error)] | length')" "0"
+expect "every shot has its trigger time" "$(body '[.shots[] | select(.trigger_ns > 0)] | length')" "3"
+spread=$(body .spread_ms)
+expect "spread_ms is the triggers' spread ($spread ms)" \
+    "$(body '(([.shots[].trigger_ns] | max) - ([.shots[].trigger_ns] | min)) / 1e6 - .spread_ms | fabs < 0.001')" "true"
+for i in 0 1 2; do
+    seen=$(ctl_state "$i" .last_trigger_ns)
+    sent=$(body ".shots[$i].trigger_ns")
+    expect_true "${IDS[$i]}: the simulator saw the command after it was sent ($(( (seen - sent) / 1000 )) us)" \
+        "$seen > ${before[$i]} && $seen >= $sent"
+done
+expect "file names differ" "$(body '[.shots[].photos[0].file] | unique | length')" "3"
+expect "a list of ids" "$(req POST /api/capture "{\"cameras\": [\"${IDS[2]}\", \"${IDS[0]}\"]}")" "201"
+expect "... those two, in that order" "$(body '[.shots[].camera] | join(" ")')" "${IDS[2]} ${IDS[0]}"
+expect "an unknown id: 404" "$(req POST /api/capture '{"cameras": ["nope"]}')" "404"
+expect "a camera named twice: 400" "$(req POST /api/capture "{\"cameras\": [\"${IDS[1]}\", \"${IDS[1]}\"]}")" "400"
+expect "cameras of the wrong type: 400" "$(req POST /api/capture '{"cameras": 3}')" "400"
+count_captures() { [ "$(grep -c '^event: capture' events.txt)" -ge "$1" ]; }
+within "the capture events came" 10 count_captures 5
+for id in "${IDS[@]}"; do
+    expect_match "an event about $id" "$(grep '^data:.*"photos"' events.txt)" "\"camera\":\"$id\""
+done
+kill "$EV" 2>/dev/null
+wait "$EV" 2>/dev/null
+
+# --- one camera lost: the others stream at full rate ------------------------------------------
+read -r n0 f0 < <(frames "${IDS[0]}" 3)
+rate_before=$(awk "BEGIN { print $n0 / $f0 }")
+ctl_post 1 /unplug
+lost() { [ "$(is_connected "${IDS[1]}")" = false ]; }
+within "the unplugged camera is seen lost" 15 lost
+frames "${IDS[0]}" 4 >rate0 &
+watcher=$!
+frames "${IDS[2]}" 4 >rate2
+wait "$watcher"
+for k in 0 2; do
+    read -r n f <"rate$k"
+    bar=$(awk "BEGIN { print $(slow_bar 0.8 0.3) * $rate_before }")
+    expect_true "${IDS[$k]} streams at full rate with ${IDS[1]} unplugged ($n frames in $f s; before: $rate_before/s)" \
+        "$n >= $bar * $f && $f >= 1"
+done
+expect "the others still capture" "$(req POST /api/capture '{"cameras": "all"}')" "502"
+expect "... the lost one says why" "$(body ".shots[1].error.code")" "camera_disconnected"
+expect "... the others took theirs" "$(body '[.shots[0,2].photos | length] | map(tostring) | join(",")')" "1,1"
+ctl_post 1 /plug
+back() { [ "$(is_connected "${IDS[1]}")" = true ]; }
+within "the camera comes back" 30 back
+
+# --- one camera frozen: it cannot take every worker --------------------------------------------
+ctl_post 2 /freeze
+frozen=()
+for k in $(seq 1 8); do
+    curl -s -o "frozen$k.json" -w '%{http_code}\n' --max-time 60 "$URL/api/cameras/${IDS[2]}/settings" >"frozen$k.code" &
+    frozen+=($!)
+done
+refused() { cat frozen*.code 2>/dev/null | grep -q 503; }
+within "beyond its share, the frozen camera's requests are refused (503)" 10 refused
+expect_match "... camera_busy, with a message" "$(cat frozen*.json 2>/dev/null)" '"code":"camera_busy"'
+start=$(date +%s.%N)
+expect "meanwhile another camera's settings answer" "$(req GET "/api/cameras/${IDS[0]}/settings")" "200"
+expect "... and its capture" "$(req POST "/api/cameras/${IDS[0]}/capture")" "201"
+took=$(awk "BEGIN { print $(date +%s.%N) - $start }")
+expect_true "... without waiting for the frozen one ($took s)" "$took < 20"
+ctl_post 2 /thaw
+wait "${frozen[@]}"
+
+# --- adding and removing ------------------------------------------------------------------------
+expect "DELETE /api/cameras/ID" "$(req DELETE "/api/cameras/${IDS[2]}")" "200"
+expect "... says so" "$(body .removed)" "${IDS[2]}"
+expect "... it is gone" "$(req GET "/api/cameras/${IDS[2]}")" "404"
+expect "... two are left" "$(req GET /api/cameras >/dev/null; body '.cameras | length')" "2"
+expect "DELETE an unknown id: 404" "$(req DELETE /api/cameras/nope)" "404"
+expect "POST /api/cameras without a spec: 400" "$(req POST /api/cameras '{}')" "400"
+expect "POST a bad spec: 400" "$(req POST /api/cameras '{"spec": "sim:toaster"}')" "400"
+expect_match "... says why" "$(body .error.message)" 'unknown simulated camera'
+expect "POST a camera already served: 409" "$(req POST /api/cameras "{\"spec\": \"ptpip:127.0.0.1:${SIMP[0]}\"}")" "409"
+expect_match "POST one that does not answer: 502 or 504" "$(req POST /api/cameras '{"spec": "ptpip:127.0.0.1:1"}')" '^50[24]$' 
+expect "POST the removed one again" "$(req POST /api/cameras "{\"spec\": \"ptpip:127.0.0.1:${SIMP[2]}\"}")" "201"
+expect "... gets its id back" "$(body .id)" "${IDS[2]}"
+expect "... and captures" "$(req POST "/api/cameras/${IDS[2]}/capture")" "201"
+expect "removing the primary makes the next one primary" "$(req DELETE "/api/cameras/${IDS[0]}")" "200"
+expect "... the old routes follow it" "$(req GET /api/status >/dev/null; body .camera.id)" "${IDS[1]}"
+stop_serve "the studio with three cameras stops cleanly"
+
+# --- three simulators in the process -----------------------------------------------------------
+serve --camera sim --camera sim:nikon --camera sim:generic
+expect "three in-process simulators" "$(req GET /api/cameras >/dev/null; body '[.cameras[].id] | join(" ")')" \
+    "canon-eos-550d d750 simulated-ptp-camera"
+expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
+expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
+stop_serve "the studio with three simulators stops cleanly"
+
+# --- one camera: as before --------------------------------------------------------------------
+serve --camera "ptpip:127.0.0.1:${SIMP[0]}"
+expect "one camera: capture" "$(req POST /api/capture)" "201"
+expect_match "... named as before (no camera id)" "$(body '.photos[0].file')" '^[0-9]{8}-[0-9]{6}-[^-]+$'
+stop_serve "the studio with one camera stops cleanly"
+for i in 2 1 0; do
+    SIM_PID=${T_SIMS[$i]}
+    SIM_LOG="$T_DIR/sim$i.log"
+    sim_stop "simulator ${personas[$i]} exits cleanly"
+done

@@ -1,0 +1,38 @@
+# The studio UI with three cameras, end to end in Debian's Chromium
+# (tests/e2e/cameras.mjs): the switcher, the grid of live views, the
+# settings following the selected camera, capture-all, a camera lost and
+# back, adding and removing a camera, phone and desktop layouts.  The three
+# cameras are simulators on loopback (Canon, Nikon, generic), each with its
+# control channel so that the test can pull the Nikon's plug.  Screenshots
+# are kept in tests/out/screenshots/.
+. "$(dirname "$0")/../lib.sh"
+here=$T_TESTS
+shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
+mkdir -p "$shots"
+if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$here/e2e/node_modules/playwright-core" ]; then
+    not_ok "the browser test needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
+    exit 0
+fi
+specs=()
+controls=()
+for persona in canon-eos nikon generic; do
+    sim_start --persona "$persona" --files 2 || exit 1
+    specs+=(--camera "ptpip:127.0.0.1:$SIM_PORT")
+    controls+=("http://127.0.0.1:$CTL_PORT")
+done
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$TETHER" "${specs[@]}" serve --listen "127.0.0.1:$port" --photos "$T_DIR/photos" \
+    >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
+serve=$!
+T_SIMS+=("$serve")
+for _ in $(seq 1 200); do grep -qs '^studio on' "$T_DIR/serve.out" && break; kill -0 "$serve" 2>/dev/null || break; sleep 0.1; done
+expect_match "tether serve starts with three cameras" "$(cat "$T_DIR/serve.out")" "^studio on http://127.0.0.1:$port/"
+timeout -s KILL 300 node "$here/e2e/cameras.mjs" "http://127.0.0.1:$port" "$shots" "${controls[@]}"
+kill -TERM "$serve"
+status=0
+wait "$serve" || status=$?
+if [ $status -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' "$T_DIR/serve.err"; then
+    ok "tether serve with three cameras stops cleanly on SIGTERM"
+else
+    not_ok "tether serve with three cameras stops cleanly on SIGTERM" "status $status; $(sanitizer_report "$T_DIR/serve.err")"
+fi
