@@ -428,6 +428,20 @@ static bool request_roi(focus_ctl *fc, json_t *body, tether_roi *out, char *err,
     return true;
 }
 
+/* Answers 400 not_supported (and returns false) when the camera says it
+ * has no focus control: nothing is started that could only fail.  A
+ * camera that has not answered yet is let through (the tool says why it
+ * failed). */
+static bool has_focus_control(focus_ctl *fc, const http_request *r, const char *what, enum MHD_Result *answered)
+{
+    tether_capabilities caps;
+    if (tether_camera_capabilities(fc->st->cam, &caps) != TETHER_OK || caps.focus.kind != TETHER_FOCUS_NONE)
+        return true;
+    *answered = http_error(r, 400, "not_supported", "%s: this camera has no focus control (no focus drive, no "
+                           "focus position)", what);
+    return false;
+}
+
 static enum MHD_Result post_auto(focus_ctl *fc, const http_request *r)
 {
     enum MHD_Result answered;
@@ -445,6 +459,7 @@ static enum MHD_Result post_auto(focus_ctl *fc, const http_request *r)
     if (!err[0]) request_roi(fc, body, &p.roi, err, sizeof err);
     json_decref(body);
     if (err[0]) return http_error(r, 400, "bad_value", "%s", err);
+    if (!has_focus_control(fc, r, "autofocus", &answered)) return answered;
     json_t *options = json_pack("{s:s, s:o, s:b}", "mode", p.mode == TETHER_AF_NEAREST ? "nearest" : "global",
                                 "roi", roi_json(&p.roi), "no_zoom", p.no_zoom);
     return start(fc, r, &p, options);
@@ -520,6 +535,7 @@ static enum MHD_Result post_stack(focus_ctl *fc, const http_request *r)
     }
     json_decref(body);
     if (err[0]) return http_error(r, 400, "bad_value", "%s", err);
+    if (!has_focus_control(fc, r, "focus stack", &answered)) return answered;
     json_t *options = json_pack("{s:i, s:o, s:s, s:b}", "count", p.count, "span", num(p.span), "direction",
                                 p.direction > 0 ? "near" : "far", "merge", p.merge);
     return start(fc, r, &p, options);
@@ -548,6 +564,7 @@ static enum MHD_Result post_drive(focus_ctl *fc, const http_request *r)
     int direction = dir && strcmp(dir, "near") == 0 ? 1 : -1;
     json_decref(body);
     if (err[0]) return http_error(r, 400, "bad_value", "%s", err);
+    if (!has_focus_control(fc, r, "focus drive", &answered)) return answered;
     pthread_mutex_lock(&fc->lock);
     const char *busy = fc->job ? json_string_value(json_object_get(fc->job, "tool")) : NULL;
     enum MHD_Result ret = MHD_NO;

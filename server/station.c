@@ -122,6 +122,50 @@ void station_publish(station *st, const char *type, json_t *data)
     hub_publish(st->s, type, data);
 }
 
+/* The camera's capabilities as GET /api/cameras shows them, or null
+ * before the camera first answered. */
+static json_t *capabilities_json(tether_camera *cam)
+{
+    tether_capabilities c;
+    if (tether_camera_capabilities(cam, &c) != TETHER_OK) return json_null();
+    static const char *const kinds[] = {"none", "relative", "absolute"};
+    const tether_focus_caps *f = &c.focus;
+    json_t *focus = json_pack("{s:s, s:i}", "kind", (unsigned)f->kind < 3 ? kinds[f->kind] : "none", "zoom_max",
+                              f->zoom_max);
+    if (f->kind == TETHER_FOCUS_RELATIVE) {
+        json_t *units = json_array(), *pace = json_array();
+        for (int i = 0; i < f->n_steps && i < 3; i++) {
+            json_array_append_new(units, json_integer(f->step_units[i]));
+            json_array_append_new(pace, json_integer(f->pace_ms[i]));
+        }
+        json_object_set_new(focus, "steps", json_integer(f->n_steps));
+        json_object_set_new(focus, "step_units", units);
+        json_object_set_new(focus, "pace_ms", pace);
+        json_object_set_new(focus, "backlash", f->backlash >= 0 ? json_integer(f->backlash) : json_null());
+    } else if (f->kind == TETHER_FOCUS_ABSOLUTE) {
+        json_object_set_new(focus, "min", json_integer(f->min));
+        json_object_set_new(focus, "max", json_integer(f->max));
+    }
+    if (f->sensor_width > 0)
+        json_object_set_new(focus, "sensor", json_pack("[i, i]", f->sensor_width, f->sensor_height));
+    json_t *settings = json_array(), *writable = json_array();
+    for (int i = 0; i < c.n_settings && i < TETHER_MAX_CANONICAL; i++) {
+        json_array_append_new(settings, json_string(c.settings[i]));
+        if (c.writable & (1u << i)) json_array_append_new(writable, json_string(c.settings[i]));
+    }
+    json_t *formats = json_array();
+    if (c.liveview_formats & (1u << TETHER_PIXEL_JPEG)) json_array_append_new(formats, json_string("jpeg"));
+    if (c.liveview_formats & (1u << TETHER_PIXEL_YUYV)) json_array_append_new(formats, json_string("yuyv"));
+    return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:o, s:o}", "backend", c.backend,
+                     "capture_to_card", (c.bits & TETHER_CAP_CAPTURE_TO_CARD) != 0, "capture_to_host",
+                     (c.bits & TETHER_CAP_CAPTURE_TO_HOST) != 0, "card_files", (c.bits & TETHER_CAP_CARD_FILES) != 0,
+                     "liveview", (c.bits & TETHER_CAP_LIVEVIEW) != 0, "liveview_push",
+                     (c.bits & TETHER_CAP_LIVEVIEW_PUSH) != 0, "half_press", (c.bits & TETHER_CAP_HALF_PRESS) != 0,
+                     "zoom", (c.bits & TETHER_CAP_ZOOM) != 0, "body_shots", (c.bits & TETHER_CAP_BODY_SHOTS) != 0,
+                     "settings_tree", (c.bits & TETHER_CAP_SETTINGS) != 0, "liveview_formats", formats, "focus",
+                     focus, "settings", settings, "writable", writable);
+}
+
 json_t *station_json(station *st)
 {
     char err[512];
@@ -133,10 +177,13 @@ json_t *station_json(station *st)
     pthread_mutex_lock(&st->s->stations_lock);
     bool primary = st->s->n_stations > 0 && st->s->stations[0] == st;
     pthread_mutex_unlock(&st->s->stations_lock);
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:{s:i, s:I}}", "id", st->origin.id, "model",
-                     st->origin.model, "identity", st->origin.identity, "spec", st->spec, "connected",
-                     tether_camera_connected(st->cam), "primary", primary, "simulated", st->simulated, "last_error",
-                     err, "stream", "clients", clients, "frames_sent", frames);
+    /* capabilities: null until the camera first answered */
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:{s:i, s:I}}", "id", st->origin.id, "model",
+                          st->origin.model, "identity", st->origin.identity, "spec", st->spec, "connected",
+                          tether_camera_connected(st->cam), "primary", primary, "simulated", st->simulated,
+                          "last_error", err, "stream", "clients", clients, "frames_sent", frames);
+    if (j) json_object_set_new(j, "capabilities", capabilities_json(st->cam));
+    return j;
 }
 
 /* ---- ids ---------------------------------------------------------------------------- */
@@ -227,6 +274,12 @@ static void *event_pump(void *arg)
     aim_tethered(st, day, sizeof day);
     studio_session(s, session, sizeof session);
     int64_t last_aim = clock_mono_ns(), last_look = 0;
+    /* a subscription of its own: the CLI's or a job's waits take nothing from it */
+    tether_event_sub *sub = NULL;
+    if (tether_events_subscribe(st->cam, &sub) != TETHER_OK) {
+        LOG_ERROR("studio", "camera %s: cannot watch its events", st->origin.id);
+        return NULL;
+    }
     while (!s->stopping && !st->stopping) {
         char now_session[128];
         studio_session(s, now_session, sizeof now_session);
@@ -241,7 +294,8 @@ static void *event_pump(void *arg)
             last_look = clock_mono_ns();
         }
         tether_event ev;
-        if (tether_wait_event(st->cam, 300, &ev) != TETHER_OK) continue;
+        if (tether_events_next(sub, 300, &ev) != TETHER_OK) continue;
+        if (ev.dropped) LOG_WARN("studio", "camera %s: %u events lost (the event pump fell behind)", st->origin.id, ev.dropped);
         if (ev.type == TETHER_EVENT_FILE_ADDED && ev.local[0]) {
             json_t *photo = studio_register_photo(s, &st->origin, session, day, ev.local, ev.path);
             if (photo) station_publish(st, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "camera"));
@@ -259,6 +313,7 @@ static void *event_pump(void *arg)
         }
         station_publish(st, event_type(ev.type), json_pack("{s:s, s:s}", "path", ev.path, "detail", ev.detail));
     }
+    tether_events_unsubscribe(sub);
     return NULL;
 }
 

@@ -6,7 +6,9 @@
 # the camera's id; the old routes serve the first camera.  One camera
 # unplugged leaves the other two streaming at full rate; a frozen one gets
 # at most its share of the HTTP workers (503 camera_busy beyond) while the
-# others answer.  Cameras are added and removed at runtime.  Then the
+# others answer.  Each camera reports its capabilities, and autofocus runs
+# on the two with a focus drive at once (and is refused on the third).
+# Cameras are added and removed at runtime.  Then the
 # same with three in-process simulators (--camera sim --camera sim:nikon
 # --camera sim:generic).
 . "$(dirname "$0")/../lib.sh"
@@ -62,6 +64,13 @@ expect "every one connected" "$(body '[.cameras[].connected] | all')" "true"
 expect "each has an identity (model and serial)" "$(body '[.cameras[] | select(.identity[0:(.model | length)] != .model)] | length')" "0"
 expect "identities differ" "$(body '[.cameras[].identity] | unique | length')" "3"
 expect "specs as given" "$(body '.cameras[1].spec')" "ptpip:127.0.0.1:${SIMP[1]}"
+# capabilities, as each persona's body offers them
+expect "capabilities: the backend" "$(body '[.cameras[].capabilities.backend] | unique | join(",")')" "gphoto2"
+expect "capabilities: focus control" "$(body '[.cameras[].capabilities.focus.kind] | join(",")')" "relative,relative,none"
+expect "capabilities: magnified live view on the canon only" "$(body '[.cameras[].capabilities.zoom] | map(tostring) | join(",")')" "true,false,false"
+expect "capabilities: the nikon's step sizes" "$(body '.cameras[1].capabilities.focus.step_units | map(tostring) | join(",")')" "1,4,30"
+expect "capabilities: canonical settings, iso writable on each" \
+    "$(body '[.cameras[] | .capabilities.writable | index("iso") != null] | all')" "true"
 expect "GET /api/cameras/ID" "$(req GET "/api/cameras/${IDS[1]}")" "200"
 expect "... is that camera" "$(body .model)" "$(ctl_state 1 .model)"
 expect "an unknown id: 404" "$(req GET /api/cameras/no-such-camera/status)" "404"
@@ -152,6 +161,23 @@ expect "... the others took theirs" "$(body '[.shots[0,2].photos | length] | map
 ctl_post 1 /plug
 back() { [ "$(is_connected "${IDS[1]}")" = true ]; }
 within "the camera comes back" 30 back
+
+# --- autofocus on each camera with a focus drive, both at once; none on the other ----------------
+for i in 0 1; do
+    expect "${IDS[$i]}: autofocus starts" "$(req POST "/api/cameras/${IDS[$i]}/focus/auto")" "202"
+done
+expect "${IDS[2]}: autofocus without a focus drive: 400" "$(req POST "/api/cameras/${IDS[2]}/focus/auto")" "400"
+expect_match "... says why" "$(body .error.message)" 'focus'
+af_done() { curl -s "$URL/api/cameras/$1/focus" | jq -e '.running == null and .last.autofocus != null' >/dev/null; }
+for i in 0 1; do
+    within "${IDS[$i]}: autofocus ends" 120 af_done "${IDS[$i]}"
+    res=$(curl -s "$URL/api/cameras/${IDS[$i]}/focus")
+    expect "${IDS[$i]} (${personas[$i]}): autofocus says focused ($(jq -r .last.autofocus.message <<<"$res"))" \
+        "$(jq -r .last.autofocus.status <<<"$res")" "focused"
+    tf=$(ctl_state "$i" .true_focus_position) pos=$(ctl_state "$i" .motor_position) dof=$(ctl_state "$i" .dof_half_steps)
+    expect_true "${IDS[$i]}: the lens ends within the depth of field ($pos vs $tf, half DOF $dof)" \
+        "($pos - $tf)^2 <= ($dof)^2"
+done
 
 # --- one camera frozen: it cannot take every worker --------------------------------------------
 ctl_post 2 /freeze
