@@ -1,8 +1,9 @@
 /*
  * bench_stream: HTTP load on the studio server (see docs/BENCHMARKS.md).
  *
- *   bench_stream mjpeg HOST:PORT CLIENTS SECONDS
- *       CLIENTS simultaneous /stream.mjpg readers for SECONDS; prints the
+ *   bench_stream mjpeg HOST:PORT CLIENTS SECONDS [PATH]
+ *       CLIENTS simultaneous readers of PATH (default /stream.mjpg; a
+ *       camera's: /api/cameras/ID/stream.mjpg) for SECONDS; prints the
  *       frames each received (min, mean, max, per second)
  *   bench_stream api HOST:PORT CONNECTIONS SECONDS PATH
  *       GET PATH over CONNECTIONS keep-alive connections; requests/s
@@ -65,13 +66,13 @@ static void count(counter *c, const char *needle, const char *buf, size_t n)
     c->tail_len = keep;
 }
 
-static int mjpeg(const char *host, int port, int n, double seconds)
+static int mjpeg(const char *host, int port, int n, double seconds, const char *path)
 {
     int fds[MAX_CLIENTS];
     counter cnt[MAX_CLIENTS];
     struct pollfd pfd[MAX_CLIENTS];
-    char req[256];
-    snprintf(req, sizeof req, "GET /stream.mjpg HTTP/1.1\r\nHost: %s:%d\r\n\r\n", host, port);
+    char req[512];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s:%d\r\n\r\n", path, host, port);
     for (int i = 0; i < n; i++) {
         fds[i] = dial(host, port);
         memset(&cnt[i], 0, sizeof cnt[i]);
@@ -147,7 +148,7 @@ static int api(const char *host, int port, int n, double seconds, const char *pa
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: bench_stream mjpeg HOST:PORT CLIENTS SECONDS | api HOST:PORT CONNECTIONS SECONDS PATH\n");
+        fprintf(stderr, "usage: bench_stream mjpeg HOST:PORT CLIENTS SECONDS [PATH] | api HOST:PORT CONNECTIONS SECONDS PATH\n");
         return 2;
     }
     char host[64];
@@ -157,7 +158,14 @@ int main(int argc, char **argv)
     int port = atoi(colon + 1), n = atoi(argv[3]);
     double secs = atof(argv[4]);
     if (n < 1 || n > MAX_CLIENTS) return 2;
-    if (strcmp(argv[1], "mjpeg") == 0) return mjpeg(host, port, n, secs);
+    if (strcmp(argv[1], "mjpeg") == 0) {
+        const char *path = argc >= 6 ? argv[5] : "/stream.mjpg";
+        if (path[0] != '/' || strlen(path) > 400 || strpbrk(path, " \r\n")) {
+            fprintf(stderr, "bench_stream: PATH is an absolute path without spaces (/stream.mjpg)\n");
+            return 2;
+        }
+        return mjpeg(host, port, n, secs, path);
+    }
     if (strcmp(argv[1], "api") == 0 && argc >= 6) return api(host, port, n, secs, argv[5]);
     return 2;
 }

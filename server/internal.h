@@ -72,7 +72,6 @@ typedef struct station {
     shot_origin origin;      /* id, model, identity */
     char spec[256];          /* as given ("sim:nikon", "ptpip:10.0.0.5") */
     bool simulated;
-    bool named_by_id;        /* file names carry the id (several cameras served) */
     char state_suffix[72];   /* "" or "-ID": names its job state files in PHOTOS/.tether */
     int wake_kind;           /* http_wake kind of its MJPEG viewers */
     tether_camera *cam;
@@ -114,7 +113,7 @@ struct studio {
     pthread_cond_t stations_cond; /* a station's refs dropped */
     station *stations[STUDIO_MAX_CAMERAS];
     int n_stations;
-    bool several;            /* more than one camera was asked for or has been served: names carry ids */
+    _Atomic bool several;    /* more than one camera was asked for or has been served: names carry ids */
     int next_wake_kind;
     /* ids given during this run, by identity, so that a camera removed and
      * added again gets its id back */

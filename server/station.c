@@ -109,7 +109,7 @@ enum MHD_Result station_busy_error(station *st, const http_request *r)
 
 void station_name_template(const station *st, char *out, size_t size)
 {
-    if (st->named_by_id || st->s->several)
+    if (st->s->several)
         snprintf(out, size, "{timestamp:%%Y%%m%%d-%%H%%M%%S}-%s-{name}", st->origin.id);
     else
         snprintf(out, size, "{timestamp:%%Y%%m%%d-%%H%%M%%S}-{name}");
@@ -480,21 +480,27 @@ void station_remove(station *st)
         station_unref(st);
         return;
     }
-    station_halt(st);
-    hub_publish(s, "camera_removed", json_pack("{s:s, s:s}", "camera", st->origin.id, "identity", st->origin.identity));
-    LOG_INFO("studio", "no longer serving %s (%s)", st->origin.id, st->spec);
-    /* wait for the handlers and viewers still holding it (the camera
-     * calls they wait on were cancelled; viewers end at their wake) */
+    /* first the handlers and viewers still holding it go (the camera
+     * calls they wait on are cancelled; viewers end at their wake), then
+     * its threads and jobs, which they may be using, stop */
+    st->stopping = 1;
+    tether_camera_cancel(st->cam);
     pthread_mutex_lock(&s->stations_lock);
     while (st->refs > 2) {
+        pthread_mutex_unlock(&s->stations_lock);
+        http_wake(studio_http(s), st->wake_kind);
+        pthread_mutex_lock(&s->stations_lock);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&s->stations_cond, &s->stations_lock, &ts);
-        if (st->refs > 2) http_wake(studio_http(s), st->wake_kind);
+        ts.tv_nsec += 200000000;
+        if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+        if (st->refs > 2) pthread_cond_timedwait(&s->stations_cond, &s->stations_lock, &ts);
     }
     st->refs--; /* the list's */
     pthread_mutex_unlock(&s->stations_lock);
+    station_halt(st);
+    hub_publish(s, "camera_removed", json_pack("{s:s, s:s}", "camera", st->origin.id, "identity", st->origin.identity));
+    LOG_INFO("studio", "no longer serving %s (%s)", st->origin.id, st->spec);
     station_unref(st); /* the caller's: the last */
 }
 

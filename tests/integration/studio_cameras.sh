@@ -219,8 +219,15 @@ stop_serve "the studio with three cameras stops cleanly"
 serve --camera sim --camera sim:nikon --camera sim:generic
 expect "three in-process simulators" "$(req GET /api/cameras >/dev/null; body '[.cameras[].id] | join(" ")')" \
     "canon-eos-550d d750 simulated-ptp-camera"
+# live view first, as the UI shows it (three full-size renderers starting
+# at once in one process on a small machine can keep a simulator from
+# answering libgphoto2 in time: docs/BENCHMARKS.md, "Several cameras")
+for id in canon-eos-550d d750 simulated-ptp-camera; do
+    expect "$id in the process: snapshot.jpg" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/cameras/$id/snapshot.jpg")" "200"
+done
 expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
 expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
+expect "... no errors" "$(body '[.shots[] | select(.error) | .error.message] | join("; ")')" ""
 stop_serve "the studio with three simulators stops cleanly"
 
 # --- one camera: as before --------------------------------------------------------------------
