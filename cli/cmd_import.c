@@ -19,7 +19,7 @@
 
 #include "base/clock.h"
 #include "cli.h"
-#include "tether/import.h"
+#include "jobs/import.h"
 
 typedef struct import_ui {
     bool tty;
