@@ -17,6 +17,7 @@
 #define TETHER_FOCUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "export.h"
