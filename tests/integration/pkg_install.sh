@@ -105,4 +105,4 @@ expect "the program passed its 11 checks" "$(grep -c '^ok - ' "$T_DIR/client.out
 expect "no library message on stderr while the handler is set" \
     "$(grep -E '^[0-9]+\.[0-9]{3} .* (DEBUG|INFO |WARN |ERROR) ' "$T_DIR/client.err" | head -n 2)" ""
 sim_stop
-[ -z "${T_FAILED:-}" ]
+exit "$T_FAILED"

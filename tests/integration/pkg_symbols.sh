@@ -67,4 +67,4 @@ else
     ok "libtether.so needs none of the programs' libraries ($needed)"
 fi
 check "libtether.so has its soname" sh -c "readelf -d '$so' | grep -q 'SONAME.*libtether.so.0'"
-[ -z "${T_FAILED:-}" ]
+exit "$T_FAILED"
