@@ -1,6 +1,6 @@
 /*
  * cmd_import: `tether import --dest DIR [--new] [--delete] [--fresh]`,
- * import from the card through the resumable engine (tether/import.h).
+ * import from the card through the resumable engine (app/jobs/import.h).
  *
  * On a terminal, a progress bar on stderr (files, bytes, rate, time
  * left), redrawn at most 10 times a second; otherwise one line per 10% of
@@ -19,7 +19,7 @@
 
 #include "base/clock.h"
 #include "cli.h"
-#include "tether/import.h"
+#include "jobs/import.h"
 
 typedef struct import_ui {
     bool tty;

@@ -1,7 +1,7 @@
 /*
  * cmd_tag: `tether tag FILE...` writes a GPS position, artist, copyright,
  * keywords, a session name and a caption into photos on disk (JPEG: in
- * the file; RAW: an XMP sidecar NAME.xmp), with lib/image/tag.h; and the
+ * the file; RAW: an XMP sidecar NAME.xmp), with app/image/tag.h; and the
  * tag options that `tether capture` shares (cli_tag_option).  No camera is
  * opened.  Every file is rewritten atomically (a tagged copy renamed over
  * the original), so an interrupted run leaves each photo whole.

@@ -23,7 +23,7 @@
 #include "base/log.h"
 #include "internal.h"
 #include "store/atomic.h"
-#include "tether/import.h"
+#include "jobs/import.h"
 
 #define PROGRESS_EVERY_S 0.25 /* "import" progress events at most this often (file events always) */
 

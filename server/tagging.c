@@ -11,7 +11,7 @@
  * added; POST /api/tagging/apply tags the photos a session already has, in
  * a worker thread that reports "tagging_apply" events and its counts
  * (tagged, failed, skipped) in GET /api/tagging.  The writing itself is
- * lib/image/tag.h: JPEGs in place (atomically), RAW files in an XMP
+ * app/image/tag.h: JPEGs in place (atomically), RAW files in an XMP
  * sidecar.
  *
  * Threads: handlers (libmicrohttpd's threads), the threads that register

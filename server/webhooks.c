@@ -3,7 +3,7 @@
  * /api/webhooks routes (endpoints, the delivery log, a test ping, a
  * retry), the event bodies for new photos, and the "webhook_delivery"
  * server-sent event after each attempt.  Queueing, signing, retries and
- * the delivery thread are lib/jobs/webhook.c; the outbox is
+ * the delivery thread are app/jobs/webhook.c; the outbox is
  * PHOTOS/.tether/webhooks.db.
  *
  * webhooks_photo_added is called once per catalogued photo (captures by
@@ -14,7 +14,7 @@
  *
  * Webhooks do not go to this machine or its private networks unless the
  * studio runs with --webhook-allow-private (s->webhook_allow_private; the
- * rule and where it is checked: lib/jobs/webhook.h): POST and PUT refuse
+ * rule and where it is checked: app/jobs/webhook.h): POST and PUT refuse
  * such a URL with a 400 naming the option, and a delivery to a name that
  * resolves to such an address fails at once.
  *

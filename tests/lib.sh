@@ -61,6 +61,13 @@ expect_true() {
     if awk "BEGIN { exit !($2) }"; then ok "$1"; else not_ok "$1" "false: $2"; fi
 }
 
+# build_cc BUILD_DIR: the C compiler the build uses (ccache left out), from
+# its compile_commands.json
+build_cc() {
+    jq -r '[.[] | select(.file | endswith("version.c"))][0].command' "$1/compile_commands.json" |
+        awk '{ c = $1; if (c ~ /ccache$/) c = $2; print c }'
+}
+
 # sim_start [OPTIONS...]: starts `tether sim ptpip` on free ports; sets
 # SIM_PORT, CTL_PORT, SIM_PID, SIM_LOG.  The simulator is $TETHER_SIM when
 # set (tests/run-suite --sim-from), else $TETHER.

@@ -14,9 +14,12 @@
 #ifndef TETHER_ERRORS_H
 #define TETHER_ERRORS_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+TETHER_API_BEGIN
 
 #define TETHER_ERRNO_MAP(X)                                                        \
     X(OK, 0, "success")                                                            \
@@ -54,6 +57,7 @@ const char *tether_strerror(int err);
 /* The identifier of err ("DISCONNECTED"); static storage. */
 const char *tether_err_name(int err);
 
+TETHER_API_END
 #ifdef __cplusplus
 }
 #endif

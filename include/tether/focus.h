@@ -17,11 +17,15 @@
 #define TETHER_FOCUS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+TETHER_API_BEGIN
 
 typedef struct tether_camera tether_camera;
 typedef struct tether_shot tether_shot;
@@ -181,6 +185,7 @@ int tether_focus_stack(tether_camera *cam, const tether_stack_options *o, tether
  * thread; reads the file system each time. */
 bool tether_focus_can_merge(void);
 
+TETHER_API_END
 #ifdef __cplusplus
 }
 #endif

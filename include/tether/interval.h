@@ -24,9 +24,12 @@
 
 #include "tether/tether.h"
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+TETHER_API_BEGIN
 
 typedef enum tether_interval_event_kind {
     TETHER_INTERVAL_SHOT,         /* slot's picture taken (shot, late_s) */
@@ -84,6 +87,7 @@ typedef struct tether_interval_result {
  * options (r is zeroed then). */
 int tether_interval_run(tether_camera *cam, const tether_interval_options *o, tether_interval_result *r);
 
+TETHER_API_END
 #ifdef __cplusplus
 }
 #endif

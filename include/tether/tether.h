@@ -29,9 +29,12 @@
 #include "errors.h"
 #include "focus.h"
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+TETHER_API_BEGIN
 
 /* The library's version, "MAJOR.MINOR.PATCH" (static storage). */
 const char *tether_version(void);
@@ -395,6 +398,7 @@ typedef struct tether_name_vars {
 int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, size_t size,
                        char *errbuf, size_t errsz);
 
+TETHER_API_END
 #ifdef __cplusplus
 }
 #endif

@@ -29,7 +29,7 @@
  */
 #pragma once
 
-#include "jpeg.h"
+#include "image/jpeg.h"
 
 double img_focus_tenengrad(const img_image *gray, int bin);
 double img_focus_lapv(const img_image *gray);

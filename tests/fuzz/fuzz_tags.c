@@ -1,7 +1,7 @@
 /*
  * fuzz_tags: libFuzzer target for the tag values a browser (PUT
  * /api/tagging), the tagging settings file and the command line hand to
- * lib/image/tag.c: the "LAT,LON[,ALT]" parser, the keyword list parser,
+ * app/image/tag.c: the "LAT,LON[,ALT]" parser, the keyword list parser,
  * the validation of every field, and the sidecar path of a file name.
  * The input is split at NULs: GPS text, keywords, artist (also used as a
  * file name).  Checks what the functions promise: a position accepted by

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the focus measures (lib/image/focus.c) and the readers
  * they run on (img_jpeg_decode_gray_region, img_jpeg_read_luma_dct in
- * lib/image/jpeg.c).
+ * common/image/jpeg.c).
  *
  * Frames come from the simulator's renderer at the live-view size a real
  * body sends (1056x704, the studio scene, noise on), at known defocus in

@@ -1,6 +1,6 @@
 /*
  * Unit tests for naming templates (lib/store/naming.c) and atomic,
- * never-overwriting file writes (lib/store/atomic.c).
+ * never-overwriting file writes (common/store/atomic.c).
  */
 #include "harness.h"
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for GPS/EXIF tagging (lib/image/tag.c): value checks and
+ * Unit tests for GPS/EXIF tagging (app/image/tag.c): value checks and
  * parsers, JPEG tagging read back through gexiv2 (our reader and the raw
  * tags), a RAW file's XMP sidecar (the RAW untouched, an existing sidecar
  * updated), and failures that leave the original as it was.

@@ -1,6 +1,6 @@
 /*
- * test_webhook: the webhooks' pieces (lib/jobs/webhook.h) and their outbox
- * (lib/store/webhook_store.h): the signature against RFC 4231's HMAC-SHA256
+ * test_webhook: the webhooks' pieces (app/jobs/webhook.h) and their outbox
+ * (app/store/webhook_store.h): the signature against RFC 4231's HMAC-SHA256
  * vector, the backoff schedule, which answers fail at once, URL and event
  * checks, keys; the outbox's enqueue, due order, marks, retries, endpoint
  * deletion and persistence across a close; the delivery thread

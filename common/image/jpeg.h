@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/bytebuf.h"
+#include "base/bytebuf.h"
 
 typedef enum img_subsampling {
     IMG_SUBSAMP_444 = 0,

@@ -16,8 +16,8 @@
 
 #include <gexiv2/gexiv2.h>
 
-#include "../base/log.h"
-#include "jpeg.h"
+#include "base/log.h"
+#include "image/jpeg.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static bytebuf carrier = BYTEBUF_INIT; /* tiny JPEG that gexiv2 can open */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/bytebuf.h"
+#include "base/bytebuf.h"
 
 /* Appends a JPEG thumbnail at most max_side pixels on its long side.
  * Returns 0 or -1 (not a decodable JPEG). */

@@ -30,8 +30,8 @@
 
 #include <gexiv2/gexiv2.h>
 
-#include "../base/log.h"
-#include "../store/atomic.h"
+#include "base/log.h"
+#include "store/atomic.h"
 #include "exif.h"
 #include "tether/errors.h"
 

@@ -1,5 +1,5 @@
 /*
- * tether/import.h: import from the camera's card, resumable, never twice.
+ * jobs/import.h (libtetherapp): import from the camera's card, resumable, never twice.
  *
  * An import is a job kept in a ledger (an SQLite file): when it starts it
  * lists the card, picks the files (all of them, or only the ones no

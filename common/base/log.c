@@ -1,10 +1,13 @@
 /*
  * log: see log.h.  Formats into a stack buffer and emits it with a single
- * write(2) so concurrent lines stay whole.  The thread name lives in a
- * thread-local buffer.
+ * write(2) so concurrent lines stay whole, or hands it to the sink.  The
+ * thread name lives in a thread-local buffer; the sink is read under a
+ * read-write lock, so that log_set_sink can wait for the calls of the
+ * previous one to end.
  */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +15,30 @@
 #include <time.h>
 #include <unistd.h>
 
-int log_g_level = LOG_LEVEL_WARN;
+_Atomic int log_g_level = LOG_LEVEL_WARN;
 
 static _Thread_local char thread_name[16] = "main";
+
+static pthread_rwlock_t sink_lock = PTHREAD_RWLOCK_INITIALIZER;
+static log_sink_fn sink_fn;    /* under sink_lock */
+static void *sink_user;        /* under sink_lock */
 
 void log_set_level(log_level level)
 {
     log_g_level = (int)level;
+}
+
+log_level log_get_level(void)
+{
+    return (log_level)log_g_level;
+}
+
+void log_set_sink(log_sink_fn fn, void *user)
+{
+    pthread_rwlock_wrlock(&sink_lock);
+    sink_fn = fn;
+    sink_user = fn != NULL ? user : NULL;
+    pthread_rwlock_unlock(&sink_lock);
 }
 
 void log_init_from_env(void)
@@ -46,6 +66,7 @@ void log_write(log_level level, const char *module, const char *fmt, ...)
                      (long)ts.tv_sec, ts.tv_nsec / 1000000L, thread_name,
                      tags[level], module);
     if (n < 0) return;
+    int start = n; /* where the message begins, after the prefix */
     if ((size_t)n < sizeof line) {
         va_list ap;
         va_start(ap, fmt);
@@ -54,6 +75,15 @@ void log_write(log_level level, const char *module, const char *fmt, ...)
         if (m > 0) n += m;
     }
     if ((size_t)n >= sizeof line - 1) n = (int)sizeof line - 2;
+    if (start > n) start = n;
+    line[n] = '\0';
+    pthread_rwlock_rdlock(&sink_lock);
+    if (sink_fn != NULL) {
+        sink_fn(level, module, line + start, sink_user);
+        pthread_rwlock_unlock(&sink_lock);
+        return;
+    }
+    pthread_rwlock_unlock(&sink_lock);
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;

@@ -1,5 +1,5 @@
 /*
- * import: import from the camera's card (include/tether/import.h).
+ * import: import from the camera's card (jobs/import.h).
  *
  * A run, in order:
  *   1. takes an exclusive flock on LEDGER.lock (one import per ledger),
@@ -51,7 +51,7 @@
 #include "base/log.h"
 #include "store/atomic.h"
 #include "store/ledger.h"
-#include "tether/import.h"
+#include "jobs/import.h"
 
 #define POLL_NS 100000000LL /* stop() is asked at least this often while waiting */
 #define SIZE_RETRIES 2      /* downloads of a file whose size came out wrong */

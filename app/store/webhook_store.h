@@ -3,7 +3,7 @@
  * its own (PHOTOS/.tether/webhooks.db in the studio): the endpoints
  * (where to send, with which secret, which events) and the outbox, one
  * row per delivery of one event to one endpoint, with its idempotency
- * key, body, state and retry schedule.  lib/jobs/webhook.c sends what is
+ * key, body, state and retry schedule.  app/jobs/webhook.c sends what is
  * due; this file only stores.
  *
  * Durability: the database is in WAL mode with synchronous=FULL, so a

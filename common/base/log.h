@@ -9,6 +9,14 @@
  *
  *     12.345 sim-cmd  ptpip: op 0x1009 tid 12 -> 0x2001
  *
+ * A sink (log_set_sink) receives the lines instead of stderr: libtether's
+ * public tether_log_set_handler (include/tether/log.h) sets one.  The
+ * level and the sink are this module's state, one per copy of the common
+ * base: a program that links libtether statically (as tether's programs
+ * do) shares them with the library; one that links the shared library
+ * sets the library's through tether_log_set_level and
+ * tether_log_set_handler.
+ *
  * Thread safety: every function may be called from any thread; a line is
  * written with one write() so lines from different threads never interleave.
  */
@@ -23,10 +31,22 @@ typedef enum log_level {
     LOG_LEVEL_DEBUG = 3,
 } log_level;
 
-extern int log_g_level;
+extern _Atomic int log_g_level;
 
-/* Sets the global level; read by the macros below without locking (an int). */
+/* Sets the global level; read by the macros below (an atomic int). */
 void log_set_level(log_level level);
+
+/* The global level. */
+log_level log_get_level(void);
+
+/* Receives a line instead of stderr: its level, module and text (no
+ * prefix, no newline; valid during the call).  Called on the logging
+ * thread, under a read lock: it must not call log_set_sink. */
+typedef void (*log_sink_fn)(log_level level, const char *module, const char *message, void *user);
+
+/* Sends every line to fn(..., user) from now on; fn NULL: to stderr.
+ * Once it returns, no call of the previous sink is running. */
+void log_set_sink(log_sink_fn fn, void *user);
 
 /* Reads TETHER_LOG (error|warn|info|debug) if set; keeps the level otherwise. */
 void log_init_from_env(void);

@@ -10,7 +10,7 @@
  */
 #pragma once
 
-#include "../base/bytebuf.h"
+#include "base/bytebuf.h"
 
 typedef struct img_exif_fields {
     const char *make;             /* "Canon" */

@@ -11,7 +11,7 @@
 #include <gexiv2/gexiv2.h>
 
 #include "exif.h"
-#include "jpeg.h"
+#include "image/jpeg.h"
 
 int img_thumbnail(const uint8_t *jpeg, size_t len, int max_side, bytebuf *out)
 {
