@@ -263,6 +263,23 @@ static void aim_tethered(station *st, char *day, size_t daysz)
     tether_tethered(st->cam, dir, tmpl, false);
 }
 
+/* The session and day folders a tethered download was written to
+ * (ROOT/SESSION/DAY/FILE): the catalog must say where the file is, even
+ * when the active session changed between the download and this look.
+ * False when local is not in that shape. */
+static bool shot_folders(const studio *s, const char *local, char *session, size_t ssz, char *day, size_t dsz)
+{
+    size_t n = strlen(s->root);
+    if (strncmp(local, s->root, n) != 0 || local[n] != '/') return false;
+    const char *rel = local + n + 1, *a = strchr(rel, '/');
+    const char *b = a ? strchr(a + 1, '/') : NULL;
+    if (a == NULL || b == NULL || strchr(b + 1, '/') || a == rel || b == a + 1) return false;
+    if ((size_t)(a - rel) >= ssz || (size_t)(b - a - 1) >= dsz) return false;
+    snprintf(session, ssz, "%.*s", (int)(a - rel), rel);
+    snprintf(day, dsz, "%.*s", (int)(b - a - 1), a + 1);
+    return true;
+}
+
 /* The event pump: turns the camera's events into server-sent events and
  * catalogs shots taken with the camera's button. */
 static void *event_pump(void *arg)
@@ -297,7 +314,12 @@ static void *event_pump(void *arg)
         if (tether_events_next(sub, 300, &ev) != TETHER_OK) continue;
         if (ev.dropped) LOG_WARN("studio", "camera %s: %u events lost (the event pump fell behind)", st->origin.id, ev.dropped);
         if (ev.type == TETHER_EVENT_FILE_ADDED && ev.local[0]) {
-            json_t *photo = studio_register_photo(s, &st->origin, session, day, ev.local, ev.path);
+            char shot_session[128], shot_day[16];
+            if (!shot_folders(s, ev.local, shot_session, sizeof shot_session, shot_day, sizeof shot_day)) {
+                snprintf(shot_session, sizeof shot_session, "%s", session);
+                snprintf(shot_day, sizeof shot_day, "%s", day);
+            }
+            json_t *photo = studio_register_photo(s, &st->origin, shot_session, shot_day, ev.local, ev.path);
             if (photo) station_publish(st, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "camera"));
             continue;
         }
