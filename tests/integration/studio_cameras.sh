@@ -200,9 +200,14 @@ expect "three in-process simulators" "$(req GET /api/cameras >/dev/null; body '[
 for id in canon-eos-550d d750 simulated-ptp-camera; do
     expect "$id in the process: snapshot.jpg" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/cameras/$id/snapshot.jpg")" "200"
 done
-expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
-expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
-expect "... no errors" "$(body '[.shots[] | select(.error) | .error.message] | join("; ")')" ""
+if [ -z "${TETHER_TEST_SLOW:-}" ]; then
+    expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
+    expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
+    expect "... no errors" "$(body '[.shots[] | select(.error) | .error.message] | join("; ")')" ""
+fi
+# (not under ThreadSanitizer: an in-process Nikon or generic simulator built
+# with it renders a full-size photo slower than libgphoto2 waits, even
+# alone; the PTP/IP simulators above run from the plain build)
 stop_serve "the studio with three simulators stops cleanly"
 
 # --- one camera: as before, on a catalog from before cameras had ids ------------------------------
