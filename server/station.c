@@ -229,11 +229,14 @@ static void *event_pump(void *arg)
     aim_tethered(st, day, sizeof day);
     studio_session(s, session, sizeof session);
     int64_t last_aim = clock_mono_ns(), last_look = 0;
+    bool several = s->several;
     while (!s->stopping && !st->stopping) {
         char now_session[128];
         studio_session(s, now_session, sizeof now_session);
-        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0) {
-            /* follow midnight and a change of session */
+        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0 || several != s->several) {
+            /* follow midnight, a change of session, and a second camera
+             * (from then on, names carry the camera's id) */
+            several = s->several;
             snprintf(session, sizeof session, "%s", now_session);
             aim_tethered(st, day, sizeof day);
             last_aim = clock_mono_ns();
