@@ -42,6 +42,7 @@ bench: deps-check build
 	bench/run-all $(BUILD)
 	bench/run-lib $(BUILD)
 	bench/run-studio $(BUILD)
+	bench/run-cameras $(BUILD) 20
 	bench/run-focus $(BUILD) 30
 	bench/run-trap $(BUILD) 20 0.5 1 2
 	bench/run-import $(BUILD) 200 7

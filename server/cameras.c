@@ -49,7 +49,7 @@ static enum MHD_Result add_camera(studio *s, const http_request *r)
         if (rc == TETHER_OK) {
             ret = http_json(r, 201, station_json(st));
             station_unref(st);
-        } else if (rc == TETHER_ERR_INVALID_ARGUMENT) {
+        } else if (rc == TETHER_ERR_INVALID_ARGUMENT || rc == TETHER_ERR_NOT_SUPPORTED) {
             ret = http_error(r, 400, "bad_spec", "%s", err);
         } else if (rc == TETHER_ERR_BUSY) {
             ret = http_error(r, 409, "camera_served", "%s", err);

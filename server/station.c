@@ -22,7 +22,9 @@
  *
  * "auto" serves every camera tether_list_cameras finds; the watcher
  * thread (station_watch_start) looks again every two seconds and serves
- * those plugged in since.
+ * those plugged in since.  A USB camera unplugged and plugged in again
+ * has a new device number (a new spec): its new station replaces the
+ * lost one, and keeps its id (the ids are remembered by identity).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -291,6 +293,7 @@ static void *event_pump(void *arg)
     aim_tethered(st, day, sizeof day);
     studio_session(s, session, sizeof session);
     int64_t last_aim = clock_mono_ns(), last_look = 0;
+    bool several = s->several;
     /* a subscription of its own: the CLI's or a job's waits take nothing from it */
     tether_event_sub *sub = NULL;
     if (tether_events_subscribe(st->cam, &sub) != TETHER_OK) {
@@ -300,8 +303,10 @@ static void *event_pump(void *arg)
     while (!s->stopping && !st->stopping) {
         char now_session[128];
         studio_session(s, now_session, sizeof now_session);
-        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0) {
-            /* follow midnight and a change of session */
+        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0 || several != s->several) {
+            /* follow midnight, a change of session, and a second camera
+             * (from then on, names carry the camera's id) */
+            several = s->several;
             snprintf(session, sizeof session, "%s", now_session);
             aim_tethered(st, day, sizeof day);
             last_aim = clock_mono_ns();
@@ -423,9 +428,23 @@ int station_open(studio *s, const char *spec, int timeout_ms, station **out, cha
 
     pthread_mutex_lock(&s->stations_lock);
     const char *refusal = NULL;
-    for (int i = 0; i < s->n_stations && refusal == NULL; i++)
-        if (strcmp(s->stations[i]->origin.identity, st->origin.identity) == 0 && !st->simulated)
-            refusal = s->stations[i]->origin.id;
+    station *replugged = NULL;
+    for (int i = 0; i < s->n_stations && refusal == NULL && replugged == NULL; i++) {
+        station *old = s->stations[i];
+        if (strcmp(old->origin.identity, st->origin.identity) != 0 || st->simulated) continue;
+        /* a USB camera plugged in again has a new device number: the
+         * station of its old one, lost, makes way (the id goes with it) */
+        if (strncmp(old->spec, "usb:", 4) == 0 && strncmp(spec, "usb:", 4) == 0 && !tether_camera_connected(old->cam))
+            replugged = station_ref(old);
+        else
+            refusal = old->origin.id;
+    }
+    if (replugged) {
+        pthread_mutex_unlock(&s->stations_lock);
+        LOG_INFO("studio", "%s is back as %s: it replaces its lost station", st->origin.identity, spec);
+        station_remove(replugged); /* takes the list's reference and ours */
+        pthread_mutex_lock(&s->stations_lock);
+    }
     if (refusal) {
         snprintf(err, errsz, "camera \"%s\" (%s) is already served as %s", spec, st->origin.identity, refusal);
         pthread_mutex_unlock(&s->stations_lock);

@@ -61,7 +61,7 @@ typedef struct session {
     pthread_t thread;
     bool thread_started;
     bool done;                  /* thread finished; may be joined */
-    pthread_mutex_t evt_lock;
+    pthread_mutex_t evt_lock;   /* evt_fd; and closing cmd_fd against another thread shutting it down */
     double next_send;           /* rate limit: when the link is free again */
     bytebuf in;                 /* packet being read */
     bytebuf data_out;           /* host's data phase */
@@ -368,14 +368,17 @@ static int apply_faults(simsrv *s, uint16_t opcode)
     return verdict;
 }
 
+/* Closes both connections; under evt_lock, which the threads that shut
+ * them down (unplug, stop) hold too, so none shuts down a number closed
+ * and given to another socket meanwhile. */
 static void session_close_fds(session *ss)
 {
     pthread_mutex_lock(&ss->evt_lock);
     if (ss->evt_fd >= 0) close(ss->evt_fd);
     ss->evt_fd = -1;
-    pthread_mutex_unlock(&ss->evt_lock);
     if (ss->cmd_fd >= 0) close(ss->cmd_fd);
     ss->cmd_fd = -1;
+    pthread_mutex_unlock(&ss->evt_lock);
 }
 
 static void *session_main(void *arg)
@@ -655,7 +658,9 @@ void simsrv_free(simsrv *s)
     s->stopping = 1;
     pthread_mutex_unlock(&s->lock);
     if (ss) {
+        pthread_mutex_lock(&ss->evt_lock);
         if (ss->cmd_fd >= 0) shutdown(ss->cmd_fd, SHUT_RDWR);
+        pthread_mutex_unlock(&ss->evt_lock);
         session_free(ss);
     }
     while (s->npend > 0) pending_drop(s, s->npend - 1);
@@ -736,9 +741,9 @@ int simsrv_unplug(simsrv *s)
      * closes the socket and signals. */
     if (s->listen_fd >= 0) shutdown(s->listen_fd, SHUT_RDWR);
     session *ss = s->active;
-    if (ss && ss->cmd_fd >= 0) shutdown(ss->cmd_fd, SHUT_RDWR);
     if (ss) {
         pthread_mutex_lock(&ss->evt_lock);
+        if (ss->cmd_fd >= 0) shutdown(ss->cmd_fd, SHUT_RDWR);
         if (ss->evt_fd >= 0) shutdown(ss->evt_fd, SHUT_RDWR);
         pthread_mutex_unlock(&ss->evt_lock);
     }

@@ -10,7 +10,8 @@
 # on the two with a focus drive at once (and is refused on the third).
 # Cameras are added and removed at runtime.  Then the
 # same with three in-process simulators (--camera sim --camera sim:nikon
-# --camera sim:generic).
+# --camera sim:generic), and one camera as before on a catalog made
+# before photos had a camera id.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 
@@ -229,16 +230,43 @@ expect "three in-process simulators" "$(req GET /api/cameras >/dev/null; body '[
 for id in canon-eos-550d d750 simulated-ptp-camera; do
     expect "$id in the process: snapshot.jpg" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/cameras/$id/snapshot.jpg")" "200"
 done
-expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
-expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
-expect "... no errors" "$(body '[.shots[] | select(.error) | .error.message] | join("; ")')" ""
+if [ -z "${TETHER_TEST_SLOW:-}" ]; then
+    expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
+    expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
+    expect "... no errors" "$(body '[.shots[] | select(.error) | .error.message] | join("; ")')" ""
+fi
+# (not under ThreadSanitizer: an in-process Nikon or generic simulator built
+# with it renders a full-size photo slower than libgphoto2 waits, even
+# alone; the PTP/IP simulators above run from the plain build)
 stop_serve "the studio with three simulators stops cleanly"
 
-# --- one camera: as before --------------------------------------------------------------------
+# --- one camera: as before, on a catalog from before cameras had ids ------------------------------
+rm -rf photos
+mkdir -p photos/.tether photos/default/2026-11-22
+cp "snap-${IDS[0]}.jpg" photos/default/2026-11-22/20261122-101530-IMG_0042.JPG
+python3 - photos/.tether/catalog.db <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""
+CREATE TABLE photos(id INTEGER PRIMARY KEY, session TEXT, day TEXT, rel TEXT UNIQUE,
+  thumb TEXT, camera_path TEXT, camera TEXT, taken INTEGER, size INTEGER, width INTEGER, height INTEGER);
+INSERT INTO photos(session, day, rel, thumb, camera_path, camera, taken, size, width, height)
+  VALUES('default', '2026-11-22', 'default/2026-11-22/20261122-101530-IMG_0042.JPG', '', '/capt0000.jpg',
+         'Canon EOS 550D', 1795300000, 1000, 1056, 704);
+""")
+db.commit()
+PY
 serve --camera "ptpip:127.0.0.1:${SIMP[0]}"
+expect "an old catalog opens" "$(req GET '/api/photos?session=default&day=2026-11-22')" "200"
+expect "... its photo is listed with its model as camera" "$(body '.photos[0] | [.camera, .camera_identity] | join(",")')" "Canon EOS 550D,"
 expect "one camera: capture" "$(req POST /api/capture)" "201"
 expect_match "... named as before (no camera id)" "$(body '.photos[0].file')" '^[0-9]{8}-[0-9]{6}-[^-]+$'
+expect "... catalogued with the camera's id and identity" "$(body '.photos[0] | [.camera, (.camera_identity | startswith("Canon EOS 550D"))] | map(tostring) | join(",")')" "canon-eos-550d,true"
+id=$(body '.photos[0].id')
 stop_serve "the studio with one camera stops cleanly"
+serve --camera "ptpip:127.0.0.1:${SIMP[0]}"
+expect "after a restart the photo keeps its camera" "$(req GET "/api/photos/$id" >/dev/null; body .camera)" "canon-eos-550d"
+stop_serve "the studio restarted stops cleanly"
 for i in 2 1 0; do
     SIM_PID=${T_SIMS[$i]}
     SIM_LOG="$T_DIR/sim$i.log"
