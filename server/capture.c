@@ -5,10 +5,14 @@
  * fired together (docs/API.md, "Several cameras").
  *
  * How several fire together: each camera's capture runs on a thread of
- * its own; the threads first wait at one gate, opened once all are
- * started, so they are released together, and each takes CLOCK_REALTIME just before it hands the
- * capture command to its camera (libtether's owner thread of that camera,
- * which sends it).  The answer lists every camera's photos (or error) and
+ * its own.  Each first holds its camera (tether_camera_hold: its owner
+ * thread finishes the live-view frame it is fetching and then starts
+ * nothing of its own, so a capture command is not queued behind a frame),
+ * then waits at one gate, opened once every camera is held (or after
+ * HOLD_WAIT_MS), so they are released together; each takes CLOCK_REALTIME
+ * just before it hands the capture command to its camera (libtether's
+ * owner thread of that camera, which sends it at once), and lets go of
+ * the hold after the shot.  The answer lists every camera's photos (or error) and
  * that trigger time, and the spread between the first and last trigger.
  * No lock is held while a camera works; each camera is counted in
  * (station_enter), so one that is stuck answers camera_busy instead of
@@ -23,10 +27,13 @@
 #include "base/log.h"
 #include "internal.h"
 
+enum { HOLD_WAIT_MS = 1000 }; /* longest a camera may take to finish its live-view frame */
+
 /* Holds the shot threads until every one is ready. */
 typedef struct start_gate {
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    int ready;                 /* threads whose camera is held (or could not be) */
     bool open;
 } start_gate;
 
@@ -62,12 +69,17 @@ static void take_shot(shot_job *j)
     tether_capture_options o = {.dir = dir, .name_template = tmpl, .session = j->session};
     tether_shot shot;
     if (j->start) {
+        /* a camera that cannot be held in time is fired all the same */
+        (void)tether_camera_hold(st->cam, true, HOLD_WAIT_MS);
         pthread_mutex_lock(&j->start->lock);
+        j->start->ready++;
+        pthread_cond_broadcast(&j->start->cond);
         while (!j->start->open) pthread_cond_wait(&j->start->cond, &j->start->lock);
         pthread_mutex_unlock(&j->start->lock);
     }
     j->trigger_ns = realtime_ns();
     j->rc = tether_capture(st->cam, &o, &shot);
+    if (j->start) tether_camera_hold(st->cam, false, 0);
     if (j->rc != TETHER_OK) {
         tether_camera_last_error(st->cam, j->detail, sizeof j->detail);
         return;
@@ -186,13 +198,16 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
      * they go together; a camera whose thread cannot start is fired from
      * this thread once the others are on their way */
     start_gate gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    int n_started = 0;
     for (int i = 0; i < n; i++) {
         if (!entered[i]) continue;
         jobs[i].start = &gate;
         started[i] = pthread_create(&threads[i], NULL, shot_thread, &jobs[i]) == 0;
         if (!started[i]) jobs[i].start = NULL;
+        else n_started++;
     }
     pthread_mutex_lock(&gate.lock);
+    while (gate.ready < n_started) pthread_cond_wait(&gate.cond, &gate.lock); /* each waits HOLD_WAIT_MS at most */
     gate.open = true;
     pthread_cond_broadcast(&gate.cond);
     pthread_mutex_unlock(&gate.lock);

@@ -81,6 +81,16 @@ void tether_camera_set_timeout(tether_camera *cam, int timeout_ms);
 /* Cancels the running job and everything queued; they return
  * TETHER_ERR_CANCELLED.  Any thread. */
 void tether_camera_cancel(tether_camera *cam);
+/* Holds the camera ready for a job that must start without delay (a
+ * synchronised capture): while held, the owner thread starts nothing of
+ * its own (no live-view fetch, no event look, no reopen), so the next call
+ * reaches the camera at once; live view and events pause meanwhile.
+ * hold=true adds a hold and waits up to timeout_ms until the owner is
+ * idle (it finishes what it was doing, e.g. one live-view frame); returns
+ * 0, TETHER_ERR_TIMEOUT, TETHER_ERR_DISCONNECTED or TETHER_ERR_CLOSED.
+ * The hold is taken whatever it returns: release each with hold=false
+ * (returns 0).  Holds count; any thread. */
+int tether_camera_hold(tether_camera *cam, bool hold, int timeout_ms);
 /* The last detailed error message of this camera, copied into buf
  * (empty if none).  Any thread. */
 void tether_camera_last_error(tether_camera *cam, char *buf, size_t size);

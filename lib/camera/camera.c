@@ -146,6 +146,8 @@ struct tether_camera {
     /* live view for watchers */
     int lv_subscribers;
     bool lv_running;            /* the camera's live view is on (owner thread) */
+    int holds;                  /* tether_camera_hold: while > 0 the owner starts nothing of its own */
+    bool held;                  /* the owner is idle under a hold (waiting for a job) */
     tether_frame *lv_latest;
     uint64_t lv_seq;
     uint64_t lv_frames;
@@ -741,6 +743,16 @@ static void *owner_main(void *arg)
             continue;
         }
         int64_t now = clock_mono_ns();
+        if (cam->holds > 0 && cam->be) {
+            /* held (tether_camera_hold): no live-view fetch or event look
+             * of its own, so a job queued now starts at once */
+            cam->held = true;
+            pthread_cond_broadcast(&cam->done);
+            struct timespec ts = deadline_ts(now + 500000000);
+            pthread_cond_timedwait(&cam->wake, &cam->lock, &ts);
+            cam->held = false;
+            continue;
+        }
         if (cam->be == NULL) {
             if (now >= cam->next_reopen_ns) {
                 pthread_mutex_unlock(&cam->lock);
@@ -1006,6 +1018,28 @@ void tether_camera_cancel(tether_camera *cam)
     for (job *j = cam->head; j; j = j->next) j->cancelled = true;
     if (cam->running) atomic_store(&cam->cancel, true);
     pthread_mutex_unlock(&cam->lock);
+}
+
+int tether_camera_hold(tether_camera *cam, bool hold, int timeout_ms)
+{
+    pthread_mutex_lock(&cam->lock);
+    if (!hold) {
+        if (cam->holds > 0) cam->holds--;
+        pthread_cond_signal(&cam->wake);
+        pthread_mutex_unlock(&cam->lock);
+        return TETHER_OK;
+    }
+    cam->holds++;
+    pthread_cond_signal(&cam->wake);
+    struct timespec ts = deadline_ts(clock_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000);
+    while (!cam->held && cam->connected && !cam->closing)
+        if (pthread_cond_timedwait(&cam->done, &cam->lock, &ts) == ETIMEDOUT) break;
+    int rc = cam->held ? TETHER_OK
+             : cam->closing ? TETHER_ERR_CLOSED
+             : !cam->connected ? TETHER_ERR_DISCONNECTED
+                               : TETHER_ERR_TIMEOUT;
+    pthread_mutex_unlock(&cam->lock);
+    return rc; /* held either way: the caller releases it */
 }
 
 void tether_camera_last_error(tether_camera *cam, char *buf, size_t size)

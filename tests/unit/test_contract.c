@@ -340,6 +340,57 @@ TEST(focus_pacing_from_caps)
     tether_camera_close(cam);
 }
 
+/* A held camera fetches no live view of its own, so a call reaches it at
+ * once instead of waiting behind a frame (synchronised capture-all). */
+TEST(hold_lets_a_call_in_at_once)
+{
+    fake_install();
+    fake_plug("fake:a", "Fake One", "SN1");
+    tether_focus_caps fc = {.kind = TETHER_FOCUS_RELATIVE, .n_steps = 1, .step_units = {1}, .pace_ms = {0},
+                            .backlash = -1, .zoom_max = 1};
+    fake_set_focus(&fc);
+    tether_camera *cam = open_fake("fake:a");
+    CHECK(cam != NULL);
+    fake_delay(FAKE_PREVIEW, 150); /* each live-view frame takes 150 ms */
+    tether_liveview_subscribe(cam);
+    uint64_t seq = 0;
+    tether_frame *f = NULL;
+    CHECK_EQ_INT(tether_liveview_next(cam, &seq, 2000, &f), TETHER_OK);
+    tether_frame_unref(f);
+
+    /* held: the frame under way ends, then nothing of the owner's own */
+    int64_t t0 = clock_mono_ns();
+    CHECK_EQ_INT(tether_camera_hold(cam, true, 1000), TETHER_OK);
+    CHECK(ms_since(t0) < 400);
+    while (tether_liveview_next(cam, &seq, 0, &f) == TETHER_OK) tether_frame_unref(f); /* the frame it finished */
+    int previews = fake_calls(FAKE_PREVIEW);
+    int64_t t1 = clock_mono_ns();
+    CHECK_EQ_INT(tether_focus_drive(cam, 1, 1, 1), TETHER_OK);
+    CHECK(ms_since(t1) < 100); /* not behind a 150 ms frame */
+    clock_sleep_ns(400000000);
+    CHECK_EQ_INT(fake_calls(FAKE_PREVIEW), previews); /* live view paused while held */
+    /* holds count: two taken, one released, still held */
+    CHECK_EQ_INT(tether_camera_hold(cam, true, 1000), TETHER_OK);
+    CHECK_EQ_INT(tether_camera_hold(cam, false, 0), TETHER_OK);
+    clock_sleep_ns(300000000);
+    CHECK_EQ_INT(fake_calls(FAKE_PREVIEW), previews);
+    /* released: live view goes on */
+    CHECK_EQ_INT(tether_camera_hold(cam, false, 0), TETHER_OK);
+    CHECK_EQ_INT(tether_liveview_next(cam, &seq, 2000, &f), TETHER_OK);
+    tether_frame_unref(f);
+    CHECK(fake_calls(FAKE_PREVIEW) > previews);
+    tether_liveview_unsubscribe(cam);
+
+    /* a lost camera cannot be held ready: said at once */
+    fake_unplug("fake:a");
+    CHECK_EQ_INT(tether_focus_drive(cam, 1, 1, 1), TETHER_ERR_DISCONNECTED);
+    t0 = clock_mono_ns();
+    CHECK_EQ_INT(tether_camera_hold(cam, true, 1000), TETHER_ERR_DISCONNECTED);
+    CHECK(ms_since(t0) < 500);
+    CHECK_EQ_INT(tether_camera_hold(cam, false, 0), TETHER_OK);
+    tether_camera_close(cam);
+}
+
 TEST(canonical_names_and_values)
 {
     fake_install();
@@ -547,5 +598,6 @@ TESTS(HARNESS_ENTRY(capabilities_without_waiting), HARNESS_ENTRY(capabilities_be
       HARNESS_ENTRY(call_timeout_and_abandoned_job), HARNESS_ENTRY(cancel_long_job), HARNESS_ENTRY(busy_retry),
       HARNESS_ENTRY(lost_and_back_with_events), HARNESS_ENTRY(event_fan_out),
       HARNESS_ENTRY(reopen_by_identity_after_port_change), HARNESS_ENTRY(focus_pacing_from_caps),
+      HARNESS_ENTRY(hold_lets_a_call_in_at_once),
       HARNESS_ENTRY(canonical_names_and_values), HARNESS_ENTRY(values_rules), HARNESS_ENTRY(capture_items),
       HARNESS_ENTRY(pushed_yuyv_liveview), HARNESS_ENTRY(discovery_and_spec_forms))
