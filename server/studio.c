@@ -532,9 +532,12 @@ static enum MHD_Result serve_asset(const http_request *r, const char *path)
  * comparisons as bounds on url and warns (-Wstringop-overread). */
 __attribute__((noinline)) static bool is_camera_stream(const char *url)
 {
-    if (strncmp(url, "/api/cameras/", 13) != 0) return false;
-    const char *slash = strchr(url + 13, '/');
-    return slash && slash > url + 13 && strcmp(slash, "/stream.mjpg") == 0;
+    const char *p = url;
+    for (const char *want = "/api/cameras/"; *want; want++, p++)
+        if (*p != *want) return false;
+    const char *id = p;
+    while (*p && *p != '/') p++;
+    return p > id && strcmp(p, "/stream.mjpg") == 0;
 }
 
 /* The requests whose handlers never block: they run on the HTTP event
