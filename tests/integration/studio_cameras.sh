@@ -141,20 +141,28 @@ kill "$EV" 2>/dev/null
 wait "$EV" 2>/dev/null
 
 # --- one camera lost: the others stream at full rate ------------------------------------------
-read -r n0 f0 < <(frames "${IDS[0]}" 3)
-rate_before=$(awk "BEGIN { print $n0 / $f0 }")
+# Both phases are measured alike (cameras 0 and 2 watched at once for 4 s),
+# so the suite's load beside this test weighs on both; a camera stalled by
+# the lost one would fall to a few frames.  The sanitizer builds' bar is
+# lower: their frame rate swings more with the load.
+watch_two() {
+    frames "${IDS[0]}" 4 >"$1-0" &
+    local w=$!
+    frames "${IDS[2]}" 4 >"$1-2"
+    wait "$w"
+}
+case $TETHER in *asan* | *tsan*) rate_bar=0.5 ;; *) rate_bar=$(slow_bar 0.8 0.5) ;; esac
+watch_two before
 ctl_post 1 /unplug
 lost() { [ "$(is_connected "${IDS[1]}")" = false ]; }
 within "the unplugged camera is seen lost" 15 lost
-frames "${IDS[0]}" 4 >rate0 &
-watcher=$!
-frames "${IDS[2]}" 4 >rate2
-wait "$watcher"
+watch_two after
 for k in 0 2; do
-    read -r n f <"rate$k"
-    bar=$(awk "BEGIN { print $(slow_bar 0.8 0.3) * $rate_before }")
+    read -r n0 f0 <"before-$k"
+    read -r n f <"after-$k"
+    rate_before=$(awk "BEGIN { print $n0 / $f0 }")
     expect_true "${IDS[$k]} streams at full rate with ${IDS[1]} unplugged ($n frames in $f s; before: $rate_before/s)" \
-        "$n >= $bar * $f && $f >= 1"
+        "$n >= $rate_bar * $rate_before * $f && $f >= 1"
 done
 expect "the others still capture" "$(req POST /api/capture '{"cameras": "all"}')" "502"
 expect "... the lost one says why" "$(body ".shots[1].error.code")" "camera_disconnected"

@@ -16,7 +16,9 @@ fi
 specs=()
 controls=()
 for persona in canon-eos nikon generic; do
-    sim_start --persona "$persona" --files 2 || exit 1
+    # small photos: three bodies rendering full-size pictures at once (the
+    # Nikon's is 24 MP) on a loaded machine outlast libgphoto2's waits
+    sim_start --persona "$persona" --files 2 --photo-size 1296x864 || exit 1
     specs+=(--camera "ptpip:127.0.0.1:$SIM_PORT")
     controls+=("http://127.0.0.1:$CTL_PORT")
 done

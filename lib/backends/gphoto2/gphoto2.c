@@ -1108,7 +1108,10 @@ static int next_gp_event(backend *b, int timeout_ms, tether_event *ev)
     void *data = NULL;
     b->err[0] = '\0';
     int gp = gp_camera_wait_for_event(b->cam, timeout_ms, &type, &data, b->ctx);
-    if (gp < GP_OK) return g2_fail(b, gp, "waiting for events");
+    if (gp < GP_OK) {
+        free(data); /* whatever it handed over before the failure */
+        return g2_fail(b, gp, "waiting for events");
+    }
     memset(ev, 0, sizeof *ev);
     ev->time_ns = clock_mono_ns();
     int rc = TETHER_OK;
