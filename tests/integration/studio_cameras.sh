@@ -13,12 +13,16 @@
 # --camera sim:generic), and one camera as before on a catalog made
 # before photos had a camera id.
 . "$(dirname "$0")/../lib.sh"
+# Cameras are unplugged and frozen here, so a reopen can fail inside
+# libgphoto2, which then leaks its driver state (tests/lsan-freeze.supp)
+cat "$T_TESTS/lsan.supp" "$T_TESTS/lsan-freeze.supp" >"$T_DIR/lsan.supp"
+export LSAN_OPTIONS="suppressions=$T_DIR/lsan.supp:print_suppressions=0"
 cd "$T_DIR"
 
 personas=(canon-eos nikon generic)
 declare -a SIMP CTLP
 for i in 0 1 2; do
-    sim_start --persona "${personas[$i]}" --photo-size 1296x864 --files 1 || exit 1
+    sim_start --persona "${personas[$i]}" --photo-size 648x432 --files 1 || exit 1
     SIMP[$i]=$SIM_PORT
     CTLP[$i]=$CTL_PORT
 done
@@ -238,14 +242,23 @@ expect "three in-process simulators" "$(req GET /api/cameras >/dev/null; body '[
 for id in canon-eos-550d d750 simulated-ptp-camera; do
     expect "$id in the process: snapshot.jpg" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/cameras/$id/snapshot.jpg")" "200"
 done
-if [ -z "${TETHER_TEST_SLOW:-}" ]; then
+case $TETHER in
+*asan* | *tsan*)
+    # A sanitizer build's in-process simulators render full-size photos
+    # (the Nikon's 24 MP) inside the server's process, and with the suite
+    # beside it may outlast libgphoto2's waits: then a shot fails, and must
+    # say why; the PTP/IP simulators above run from the plain build.
+    code=$(req POST /api/capture '{"cameras": "all"}')
+    expect_match "capture-all answers ($code)" "$code" '^(201|502)$'
+    expect "... every shot a photo or a reason" \
+        "$(body '[.shots[] | select((.photos | length) == 0 and (.error.message // "") == "")] | length')" "0"
+    ;;
+*)
     expect "capture-all" "$(req POST /api/capture '{"cameras": "all"}')" "201"
     expect "... one photo each" "$(body '[.shots[].photos | length] | map(tostring) | join(",")')" "1,1,1"
     expect "... no errors" "$(body '[.shots[] | select(.error) | .error.message] | join("; ")')" ""
-fi
-# (not under ThreadSanitizer: an in-process Nikon or generic simulator built
-# with it renders a full-size photo slower than libgphoto2 waits, even
-# alone; the PTP/IP simulators above run from the plain build)
+    ;;
+esac
 stop_serve "the studio with three simulators stops cleanly"
 
 # --- one camera: as before, on a catalog from before cameras had ids ------------------------------
