@@ -417,6 +417,7 @@ typedef struct worker_arg {
     tether_camera *cam;
     int kind;
     int ok, fail;
+    int first_err;           /* the first failure's tether_err, 0 if none */
 } worker_arg;
 
 static void *worker(void *p)
@@ -439,8 +440,11 @@ static void *worker(void *p)
             rc = tether_files_list(w->cam, &l);
             tether_file_list_free(l);
         }
-        if (rc == TETHER_OK) w->ok++;
-        else w->fail++;
+        if (rc == TETHER_OK) {
+            w->ok++;
+        } else {
+            if (w->fail++ == 0) w->first_err = rc;
+        }
     }
     return NULL;
 }
@@ -458,12 +462,19 @@ static void threads(void)
         pthread_create(&t[i], NULL, worker, &w[i]);
     }
     int ok = 0, fail = 0;
+    char why[600] = "";
     for (int i = 0; i < 8; i++) {
         pthread_join(t[i], NULL);
         ok += w[i].ok;
         fail += w[i].fail;
+        if (w[i].first_err && !why[0]) { /* say why, should it fail */
+            char last[256];
+            tether_camera_last_error(cam, last, sizeof last);
+            snprintf(why, sizeof why, "; first failure (thread %d): %s; last error: %s", i,
+                     tether_strerror(w[i].first_err), last);
+        }
     }
-    OK(ok == 120 && fail == 0, "8 threads x 15 calls on one camera: %d ok, %d failed", ok, fail);
+    OK(ok == 120 && fail == 0, "8 threads x 15 calls on one camera: %d ok, %d failed%s", ok, fail, why);
     tether_camera_close(cam);
     sim_kill(&s, SIGTERM);
 }
