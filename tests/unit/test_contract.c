@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "camera/convert.h"
 #include "camera/values.h"
 #include "fake_backend.h"
 #include "image/jpeg.h"
@@ -531,6 +532,32 @@ TEST(pushed_yuyv_liveview)
     tether_camera_close(cam);
 }
 
+TEST(yuyv_conversion)
+{
+    /* a 4 x 2 YUYV frame with a stride wider than its rows */
+    blob *data = blob_new(12 * 2);
+    CHECK(data != NULL);
+    memset(data->data, 128, data->len);
+    backend_frame f = {.format = TETHER_PIXEL_YUYV, .width = 4, .height = 2, .stride = 12, .data = data};
+    blob *jpeg = NULL;
+    CHECK_EQ_INT(convert_to_jpeg(&f, &jpeg), TETHER_OK);
+    CHECK(f.data == NULL);
+    int w = 0, h = 0;
+    CHECK_EQ_INT(img_jpeg_size(jpeg->data, jpeg->len, &w, &h), 0);
+    CHECK_EQ_INT(w, 4);
+    CHECK_EQ_INT(h, 2);
+    blob_unref(jpeg);
+    /* sizes that do not fit the bytes, an odd width, an unknown format: refused, the data released */
+    f = (backend_frame){.format = TETHER_PIXEL_YUYV, .width = 8, .height = 2, .data = blob_new(16)};
+    CHECK_EQ_INT(convert_to_jpeg(&f, &jpeg), TETHER_ERR_BAD_VALUE);
+    CHECK(jpeg == NULL && f.data == NULL);
+    f = (backend_frame){.format = TETHER_PIXEL_YUYV, .width = 3, .height = 2, .data = blob_new(64)};
+    CHECK_EQ_INT(convert_to_jpeg(&f, &jpeg), TETHER_ERR_BAD_VALUE);
+    f = (backend_frame){.format = (tether_pixel_format)7, .width = 4, .height = 2, .data = blob_new(64)};
+    CHECK_EQ_INT(convert_to_jpeg(&f, &jpeg), TETHER_ERR_BAD_VALUE);
+    CHECK_NO_LEAKS();
+}
+
 TEST(discovery_and_spec_forms)
 {
     fake_install();
@@ -559,4 +586,4 @@ TESTS(HARNESS_ENTRY(capabilities_without_waiting), HARNESS_ENTRY(capabilities_be
       HARNESS_ENTRY(lost_and_back_with_events), HARNESS_ENTRY(event_fan_out),
       HARNESS_ENTRY(reopen_by_identity_after_port_change), HARNESS_ENTRY(focus_pacing_from_caps),
       HARNESS_ENTRY(canonical_names_and_values), HARNESS_ENTRY(values_rules), HARNESS_ENTRY(capture_items),
-      HARNESS_ENTRY(pushed_yuyv_liveview), HARNESS_ENTRY(discovery_and_spec_forms))
+      HARNESS_ENTRY(pushed_yuyv_liveview), HARNESS_ENTRY(yuyv_conversion), HARNESS_ENTRY(discovery_and_spec_forms))
