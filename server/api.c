@@ -5,11 +5,14 @@
  * folder, 404 unknown thing, 405 wrong method, 409 camera busy or a
  * focus tool running, 413 body too large, 415 not JSON, 500 the photo
  * folder cannot be written (storage_error: missing, read-only, ...), 502
- * the camera refused, 503 camera lost, 504 the camera did not answer in
- * time, 507 the card or this machine's disk is full.  Nothing is
+ * the camera refused, 503 camera lost (or busy with its share of the
+ * workers, or none served), 504 the camera did not answer in time, 507
+ * the card or this machine's disk is full.  The routes of one camera
+ * (api_station_route) serve the primary camera under their old paths and
+ * any camera under /api/cameras/ID (cameras.c).  Nothing is
  * acknowledged that is not on disk: a change of state is answered only
  * once written, and after studio_storage_ok.  The focus routes
- * (/api/focus...) are in focus.c.
+ * (/api/focus...) are in focus.c, captures in capture.c.
  */
 #include <errno.h>
 #include <stdio.h>
