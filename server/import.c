@@ -43,19 +43,6 @@ struct import_ctl {
     char session[128], day[16];
 };
 
-/* Splits root/SESSION/DAY into its session and day; false if dest is not
- * such a folder below the photo root. */
-static bool dest_parts(const studio *s, const char *dest, char *session, size_t ssz, char *day, size_t dsz)
-{
-    size_t rl = strlen(s->root);
-    if (strncmp(dest, s->root, rl) != 0 || dest[rl] != '/') return false;
-    const char *rel = dest + rl + 1, *slash = strchr(rel, '/');
-    if (slash == NULL || strchr(slash + 1, '/') || !studio_safe_rel(rel)) return false;
-    snprintf(session, ssz, "%.*s", (int)(slash - rel), rel);
-    snprintf(day, dsz, "%s", slash + 1);
-    return session[0] && day[0];
-}
-
 /* ---- the worker ------------------------------------------------------------------ */
 
 static const char *const kind_names[] = {"started", "file_done", "file_failed", "file_deleted", "camera_lost",
@@ -173,7 +160,7 @@ static bool find_unfinished(import_ctl *ic, tether_import_job *j)
 {
     char session[128], day[16];
     return tether_import_unfinished(ic->st->cam, ic->ledger, NULL, j) == TETHER_OK &&
-           dest_parts(ic->s, j->dest, session, sizeof session, day, sizeof day);
+           studio_folder_parts(ic->s, j->dest, session, sizeof session, day, sizeof day);
 }
 
 /* Sets up ic to continue job j; lock held. */
@@ -181,7 +168,7 @@ static void prepare_resume(import_ctl *ic, const tether_import_job *j)
 {
     ic->o = (tether_import_options){.ledger = ic->ledger, .mode = j->mode, .delete_after = j->delete_after, .resume = true};
     snprintf(ic->dest, sizeof ic->dest, "%s", j->dest);
-    dest_parts(ic->s, j->dest, ic->session, sizeof ic->session, ic->day, sizeof ic->day);
+    studio_folder_parts(ic->s, j->dest, ic->session, sizeof ic->session, ic->day, sizeof ic->day);
 }
 
 /* ---- routes ------------------------------------------------------------------- */

@@ -153,6 +153,10 @@ bool studio_session_exists(studio *s, const char *name);
 /* Is rel a safe path below the root: relative, no empty, "." or ".."
  * component, no backslash or control character, at most 1000 bytes? */
 bool studio_safe_rel(const char *rel);
+/* Splits a folder ROOT/SESSION/DAY into its session and day (the import's
+ * destination, a tethered download's folder); false if dir is not such a
+ * safe folder right below the photo root.  Any thread. */
+bool studio_folder_parts(const studio *s, const char *dir, char *session, size_t ssz, char *day, size_t dsz);
 /* Files named by a user or by the catalog (rel: a path below the root).
  * The rules of GET /photos/: rel is safe and has no hidden component but
  * ".thumbs" folders, and neither has the real path it resolves to (so no

@@ -271,15 +271,11 @@ static void aim_tethered(station *st, char *day, size_t daysz)
  * False when local is not in that shape. */
 static bool shot_folders(const studio *s, const char *local, char *session, size_t ssz, char *day, size_t dsz)
 {
-    size_t n = strlen(s->root);
-    if (strncmp(local, s->root, n) != 0 || local[n] != '/') return false;
-    const char *rel = local + n + 1, *a = strchr(rel, '/');
-    const char *b = a ? strchr(a + 1, '/') : NULL;
-    if (a == NULL || b == NULL || strchr(b + 1, '/') || a == rel || b == a + 1) return false;
-    if ((size_t)(a - rel) >= ssz || (size_t)(b - a - 1) >= dsz) return false;
-    snprintf(session, ssz, "%.*s", (int)(a - rel), rel);
-    snprintf(day, dsz, "%.*s", (int)(b - a - 1), a + 1);
-    return true;
+    char dir[4400];
+    const char *slash = strrchr(local, '/');
+    if (slash == NULL || (size_t)(slash - local) >= sizeof dir) return false;
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - local), local);
+    return studio_folder_parts(s, dir, session, ssz, day, dsz);
 }
 
 /* The event pump: turns the camera's events into server-sent events and

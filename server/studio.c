@@ -202,6 +202,17 @@ int studio_open_rel(studio *s, const char *rel, struct stat *st, char *real, siz
     return fd;
 }
 
+bool studio_folder_parts(const studio *s, const char *dir, char *session, size_t ssz, char *day, size_t dsz)
+{
+    size_t rl = strlen(s->root);
+    if (strncmp(dir, s->root, rl) != 0 || dir[rl] != '/') return false;
+    const char *rel = dir + rl + 1, *slash = strchr(rel, '/');
+    if (slash == NULL || strchr(slash + 1, '/') || !studio_safe_rel(rel)) return false;
+    snprintf(session, ssz, "%.*s", (int)(slash - rel), rel);
+    snprintf(day, dsz, "%s", slash + 1);
+    return session[0] && day[0];
+}
+
 int studio_read_rel(studio *s, const char *rel, bytebuf *b)
 {
     struct stat st;
