@@ -121,9 +121,9 @@ static pthread_once_t mfdrive_log_once = PTHREAD_ONCE_INIT;
 static void on_gp_log(GPLogLevel level, const char *domain, const char *str, void *data)
 {
     (void)level, (void)data;
-    /* 2.5.30: "'ptp_nikon_mfdrive (...)' failed: Mf Drive Step End (0xa00c)"
-     * from _put_Nikon_MFDrive; older: "Nikon manual focus drive failed:
-     * 0xa00c" in domain ptp2/nikon_mfdrive.  The code is the last 0x. */
+    /* 2.5.30 (GP_LOG_E): "'ptp_nikon_mfdrive (...)' failed: Mf Drive Step
+     * End (0xa00c)" in domain "_put_Nikon_MFDrive [config.c:N]".  The code
+     * is the last 0x. */
     if (str == NULL || domain == NULL) return;
     if (strcasestr(domain, "mfdrive") == NULL && strcasestr(str, "nikon_mfdrive") == NULL) return;
     const char *hex = NULL;
@@ -133,8 +133,9 @@ static void on_gp_log(GPLogLevel level, const char *domain, const char *str, voi
 
 static void add_mfdrive_log(void)
 {
-    /* DEBUG, not ERROR: older versions log the failure at debug level */
-    if (gp_log_add_func(GP_LOG_DEBUG, on_gp_log, NULL) < GP_OK)
+    /* errors only: a handler at debug level would have libgphoto2 format
+     * every debug line of every camera's live view for nothing */
+    if (gp_log_add_func(GP_LOG_ERROR, on_gp_log, NULL) < GP_OK)
         LOG_WARN("gphoto2", "%s", "cannot watch libgphoto2's log: a Nikon lens at its end stop will read as an error");
 }
 
