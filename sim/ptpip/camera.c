@@ -60,6 +60,10 @@ struct simcam {
     int64_t clock_offset;      /* camera clock minus host clock, seconds */
     char serial[16];
     blob *variants[VARIANTS];  /* photo bodies for files made before start */
+    pthread_t card_writer;     /* renders variants[] at start (card_writer_thread) */
+    bool card_writer_started;
+    bool card_writing;         /* card_writer is still rendering; variants_done waits */
+    pthread_cond_t variants_done;
     blob *thumb;
     int thumb_w, thumb_h;
 
@@ -253,10 +257,72 @@ static card_object *new_file(simcam *c, int number, bool raw, int64_t taken)
     return o;
 }
 
-/* Gives a lazily created file its bytes.  State lock held. */
-static int materialise(simcam *c, card_object *o)
+/* The photo body of card variant v (a defocus seen in "earlier shooting")
+ * from renderer rd, which the caller holds; NULL if it cannot be rendered. */
+static blob *render_variant(simcam *c, renderer *rd, int v)
 {
+    static const double offsets[VARIANTS] = {0, 12, 35, 90};
+    double defocus[2] = {offsets[v], offsets[v] + 40};
+    return render_photo_body(rd, defocus, c->pe->max_aperture / c->pe->base_fnumber, 1.0);
+}
+
+/* The card writer: renders the bodies of the files made before start, in
+ * the order a listing meets them, on its own thread and with a renderer of
+ * its own (so live view never waits for it) from the moment the camera
+ * exists.  A body's card was written long before a host connects, so it
+ * answers GetObjectInfo at once; a simulator that encoded an 18-megapixel
+ * JPEG inside that operation kept a host waiting longer than libgphoto2's
+ * PTP/IP read timeout (2.5 s) on a slow board or a loaded machine, and the
+ * host dropped the camera.  Takes the state lock only to publish a body. */
+static void *card_writer_thread(void *p)
+{
+    simcam *c = p;
+    renderer *rd = render_new(c->sc, &c->opt.render, c->opt.seed);
+    for (int k = 0; rd != NULL && k < VARIANTS; k++) {
+        int v = (k + 1) % VARIANTS; /* file 1 uses variant 1 */
+        pthread_mutex_lock(&c->lock);
+        bool skip = c->stop || c->variants[v] != NULL;
+        pthread_mutex_unlock(&c->lock);
+        if (skip) continue;
+        blob *b = render_variant(c, rd, v);
+        pthread_mutex_lock(&c->lock);
+        if (c->variants[v] == NULL) c->variants[v] = b;
+        else blob_unref(b);
+        pthread_cond_broadcast(&c->variants_done);
+        pthread_mutex_unlock(&c->lock);
+    }
+    render_free(rd);
+    pthread_mutex_lock(&c->lock);
+    c->card_writing = false;
+    pthread_cond_broadcast(&c->variants_done);
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+/* Gives a lazily created file its bytes.  State lock held; it is released
+ * while the card writer finishes the file's body, so other operations and
+ * the event channel go on meanwhile.  The card may change during that wait:
+ * callers find the object again by its handle. */
+static int materialise(simcam *c, uint32_t handle)
+{
+    card_object *o = card_get(&c->card, handle);
+    if (o == NULL) return -1;
     if (o->ready) return 0;
+    int v = o->variant % VARIANTS;
+    if (o->format == PTP_OFC_EXIF_JPEG && c->variants[v] == NULL) {
+        while (c->card_writing && c->variants[v] == NULL) pthread_cond_wait(&c->variants_done, &c->lock);
+        if (c->variants[v] == NULL) { /* the writer failed or stopped: render it here */
+            pthread_mutex_lock(&c->render_lock);
+            blob *b = render_variant(c, c->rd, v);
+            pthread_mutex_unlock(&c->render_lock);
+            if (b == NULL) return -1;
+            if (c->variants[v] == NULL) c->variants[v] = b;
+            else blob_unref(b);
+        }
+        o = card_get(&c->card, handle);
+        if (o == NULL) return -1;
+        if (o->ready) return 0;
+    }
     img_exif_fields f;
     char date[20], uid[33];
     fill_exif(c, o->taken, o->number, o->width, o->height, &f, date, uid);
@@ -265,15 +331,6 @@ static int materialise(simcam *c, card_object *o)
     f.fnumber = c->pe->base_fnumber;
     f.exposure_s = c->pe->base_shutter_s;
     if (o->format == PTP_OFC_EXIF_JPEG) {
-        int v = o->variant % VARIANTS;
-        if (c->variants[v] == NULL) {
-            static const double offsets[VARIANTS] = {0, 12, 35, 90};
-            double defocus[2] = {offsets[v], offsets[v] + 40};
-            pthread_mutex_lock(&c->render_lock);
-            c->variants[v] = render_photo_body(c->rd, defocus, c->pe->max_aperture / c->pe->base_fnumber, 1.0);
-            pthread_mutex_unlock(&c->render_lock);
-            if (c->variants[v] == NULL) return -1;
-        }
         o->content.head = jpeg_head(&f);
         o->content.body = blob_ref(c->variants[v]);
         o->content.body_off = 2;
@@ -641,6 +698,7 @@ simcam *simcam_new(const simcam_options *o)
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->render_lock, NULL);
     pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->variants_done, NULL);
     bytebuf_init(&c->eos_records);
     c->plugged = true;
 
@@ -676,6 +734,14 @@ simcam *simcam_new(const simcam_options *o)
 
     if (pthread_create(&c->worker, NULL, capture_thread, c) != 0) goto fail;
     c->worker_started = true;
+    if (c->opt.card_files > 0) {
+        c->card_writing = true;
+        if (pthread_create(&c->card_writer, NULL, card_writer_thread, c) != 0) {
+            c->card_writing = false; /* materialise renders each body itself */
+        } else {
+            c->card_writer_started = true;
+        }
+    }
     return c;
 fail:
     LOG_ERROR("sim", "cannot create the simulated camera");
@@ -693,6 +759,12 @@ void simcam_free(simcam *c)
         pthread_mutex_unlock(&c->lock);
         pthread_join(c->worker, NULL);
     }
+    if (c->card_writer_started) {
+        pthread_mutex_lock(&c->lock);
+        c->stop = true;
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->card_writer, NULL);
+    }
     for (int i = 0; i < VARIANTS; i++) blob_unref(c->variants[i]);
     blob_unref(c->thumb);
     card_free(&c->card);
@@ -700,6 +772,7 @@ void simcam_free(simcam *c)
     scene_free(c->sc);
     bytebuf_free(&c->eos_records);
     pthread_cond_destroy(&c->wake);
+    pthread_cond_destroy(&c->variants_done);
     pthread_mutex_destroy(&c->render_lock);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -833,7 +906,7 @@ static card_object *object_param(simcam *c, uint32_t handle, uint16_t *rc)
         *rc = PTP_RC_InvalidObjectHandle;
         return NULL;
     }
-    if (materialise(c, o) != 0) {
+    if (materialise(c, handle) != 0) {
         *rc = PTP_RC_GeneralError;
         return NULL;
     }
@@ -1424,6 +1497,7 @@ json_t *simcam_state(simcam *c)
     if (st && two) json_object_set_new(st, "second_plane_focus_position", json_real(c->focus_pos[1]));
     if (st) {
         json_object_set_new(st, "lv_zoom", json_integer(c->lv_zoom));
+        json_object_set_new(st, "card_ready", json_boolean(!c->card_writing));
         json_object_set_new(st, "last_trigger_ns", json_integer((json_int_t)c->last_trigger_ns));
         json_object_set_new(st, "lv_zoom_position", json_pack("[I, I]", (json_int_t)c->lv_zoom_x,
                                                               (json_int_t)c->lv_zoom_y));

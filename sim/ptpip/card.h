@@ -9,7 +9,8 @@
  * hundreds of multi-megabyte files costs a few megabytes of memory and its
  * bytes are identical at every read.  Files created "before" the simulator
  * started are materialised lazily (sizes are only known once the body is
- * encoded): card_object.ready says whether the content is there yet.
+ * encoded; the camera renders those bodies on a thread of its own from the
+ * start): card_object.ready says whether the content is there yet.
  *
  * Handles are never reused.  No locking: the camera's lock covers a card.
  * Content values may be copied out (card_content_ref) and read without the

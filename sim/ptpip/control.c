@@ -171,27 +171,31 @@ static const char *header(struct MHD_Connection *conn, const char *name)
     return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
 }
 
-/* Is host (a Host header) this channel: the address the connection came
- * in on, or localhost, with the channel's port (left out only on port
- * 80)?  Anything else is a page that reached loopback through a name of
- * its own (DNS rebinding). */
-static bool own_host(const simctl *c, struct MHD_Connection *conn, const char *host)
+/* Is host (a Host header) this channel: the address and port the
+ * connection came in on (the port left out only for 80), or localhost
+ * with that port?  Anything else is a page that reached loopback through
+ * a name of its own (DNS rebinding).  The port is the socket's own, not
+ * simctl.port, which is only known once the daemon already serves. */
+static bool own_host(struct MHD_Connection *conn, const char *host)
 {
     if (host == NULL) return false;
     char own[INET_ADDRSTRLEN] = "";
     const union MHD_ConnectionInfo *fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     struct sockaddr_in local;
     socklen_t len = sizeof local;
-    if (fdi && getsockname(fdi->connect_fd, (struct sockaddr *)&local, &len) == 0 && local.sin_family == AF_INET)
-        inet_ntop(AF_INET, &local.sin_addr, own, sizeof own);
+    if (fdi == NULL || getsockname(fdi->connect_fd, (struct sockaddr *)&local, &len) != 0 ||
+        local.sin_family != AF_INET)
+        return false;
+    inet_ntop(AF_INET, &local.sin_addr, own, sizeof own);
+    int own_port = ntohs(local.sin_port);
     const char *names[] = {own, "localhost"};
     for (size_t i = 0; i < 2; i++) {
         size_t n = strlen(names[i]);
         if (n == 0 || strncasecmp(host, names[i], n) != 0) continue;
         const char *rest = host + n;
-        if (rest[0] == '\0') return c->port == 80;
+        if (rest[0] == '\0') return own_port == 80;
         char port[16];
-        snprintf(port, sizeof port, ":%d", c->port);
+        snprintf(port, sizeof port, ":%d", own_port);
         if (strcmp(rest, port) == 0) return true;
     }
     return false;
@@ -213,10 +217,10 @@ static bool json_content_type(const char *type)
  * that resolves to 127.0.0.1); they are told apart by Host, Origin,
  * Sec-Fetch-Site, and Content-Type (a page can send a body cross-site
  * only as a form or text/plain). */
-static unsigned refusal(const simctl *c, struct MHD_Connection *conn, const char *method, const char **why)
+static unsigned refusal(struct MHD_Connection *conn, const char *method, const char **why)
 {
     const char *host = header(conn, MHD_HTTP_HEADER_HOST);
-    if (!own_host(c, conn, host)) {
+    if (!own_host(conn, host)) {
         *why = "the Host header must be this channel's address or localhost, with its port";
         return 403;
     }
@@ -250,7 +254,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rb = calloc(1, sizeof *rb);
         if (rb == NULL) return MHD_NO;
         *con_cls = rb;
-        rb->refused = refusal(c, conn, method, &rb->why);
+        rb->refused = refusal(conn, method, &rb->why);
         return MHD_YES;
     }
     if (*upload_size) {
