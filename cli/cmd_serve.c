@@ -25,7 +25,7 @@ int cmd_serve(int argc, char **argv)
         "\n"
         "  --listen ADDR:PORT  where to serve (default 127.0.0.1:8080; 0.0.0.0:8080 for the LAN)\n"
         "  --photos DIR        the photo folder (default ./photos)\n"
-        "  --token TOKEN       require this access token (or $TETHER_TOKEN)\n"
+        "  --token TOKEN       require this access token, 8 to 200 characters (or $TETHER_TOKEN)\n"
         "  --allow-host NAME   a name browsers may reach the studio by (e.g. studio.local), besides\n"
         "                      the listen address, localhost and this machine's host name; repeatable\n"
         "  --webhook-allow-private  let webhooks go to loopback, link-local and private addresses\n"

@@ -115,8 +115,8 @@ static enum MHD_Result get_status(station *st, const http_request *r)
     int clients = st->stream_clients;
     json_int_t frames = (json_int_t)st->frames_sent;
     pthread_mutex_unlock(&st->lock);
-    return http_json(r, 200, json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:o, s:{s:i, s:I}}",
-        "version", TETHER_VERSION,
+    return http_json(r, 200, json_pack("{s:s, s:b, s:{s:s, s:s, s:s, s:s, s:b, s:b, s:s}, s:s, s:s, s:o, s:{s:i, s:I}}",
+        "version", TETHER_VERSION, "signed_in", http_signed_in(r),
         "camera", "id", st->origin.id, "model", st->origin.model, "identity", st->origin.identity,
         "spec", st->spec, "simulated", st->simulated,
         "connected", tether_camera_connected(st->cam), "last_error", err,

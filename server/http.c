@@ -305,6 +305,33 @@ enum MHD_Result http_redirect(const http_request *r, const char *location)
     return respond(r, 303, resp);
 }
 
+/* Does an If-None-Match value (a list of quoted ETags, or *) name etag? */
+static bool etag_matches(const char *if_none_match, const char *etag)
+{
+    if (if_none_match == NULL) return false;
+    if (strcmp(if_none_match, "*") == 0) return true;
+    size_t n = strlen(etag);
+    for (const char *p = if_none_match; (p = strstr(p, etag)) != NULL; p += n) {
+        char after = p[n];
+        if (after == '\0' || after == ',' || after == ' ' || after == '\t') return true;
+    }
+    return false;
+}
+
+enum MHD_Result http_asset(const http_request *r, const char *mime, const void *data, size_t len,
+                           const char *etag)
+{
+    bool fresh = etag_matches(http_header(r, "If-None-Match"), etag);
+    struct MHD_Response *resp = fresh ? MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT)
+                                      : MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) return MHD_NO;
+    if (!fresh) MHD_add_response_header(resp, "Content-Type", mime);
+    MHD_add_response_header(resp, "ETag", etag);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    common_headers(resp);
+    return respond(r, fresh ? 304 : 200, resp);
+}
+
 const char *http_mime_for(const char *path)
 {
     const char *dot = strrchr(path, '.');
@@ -803,15 +830,92 @@ static bool same_origin(const http_request *r)
     return strncasecmp(o, host, ol) == 0 && strcmp(host + ol, ":80") == 0;
 }
 
-static const char login_page[] =
-    "<!doctype html><html lang=en><head><meta charset=utf-8>"
-    "<meta name=viewport content='width=device-width,initial-scale=1'><title>tether: sign in</title>"
-    "<style>body{background:#111;color:#ddd;font:16px system-ui,sans-serif;display:grid;place-items:center;height:100vh;margin:0}"
-    "form{background:#1c1c1c;padding:2em;border-radius:8px;display:grid;gap:1em;min-width:16em}"
-    "input,button{font:inherit;padding:.6em;border-radius:4px;border:1px solid #444;background:#000;color:#eee}"
-    "button{background:#c33;border:0;color:#fff}</style></head><body>"
-    "<form method=post action=/login><h1>tether</h1><label>Access token<br>"
-    "<input name=token type=password autofocus required></label><button>Sign in</button></form></body></html>";
+/* The sign-in page: message (may be NULL) says why the page is shown
+ * again; next is where a successful sign-in goes (a local path checked by
+ * local_target, so nothing in it needs escaping); retry_s > 0 adds
+ * Retry-After (a throttled sign-in, status 429). */
+static enum MHD_Result login_page(const http_request *r, unsigned status, const char *message, const char *next,
+                                  int retry_s)
+{
+    static const char head[] =
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'><title>tether: sign in</title>"
+        /* the icon inline: /favicon.svg is behind the token like every route */
+        "<link rel=icon href=\"data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'>"
+        "<rect x='1' y='6' width='30' height='22' rx='5' fill='%231c1c1c' stroke='%23888'/>"
+        "<rect x='20' y='2' width='8' height='5' rx='1.5' fill='%23c33'/>"
+        "<circle cx='15' cy='17' r='7.5' stroke='%23ddd' stroke-width='2'/></svg>\">"
+        "<style>body{background:#111;color:#ddd;font:16px system-ui,sans-serif;display:grid;place-items:center;height:100vh;margin:0}"
+        "form{background:#1c1c1c;padding:2em;border-radius:8px;display:grid;gap:1em;min-width:16em;max-width:22em}"
+        "input,button{font:inherit;padding:.6em;border-radius:4px;border:1px solid #444;background:#000;color:#eee;width:100%;box-sizing:border-box}"
+        "button{background:#c33;border:0;color:#fff}.why{color:#f88;margin:0}</style></head><body>"
+        "<form method=post action=/login><h1>tether</h1>";
+    static const char tail[] =
+        "<label>Access token<br><input name=token type=password autofocus required autocomplete=current-password>"
+        "</label><button>Sign in</button></form></body></html>";
+    bytebuf b = BYTEBUF_INIT;
+    bytebuf_put(&b, head, sizeof head - 1);
+    if (message) { /* a fixed text of ours, or one with a number */
+        static const char before[] = "<p class=why id=why role=alert>", after[] = "</p>";
+        bytebuf_put(&b, before, sizeof before - 1);
+        bytebuf_put(&b, message, strlen(message));
+        bytebuf_put(&b, after, sizeof after - 1);
+    }
+    if (next && strcmp(next, "/") != 0) { /* local_target: nothing in it needs escaping */
+        static const char before[] = "<input type=hidden name=next value=\"", after[] = "\">";
+        bytebuf_put(&b, before, sizeof before - 1);
+        bytebuf_put(&b, next, strlen(next));
+        bytebuf_put(&b, after, sizeof after - 1);
+    }
+    bytebuf_put(&b, tail, sizeof tail - 1);
+    struct MHD_Response *resp =
+        b.data ? MHD_create_response_from_buffer(b.len, b.data, MHD_RESPMEM_MUST_COPY) : NULL;
+    bytebuf_free(&b);
+    if (resp == NULL) return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (retry_s > 0) {
+        char after[16];
+        snprintf(after, sizeof after, "%d", retry_s);
+        MHD_add_response_header(resp, "Retry-After", after);
+    }
+    common_headers(resp);
+    return respond(r, status, resp);
+}
+
+/* Is target a path on this studio to send a browser to after sign-in?  A
+ * local path ("/gallery") of letters, digits and "/._-~" only, at most 200
+ * characters, never another site ("//evil.example", "https://...") and
+ * nothing that needs escaping in HTML or in a query.  Anything else signs
+ * in to "/". */
+static bool local_target(const char *target)
+{
+    if (target == NULL || target[0] != '/' || target[1] == '/') return false;
+    size_t n = 0;
+    for (const char *p = target; *p; p++, n++)
+        if (!isalnum((unsigned char)*p) && !strchr("/._-~", *p)) return false;
+    return n <= 200;
+}
+
+/* The value of field name in an application/x-www-form-urlencoded body,
+ * decoded into out (empty if absent or too long). */
+static void form_field(const char *body, const char *name, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t n = strlen(name);
+    for (const char *p = body; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (strncmp(p, name, n) != 0 || p[n] != '=') continue;
+        const char *v = p + n + 1;
+        size_t len = strcspn(v, "&");
+        if (len >= size) return;
+        memcpy(out, v, len);
+        out[len] = '\0';
+        for (char *q = out; *q; q++)
+            if (*q == '+') *q = ' ';
+        MHD_http_unescape(out);
+        return;
+    }
+}
 
 static bool wants_json(const http_request *r)
 {
@@ -859,39 +963,53 @@ static enum MHD_Result too_many(const http_request *r, int retry_s)
 
 static enum MHD_Result handle_login(http_server *s, const http_request *r)
 {
-    if (http_is(r, "GET") || http_is(r, "HEAD"))
-        return http_bytes(r, 200, "text/html; charset=utf-8", login_page, sizeof login_page - 1, false);
+    if (http_is(r, "GET") || http_is(r, "HEAD")) {
+        const char *failed = http_query(r, "failed"), *next = http_query(r, "next");
+        const char *why = failed ? "That token is not this studio's. Try again." : NULL;
+        return login_page(r, 200, why, local_target(next) ? next : "/", 0);
+    }
     if (!http_is(r, "POST")) return http_error(r, 405, "method_not_allowed", "use GET or POST");
     if (!same_origin(r)) return http_error(r, 403, "cross_site", "cross-site sign-in refused");
-    char token[300] = "";
-    if (r->body && wants_json(r)) {
+    char token[300] = "", next[256] = "";
+    bool json = wants_json(r);
+    if (r->body && json) {
         json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
         const char *t = json_string_value(json_object_get(j, "token"));
         if (t) snprintf(token, sizeof token, "%s", t);
         json_decref(j);
-    } else if (r->body && strncmp(r->body, "token=", 6) == 0) {
-        /* application/x-www-form-urlencoded: token=... */
-        snprintf(token, sizeof token, "%s", r->body + 6);
-        char *amp = strchr(token, '&');
-        if (amp) *amp = '\0';
-        for (char *p = token; *p; p++)
-            if (*p == '+') *p = ' ';
-        MHD_http_unescape(token);
+    } else if (r->body) { /* application/x-www-form-urlencoded: token=...&next=... */
+        form_field(r->body, "token", token, sizeof token);
+        form_field(r->body, "next", next, sizeof next);
     }
+    const char *target = local_target(next) ? next : "/";
     int retry_s = 1;
     if (s->token[0] == '\0') return http_error(r, 400, "no_token", "this studio has no access token: no sign-in needed");
-    if (!throttle_allows(s, r, &retry_s)) return too_many(r, retry_s);
+    if (!throttle_allows(s, r, &retry_s)) {
+        if (json) return too_many(r, retry_s);
+        char why[160];
+        snprintf(why, sizeof why, "Too many wrong tokens from this address: wait %d s before trying again.", retry_s);
+        return login_page(r, 429, why, target, retry_s);
+    }
     bool ok = same_text(token, s->token);
     throttle_note(s, r, ok);
     if (!ok) {
-        if (wants_json(r)) return http_error(r, 401, "unauthorized", "wrong token");
-        return http_redirect(r, "/login?failed=1");
+        if (json) return http_error(r, 401, "unauthorized", "wrong token");
+        char location[300];
+        if (strcmp(target, "/") == 0) snprintf(location, sizeof location, "/login?failed=1");
+        else snprintf(location, sizeof location, "/login?failed=1&next=%s", target);
+        return http_redirect(r, location);
     }
     char id[65], cookie[200];
     if (!session_new(s, id)) return http_error(r, 500, "internal", "no randomness for a session");
     snprintf(cookie, sizeof cookie, "tether_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld", id,
              (long long)SESSION_LIFETIME_S);
-    return answer_with_cookie(r, cookie, "/", wants_json(r) ? json_pack("{s:b}", "signed_in", 1) : NULL);
+    return answer_with_cookie(r, cookie, target, json ? json_pack("{s:b}", "signed_in", 1) : NULL);
+}
+
+bool http_signed_in(const http_request *r)
+{
+    http_server *s = r->hc ? r->hc->server : NULL;
+    return s && s->token[0] && session_valid(s, MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "tether_session"));
 }
 
 static enum MHD_Result handle_logout(http_server *s, const http_request *r)
@@ -1010,6 +1128,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ACCESS_DENIED:
         if (strncmp(url, "/api/", 5) == 0 || strstr(url, ".mjpg") || strstr(url, ".jpg") || strncmp(url, "/photos/", 8) == 0)
             return http_error(&r, 401, "unauthorized", "an access token is required (Authorization: Bearer TOKEN)");
+        if (local_target(url) && strcmp(url, "/") != 0) { /* back here after signing in */
+            char location[300];
+            snprintf(location, sizeof location, "/login?next=%s", url);
+            return http_redirect(&r, location);
+        }
         return http_redirect(&r, "/login");
     }
     bool safe = http_is(&r, "GET") || http_is(&r, "HEAD");

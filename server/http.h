@@ -56,6 +56,14 @@ enum MHD_Result http_bytes(const http_request *r, unsigned status, const char *m
  * fd (closed on every path); path gives the MIME type when mime is NULL. */
 enum MHD_Result http_file_fd(const http_request *r, int fd, const char *path, const char *mime);
 enum MHD_Result http_redirect(const http_request *r, const char *location);
+/* Serves bytes that change only with the program (the embedded UI): 304
+ * when If-None-Match names etag (a quoted ETag), else 200 with the ETag
+ * and "Cache-Control: no-cache" (kept, but revalidated on every use). */
+enum MHD_Result http_asset(const http_request *r, const char *mime, const void *data, size_t len,
+                           const char *etag);
+/* Does the request come with a live sign-in session (a cookie made by
+ * POST /login)?  False when the studio has no token. */
+bool http_signed_in(const http_request *r);
 
 /* Parses the JSON body; on failure answers 400 itself and returns NULL
  * (set *answered). */

@@ -378,5 +378,6 @@ typedef struct asset {
     const char *mime;
     const unsigned char *data;
     size_t len;
+    const char *etag;          /* quoted, from the bytes (tools/embed.py) */
 } asset;
 const asset *asset_find(const char *path);

@@ -535,7 +535,7 @@ static enum MHD_Result serve_asset(const http_request *r, const char *path)
 {
     const asset *a = asset_find(path);
     if (a == NULL) return http_error(r, 404, "not_found", "no such page: %s", path);
-    return http_bytes(r, 200, a->mime, a->data, a->len, false);
+    return http_asset(r, a->mime, a->data, a->len, a->etag);
 }
 
 /* Is url /api/cameras/ID/stream.mjpg (a camera's live view)?  Not
@@ -578,6 +578,7 @@ static enum MHD_Result route(void *ctx, const http_request *r)
     }
     if (strcmp(u, "/") == 0) return serve_asset(r, "/index.html");
     if (strcmp(u, "/gallery") == 0) return serve_asset(r, "/gallery.html");
+    if (strcmp(u, "/favicon.ico") == 0) return serve_asset(r, "/favicon.svg"); /* asked for by every browser */
     if (strncmp(u, "/photos/", 8) == 0) {
         struct stat st;
         char real[PATH_MAX];

@@ -3,7 +3,11 @@
 the build directory) so that `tether serve` needs no files at run time.
 
 Usage: embed.py OUTPUT.c FILE...   (each served as /BASENAME)
+
+Each asset carries an ETag made from its bytes, so a browser revalidates
+the UI with If-None-Match and gets 304 until the binary serves new files.
 """
+import hashlib
 import os
 import sys
 
@@ -28,8 +32,9 @@ def main():
         name = "/" + os.path.basename(path)
         mime = MIME.get(os.path.splitext(path)[1], "application/octet-stream")
         body = ",".join(str(b) for b in data)
+        etag = '\\"' + hashlib.sha256(data).hexdigest()[:20] + '\\"'
         lines.append(f"static const unsigned char asset_{i}[] = {{{body},0}};")
-        entries.append(f'    {{"{name}", "{mime}", asset_{i}, {len(data)}}},')
+        entries.append(f'    {{"{name}", "{mime}", asset_{i}, {len(data)}, "{etag}"}},')
     lines.append("static const asset assets[] = {")
     lines.extend(entries)
     lines.append("};")

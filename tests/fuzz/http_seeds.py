@@ -54,11 +54,14 @@ SEEDS = [
     ("POST", "/api/tagging/apply", "", "", '{"session": "default"}'),
     ("GET", "/photos/#", "default/2026-01-01/x.jpg", "", ""),
     ("POST", "/login", "", "", '{"token": "wrong-token"}'),
+    ("POST", "/login", "", "", "token=wrong+token%21&next=/gallery"),
+    ("GET", "/login", "", "failed=1&next=//evil.example", ""),
 ]
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
 for i, (method, route, part, query, body) in enumerate(SEEDS):
-    headers = 1 if body else 0  # Content-Type: application/json
+    form = body.startswith("token=")  # the sign-in form: no Content-Type
+    headers = 1 if body and not form else 0  # Content-Type: application/json
     data = bytes([METHODS.index(method), ROUTES.index(route), headers, 0])
     data += part.encode() + b"\0" + query.encode() + b"\0" + body.encode()
     with open(os.path.join(out, "seed-%02d" % i), "wb") as f:

@@ -75,6 +75,17 @@ expect "a path that is not UTF-8: 400" "$(curl -s -o /dev/null -w '%{http_code}'
 expect "an overlong form is not UTF-8 either" "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/photos?session=%C0%AF")" "400"
 expect "a query in UTF-8 passes" "$(curl -s -o body.json -w '%{http_code}' "$URL/api/photos?session=caf%C3%A9")" "200"
 expect "... and comes back as it was" "$(body .session)" "café"
+# the UI's files: kept by the browser, revalidated by ETag
+head=$(curl -s -D - -o /dev/null "$URL/app.js" | tr -d '\r')
+etag=$(printf '%s' "$head" | awk 'tolower($1) == "etag:" { print $2 }')
+expect_match "the UI's files carry an ETag" "$etag" '^"[0-9a-f]{20}"$'
+expect_match "... and are revalidated, not refetched" "$head" '^Cache-Control: no-cache$'
+expect "an unchanged file answers 304 with no body" \
+    "$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -H "If-None-Match: $etag" "$URL/app.js")" "304 0"
+expect "another file's ETag does not match" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$URL/app.css")" "200"
+expect "/favicon.ico is the studio's icon" \
+    "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$URL/favicon.ico")" "200 image/svg+xml"
 stop_serve "the server stops cleanly"
 
 # --- sign-in sessions and throttling ------------------------------------------------
@@ -96,15 +107,44 @@ expect "the session is over after sign-out" \
     "$(curl -s -o /dev/null -w '%{http_code}' -b "tether_session=$cookie" "$URL/api/status")" "401"
 expect "a bearer token still works" \
     "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/status")" "200"
+expect "... and is not a sign-in session" \
+    "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/status" | jq -r .signed_in)" "false"
+# a page asked for before signing in is where the sign-in lands
+expect "a page asked for without a token goes to the sign-in, remembering the page" \
+    "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$URL/gallery")" "303 $URL/login?next=/gallery"
+expect_match "the sign-in page keeps it in the form" "$(curl -s "$URL/login?next=/gallery")" \
+    '<input type=hidden name=next value="/gallery">'
+for evil in //evil.example https://evil.example/x '/gallery"><script>' '/\evil'; do
+    if curl -s "$URL/login?next=$(jq -rn --arg v "$evil" '$v|@uri')" | grep -q 'name=next'; then
+        not_ok "the sign-in page drops a target off this studio: $evil"
+    else
+        ok "the sign-in page drops a target off this studio: $evil"
+    fi
+done
+expect "a wrong token goes back to the sign-in, still remembering the page" \
+    "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --data 'token=wrong&next=/gallery' "$URL/login")" \
+    "303 $URL/login?failed=1&next=/gallery"
+expect_match "... which says why" "$(curl -s "$URL/login?failed=1&next=/gallery")" \
+    '<p class=why id=why role=alert>That token is not'
+head=$(curl -s -D - -o /dev/null --data "token=$TOKEN&next=/gallery" "$URL/login" | tr -d '\r')
+expect_match "the right token lands on the page asked for" "$head" '^Location: /gallery$'
+cookie=$(printf '%s' "$head" | awk -F'[=;]' 'tolower($0) ~ /^set-cookie: tether_session=/ { print $2 }')
+expect "a browser signed in is told so (for its Sign out button)" \
+    "$(curl -s -b "tether_session=$cookie" "$URL/api/status" | jq -r .signed_in)" "true"
+expect_match "a target off this studio lands on / instead" \
+    "$(curl -s -D - -o /dev/null --data "token=$TOKEN&next=https://evil.example/" "$URL/login" | tr -d '\r')" \
+    '^Location: /$'
 codes=""
 for i in $(seq 1 12); do
     codes="$codes $(curl -s -o /dev/null -w '%{http_code}' --data "token=wrong-$i" "$URL/login")"
 done
 expect_match "wrong sign-ins: a few tries, then 429 ($codes)" "$codes" '^( 303){5} 429( 429)+$'
-code=$(curl -s -D throttled.head -o body.json -w '%{http_code}' --data "token=$TOKEN" "$URL/login")
+code=$(curl -s -D throttled.head -o throttled.html -w '%{http_code}' --data "token=$TOKEN" "$URL/login")
 expect "while throttled even the right token waits (429)" "$code" "429"
 expect_match "with Retry-After" "$(tr -d '\r' <throttled.head)" '[Rr]etry-[Aa]fter: [0-9]+'
-expect "as JSON" "$(body .error.code)" "too_many_attempts"
+expect_match "the sign-in page says how long" "$(cat throttled.html)" 'Too many wrong tokens from this address: wait [0-9]+ s'
+code=$(curl -s -o body.json -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"token\": \"$TOKEN\"}" "$URL/login")
+expect "a script signing in with JSON is told as JSON" "$code $(body .error.code)" "429 too_many_attempts"
 codes=""
 for i in $(seq 1 30); do
     codes="$codes $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-$i" "$URL/api/status")"
