@@ -366,6 +366,11 @@ static json_t *start_locked(focus_ctl *fc, const job_params *p, json_t *options,
 
 static enum MHD_Result start(focus_ctl *fc, const http_request *r, const job_params *p, json_t *options)
 {
+    if (!tether_camera_connected(fc->st->cam)) { /* refused now, not run later behind the photographer's back */
+        json_decref(options);
+        return http_error(r, 503, "camera_disconnected", "%s: the camera is lost; try again once it is back",
+                          tool_names[p->tool]);
+    }
     pthread_mutex_lock(&fc->lock);
     const char *busy_with = NULL;
     json_t *job = start_locked(fc, p, options, &busy_with);

@@ -138,9 +138,13 @@ expect "iso still unchanged" "$(state .settings.iso)" "$iso"
 
 # --- the camera goes away and comes back ------------------------------------------------------------
 post /unplug >/dev/null
-sleep 1
+for _ in $(seq 1 40); do [ "$(req GET /api/status >/dev/null; body .camera.connected)" = false ] && break; sleep 0.25; done
+expect "the studio sees the camera lost" "$(body .camera.connected)" "false"
 expect "capture with the camera lost: 503" "$(req POST /api/capture)" "503"
 expect "... camera_disconnected" "$(body .error.code)" "camera_disconnected"
+expect "autofocus with the camera lost: 503, not run after the replug" "$(req POST /api/focus/auto '{}')" "503"
+expect "... camera_disconnected" "$(body .error.code)" "camera_disconnected"
+expect "no focus tool is left waiting" "$(req GET /api/focus >/dev/null; body .running)" "null"
 post /plug >/dev/null
 for _ in $(seq 1 40); do [ "$(req GET /api/status >/dev/null; body .camera.connected)" = true ] && break; sleep 0.25; done
 expect "the camera is back" "$(body .camera.connected)" "true"
