@@ -100,6 +100,17 @@ json_t *api_setting_json(const tether_setting *st)
         for (int i = 0; i < st->n_choices; i++) json_array_append_new(c, json_string(st->choices[i]));
         json_object_set_new(j, "choices", c);
     }
+    if (st->canonical[0]) { /* how to show it: "1/60" for a Nikon's "0.0167s" (the value set stays the camera's) */
+        char words[64];
+        json_object_set_new(j, "canonical", json_string(st->canonical));
+        json_object_set_new(j, "words", json_string(tether_value_words(st->canonical, st->value, words, sizeof words)));
+        if (st->type == TETHER_SETTING_CHOICE) {
+            json_t *w = json_array();
+            for (int i = 0; i < st->n_choices; i++)
+                json_array_append_new(w, json_string(tether_value_words(st->canonical, st->choices[i], words, sizeof words)));
+            json_object_set_new(j, "choice_words", w);
+        }
+    }
     return j;
 }
 

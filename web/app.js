@@ -344,11 +344,16 @@ function control(s) {
     }
   };
   let input;
-  if (s.read_only || s.type === 'date') {
-    input = el('span', { class: 'ro', id }, s.value);
+  if (s.type === 'date') { // the camera's clock, in Unix time
+    const t = Number(s.value);
+    input = el('span', { class: 'ro', id, title: s.value }, Number.isFinite(t) && t > 0 ? new Date(t * 1000).toLocaleString() : s.value);
+  } else if (s.read_only) {
+    input = el('span', { class: 'ro', id }, s.words || s.value);
   } else if (s.type === 'choice') {
+    // the camera's own values are set; shown in a photographer's words ("1/60", not "0.0167s")
+    const words = s.choice_words || s.choices;
     input = el('select', { id, onchange: (e) => set(e.target.value) },
-      ...s.choices.map((c) => el('option', { value: c, selected: c === s.value ? '' : null }, c)));
+      ...s.choices.map((c, i) => el('option', { value: c, selected: c === s.value ? '' : null }, words[i] || c)));
     input.value = s.value;
   } else if (s.type === 'toggle') {
     input = el('input', { id, type: 'checkbox', onchange: (e) => set(e.target.checked ? 1 : 0) });

@@ -152,6 +152,14 @@ void tether_setting_clear(tether_setting *s);
  * Each backend maps them to its own settings; values keep the camera's
  * own spelling.  Any thread. */
 const char *const *tether_setting_canonical_names(void);
+/* A value of the canonical setting canonical as a photographer reads it:
+ * shutter speeds as 1/60 or 2" (a Nikon's "0.0167s" included, snapped to
+ * the nearest third-stop mark), apertures as f/5.6, exposure compensation
+ * signed (+0.7, -1.3, 0).  Anything else, or a value it cannot read, is
+ * copied as it is: the camera's own spelling stays what is set.  Writes
+ * at most size bytes, NUL-terminated, to out and returns out.  Pure; any
+ * thread. */
+const char *tether_value_words(const char *canonical, const char *value, char *out, size_t size);
 
 /* Sets a setting (canonical name, native path or short name) from text:
  * a choice's label (or a number matching one: "1/250" picks "0.0040s",

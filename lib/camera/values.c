@@ -54,6 +54,57 @@ bool values_parse_number(const char *s, double *out)
     return isfinite(a);
 }
 
+/* d snapped to the nearest of marks[] within 12 % (under half a third of
+ * a stop), else d itself. */
+static double snap(double d, const double *marks, size_t n)
+{
+    double best = d, best_err = 0.12;
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs(marks[i] - d) / marks[i];
+        if (err < best_err) best = marks[i], best_err = err;
+    }
+    return best;
+}
+
+static bool shutter_words(const char *value, char *out, size_t size)
+{
+    /* the third-stop marks a camera's dial shows: 1/N below 1/3 s, else seconds */
+    static const double denominators[] = {8000, 6400, 5000, 4000, 3200, 2500, 2000, 1600, 1250, 1000, 800, 640,
+                                          500, 400, 320, 250, 200, 160, 125, 100, 80, 60, 50, 40, 30, 25, 20, 15,
+                                          13, 10, 8, 6, 5, 4, 3};
+    static const double seconds[] = {0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.3, 1.6, 2, 2.5, 3.2, 4, 5, 6, 8, 10, 13, 15,
+                                     20, 25, 30, 60};
+    double s;
+    if (strchr(value, '/') || !values_parse_number(value, &s) || s <= 0) return false;
+    if (s < 0.29) {
+        double d = snap(1 / s, denominators, sizeof denominators / sizeof denominators[0]);
+        snprintf(out, size, "1/%.0f", d);
+    } else {
+        snprintf(out, size, "%g\"", snap(s, seconds, sizeof seconds / sizeof seconds[0]));
+    }
+    return true;
+}
+
+const char *tether_value_words(const char *canonical, const char *value, char *out, size_t size)
+{
+    if (size == 0) return out;
+    const char *c = canonical ? canonical : "", *v = value ? value : "";
+    double x;
+    bool said = false;
+    if (strcmp(c, "shutterspeed") == 0) {
+        said = shutter_words(v, out, size);
+    } else if (strcmp(c, "aperture") == 0 && v[0] != 'f' && values_parse_number(v, &x) && x > 0) {
+        snprintf(out, size, "f/%g", x);
+        said = true;
+    } else if (strcmp(c, "exposurecompensation") == 0 && !strchr(v, '/') && values_parse_number(v, &x)) {
+        if (fabs(x) < 0.05) snprintf(out, size, "0");
+        else snprintf(out, size, "%+.1f", x);
+        said = true;
+    }
+    if (!said) snprintf(out, size, "%s", v);
+    return out;
+}
+
 static int choice_of(const tether_setting *s, const char *text)
 {
     for (int i = 0; i < s->n_choices; i++)

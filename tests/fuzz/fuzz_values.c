@@ -70,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         !(isfinite(out.number) && out.number >= s.min - 1e-9 && out.number <= s.max + 1e-9))
         abort();
     (void)values_is_canonical(value);
+    /* the words for every canonical name: always terminated inside the buffer */
+    static const char *const kinds[] = {"shutterspeed", "aperture", "exposurecompensation", "iso"};
+    char words[24];
+    memset(words, 'x', sizeof words);
+    tether_value_words(kinds[(pick >> 5) & 3], value, words, sizeof words);
+    if (memchr(words, '\0', sizeof words) == NULL) abort();
     free(text);
     return 0;
 }

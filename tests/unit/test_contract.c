@@ -499,6 +499,33 @@ static bool read_file(const char *path, char *buf, size_t size)
     return true;
 }
 
+/* Values in a photographer's words: a Nikon's decimal shutter speeds read
+ * as the dial's marks; the camera's own spelling is left alone elsewhere. */
+TEST(values_in_words)
+{
+    static const char *const cases[][3] = {
+        {"shutterspeed", "0.0167s", "1/60"},   {"shutterspeed", "0.0040s", "1/250"},
+        {"shutterspeed", "0.0769s", "1/13"},   {"shutterspeed", "0.0003s", "1/3200"},
+        {"shutterspeed", "0.3333s", "0.3\""},  {"shutterspeed", "2.5000s", "2.5\""},
+        {"shutterspeed", "30.0000s", "30\""}, {"shutterspeed", "1/125", "1/125"},
+        {"shutterspeed", "bulb", "bulb"},      {"shutterspeed", "0.0012s", "1/800"},
+        {"aperture", "5.6", "f/5.6"},          {"aperture", "f/8", "f/8"},
+        {"aperture", "implicit auto", "implicit auto"},
+        {"exposurecompensation", "0.3333", "+0.3"}, {"exposurecompensation", "-1.667", "-1.7"},
+        {"exposurecompensation", "0", "0"},    {"exposurecompensation", "+1/3", "+1/3"},
+        {"iso", "100", "100"},                 {"", "0.0167s", "0.0167s"},
+    };
+    char out[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tether_value_words(cases[i][0], cases[i][1], out, sizeof out);
+        if (strcmp(out, cases[i][2]) != 0) fprintf(stderr, "%s %s -> %s\n", cases[i][0], cases[i][1], out);
+        CHECK(strcmp(out, cases[i][2]) == 0);
+    }
+    char tiny[4];
+    CHECK(strcmp(tether_value_words("shutterspeed", "0.0040s", tiny, sizeof tiny), "1/2") == 0); /* cut, terminated */
+    CHECK(strcmp(tether_value_words(NULL, NULL, out, sizeof out), "") == 0);
+}
+
 TEST(capture_items)
 {
     fake_install();
@@ -637,5 +664,5 @@ TESTS(HARNESS_ENTRY(capabilities_without_waiting), HARNESS_ENTRY(capabilities_be
       HARNESS_ENTRY(lost_and_back_with_events), HARNESS_ENTRY(event_fan_out),
       HARNESS_ENTRY(reopen_by_identity_after_port_change), HARNESS_ENTRY(focus_pacing_from_caps),
       HARNESS_ENTRY(hold_lets_a_call_in_at_once),
-      HARNESS_ENTRY(canonical_names_and_values), HARNESS_ENTRY(values_rules), HARNESS_ENTRY(capture_items),
+      HARNESS_ENTRY(canonical_names_and_values), HARNESS_ENTRY(values_rules), HARNESS_ENTRY(values_in_words), HARNESS_ENTRY(capture_items),
       HARNESS_ENTRY(pushed_yuyv_liveview), HARNESS_ENTRY(yuyv_conversion), HARNESS_ENTRY(discovery_and_spec_forms))
