@@ -403,12 +403,32 @@ async function loadSettings() {
   }
 }
 
+// A setting changed (here, by a key held on its list, or on the body):
+// the row is redrawn, unless the photographer is on it: then its control
+// is updated in place, so the keyboard focus stays and the next arrow key
+// moves on from the new value (a redrawn row dropped the focus to the
+// page, where Space fires the shutter).
 function updateSetting(s) {
   const row = document.querySelector(`.setting[data-path="${CSS.escape(s.path)}"]`);
   if (!row) return;
   const idx = state.settings.findIndex((x) => x.path === s.path);
   if (idx >= 0 && s.type) state.settings[idx] = s;
-  if (s.type) row.replaceWith(control(s));
+  if (!s.type) return;
+  const input = row.querySelector('select, input:not([title="keep in presets"]), span.ro');
+  if (!input || !row.contains(document.activeElement)) {
+    row.replaceWith(control(s));
+    return;
+  }
+  if (input.tagName === 'SELECT' && s.type === 'choice') {
+    const words = s.choice_words || s.choices;
+    const same = input.options.length === s.choices.length && s.choices.every((c, i) => input.options[i].value === c);
+    if (!same) input.replaceChildren(...s.choices.map((c, i) => el('option', { value: c }, words[i] || c)));
+    input.value = s.value;
+  } else if (input.type === 'checkbox' && s.type === 'toggle') {
+    input.checked = s.value === '1';
+  } else if (input.tagName === 'INPUT' && document.activeElement !== input) {
+    input.value = s.value;
+  }
 }
 
 // ---- focus: area, peaking, AF, trap, stack ----------------------------------------------

@@ -41,6 +41,30 @@ try {
   await page.selectOption('select[id="set--main-imgsettings-iso"]', '800');
   report(await until(async () => (await state()).settings.iso === '800'), 'an ISO change in the UI reaches the camera');
 
+  // the keyboard: four stops down the ISO list and back, one key at a time;
+  // the list keeps the focus (a redrawn row dropped it to the page, where
+  // Space fires the shutter)
+  const isoSel = 'select[id="set--main-imgsettings-iso"]';
+  const isos = await page.$$eval(`${isoSel} option`, (l) => l.map((o) => o.value));
+  const from = isos.indexOf('100');
+  await page.selectOption(isoSel, '100');
+  await until(async () => (await state()).settings.iso === '100');
+  await page.focus(isoSel);
+  let kept = true;
+  for (const [key, step] of [['ArrowDown', 1], ['ArrowDown', 2], ['ArrowDown', 3], ['ArrowDown', 4],
+    ['ArrowUp', 3], ['ArrowUp', 2], ['ArrowUp', 1], ['ArrowUp', 0]]) {
+    await page.keyboard.press(key);
+    const want = isos[from + step];
+    kept = kept && await until(async () => (await state()).settings.iso === want) &&
+      await until(async () => (await page.inputValue(isoSel)) === want) &&
+      await page.evaluate((sel) => document.activeElement === document.querySelector(sel), isoSel);
+  }
+  report(kept && from >= 0 && from + 4 < isos.length,
+    `ISO from the keyboard: four stops down (to ${isos[from + 4]}) and back, the list keeping the focus`,
+    `at ${await page.inputValue(isoSel)}; focus on ${await page.evaluate(() => document.activeElement.id || document.activeElement.tagName)}`);
+  await page.selectOption(isoSel, '800');
+  await until(async () => (await state()).settings.iso === '800');
+
   // capture: the photo appears in the mini gallery without a reload
   const before = await page.$$eval('#mini img', (l) => l.length);
   await page.click('#capture');
