@@ -568,9 +568,12 @@ function result(id, text, kind) {
   p.className = 'result' + (kind ? ' ' + kind : '');
 }
 
+const RESULT_OF = { autofocus: '#af-result', trap: '#trap-result', stack: '#stack-result' };
+
 function showRunning(job, progress) {
   focus.running = job;
   const busy = !!job;
+  if (busy && RESULT_OF[job.tool]) result(RESULT_OF[job.tool], ''); // a new run: the last one's verdict goes
   $('#af').disabled = busy;
   $('#stack-go').disabled = busy;
   $('#trap-on').disabled = busy && job.tool !== 'trap';
@@ -600,17 +603,23 @@ function setTrapState(stage) {
   pill.className = 'pill ' + stage;
 }
 
-function showResult(r) {
+// A tool's verdict.  earlier: a run that ended before this page was
+// opened, shown as history with its time, never as the state of now (a
+// reload used to show "Fired" in green with trap focus off).
+function showResult(r, earlier) {
   if (!r) return;
+  const when = earlier && r.finished
+    ? `Last run, ${new Date(r.finished * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: ` : '';
+  const kind = (good, neutral) => (earlier ? 'earlier' : good ? 'ok' : neutral ? '' : 'bad');
   if (r.tool === 'autofocus') {
     const secs = r.seconds ? ` · ${r.seconds.toFixed(1)} s` : '';
-    result('#af-result', r.message + secs, r.status === 'focused' ? 'ok' : r.status === 'cancelled' ? '' : 'bad');
+    result('#af-result', when + r.message + secs, kind(r.status === 'focused', r.status === 'cancelled'));
   } else if (r.tool === 'trap') {
-    setTrapState(r.status);
-    result('#trap-result', r.reason || r.message, r.status === 'fired' ? 'ok' : r.status === 'error' ? 'bad' : '');
+    if (!earlier) setTrapState(r.status);
+    result('#trap-result', when + (r.reason || r.message), kind(r.status === 'fired', r.status !== 'error'));
   } else if (r.tool === 'stack') {
     const p = $('#stack-result');
-    result('#stack-result', r.message, r.status === 'done' ? 'ok' : r.status === 'cancelled' ? '' : 'bad');
+    result('#stack-result', when + r.message, kind(r.status === 'done', r.status === 'cancelled'));
     if (r.merged) p.append(' ', el('a', { href: r.merged, target: '_blank' }, 'Open the merged picture'));
   }
 }
@@ -671,7 +680,8 @@ async function loadFocus() {
   focus.enfuse = f.enfuse;
   showStackHint();
   showArea(f.area);
-  for (const r of Object.values(f.last)) showResult(r);
+  for (const r of Object.values(f.last)) showResult(r, true);
+  if (!f.running) setTrapState('off');
   showRunning(f.running, f.running && f.running.progress);
 }
 

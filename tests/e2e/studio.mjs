@@ -222,6 +222,15 @@ try {
   report(await page.isVisible('#stack-result a[href$="merged.jpg"]'), 'with a link to the merged picture');
   await page.screenshot({ path: `${shots}/studio-stack.png` });
 
+  // after a reload the tools' last verdicts are history, not the state of now
+  await page.reload();
+  report(await until(async () => (await page.textContent('#af-result')).startsWith('Last run, ')),
+    'after a reload AF\'s verdict is shown as the last run, with its time', await page.textContent('#af-result'));
+  report(await page.getAttribute('#af-result', 'class') === 'result earlier', '... not in green as if just focused',
+    await page.getAttribute('#af-result', 'class'));
+  report(await page.textContent('#trap-state') === 'off' && /^Last run, [^:]+:[^:]+: Fired/.test(await page.textContent('#trap-result')),
+    'trap focus reads "off", its last shot is history', `${await page.textContent('#trap-state')}: ${await page.textContent('#trap-result')}`);
+
   // webhooks: an endpoint added in the panel is listed; a test ping to a
   // port where nothing listens shows in the delivery log, pending with its error
   await page.fill('#webhook-url', 'http://127.0.0.1:9/hook');
