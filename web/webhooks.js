@@ -1,7 +1,7 @@
 // tether studio: the Webhooks panel (docs/API.md, "Webhooks"): the
 // endpoints (add with a URL, a secret and the events to send; delete; send
 // a test ping) and the delivery log (the latest 50 deliveries with their
-// state, attempts, last status and error).  Loaded after app.js, whose
+// state, attempts, last status and, on a line of its own, error).  Loaded after app.js, whose
 // helpers ($, api, el, toast) and event stream (state.events) it uses; the
 // log follows the "webhook_delivery" server-sent events.
 'use strict';
@@ -12,16 +12,20 @@ function hookTime(iso) {
   return iso ? new Date(iso).toLocaleTimeString() : '';
 }
 
-function hookRow(d) {
+// A delivery's row, and under it a row with its last error in words when
+// there is one (not only a hover tooltip: a phone has no hover).
+function hookRows(d) {
   const status = d.last_status === null ? '—' : String(d.last_status);
   const when = d.state === 'pending' && d.next_attempt ? 'next ' + hookTime(d.next_attempt) : hookTime(d.done || d.last_attempt || d.created);
-  return el('tr', { class: 'hook-' + d.state, 'data-key': d.key, title: `${d.key} → ${d.url}${d.last_error ? '\n' + d.last_error : ''}` },
+  const row = el('tr', { class: 'hook-' + d.state, 'data-key': d.key, title: `${d.key} → ${d.url}${d.last_error ? '\n' + d.last_error : ''}` },
     el('td', {}, el('span', { class: 'pill ' + d.state }, d.state)),
     el('td', {}, d.event),
     el('td', { class: 'num' }, String(d.attempts)),
     el('td', { class: 'num' }, status),
     el('td', { class: 'muted' }, when),
     el('td', {}, d.state === 'failed' ? el('button', { class: 'small-btn', onclick: () => retryDelivery(d.key) }, 'Retry') : ''));
+  if (!d.last_error) return [row];
+  return [row, el('tr', { class: 'hook-error', 'data-key': d.key }, el('td', { colspan: 6 }, `${d.url}: ${d.last_error}`))];
 }
 
 async function loadWebhooks() {
@@ -39,7 +43,7 @@ async function loadWebhooks() {
         el('button', { onclick: () => testWebhook(e.id), title: 'send a test ping' }, 'Test'),
         el('button', { onclick: () => deleteWebhook(e.id), title: 'delete' }, '✕'))));
     $('#webhook-empty').hidden = r.endpoints.length > 0;
-    $('#webhook-log tbody').replaceChildren(...d.deliveries.map(hookRow));
+    $('#webhook-log tbody').replaceChildren(...d.deliveries.flatMap(hookRows));
     $('#webhook-log').hidden = d.deliveries.length === 0;
   } catch (e) {
     toast('Webhooks: ' + e.message);

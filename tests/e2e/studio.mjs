@@ -233,17 +233,23 @@ try {
 
   // webhooks: an endpoint added in the panel is listed; a test ping to a
   // port where nothing listens shows in the delivery log, pending with its error
-  await page.fill('#webhook-url', 'http://127.0.0.1:9/hook');
+  const hookUrl = 'http://127.0.0.1:9/hooks/studio/a-long-path-for-the-client-shoot?token=abc';
+  await page.fill('#webhook-url', hookUrl);
   await page.fill('#webhook-secret', 'ui-secret');
   await page.selectOption('#webhook-events', 'capture');
   await page.click('#webhook-add');
   report(await until(async () => (await page.$$('#webhook-list li')).length === 1 &&
-    (await page.textContent('#webhook-list')).includes('127.0.0.1:9/hook')), 'a webhook endpoint added in the panel is listed');
+    (await page.textContent('#webhook-list')).includes(hookUrl)), 'a webhook endpoint added in the panel is listed');
+  report(await page.$eval('#webhook-list .hook-url', (e) => e.scrollWidth <= e.clientWidth + 1 && e.textContent === e.title),
+    'its URL is shown whole, not cut');
   report(!(await (await fetch(studio + '/api/webhooks')).text()).includes('ui-secret'), 'its secret is not sent back');
   await page.click('#webhook-list li button[title="send a test ping"]');
   report(await until(async () => /pending\s*ping\s*[1-9]/.test(await page.textContent('#webhook-log tbody'))),
     'the test ping shows in the delivery log with its attempts', await page.textContent('#webhook-log tbody'));
-  report(/refused|connect/i.test(await page.getAttribute('#webhook-log tbody tr', 'title')), 'with the error');
+  report(await until(async () => await page.isVisible('#webhook-log tr.hook-error') &&
+    /refused|connect/i.test(await page.textContent('#webhook-log tr.hook-error'))),
+  'with the error on a line of its own, not only in a tooltip',
+  await page.locator('#webhook-log tbody').textContent());
   await page.locator('#webhooks').screenshot({ path: `${shots}/studio-webhooks.png` });
   await page.click('#webhook-list li button[title="send nothing new until resumed"]');
   report(await until(async () => (await page.textContent('#webhook-list li')).includes('Resume')), 'a webhook is paused from the panel');
