@@ -716,13 +716,29 @@ function initFocus() {
 
 // ---- events -----------------------------------------------------------------------------
 
+// A picture taken with the camera's own button: said beside Capture, and
+// the live view flashes as a shutter would, so it is seen from across
+// the room.
+function bodyShot(d) {
+  const files = (d.photos || []).map((p) => p.file).join(', ');
+  $('#capture-status').textContent = 'shot on the camera: ' + files;
+  const v = $('#viewer');
+  v.classList.remove('shot');
+  void v.offsetWidth; // restarts the animation on a second shot in a row
+  v.classList.add('shot');
+}
+
 function listen() {
   const es = new EventSource('/api/events');
   state.events = es; // other panels' scripts (webhooks.js) listen too
   const on = (type, fn) => es.addEventListener(type, (m) => fn(JSON.parse(m.data).data));
   // onCam: only the events about the selected camera
   const onCam = (type, fn) => on(type, (d) => { if (aboutSelected(d)) fn(d); });
-  on('capture', () => { loadMini(); loadSessions(); });
+  on('capture', (d) => {
+    loadMini();
+    loadSessions();
+    if (d && d.source === 'camera' && aboutSelected(d)) bodyShot(d);
+  });
   on('photo_deleted', () => loadMini());
   onCam('setting_changed', (d) => { if (d.path && d.type) updateSetting(d); else loadSettings(); });
   // (cameras.js marks the camera in the switcher and the grid)

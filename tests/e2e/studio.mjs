@@ -105,6 +105,8 @@ try {
   await fetch(control + '/shutter', { method: 'POST' });
   report(await until(async () => (await page.$$eval('#mini img', (l) => l.length)) === n0 + 1, 15000),
     'a shot taken with the body\'s button appears by itself');
+  report(await until(async () => (await page.textContent('#capture-status')).startsWith('shot on the camera: ')),
+    '... and is said beside Capture', await page.textContent('#capture-status'));
 
   // camera lost and back
   await fetch(control + '/unplug', { method: 'POST' });
