@@ -463,6 +463,24 @@ static int read_photo_file(studio *s, const catalog_photo *p, bytebuf *b)
     return studio_read_rel(s, p->rel, b);
 }
 
+/* The photo as a JPEG: the file itself, or the preview a RAW embeds.
+ * Returns 0, -1 if the file cannot be read (*missing set), or -1 if it
+ * holds no JPEG. */
+static int read_photo_jpeg(studio *s, const catalog_photo *p, bytebuf *b, bool *missing)
+{
+    *missing = false;
+    if (read_photo_file(s, p, b) != 0) {
+        *missing = true;
+        return -1;
+    }
+    if (strcmp(http_mime_for(p->rel), "image/jpeg") == 0) return 0;
+    bytebuf preview = BYTEBUF_INIT;
+    int rc = img_raw_preview(b->data, b->len, &preview, NULL, NULL);
+    bytebuf_free(b);
+    *b = preview; /* the preview's bytes, or none */
+    return rc;
+}
+
 /* Deletes a photo's file, thumbnail and catalog entry, or answers why not
  * (then nothing was deleted, or the message says what was). */
 static enum MHD_Result delete_photo(studio *s, const http_request *r, const catalog_photo *p)
@@ -502,17 +520,27 @@ static enum MHD_Result photo_route(studio *s, const http_request *r, const char 
     int rc = photo_by_id(s, id_text, &p);
     if (rc == TETHER_ERR_INVALID_ARGUMENT) return http_error(r, 400, "bad_request", "photo ids are positive integers");
     if (rc != TETHER_OK) return http_error(r, 404, "not_found", "no photo %s", id_text);
+    if (slash && strcmp(slash, "/preview") == 0) { /* what a browser can show: a RAW's embedded JPEG */
+        if (!http_is(r, "GET") && !http_is(r, "HEAD")) return http_error(r, 405, "method_not_allowed", "use GET");
+        bytebuf b = BYTEBUF_INIT;
+        bool missing;
+        int got = read_photo_jpeg(s, &p, &b, &missing);
+        enum MHD_Result ret = got == 0 ? http_bytes(r, 200, "image/jpeg", b.data, b.len, true)
+                              : missing ? http_error(r, 404, "not_found", "the photo's file is missing")
+                                        : http_error(r, 415, "no_preview", "%s is neither a JPEG nor a file with a JPEG preview", p.rel);
+        bytebuf_free(&b);
+        return ret;
+    }
     if (slash && strcmp(slash, "/histogram") == 0) {
         if (!http_is(r, "GET")) return http_error(r, 405, "method_not_allowed", "use GET");
         bytebuf b = BYTEBUF_INIT;
         img_histogram h;
-        if (read_photo_file(s, &p, &b) != 0) {
-            bytebuf_free(&b);
-            return http_error(r, 404, "not_found", "the photo's file is missing");
-        }
-        int ok = img_histogram_compute(b.data, b.len, &h);
+        bool missing;
+        int got = read_photo_jpeg(s, &p, &b, &missing);
+        int ok = got == 0 ? img_histogram_compute(b.data, b.len, &h) : -1;
         bytebuf_free(&b);
-        if (ok != 0) return http_error(r, 415, "not_jpeg", "histograms are made from JPEG files");
+        if (missing) return http_error(r, 404, "not_found", "the photo's file is missing");
+        if (ok != 0) return http_error(r, 415, "not_jpeg", "histograms are made from JPEG files and RAW files' JPEG previews");
         json_t *lum = json_array(), *red = json_array(), *green = json_array(), *blue = json_array();
         for (int i = 0; i < 256; i++) {
             json_array_append_new(lum, json_integer(h.luma[i]));

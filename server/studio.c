@@ -425,18 +425,57 @@ bool studio_session_exists(studio *s, const char *name)
 json_t *studio_photo_json(const catalog_photo *p)
 {
     const char *slash = strrchr(p->rel, '/');
-    char url[700], thumb[700];
+    char url[700], thumb[700], view[700];
     snprintf(url, sizeof url, "/photos/%s", p->rel);
     snprintf(thumb, sizeof thumb, "%s%s", p->thumb[0] ? "/photos/" : "", p->thumb);
+    /* what a browser shows: the JPEG itself, or the preview a RAW embeds */
+    bool jpeg = strcmp(http_mime_for(p->rel), "image/jpeg") == 0;
+    if (jpeg) snprintf(view, sizeof view, "%s", url);
+    else snprintf(view, sizeof view, "/api/photos/%lld/preview", (long long)p->id);
     /* "camera" is the id of the station that took it; photos catalogued
      * before cameras had ids give their model there */
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
                      "id", (json_int_t)p->id, "session", p->session, "day", p->day,
-                     "file", slash ? slash + 1 : p->rel, "url", url, "thumb", thumb,
+                     "file", slash ? slash + 1 : p->rel, "url", url, "thumb", thumb, "view", view, "raw", !jpeg,
                      "taken", (json_int_t)p->taken, "size", (json_int_t)p->size,
                      "width", p->width, "height", p->height, "camera", p->camera_id[0] ? p->camera_id : p->camera,
                      "camera_model", p->camera, "camera_identity", p->camera_identity,
                      "camera_path", p->camera_path);
+}
+
+/* Writes the thumbnail of the photo at path (picture: its JPEG, or a
+ * RAW's preview) to .thumbs/ beside it, as NAME (a JPEG) or NAME.jpg (a
+ * RAW: so that it is served as a JPEG), and names it in p->thumb.
+ * Without one the photo is still catalogued; the log says why. */
+static void write_thumbnail(studio *s, const char *path, const bytebuf *picture, bool suffix, catalog_photo *p)
+{
+    bytebuf thumb = BYTEBUF_INIT;
+    if (img_thumbnail(picture->data, picture->len, 360, &thumb) != 0) {
+        bytebuf_free(&thumb);
+        return;
+    }
+    char dir[4200], file[512];
+    const char *base = strrchr(path, '/') + 1;
+    snprintf(dir, sizeof dir, "%.*s/.thumbs", (int)(base - path - 1), path);
+    snprintf(file, sizeof file, "%s%s", base, suffix ? ".jpg" : "");
+    store_atomic a;
+    bool made = false;
+    if (store_mkdirs(dir) == TETHER_OK && store_atomic_begin(&a, dir) == TETHER_OK) {
+        bool written = store_write_all(a.fd, thumb.data, thumb.len) == 0;
+        char full[4700];
+        if (written && store_atomic_commit_unique(&a, file, full, sizeof full) == TETHER_OK) {
+            snprintf(p->thumb, sizeof p->thumb, "%s", full + strlen(s->root) + 1);
+            made = true;
+        } else {
+            store_atomic_abort(&a);
+        }
+    }
+    if (!made) { /* the photo is kept and catalogued without one; the status tells why */
+        char why[1200];
+        studio_storage_why(s, TETHER_ERR_STORAGE, why, sizeof why);
+        LOG_WARN("studio", "no thumbnail for %s: %s", path, why);
+    }
+    bytebuf_free(&thumb);
 }
 
 json_t *studio_register_photo(studio *s, const shot_origin *from, const char *session, const char *day,
@@ -465,38 +504,21 @@ json_t *studio_register_photo_event(studio *s, const shot_origin *from, const ch
     tagging_apply_new(s->tagging, path, session); /* before its size and thumbnail are taken */
     struct stat st;
     if (stat(path, &st) == 0) p.size = st.st_size;
-    const char *mime = http_mime_for(path);
-    if (strcmp(mime, "image/jpeg") == 0) {
-        bytebuf data = BYTEBUF_INIT, thumb = BYTEBUF_INIT;
-        if (bytebuf_read_file(&data, path) == 0) {
-            img_jpeg_size(data.data, data.len, &p.width, &p.height);
-            if (img_thumbnail(data.data, data.len, 360, &thumb) == 0) {
-                char dir[4200], file[512];
-                const char *base = strrchr(path, '/') + 1;
-                snprintf(dir, sizeof dir, "%.*s/.thumbs", (int)(base - path - 1), path);
-                snprintf(file, sizeof file, "%s", base);
-                store_atomic a;
-                bool made = false;
-                if (store_mkdirs(dir) == TETHER_OK && store_atomic_begin(&a, dir) == TETHER_OK) {
-                    bool written = store_write_all(a.fd, thumb.data, thumb.len) == 0;
-                    char full[4700];
-                    if (written && store_atomic_commit_unique(&a, file, full, sizeof full) == TETHER_OK) {
-                        snprintf(p.thumb, sizeof p.thumb, "%s", full + rl + 1);
-                        made = true;
-                    } else {
-                        store_atomic_abort(&a);
-                    }
-                }
-                if (!made) { /* the photo is kept and catalogued without one; the status tells why */
-                    char why[1200];
-                    studio_storage_why(s, TETHER_ERR_STORAGE, why, sizeof why);
-                    LOG_WARN("studio", "no thumbnail for %s: %s", path, why);
-                }
-            }
-        }
-        bytebuf_free(&data);
-        bytebuf_free(&thumb);
+    /* the thumbnail and size come from the JPEG, or from the preview a RAW
+     * embeds (a file with neither, a video say, is catalogued without) */
+    bool is_jpeg = strcmp(http_mime_for(path), "image/jpeg") == 0;
+    bytebuf data = BYTEBUF_INIT, preview = BYTEBUF_INIT;
+    const bytebuf *picture = NULL;
+    if (bytebuf_read_file(&data, path) == 0) {
+        if (is_jpeg) picture = &data;
+        else if (img_raw_preview(data.data, data.len, &preview, NULL, NULL) == 0) picture = &preview;
     }
+    if (picture) {
+        img_jpeg_size(picture->data, picture->len, &p.width, &p.height);
+        write_thumbnail(s, path, picture, !is_jpeg, &p);
+    }
+    bytebuf_free(&data);
+    bytebuf_free(&preview);
     int rc = catalog_photo_add(s->cat, &p);
     if (rc != TETHER_OK) {
         char why[1200];

@@ -183,7 +183,9 @@ async function loadMini() {
   const tagged = cams.list.length > 1 || new Set(r.photos.map(photoCamera)).size > 1;
   mini.replaceChildren(...r.photos.map((p) => {
     const who = photoCamera(p);
-    const a = el('a', { href: p.url, target: '_blank', title: who ? `${p.file} · ${who}` : p.file, 'data-id': p.id,
+    // opens the photo in the gallery's full view (a RAW shows its preview there)
+    const a = el('a', { href: `/gallery?session=${encodeURIComponent(p.session)}&photo=${p.id}`,
+      title: who ? `${p.file} · ${who}` : p.file, 'data-id': p.id,
       'data-camera': p.camera || '' },
     p.thumb ? el('img', { src: p.thumb, alt: p.file, loading: 'lazy' }) : el('span', {}, p.file));
     if (tagged && who) a.append(el('span', { class: 'cam-tag', style: `--cam:${cameraColour(p.camera)}` }, who));

@@ -1,6 +1,8 @@
 // tether studio: the gallery page (sessions, days, paging, full size,
-// download, delete).  With several cameras (GET /api/cameras), or photos
-// from several in the page, each caption names the camera that took it.
+// download, delete; ?photo=ID opens one full size).  A RAW shows the JPEG
+// preview it embeds ("view") and downloads as the RAW itself.  With
+// several cameras (GET /api/cameras), or photos from several in the page,
+// each caption names the camera that took it.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
@@ -64,7 +66,7 @@ async function load() {
     const fig = document.createElement('figure');
     fig.dataset.id = p.id;
     const img = document.createElement('img');
-    img.src = p.thumb || p.url;
+    img.src = p.thumb || p.view || p.url;
     img.alt = p.file;
     img.loading = 'lazy';
     img.addEventListener('click', () => open(p));
@@ -90,7 +92,7 @@ async function load() {
 
 function open(p) {
   view.current = p;
-  $('#full-img').src = p.url;
+  $('#full-img').src = p.view || p.url; // a RAW: the JPEG preview it embeds
   $('#download').href = p.url;
   $('#download').setAttribute('download', p.file);
   $('#full').hidden = false;
@@ -115,4 +117,12 @@ $('#next').addEventListener('click', () => { view.page++; load(); });
 $('#close').addEventListener('click', () => { $('#full').hidden = true; });
 $('#delete').addEventListener('click', remove);
 document.addEventListener('keydown', (e) => { if (e.key === 'Escape') $('#full').hidden = true; });
-Promise.all([loadSessions(), loadCameras()]).then(load).catch((e) => toast(e.message));
+// ?photo=ID (a photo clicked in the studio's strip): open it full size
+async function openAsked() {
+  const id = new URLSearchParams(location.search).get('photo');
+  if (!id) return;
+  const p = view.photos.find((x) => String(x.id) === id) || await api('GET', `/api/photos/${encodeURIComponent(id)}`);
+  open(p);
+}
+
+Promise.all([loadSessions(), loadCameras()]).then(load).then(openAsked).catch((e) => toast(e.message));

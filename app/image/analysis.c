@@ -92,6 +92,42 @@ static double rational(GExiv2Metadata *md, const char *name)
     return (double)n / d;
 }
 
+int img_raw_preview(const uint8_t *data, size_t len, bytebuf *out, int *width, int *height)
+{
+    if (img_exif_global_init() != 0 || len > (size_t)G_MAXLONG) return -1;
+    GExiv2Metadata *md = gexiv2_metadata_new();
+    if (!gexiv2_metadata_open_buf(md, data, (glong)len, NULL)) {
+        g_object_unref(md);
+        return -1;
+    }
+    GExiv2PreviewProperties **props = gexiv2_metadata_get_preview_properties(md); /* md's */
+    GExiv2PreviewProperties *best = NULL;
+    uint64_t best_area = 0;
+    for (int i = 0; props && props[i]; i++) {
+        const gchar *mime = gexiv2_preview_properties_get_mime_type(props[i]);
+        uint64_t area = (uint64_t)gexiv2_preview_properties_get_width(props[i]) *
+                        gexiv2_preview_properties_get_height(props[i]);
+        if (area == 0) area = gexiv2_preview_properties_get_size(props[i]); /* a size to rank by */
+        if (mime && strcmp(mime, "image/jpeg") == 0 && (best == NULL || area > best_area)) best = props[i], best_area = area;
+    }
+    int rc = -1;
+    GExiv2PreviewImage *img = best ? gexiv2_metadata_try_get_preview_image(md, best, NULL) : NULL;
+    guint32 n = 0;
+    const guint8 *bytes = img ? gexiv2_preview_image_get_data(img, &n) : NULL;
+    int w = 0, h = 0;
+    if (bytes && n > 0 && img_jpeg_size(bytes, n, &w, &h) == 0) { /* what Exiv2 found must be a JPEG */
+        size_t start = out->len;
+        bytebuf_put(out, bytes, n);
+        if (bytebuf_ok(out)) rc = 0;
+        else out->len = start;
+    }
+    if (rc == 0 && width) *width = w;
+    if (rc == 0 && height) *height = h;
+    if (img) g_object_unref(img);
+    g_object_unref(md);
+    return rc;
+}
+
 int img_exif_read_summary(const uint8_t *data, size_t len, img_exif_summary *s)
 {
     memset(s, 0, sizeof *s);

@@ -35,6 +35,12 @@ typedef struct img_exif_summary {
     double latitude, longitude;  /* NAN if none */
 } img_exif_summary;
 
+/* Appends the largest JPEG preview embedded in a photo's file (a RAW's
+ * full-size preview: CR2, NEF, ARW, DNG and the other formats Exiv2
+ * reads) to out, with its size in *width and *height (may be NULL).
+ * Returns 0, or -1 if the data holds no JPEG preview. */
+int img_raw_preview(const uint8_t *data, size_t len, bytebuf *out, int *width, int *height);
+
 /* Reads the EXIF summary of a JPEG (fields it lacks stay empty/0).
  * Returns 0, or -1 if the data has no readable metadata. */
 int img_exif_read_summary(const uint8_t *data, size_t len, img_exif_summary *s);

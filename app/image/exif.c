@@ -155,6 +155,60 @@ done:
     return rc;
 }
 
+static uint32_t get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32_at(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* One 12-byte IFD entry holding a single SHORT (type 3) or LONG (type 4). */
+static void put_ifd_entry(bytebuf *b, uint16_t tag, uint16_t type, uint32_t value)
+{
+    uint8_t e[12] = {(uint8_t)tag, (uint8_t)(tag >> 8), (uint8_t)type, 0, 1, 0, 0, 0};
+    put_le32_at(e + 8, type == 3 ? (value & 0xffff) : value);
+    bytebuf_put(b, e, sizeof e);
+}
+
+int img_exif_build_raw_head(const img_exif_fields *f, size_t preview_len, bytebuf *out)
+{
+    size_t start = out->len;
+    if (preview_len > UINT32_MAX / 2 || img_exif_build_tiff(f, out) != 0) {
+        out->len = start;
+        return -1;
+    }
+    /* gexiv2 wrote "II*\0", IFD0's offset, then the IFDs: IFD0 ends with
+     * the offset of the next IFD, 0 as no thumbnail was set */
+    uint8_t *t = out->data + start;
+    size_t tlen = out->len - start;
+    uint32_t ifd0 = tlen >= 8 ? get_le32(t + 4) : 0;
+    if (tlen < 8 || memcmp(t, "II*\0", 4) != 0 || ifd0 + 2 > tlen) goto bad;
+    size_t n0 = (size_t)t[ifd0] | (size_t)t[ifd0 + 1] << 8;
+    size_t next_at = ifd0 + 2 + 12 * n0;
+    if (next_at + 4 > tlen || get_le32(t + next_at) != 0) goto bad;
+    if (tlen % 2) bytebuf_put_u8(out, 0); /* IFDs start on a word boundary */
+    size_t ifd1 = out->len - start;
+    static const int entries = 4;
+    size_t head_len = ifd1 + 2 + 12 * entries + 4;
+    bytebuf_put_u8(out, (uint8_t)entries);
+    bytebuf_put_u8(out, 0);
+    put_ifd_entry(out, 0x00FE, 4, 1);                   /* NewSubfileType: reduced resolution */
+    put_ifd_entry(out, 0x0103, 3, 6);                   /* Compression: JPEG */
+    put_ifd_entry(out, 0x0201, 4, (uint32_t)head_len);  /* JPEGInterchangeFormat: right after this head */
+    put_ifd_entry(out, 0x0202, 4, (uint32_t)preview_len); /* JPEGInterchangeFormatLength */
+    bytebuf_put_u32le(out, 0);                          /* no further IFD */
+    if (!bytebuf_ok(out) || out->len - start != head_len) goto bad;
+    put_le32_at(out->data + start + next_at, (uint32_t)ifd1); /* IFD0 -> IFD1 (out may have moved) */
+    return 0;
+bad:
+    LOG_ERROR("exif", "the TIFF from gexiv2 is not laid out as expected: no RAW head");
+    out->len = start;
+    return -1;
+}
+
 int img_exif_build_app1(const img_exif_fields *f, bytebuf *out)
 {
     size_t start = out->len;

@@ -35,6 +35,15 @@ int img_exif_global_init(void);
  * with the Exif sub-IFD) to out: a valid TIFF file by itself. */
 int img_exif_build_tiff(const img_exif_fields *f, bytebuf *out);
 
+/* Appends the head of a TIFF-based RAW file whose embedded JPEG preview
+ * (preview_len bytes) follows the head directly, as a camera writes one:
+ * the TIFF structure of img_exif_build_tiff, whose IFD0 is followed by an
+ * IFD1 saying "reduced-resolution image, JPEG, at offset <head's length>,
+ * preview_len bytes" (what Exiv2 and every RAW reader list as the file's
+ * preview).  The head's length is known only from out afterwards.
+ * Returns 0 or -1 (out as it was). */
+int img_exif_build_raw_head(const img_exif_fields *f, size_t preview_len, bytebuf *out);
+
 /* Appends the APP1 payload for a JPEG: "Exif\0\0" followed by the TIFF
  * structure.  Fails if it would exceed 65533 bytes. */
 int img_exif_build_app1(const img_exif_fields *f, bytebuf *out);

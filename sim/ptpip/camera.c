@@ -219,13 +219,30 @@ static blob *jpeg_head(const img_exif_fields *f)
     return h;
 }
 
-static blob *tiff_head(const img_exif_fields *f)
+/* A RAW file's head: its TIFF structure, pointing at the full-size JPEG
+ * preview (preview_len bytes) that follows it, as a body embeds one for
+ * its own screen and for every RAW viewer. */
+static blob *raw_head(const img_exif_fields *f, size_t preview_len)
 {
     bytebuf b = BYTEBUF_INIT;
     blob *h = NULL;
-    if (img_exif_build_tiff(f, &b) == 0) h = blob_from(b.data, b.len);
+    if (img_exif_build_raw_head(f, preview_len, &b) == 0) h = blob_from(b.data, b.len);
     bytebuf_free(&b);
     return h;
+}
+
+/* Gives a RAW object its bytes: head, the preview (the photo body, whole:
+ * a complete JPEG), then sensor data up to the RAW size. */
+static int raw_content(simcam *c, card_object *o, const img_exif_fields *f, blob *preview)
+{
+    o->content.head = raw_head(f, preview->len);
+    if (o->content.head == NULL) return -1;
+    o->content.body = blob_ref(preview);
+    o->content.body_off = 0;
+    uint64_t used = o->content.head->len + preview->len;
+    o->content.tail_len = c->opt.raw_size > used ? c->opt.raw_size - used : 0;
+    o->content.tail_seed = rng_hash2(c->opt.seed ^ 0xA77u, (uint64_t)o->number);
+    return 0;
 }
 
 /* ---- the card ---------------------------------------------------------- */
@@ -309,7 +326,7 @@ static int materialise(simcam *c, uint32_t handle)
     if (o == NULL) return -1;
     if (o->ready) return 0;
     int v = o->variant % VARIANTS;
-    if (o->format == PTP_OFC_EXIF_JPEG && c->variants[v] == NULL) {
+    if (c->variants[v] == NULL) { /* a JPEG's body, a RAW's preview */
         while (c->card_writing && c->variants[v] == NULL) pthread_cond_wait(&c->variants_done, &c->lock);
         if (c->variants[v] == NULL) { /* the writer failed or stopped: render it here */
             pthread_mutex_lock(&c->render_lock);
@@ -334,11 +351,8 @@ static int materialise(simcam *c, uint32_t handle)
         o->content.head = jpeg_head(&f);
         o->content.body = blob_ref(c->variants[v]);
         o->content.body_off = 2;
-    } else {
-        o->content.head = tiff_head(&f);
-        uint64_t head = o->content.head ? o->content.head->len : 0;
-        o->content.tail_len = c->opt.raw_size > head ? c->opt.raw_size - head : 0;
-        o->content.tail_seed = rng_hash2(c->opt.seed ^ 0xA77u, (uint64_t)o->number);
+    } else if (raw_content(c, o, &f, c->variants[v]) != 0) {
+        return -1;
     }
     if (o->content.head == NULL) return -1;
     o->ready = true;
@@ -357,6 +371,7 @@ static void populate_card(simcam *c)
         t += 47;
         if (pair) {
             card_object *r = new_file(c, c->next_number, true, t);
+            if (r) r->variant = c->next_number % VARIANTS; /* its preview is its JPEG's picture */
             if (r) made++;
         }
         card_object *j = new_file(c, c->next_number, false, t);
@@ -527,30 +542,24 @@ static void take_picture(simcam *c, const capture_job *job)
     char date[20], uid[33];
     fill_exif(c, taken, number, c->opt.render.photo_width, c->opt.render.photo_height, &f, date, uid);
     blob *head_jpeg = want_jpeg ? jpeg_head(&f) : NULL;
-    blob *head_raw = want_raw ? tiff_head(&f) : NULL;
     pthread_mutex_unlock(&c->lock);
 
-    blob *body = NULL;
-    if (want_jpeg) {
-        pthread_mutex_lock(&c->render_lock);
-        body = render_photo_body(c->rd, defocus, pe->max_aperture / n, gain);
-        pthread_mutex_unlock(&c->render_lock);
-    }
+    /* the picture: a JPEG's body, and the preview inside a RAW */
+    pthread_mutex_lock(&c->render_lock);
+    blob *body = render_photo_body(c->rd, defocus, pe->max_aperture / n, gain);
+    pthread_mutex_unlock(&c->render_lock);
 
     pthread_mutex_lock(&c->lock);
     /* card_add may move objects: keep handles, not pointers */
     uint32_t handles[2];
     int nmade = 0;
-    if (want_raw && head_raw) {
+    if (want_raw && body) {
         card_object *o = new_file(c, number, true, taken);
-        if (o) {
-            o->content.head = head_raw;
-            head_raw = NULL;
-            uint64_t hl = o->content.head->len;
-            o->content.tail_len = c->opt.raw_size > hl ? c->opt.raw_size - hl : 0;
-            o->content.tail_seed = rng_hash2(c->opt.seed ^ 0xA77u, (uint64_t)number);
+        if (o && raw_content(c, o, &f, body) == 0) {
             o->ready = true;
             handles[nmade++] = o->handle;
+        } else if (o) {
+            card_remove(&c->card, o->handle);
         }
     }
     if (want_jpeg && head_jpeg && body) {
@@ -565,7 +574,6 @@ static void take_picture(simcam *c, const capture_job *job)
         }
     }
     blob_unref(head_jpeg);
-    blob_unref(head_raw);
     blob_unref(body);
     if (nmade == 0) {
         LOG_ERROR("sim", "capture failed (out of memory or encoder error)");

@@ -128,6 +128,27 @@ try {
   await g.click('#close');
   await g.screenshot({ path: `${shots}/gallery.png` });
 
+  // RAW + JPEG: the RAW is reviewed from the JPEG preview it embeds
+  const setFormat = (value) => fetch(studio + '/api/settings', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ path: 'imageformat', value }) });
+  await setFormat('RAW + Large Fine JPEG');
+  const m0 = await page.$$eval('#mini img', (l) => l.length);
+  await page.click('#capture');
+  report(await until(async () => (await page.$$eval('#mini img', (l) => l.length)) >= Math.min(m0 + 2, 9), 15000),
+    'a RAW + JPEG capture puts both in the strip');
+  const rawTile = 'a[title$=".cr2"] img, a[title*=".cr2 "] img';
+  report(await until(async () => page.$eval(rawTile, (i) => i.complete && i.naturalWidth > 0)),
+    'the RAW shows a thumbnail (made from its preview), not a broken image');
+  const rawId = await page.$eval(rawTile, (i) => i.closest('a').dataset.id);
+  report(await until(async () => (await fetch(`${studio}/api/photos/${rawId}/histogram`)).ok), 'the RAW has a histogram');
+  await g.goto(studio + await page.$eval(rawTile, (i) => i.closest('a').getAttribute('href')));
+  report(await until(async () => g.evaluate(() => !document.querySelector('#full').hidden &&
+    document.querySelector('#full-img').naturalWidth === 5184)),
+  'a RAW clicked in the strip opens in the gallery at full size, from its preview');
+  report(/\.cr2$/.test(await g.getAttribute('#download', 'download')), '... and downloads as the RAW itself');
+  await g.screenshot({ path: `${shots}/gallery-raw.png` });
+  await setFormat('Large Fine JPEG');
+
   // focus: peaking on the live view, the focus area by clicking, AF, trap focus, a stack
   const focusState = async () => (await fetch(studio + '/api/focus')).json();
   const lit = async (rgb) => page.evaluate(([r, g, b]) => {

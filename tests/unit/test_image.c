@@ -7,6 +7,7 @@
 #include <gexiv2/gexiv2.h>
 #include <math.h>
 
+#include "image/analysis.h"
 #include "image/blur.h"
 #include "image/exif.h"
 #include "image/jpeg.h"
@@ -144,6 +145,39 @@ TEST(exif_reads_back)
     bytebuf_free(&jpeg);
 }
 
+/* A RAW file as the simulator writes one (head, embedded JPEG preview,
+ * sensor data): Exiv2 finds the preview and reads the EXIF; a file with
+ * no preview, or garbage, gives none. */
+TEST(raw_preview_found_by_exiv2)
+{
+    img_exif_fields f = {.make = "Nikon", .model = "NIKON D750", .datetime = "2026:11:22 10:20:30", .iso = 800,
+                         .width = 96, .height = 64};
+    uint8_t rgb[96 * 64 * 3];
+    pattern(rgb, 96, 64);
+    bytebuf preview = BYTEBUF_INIT, file = BYTEBUF_INIT, got = BYTEBUF_INIT;
+    img_jpeg_params p = {.width = 96, .height = 64, .channels = 3, .quality = 85};
+    CHECK(img_jpeg_encode(&p, rgb, 96 * 3, &preview) == 0);
+    CHECK(img_exif_build_raw_head(&f, preview.len, &file) == 0);
+    size_t head = file.len;
+    bytebuf_put(&file, preview.data, preview.len);
+    for (int i = 0; i < 5000; i++) bytebuf_put_u8(&file, (uint8_t)(i * 37)); /* "sensor data" */
+    int w = 0, h = 0;
+    CHECK(img_raw_preview(file.data, file.len, &got, &w, &h) == 0);
+    CHECK_EQ_INT(w, 96);
+    CHECK_EQ_INT(h, 64);
+    CHECK(got.len == preview.len && memcmp(got.data, preview.data, preview.len) == 0);
+    img_exif_summary e;
+    CHECK(img_exif_read_summary(file.data, file.len, &e) == 0);
+    CHECK(strcmp(e.model, "NIKON D750") == 0 && e.iso == 800);
+    /* the head alone (a RAW cut short) has no preview to give */
+    bytebuf_reset(&got);
+    CHECK(img_raw_preview(file.data, head, &got, NULL, NULL) != 0);
+    CHECK(img_raw_preview((const uint8_t *)"not an image at all", 19, &got, NULL, NULL) != 0);
+    bytebuf_free(&preview);
+    bytebuf_free(&file);
+    bytebuf_free(&got);
+}
+
 TEST(exposure_rationals)
 {
     int n, d;
@@ -159,4 +193,4 @@ TEST(exposure_rationals)
 
 TESTS(HARNESS_ENTRY(rgb_roundtrip), HARNESS_ENTRY(yuv_encode_and_upscale),
       HARNESS_ENTRY(garbage_is_refused), HARNESS_ENTRY(blur_keeps_mean_and_smooths_more_with_sigma),
-      HARNESS_ENTRY(exif_reads_back), HARNESS_ENTRY(exposure_rationals))
+      HARNESS_ENTRY(exif_reads_back), HARNESS_ENTRY(raw_preview_found_by_exiv2), HARNESS_ENTRY(exposure_rationals))
