@@ -36,6 +36,21 @@ check() {
     if "$@" >"$T_DIR/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(tail -n 3 "$T_DIR/check.out" | tr '\n' ' ')"; fi
 }
 
+# browser_test LIMIT_S SCRIPT ARGS...: runs a tests/e2e script under node
+# (killed after LIMIT_S seconds), printing its "ok"/"not ok" lines; a script
+# that ends badly without saying what failed (a syntax error, an uncaught
+# exception, killed by the limit) fails the test too.
+browser_test() {
+    local limit=$1 status=0
+    shift
+    timeout -s KILL "$limit" node "$@" >"$T_DIR/browser.out" 2>&1 || status=$?
+    grep -E '^(not )?ok - ' "$T_DIR/browser.out"
+    if [ $status -ne 0 ] && ! grep -q '^not ok - ' "$T_DIR/browser.out"; then
+        not_ok "the browser test $(basename "$1") ran to its end" \
+            "exit status $status: $(grep -Ev '^(not )?ok - ' "$T_DIR/browser.out" | head -n 6 | tr '\n' ' ')"
+    fi
+}
+
 # until_ok DEADLINE_S CMD...: runs CMD every 0.1 s until it succeeds; false after DEADLINE_S seconds
 until_ok() {
     local end=$(($(date +%s) + $1))

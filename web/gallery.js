@@ -7,7 +7,7 @@
 
 const $ = (sel) => document.querySelector(sel);
 const PER_PAGE = 24;
-const view = { session: null, day: '', page: 1, photos: [], current: null, cameras: [] };
+const view = { session: null, day: '', page: 1, photos: [], total: 0, current: null, cameras: [] };
 
 // The studio's cameras, for their names; none from a server without
 // /api/cameras (the photos' own "camera" is then shown, if it varies).
@@ -52,6 +52,7 @@ async function load() {
   if (view.day) q.set('day', view.day);
   const r = await api('GET', '/api/photos?' + q);
   view.photos = r.photos;
+  view.total = r.total;
   const days = $('#day');
   const keep = view.day;
   days.replaceChildren(new Option('all days', ''), ...r.days.map((d) => new Option(d, d)));
@@ -71,9 +72,19 @@ async function load() {
     img.loading = 'lazy';
     img.addEventListener('click', () => open(p));
     const cap = document.createElement('figcaption');
+    // the name's end (the frame number and type) always shows; its start
+    // gives way first: "20261206-1015…capt0042.jpg"
     const name = document.createElement('span');
-    name.textContent = p.file;
+    name.className = 'name';
     name.title = p.file;
+    const cut = Math.max(0, p.file.length - 12);
+    const head = document.createElement('span');
+    head.className = 'head';
+    head.textContent = p.file.slice(0, cut);
+    const tail = document.createElement('span');
+    tail.className = 'tail';
+    tail.textContent = p.file.slice(cut);
+    name.append(head, tail);
     const when = document.createElement('span');
     when.textContent = new Date(p.taken * 1000).toLocaleTimeString();
     cap.append(name, when);
@@ -90,12 +101,73 @@ async function load() {
   }));
 }
 
+// The full view of photo p: fitted to the window, its name, where it is
+// in the session and its EXIF; a click shows 100 % at that point.
 function open(p) {
   view.current = p;
+  setLoupe(false);
   $('#full-img').src = p.view || p.url; // a RAW: the JPEG preview it embeds
   $('#download').href = p.url;
   $('#download').setAttribute('download', p.file);
+  $('#full-name').textContent = p.file;
+  const i = view.photos.findIndex((x) => x.id === p.id);
+  const at = i >= 0 ? (view.page - 1) * PER_PAGE + i + 1 : 0;
+  $('#full-pos').textContent = at ? `${at} of ${view.total}` : '';
+  $('#full-prev').disabled = at <= 1;
+  $('#full-next').disabled = !at || at >= view.total;
+  $('#full-exif').textContent = '';
   $('#full').hidden = false;
+  api('GET', `/api/photos/${p.id}`).then((info) => {
+    if (view.current !== p || !info.exif) return;
+    const x = info.exif;
+    $('#full-exif').textContent = [x.model, x.exposure && `${x.exposure} s`, x.fnumber && `f/${x.fnumber}`,
+      x.iso && `ISO ${x.iso}`, x.focal_mm && `${x.focal_mm} mm`, x.lens].filter(Boolean).join(' · ');
+  }).catch(() => {});
+}
+
+// step: +1 the next older photo, -1 the newer one, across pages
+async function step(by) {
+  const p = view.current;
+  if (!p || $('#full').hidden) return;
+  const i = view.photos.findIndex((x) => x.id === p.id);
+  if (i < 0) return;
+  let next = view.photos[i + by];
+  const pages = Math.max(1, Math.ceil(view.total / PER_PAGE));
+  if (!next && by > 0 && view.page < pages) {
+    view.page++;
+    await load();
+    next = view.photos[0];
+  } else if (!next && by < 0 && view.page > 1) {
+    view.page--;
+    await load();
+    next = view.photos[view.photos.length - 1];
+  }
+  if (next) open(next);
+}
+
+// The loupe: 100 % (one image pixel per screen pixel) around the point
+// clicked, the fraction (fx, fy) of the picture; off: fitted.
+function setLoupe(on, fx = 0.5, fy = 0.5) {
+  const stage = $('#full-stage');
+  stage.classList.toggle('loupe', on);
+  if (!on) return;
+  const img = $('#full-img');
+  const ratio = 1 / (window.devicePixelRatio || 1);
+  img.style.width = `${img.naturalWidth * ratio}px`;
+  stage.scrollLeft = fx * img.naturalWidth * ratio - stage.clientWidth / 2;
+  stage.scrollTop = fy * img.naturalHeight * ratio - stage.clientHeight / 2;
+}
+
+function onStageClick(e) {
+  const stage = $('#full-stage');
+  if (stage.classList.contains('loupe')) {
+    $('#full-img').style.width = '';
+    setLoupe(false);
+    return;
+  }
+  const r = $('#full-img').getBoundingClientRect();
+  if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) return;
+  setLoupe(true, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
 }
 
 async function remove() {
@@ -116,7 +188,30 @@ $('#prev').addEventListener('click', () => { view.page--; load(); });
 $('#next').addEventListener('click', () => { view.page++; load(); });
 $('#close').addEventListener('click', () => { $('#full').hidden = true; });
 $('#delete').addEventListener('click', remove);
-document.addEventListener('keydown', (e) => { if (e.key === 'Escape') $('#full').hidden = true; });
+$('#full-prev').addEventListener('click', () => step(-1));
+$('#full-next').addEventListener('click', () => step(1));
+$('#full-stage').addEventListener('click', onStageClick);
+document.addEventListener('keydown', (e) => {
+  if ($('#full').hidden) return;
+  if (e.key === 'Escape') $('#full').hidden = true;
+  else if (e.key === 'ArrowRight') step(1);
+  else if (e.key === 'ArrowLeft') step(-1);
+  else if (e.key === 'z' || e.key === 'Z') onStageClick({ clientX: innerWidth / 2, clientY: innerHeight / 2 });
+  else return;
+  e.preventDefault();
+});
+
+// New shots and deletions show up by themselves on the first page of the
+// session shown (a full view stays where it is).
+let reloadTimer = null;
+const events = new EventSource('/api/events');
+const reloadSoon = (d) => {
+  if (d && d.photos && d.photos[0] && d.photos[0].session !== view.session) return;
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(() => { if (view.page === 1) load().catch(() => {}); loadSessions().catch(() => {}); }, 200);
+};
+events.addEventListener('capture', (m) => reloadSoon(JSON.parse(m.data).data));
+events.addEventListener('photo_deleted', () => reloadSoon(null));
 // ?photo=ID (a photo clicked in the studio's strip): open it full size
 async function openAsked() {
   const id = new URLSearchParams(location.search).get('photo');

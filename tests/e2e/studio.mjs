@@ -125,8 +125,42 @@ try {
   report(await until(async () => g.evaluate(() => document.querySelector('#full-img').naturalWidth === 5184)),
     'a photo opens at full size (5184 px)');
   await g.screenshot({ path: `${shots}/gallery-full.png` });
+  // review: the name, the place in the session, ←/→, the EXIF, a 100 % loupe
+  const total = (await (await fetch(`${studio}/api/photos?per_page=1`)).json()).total;
+  const files = await g.$$eval('#grid figure .name', (l) => l.map((n) => n.title));
+  report(await g.textContent('#full-name') === files[0] && await g.textContent('#full-pos') === `1 of ${total}`,
+    'the full view names the photo and where it is in the session', `${await g.textContent('#full-name')} ${await g.textContent('#full-pos')}`);
+  report(await until(async () => /ISO \d+/.test(await g.textContent('#full-exif'))), '... with its EXIF', await g.textContent('#full-exif'));
+  await g.keyboard.press('ArrowRight');
+  report(await until(async () => await g.textContent('#full-name') === files[1] && await g.textContent('#full-pos') === `2 of ${total}`),
+    '→ shows the next photo', await g.textContent('#full-name'));
+  await g.keyboard.press('ArrowLeft');
+  report(await until(async () => await g.textContent('#full-name') === files[0]), '← goes back');
+  await until(async () => g.evaluate(() => document.querySelector('#full-img').complete));
+  const fullBox = await g.locator("#full-img").boundingBox();
+  await g.mouse.click(fullBox.x + fullBox.width * 0.25, fullBox.y + fullBox.height * 0.25);
+  const loupe = await g.evaluate(() => {
+    const i = document.querySelector('#full-img'), st = document.querySelector('#full-stage');
+    return { w: i.getBoundingClientRect().width, n: i.naturalWidth, on: st.classList.contains('loupe'),
+      x: st.scrollLeft + st.clientWidth / 2, y: st.scrollTop + st.clientHeight / 2, nh: i.naturalHeight };
+  });
+  report(loupe.on && Math.abs(loupe.w - loupe.n) < 2 && Math.abs(loupe.x - loupe.n * 0.25) < 40 && Math.abs(loupe.y - loupe.nh * 0.25) < 40,
+    'a click shows 100 % centred on the point clicked', JSON.stringify(loupe));
+  await g.screenshot({ path: `${shots}/gallery-loupe.png` });
+  await g.mouse.click(640, 400);
+  report(await g.evaluate(() => document.querySelector('#full-img').getBoundingClientRect().width <= innerWidth),
+    'a second click fits it to the window again');
   await g.click('#close');
+  report(await g.$eval('#grid figure', (f) => {
+    const t = f.querySelector('.tail').getBoundingClientRect(), r = f.getBoundingClientRect();
+    return t.width > 0 && t.right <= r.right + 1;
+  }), 'a tile\'s caption keeps the end of the file name (the frame number) in view');
   await g.screenshot({ path: `${shots}/gallery.png` });
+  // a shot taken meanwhile appears in the open gallery by itself
+  const tiles = (await g.$$('#grid figure')).length;
+  await fetch(studio + '/api/capture', { method: 'POST' });
+  report(await until(async () => (await g.$$('#grid figure')).length === tiles + 1, 15000),
+    'a new shot appears in the open gallery without a reload');
 
   // RAW + JPEG: the RAW is reviewed from the JPEG preview it embeds
   const setFormat = (value) => fetch(studio + '/api/settings', { method: 'POST', headers: { 'Content-Type': 'application/json' },

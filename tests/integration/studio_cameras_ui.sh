@@ -33,7 +33,7 @@ serve=$!
 T_SIMS+=("$serve")
 for _ in $(seq 1 200); do grep -qs '^studio on' "$T_DIR/serve.out" && break; kill -0 "$serve" 2>/dev/null || break; sleep 0.1; done
 expect_match "tether serve starts with three cameras" "$(cat "$T_DIR/serve.out")" "^studio on http://127.0.0.1:$port/"
-timeout -s KILL 300 node "$here/e2e/cameras.mjs" "http://127.0.0.1:$port" "$shots" "${controls[@]}"
+browser_test 300 "$here/e2e/cameras.mjs" "http://127.0.0.1:$port" "$shots" "${controls[@]}"
 kill -TERM "$serve"
 status=0
 wait "$serve" || status=$?

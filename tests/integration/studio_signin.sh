@@ -13,6 +13,6 @@ sim_start --persona canon-eos --photo-size 1296x864 --files 2 || exit 1
 TOKEN=studio-signin-token-7
 start_serve --token "$TOKEN"
 expect_match "tether serve starts with a token" "$(cat "$T_DIR/serve.out")" "^studio on $URL/"
-timeout -s KILL 120 node "$here/e2e/signin.mjs" "$URL" "$TOKEN" "$shots"
+browser_test 120 "$here/e2e/signin.mjs" "$URL" "$TOKEN" "$shots"
 stop_serve "tether serve stops cleanly on SIGTERM"
 sim_stop "simulator exits cleanly after the sign-in tests"

@@ -216,7 +216,7 @@ here=$T_TESTS
 if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
     shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
     mkdir -p "$shots"
-    timeout -s KILL 120 node "$here/e2e/storage.mjs" "$URL" \
+    browser_test 120 "$here/e2e/storage.mjs" "$URL" \
         "nsenter -t $SERVE -m sh -c 'dd if=/dev/zero of=$Q/fill.ui bs=64k 2>/dev/null; true'" \
         "nsenter -t $SERVE -m rm -f $Q/fill.ui" "$shots"
 else

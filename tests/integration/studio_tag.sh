@@ -156,7 +156,7 @@ here=$T_TESTS
 if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
     shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
     mkdir -p "$shots"
-    timeout -s KILL 120 node "$here/e2e/tagging.mjs" "$URL" "$shots"
+    browser_test 120 "$here/e2e/tagging.mjs" "$URL" "$shots"
 else
     not_ok "the browser check needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
 fi

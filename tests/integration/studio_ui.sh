@@ -20,7 +20,7 @@ serve=$!
 T_SIMS+=("$serve")
 for _ in $(seq 1 100); do grep -q '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
 expect_match "tether serve starts" "$(cat "$T_DIR/serve.out")" "^studio on http://127.0.0.1:$port/"
-timeout -s KILL 420 node "$here/e2e/studio.mjs" "http://127.0.0.1:$port" "http://127.0.0.1:$CTL_PORT" "$shots"
+browser_test 420 "$here/e2e/studio.mjs" "http://127.0.0.1:$port" "http://127.0.0.1:$CTL_PORT" "$shots"
 kill -TERM "$serve"
 status=0
 wait "$serve" || status=$?
