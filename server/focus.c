@@ -61,6 +61,7 @@ struct focus_ctl {
     atomic_bool stop;
     int64_t published_ns;      /* when the last progress event went out */
     char stage[32];            /* and its stage */
+    int zoom;                  /* the live-view magnification the studio set (1: none) */
     job_params p;
 };
 
@@ -343,6 +344,7 @@ static json_t *start_locked(focus_ctl *fc, const job_params *p, json_t *options,
         return NULL;
     }
     fc->p = *p; /* no worker runs: the new one reads it without the lock */
+    fc->zoom = 1; /* the tools set the magnification they use, and end without */
     fc->p.id = ++fc->next_id;
     char session[128];
     studio_session(fc->s, session, sizeof session);
@@ -398,8 +400,8 @@ static enum MHD_Result get_focus(focus_ctl *fc, const http_request *r)
     json_t *last = json_object();
     for (int i = 0; i < N_TOOLS; i++)
         json_object_set_new(last, tool_names[i], fc->last[i] ? json_deep_copy(fc->last[i]) : json_null());
-    json_t *j = json_pack("{s:o, s:o, s:o, s:b}", "area", roi_json(&fc->area), "running", running, "last", last,
-                          "enfuse", tether_focus_can_merge());
+    json_t *j = json_pack("{s:o, s:o, s:o, s:b, s:i}", "area", roi_json(&fc->area), "running", running, "last", last,
+                          "enfuse", tether_focus_can_merge(), "zoom", fc->zoom > 1 ? fc->zoom : 1);
     pthread_mutex_unlock(&fc->lock);
     return http_json(r, 200, j);
 }
@@ -586,6 +588,37 @@ static enum MHD_Result post_drive(focus_ctl *fc, const http_request *r)
                                        (int)step, "count", (int)count));
 }
 
+/* POST /api/focus/zoom {"factor": 1|5|10}: the camera's magnified live
+ * view, centred on the focus area (the whole frame is then that area
+ * magnified: the page draws no box while it lasts). */
+static enum MHD_Result post_zoom(focus_ctl *fc, const http_request *r)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    double factor = 0;
+    char err[200] = "";
+    if (!opt_number(body, "factor", 1, 10, &factor, err, sizeof err) || factor < 1 || factor != floor(factor))
+        snprintf(err, sizeof err, "\"factor\" is the magnification: 1 (none), 5 or 10");
+    json_decref(body);
+    if (err[0]) return http_error(r, 400, "bad_value", "%s", err);
+    tether_capabilities caps;
+    if (tether_camera_capabilities(fc->st->cam, &caps) == TETHER_OK && !(caps.bits & TETHER_CAP_ZOOM))
+        return http_error(r, 400, "not_supported", "this camera has no magnified live view");
+    pthread_mutex_lock(&fc->lock);
+    tether_roi a = fc->area;
+    pthread_mutex_unlock(&fc->lock);
+    int rc = tether_liveview_zoom(fc->st->cam, (int)factor, a.x + a.w / 2, a.y + a.h / 2);
+    if (rc == TETHER_ERR_BAD_VALUE)
+        return http_error(r, 400, "bad_value", "this camera magnifies by %s", caps.focus.zoom_max >= 10 ? "5 or 10" : "5");
+    if (rc != TETHER_OK) return api_camera_error(fc->st, r, rc, "magnified live view");
+    pthread_mutex_lock(&fc->lock);
+    fc->zoom = (int)factor;
+    pthread_mutex_unlock(&fc->lock);
+    station_publish(fc->st, "focus_zoom", json_pack("{s:i}", "factor", (int)factor));
+    return http_json(r, 200, json_pack("{s:i}", "factor", (int)factor));
+}
+
 static enum MHD_Result get_measure(focus_ctl *fc, const http_request *r)
 {
     pthread_mutex_lock(&fc->lock);
@@ -626,7 +659,7 @@ enum MHD_Result focus_handle(station *st, const http_request *r, const char *res
     }
     if (strcmp(rest, "/measure") == 0) return get ? get_measure(fc, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (!post) {
-        static const char *const posts[] = {"/auto", "/trap", "/stack", "/cancel", "/drive"};
+        static const char *const posts[] = {"/auto", "/trap", "/stack", "/cancel", "/drive", "/zoom"};
         for (size_t i = 0; i < sizeof posts / sizeof posts[0]; i++)
             if (strcmp(rest, posts[i]) == 0) return http_error(r, 405, "method_not_allowed", "use POST");
         return http_error(r, 404, "not_found", "no API route %s", r->url);
@@ -636,6 +669,7 @@ enum MHD_Result focus_handle(station *st, const http_request *r, const char *res
     if (strcmp(rest, "/stack") == 0) return post_stack(fc, r);
     if (strcmp(rest, "/cancel") == 0) return post_cancel(fc, r);
     if (strcmp(rest, "/drive") == 0) return post_drive(fc, r);
+    if (strcmp(rest, "/zoom") == 0) return post_zoom(fc, r);
     return http_error(r, 404, "not_found", "no API route %s", r->url);
 }
 
@@ -649,6 +683,7 @@ focus_ctl *focus_ctl_new(station *st)
     fc->st = st;
     pthread_mutex_init(&fc->lock, NULL);
     fc->area = (tether_roi){0.4, 0.4, 0.2, 0.2}; /* the library's default: the central 20 % x 20 % */
+    fc->zoom = 1;
     atomic_init(&fc->stop, false);
     return fc;
 }

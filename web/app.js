@@ -466,11 +466,99 @@ function liveRect() {
 
 function placeOverlays() {
   const r = liveRect();
-  const c = $('#peaking');
-  Object.assign(c.style, { left: r.x + 'px', top: r.y + 'px', width: r.w + 'px', height: r.h + 'px' });
+  for (const c of [$('#peaking'), $('#guides')])
+    Object.assign(c.style, { left: r.x + 'px', top: r.y + 'px', width: r.w + 'px', height: r.h + 'px' });
   const a = focus.area, box = $('#focus-area');
   Object.assign(box.style, { left: r.x + a.x * r.w + 'px', top: r.y + a.y * r.h + 'px', width: a.w * r.w + 'px', height: a.h * r.h + 'px' });
-  box.hidden = false;
+  // magnified, the frame is the focus area itself: no box to draw in it
+  box.hidden = aids.zoom > 1;
+  drawGuides(r);
+}
+
+// ---- live-view aids: guides, the camera's magnified view, full screen ----
+
+const aids = { guides: localStorage.getItem('tether.guides') || 'none', zoom: 1 };
+
+// Lines over the picture (r: where it is in the viewer): thirds, a 4x4
+// grid, or the frame of a crop to another aspect ratio (outside darkened).
+function drawGuides(r) {
+  const c = $('#guides');
+  c.hidden = aids.guides === 'none';
+  if (c.hidden || !r.w) return;
+  const dpr = window.devicePixelRatio || 1;
+  c.width = Math.round(r.w * dpr);
+  c.height = Math.round(r.h * dpr);
+  const g = c.getContext('2d');
+  const W = c.width, H = c.height;
+  g.clearRect(0, 0, W, H);
+  g.strokeStyle = 'rgba(255,255,255,.7)';
+  g.lineWidth = Math.max(1, dpr);
+  const line = (x0, y0, x1, y1) => { g.beginPath(); g.moveTo(x0, y0); g.lineTo(x1, y1); g.stroke(); };
+  const lines = (n) => {
+    for (let i = 1; i < n; i++) {
+      line(W * i / n, 0, W * i / n, H);
+      line(0, H * i / n, W, H * i / n);
+    }
+  };
+  if (aids.guides === 'thirds') lines(3);
+  else if (aids.guides === 'grid') lines(4);
+  else {
+    const [aw, ah] = aids.guides.split(':').map(Number);
+    const want = aw / ah;
+    let cw = W, ch = H;
+    if (W / H > want) cw = H * want; else ch = W / want;
+    const x = (W - cw) / 2, y = (H - ch) / 2;
+    g.fillStyle = 'rgba(0,0,0,.55)';
+    g.fillRect(0, 0, W, y); g.fillRect(0, y + ch, W, H - y - ch);
+    g.fillRect(0, y, x, ch); g.fillRect(x + cw, y, W - x - cw, ch);
+    g.strokeRect(x, y, cw, ch);
+  }
+}
+
+function setGuides(kind) {
+  aids.guides = ['none', 'thirds', 'grid', '1:1', '4:5', '16:9'].includes(kind) ? kind : 'none';
+  localStorage.setItem('tether.guides', aids.guides);
+  $('#guides-kind').value = aids.guides;
+  placeOverlays();
+}
+
+function showZoom(factor) {
+  aids.zoom = factor > 1 ? factor : 1;
+  for (const b of document.querySelectorAll('#zoom-buttons button'))
+    b.setAttribute('aria-pressed', Number(b.dataset.zoom) === aids.zoom ? 'true' : 'false');
+  const badge = $('#zoom-badge');
+  badge.textContent = `${aids.zoom}× at the focus area`;
+  badge.hidden = aids.zoom === 1;
+  placeOverlays();
+}
+
+async function setZoom(factor) {
+  try {
+    showZoom((await api('POST', camPath('focus/zoom'), { factor })).factor);
+  } catch (e) {
+    toast('Magnify: ' + e.message);
+  }
+}
+
+// The magnifier is offered when the selected camera has one.
+function showZoomButtons(c) {
+  const caps = (c && c.capabilities) || {};
+  $('#zoom-buttons').hidden = !caps.zoom;
+  for (const b of document.querySelectorAll('#zoom-buttons button'))
+    b.hidden = Number(b.dataset.zoom) > Math.max(1, (caps.focus && caps.focus.zoom_max) || 10);
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  else $('#viewer').requestFullscreen().catch((e) => toast('Full screen: ' + e.message));
+}
+
+function initAids() {
+  $('#guides-kind').addEventListener('change', (e) => setGuides(e.target.value));
+  $('#zoom-buttons').addEventListener('click', (e) => { const b = e.target.closest('button'); if (b) setZoom(Number(b.dataset.zoom)); });
+  $('#fullscreen').addEventListener('click', toggleFullscreen);
+  document.addEventListener('fullscreenchange', placeOverlays);
+  setGuides(aids.guides);
 }
 
 function showArea(a) {
@@ -494,6 +582,7 @@ async function setArea(cx, cy, size) {
 
 function onViewerClick(e) {
   if (document.body.classList.contains('camera-away')) return;
+  if (aids.zoom > 1) { toast('Magnified: go back to 1× to move the focus area', 'info'); return; }
   const img = $('#live');
   const b = img.getBoundingClientRect(), r = liveRect();
   const fx = (e.clientX - b.left - r.x) / r.w, fy = (e.clientY - b.top - r.y) / r.h;
@@ -590,6 +679,7 @@ function showRunning(job, progress) {
   focus.running = job;
   const busy = !!job;
   if (busy && RESULT_OF[job.tool]) result(RESULT_OF[job.tool], ''); // a new run: the last one's verdict goes
+  if (busy && aids.zoom > 1) showZoom(1); // the tools set the magnification they use
   $('#af').disabled = busy;
   $('#stack-go').disabled = busy;
   $('#trap-on').disabled = busy && job.tool !== 'trap';
@@ -696,6 +786,8 @@ async function loadFocus() {
   focus.enfuse = f.enfuse;
   showStackHint();
   showArea(f.area);
+  showZoom(f.zoom || 1);
+  showZoomButtons(selectedCamera());
   for (const r of Object.values(f.last)) showResult(r, true);
   if (!f.running) setTrapState('off');
   showRunning(f.running, f.running && f.running.progress);
@@ -708,6 +800,7 @@ function focusEvents(onCam) {
   });
   onCam('focus_result', (d) => { showRunning(null); showResult(d); });
   onCam('focus_area', (d) => showArea(d.area));
+  onCam('focus_zoom', (d) => showZoom(d.factor));
 }
 
 function initFocus() {
@@ -808,6 +901,12 @@ $('#session').addEventListener('change', (e) => switchSession(e.target.value));
 $('#new-session').addEventListener('submit', createSession);
 $('#save-preset').addEventListener('submit', savePreset);
 document.addEventListener('keydown', (e) => {
+  const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes(document.activeElement.tagName);
+  if ((e.key === 'f' || e.key === 'F') && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+    e.preventDefault();
+    toggleFullscreen();
+    return;
+  }
   if (e.code === 'Space' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey &&
       !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName)) {
     e.preventDefault();
@@ -817,6 +916,7 @@ document.addEventListener('keydown', (e) => {
   }
 });
 initFocus();
+initAids();
 listen();
 // The cameras first (cameras.js's loadCameras, once every script has
 // run), then the selected one's panels and the studio's own.

@@ -212,6 +212,40 @@ try {
     '150 steps out of focus, nothing lights up', `${await lit([255, 40, 40])} red pixels`);
   await ctlPost('/lens', { position: truth });
   report(await until(async () => (await lit([255, 40, 40])) > 200), 'back in focus, the edges light up again');
+
+  // live-view aids: guides, the camera's magnified view at the focus area, full screen
+  const guideAlpha = (fx, fy) => page.evaluate(([x, y]) => {
+    const c = document.querySelector('#guides');
+    if (c.hidden || !c.width) return -1;
+    return c.getContext('2d').getImageData(Math.floor(x * (c.width - 1)), Math.floor(y * (c.height - 1)), 1, 1).data[3];
+  }, [fx, fy]);
+  await page.selectOption('#guides-kind', 'thirds');
+  report(await until(async () => (await guideAlpha(1 / 3, 0.5)) > 0 && (await guideAlpha(0.5, 0.5)) === 0),
+    'thirds are drawn over the live view', `${await guideAlpha(1 / 3, 0.5)} ${await guideAlpha(0.5, 0.5)}`);
+  await page.selectOption('#guides-kind', '1:1');
+  report(await until(async () => (await guideAlpha(0.05, 0.5)) > 100 && (await guideAlpha(0.5, 0.5)) === 0),
+    'a 1:1 crop darkens what falls outside it');
+  await page.screenshot({ path: `${shots}/studio-guides.png` });
+  await page.selectOption('#guides-kind', 'none');
+  report(await page.isHidden('#guides'), '... and "none" takes the guides away');
+  report(await until(() => page.isVisible('#zoom-buttons')), 'the Canon offers its magnified view');
+  await page.click('#zoom-buttons [data-zoom="5"]');
+  report(await until(async () => (await state()).lv_zoom === 5), '5× magnifies the camera\'s own live view');
+  const zs = await state(), fa = (await focusState()).area;
+  const zx = zs.lv_zoom_position[0] + 5184 / 10, zy = zs.lv_zoom_position[1] + 3456 / 10;
+  report(Math.abs(zx - (fa.x + fa.w / 2) * 5184) < 300 && Math.abs(zy - (fa.y + fa.h / 2) * 3456) < 300,
+    '... at the focus area', `magnified around ${zx},${zy}; area ${JSON.stringify(fa)}`);
+  report(await until(async () => await page.isHidden('#focus-area') && (await page.textContent('#zoom-badge')).startsWith('5×')),
+    'the page says 5× and draws no focus box in the magnified frame');
+  await page.screenshot({ path: `${shots}/studio-magnified.png` });
+  await page.click('#zoom-buttons [data-zoom="1"]');
+  report(await until(async () => (await state()).lv_zoom === 1) && await until(() => page.isVisible('#focus-area')),
+    'back at 1× the focus box is drawn again');
+  await page.click('#fullscreen');
+  report(await until(() => page.evaluate(() => !!document.fullscreenElement && document.fullscreenElement.id === 'viewer')),
+    'the live view goes full screen');
+  await page.keyboard.press('f');
+  report(await until(() => page.evaluate(() => !document.fullscreenElement)), '... and F leaves it');
   await page.click('#peaking-colours [data-colour="green"]');
   report(await until(async () => (await lit([40, 255, 60])) > 200 && (await lit([255, 40, 40])) === 0),
     'the peaking colour changes to green');
