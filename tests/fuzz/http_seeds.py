@@ -56,6 +56,8 @@ SEEDS = [
     ("POST", "/login", "", "", '{"token": "wrong-token"}'),
     ("POST", "/login", "", "", "token=wrong+token%21&next=/gallery"),
     ("GET", "/login", "", "failed=1&next=//evil.example", ""),
+    ("GET", "/api/photos/#/preview", "1", "", ""),
+    ("POST", "/api/focus/zoom", "", "", '{"factor": 5}'),
 ]
 out = sys.argv[1]
 os.makedirs(out, exist_ok=True)
