@@ -475,6 +475,39 @@ function placeOverlays() {
   drawGuides(r);
 }
 
+// ---- the sharpness meter: the focus area's sharpness against the best
+// seen since the area or the magnification last changed; fed by the focus
+// tools' progress while one runs (what trap focus waits for), else by
+// GET /api/focus/measure a few times a second while ticked ----
+
+const meter = { best: 0, timer: null, key: '' };
+
+function showSharpness(value) {
+  if (!(value >= 0)) return;
+  const key = JSON.stringify([focus.area, aids.zoom]);
+  if (key !== meter.key) { meter.key = key; meter.best = 0; } // another area, another scale
+  meter.best = Math.max(meter.best, value);
+  const share = meter.best > 0 ? value / meter.best : 0;
+  $('#sharpness').value = share;
+  $('#sharpness-text').textContent = `${Math.round(share * 100)} % of the best seen (${value.toPrecision(3)})`;
+}
+
+async function meterTick() {
+  meter.timer = null;
+  if (!$('#meter-on').checked) return;
+  if (!focus.running) { // a running tool's progress feeds the meter itself
+    try { showSharpness((await api('GET', camPath('focus/measure'))).tenengrad); } catch (e) { /* the next tick tries again */ }
+  }
+  meter.timer = setTimeout(meterTick, 400);
+}
+
+function setMeter(on) {
+  $('#meter-on').checked = on;
+  localStorage.setItem('tether.meter', on ? 'on' : 'off');
+  if (on && !meter.timer) meterTick();
+  if (!on) { $('#sharpness-text').textContent = ''; $('#sharpness').value = 0; }
+}
+
 // ---- live-view aids: guides, the camera's magnified view, full screen ----
 
 const aids = { guides: localStorage.getItem('tether.guides') || 'none', zoom: 1 };
@@ -554,6 +587,8 @@ function toggleFullscreen() {
 }
 
 function initAids() {
+  $('#meter-on').addEventListener('change', (e) => setMeter(e.target.checked));
+  setMeter(localStorage.getItem('tether.meter') === 'on');
   $('#guides-kind').addEventListener('change', (e) => setGuides(e.target.value));
   $('#zoom-buttons').addEventListener('click', (e) => { const b = e.target.closest('button'); if (b) setZoom(Number(b.dataset.zoom)); });
   $('#fullscreen').addEventListener('click', toggleFullscreen);
@@ -750,6 +785,7 @@ async function trapToggle(e) {
   const on = e.target.checked;
   if (on) {
     result('#trap-result', '');
+    if (!$('#meter-on').checked) setMeter(true); // what trap focus waits for, in view
     if (!(await startTool(camPath('focus/trap'), { on: true }))) e.target.checked = false;
   } else {
     try { await api('POST', camPath('focus/trap'), { on: false }); } catch (err) { toast(err.message); }
@@ -797,6 +833,7 @@ function focusEvents(onCam) {
   onCam('focus', (d) => {
     if (focus.running && focus.running.id === d.job) showRunning(focus.running, d);
     else loadFocus().catch(() => {});
+    if (d.measure !== null && d.measure !== undefined) showSharpness(d.measure);
   });
   onCam('focus_result', (d) => { showRunning(null); showResult(d); });
   onCam('focus_area', (d) => showArea(d.area));

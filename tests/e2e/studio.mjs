@@ -241,6 +241,18 @@ try {
   await page.click('#zoom-buttons [data-zoom="1"]');
   report(await until(async () => (await state()).lv_zoom === 1) && await until(() => page.isVisible('#focus-area')),
     'back at 1× the focus box is drawn again');
+  // the sharpness meter: high in focus, low out of it
+  await page.check('#meter-on');
+  report(await until(async () => /% of the best seen/.test(await page.textContent('#sharpness-text')) &&
+    (await page.evaluate(() => document.querySelector('#sharpness').value)) > 0.8),
+  'the sharpness meter reads the focus area, near its best in focus', await page.textContent('#sharpness-text'));
+  await ctlPost('/lens', { position: truth >= 150 ? truth - 150 : Math.min(range, truth + 150) });
+  report(await until(async () => (await page.evaluate(() => document.querySelector('#sharpness').value)) < 0.5),
+  '150 steps out of focus it falls below half the best', await page.textContent('#sharpness-text'));
+  await ctlPost('/lens', { position: truth });
+  report(await until(async () => (await page.evaluate(() => document.querySelector('#sharpness').value)) > 0.8),
+    'back in focus it climbs again', await page.textContent('#sharpness-text'));
+  await page.uncheck('#meter-on');
   await page.click('#fullscreen');
   report(await until(() => page.evaluate(() => !!document.fullscreenElement && document.fullscreenElement.id === 'viewer')),
     'the live view goes full screen');
