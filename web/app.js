@@ -374,12 +374,86 @@ function control(s) {
     pick, el('label', { for: id, title: s.path }, s.label || s.name), input);
 }
 
+// ---- the shooting bar: the exposure controls used on every shot, under the
+// live view, in a photographer's words; each steps through the camera's
+// own choices with ←/→, [ and ] or the wheel while it has the focus, and
+// keeps the focus (so Space, the shutter, is never pressed by accident) ----
+
+const SHOOTING = [['exposuremode', 'Mode'], ['iso', 'ISO'], ['aperture', 'Aperture'], ['shutterspeed', 'Shutter'],
+  ['exposurecompensation', 'EV ±'], ['whitebalance', 'WB']];
+
+function settingByCanonical(name) {
+  return (state.settings || []).find((x) => x.canonical === name);
+}
+
+function renderShooting() {
+  const bar = $('#shooting');
+  const have = SHOOTING.filter(([name]) => settingByCanonical(name));
+  if (bar.dataset.built !== have.map(([n]) => n).join(',')) { // rebuilt only when the set of controls changes
+    bar.replaceChildren(...have.map(([name, label]) => {
+      const step = (by) => (e) => { e.stopPropagation(); stepSetting(name, by); };
+      const box = el('div', { class: 'stepper', tabindex: 0, role: 'spinbutton', 'data-canonical': name, 'aria-label': label },
+        el('button', { type: 'button', tabindex: -1, class: 'down', 'aria-hidden': 'true', onclick: step(-1) }, '‹'),
+        el('span', { class: 'what' }, el('small', {}, label), el('b', { class: 'value' }, '')),
+        el('button', { type: 'button', tabindex: -1, class: 'up', 'aria-hidden': 'true', onclick: step(1) }, '›'));
+      box.addEventListener('keydown', (e) => {
+        const by = { ArrowLeft: -1, '[': -1, ArrowDown: -1, ArrowRight: 1, ']': 1, ArrowUp: 1 }[e.key];
+        if (by) { e.preventDefault(); stepSetting(name, by); }
+      });
+      box.addEventListener('wheel', (e) => { e.preventDefault(); stepSetting(name, e.deltaY > 0 ? -1 : 1); }, { passive: false });
+      return box;
+    }));
+    bar.dataset.built = have.map(([n]) => n).join(',');
+  }
+  for (const box of bar.querySelectorAll('.stepper')) showStepper(box, settingByCanonical(box.dataset.canonical));
+  showBodyState();
+}
+
+function showStepper(box, st) {
+  if (!st) return;
+  const words = st.words || st.value;
+  box.querySelector('.value').textContent = words;
+  box.setAttribute('aria-valuetext', words);
+  const fixed = st.read_only || st.type !== 'choice';
+  box.classList.toggle('fixed', fixed);
+  for (const b of box.querySelectorAll('button')) b.disabled = fixed;
+}
+
+// by: +1 the next choice, -1 the one before (the camera's order)
+async function stepSetting(name, by) {
+  const st = settingByCanonical(name);
+  if (!st || st.read_only || st.type !== 'choice' || !st.choices.length) return;
+  const i = st.choices.indexOf(st.value);
+  const next = st.choices[Math.min(st.choices.length - 1, Math.max(0, (i < 0 ? 0 : i) + by))];
+  if (next === st.value) return;
+  st.value = next; // shown at once; the camera's answer (setting_changed) confirms or corrects it
+  st.words = st.choice_words ? st.choice_words[st.choices.indexOf(next)] : next;
+  const box = document.querySelector(`#shooting .stepper[data-canonical="${name}"]`);
+  if (box) showStepper(box, st);
+  try {
+    await api('POST', camPath('settings'), { path: st.path, value: next });
+  } catch (e) {
+    toast(`${st.label || name}: ${e.message}`);
+    loadSettings();
+  }
+}
+
+// Battery and shots left in the header, from the camera's settings.
+function showBodyState() {
+  const bat = settingByCanonical('battery'), left = settingByCanonical('shotsleft');
+  $('#battery').hidden = !bat;
+  if (bat) $('#battery').textContent = `battery ${bat.value}`;
+  $('#shots-left').hidden = !left;
+  if (left) $('#shots-left').textContent = `${left.value} shots left`;
+}
+
 async function loadSettings() {
   const id = cams.selected;
   try {
     const r = await api('GET', camPath('settings'));
     if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
+    renderShooting();
     const groups = new Map();
     for (const s of r.settings) {
       const g = s.path.split('/')[2] || 'other';
@@ -411,11 +485,12 @@ async function loadSettings() {
 // moves on from the new value (a redrawn row dropped the focus to the
 // page, where Space fires the shutter).
 function updateSetting(s) {
+  if (!s.type) return;
+  const idx = (state.settings || []).findIndex((x) => x.path === s.path);
+  if (idx >= 0) state.settings[idx] = s;
+  if (s.canonical) renderShooting(); // values only: the focused stepper keeps the focus
   const row = document.querySelector(`.setting[data-path="${CSS.escape(s.path)}"]`);
   if (!row) return;
-  const idx = state.settings.findIndex((x) => x.path === s.path);
-  if (idx >= 0 && s.type) state.settings[idx] = s;
-  if (!s.type) return;
   const input = row.querySelector('select, input:not([title="keep in presets"]), span.ro');
   if (!input || !row.contains(document.activeElement)) {
     row.replaceWith(control(s));
@@ -945,7 +1020,8 @@ document.addEventListener('keydown', (e) => {
     return;
   }
   if (e.code === 'Space' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey &&
-      !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName)) {
+      !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName) &&
+      !document.activeElement.closest('[role="spinbutton"]')) { // a focused control keeps its keys
     e.preventDefault();
     if (document.body.classList.contains('camera-away')) return;
     if (!$('#camera-grid').hidden && cams.selected) captureOne(cams.selected); // its tile shows the result (cameras.js)

@@ -1,0 +1,18 @@
+# The studio's first screen and its shooting bar in Debian's Chromium
+# (tests/e2e/layout.mjs): what every shot needs in view without scrolling
+# on a desktop and a phone, exposure stepped from the keyboard and the
+# wheel.  Screenshots in tests/out/screenshots/.
+. "$(dirname "$0")/../lib.sh"
+here=$T_TESTS
+shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
+mkdir -p "$shots"
+if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$here/e2e/node_modules/playwright-core" ]; then
+    not_ok "the browser test needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
+    exit 0
+fi
+sim_start --persona canon-eos --photo-size 1296x864 --files 2 || exit 1
+start_serve
+expect_match "tether serve starts" "$(cat "$T_DIR/serve.out")" "^studio on $URL/"
+browser_test 180 "$here/e2e/layout.mjs" "$URL" "http://127.0.0.1:$CTL_PORT" "$shots"
+stop_serve "tether serve stops cleanly on SIGTERM"
+sim_stop "simulator exits cleanly after the layout tests"
