@@ -334,6 +334,15 @@ async function deletePreset(name) {
 
 // ---- settings -------------------------------------------------------------------------
 
+// The settings every camera shares, by their canonical names (a camera's
+// own labels are cut or cryptic: "Canon EOS Zoom", "F-Number").
+const CANONICAL_LABEL = {
+  exposuremode: 'Exposure mode', iso: 'ISO', aperture: 'Aperture', shutterspeed: 'Shutter speed',
+  exposurecompensation: 'Exposure compensation', whitebalance: 'White balance', focusmode: 'Focus mode',
+  imageformat: 'Image format', drivemode: 'Drive mode', battery: 'Battery', shotsleft: 'Shots left',
+  serialnumber: 'Serial number',
+};
+
 function control(s) {
   const id = 'set-' + s.path.replace(/[^a-z0-9]/gi, '-');
   const route = camPath('settings'); // the camera shown when the control was made
@@ -371,7 +380,7 @@ function control(s) {
   pick.checked = state.chosen.has(s.name);
   pick.disabled = s.read_only;
   return el('div', { class: 'setting', 'data-path': s.path, 'data-name': s.name },
-    pick, el('label', { for: id, title: s.path }, s.label || s.name), input);
+    pick, el('label', { for: id, title: s.path }, CANONICAL_LABEL[s.canonical] || s.label || s.name), input);
 }
 
 // ---- the shooting bar: the exposure controls used on every shot, under the
@@ -454,8 +463,14 @@ async function loadSettings() {
     if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
     renderShooting();
+    // the settings every camera shares first, in a photographer's words;
+    // the camera's own tree (PTP properties, modes, actions) under Advanced
+    const canon = Object.keys(CANONICAL_LABEL);
+    const shared = r.settings.filter((x) => x.canonical && canon.includes(x.canonical))
+      .sort((a, b) => canon.indexOf(a.canonical) - canon.indexOf(b.canonical));
     const groups = new Map();
     for (const s of r.settings) {
+      if (shared.includes(s)) continue;
       const g = s.path.split('/')[2] || 'other';
       if (g === 'other') continue; // raw property dumps
       if (!groups.has(g)) groups.set(g, []);
@@ -463,9 +478,13 @@ async function loadSettings() {
     }
     const order = ['capturesettings', 'imgsettings', 'actions', 'settings', 'status'];
     const names = [...groups.keys()].sort((a, b) => (order.indexOf(a) + 99) % 99 - (order.indexOf(b) + 99) % 99);
+    const advancedOpen = localStorage.getItem('tether.advanced') === 'open';
+    const advanced = el('details', { class: 'advanced', open: advancedOpen ? '' : null },
+      el('summary', {}, 'Advanced: the camera\'s own settings'),
+      ...names.map((g) => el('details', { open: '' }, el('summary', {}, g.replace('settings', ' settings')), ...groups.get(g).map(control))));
+    advanced.addEventListener('toggle', () => localStorage.setItem('tether.advanced', advanced.open ? 'open' : 'closed'));
     $('#settings').dataset.camera = id || '';
-    $('#settings').replaceChildren(...names.map((g, i) =>
-      el('details', { open: i < 2 ? '' : null }, el('summary', {}, g.replace('settings', ' settings')), ...groups.get(g).map(control))));
+    $('#settings').replaceChildren(el('div', { class: 'shared-settings' }, ...shared.map(control)), advanced);
   } catch (e) {
     if (id !== cams.selected) return;
     if (lostCamera(e)) {

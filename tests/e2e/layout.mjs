@@ -69,6 +69,15 @@ try {
   await page.mouse.wheel(0, -100);
   report(await until(async () => (await state()).settings.aperture !== ap0), 'the wheel over the aperture steps it',
     `${ap0} -> ${(await state()).settings.aperture}`);
+  // the settings panel: the shared settings in plain words, the camera's own tree under Advanced
+  const labels = await page.$$eval('#settings .shared-settings .setting label', (l) => l.map((x) => x.textContent));
+  report(['ISO', 'Aperture', 'Shutter speed', 'White balance'].every((w) => labels.includes(w)) &&
+    !labels.some((w) => /0x[0-9a-f]{4}|PTP|remote/i.test(w)),
+  'the settings panel starts with the shared settings in plain words', labels.join(', '));
+  report(!(await page.$eval('#settings details.advanced', (d) => d.open)) &&
+    (await page.$$('#settings details.advanced .setting')).length > 5,
+  'the camera\'s own tree is there, folded under Advanced');
+  if (shots) await page.locator('#settings').screenshot({ path: `${shots}/layout-settings.png` });
   await page.close();
 } catch (e) {
   report(false, 'the page works', e.message);
