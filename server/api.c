@@ -23,6 +23,7 @@
 #include "base/bytebuf.h"
 #include "base/log.h"
 #include "image/analysis.h"
+#include "image/tag.h"
 #include "internal.h"
 #include "tether_config.h"
 
@@ -432,10 +433,17 @@ static enum MHD_Result get_photos(studio *s, const http_request *r)
         return http_error(r, 400, "bad_request", "page is 1.., per_page 1..200");
     if (day && *day && (strlen(day) != 10 || day[4] != '-' || day[7] != '-'))
         return http_error(r, 400, "bad_request", "day is YYYY-MM-DD");
+    /* culling filters: min_rating=0..5, label=Red..., pick=1|-1 */
+    long min_rating = -1, pick = 0;
+    const char *label = http_query(r, "label");
+    if (!parse_int(http_query(r, "min_rating"), 0, 5, &min_rating) || !parse_int(http_query(r, "pick"), -1, 1, &pick) ||
+        (label && !img_tag_label_ok(label)))
+        return http_error(r, 400, "bad_request", "min_rating is 0..5, pick 1 or -1, label Red, Yellow, Green, Blue or Purple");
+    catalog_cull_filter f = {.min_rating = (int)min_rating, .label = label ? label : "", .pick = (int)pick};
     catalog_photo *list = NULL;
     int n = 0;
     int64_t total = 0;
-    if (catalog_photos(s->cat, session, day, (int)((page - 1) * per), (int)per, &list, &n, &total) != TETHER_OK)
+    if (catalog_photos_culled(s->cat, session, day, &f, (int)((page - 1) * per), (int)per, &list, &n, &total) != TETHER_OK)
         return http_error(r, 500, "storage", "cannot read the catalog");
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, studio_photo_json(&list[i]));
@@ -511,6 +519,73 @@ static enum MHD_Result delete_photo(studio *s, const http_request *r, const cata
     return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)p->id, "deleted", 1));
 }
 
+/* PUT /api/photos/ID {"rating": -1..5, "label": "Red"..|"", "pick": -1|0|1}
+ * (any of them): the photo's culling, in the catalog and in its XMP (the
+ * JPEG itself, or the RAW's sidecar), where Lightroom, Bridge and
+ * darktable read it: xmp:Rating (a rejected photo -1) and xmp:Label.  A
+ * pick is the catalog's own (no XMP field says it).  Worker thread. */
+static enum MHD_Result cull_photo_locked(studio *s, const http_request *r, const catalog_photo *p, json_t *body);
+
+static enum MHD_Result cull_photo(studio *s, const http_request *r, const catalog_photo *asked)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    /* keys pressed in a row arrive as requests side by side: each reads
+     * the photo as the last one left it, and one file is written at a time */
+    pthread_mutex_lock(&s->cull_lock);
+    catalog_photo p;
+    enum MHD_Result ret = catalog_photo_get(s->cat, asked->id, &p) == TETHER_OK
+                              ? cull_photo_locked(s, r, &p, body)
+                              : http_error(r, 404, "not_found", "the photo is gone");
+    pthread_mutex_unlock(&s->cull_lock);
+    json_decref(body);
+    return ret;
+}
+
+static enum MHD_Result cull_photo_locked(studio *s, const http_request *r, const catalog_photo *p, json_t *body)
+{
+    int rating = p->rating, pick = p->pick;
+    char label[16];
+    snprintf(label, sizeof label, "%s", p->label);
+    json_t *jr = json_object_get(body, "rating"), *jl = json_object_get(body, "label"), *jp = json_object_get(body, "pick");
+    const char *why = NULL;
+    if (jr && !(json_is_integer(jr) && json_integer_value(jr) >= -1 && json_integer_value(jr) <= 5))
+        why = "\"rating\" is 0 to 5 stars, or -1 for a rejected photo";
+    else if (jl && !(json_is_string(jl) && img_tag_label_ok(json_string_value(jl))))
+        why = "\"label\" is \"Red\", \"Yellow\", \"Green\", \"Blue\", \"Purple\" or \"\" (none)";
+    else if (jp && !(json_is_integer(jp) && json_integer_value(jp) >= -1 && json_integer_value(jp) <= 1))
+        why = "\"pick\" is 1 (picked), 0 or -1 (rejected)";
+    else if (!jr && !jl && !jp)
+        why = "send \"rating\", \"label\" or \"pick\"";
+    if (jr && !why) rating = (int)json_integer_value(jr);
+    if (jl && !why) snprintf(label, sizeof label, "%s", json_string_value(jl));
+    if (jp && !why) pick = (int)json_integer_value(jp);
+    if (why) return http_error(r, 400, "bad_value", "%s", why);
+    /* a reject is one thing: flagged rejected and rated -1, as darktable reads it */
+    if (jp && pick == -1) rating = -1;
+    else if (jr && rating == -1) pick = -1;
+    else if (rating == -1) rating = 0, pick = pick == -1 ? 0 : pick; /* un-rejected */
+    char path[4700], err[512] = "";
+    int e = studio_real_path(s, p->rel, path, sizeof path); /* no link into .tether or out */
+    if (e != 0) return http_error(r, 404, "not_found", "the photo's file is missing");
+    if (img_tag_kind_of(path) != IMG_TAG_UNSUPPORTED) {
+        img_tags t = {.has_cull = true, .rating = rating};
+        snprintf(t.label, sizeof t.label, "%s", label);
+        if (img_tag_file(path, &t, NULL, 0, err, sizeof err) != TETHER_OK)
+            return api_storage_error(s, r, TETHER_ERR_STORAGE, "culling (the rating is not saved)", err);
+        struct stat st;
+        if (stat(path, &st) == 0 && st.st_size != p->size) catalog_photo_set_size(s->cat, p->id, st.st_size);
+    }
+    int rc = catalog_photo_set_cull(s->cat, p->id, rating, label, pick);
+    if (rc != TETHER_OK) return api_storage_error(s, r, rc, "culling (written to the file, not to the catalog)", NULL);
+    catalog_photo now;
+    if (catalog_photo_get(s->cat, p->id, &now) != TETHER_OK) return http_error(r, 404, "not_found", "the photo is gone");
+    json_t *j = studio_photo_json(&now);
+    hub_publish(s, "photo_culled", json_deep_copy(j));
+    return http_json(r, 200, j);
+}
+
 static enum MHD_Result photo_route(studio *s, const http_request *r, const char *rest)
 {
     char id_text[32];
@@ -568,7 +643,8 @@ static enum MHD_Result photo_route(studio *s, const http_request *r, const char 
         return http_json(r, 200, j);
     }
     if (http_is(r, "DELETE")) return delete_photo(s, r, &p);
-    return http_error(r, 405, "method_not_allowed", "use GET or DELETE");
+    if (http_is(r, "PUT") || http_is(r, "PATCH")) return cull_photo(s, r, &p);
+    return http_error(r, 405, "method_not_allowed", "use GET, PUT or DELETE");
 }
 
 /* Does rest name a route of one camera (api_station_route)? */

@@ -109,6 +109,7 @@ struct studio {
     /* the served cameras, under stations_lock (never held across a camera
      * call); stations[0] is the primary camera, which the old routes
      * (/api/capture, /stream.mjpg, ...) serve */
+    pthread_mutex_t cull_lock; /* one culling at a time: read, write the XMP, record */
     pthread_mutex_t stations_lock;
     pthread_cond_t stations_cond; /* a station's refs dropped */
     station *stations[STUDIO_MAX_CAMERAS];

@@ -434,9 +434,10 @@ json_t *studio_photo_json(const catalog_photo *p)
     else snprintf(view, sizeof view, "/api/photos/%lld/preview", (long long)p->id);
     /* "camera" is the id of the station that took it; photos catalogued
      * before cameras had ids give their model there */
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
                      "id", (json_int_t)p->id, "session", p->session, "day", p->day,
                      "file", slash ? slash + 1 : p->rel, "url", url, "thumb", thumb, "view", view, "raw", !jpeg,
+                     "rating", p->rating, "label", p->label, "pick", p->pick,
                      "taken", (json_int_t)p->taken, "size", (json_int_t)p->size,
                      "width", p->width, "height", p->height, "camera", p->camera_id[0] ? p->camera_id : p->camera,
                      "camera_model", p->camera, "camera_identity", p->camera_identity,
@@ -674,6 +675,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     pthread_mutex_init(&s->events.lock, NULL);
     pthread_cond_init(&s->events.cond, NULL);
     pthread_mutex_init(&s->stations_lock, NULL);
+    pthread_mutex_init(&s->cull_lock, NULL);
     pthread_cond_init(&s->stations_cond, NULL);
     int rc = 1;
     http_server *http = NULL;
@@ -771,6 +773,7 @@ done:
     pthread_mutex_destroy(&s->events.lock);
     pthread_cond_destroy(&s->stations_cond);
     pthread_mutex_destroy(&s->stations_lock);
+    pthread_mutex_destroy(&s->cull_lock);
     pthread_mutex_destroy(&s->lock);
     json_decref(s->storage);
     pthread_mutex_destroy(&s->storage_lock);

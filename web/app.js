@@ -436,15 +436,30 @@ async function stepSetting(name, by) {
   const next = st.choices[Math.min(st.choices.length - 1, Math.max(0, (i < 0 ? 0 : i) + by))];
   if (next === st.value) return;
   st.value = next; // shown at once; the camera's answer (setting_changed) confirms or corrects it
+  pendingSet.set(st.path, { value: next, at: Date.now() });
   st.words = st.choice_words ? st.choice_words[st.choices.indexOf(next)] : next;
   const box = document.querySelector(`#shooting .stepper[data-canonical="${name}"]`);
   if (box) showStepper(box, st);
   try {
     await api('POST', camPath('settings'), { path: st.path, value: next });
   } catch (e) {
+    pendingSet.delete(st.path);
     toast(`${st.label || name}: ${e.message}`);
     loadSettings();
   }
+}
+
+// Values stepped here and not yet confirmed, by path: an older change's
+// event arriving after a newer step must not take the control back (the
+// next key would then step from the old value).
+const pendingSet = new Map();
+
+// Is s (a setting_changed) older news than a step still on its way?
+function staleSetting(s) {
+  const p = pendingSet.get(s.path);
+  if (!p) return false;
+  if (s.value === p.value || Date.now() - p.at > 3000) { pendingSet.delete(s.path); return false; }
+  return true;
 }
 
 // Battery and shots left in the header, from the camera's settings.
@@ -504,7 +519,7 @@ async function loadSettings() {
 // moves on from the new value (a redrawn row dropped the focus to the
 // page, where Space fires the shutter).
 function updateSetting(s) {
-  if (!s.type) return;
+  if (!s.type || staleSetting(s)) return;
   const idx = (state.settings || []).findIndex((x) => x.path === s.path);
   if (idx >= 0) state.settings[idx] = s;
   if (s.canonical) renderShooting(); // values only: the focused stepper keeps the focus

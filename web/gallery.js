@@ -1,8 +1,9 @@
 // tether studio: the gallery page (sessions, days, paging, full size,
-// download, delete; ?photo=ID opens one full size).  A RAW shows the JPEG
-// preview it embeds ("view") and downloads as the RAW itself.  With
-// several cameras (GET /api/cameras), or photos from several in the page,
-// each caption names the camera that took it.
+// download, delete; ?photo=ID opens one full size; culling: 1-5 stars, 0
+// none, 6-9 a colour label, P pick, X reject, U unflag, and a filter).  A
+// RAW shows the JPEG preview it embeds ("view") and downloads as the RAW
+// itself.  With several cameras (GET /api/cameras), or photos from several
+// in the page, each caption names the camera that took it.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
@@ -50,6 +51,8 @@ async function loadSessions() {
 async function load() {
   const q = new URLSearchParams({ session: view.session, page: view.page, per_page: PER_PAGE });
   if (view.day) q.set('day', view.day);
+  const filter = $('#cull-filter').value; // "min_rating=3", "pick=1", "label=Red" or ""
+  if (filter) { const [k, v] = filter.split('='); q.set(k, v); }
   const r = await api('GET', '/api/photos?' + q);
   view.photos = r.photos;
   view.total = r.total;
@@ -96,6 +99,11 @@ async function load() {
       cap.classList.add('named');
       fig.dataset.camera = p.camera || '';
     }
+    const cull = document.createElement('span');
+    cull.className = 'cull';
+    showCull(cull, p);
+    cap.append(cull);
+    img.addEventListener('mouseenter', () => { view.hovered = p; });
     fig.append(img, cap);
     return fig;
   }));
@@ -110,6 +118,7 @@ function open(p) {
   $('#download').href = p.url;
   $('#download').setAttribute('download', p.file);
   $('#full-name').textContent = p.file;
+  showCull($('#full-cull'), p);
   const i = view.photos.findIndex((x) => x.id === p.id);
   const at = i >= 0 ? (view.page - 1) * PER_PAGE + i + 1 : 0;
   $('#full-pos').textContent = at ? `${at} of ${view.total}` : '';
@@ -123,6 +132,49 @@ function open(p) {
     $('#full-exif').textContent = [x.model, x.exposure && `${x.exposure} s`, x.fnumber && `f/${x.fnumber}`,
       x.iso && `ISO ${x.iso}`, x.focal_mm && `${x.focal_mm} mm`, x.lens].filter(Boolean).join(' · ');
   }).catch(() => {});
+}
+
+// ---- culling: stars, a colour label, pick or reject (PUT /api/photos/ID:
+// the catalog and the file's XMP, which Lightroom and darktable read) ----
+
+const LABELS = { 6: 'Red', 7: 'Yellow', 8: 'Green', 9: 'Blue' };
+
+function showCull(elt, p) {
+  const stars = p.rating > 0 ? '★'.repeat(p.rating) : '';
+  elt.textContent = p.pick === -1 ? '✕ rejected' : `${p.pick === 1 ? '⚑ ' : ''}${stars}`;
+  elt.dataset.label = p.label || '';
+  elt.title = [p.pick === 1 ? 'picked' : '', p.rating > 0 ? `${p.rating} stars` : '', p.label || ''].filter(Boolean).join(', ');
+  elt.hidden = !p.rating && !p.label && !p.pick;
+}
+
+async function cull(p, change) {
+  try {
+    const now = await fetch(`/api/photos/${p.id}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(change) }).then(async (r) => {
+      const data = await r.json().catch(() => ({}));
+      if (!r.ok) throw new Error(data.error ? data.error.message : r.statusText);
+      return data;
+    });
+    Object.assign(p, { rating: now.rating, label: now.label, pick: now.pick, size: now.size });
+    const fig = document.querySelector(`#grid figure[data-id="${p.id}"] .cull`);
+    if (fig) showCull(fig, p);
+    if (view.current && view.current.id === p.id) showCull($('#full-cull'), p);
+  } catch (e) {
+    toast('Culling: ' + e.message);
+  }
+}
+
+// A culling key: on the photo shown full size, else on the tile under the pointer.
+function cullKey(e) {
+  const p = !$('#full').hidden ? view.current : view.hovered;
+  if (!p || e.ctrlKey || e.metaKey || e.altKey || ['INPUT', 'SELECT'].includes(document.activeElement.tagName)) return false;
+  if (e.key >= '0' && e.key <= '5') cull(p, { rating: Number(e.key) });
+  else if (LABELS[e.key]) cull(p, { label: p.label === LABELS[e.key] ? '' : LABELS[e.key] });
+  else if (e.key === 'p' || e.key === 'P') cull(p, { pick: 1 });
+  else if (e.key === 'x' || e.key === 'X') cull(p, { pick: -1 });
+  else if (e.key === 'u' || e.key === 'U') cull(p, { pick: 0 });
+  else return false;
+  return true;
 }
 
 // step: +1 the next older photo, -1 the newer one, across pages
@@ -184,6 +236,7 @@ async function remove() {
 
 $('#session').addEventListener('change', (e) => { view.session = e.target.value; view.day = ''; view.page = 1; load(); });
 $('#day').addEventListener('change', (e) => { view.day = e.target.value; view.page = 1; load(); });
+$('#cull-filter').addEventListener('change', () => { view.page = 1; load(); });
 $('#prev').addEventListener('click', () => { view.page--; load(); });
 $('#next').addEventListener('click', () => { view.page++; load(); });
 $('#close').addEventListener('click', () => { $('#full').hidden = true; });
@@ -192,6 +245,7 @@ $('#full-prev').addEventListener('click', () => step(-1));
 $('#full-next').addEventListener('click', () => step(1));
 $('#full-stage').addEventListener('click', onStageClick);
 document.addEventListener('keydown', (e) => {
+  if (cullKey(e)) { e.preventDefault(); return; }
   if ($('#full').hidden) return;
   if (e.key === 'Escape') $('#full').hidden = true;
   else if (e.key === 'ArrowRight') step(1);

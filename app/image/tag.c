@@ -63,7 +63,7 @@ static void say(char *err, size_t errsz, const char *fmt, ...)
 bool img_tags_empty(const img_tags *t)
 {
     return !t->has_gps && !t->artist[0] && !t->copyright[0] && !t->session[0] && !t->caption[0] &&
-           t->n_keywords == 0;
+           t->n_keywords == 0 && !t->has_cull;
 }
 
 /* Valid UTF-8 (no overlongs, no surrogates) without control characters,
@@ -141,7 +141,23 @@ bool img_tags_validate(const img_tags *t, char *err, size_t errsz)
             return false;
         }
     }
+    if (t->has_cull && (t->rating < -1 || t->rating > 5)) {
+        say(err, errsz, "a rating is 0 to 5 stars, or -1 for a rejected photo");
+        return false;
+    }
+    if (t->has_cull && !img_tag_label_ok(t->label)) {
+        say(err, errsz, "a label is one of Red, Yellow, Green, Blue, Purple, or none");
+        return false;
+    }
     return true;
+}
+
+bool img_tag_label_ok(const char *label)
+{
+    static const char *const names[] = {"", "Red", "Yellow", "Green", "Blue", "Purple"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(label, names[i]) == 0) return true;
+    return false;
 }
 
 static bool parse_number(const char *s, size_t len, double *out)
@@ -351,6 +367,13 @@ static bool set_xmp_common(GExiv2Metadata *md, const img_tags *t, char *err, siz
         for (int i = 0; i < t->n_keywords; i++) v[i] = t->keywords[i];
         v[t->n_keywords] = NULL;
         ok = ok && set_list(md, "Xmp.dc.subject", v, err, errsz);
+    }
+    if (t->has_cull) {
+        char stars[8];
+        snprintf(stars, sizeof stars, "%d", t->rating);
+        ok = ok && set_string(md, "Xmp.xmp.Rating", stars, err, errsz);
+        if (t->label[0]) ok = ok && set_string(md, "Xmp.xmp.Label", t->label, err, errsz);
+        else gexiv2_metadata_try_clear_tag(md, "Xmp.xmp.Label", NULL);
     }
     return ok;
 }
@@ -772,6 +795,11 @@ int img_tag_read(const char *path, img_tags *out)
         for (int i = 0; v && v[i] && out->n_keywords < IMG_TAG_KEYWORDS_MAX; i++)
             snprintf(out->keywords[out->n_keywords++], IMG_TAG_KEYWORD_MAX, "%s", v[i]);
         g_strfreev(v);
+    }
+    if (gexiv2_metadata_try_has_tag(md, "Xmp.xmp.Rating", NULL)) {
+        out->has_cull = true;
+        out->rating = (int)gexiv2_metadata_try_get_tag_long(md, "Xmp.xmp.Rating", NULL);
+        copy_text(md, "Xmp.xmp.Label", out->label, sizeof out->label);
     }
     g_object_unref(md);
     return TETHER_OK;

@@ -15,6 +15,8 @@
  *     CopyrightNotice, Caption-Abstract, OriginalTransmissionReference,
  *     cut to IIM's byte limits at a character boundary, the record marked
  *     UTF-8).
+ *   - Culling (stars, reject, a colour label) goes to XMP only, in the
+ *     JPEG or the sidecar: xmp:Rating and xmp:Label.
  *   - RAW files (.cr2, .cr3, .nef, .arw, .dng, .raf, .orf, .rw2, ...) are
  *     never touched: the values go into an XMP sidecar, NAME.xmp next to
  *     NAME.CR2, as exif:GPSLatitude/GPSLongitude ("DD,MM.mmmmmmmN", the
@@ -62,6 +64,12 @@ typedef struct img_tags {
     char caption[IMG_TAG_CAPTION_MAX];
     int n_keywords;
     char keywords[IMG_TAG_KEYWORDS_MAX][IMG_TAG_KEYWORD_MAX];
+    /* culling, as Lightroom, Bridge and darktable read it: xmp:Rating
+     * (0..5 stars, -1 rejected) and xmp:Label (a colour's name, "" none);
+     * written only with has_cull, and then both (a 0 or "" clears) */
+    bool has_cull;
+    int rating;
+    char label[16];
 } img_tags;
 
 /* How a file is tagged. */
@@ -80,6 +88,10 @@ bool img_tags_empty(const img_tags *t);
  * IMG_TAG_KEYWORDS_MAX.  Returns true, or false with a one-line reason
  * in err (which may be NULL). */
 bool img_tags_validate(const img_tags *t, char *err, size_t errsz);
+
+/* Is label one of the colour labels img_tags.label takes ("" for none,
+ * "Red", "Yellow", "Green", "Blue", "Purple": Lightroom's names)? */
+bool img_tag_label_ok(const char *label);
 
 /* Parses "LAT,LON" or "LAT,LON,ALT" (decimal degrees, metres) into t's
  * GPS fields.  Returns false, t unchanged, when malformed or out of range. */

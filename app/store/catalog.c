@@ -50,15 +50,20 @@ catalog *catalog_open(const char *path)
         return NULL;
     }
     /* catalogs made before photos had their camera's station id and
-     * identity gain the columns (empty for the photos already there) */
-    static const char *const added[] = {"camera_id", "camera_identity"};
+     * identity, or their culling, gain the columns (empty or 0 for the
+     * photos already there) */
+    static const struct {
+        const char *name, *decl;
+    } added[] = {{"camera_id", "TEXT NOT NULL DEFAULT ''"}, {"camera_identity", "TEXT NOT NULL DEFAULT ''"},
+                 {"rating", "INTEGER NOT NULL DEFAULT 0"}, {"label", "TEXT NOT NULL DEFAULT ''"},
+                 {"pick", "INTEGER NOT NULL DEFAULT 0"}};
     for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         char sql[160];
-        snprintf(sql, sizeof sql, "SELECT %s FROM photos LIMIT 0", added[i]);
+        snprintf(sql, sizeof sql, "SELECT %s FROM photos LIMIT 0", added[i].name);
         if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK) continue;
-        snprintf(sql, sizeof sql, "ALTER TABLE photos ADD COLUMN %s TEXT NOT NULL DEFAULT ''", added[i]);
+        snprintf(sql, sizeof sql, "ALTER TABLE photos ADD COLUMN %s %s", added[i].name, added[i].decl);
         if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-            LOG_ERROR("catalog", "adding the column %s to %s: %s", added[i], path, err ? err : "?");
+            LOG_ERROR("catalog", "adding the column %s to %s: %s", added[i].name, path, err ? err : "?");
             sqlite3_free(err);
             sqlite3_close(c->db);
             free(c);
@@ -226,9 +231,13 @@ static void read_photo(sqlite3_stmt *st, catalog_photo *p)
     p->height = sqlite3_column_int(st, 10);
     copy_col(st, 11, p->camera_id, sizeof p->camera_id);
     copy_col(st, 12, p->camera_identity, sizeof p->camera_identity);
+    p->rating = sqlite3_column_int(st, 13);
+    copy_col(st, 14, p->label, sizeof p->label);
+    p->pick = sqlite3_column_int(st, 15);
 }
 
-#define PHOTO_COLS "id, session, day, rel, thumb, camera_path, camera, taken, size, width, height, camera_id, camera_identity"
+#define PHOTO_COLS "id, session, day, rel, thumb, camera_path, camera, taken, size, width, height, camera_id, " \
+                   "camera_identity, rating, label, pick"
 
 int catalog_photo_add(catalog *c, catalog_photo *p)
 {
@@ -308,24 +317,36 @@ int catalog_photo_delete(catalog *c, int64_t id)
 int catalog_photos(catalog *c, const char *session, const char *day, int offset, int limit,
                    catalog_photo **out, int *n, int64_t *total)
 {
+    return catalog_photos_culled(c, session, day, NULL, offset, limit, out, n, total);
+}
+
+int catalog_photos_culled(catalog *c, const char *session, const char *day, const catalog_cull_filter *f,
+                          int offset, int limit, catalog_photo **out, int *n, int64_t *total)
+{
     *out = NULL;
     *n = 0;
     *total = 0;
     bool by_day = day && *day;
+    catalog_cull_filter none = {.min_rating = -1};
+    if (f == NULL) f = &none;
+    /* one WHERE for the count and the page; every value is bound */
+    const char *where = " WHERE session = ?1 AND (?2 = '' OR day = ?2) AND rating >= ?5"
+                        " AND (?6 = '' OR label = ?6) AND (?7 = 0 OR pick = ?7)";
+    char count_sql[400], page_sql[600];
+    snprintf(count_sql, sizeof count_sql, "SELECT COUNT(*) FROM photos%s", where);
+    snprintf(page_sql, sizeof page_sql, "SELECT " PHOTO_COLS " FROM photos%s ORDER BY taken DESC, id DESC LIMIT ?3 OFFSET ?4",
+             where);
     pthread_mutex_lock(&c->lock);
-    sqlite3_stmt *cnt = prepare(c, by_day ? "SELECT COUNT(*) FROM photos WHERE session = ?1 AND day = ?2"
-                                          : "SELECT COUNT(*) FROM photos WHERE session = ?1");
-    sqlite3_stmt *st = prepare(c, by_day ? "SELECT " PHOTO_COLS " FROM photos WHERE session = ?1 AND day = ?2"
-                                           " ORDER BY taken DESC, id DESC LIMIT ?3 OFFSET ?4"
-                                         : "SELECT " PHOTO_COLS " FROM photos WHERE session = ?1"
-                                           " ORDER BY taken DESC, id DESC LIMIT ?3 OFFSET ?4");
+    sqlite3_stmt *cnt = prepare(c, count_sql);
+    sqlite3_stmt *st = prepare(c, page_sql);
     int rc = cnt && st ? TETHER_OK : TETHER_ERR_IO;
     if (rc == TETHER_OK) {
-        sqlite3_bind_text(cnt, 1, session, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 1, session, -1, SQLITE_TRANSIENT);
-        if (by_day) {
-            sqlite3_bind_text(cnt, 2, day, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 2, day, -1, SQLITE_TRANSIENT);
+        for (sqlite3_stmt *q = cnt; q; q = q == cnt ? st : NULL) {
+            sqlite3_bind_text(q, 1, session, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, 2, by_day ? day : "", -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(q, 5, f->min_rating);
+            sqlite3_bind_text(q, 6, f->label ? f->label : "", -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(q, 7, f->pick);
         }
         sqlite3_bind_int(st, 3, limit);
         sqlite3_bind_int(st, 4, offset);
@@ -336,6 +357,24 @@ int catalog_photos(catalog *c, const char *session, const char *day, int offset,
     }
     sqlite3_finalize(cnt);
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_photo_set_cull(catalog *c, int64_t id, int rating, const char *label, int pick)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "UPDATE photos SET rating = ?2, label = ?3, pick = ?4 WHERE id = ?1");
+    int rc = TETHER_ERR_IO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int(st, 2, rating);
+        sqlite3_bind_text(st, 3, label, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 4, pick);
+        int r = sqlite3_step(st);
+        rc = r == SQLITE_DONE ? (sqlite3_changes(c->db) ? TETHER_OK : TETHER_ERR_NOT_FOUND) : step_error(r);
+        sqlite3_finalize(st);
+    }
     pthread_mutex_unlock(&c->lock);
     return rc;
 }

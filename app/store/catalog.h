@@ -33,7 +33,17 @@ typedef struct catalog_photo {
     int64_t taken;           /* epoch seconds */
     int64_t size;
     int width, height;
+    int rating;              /* culling: 0..5 stars, -1 rejected */
+    char label[16];          /* culling: "", "Red", "Yellow", "Green", "Blue", "Purple" */
+    int pick;                /* culling: 1 picked, 0 unflagged, -1 rejected */
 } catalog_photo;
+
+/* Which photos a culled listing keeps (catalog_photos_culled). */
+typedef struct catalog_cull_filter {
+    int min_rating;          /* -1: every photo; 0: all but the rejected; N: N stars or more */
+    const char *label;       /* "": any */
+    int pick;                /* 0: any; 1 picked only; -1 rejected only */
+} catalog_cull_filter;
 
 typedef struct catalog_session {
     char name[128];
@@ -74,6 +84,11 @@ int catalog_photo_set_size(catalog *c, int64_t id, int64_t size);
 /* Photos of a session (and day, if not NULL/empty), newest first. */
 int catalog_photos(catalog *c, const char *session, const char *day, int offset, int limit,
                    catalog_photo **out, int *n, int64_t *total);
+/* The same, keeping only the photos f lets through (NULL: all). */
+int catalog_photos_culled(catalog *c, const char *session, const char *day, const catalog_cull_filter *f,
+                          int offset, int limit, catalog_photo **out, int *n, int64_t *total);
+/* Records a photo's culling; TETHER_ERR_NOT_FOUND if there is no such photo. */
+int catalog_photo_set_cull(catalog *c, int64_t id, int rating, const char *label, int pick);
 /* The days of a session with photos, newest first (up to max). */
 int catalog_days(catalog *c, const char *session, char (*days)[16], int max, int *n);
 

@@ -1,7 +1,9 @@
 # The studio's first screen and its shooting bar in Debian's Chromium
 # (tests/e2e/layout.mjs): what every shot needs in view without scrolling
 # on a desktop and a phone, exposure stepped from the keyboard and the
-# wheel.  Screenshots in tests/out/screenshots/.
+# wheel; culling in the gallery (stars, labels, pick and reject from the
+# keyboard, filters, the XMP read back by exiftool).  Screenshots in
+# tests/out/screenshots/.
 . "$(dirname "$0")/../lib.sh"
 here=$T_TESTS
 shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
@@ -14,5 +16,6 @@ sim_start --persona canon-eos --photo-size 1296x864 --files 2 || exit 1
 start_serve
 expect_match "tether serve starts" "$(cat "$T_DIR/serve.out")" "^studio on $URL/"
 browser_test 180 "$here/e2e/layout.mjs" "$URL" "http://127.0.0.1:$CTL_PORT" "$shots"
+browser_test 120 "$here/e2e/culling.mjs" "$URL" "$T_DIR/photos" "$shots"
 stop_serve "tether serve stops cleanly on SIGTERM"
 sim_stop "simulator exits cleanly after the layout tests"
