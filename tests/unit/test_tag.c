@@ -309,5 +309,44 @@ TEST(failures_leave_the_original)
     CHECK_EQ_INT(hidden_files(), 0);
 }
 
+/* Culling: stars and a colour label in the JPEG's XMP and in a RAW's
+ * sidecar, read back; a reject is -1; a later culling replaces the label
+ * (an empty one clears it) and keeps the other tags; bad values refused. */
+TEST(culling_round_trip)
+{
+    make_dir();
+    char jpg[320], raw[320], err[256];
+    snprintf(jpg, sizeof jpg, "%s/cull.jpg", dir);
+    snprintf(raw, sizeof raw, "%s/IMG_0003.NEF", dir);
+    make_jpeg(jpg);
+    bytebuf tiff = BYTEBUF_INIT;
+    img_exif_fields f = {.make = "Nikon", .model = "NIKON D750"};
+    CHECK(img_exif_build_tiff(&f, &tiff) == 0);
+    write_file(raw, tiff.data, tiff.len);
+    bytebuf_free(&tiff);
+    img_tags first = sample();
+    CHECK_EQ_INT(img_tag_file(jpg, &first, NULL, 0, err, sizeof err), TETHER_OK);
+    for (int k = 0; k < 2; k++) {
+        const char *path = k ? raw : jpg;
+        img_tags t = {.has_cull = true, .rating = 4};
+        snprintf(t.label, sizeof t.label, "Red");
+        CHECK_EQ_INT(img_tag_file(path, &t, NULL, 0, err, sizeof err), TETHER_OK);
+        img_tags back;
+        CHECK_EQ_INT(img_tag_read(path, &back), TETHER_OK);
+        CHECK(back.has_cull && back.rating == 4 && strcmp(back.label, "Red") == 0);
+        img_tags reject = {.has_cull = true, .rating = -1};
+        CHECK_EQ_INT(img_tag_file(path, &reject, NULL, 0, err, sizeof err), TETHER_OK);
+        CHECK_EQ_INT(img_tag_read(path, &back), TETHER_OK);
+        CHECK(back.has_cull && back.rating == -1 && back.label[0] == '\0'); /* the empty label cleared it */
+        if (!k) CHECK(strcmp(back.artist, first.artist) == 0); /* the tags written before stay */
+    }
+    img_tags bad = {.has_cull = true, .rating = 7};
+    CHECK(!img_tags_validate(&bad, err, sizeof err));
+    bad.rating = 3;
+    snprintf(bad.label, sizeof bad.label, "Pink");
+    CHECK(!img_tags_validate(&bad, err, sizeof err));
+    CHECK(img_tag_label_ok("Purple") && img_tag_label_ok("") && !img_tag_label_ok("red"));
+}
+
 TESTS(HARNESS_ENTRY(validation), HARNESS_ENTRY(parsers), HARNESS_ENTRY(jpeg_round_trip), HARNESS_ENTRY(raw_sidecar),
-      HARNESS_ENTRY(failures_leave_the_original))
+      HARNESS_ENTRY(failures_leave_the_original), HARNESS_ENTRY(culling_round_trip))
