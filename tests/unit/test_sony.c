@@ -58,7 +58,6 @@ static void feed(sonylv_parser *p, const bytebuf *stream, const size_t *splits, 
             sonylv_packet pk;
             bool ready;
             size_t u = sonylv_parse(p, stream->data + off + used, n - used, &pk, &ready);
-            if (u == (size_t)-1) abort();
             used += u;
             if (!ready) continue;
             if (pk.type == SONYLV_TYPE_JPEG && s->jpegs < 64) {

@@ -233,7 +233,7 @@ size_t sonylv_parse(sonylv_parser *p, const uint8_t *data, size_t len, sonylv_pa
             size_t u = step(p, data + used, len - used, out, ready, &refused, &oom);
             used += u;
         }
-        if (oom) return (size_t)-1;
+        if (oom) p->stats.dropped++; /* that packet is lost; parsing goes on */
         if (*ready) return used;
         if (!refused && p->replay_off >= p->replay_len && used == len) return used;
     }

@@ -80,6 +80,7 @@ typedef struct sonylv_stats {
     uint64_t resyncs;       /* headers refused (bad start byte/code, size over the limit) */
     uint64_t garbage_bytes; /* bytes dropped while looking for a header */
     uint64_t sequence_gaps; /* JPEG frames the camera skipped, by sequence number */
+    uint64_t dropped;       /* complete packets lost for want of memory */
 } sonylv_stats;
 
 typedef enum sonylv_state {
@@ -117,9 +118,9 @@ void sonylv_reset(sonylv_parser *p);
 
 /* Consumes bytes from data[0..len) and stops right after a packet is
  * complete: returns the number of bytes consumed and sets *ready (then *out
- * holds the packet).  Call again with the rest until everything is consumed.
- * Returns (size_t)-1 only when memory runs out (the packet is then lost and
- * the parser resynchronises). */
+ * holds the packet).  Call again with the rest until everything is
+ * consumed.  A packet whose payload could not be stored (out of memory) is
+ * counted in stats.dropped and not reported. */
 size_t sonylv_parse(sonylv_parser *p, const uint8_t *data, size_t len, sonylv_packet *out,
                     bool *ready);
 
