@@ -1143,6 +1143,7 @@ json_t *sonysim_state(sonysim_body *b)
         b->faults.long_capture, "lv_cut_after", (json_int_t)b->faults.lv_cut_after, "lv_stall",
         b->faults.lv_stall, "lv_split", b->faults.lv_split, "wifi_down", b->faults.wifi_down,
         "shots_left", (json_int_t)b->shots_left);
+    json_object_set_new(st, "event_poll_parked", json_boolean(b->poll_parked));
     pthread_mutex_unlock(&b->lock);
     return st;
 }
@@ -1162,14 +1163,14 @@ void sonysim_set_base_url(sonysim_body *b, const char *url)
 char *sonysim_device_description(sonysim_body *b)
 {
     pthread_mutex_lock(&b->lock);
-    char services[1024] = "";
+    char services[4096] = "";
     /* the ILCE-6000's file lists guide, accessControl and camera only;
      * the QX10's adds system (research note §3) */
     static const char *const a6000[] = {"guide", "accessControl", "camera", NULL};
     static const char *const qx10[] = {"guide", "accessControl", "camera", "system", NULL};
     const char *const *list = strcmp(b->pe->id, "a6000") == 0 ? a6000 : qx10;
     size_t len = 0;
-    for (int i = 0; list[i]; i++)
+    for (int i = 0; list[i] && len < sizeof services; i++)
         len += (size_t)snprintf(services + len, sizeof services - len,
                                 "      <av:X_ScalarWebAPI_Service>\n"
                                 "        <av:X_ScalarWebAPI_ServiceType>%s</av:X_ScalarWebAPI_ServiceType>\n"
