@@ -739,7 +739,14 @@ static const char *setting_name(int i)
 /* Does this camera have setting i at all? */
 static bool has_setting(backend *b, int i)
 {
-    if (i >= N_SETTINGS) return i != EXTRA_HALF || listed(b, "actHalfPressShutter");
+    if (i == EXTRA_HALF) return listed(b, "actHalfPressShutter");
+    if (i == EXTRA_BATTERY) { /* getEvent 1.2 and later: batteryInfo */
+        pthread_mutex_lock(&b->lock);
+        bool known = b->st.fields[SONYF_BATTERY].known;
+        pthread_mutex_unlock(&b->lock);
+        return known;
+    }
+    if (i >= N_SETTINGS) return true;
     char m[64];
     snprintf(m, sizeof m, "get%s", setting_table[i].suffix);
     pthread_mutex_lock(&b->lock);
@@ -889,12 +896,6 @@ static int sony_resolve(backend *b, const char *canonical, char *native, size_t 
         if (strcmp(map[k][0], canonical) != 0) continue;
         int i = setting_index(map[k][1]);
         if (i < 0 || !has_setting(b, i)) break;
-        if (i == EXTRA_BATTERY) { /* only if the camera reports it */
-            pthread_mutex_lock(&b->lock);
-            bool known = b->st.fields[SONYF_BATTERY].known;
-            pthread_mutex_unlock(&b->lock);
-            if (!known) break;
-        }
         snprintf(native, size, "%s", map[k][1]);
         char m[64] = "";
         if (i < N_SETTINGS) snprintf(m, sizeof m, "set%s", setting_table[i].suffix);
