@@ -178,6 +178,8 @@ static ssize_t lv_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void lv_free(void *cls)
 {
     lv_stream *s = cls;
+    LOG_INFO("sim", "sony: a live-view connection ends after %llu bytes", (unsigned long long)s->sent);
+    sonysim_lv_sent(s->b, s->sent - s->reported);
     sonysim_lv_detach(s->b);
     bytebuf_free(&s->pending);
     free(s);
