@@ -69,6 +69,7 @@ struct sonysim_persona {
     const char *const *versions;    /* getVersions, NULL-terminated */
     const char *getevent_versions;  /* "1.0,1.1,..." */
     bool needs_rec_mode;            /* startRecMode listed until called */
+    bool contents_transfer;         /* avContent in dd.xml, setCameraFunction */
     int lv_width, lv_height;
     double lv_fps;
     int photo_width, photo_height;  /* postview (2M) size */
@@ -109,6 +110,7 @@ static const sonysim_persona personas[] = {
         .id = "qx10", .model = "DSC-QX10", .app_name = "DSC-QX10", .app_version = "2.0.0",
         .lens_name = "Sony G 4.45-44.5mm F3.3-5.9", .focal_mm = 4.45,
         .versions = qx10_versions, .getevent_versions = "1.0", .needs_rec_mode = false,
+        .contents_transfer = true,
         .lv_width = 640, .lv_height = 480, .lv_fps = 30, .photo_width = 1632, .photo_height = 1224,
         .n_settings = 6,
         .settings = {
@@ -154,14 +156,14 @@ void sonysim_default_options(sonysim_options *o)
 
 /* ---- the body ------------------------------------------------------------------ */
 
-enum { N_SLOTS = 66, MAX_URLS = 8, N_POSTVIEWS = 16, SEQUENCE_BASE = 65500 };
+enum { N_SLOTS = 66, MAX_URLS = 8, N_POSTVIEWS = 16, SEQUENCE_BASE = 65500, MAX_CARD = 256 };
 
 /* getEvent slots that are arrays ([] when empty) */
 static bool slot_is_array(int slot) { return slot == 5 || slot == 6 || slot == 10; }
 
 enum { /* slots */
     SLOT_APIS = 0, SLOT_STATUS = 1, SLOT_ZOOM = 2, SLOT_LIVEVIEW = 3, SLOT_PICTURE = 5,
-    SLOT_STORAGE = 10, SLOT_FUNCTION = 12, SLOT_TOUCH_AF = 34, SLOT_FOCUS_STATUS = 35,
+    SLOT_STORAGE = 10, SLOT_FUNCTION = 12, SLOT_FUNCTION_RESULT = 15, SLOT_TOUCH_AF = 34, SLOT_FOCUS_STATUS = 35,
     SLOT_BATTERY = 56,
 };
 
@@ -204,6 +206,15 @@ struct sonysim_body {
     int64_t last_trigger_ns;
     blob *postviews[N_POSTVIEWS];
     uint64_t postview_numbers[N_POSTVIEWS];
+    bool transfer;                  /* camera function: Contents Transfer */
+    const char *function_result;    /* "Success" after a switch, NULL before any */
+    int n_card;
+    struct card_file {
+        uint64_t number;
+        blob *jpeg;
+        int64_t taken;              /* epoch seconds */
+        bool deleted;
+    } card[MAX_CARD];
 
     /* live view */
     pthread_t lv_thread;
@@ -539,6 +550,8 @@ static bool make_postview(sonysim_body *b, char *url, size_t size)
     blob_unref(b->postviews[slot]);
     b->postviews[slot] = jpeg;
     b->postview_numbers[slot] = number;
+    if (b->n_card < MAX_CARD) /* the card keeps the shot (its original is the postview here) */
+        b->card[b->n_card++] = (struct card_file){number, blob_ref(jpeg), (int64_t)t, false};
     snprintf(url, size, "%s/postview/pict%llu.JPG", b->base_url, (unsigned long long)number);
     if (b->n_urls < MAX_URLS) {
         snprintf(b->urls[b->n_urls++], sizeof b->urls[0], "%s", url);
@@ -593,6 +606,126 @@ static json_t *m_await_picture(call_ctx *c)
     json_t *r = json_pack("[[s]]", b->await_url);
     b->await_url[0] = '\0';
     return r;
+}
+
+/* ---- Contents Transfer ----------------------------------------------------------- */
+
+static json_t *m_set_function(call_ctx *c)
+{
+    sonysim_body *b = c->b;
+    const char *f = json_string_value(json_array_get(c->params, 0));
+    if (f == NULL || (strcmp(f, "Contents Transfer") && strcmp(f, "Remote Shooting")))
+        return fail(c, 3, "Illegal Argument");
+    bool transfer = strcmp(f, "Contents Transfer") == 0;
+    if (transfer != b->transfer) { /* the switch is reported through getEvent (slots 12, 15) */
+        b->transfer = transfer;
+        b->liveview_on = false;
+        b->function_result = "Success";
+        set_status(b, transfer ? "ContentsTransfer" : "IDLE");
+        touch(b, SLOT_FUNCTION);
+        touch(b, SLOT_FUNCTION_RESULT);
+        touch(b, SLOT_APIS);
+        touch(b, SLOT_LIVEVIEW);
+    }
+    return json_pack("[i]", 0);
+}
+
+static json_t *m_get_function(call_ctx *c)
+{
+    return json_pack("[s]", c->b->transfer ? "Contents Transfer" : "Remote Shooting");
+}
+
+static json_t *m_scheme_list(call_ctx *c)
+{
+    (void)c;
+    return json_pack("[[{s:s}]]", "scheme", "storage");
+}
+
+static json_t *m_source_list(call_ctx *c)
+{
+    const char *scheme = json_string_value(json_object_get(json_array_get(c->params, 0), "scheme"));
+    if (scheme == NULL || strcmp(scheme, "storage") != 0) return fail(c, 3, "Illegal Argument");
+    return json_pack("[[{s:s}]]", "source", "storage:memoryCard1");
+}
+
+static const char *content_uri_source(call_ctx *c)
+{
+    json_t *o = json_array_get(c->params, 0);
+    const char *uri = json_string_value(json_object_get(o, "uri"));
+    return uri && strcmp(uri, "storage:memoryCard1") == 0 ? uri : NULL;
+}
+
+static json_t *m_content_count(call_ctx *c)
+{
+    if (content_uri_source(c) == NULL) return fail(c, 3, "Illegal Argument");
+    int n = 0;
+    for (int i = 0; i < c->b->n_card; i++) n += !c->b->card[i].deleted;
+    return json_pack("[{s:i}]", "count", n);
+}
+
+static json_t *content_item(sonysim_body *b, const struct card_file *f)
+{
+    char name[32], url[256], uri[64], date[32], folder[8], file[8];
+    snprintf(name, sizeof name, "DSC%05llu.JPG", (unsigned long long)f->number);
+    snprintf(url, sizeof url, "%s/contents/%s", b->base_url, name);
+    snprintf(uri, sizeof uri, "image:content?contentId=%llu", (unsigned long long)f->number);
+    snprintf(folder, sizeof folder, "100");
+    snprintf(file, sizeof file, "%04llu", (unsigned long long)(f->number % 10000));
+    time_t t = (time_t)f->taken;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:{s:[{s:s,s:s,s:s}],s:s,s:s,s:s}}", "uri", uri,
+                     "title", name, "createdTime", date, "contentKind", "still", "folderNo", folder, "fileNo", file,
+                     "isPlayable", "false", "isBrowsable", "false", "isProtected", "false", "content", "original",
+                     "fileName", name, "stillObject", "jpeg", "url", url, "largeUrl", url, "smallUrl", url,
+                     "thumbnailUrl", url);
+}
+
+static json_t *m_content_list(call_ctx *c)
+{
+    json_t *o = json_array_get(c->params, 0);
+    json_t *st = json_object_get(o, "stIdx"), *cnt = json_object_get(o, "cnt");
+    if (content_uri_source(c) == NULL || !json_is_integer(st) || !json_is_integer(cnt) ||
+        json_integer_value(st) < 0 || json_integer_value(cnt) < 1 || json_integer_value(cnt) > 100)
+        return fail(c, 3, "Illegal Argument");
+    const char *sort = json_string_value(json_object_get(o, "sort"));
+    bool ascending = sort && strcmp(sort, "ascending") == 0;
+    json_t *items = json_array();
+    json_int_t skip = json_integer_value(st), want = json_integer_value(cnt);
+    for (int k = 0; k < c->b->n_card && json_array_size(items) < (size_t)want; k++) {
+        const struct card_file *f = &c->b->card[ascending ? k : c->b->n_card - 1 - k];
+        if (f->deleted) continue;
+        if (skip > 0) {
+            skip--;
+            continue;
+        }
+        json_array_append_new(items, content_item(c->b, f));
+    }
+    return json_pack("[o]", items);
+}
+
+static json_t *m_delete_content(call_ctx *c)
+{
+    json_t *uris = json_object_get(json_array_get(c->params, 0), "uri");
+    if (!json_is_array(uris) || json_array_size(uris) == 0) return fail(c, 3, "Illegal Argument");
+    size_t i;
+    json_t *u;
+    json_array_foreach(uris, i, u) {
+        unsigned long long n;
+        const char *s = json_string_value(u);
+        bool found = false;
+        if (s && sscanf(s, "image:content?contentId=%llu", &n) == 1)
+            for (int k = 0; k < c->b->n_card; k++)
+                if (c->b->card[k].number == n && !c->b->card[k].deleted) {
+                    c->b->card[k].deleted = true;
+                    blob_unref(c->b->card[k].jpeg);
+                    c->b->card[k].jpeg = NULL;
+                    found = true;
+                }
+        if (!found) return fail(c, 41001, "Content Does Not Exist");
+    }
+    return json_array();
 }
 
 /* ---- settings ------------------------------------------------------------------- */
@@ -701,6 +834,18 @@ static const method camera_methods[] = {
     {"getTouchAFPosition", "1.0", m_get_touch_af, false, true},
     {"actZoom", "1.0", m_act_zoom, false, true},
     {"getStorageInformation", "1.0", m_storage_information, false, true},
+    {"setCameraFunction", "1.0", m_set_function, false, false},
+    {"getCameraFunction", "1.0", m_get_function, false, false},
+};
+
+static const method av_methods[] = {
+    {"getVersions", "1.0", m_versions, true, false},
+    {"getMethodTypes", "1.0", m_method_types, true, false},
+    {"getSchemeList", "1.0", m_scheme_list, false, false},
+    {"getSourceList", "1.0", m_source_list, false, false},
+    {"getContentCount", "1.2", m_content_count, false, false},
+    {"getContentList", "1.3", m_content_list, false, false},
+    {"deleteContent", "1.1", m_delete_content, false, false},
 };
 
 static const method system_methods[] = {
@@ -728,6 +873,9 @@ static bool version_offered(const sonysim_body *b, const method *m, const char *
 static bool method_listed(const sonysim_body *b, const method *m)
 {
     if (m->always) return true;
+    if (strcmp(m->name, "setCameraFunction") == 0 || strcmp(m->name, "getCameraFunction") == 0)
+        return b->pe->contents_transfer && b->rec_mode;
+    if (b->transfer) return false; /* in Contents Transfer the shooting methods leave the list */
     if (strcmp(m->name, "startRecMode") == 0) return b->pe->needs_rec_mode && !b->rec_mode;
     if (m->shooting && !b->rec_mode) return false;
     if (strcmp(m->name, "awaitTakePicture") == 0) return b->await_url[0] != '\0';
@@ -739,7 +887,7 @@ static void api_list(sonysim_body *b, json_t *names)
     for (size_t i = 0; i < sizeof camera_methods / sizeof camera_methods[0]; i++)
         if (method_listed(b, &camera_methods[i]))
             json_array_append_new(names, json_string(camera_methods[i].name));
-    if (!b->rec_mode) return;
+    if (!b->rec_mode || b->transfer) return;
     for (int s = 0; s < b->pe->n_settings; s++) {
         const setting_def *d = &b->pe->settings[s];
         for (size_t v = 0; v < 4; v++) {
@@ -801,8 +949,15 @@ static json_t *slot_json(sonysim_body *b, int slot, bool full)
                          "Memory Card 1", "recordTarget", 1, "numberOfRecordableImages", b->shots_left,
                          "recordableTime", -1, "storageDescription", "SD");
     case SLOT_FUNCTION:
+        if (b->pe->contents_transfer)
+            return json_pack("{s:s,s:s,s:[s,s]}", "type", "cameraFunction", "currentCameraFunction",
+                             b->transfer ? "Contents Transfer" : "Remote Shooting", "cameraFunctionCandidates",
+                             "Remote Shooting", "Contents Transfer");
         return json_pack("{s:s,s:s,s:[s]}", "type", "cameraFunction", "currentCameraFunction",
                          "Remote Shooting", "cameraFunctionCandidates", "Remote Shooting");
+    case SLOT_FUNCTION_RESULT:
+        if (b->function_result == NULL) return NULL;
+        return json_pack("{s:s,s:s}", "type", "cameraFunctionResult", "cameraFunctionResult", b->function_result);
     case SLOT_TOUCH_AF: {
         json_t *coords = b->touch_set ? json_pack("[f,f]", b->touch_x, b->touch_y) : json_array();
         return json_pack("{s:s,s:b,s:o}", "type", "touchAFPosition", "currentSet", b->touch_set,
@@ -895,7 +1050,9 @@ json_t *sonysim_call(sonysim_body *b, const char *service, json_t *request)
     const method *table = NULL;
     size_t n = 0;
     if (strcmp(service, "camera") == 0) table = camera_methods, n = sizeof camera_methods / sizeof camera_methods[0];
-    else if (strcmp(service, "system") == 0 || strcmp(service, "avContent") == 0 || strcmp(service, "guide") == 0)
+    else if (strcmp(service, "avContent") == 0 && b->pe->contents_transfer)
+        table = av_methods, n = sizeof av_methods / sizeof av_methods[0];
+    else if (strcmp(service, "system") == 0 || strcmp(service, "guide") == 0)
         table = system_methods, n = sizeof system_methods / sizeof system_methods[0];
     call_ctx c = {.b = b, .params = params, .version = version};
     json_t *result = NULL;
@@ -915,8 +1072,9 @@ json_t *sonysim_call(sonysim_body *b, const char *service, json_t *request)
         fail(&c, 12, "No Such Method");
     } else if (m ? !version_offered(b, m, version) : strcmp(version, "1.0") != 0) {
         fail(&c, 14, "Unsupported Version");
-    } else if (m ? !method_listed(b, m)
-                 : !b->rec_mode || (strcmp(verb, "set") == 0 && !settable(b, &b->pe->settings[setting]))) {
+    } else if (table == av_methods ? !m->always && !b->transfer
+               : m ? !method_listed(b, m)
+                   : !b->rec_mode || b->transfer || (strcmp(verb, "set") == 0 && !settable(b, &b->pe->settings[setting]))) {
         fail(&c, 1, "Not Available Now");
     } else if ((m == NULL || !m->always) && b->faults.busy_count > 0) {
         b->faults.busy_count--;
@@ -1065,6 +1223,19 @@ blob *sonysim_postview(sonysim_body *b, const char *name)
     return r;
 }
 
+blob *sonysim_content(sonysim_body *b, const char *name)
+{
+    unsigned long long n;
+    char tail[8];
+    if (sscanf(name, "DSC%llu.%4s", &n, tail) != 2 || strcmp(tail, "JPG") != 0) return NULL;
+    pthread_mutex_lock(&b->lock);
+    blob *r = NULL;
+    for (int k = 0; k < b->n_card && !b->faults.wifi_down && b->transfer; k++)
+        if (b->card[k].number == n && !b->card[k].deleted) r = blob_ref(b->card[k].jpeg);
+    pthread_mutex_unlock(&b->lock);
+    return r;
+}
+
 /* ---- the body's side -------------------------------------------------------------------------- */
 
 int sonysim_press_shutter(sonysim_body *b)
@@ -1144,6 +1315,10 @@ json_t *sonysim_state(sonysim_body *b)
         b->faults.lv_stall, "lv_split", b->faults.lv_split, "wifi_down", b->faults.wifi_down,
         "shots_left", (json_int_t)b->shots_left);
     json_object_set_new(st, "event_poll_parked", json_boolean(b->poll_parked));
+    int on_card = 0;
+    for (int k = 0; k < b->n_card; k++) on_card += !b->card[k].deleted;
+    json_object_set_new(st, "card_files", json_integer(on_card));
+    json_object_set_new(st, "camera_function", json_string(b->transfer ? "Contents Transfer" : "Remote Shooting"));
     pthread_mutex_unlock(&b->lock);
     return st;
 }
@@ -1164,10 +1339,11 @@ char *sonysim_device_description(sonysim_body *b)
 {
     pthread_mutex_lock(&b->lock);
     char services[4096] = "";
-    /* the ILCE-6000's file lists guide, accessControl and camera only;
-     * the QX10's adds system (research note §3) */
+    /* the ILCE-6000's file lists guide, accessControl and camera only
+     * (research note §3): no Contents Transfer through this API; the
+     * simulated QX10 adds system and avContent [guess] */
     static const char *const a6000[] = {"guide", "accessControl", "camera", NULL};
-    static const char *const qx10[] = {"guide", "accessControl", "camera", "system", NULL};
+    static const char *const qx10[] = {"guide", "accessControl", "camera", "system", "avContent", NULL};
     const char *const *list = strcmp(b->pe->id, "a6000") == 0 ? a6000 : qx10;
     size_t len = 0;
     for (int i = 0; list[i] && len < sizeof services; i++)
@@ -1278,6 +1454,7 @@ void sonysim_free(sonysim_body *b)
     if (b->lv_thread_started) pthread_join(b->lv_thread, NULL);
     blob_unref(b->frame.jpeg);
     for (int i = 0; i < N_POSTVIEWS; i++) blob_unref(b->postviews[i]);
+    for (int i = 0; i < b->n_card; i++) blob_unref(b->card[i].jpeg);
     render_free(b->rd);
     scene_free(b->sc);
     pthread_cond_destroy(&b->changed);

@@ -97,6 +97,9 @@ void sonysim_lv_sent(sonysim_body *b, uint64_t bytes);
 
 /* A postview image by its name ("pict3.JPG"): a new reference, or NULL. */
 blob *sonysim_postview(sonysim_body *b, const char *name);
+/* A file on the card by its name ("DSC00003.JPG"), served only in
+ * Contents Transfer: a new reference, or NULL. */
+blob *sonysim_content(sonysim_body *b, const char *name);
 
 /* ---- the body's side (control channel) ---- */
 /* Presses the shutter button: the shot's URL reaches the client only

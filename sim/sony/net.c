@@ -232,8 +232,8 @@ static enum MHD_Result on_api(void *cls, struct MHD_Connection *conn, const char
         return reply_json(conn, 200, reply);
     }
     if (strcmp(url, "/liveview/liveviewstream") == 0 && get) return serve_liveview(n, conn);
-    if (strncmp(url, "/postview/", 10) == 0 && get) {
-        blob *jpeg = sonysim_postview(n->b, url + 10);
+    if ((strncmp(url, "/postview/", 10) == 0 || strncmp(url, "/contents/", 10) == 0) && get) {
+        blob *jpeg = url[1] == 'p' ? sonysim_postview(n->b, url + 10) : sonysim_content(n->b, url + 10);
         if (jpeg == NULL) return reply_not_found(conn);
         struct MHD_Response *r = MHD_create_response_from_buffer(jpeg->len, jpeg->data, MHD_RESPMEM_MUST_COPY);
         blob_unref(jpeg);

@@ -5,6 +5,7 @@
  *   API server (--listen):   POST /sony/<service>            JSON-RPC (body.c answers)
  *                            GET  /liveview/liveviewstream   live-view packets, endless
  *                            GET  /postview/pictN.JPG        a shot's postview JPEG
+ *                            GET  /contents/DSCnnnnn.JPG     a file on the card (Contents Transfer)
  *   description (own port):  GET  /dd.xml                    the device description
  *   SSDP (--ssdp, UDP):      answers M-SEARCH for urn:schemas-sony-com:service:ScalarWebAPI:1
  *                            (or ssdp:all) by unicast to the sender, LOCATION = dd.xml

@@ -4,7 +4,8 @@
 # with EXIF), live view, touch AF that really moves the simulated lens,
 # the camera's errors (busy, AF failure, long exposure), and in tethered
 # mode a shot with the body's button, a dial turned on the body, the Wi-Fi
-# lost and back, and a cut live-view stream reopened.
+# lost and back, and a cut live-view stream reopened; on the QX10 the
+# card (files, download, import, delete) through Contents Transfer.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sony_lib.sh"
 cd "$T_DIR"
@@ -94,6 +95,27 @@ for persona in qx10 a6000; do
     out=$(t capture --output "$persona/fail-{counter}" 2>&1)
     expect_match "$persona a shot that cannot focus fails with Sony's code" "$out" '40400'
     post /faults '{"af_fail_count": 0}' >/dev/null
+
+    # the card, through Contents Transfer where the body offers it
+    if [ "$persona" = qx10 ]; then
+        shots=$(state .card_files)
+        out=$(t files 2>&1)
+        expect "$persona files lists the card" "$(printf '%s\n' "$out" | grep -c '/memoryCard1/100/DSC')" "$shots"
+        expect "$persona the camera is left shooting when the program ends" "$(state .camera_function)" "Remote Shooting"
+        first=$(printf '%s\n' "$out" | awk 'NR == 1 { print $3 }')
+        check "$persona download a file" t download "$first" --dest dl
+        check "$persona ... it is the first shot's picture" cmp "dl/$(basename "$first")" "$persona/shot-1.jpg"
+        out=$(t import --dest imp 2>&1)
+        expect_match "$persona import copies the card" "$out" "imported: $shots files .* $shots downloaded"
+        expect_match "$persona import --new finds nothing new" "$(t import --dest imp --new 2>&1)" 'imported: 0 files'
+        check "$persona delete a file" t delete "$first"
+        expect "$persona the card has one file less" "$(state .card_files)" "$((shots - 1))"
+        check "$persona a capture after the card was read" t capture --output "$persona/after-{counter}"
+        expect "$persona the camera is back to shooting" "$(state .camera_function)" "Remote Shooting"
+    else
+        out=$(t files 2>&1)
+        expect_match "$persona an A6000 has no Contents Transfer over this API" "$out" 'not supported|no Contents Transfer'
+    fi
     sim_stop "$persona simulator exits cleanly"
 done
 

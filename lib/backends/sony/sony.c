@@ -38,8 +38,14 @@
  * repeats), 3 BAD_VALUE, 12/14 NOT_SUPPORTED, others CAMERA; a link that
  * fails (refused, reset, timed out) is DISCONNECTED.
  *
- * Not done: Contents Transfer (no card listing, download or delete of the
- * card's files), still size, power-zoom settings.
+ * The card: where the body lists avContent and setCameraFunction, files
+ * are listed, downloaded and deleted in Contents Transfer (the switch is
+ * asynchronous: wait until the body says so), paging getContentList by
+ * 100; the body goes back to Remote Shooting before the next shooting call
+ * and at close.  Card paths are "/memoryCard1/FOLDER/NAME".
+ *
+ * Not done: still size, power-zoom settings, RAW files on the card (listed
+ * as such, not tested).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,6 +59,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -78,6 +85,14 @@ struct backend {
     char err[512];
     sonydd_info dd;
     char camera_url[300];
+    char av_url[300];           /* "" if the body lists no avContent service */
+    bool in_transfer;           /* we switched the body to Contents Transfer */
+    int n_files;                /* the card as last listed */
+    struct card_entry {
+        char path[512];         /* "/memoryCard1/100/DSC00001.JPG" */
+        char url[512];
+        char uri[128];
+    } *files;
     char getevent_version[8];
     CURL *curl;                 /* the owner thread's */
     atomic_int next_id;
@@ -599,6 +614,9 @@ static int sony_wait_event(backend *b, int timeout_ms, tether_event *ev)
 /* ---- opening ----------------------------------------------------------------------------------- */
 
 static void sony_close(backend *b);
+static bool can_transfer(backend *b);
+static int switch_function(backend *b, const char *want);
+static int ensure_shooting(backend *b);
 
 static int sony_open(const char *spec, backend **out, char *err, size_t errsz)
 {
@@ -625,6 +643,7 @@ static int sony_open(const char *spec, backend **out, char *err, size_t errsz)
     if (rc == TETHER_OK) rc = read_description(b, b->curl, url, &b->dd);
     if (rc == TETHER_OK && !sonydd_endpoint(&b->dd, "camera", b->camera_url, sizeof b->camera_url))
         rc = fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "sony: %s lists no camera service", url);
+    if (rc == TETHER_OK) sonydd_endpoint(&b->dd, "avContent", b->av_url, sizeof b->av_url);
     /* a body just connected may answer Not Ready for a moment (rocc #20) */
     for (int i = 0; i < 10 && rc == TETHER_OK; i++) {
         rc = refresh_apis(b);
@@ -678,10 +697,12 @@ static int sony_liveview_stop(backend *b);
 static void sony_close(backend *b)
 {
     if (b == NULL) return;
+    if (b->in_transfer) switch_function(b, "Remote Shooting"); /* leave the body shooting */
     atomic_store(&b->stopping, 1);
     if (b->lv_started) sony_liveview_stop(b);
     if (b->ev_started) pthread_join(b->ev_thread, NULL);
     if (b->curl) curl_easy_cleanup(b->curl);
+    free(b->files);
     pthread_cond_destroy(&b->changed);
     pthread_mutex_destroy(&b->lock);
     free(b);
@@ -703,6 +724,7 @@ static void sony_capabilities(backend *b, tether_capabilities *out)
         out->liveview_formats = 1u << TETHER_PIXEL_JPEG;
     }
     if (listed(b, "actHalfPressShutter")) out->bits |= TETHER_CAP_HALF_PRESS;
+    if (can_transfer(b)) out->bits |= TETHER_CAP_CARD_FILES;
     out->focus.kind = TETHER_FOCUS_NONE; /* touch AF is the "touchaf" setting */
     out->focus.zoom_max = 1;
     out->focus.backlash = -1;
@@ -924,6 +946,8 @@ static int touch_af(backend *b, const char *value)
 
 static int sony_setting_set(backend *b, const char *name, const char *value)
 {
+    int back = ensure_shooting(b);
+    if (back != TETHER_OK) return back;
     int i = setting_index(name);
     if (i == EXTRA_TOUCH) return touch_af(b, value);
     if (i == EXTRA_HALF) return rpc(b, "actHalfPressShutter", NULL, SHOT_TIMEOUT_MS, NULL, NULL);
@@ -982,6 +1006,178 @@ static int sony_summary(backend *b, char **text)
     return TETHER_OK;
 }
 
+/* ---- Contents Transfer (the card) ------------------------------------------------------------ */
+
+static bool can_transfer(backend *b)
+{
+    return b->av_url[0] && listed(b, "setCameraFunction");
+}
+
+/* Switches the body's function ("Remote Shooting", "Contents Transfer")
+ * and waits until it says so (the switch is asynchronous: getEvent's
+ * cameraFunction, or getCameraFunction), at most 10 s. */
+static int switch_function(backend *b, const char *want)
+{
+    int rc = rpc(b, "setCameraFunction", json_pack("[s]", want), CALL_TIMEOUT_MS, NULL, NULL);
+    if (rc != TETHER_OK) return rc;
+    for (int i = 0; i < 100; i++) {
+        pthread_mutex_lock(&b->lock);
+        bool done = strcmp(b->st.fields[SONYF_CAMERA_FUNCTION].current, want) == 0;
+        pthread_mutex_unlock(&b->lock);
+        json_t *r = NULL;
+        if (!done && rpc(b, "getCameraFunction", NULL, CALL_TIMEOUT_MS, &r, NULL) == TETHER_OK) {
+            const char *now = json_string_value(json_array_get(r, 0));
+            done = now && strcmp(now, want) == 0;
+        }
+        json_decref(r);
+        if (done) {
+            b->in_transfer = strcmp(want, "Contents Transfer") == 0;
+            return refresh_apis(b);
+        }
+        clock_sleep_ns(100000000);
+    }
+    return fail_msg(b, TETHER_ERR_TIMEOUT, "sony: the camera did not switch to %s", want);
+}
+
+/* Back to shooting after the card was read (before any shooting call). */
+static int ensure_shooting(backend *b)
+{
+    return b->in_transfer ? switch_function(b, "Remote Shooting") : TETHER_OK;
+}
+
+static int av_call(backend *b, const char *method, json_t *params, const char *version, json_t **result)
+{
+    return rpc_on(b, b->curl, NULL, b->av_url, method, params, version, CALL_TIMEOUT_MS, result, NULL);
+}
+
+/* "2026-12-06T03:41:00Z" (or with an offset) -> epoch seconds; 0 if unreadable. */
+static int64_t iso_time(const char *s)
+{
+    struct tm tm = {0};
+    int oh = 0, om = 0;
+    char sign = 0;
+    int n = sscanf(s, "%d-%d-%dT%d:%d:%d%c%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                   &tm.tm_sec, &sign, &oh, &om);
+    if (n < 6) return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    int64_t t = (int64_t)timegm(&tm);
+    if (n >= 8 && (sign == '+' || sign == '-')) t -= (sign == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    return t;
+}
+
+/* A file's size from a HEAD request on its URL (getContentList gives
+ * none); 0 if the camera does not say. */
+static uint64_t content_size(backend *b, const char *url)
+{
+    curl_easy_setopt(b->curl, CURLOPT_NOBODY, 1L);
+    http_body h = {.limit = 0, .b = b};
+    bytebuf_init(&h.data);
+    long status = 0;
+    backend_sink none = {.fd = -1, .mem = &h.data};
+    h.sink = &none;
+    int rc = http(b, b->curl, url, NULL, CALL_TIMEOUT_MS, &h, &status);
+    curl_off_t len = -1;
+    if (rc == TETHER_OK && status == 200) curl_easy_getinfo(b->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+    curl_easy_setopt(b->curl, CURLOPT_NOBODY, 0L);
+    curl_easy_setopt(b->curl, CURLOPT_HTTPGET, 1L);
+    bytebuf_free(&h.data);
+    return len > 0 ? (uint64_t)len : 0;
+}
+
+static int sony_list_files(backend *b, tether_file_list **out)
+{
+    *out = NULL;
+    if (!can_transfer(b))
+        return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "sony: this camera offers no Contents Transfer over Wi-Fi");
+    int rc = b->in_transfer ? TETHER_OK : switch_function(b, "Contents Transfer");
+    if (rc != TETHER_OK) return rc;
+    json_t *r = NULL;
+    rc = av_call(b, "getSourceList", json_pack("[{s:s}]", "scheme", "storage"), "1.0", &r);
+    if (rc != TETHER_OK) return rc;
+    char source[128];
+    const char *src = json_string_value(json_object_get(json_array_get(json_array_get(r, 0), 0), "source"));
+    snprintf(source, sizeof source, "%s", src ? src : "storage:memoryCard1");
+    json_decref(r);
+    rc = av_call(b, "getContentCount",
+                 json_pack("[{s:s,s:[s],s:s,s:s}]", "uri", source, "type", "still", "view", "flat", "target", "all"),
+                 "1.2", &r);
+    if (rc != TETHER_OK) return rc;
+    json_int_t count = json_integer_value(json_object_get(json_array_get(r, 0), "count"));
+    json_decref(r);
+    if (count < 0 || count > 100000) return fail_msg(b, TETHER_ERR_CAMERA, "sony: getContentCount: %lld files?", (long long)count);
+    tether_file_list *l = calloc(1, sizeof *l);
+    struct card_entry *table = calloc((size_t)count + 1, sizeof *table);
+    if (l) l->items = calloc((size_t)count + 1, sizeof *l->items);
+    if (l == NULL || table == NULL || l->items == NULL) {
+        tether_file_list_free(l);
+        free(table);
+        return fail_msg(b, TETHER_ERR_NO_MEMORY, "out of memory");
+    }
+    for (json_int_t start = 0; start < count && rc == TETHER_OK;) { /* pages of 100 (research note §12) */
+        rc = av_call(b, "getContentList",
+                     json_pack("[{s:s,s:I,s:i,s:[s],s:s,s:s}]", "uri", source, "stIdx", start, "cnt", 100, "type",
+                               "still", "view", "flat", "sort", "ascending"),
+                     "1.3", &r);
+        if (rc != TETHER_OK) break;
+        json_t *items = json_array_get(r, 0);
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it) {
+            if (l->count >= count) break;
+            json_t *orig = json_array_get(json_object_get(json_object_get(it, "content"), "original"), 0);
+            const char *name = json_string_value(json_object_get(orig, "fileName"));
+            const char *url = json_string_value(json_object_get(orig, "url"));
+            const char *uri = json_string_value(json_object_get(it, "uri"));
+            const char *folder = json_string_value(json_object_get(it, "folderNo"));
+            const char *kind = json_string_value(json_object_get(orig, "stillObject"));
+            const char *created = json_string_value(json_object_get(it, "createdTime"));
+            if (name == NULL || url == NULL || uri == NULL || strchr(name, '/')) continue;
+            struct card_entry *e = &table[l->count];
+            tether_file *f = &l->items[l->count];
+            snprintf(e->path, sizeof e->path, "/%s/%s/%s", strchr(source, ':') ? strchr(source, ':') + 1 : source,
+                     folder ? folder : "100", name);
+            snprintf(e->url, sizeof e->url, "%s", url);
+            snprintf(e->uri, sizeof e->uri, "%s", uri);
+            snprintf(f->path, sizeof f->path, "%s", e->path);
+            snprintf(f->mime, sizeof f->mime, "%s", kind && strcmp(kind, "raw") == 0 ? "image/x-sony-arw" : "image/jpeg");
+            f->mtime = created ? iso_time(created) : 0;
+            f->size = content_size(b, url);
+            l->count++;
+        }
+        size_t got = json_array_size(items);
+        json_decref(r);
+        if (got == 0) break;
+        start += (json_int_t)got;
+    }
+    if (rc != TETHER_OK) {
+        tether_file_list_free(l);
+        free(table);
+        return rc;
+    }
+    free(b->files);
+    b->files = table;
+    b->n_files = l->count;
+    *out = l;
+    return TETHER_OK;
+}
+
+/* The card entry of path, listing the card if it is not known yet. */
+static const struct card_entry *card_entry(backend *b, const char *path, int *rc)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < b->n_files; i++)
+            if (strcmp(b->files[i].path, path) == 0) return &b->files[i];
+        if (pass == 1) break;
+        tether_file_list *l = NULL;
+        *rc = sony_list_files(b, &l);
+        tether_file_list_free(l);
+        if (*rc != TETHER_OK) return NULL;
+    }
+    *rc = fail_msg(b, TETHER_ERR_NOT_FOUND, "sony: no file %s on the card", path);
+    return NULL;
+}
+
 /* ---- capture ------------------------------------------------------------------------------------ */
 
 /* Waits (up to timeout_ms) until the mirror says IDLE. */
@@ -999,6 +1195,8 @@ static void wait_idle(backend *b, int timeout_ms)
 static int sony_capture(backend *b, backend_item items[], int *n)
 {
     *n = 0;
+    int back = ensure_shooting(b);
+    if (back != TETHER_OK) return back;
     if (!listed(b, "actTakePicture")) return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "sony: actTakePicture is not available now");
     wait_idle(b, 10000);
     json_t *r = NULL;
@@ -1091,13 +1289,32 @@ static int sony_download(backend *b, const char *camera_path, backend_sink *sink
 {
     /* tethered mode downloads body shots by the URL the event gave */
     if (strncmp(camera_path, "http://", 7) == 0) return sony_download_url(b, camera_path, sink);
-    return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "sony: files on the card need Contents Transfer (not implemented)");
+    int rc = TETHER_OK;
+    const struct card_entry *e = card_entry(b, camera_path, &rc);
+    if (e == NULL) return rc;
+    if (!b->in_transfer && (rc = switch_function(b, "Contents Transfer")) != TETHER_OK) return rc;
+    char url[512];
+    snprintf(url, sizeof url, "%s", e->url);
+    return sony_download_url(b, url, sink);
 }
 
 static int sony_delete(backend *b, const char *camera_path)
 {
-    (void)camera_path;
-    return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "sony: deleting files needs Contents Transfer (not implemented)");
+    if (strncmp(camera_path, "http://", 7) == 0) /* a postview: the shot stays on the card */
+        return fail_msg(b, TETHER_ERR_NOT_SUPPORTED, "sony: a postview is not a file on the card");
+    int rc = TETHER_OK;
+    const struct card_entry *e = card_entry(b, camera_path, &rc);
+    if (e == NULL) return rc;
+    if (!b->in_transfer && (rc = switch_function(b, "Contents Transfer")) != TETHER_OK) return rc;
+    char uri[128];
+    snprintf(uri, sizeof uri, "%s", e->uri);
+    rc = av_call(b, "deleteContent", json_pack("[{s:[s]}]", "uri", uri), "1.1", NULL);
+    if (rc == TETHER_OK) {
+        int i = (int)(e - b->files);
+        memmove(&b->files[i], &b->files[i + 1], sizeof b->files[0] * (size_t)(b->n_files - i - 1));
+        b->n_files--;
+    }
+    return rc;
 }
 
 /* ---- live view -------------------------------------------------------------------------------------- */
@@ -1154,7 +1371,8 @@ static int sony_liveview_start(backend *b, backend_frame_sink *sink)
 {
     if (b->lv_started) return TETHER_OK;
     json_t *r = NULL;
-    int rc = rpc(b, "startLiveview", NULL, CALL_TIMEOUT_MS, &r, NULL);
+    int rc = ensure_shooting(b);
+    if (rc == TETHER_OK) rc = rpc(b, "startLiveview", NULL, CALL_TIMEOUT_MS, &r, NULL);
     if (rc != TETHER_OK) return rc;
     const char *url = json_string_value(json_array_get(r, 0));
     if (url == NULL || strncmp(url, "http://", 7) != 0) {
@@ -1206,6 +1424,7 @@ const backend_ops backend_sony = {
     .download = sony_download,
     .download_url = sony_download_url,
     .delete_file = sony_delete,
+    .list_files = sony_list_files,
     .liveview_start = sony_liveview_start,
     .liveview_stop = sony_liveview_stop,
     .wait_event = sony_wait_event,
