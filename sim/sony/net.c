@@ -267,13 +267,18 @@ static enum MHD_Result ctl_error(struct MHD_Connection *conn, unsigned status, c
 }
 
 /* Only the tester's own tools: Host must be loopback with this port, no
- * Origin (a web page), and a body must be JSON. */
-static const char *ctl_refusal(sonysim_net *n, struct MHD_Connection *conn, const char *method, bool has_body)
+ * Origin (a web page), and a body must be JSON.  The port is the socket's
+ * own (n->ctl_port is written only once the daemon already serves). */
+static const char *ctl_refusal(struct MHD_Connection *conn, const char *method, bool has_body)
 {
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    const union MHD_ConnectionInfo *fdi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_in local;
+    socklen_t len = sizeof local;
+    if (fdi == NULL || getsockname(fdi->connect_fd, (struct sockaddr *)&local, &len) != 0) return "no socket";
     char a[32], b[32];
-    snprintf(a, sizeof a, "127.0.0.1:%d", n->ctl_port);
-    snprintf(b, sizeof b, "localhost:%d", n->ctl_port);
+    snprintf(a, sizeof a, "127.0.0.1:%d", ntohs(local.sin_port));
+    snprintf(b, sizeof b, "localhost:%d", ntohs(local.sin_port));
     if (host == NULL || (strcmp(host, a) != 0 && strcmp(host, b) != 0))
         return "the Host header must be 127.0.0.1 or localhost with this channel's port";
     if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"))
@@ -301,7 +306,7 @@ static enum MHD_Result on_control(void *cls, struct MHD_Connection *conn, const 
     request *rq;
     enum MHD_Result early;
     if (!collect(con_cls, upload, upload_size, &rq, &early)) return early;
-    const char *why = ctl_refusal(n, conn, method, rq->data.len > 0);
+    const char *why = ctl_refusal(conn, method, rq->data.len > 0);
     if (why) return ctl_error(conn, 403, why);
     if (rq->too_big) return ctl_error(conn, 413, "request body too large");
     bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0;
@@ -465,10 +470,6 @@ sonysim_net *sonysim_net_start(sonysim_body *b, const sonysim_net_config *cfg)
     sonysim_set_base_url(b, base);
     n->dd = start_daemon(cfg->dd_host, cfg->dd_port, on_dd, n, &n->dd_port);
     if (n->dd == NULL) goto fail;
-    if (cfg->control_host) {
-        n->ctl = start_daemon(cfg->control_host, cfg->control_port, on_control, n, &n->ctl_port);
-        if (n->ctl == NULL) goto fail;
-    }
     if (cfg->ssdp_host) {
         struct sockaddr_in a;
         if (!parse_addr(cfg->ssdp_host, cfg->ssdp_port, &a)) {
@@ -487,6 +488,11 @@ sonysim_net *sonysim_net_start(sonysim_body *b, const sonysim_net_config *cfg)
         n->ssdp_port = ntohs(a.sin_port);
         if (pthread_create(&n->ssdp_thread, NULL, ssdp_main, n) != 0) goto fail;
         n->ssdp_started = true;
+    }
+    /* last: its handlers read the other ports */
+    if (cfg->control_host) {
+        n->ctl = start_daemon(cfg->control_host, cfg->control_port, on_control, n, &n->ctl_port);
+        if (n->ctl == NULL) goto fail;
     }
     return n;
 fail:
