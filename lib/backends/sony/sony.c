@@ -106,6 +106,9 @@ struct backend {
     char lost_why[256];
     char recent[RECENT_URLS][512];  /* shots this backend took: not reported as body shots */
     int n_recent;
+    bool capturing;                 /* actTakePicture under way: its URL may come by getEvent first */
+    char held[RECENT_URLS][512];    /* URLs getEvent gave meanwhile, told once the shot's own is known */
+    int n_held;
 
     pthread_t ev_thread;
     bool ev_started;
@@ -528,7 +531,9 @@ static void apply_changes(backend *b, const sonyrpc_changes *ch, bool report)
     for (int i = 0; i < ch->n_urls; i++) {
         bool ours = false;
         for (int k = 0; k < b->n_recent; k++) ours |= strcmp(b->recent[k], ch->urls[i]) == 0;
-        if (!ours) queue_event(b, TETHER_EVENT_FILE_ADDED, ch->urls[i], "a shot taken on the camera");
+        if (ours) continue;
+        if (b->capturing && b->n_held < RECENT_URLS) snprintf(b->held[b->n_held++], sizeof b->held[0], "%s", ch->urls[i]);
+        else queue_event(b, TETHER_EVENT_FILE_ADDED, ch->urls[i], "a shot taken on the camera");
     }
 }
 
@@ -1201,6 +1206,9 @@ static int sony_capture(backend *b, backend_item items[], int *n)
     wait_idle(b, 10000);
     json_t *r = NULL;
     int code = 0;
+    pthread_mutex_lock(&b->lock);
+    b->capturing = true;
+    pthread_mutex_unlock(&b->lock);
     int rc = rpc(b, "actTakePicture", NULL, SHOT_TIMEOUT_MS, &r, &code);
     if (code == SONY_ERR_SHOOTING_FAIL && listed(b, "actHalfPressShutter")) {
         /* autofocus failed: half-press, then once more (timelapse-sony #39) */
@@ -1212,8 +1220,23 @@ static int sony_capture(backend *b, backend_item items[], int *n)
     /* a long exposure: the body gave up waiting; ask until it is done (kazyx #8) */
     for (int i = 0; i < 40 && code == SONY_ERR_STILL_CAPTURING; i++)
         rc = rpc(b, "awaitTakePicture", NULL, SHOT_TIMEOUT_MS, &r, &code);
-    if (rc != TETHER_OK) return rc;
-    const char *url = json_string_value(json_array_get(json_array_get(r, 0), 0));
+    const char *url = rc == TETHER_OK ? json_string_value(json_array_get(json_array_get(r, 0), 0)) : NULL;
+    /* the shot's URL is ours; any other that getEvent gave meanwhile is a body shot */
+    pthread_mutex_lock(&b->lock);
+    if (url) {
+        if (b->n_recent == RECENT_URLS) memmove(b->recent, b->recent + 1, sizeof b->recent[0] * (RECENT_URLS - 1)), b->n_recent--;
+        snprintf(b->recent[b->n_recent++], sizeof b->recent[0], "%s", url);
+    }
+    for (int i = 0; i < b->n_held; i++)
+        if (url == NULL || strcmp(b->held[i], url) != 0)
+            queue_event(b, TETHER_EVENT_FILE_ADDED, b->held[i], "a shot taken on the camera");
+    b->n_held = 0;
+    b->capturing = false;
+    pthread_mutex_unlock(&b->lock);
+    if (rc != TETHER_OK) {
+        json_decref(r);
+        return rc;
+    }
     if (url == NULL) {
         json_decref(r);
         return fail_msg(b, TETHER_ERR_CAMERA, "sony: actTakePicture gave no picture URL");
@@ -1222,10 +1245,6 @@ static int sony_capture(backend *b, backend_item items[], int *n)
     items[0].place = BACKEND_ITEM_URL;
     snprintf(items[0].where, sizeof items[0].where, "%s", url);
     snprintf(items[0].mime, sizeof items[0].mime, "image/jpeg");
-    pthread_mutex_lock(&b->lock);
-    if (b->n_recent == RECENT_URLS) memmove(b->recent, b->recent + 1, sizeof b->recent[0] * (RECENT_URLS - 1)), b->n_recent--;
-    snprintf(b->recent[b->n_recent++], sizeof b->recent[0], "%s", url);
-    pthread_mutex_unlock(&b->lock);
     json_decref(r);
     *n = 1;
     return TETHER_OK;
