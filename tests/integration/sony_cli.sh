@@ -66,6 +66,9 @@ for persona in qx10 a6000; do
     expect_true "$persona live view is sharper after touch AF ($blurred -> $sharp)" "$sharp > 2 * $blurred && $blurred > 0"
     out=$(t config set touchaf 130,40 2>&1)
     expect_match "$persona a touch outside the frame is refused" "$out" 'percent'
+    check "$persona power zoom one step in" t config set zoom in
+    expect "$persona the lens zoomed" "$(state .zoom)" "10"
+    expect_match "$persona zoom takes in/out/stop only" "$(t config set zoom sideways 2>&1)" 'in, out'
 
     # capture: the postview, downloaded with EXIF
     mkdir -p "$persona"

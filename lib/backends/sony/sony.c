@@ -29,9 +29,10 @@
  * Settings are the camera's getEvent types ("isoSpeedRate"), read from the
  * mirror and getAvailable<X>; which can be written follows the API list
  * (set<X> listed).  Exposure compensation is shown in EV ("+0.7"), sent as
- * the camera's index (1/3 EV steps).  Two more: "touchaf" (text "X,Y" in
- * percent of the frame, or "off") and "halfpress" (an action): the
- * contract has no touch focus of its own yet.
+ * the camera's index (1/3 EV steps).  More: "touchaf" (text "X,Y" in
+ * percent of the frame, or "off"), "halfpress" (an action) and "zoom" (the
+ * power zoom's position; set in, out, in-start, out-start or stop): the
+ * contract has no touch focus or optical zoom of its own yet.
  *
  * Errors: a camera's {"error":[code,msg]} becomes a tether error with
  * "sony: METHOD: error CODE (MSG)" as detail: 40401/40402 BUSY (the session
@@ -742,10 +743,11 @@ static int sony_probe(backend *b)
 
 /* ---- settings ---------------------------------------------------------------------------------- */
 
-enum { EXTRA_BATTERY = N_SETTINGS, EXTRA_SHOTS, EXTRA_STATUS, EXTRA_SERIAL, EXTRA_TOUCH, EXTRA_HALF, N_ALL };
+enum { EXTRA_BATTERY = N_SETTINGS, EXTRA_SHOTS, EXTRA_STATUS, EXTRA_SERIAL, EXTRA_TOUCH, EXTRA_HALF, EXTRA_ZOOM,
+       N_ALL };
 
 static const char *const extra_names[] = {"battery", "shotsleft", "camerastatus", "serialnumber", "touchaf",
-                                          "halfpress"};
+                                          "halfpress", "zoom"};
 
 /* Which setting a name or path ("/sony/camera/isoSpeedRate") means; -1 if none. */
 static int setting_index(const char *name)
@@ -767,6 +769,7 @@ static const char *setting_name(int i)
 static bool has_setting(backend *b, int i)
 {
     if (i == EXTRA_HALF) return listed(b, "actHalfPressShutter");
+    if (i == EXTRA_ZOOM) return listed(b, "actZoom");
     if (i == EXTRA_BATTERY) { /* getEvent 1.2 and later: batteryInfo */
         pthread_mutex_lock(&b->lock);
         bool known = b->st.fields[SONYF_BATTERY].known;
@@ -832,6 +835,11 @@ static int read_setting(backend *b, int i, tether_setting *out)
             snprintf(out->value, sizeof out->value, "%s",
                      strcmp(b->st.fields[SONYF_TOUCH_AF].current, "true") == 0 ? "set" : "off");
             out->read_only = !sonyrpc_api_listed(&b->st, "setTouchAFPosition");
+            break;
+        case EXTRA_ZOOM:
+            snprintf(out->label, sizeof out->label, "Power zoom position 0..100 (set: in, out, in-start, out-start, stop)");
+            snprintf(out->value, sizeof out->value, "%s", b->st.fields[SONYF_ZOOM_POSITION].current);
+            out->read_only = false;
             break;
         default:
             snprintf(out->label, sizeof out->label, "Half-press the shutter (autofocus)");
@@ -956,6 +964,14 @@ static int sony_setting_set(backend *b, const char *name, const char *value)
     int i = setting_index(name);
     if (i == EXTRA_TOUCH) return touch_af(b, value);
     if (i == EXTRA_HALF) return rpc(b, "actHalfPressShutter", NULL, SHOT_TIMEOUT_MS, NULL, NULL);
+    if (i == EXTRA_ZOOM) { /* actZoom: a step, or a move started and stopped */
+        static const char *const moves[][3] = {{"in", "in", "1shot"}, {"out", "out", "1shot"},
+            {"in-start", "in", "start"}, {"out-start", "out", "start"}, {"stop", "in", "stop"}};
+        for (size_t k = 0; k < sizeof moves / sizeof moves[0]; k++)
+            if (strcmp(value, moves[k][0]) == 0)
+                return rpc(b, "actZoom", json_pack("[s,s]", moves[k][1], moves[k][2]), CALL_TIMEOUT_MS, NULL, NULL);
+        return fail_msg(b, TETHER_ERR_BAD_VALUE, "sony: zoom takes in, out, in-start, out-start or stop");
+    }
     tether_setting s;
     int rc = sony_setting_get(b, name, &s);
     if (rc != TETHER_OK) return rc;
