@@ -1271,7 +1271,10 @@ int sonysim_body_set(sonysim_body *b, const char *type, const char *value)
         }
         if (rc == 0) {
             touch(b, d->slot);
-            if (strcmp(d->suffix, "ExposureMode") == 0) touch(b, SLOT_APIS);
+            if (strcmp(d->suffix, "ExposureMode") == 0) { /* availability follows the mode */
+                touch(b, SLOT_APIS);
+                for (int k = 0; k < b->pe->n_settings; k++) touch(b, b->pe->settings[k].slot);
+            }
         }
     }
     pthread_mutex_unlock(&b->lock);
