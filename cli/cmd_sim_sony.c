@@ -49,13 +49,14 @@ static void usage(FILE *out)
         "  --busy N                the next N camera calls answer 40401 (Not Ready)\n"
         "  --af-fail N             the next N autofocus attempts fail (a shot: 40400)\n"
         "  --lv-split N            live-view bytes go out in pieces of 1..N bytes\n"
+        "  --lv-rate KBPS          a slow link: live view at most KBPS kilobytes per second\n"
         "  -v, --verbose           log more\n");
 }
 
 int cmd_sim_sony(int argc, char **argv)
 {
     enum { OPT_PERSONA = 256, OPT_LISTEN, OPT_DESC, OPT_SSDP, OPT_CONTROL, OPT_SEED, OPT_SCENE, OPT_FPS,
-           OPT_POLL, OPT_BUSY, OPT_AF, OPT_SPLIT };
+           OPT_POLL, OPT_BUSY, OPT_AF, OPT_SPLIT, OPT_RATE };
     static const struct option longopts[] = {
         {"persona", required_argument, NULL, OPT_PERSONA},
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -69,6 +70,7 @@ int cmd_sim_sony(int argc, char **argv)
         {"busy", required_argument, NULL, OPT_BUSY},
         {"af-fail", required_argument, NULL, OPT_AF},
         {"lv-split", required_argument, NULL, OPT_SPLIT},
+        {"lv-rate", required_argument, NULL, OPT_RATE},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -97,6 +99,7 @@ int cmd_sim_sony(int argc, char **argv)
         case OPT_BUSY: ok = cli_parse_long(a, 0, 1000, &l); faults.busy_count = (int)l; break;
         case OPT_AF: ok = cli_parse_long(a, 0, 1000, &l); faults.af_fail_count = (int)l; break;
         case OPT_SPLIT: ok = cli_parse_long(a, 0, 65536, &l); faults.lv_split = (int)l; break;
+        case OPT_RATE: ok = cli_parse_double(a, 1, 1e7, &faults.lv_rate_kbps); break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: return EXIT_USAGE;

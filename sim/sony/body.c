@@ -1317,6 +1317,7 @@ json_t *sonysim_state(sonysim_body *b)
         b->faults.long_capture, "lv_cut_after", (json_int_t)b->faults.lv_cut_after, "lv_stall",
         b->faults.lv_stall, "lv_split", b->faults.lv_split, "wifi_down", b->faults.wifi_down,
         "shots_left", (json_int_t)b->shots_left);
+    json_object_set_new(json_object_get(st, "faults"), "lv_rate_kbps", json_real(b->faults.lv_rate_kbps));
     json_object_set_new(st, "event_poll_parked", json_boolean(b->poll_parked));
     int on_card = 0;
     for (int k = 0; k < b->n_card; k++) on_card += !b->card[k].deleted;

@@ -49,6 +49,7 @@ typedef struct sonysim_faults {
     long lv_cut_after;          /* a live-view connection is cut after this many bytes (0 = never) */
     bool lv_stall;              /* live-view connections stop sending (until cleared) */
     int lv_split;               /* > 0: live-view bytes go out in pieces of 1..lv_split */
+    double lv_rate_kbps;        /* > 0: a slow link: live view at most this many kilobytes per second */
     bool wifi_down;             /* the camera is out of reach: no answer at all */
 } sonysim_faults;
 

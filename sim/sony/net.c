@@ -22,6 +22,7 @@
 
 #include "backends/sony/liveview.h"
 #include "base/bytebuf.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/rng.h"
 
@@ -108,6 +109,7 @@ static bool wifi_down(sonysim_body *b)
 
 typedef struct lv_stream {
     sonysim_body *b;
+    int64_t t0_ns;              /* the connection's start, for the slow-link fault */
     uint64_t last;
     bytebuf pending;
     size_t off;
@@ -161,6 +163,12 @@ static ssize_t lv_read(void *cls, uint64_t pos, char *buf, size_t max)
         size_t piece = 1 + (size_t)rng_below(&s->rng, (uint64_t)faults.lv_split);
         if (n > piece) n = piece;
     }
+    if (faults.lv_rate_kbps > 0) { /* a slow link: no faster than the rate since the start */
+        if (n > 1460) n = 1460;
+        int64_t due = s->t0_ns + (int64_t)((double)(s->sent + n) / (faults.lv_rate_kbps * 1000.0) * 1e9);
+        int64_t wait = due - clock_mono_ns();
+        if (wait > 0) clock_sleep_ns(wait < 1000000000 ? wait : 1000000000);
+    }
     if (sonysim_lv_should_cut(s->b, s->sent + n)) {
         LOG_INFO("sim", "sony: cutting a live-view connection after %llu bytes", (unsigned long long)s->sent);
         return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -190,6 +198,7 @@ static enum MHD_Result serve_liveview(sonysim_net *n, struct MHD_Connection *con
     lv_stream *s = calloc(1, sizeof *s);
     if (s == NULL) return MHD_NO;
     s->b = n->b;
+    s->t0_ns = clock_mono_ns();
     rng_seed(&s->rng, (uint64_t)(uintptr_t)s);
     sonysim_lv_attach(n->b);
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, lv_read, s, lv_free);
@@ -351,22 +360,23 @@ static enum MHD_Result on_control(void *cls, struct MHD_Connection *conn, const 
                          : ctl_error(conn, 400, "\"name\" and \"value\" (strings) are required");
     } else if (strcmp(url, "/faults") == 0) {
         double busy = f.busy_count, af = f.af_fail_count, lc = f.long_capture, cut = (double)f.lv_cut_after,
-               split = f.lv_split;
+               split = f.lv_split, rate = f.lv_rate_kbps;
         json_t *stall = json_object_get(body, "lv_stall");
         bool ok = number_field(body, "busy_count", 0, 1000, &busy) &&
                   number_field(body, "af_fail_count", 0, 1000, &af) &&
                   number_field(body, "long_capture", 0, 100, &lc) &&
                   number_field(body, "lv_cut_after", 0, 1e12, &cut) &&
-                  number_field(body, "lv_split", 0, 65536, &split) && (stall == NULL || json_is_boolean(stall));
+                  number_field(body, "lv_split", 0, 65536, &split) &&
+                  number_field(body, "lv_rate_kbps", 0, 1e7, &rate) && (stall == NULL || json_is_boolean(stall));
         if (ok) {
             f.busy_count = (int)busy, f.af_fail_count = (int)af, f.long_capture = (int)lc;
-            f.lv_cut_after = (long)cut, f.lv_split = (int)split;
+            f.lv_cut_after = (long)cut, f.lv_split = (int)split, f.lv_rate_kbps = rate;
             if (stall) f.lv_stall = json_is_true(stall);
             sonysim_set_faults(n->b, &f);
             ret = reply_json(conn, 200, json_pack("{s:b}", "ok", 1));
         } else {
             ret = ctl_error(conn, 400, "faults: busy_count, af_fail_count, long_capture, lv_cut_after, "
-                                       "lv_split (numbers >= 0), lv_stall (boolean)");
+                                       "lv_split, lv_rate_kbps (numbers >= 0), lv_stall (boolean)");
         }
     } else {
         ret = ctl_error(conn, 404, "no such route");

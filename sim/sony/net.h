@@ -11,7 +11,7 @@
  *                            (or ssdp:all) by unicast to the sender, LOCATION = dd.xml
  *   control (--control):     GET  /state; POST /shutter, /unplug, /plug,
  *                            /faults {busy_count, af_fail_count, long_capture,
- *                                     lv_cut_after, lv_stall, lv_split},
+ *                                     lv_cut_after, lv_stall, lv_split, lv_rate_kbps},
  *                            /body/setting {"name": getEvent type, "value"}
  *
  * While the Wi-Fi is "down" (/unplug) nothing answers: HTTP connections

@@ -153,5 +153,8 @@ post /faults '{"lv_cut_after": 200000, "lv_split": 13}' >/dev/null
 out=$(timeout -s KILL 60 "$TETHER" --camera "sony:$DD_URL" focus measure --count 20 2>&1)
 expect "live view goes on after a cut stream" "$(printf '%s\n' "$out" | grep -c '^tenengrad')" "20"
 expect "the stream was cut once" "$(state .faults.lv_cut_after)" "0"
+post /faults '{"lv_split": 0, "lv_rate_kbps": 400}' >/dev/null
+out=$(timeout -s KILL 60 "$TETHER" --camera "sony:$DD_URL" focus measure --count 5 2>&1)
+expect "live view over a slow link (400 kB/s: the camera skips frames)" "$(printf '%s\n' "$out" | grep -c '^tenengrad')" "5"
 sim_stop "a6000 simulator exits cleanly after the faults"
 exit $T_FAILED
