@@ -29,6 +29,16 @@ expect "POST /api/settings sets iso" "$(req POST /api/settings '{"path": "iso", 
 expect "the camera holds ISO 400" "$(state .settings.isoSpeedRate)" "400"
 expect "touch AF through the settings route" "$(req POST /api/settings '{"path": "touchaf", "value": "50,50"}')" "200"
 expect "the camera focused" "$(state .focus.status)" "Focused"
+# frame-info packets reach the program while live view runs
+curl -s --max-time 20 -o /dev/null "$URL/stream.mjpg" &
+watcher=$!
+frames_seen() { curl -s "$URL/api/settings" | jq -r '.settings[] | select(.name=="focusframes") | .value' | grep -q 'focused'; }
+if until_ok 15 frames_seen; then ok "the focus frame of touch AF comes through live view's frame info"
+else not_ok "the focus frame of touch AF comes through live view's frame info" "$(curl -s "$URL/api/settings" | jq -c '.settings[] | select(.name=="focusframes")')"; fi
+expect_match "... at the touched point (50%: 4500..5500 of 10000)" \
+    "$(curl -s "$URL/api/settings" | jq -r '.settings[] | select(.name=="focusframes") | .value')" '^4500,4500,5500,5500 focused'
+kill $watcher 2>/dev/null
+wait $watcher 2>/dev/null
 
 expect "POST /api/capture" "$(req POST /api/capture)" "201"
 expect "the gallery has the shot" "$(req GET /api/photos >/dev/null; body .total)" "1"

@@ -31,8 +31,10 @@
  * (set<X> listed).  Exposure compensation is shown in EV ("+0.7"), sent as
  * the camera's index (1/3 EV steps).  More: "touchaf" (text "X,Y" in
  * percent of the frame, or "off"), "halfpress" (an action) and "zoom" (the
- * power zoom's position; set in, out, in-start, out-start or stop): the
- * contract has no touch focus or optical zoom of its own yet.
+ * power zoom's position; set in, out, in-start, out-start or stop), and
+ * "focusframes" (read-only: the camera's focus frames from live view's
+ * frame-info packets): the contract has no touch focus, optical zoom or
+ * focus frames of its own yet.
  *
  * Errors: a camera's {"error":[code,msg]} becomes a tether error with
  * "sony: METHOD: error CODE (MSG)" as detail: 40401/40402 BUSY (the session
@@ -121,7 +123,8 @@ struct backend {
     char lv_url[512];
     backend_frame_sink *lv_sink;
     sonylv_stats lv_stats;      /* the last stream's, under lock */
-    int lv_focus_frames;
+    int lv_n_focus;             /* the last frame-info packet's focus frames (kept: up to 8) */
+    sonylv_focus_frame lv_focus[8];
 };
 
 static int fail_msg(backend *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -744,10 +747,10 @@ static int sony_probe(backend *b)
 /* ---- settings ---------------------------------------------------------------------------------- */
 
 enum { EXTRA_BATTERY = N_SETTINGS, EXTRA_SHOTS, EXTRA_STATUS, EXTRA_SERIAL, EXTRA_TOUCH, EXTRA_HALF, EXTRA_ZOOM,
-       N_ALL };
+       EXTRA_FRAMES, N_ALL };
 
 static const char *const extra_names[] = {"battery", "shotsleft", "camerastatus", "serialnumber", "touchaf",
-                                          "halfpress", "zoom"};
+                                          "halfpress", "zoom", "focusframes"};
 
 /* Which setting a name or path ("/sony/camera/isoSpeedRate") means; -1 if none. */
 static int setting_index(const char *name)
@@ -836,6 +839,18 @@ static int read_setting(backend *b, int i, tether_setting *out)
                      strcmp(b->st.fields[SONYF_TOUCH_AF].current, "true") == 0 ? "set" : "off");
             out->read_only = !sonyrpc_api_listed(&b->st, "setTouchAFPosition");
             break;
+        case EXTRA_FRAMES: { /* from live view's frame-info packets: "L,T,R,B STATUS" per frame, 0..10000 */
+            static const char *const states[] = {"invalid", "normal", "main", "sub", "focused"};
+            snprintf(out->label, sizeof out->label, "Focus frames in live view (left,top,right,bottom of 10000; status)");
+            size_t len = 0;
+            for (int k = 0; k < b->lv_n_focus && len < sizeof out->value; k++) {
+                const sonylv_focus_frame *f = &b->lv_focus[k];
+                len += (size_t)snprintf(out->value + len, sizeof out->value - len, "%s%d,%d,%d,%d %s", k ? "; " : "",
+                                        f->left, f->top, f->right, f->bottom,
+                                        f->status < 5 ? states[f->status] : "other");
+            }
+            break;
+        }
         case EXTRA_ZOOM:
             snprintf(out->label, sizeof out->label, "Power zoom position 0..100 (set: in, out, in-start, out-start, stop)");
             snprintf(out->value, sizeof out->value, "%s", b->st.fields[SONYF_ZOOM_POSITION].current);
@@ -1283,7 +1298,8 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *user)
                 if (f.data) backend_frame_deliver(b->lv_sink, &f);
             } else if (pk.type == SONYLV_TYPE_FRAME_INFO && pk.frame_info_known) {
                 pthread_mutex_lock(&b->lock);
-                b->lv_focus_frames = pk.n_frames;
+                b->lv_n_focus = pk.n_kept < 8 ? pk.n_kept : 8;
+                memcpy(b->lv_focus, pk.frames, sizeof b->lv_focus[0] * (size_t)b->lv_n_focus);
                 pthread_mutex_unlock(&b->lock);
             }
         }
