@@ -63,6 +63,7 @@ void cli_camera_error(tether_camera *cam, int rc, const char *what);
 void cli_print_json(json_t *j);
 
 int cmd_sim(int argc, char **argv);
+int cmd_sim_sony(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_config(int argc, char **argv);
