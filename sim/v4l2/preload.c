@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -108,7 +109,7 @@ static struct {
 
 #define NEXT(name) dlsym(RTLD_NEXT, name)
 
-__attribute__((constructor)) static void preload_init(void)
+static void resolve_real(void)
 {
     real.open = (open_fn)NEXT("open");
     real.open64 = (open_fn)NEXT("open64");
@@ -140,6 +141,20 @@ __attribute__((constructor)) static void preload_init(void)
     v4l2sim_real.close = (int (*)(int))NEXT("close");
     v4l2sim_real.fcntl = (int (*)(int, int, ...))NEXT("fcntl");
     v4l2sim_real.mmap = real.mmap;
+}
+
+/* Another library's constructor may call in before ours ran: every
+ * wrapper resolves the real functions first.  (dlsym does not call back
+ * into these wrappers.) */
+static void need_real(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, resolve_real);
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+    need_real();
     v4l2sim_init();
 }
 
@@ -198,6 +213,7 @@ static mode_t mode_arg(int flags, va_list ap)
 
 EXPORT int open(const char *path, int flags, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
@@ -209,6 +225,7 @@ EXPORT int open(const char *path, int flags, ...)
 
 EXPORT int open64(const char *path, int flags, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
@@ -220,16 +237,19 @@ EXPORT int open64(const char *path, int flags, ...)
 
 EXPORT int __open_2(const char *path, int flags)
 {
+    need_real();
     return open(path, flags);
 }
 
 EXPORT int __open64_2(const char *path, int flags)
 {
+    need_real();
     return open64(path, flags);
 }
 
 EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
@@ -242,6 +262,7 @@ EXPORT int openat(int dirfd, const char *path, int flags, ...)
 
 EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, flags);
     mode_t mode = mode_arg(flags, ap);
@@ -254,11 +275,13 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 
 EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
+    need_real();
     return openat(dirfd, path, flags);
 }
 
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
+    need_real();
     return openat64(dirfd, path, flags);
 }
 
@@ -276,6 +299,7 @@ static FILE *fopen_ours(const char *path, const char *mode, bool *handled)
 
 EXPORT FILE *fopen(const char *path, const char *mode)
 {
+    need_real();
     bool handled;
     FILE *f = fopen_ours(path, mode, &handled);
     return handled ? f : real.fopen(path, mode);
@@ -283,6 +307,7 @@ EXPORT FILE *fopen(const char *path, const char *mode)
 
 EXPORT FILE *fopen64(const char *path, const char *mode)
 {
+    need_real();
     bool handled;
     FILE *f = fopen_ours(path, mode, &handled);
     return handled ? f : real.fopen64(path, mode);
@@ -292,12 +317,14 @@ EXPORT FILE *fopen64(const char *path, const char *mode)
 
 EXPORT int close(int fd)
 {
+    need_real();
     v4l2sim_forget(fd);
     return v4l2sim_real.close(fd);
 }
 
 EXPORT int dup(int fd)
 {
+    need_real();
     int n = real.dup(fd);
     if (n >= 0) v4l2sim_dup(fd, n);
     return n;
@@ -305,6 +332,7 @@ EXPORT int dup(int fd)
 
 EXPORT int dup2(int fd, int newfd)
 {
+    need_real();
     if (fd != newfd) v4l2sim_forget(newfd);
     int n = real.dup2(fd, newfd);
     if (n >= 0) v4l2sim_dup(fd, n);
@@ -313,6 +341,7 @@ EXPORT int dup2(int fd, int newfd)
 
 EXPORT int dup3(int fd, int newfd, int flags)
 {
+    need_real();
     if (fd != newfd) v4l2sim_forget(newfd);
     int n = real.dup3(fd, newfd, flags);
     if (n >= 0) v4l2sim_dup(fd, n);
@@ -328,6 +357,7 @@ static int fcntl_common(int fd, int cmd, long arg)
 
 EXPORT int fcntl(int fd, int cmd, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, cmd);
     long arg = va_arg(ap, long);
@@ -337,6 +367,7 @@ EXPORT int fcntl(int fd, int cmd, ...)
 
 EXPORT int fcntl64(int fd, int cmd, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, cmd);
     long arg = va_arg(ap, long);
@@ -348,6 +379,7 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 
 EXPORT int ioctl(int fd, unsigned long request, ...)
 {
+    need_real();
     va_list ap;
     va_start(ap, request);
     void *arg = va_arg(ap, void *);
@@ -358,17 +390,20 @@ EXPORT int ioctl(int fd, unsigned long request, ...)
 
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
 {
+    need_real();
     if (v4l2sim_owns(fd)) return v4l2sim_mmap(addr, len, prot, flags, fd, offset);
     return real.mmap(addr, len, prot, flags, fd, offset);
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
 {
+    need_real();
     return mmap(addr, len, prot, flags, fd, offset);
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
+    need_real();
     if (v4l2sim_owns(fd)) {
         errno = EINVAL;
         return -1;
@@ -454,12 +489,14 @@ static bool any_ours(const struct pollfd *fds, nfds_t n)
 
 EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
+    need_real();
     if (!any_ours(fds, n)) return real.poll(fds, n, timeout_ms);
     return poll_mixed(fds, n, timeout_ms, NULL);
 }
 
 EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout_ms, size_t fdslen)
 {
+    need_real();
     (void)fdslen;
     return poll(fds, n, timeout_ms);
 }
@@ -473,6 +510,7 @@ static int timespec_ms(const struct timespec *ts)
 
 EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask)
 {
+    need_real();
     if (!any_ours(fds, n)) return real.ppoll(fds, n, timeout, mask);
     sigset_t none;
     sigemptyset(&none);
@@ -522,6 +560,7 @@ static bool sets_have_ours(int nfds, fd_set *rd, fd_set *wr, fd_set *ex)
 
 EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *tv)
 {
+    need_real();
     if (!sets_have_ours(nfds, rd, wr, ex)) return real.select(nfds, rd, wr, ex, tv);
     int ms = tv ? (int)(tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000) : -1;
     return select_mixed(nfds, rd, wr, ex, ms, NULL);
@@ -530,6 +569,7 @@ EXPORT int select(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, struct timeval *
 EXPORT int pselect(int nfds, fd_set *rd, fd_set *wr, fd_set *ex, const struct timespec *ts,
                    const sigset_t *mask)
 {
+    need_real();
     if (!sets_have_ours(nfds, rd, wr, ex)) return real.pselect(nfds, rd, wr, ex, ts, mask);
     sigset_t none;
     sigemptyset(&none);
@@ -569,28 +609,33 @@ static int stat_ours(const char *path, struct stat *st, int *rc)
 
 EXPORT int stat(const char *path, struct stat *st)
 {
+    need_real();
     int rc;
     return stat_ours(path, st, &rc) ? rc : real.stat(path, st);
 }
 
 EXPORT int stat64(const char *path, struct stat64 *st)
 {
+    need_real();
     return stat(path, (struct stat *)st);
 }
 
 EXPORT int lstat(const char *path, struct stat *st)
 {
+    need_real();
     int rc;
     return stat_ours(path, st, &rc) ? rc : real.lstat(path, st);
 }
 
 EXPORT int lstat64(const char *path, struct stat64 *st)
 {
+    need_real();
     return lstat(path, (struct stat *)st);
 }
 
 EXPORT int fstat(int fd, struct stat *st)
 {
+    need_real();
     int idx = v4l2sim_fd_device(fd);
     if (idx >= 0) {
         fake_stat(idx, st);
@@ -601,11 +646,13 @@ EXPORT int fstat(int fd, struct stat *st)
 
 EXPORT int fstat64(int fd, struct stat64 *st)
 {
+    need_real();
     return fstat(fd, (struct stat *)st);
 }
 
 EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
+    need_real();
     if (is_empty(path) && (flags & AT_EMPTY_PATH)) return fstat(dirfd, st);
     int rc;
     if (relative_ok(dirfd, path) && stat_ours(path, st, &rc)) return rc;
@@ -614,33 +661,39 @@ EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 
 EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
 {
+    need_real();
     return fstatat(dirfd, path, (struct stat *)st, flags);
 }
 
 EXPORT int __xstat(int ver, const char *path, struct stat *st)
 {
+    need_real();
     int rc;
     return stat_ours(path, st, &rc) ? rc : real.xstat(ver, path, st);
 }
 
 EXPORT int __xstat64(int ver, const char *path, struct stat *st)
 {
+    need_real();
     return __xstat(ver, path, st);
 }
 
 EXPORT int __lxstat(int ver, const char *path, struct stat *st)
 {
+    need_real();
     int rc;
     return stat_ours(path, st, &rc) ? rc : real.lxstat(ver, path, st);
 }
 
 EXPORT int __lxstat64(int ver, const char *path, struct stat *st)
 {
+    need_real();
     return __lxstat(ver, path, st);
 }
 
 EXPORT int __fxstat(int ver, int fd, struct stat *st)
 {
+    need_real();
     int idx = v4l2sim_fd_device(fd);
     if (idx >= 0) {
         fake_stat(idx, st);
@@ -651,11 +704,13 @@ EXPORT int __fxstat(int ver, int fd, struct stat *st)
 
 EXPORT int __fxstat64(int ver, int fd, struct stat *st)
 {
+    need_real();
     return __fxstat(ver, fd, st);
 }
 
 EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
 {
+    need_real();
     int rc;
     if (relative_ok(dirfd, path) && stat_ours(path, st, &rc)) return rc;
     return real.fxstatat(ver, dirfd, path, st, flags);
@@ -663,11 +718,13 @@ EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int
 
 EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat *st, int flags)
 {
+    need_real();
     return __fxstatat(ver, dirfd, path, st, flags);
 }
 
 EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *sx)
 {
+    need_real();
     int idx = -1;
     if (is_empty(path) && (flags & AT_EMPTY_PATH)) idx = v4l2sim_fd_device(dirfd);
     else if (relative_ok(dirfd, path)) idx = v4l2sim_path_device(path);
@@ -693,6 +750,7 @@ EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask, struct s
 
 EXPORT int access(const char *path, int mode)
 {
+    need_real();
     int idx = v4l2sim_path_device(path);
     if (idx < 0) return real.access(path, mode);
     if (!v4l2sim_present(idx)) {
@@ -704,6 +762,7 @@ EXPORT int access(const char *path, int mode)
 
 EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 {
+    need_real();
     if (relative_ok(dirfd, path) && v4l2sim_path_device(path) >= 0)
         return access(path, mode);
     return real.faccessat(dirfd, path, mode, flags);
