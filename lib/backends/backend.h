@@ -168,3 +168,4 @@ void backend_spec_forms(char *buf, size_t size);
 void backend_register(const backend_ops *ops);
 
 extern const backend_ops backend_gphoto2;
+extern const backend_ops backend_v4l2;
