@@ -70,7 +70,7 @@ static const v4l2sim_persona personas[] = {
     {
         .id = "pi-libcamerify",
         .driver = "tethersim",
-        .card = "imx708 (tether sim, libcamerify)",
+        .card = "imx708 (tether sim)",
         .bus_info = "platform:fe801000.csi",
         .strip_dht = false,
         .n_formats = 2,
@@ -80,7 +80,7 @@ static const v4l2sim_persona personas[] = {
                 {1280, 720, 2, {30, 15}},
                 {2304, 1296, 1, {10}},
             }},
-            {V4L2_PIX_FMT_NV12, "Y/UV 4:2:0", false, 2, {
+            {V4L2_PIX_FMT_NV12, "Y/CbCr 4:2:0", false, 2, {
                 {640, 480, 2, {30, 15}},
                 {1280, 720, 1, {30}},
             }},

@@ -1,5 +1,6 @@
 # The V4L2 backend through the tether CLI and the studio, against the
-# user-space V4L2 device (persona uvc-c920, `tether sim v4l2`): discovery,
+# user-space V4L2 device (persona uvc-c920, and pi-libcamerify for the
+# planar formats; `tether sim v4l2`): discovery,
 # summary, controls as settings (canonical names, inactive manual
 # controls, bad values), stills at full size (also while the studio's live
 # view runs, which comes back afterwards), live view with the Huffman
@@ -64,6 +65,20 @@ expect "the still is full size (1920x1080 MJPEG)" "$("$TESTTOOL" jpeg "$T_DIR/sh
 check "preview frames" cam preview --output "$T_DIR/pv-{counter}.jpg" --count 5
 expect "live view is 1280x720" "$("$TESTTOOL" jpeg "$T_DIR/pv-5.jpg" 2>&1)" "1280x720"
 expect "the frames got their Huffman tables" "$(grep -c $'\xff\xc4' "$T_DIR/pv-5.jpg" | awk '{print ($1 > 0)}')" "1"
+
+# a Raspberry Pi camera through libcamerify: YU12/NV12 only, encoded here
+pi="$T_DIR/dev/video1"
+pisim() { "$TETHER" sim v4l2 --device "$dev" --device "$pi=pi-libcamerify" -- "$@"; }
+out=$(pisim "$TETHER" list 2>&1)
+expect_match "two devices are listed" "$(printf '%s\n' "$out" | grep -c '^v4l2:')" '^2$'
+expect_match "pi-libcamerify offers YU12 and NV12" "$(pisim "$TETHER" --camera "v4l2:$pi" summary 2>&1)" \
+    'Format YU12: .*2304x1296@10'
+check "pi-libcamerify: capture" pisim "$TETHER" --camera "v4l2:$pi" capture --output "$T_DIR/pi/{counter}.{ext}"
+expect "pi-libcamerify: the still is full size" "$("$TESTTOOL" jpeg "$T_DIR/pi/1.jpg" 2>&1)" "2304x1296"
+check "pi-libcamerify: preview" pisim "$TETHER" --camera "v4l2:$pi" preview --output "$T_DIR/pi-pv.jpg" --count 3
+expect "pi-libcamerify: live view is encoded to JPEG" "$("$TESTTOOL" jpeg "$T_DIR/pi-pv.jpg" 2>&1)" "1280x720"
+out=$(pisim "$TETHER" --camera "v4l2:$pi" focus auto 2>&1)
+expect_match "pi-libcamerify: no focus motor, a clear error" "$out" 'not supported|no focus'
 
 out=$(cam focus auto 2>&1)
 expect_match "autofocus through focus_absolute" "$out" 'focused'

@@ -1,4 +1,5 @@
-# The user-space V4L2 device (sim/v4l2/, `tether sim v4l2`) checked by
+# The user-space V4L2 device (sim/v4l2/, `tether sim v4l2`; personas
+# uvc-c920 and pi-libcamerify) checked by
 # tools nobody here wrote: v4l2-compliance (every test, with streaming and
 # with every format), ffmpeg recording 300 frames that ffprobe counts,
 # GStreamer's v4l2src taking 300 buffers, and v4l2-ctl streaming at each
@@ -14,9 +15,9 @@ sim() { "$TETHER" sim v4l2 --device "$dev" -- "$@"; }
 # compliance NAME ARGS...: v4l2-compliance passes every test, no warning
 # but a sequence gap (a frame dropped while the test held every buffer)
 compliance() {
-    local name=$1
+    local name=$1 d=${DEV:-$dev}
     shift
-    out=$(timeout 300 "$TETHER" sim v4l2 --device "$dev" -- v4l2-compliance -d "$dev" "$@" 2>&1)
+    out=$(timeout 300 "$TETHER" sim v4l2 --device "$d=${PERSONA:-uvc-c920}" -- v4l2-compliance -d "$d" "$@" 2>&1)
     total=$(printf '%s\n' "$out" | grep -E '^Total for' | tail -1)
     expect_match "v4l2-compliance $name: no failure" "$total" 'Failed: 0,'
     other=$(printf '%s\n' "$out" | grep 'warn:' | grep -v 'got sequence number' || true)
@@ -25,6 +26,8 @@ compliance() {
 compliance "(controls, formats, buffers)"
 compliance "-s (streaming)" -s
 compliance "-s -f (every format)" -s -f
+DEV="$T_DIR/dev/video1" PERSONA=pi-libcamerify compliance "pi-libcamerify -s" -s
+DEV="$T_DIR/dev/video1" PERSONA=pi-libcamerify compliance "pi-libcamerify -s -f" -s -f
 
 out=$(sim v4l2-ctl -d "$dev" --list-ctrls-menus 2>&1)
 expect_match "v4l2-ctl lists focus_absolute, inactive while autofocus is on" "$out" 'focus_absolute .*flags=inactive'
@@ -42,6 +45,11 @@ timeout 120 "$TETHER" sim v4l2 --device "$dev" -- ffmpeg -nostdin -loglevel erro
     -input_format yuyv422 -video_size 640x480 -i "$dev" -frames:v 60 -c:v mjpeg -y yuyv.mkv >ffmpeg2.log 2>&1
 n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 yuyv.mkv 2>&1)
 expect "ffmpeg records 60 YUYV frames" "$n" "60"
+pi="$T_DIR/dev/video1"
+timeout 120 "$TETHER" sim v4l2 --device "$pi=pi-libcamerify" -- ffmpeg -nostdin -loglevel error -f v4l2 \
+    -input_format yuv420p -video_size 1280x720 -i "$pi" -frames:v 60 -c:v mjpeg -y pi.mkv >ffmpeg3.log 2>&1
+n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 pi.mkv 2>&1)
+expect "ffmpeg records 60 YU12 frames from pi-libcamerify" "$n" "60"
 
 if command -v gst-launch-1.0 >/dev/null && gst-inspect-1.0 v4l2src >/dev/null 2>&1; then
     check "GStreamer v4l2src takes 300 MJPEG buffers and decodes them" timeout 120 \
