@@ -13,9 +13,12 @@
  *
  * The library is found through TETHER_V4L2SIM_LIB, next to this program
  * in a build tree (sim/libtetherv4l2sim.so), or in the installed
- * package's library directory.  It is built without sanitizers; for an
- * ASan-built COMMAND, ASAN_OPTIONS gains verify_asan_link_order=0 so the
- * runtime accepts a preloaded library ahead of it.
+ * package's library directory.  It is built without sanitizers, so any
+ * program can load it.  A sanitizer-built COMMAND wants its runtime ahead
+ * of every preloaded library: when COMMAND links the ASan or TSan runtime
+ * that this tether has loaded too (a sanitizer build running its own
+ * tests), that runtime is preloaded first; ASAN_OPTIONS also gains
+ * verify_asan_link_order=0 for an ASan program started otherwise.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -72,6 +75,70 @@ static bool find_library(char *buf, size_t size)
     }
     snprintf(buf, size, "%s/libtetherv4l2sim.so", TETHER_PKGLIBDIR);
     return access(buf, R_OK) == 0;
+}
+
+/* The path of a library this process has loaded whose file name contains
+ * name ("libtsan.so"), from /proc/self/maps, into buf. */
+static bool loaded_library(const char *name, char *buf, size_t size)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (f == NULL) return false;
+    char line[PATH_MAX + 128];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        char *path = strchr(line, '/');
+        if (path == NULL) continue;
+        path[strcspn(path, "\n")] = '\0';
+        const char *base = strrchr(path, '/') + 1;
+        if (strstr(base, name) == NULL) continue;
+        snprintf(buf, size, "%s", path);
+        found = true;
+    }
+    fclose(f);
+    return found;
+}
+
+/* cmd as execvp would find it, into buf. */
+static bool find_command(const char *cmd, char *buf, size_t size)
+{
+    if (strchr(cmd, '/')) {
+        snprintf(buf, size, "%s", cmd);
+        return access(buf, X_OK) == 0;
+    }
+    const char *path = getenv("PATH");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s", path && *path ? path : "/usr/bin:/bin");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(buf, size, "%s/%s", *d ? d : ".", cmd);
+        if (access(buf, X_OK) == 0) return true;
+    }
+    return false;
+}
+
+/* Does the file at path contain the text needle (a library it needs is
+ * named in its dynamic string table)? */
+static bool file_mentions(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return false;
+    size_t nlen = strlen(needle), have = 0;
+    char buf[65536];
+    bool found = false;
+    for (;;) {
+        size_t n = fread(buf + have, 1, sizeof buf - have, f);
+        if (n == 0) break;
+        have += n;
+        if (memmem(buf, have, needle, nlen)) {
+            found = true;
+            break;
+        }
+        /* keep the tail that could start a match */
+        memmove(buf, buf + have - (nlen - 1), nlen - 1);
+        have = nlen - 1;
+    }
+    fclose(f);
+    return found;
 }
 
 /* mkdir -p of path's directory part; a placeholder file at path. */
@@ -184,9 +251,16 @@ int cmd_sim_v4l2(int argc, char **argv)
     if (eq) *eq = '\0';
     dirname_of(first, first_dir, sizeof first_dir);
 
-    char preload[2 * PATH_MAX + 2];
+    char runtime[PATH_MAX] = "", command[PATH_MAX];
+    static const char *const runtimes[] = {"libtsan.so", "libasan.so"};
+    for (size_t i = 0; i < sizeof runtimes / sizeof runtimes[0] && !runtime[0]; i++)
+        if (loaded_library(runtimes[i], runtime, sizeof runtime) &&
+            !(find_command(argv[optind], command, sizeof command) && file_mentions(command, runtimes[i])))
+            runtime[0] = '\0';
+    char preload[3 * PATH_MAX + 3];
     const char *old = getenv("LD_PRELOAD");
-    snprintf(preload, sizeof preload, "%s%s%s", lib, old && *old ? ":" : "", old && *old ? old : "");
+    snprintf(preload, sizeof preload, "%s%s%s%s%s", runtime, runtime[0] ? ":" : "", lib, old && *old ? ":" : "",
+             old && *old ? old : "");
     char asan[1024];
     const char *old_asan = getenv("ASAN_OPTIONS");
     snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", old_asan && *old_asan ? old_asan : "",
