@@ -1298,6 +1298,9 @@ static bool known_ioctl(unsigned long request)
 
 int v4l2sim_ioctl(int fd, unsigned long request, void *arg)
 {
+    /* the kernel takes the request as 32 bits: a caller that passed an
+     * int (µStreamer's xioctl) hands over a sign-extended value */
+    request = (unsigned int)request;
     pthread_mutex_lock(&g_lock);
     sim_open *o = atomic_load(&g_fds[fd]);
     if (o == NULL) {
