@@ -90,6 +90,7 @@ typedef struct sim_dev {
     unsigned generation;
     struct timespec fault_mtime;
     bool fault_file_seen;
+    struct timespec ctrls_mtime;    /* of NAME.ctrls when this process last read or wrote it */
     int64_t fault_checked_ns;
     /* frames, under frames_lock */
     pthread_mutex_t frames_lock;
@@ -150,24 +151,62 @@ static void state_path(const sim_dev *d, const char *ext, char *buf, size_t size
     snprintf(buf, size, "%s/%s.%s", g_state_dir, d->name, ext);
 }
 
-static void ctrls_load(sim_dev *d)
+/* Reads NAME.ctrls into values (defaults for what it lacks) and notes its
+ * time. */
+static void ctrls_read(sim_dev *d, int32_t *values)
 {
-    for (int i = 0; i < d->p->n_ctrls; i++) d->ctrl[i] = d->p->ctrls[i].def;
+    for (int i = 0; i < d->p->n_ctrls; i++) values[i] = d->p->ctrls[i].def;
     if (!g_state_dir[0]) return;
     char path[600];
     state_path(d, "ctrls", path, sizeof path);
     FILE *f = fopen(path, "re");
     if (f == NULL) return;
+    /* fstat, not stat: this runs inside v4l2sim_init, and the interposed
+     * stat would ask for the configuration again */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) d->ctrls_mtime = st.st_mtim;
     unsigned id;
     int v;
     while (fscanf(f, "%x %d", &id, &v) == 2) {
         int i = ctrl_index(d, id);
-        if (i >= 0 && v >= ctrl_def(d, i)->min && v <= ctrl_def(d, i)->max) d->ctrl[i] = v;
+        if (i >= 0 && v >= ctrl_def(d, i)->min && v <= ctrl_def(d, i)->max) values[i] = v;
     }
     fclose(f);
 }
 
-static void ctrls_save(const sim_dev *d)
+static void ctrls_load(sim_dev *d)
+{
+    ctrls_read(d, d->ctrl);
+}
+
+static void notify(sim_dev *d, sim_open *from, int i, uint32_t changes);
+static uint32_t ctrl_flags(const sim_dev *d, int i);
+
+/* Another process changed the controls (NAME.ctrls is newer than what we
+ * read or wrote): take its values and send control events, as a real
+ * device does when another program sets a control. */
+static void ctrls_follow(sim_dev *d)
+{
+    char path[600];
+    state_path(d, "ctrls", path, sizeof path);
+    struct stat st;
+    if (stat(path, &st) != 0 || (st.st_mtim.tv_sec == d->ctrls_mtime.tv_sec &&
+                                 st.st_mtim.tv_nsec == d->ctrls_mtime.tv_nsec))
+        return;
+    int32_t values[V4L2SIM_MAX_CTRLS];
+    uint32_t before[V4L2SIM_MAX_CTRLS];
+    ctrls_read(d, values);
+    for (int i = 0; i < d->p->n_ctrls; i++) before[i] = ctrl_flags(d, i);
+    for (int i = 0; i < d->p->n_ctrls; i++) {
+        if (values[i] == d->ctrl[i]) continue;
+        d->ctrl[i] = values[i];
+        notify(d, NULL, i, V4L2_EVENT_CTRL_CH_VALUE);
+    }
+    for (int i = 0; i < d->p->n_ctrls; i++)
+        if (ctrl_flags(d, i) != before[i]) notify(d, NULL, i, V4L2_EVENT_CTRL_CH_FLAGS);
+}
+
+static void ctrls_save(sim_dev *d)
 {
     if (!g_state_dir[0]) return;
     char path[600], tmp[620];
@@ -176,8 +215,12 @@ static void ctrls_save(const sim_dev *d)
     FILE *f = fopen(tmp, "we");
     if (f == NULL) return;
     for (int i = 0; i < d->p->n_ctrls; i++) fprintf(f, "%x %d\n", d->p->ctrls[i].id, d->ctrl[i]);
-    if (fclose(f) == 0) rename(tmp, path);
-    else unlink(tmp);
+    if (fclose(f) == 0 && rename(tmp, path) == 0) {
+        struct stat st;
+        if (stat(path, &st) == 0) d->ctrls_mtime = st.st_mtim;
+    } else {
+        unlink(tmp);
+    }
 }
 
 static void dev_defaults(sim_dev *d)
@@ -381,6 +424,7 @@ static void fault_refresh(sim_dev *d, bool force)
     int64_t now = mono_ns();
     if (!force && now - d->fault_checked_ns < 20000000) return;
     d->fault_checked_ns = now;
+    ctrls_follow(d);
     char path[600];
     state_path(d, "fault", path, sizeof path);
     struct stat st;

@@ -5,7 +5,8 @@
 # controls, bad values), stills at full size (also while the studio's live
 # view runs, which comes back afterwards), live view with the Huffman
 # tables completed, autofocus and absolute focus through focus_absolute,
-# and faults: corrupt frames (error flag, cut short) dropped and never
+# a control set by another program arriving as a setting event, and
+# faults: corrupt frames (error flag, cut short) dropped and never
 # served, an unplug detected and recovered from when the device returns.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
@@ -96,6 +97,15 @@ SERVE=$!
 T_SIMS+=("$SERVE")
 until_ok 20 grep -q '^studio on' serve.out
 expect_match "the studio serves the V4L2 camera" "$(cat serve.out)" '^studio on'
+
+curl -s -N --max-time 15 "$URL/api/events" >events.txt &
+EVENTS=$!
+until_ok 5 grep -q retry events.txt
+check "another program sets a control (v4l2-ctl)" sim v4l2-ctl -d "$dev" -c brightness=200
+until_ok 10 grep -q '"name":"brightness".*"value":"200"' events.txt
+expect "the change reaches the studio as a setting event (V4L2_EVENT_CTRL)" "$?" "0"
+kill "$EVENTS" 2>/dev/null
+wait "$EVENTS" 2>/dev/null
 
 curl -s --max-time 6 -o live1.mjpg "$URL/stream.mjpg" &
 STREAM=$!
