@@ -519,9 +519,6 @@ static void *producer_main(void *arg)
         v4l2sim_look look = current_look(d);
         uint32_t seq = d->sequence++;
         int64_t t = mono_ns();
-        bool flag_error = d->error_frames > 0, truncate = d->truncate_frames > 0;
-        if (flag_error) d->error_frames--;
-        if (truncate) d->truncate_frames--;
         pthread_mutex_unlock(&g_lock);
 
         size_t n = 0;
@@ -541,6 +538,10 @@ static void *producer_main(void *arg)
         pthread_mutex_lock(&g_lock);
         if (d->run_id != run.run_id) break;
         if (d->n_queued == 0 || n == 0) continue; /* dropped: nobody gave a buffer */
+        /* injected faults count delivered frames, so each one reaches the client */
+        bool flag_error = d->error_frames > 0, truncate = d->truncate_frames > 0;
+        if (flag_error) d->error_frames--;
+        if (truncate) d->truncate_frames--;
         int bi = d->queued[0];
         memmove(d->queued, d->queued + 1, sizeof d->queued[0] * (size_t)--d->n_queued);
         sim_buf *b = &d->bufs[bi];
