@@ -64,6 +64,9 @@ void cli_print_json(json_t *j);
 
 int cmd_sim(int argc, char **argv);
 int cmd_sim_sony(int argc, char **argv);
+/* `tether sim v4l2 ... -- COMMAND`: runs COMMAND with simulated V4L2
+ * devices present (cmd_sim_v4l2.c).  Returns only on error. */
+int cmd_sim_v4l2(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_config(int argc, char **argv);

@@ -32,6 +32,7 @@ static void sim_usage(FILE *out)
     fprintf(out,
         "usage: tether sim ptpip [options]\n"
         "       tether sim sony [options]   (a Sony Wi-Fi camera: tether sim sony --help)\n"
+        "       tether sim v4l2 [options] -- COMMAND... (tether sim v4l2 --help)\n"
         "\n"
         "Serves a simulated camera over PTP/IP until interrupted.  Command and event\n"
         "connections share one port: use gphoto2 --port ptpip:HOST:PORT:PORT.\n"
@@ -70,8 +71,9 @@ int cmd_sim(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "sony") == 0) return cmd_sim_sony(argc - 1, argv + 1);
+    if (strcmp(argv[1], "v4l2") == 0) return cmd_sim_v4l2(argc - 1, argv + 1);
     if (strcmp(argv[1], "ptpip") != 0) {
-        cli_error("unknown simulator '%s' (available: ptpip, sony)", argv[1]);
+        cli_error("unknown simulator '%s' (available: ptpip, sony, v4l2)", argv[1]);
         return EXIT_USAGE;
     }
     argc--, argv++;

@@ -169,3 +169,4 @@ void backend_register(const backend_ops *ops);
 
 extern const backend_ops backend_gphoto2;
 extern const backend_ops backend_sony;
+extern const backend_ops backend_v4l2;

@@ -11,7 +11,7 @@
 
 enum { MAX_BACKENDS = 8 };
 
-static const backend_ops *all_backends[MAX_BACKENDS] = {&backend_gphoto2, &backend_sony};
+static const backend_ops *all_backends[MAX_BACKENDS] = {&backend_gphoto2, &backend_sony, &backend_v4l2};
 static int n_backends = 2;
 
 void backend_register(const backend_ops *ops)

@@ -337,6 +337,15 @@ static void mix(uint8_t *dst, const uint8_t *fg, const uint8_t *m, size_t n)
 int render_liveview(renderer *r, const double *defocus, double gain, uint64_t frame_no,
                     bytebuf *out)
 {
+    const img_yuv420 *f;
+    if (render_liveview_planes(r, defocus, gain, frame_no, &f) != 0) return -1;
+    img_jpeg_params jp = {.quality = r->cfg.lv_quality, .fast_dct = true};
+    return img_jpeg_encode_yuv420(&jp, f, 1, out);
+}
+
+int render_liveview_planes(renderer *r, const double *defocus, double gain, uint64_t frame_no,
+                           const img_yuv420 **planes)
+{
     img_yuv420 *f = &r->frame;
     view_slot *view = current_view(r);
     if (view == NULL) return -1;
@@ -392,8 +401,8 @@ int render_liveview(renderer *r, const double *defocus, double gain, uint64_t fr
         off = (off + (size_t)f->width * 7 + 13) & mask;
     }
     img_yuv420_pad(f);
-    img_jpeg_params jp = {.quality = r->cfg.lv_quality, .fast_dct = true};
-    return img_jpeg_encode_yuv420(&jp, f, 1, out);
+    *planes = f;
+    return 0;
 }
 
 /* ---- photos ----------------------------------------------------------- */

@@ -75,6 +75,14 @@ void render_free(renderer *r);
 int render_liveview(renderer *r, const double *defocus, double gain, uint64_t frame_no,
                     bytebuf *out);
 
+/* The same frame as render_liveview, unencoded: *planes points at the
+ * renderer's own Y'CbCr 4:2:0 planes, valid until the renderer's next
+ * call (the V4L2 device packs them into YUYV, YU12 or NV12).  Returns 0 or
+ * -1. */
+struct img_yuv420;
+int render_liveview_planes(renderer *r, const double *defocus, double gain, uint64_t frame_no,
+                           const struct img_yuv420 **planes);
+
 /* Clamps a view into the frame: zoom to [1, 100], the corner so that the
  * area stays inside the full image (0, 0 at zoom 1). */
 void render_view_clamp(const render_config *c, render_view *v);
