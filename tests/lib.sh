@@ -17,6 +17,10 @@ mkdir -p "$HOME"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86:fast_unwind_on_malloc=0}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=87}"
+# tests send nothing off this machine: no SSDP search to the multicast
+# group (the Sony tests point it at their simulator), no V4L2 device of
+# the machine's own
+export TETHER_SSDP_TARGET="${TETHER_SSDP_TARGET:-none}" TETHER_V4L2_DIR="${TETHER_V4L2_DIR:-$T_DIR/no-v4l2}"
 T_SIMS=()
 T_FAILED=0
 # slow_bar FAST SLOW: a speed check's bar: SLOW when the build under test is
