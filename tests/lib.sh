@@ -40,6 +40,18 @@ check() {
     if "$@" >"$T_DIR/check.out" 2>&1; then ok "$name"; else not_ok "$name" "$(tail -n 3 "$T_DIR/check.out" | tr '\n' ' ')"; fi
 }
 
+# browser_ready: sets $shots (the screenshots' folder, made) and says
+# whether the browser tests can run here (node, /usr/bin/chromium and
+# playwright-core); if not, a failure saying what is missing, and false.
+browser_ready() {
+    shots="$T_TESTS/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
+    mkdir -p "$shots"
+    if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$T_TESTS/e2e/node_modules/playwright-core" ]; then
+        not_ok "the browser test needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
+        return 1
+    fi
+}
+
 # browser_test LIMIT_S SCRIPT ARGS...: runs a tests/e2e script under node
 # (killed after LIMIT_S seconds), printing its "ok"/"not ok" lines; a script
 # that ends badly without saying what failed (a syntax error, an uncaught

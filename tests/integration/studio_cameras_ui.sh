@@ -11,12 +11,7 @@
 cat "$T_TESTS/lsan.supp" "$T_TESTS/lsan-freeze.supp" >"$T_DIR/lsan.supp"
 export LSAN_OPTIONS="suppressions=$T_DIR/lsan.supp:print_suppressions=0"
 here=$T_TESTS
-shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
-mkdir -p "$shots"
-if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$here/e2e/node_modules/playwright-core" ]; then
-    not_ok "the browser test needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
-    exit 0
-fi
+browser_ready || exit 0
 specs=()
 controls=()
 for persona in canon-eos nikon generic; do

@@ -3,12 +3,7 @@
 # on the page, and signing out.  Screenshots in tests/out/screenshots/.
 . "$(dirname "$0")/../lib.sh"
 here=$T_TESTS
-shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
-mkdir -p "$shots"
-if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$here/e2e/node_modules/playwright-core" ]; then
-    not_ok "the browser test needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
-    exit 0
-fi
+browser_ready || exit 0
 sim_start --persona canon-eos --photo-size 1296x864 --files 2 || exit 1
 TOKEN=studio-signin-token-7
 start_serve --token "$TOKEN"

@@ -5,12 +5,7 @@
 # tests/out/screenshots/.
 . "$(dirname "$0")/../lib.sh"
 here=$T_TESTS
-shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
-mkdir -p "$shots"
-if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ] || [ ! -d "$here/e2e/node_modules/playwright-core" ]; then
-    not_ok "the browser test needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
-    exit 0
-fi
+browser_ready || exit 0
 sim_start --persona canon-eos --photo-size 5184x3456 --files 3 || exit 1
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # the webhook panel pings a port on this machine where nothing listens
