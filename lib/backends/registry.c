@@ -12,7 +12,7 @@
 enum { MAX_BACKENDS = 8 };
 
 static const backend_ops *all_backends[MAX_BACKENDS] = {&backend_gphoto2, &backend_sony, &backend_v4l2};
-static int n_backends = 2;
+static int n_backends = 3; /* the entries above */
 
 void backend_register(const backend_ops *ops)
 {
