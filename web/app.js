@@ -478,6 +478,9 @@ async function loadSettings() {
     if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
     renderShooting();
+    $('#focus-none').textContent = touchSetting()
+      ? 'Click the picture to focus there: this camera focuses by touch, it has no focus drive.'
+      : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
     // the settings every camera shares first, in a photographer's words;
     // the camera's own tree (PTP properties, modes, actions) under Advanced
     const canon = Object.keys(CANONICAL_LABEL);
@@ -732,6 +735,50 @@ function onViewerClick(e) {
   const fx = (e.clientX - b.left - r.x) / r.w, fy = (e.clientY - b.top - r.y) / r.h;
   if (fx < 0 || fx > 1 || fy < 0 || fy > 1) return;
   setArea(fx, fy, Number($('#area-size').value));
+  if (touchSetting()) touchFocus(fx, fy);
+}
+
+// ---- touch AF: a camera that focuses where the picture is touched (a Sony
+// Wi-Fi body has no focus drive; its backend offers the "touchaf"
+// setting, X,Y in percent), and the camera's own focus frames
+// ("focusframes": "L,T,R,B STATUS; ..." in 10000ths of the frame) drawn
+// over live view for a few seconds after ----
+
+function touchSetting() {
+  return (state.settings || []).find((x) => x.name === 'touchaf' && !x.read_only);
+}
+
+async function touchFocus(fx, fy) {
+  const st = touchSetting();
+  try {
+    await api('POST', camPath('settings'), { path: st.path, value: `${Math.round(fx * 100)},${Math.round(fy * 100)}` });
+  } catch (e) {
+    toast('Touch AF: ' + e.message);
+    return;
+  }
+  const end = Date.now() + 4000;
+  const id = cams.selected;
+  while (Date.now() < end && id === cams.selected) {
+    try {
+      const r = await api('GET', camPath('settings'));
+      const ff = r.settings.find((x) => x.name === 'focusframes');
+      drawCameraFrames(ff ? ff.value : '');
+    } catch (e) {
+      break;
+    }
+    await new Promise((done) => setTimeout(done, 400));
+  }
+  $('#cam-frames').replaceChildren();
+}
+
+function drawCameraFrames(text) {
+  const r = liveRect();
+  const frames = String(text).split(';').map((f) => /^\s*(\d+),(\d+),(\d+),(\d+) (\w+)/.exec(f)).filter(Boolean);
+  $('#cam-frames').replaceChildren(...frames.map((m) => {
+    const [l, t, rt, b] = m.slice(1, 5).map((v) => Number(v) / 10000);
+    return el('div', { class: `cam-frame ${m[5]}`, title: `the camera's focus frame (${m[5]})`,
+      style: `left:${r.x + l * r.w}px;top:${r.y + t * r.h}px;width:${(rt - l) * r.w}px;height:${(b - t) * r.h}px` });
+  }));
 }
 
 // Focus peaking: a 4-neighbour Laplacian on the luma of the frame shown,

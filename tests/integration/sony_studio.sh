@@ -1,6 +1,7 @@
 # The studio (`tether serve`) on a Sony camera: `tether sim sony --persona
 # a6000` through the sony backend: status, live view (snapshot and MJPEG),
-# settings on the canonical names, touch AF through the settings route,
+# settings on the canonical names, touch AF through the settings route and
+# by a click on the picture in the browser (its focus frame drawn there),
 # capture into the gallery, and the Wi-Fi lost and back.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sony_lib.sh"
@@ -39,6 +40,11 @@ expect_match "... at the touched point (50%: 4500..5500 of 10000)" \
     "$(curl -s "$URL/api/settings" | jq -r '.settings[] | select(.name=="focusframes") | .value')" '^4500,4500,5500,5500 focused'
 kill $watcher 2>/dev/null
 wait $watcher 2>/dev/null
+
+# in the browser: a click on the picture focuses there, and the frame is drawn
+if browser_ready; then
+    browser_test 90 "$T_TESTS/e2e/sony.mjs" "$URL" "http://127.0.0.1:$CTL_PORT" "$shots"
+fi
 
 expect "POST /api/capture" "$(req POST /api/capture)" "201"
 expect "the gallery has the shot" "$(req GET /api/photos >/dev/null; body .total)" "1"
