@@ -698,6 +698,33 @@ function toggleFullscreen() {
   else $('#viewer').requestFullscreen().catch((e) => toast('Full screen: ' + e.message));
 }
 
+// ---- drawers: the panels used now and then (time-lapse, import, tagging,
+// webhooks, presets) fold to their title, closed until opened; what is
+// open is remembered by the browser ----
+
+function initDrawers() {
+  let open = {};
+  try { open = JSON.parse(localStorage.getItem('tether.drawers') || '{}') || {}; } catch (e) { open = {}; }
+  for (const sec of document.querySelectorAll('section[data-drawer]')) {
+    const name = sec.dataset.drawer;
+    const toggle = el('button', { type: 'button', class: 'drawer-toggle', 'aria-controls': sec.id,
+      title: 'Show or hide this panel' });
+    const show = (on) => {
+      sec.classList.toggle('closed', !on);
+      toggle.setAttribute('aria-expanded', on ? 'true' : 'false');
+      toggle.textContent = on ? '▾' : '▸';
+    };
+    toggle.addEventListener('click', () => {
+      const on = sec.classList.contains('closed');
+      show(on);
+      open[name] = on;
+      localStorage.setItem('tether.drawers', JSON.stringify(open));
+    });
+    sec.querySelector('h2').prepend(toggle);
+    show(!!open[name]);
+  }
+}
+
 function initAids() {
   $('#meter-on').addEventListener('change', (e) => setMeter(e.target.checked));
   setMeter(localStorage.getItem('tether.meter') === 'on');
@@ -1111,6 +1138,7 @@ document.addEventListener('keydown', (e) => {
 });
 initFocus();
 initAids();
+initDrawers();
 listen();
 // The cameras first (cameras.js's loadCameras, once every script has
 // run), then the selected one's panels and the studio's own.

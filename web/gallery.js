@@ -148,6 +148,7 @@ function showCull(elt, p) {
 }
 
 async function cull(p, change) {
+  const seq = (p.cullSeq = (p.cullSeq || 0) + 1); // answers may arrive out of order: the newest wins
   try {
     const now = await fetch(`/api/photos/${p.id}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(change) }).then(async (r) => {
@@ -155,6 +156,7 @@ async function cull(p, change) {
       if (!r.ok) throw new Error(data.error ? data.error.message : r.statusText);
       return data;
     });
+    if (seq !== p.cullSeq) return;
     Object.assign(p, { rating: now.rating, label: now.label, pick: now.pick, size: now.size });
     const fig = document.querySelector(`#grid figure[data-id="${p.id}"] .cull`);
     if (fig) showCull(fig, p);

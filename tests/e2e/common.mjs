@@ -16,7 +16,29 @@ export async function until(fn, ms = 10000) {
   return false;
 }
 
-export const launch = () => chromium.launch({
+// The studio's drawers (the time-lapse, import, tagging, webhooks and
+// presets panels) start closed; the tests of what is inside them open them
+// all for every page (launch), the test of the drawers themselves does not
+// (launchFresh).
+const DRAWERS_OPEN = JSON.stringify({ timelapse: true, import: true, tagging: true, webhooks: true, presets: true });
+
+// withDrawersOpen(page): the page opens the studio with every drawer open
+// (unless the page itself already chose); returns page.
+export async function withDrawersOpen(page) {
+  await page.addInitScript((open) => {
+    if (!localStorage.getItem('tether.drawers')) localStorage.setItem('tether.drawers', open);
+  }, DRAWERS_OPEN);
+  return page;
+}
+
+export async function launch() {
+  const browser = await launchFresh();
+  const newPage = browser.newPage.bind(browser);
+  browser.newPage = async (options) => withDrawersOpen(await newPage(options));
+  return browser;
+}
+
+export const launchFresh = () => chromium.launch({
   executablePath: '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],

@@ -7,7 +7,7 @@
 // Run by tests/integration/studio_layout.sh:
 //   node layout.mjs STUDIO_URL CONTROL_URL [SCREENSHOT_DIR]
 // Prints "ok - ..." / "not ok - ..." lines.
-import { launch, until } from './common.mjs';
+import { launchFresh, until } from './common.mjs';
 
 const [studio, control, shots] = process.argv.slice(2);
 let failed = 0;
@@ -16,7 +16,7 @@ const report = (ok, name, detail) => {
   if (!ok) failed++;
 };
 const state = async () => (await fetch(control + '/state')).json();
-const browser = await launch();
+const browser = await launchFresh(); // the drawers as a new visitor finds them
 try {
   await fetch(studio + '/api/capture', { method: 'POST' }); // a latest shot to show
   for (const [name, width, height] of [['desktop', 1440, 900], ['phone', 390, 844]]) {
@@ -69,6 +69,17 @@ try {
   await page.mouse.wheel(0, -100);
   report(await until(async () => (await state()).settings.aperture !== ap0), 'the wheel over the aperture steps it',
     `${ap0} -> ${(await state()).settings.aperture}`);
+  // the drawers: the rarer panels start folded to their title, open with a click, and stay so
+  const closed = await page.$$eval('section[data-drawer]', (l) => l.filter((x) => x.classList.contains('closed')).map((x) => x.dataset.drawer));
+  report(['timelapse', 'import', 'tagging', 'webhooks', 'presets'].every((d) => closed.includes(d)) &&
+    await page.isHidden('#interval-s') && await page.isVisible('#timelapse h2'),
+  'time-lapse, import, tagging, webhooks and presets start as drawers, folded to their title', closed.join(' '));
+  await page.click('#timelapse .drawer-toggle');
+  report(await until(() => page.isVisible('#interval-s')), 'a click opens one');
+  await page.reload();
+  await until(async () => (await page.$$('#shooting .stepper')).length >= 5);
+  report(await until(() => page.isVisible('#interval-s')) && await page.isHidden('#webhook-url'),
+    '... and it stays open after a reload, the others closed');
   // the settings panel: the shared settings in plain words, the camera's own tree under Advanced
   const labels = await page.$$eval('#settings .shared-settings .setting label', (l) => l.map((x) => x.textContent));
   report(['ISO', 'Aperture', 'Shutter speed', 'White balance'].every((w) => labels.includes(w)) &&

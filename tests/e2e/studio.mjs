@@ -136,6 +136,7 @@ try {
     '→ shows the next photo', await g.textContent('#full-name'));
   await g.keyboard.press('ArrowLeft');
   report(await until(async () => await g.textContent('#full-name') === files[0]), '← goes back');
+  await until(async () => /ISO \d+/.test(await g.textContent('#full-exif'))); // the header's height settled
   await until(async () => g.evaluate(() => document.querySelector('#full-img').complete));
   const fullBox = await g.locator("#full-img").boundingBox();
   await g.mouse.click(fullBox.x + fullBox.width * 0.25, fullBox.y + fullBox.height * 0.25);

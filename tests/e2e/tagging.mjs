@@ -10,7 +10,7 @@
 // browser meanwhile does not wipe what is being typed.  Run by
 // tests/integration/studio_tag.sh:  node tagging.mjs STUDIO_URL [SCREENSHOT_DIR]
 // Prints "ok - ..." / "not ok - ..." lines.
-import { launch, sleep, until } from './common.mjs';
+import { launch, sleep, until, withDrawersOpen } from './common.mjs';
 
 const [studio, shots] = process.argv.slice(2);
 let failed = 0;
@@ -29,7 +29,7 @@ try {
     permissions: ['geolocation'],
     geolocation: { latitude: -41.2864603, longitude: 174.776236, accuracy: 12 },
   });
-  const page = await context.newPage();
+  const page = await withDrawersOpen(await context.newPage());
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // 127.0.0.1 is a secure context, as localhost is
