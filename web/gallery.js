@@ -147,8 +147,14 @@ function showCull(elt, p) {
   elt.hidden = !p.rating && !p.label && !p.pick;
 }
 
-async function cull(p, change) {
-  const seq = (p.cullSeq = (p.cullSeq || 0) + 1); // answers may arrive out of order: the newest wins
+// One photo's culling requests go one after the other, so the server
+// sees them in the order of the keys and the last answer holds them all.
+function cull(p, change) {
+  p.cullChain = (p.cullChain || Promise.resolve()).then(() => cullNow(p, change));
+  return p.cullChain;
+}
+
+async function cullNow(p, change) {
   try {
     const now = await fetch(`/api/photos/${p.id}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(change) }).then(async (r) => {
@@ -156,7 +162,6 @@ async function cull(p, change) {
       if (!r.ok) throw new Error(data.error ? data.error.message : r.statusText);
       return data;
     });
-    if (seq !== p.cullSeq) return;
     Object.assign(p, { rating: now.rating, label: now.label, pick: now.pick, size: now.size });
     const fig = document.querySelector(`#grid figure[data-id="${p.id}"] .cull`);
     if (fig) showCull(fig, p);
