@@ -481,12 +481,7 @@ static int read_photo_jpeg(studio *s, const catalog_photo *p, bytebuf *b, bool *
         *missing = true;
         return -1;
     }
-    if (strcmp(http_mime_for(p->rel), "image/jpeg") == 0) return 0;
-    bytebuf preview = BYTEBUF_INIT;
-    int rc = img_raw_preview(b->data, b->len, &preview, NULL, NULL);
-    bytebuf_free(b);
-    *b = preview; /* the preview's bytes, or none */
-    return rc;
+    return studio_picture(p->rel, b);
 }
 
 /* Deletes a photo's file, thumbnail and catalog entry, or answers why not

@@ -172,6 +172,11 @@ bool studio_folder_parts(const studio *s, const char *dir, char *session, size_t
 int studio_open_rel(studio *s, const char *rel, struct stat *st, char *real, size_t real_size);
 /* Appends the file's bytes to b.  Returns 0 or -1 with errno. */
 int studio_read_rel(studio *s, const char *rel, bytebuf *b);
+/* Turns data, the bytes of the photo file named name, into a JPEG a
+ * browser can show: kept as it is for a JPEG, replaced by the largest
+ * JPEG preview it embeds for a RAW.  Returns 0, or -1 (data emptied) when
+ * it is neither.  Pure; any thread. */
+int studio_picture(const char *name, bytebuf *data);
 /* Removes the file (a link itself, not what it points to).  Returns 0 or
  * -1 with errno (ENOENT: it was not there). */
 int studio_unlink_rel(studio *s, const char *rel);

@@ -444,6 +444,16 @@ json_t *studio_photo_json(const catalog_photo *p)
                      "camera_path", p->camera_path);
 }
 
+int studio_picture(const char *name, bytebuf *data)
+{
+    if (strcmp(http_mime_for(name), "image/jpeg") == 0) return 0;
+    bytebuf preview = BYTEBUF_INIT;
+    int rc = img_raw_preview(data->data, data->len, &preview, NULL, NULL);
+    bytebuf_free(data);
+    *data = preview; /* the preview's bytes, or none */
+    return rc;
+}
+
 /* Writes the thumbnail of the photo at path (picture: its JPEG, or a
  * RAW's preview) to .thumbs/ beside it, as NAME (a JPEG) or NAME.jpg (a
  * RAW: so that it is served as a JPEG), and names it in p->thumb.
@@ -508,18 +518,12 @@ json_t *studio_register_photo_event(studio *s, const shot_origin *from, const ch
     /* the thumbnail and size come from the JPEG, or from the preview a RAW
      * embeds (a file with neither, a video say, is catalogued without) */
     bool is_jpeg = strcmp(http_mime_for(path), "image/jpeg") == 0;
-    bytebuf data = BYTEBUF_INIT, preview = BYTEBUF_INIT;
-    const bytebuf *picture = NULL;
-    if (bytebuf_read_file(&data, path) == 0) {
-        if (is_jpeg) picture = &data;
-        else if (img_raw_preview(data.data, data.len, &preview, NULL, NULL) == 0) picture = &preview;
+    bytebuf picture = BYTEBUF_INIT;
+    if (bytebuf_read_file(&picture, path) == 0 && studio_picture(path, &picture) == 0) {
+        img_jpeg_size(picture.data, picture.len, &p.width, &p.height);
+        write_thumbnail(s, path, &picture, !is_jpeg, &p);
     }
-    if (picture) {
-        img_jpeg_size(picture->data, picture->len, &p.width, &p.height);
-        write_thumbnail(s, path, picture, !is_jpeg, &p);
-    }
-    bytebuf_free(&data);
-    bytebuf_free(&preview);
+    bytebuf_free(&picture);
     int rc = catalog_photo_add(s->cat, &p);
     if (rc != TETHER_OK) {
         char why[1200];

@@ -213,14 +213,10 @@ expect "writable again: storage is OK" "$(body .storage.ok)" "true"
 
 # --- the banner in a browser ----------------------------------------------------------------------
 here=$T_TESTS
-if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
-    shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
-    mkdir -p "$shots"
+if browser_ready; then
     browser_test 120 "$here/e2e/storage.mjs" "$URL" \
         "nsenter -t $SERVE -m sh -c 'dd if=/dev/zero of=$Q/fill.ui bs=64k 2>/dev/null; true'" \
         "nsenter -t $SERVE -m rm -f $Q/fill.ui" "$shots"
-else
-    not_ok "the browser check needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
 fi
 stop_serve "serve stops cleanly (tmpfs)"
 sim_stop "simulator exits cleanly (full-size photos)"

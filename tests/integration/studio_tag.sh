@@ -153,12 +153,8 @@ expect "an altitude below sea level" "$(xt "$after" GPSAltitude) $(exiftool -s3 
 
 # --- the Tagging panel in a browser --------------------------------------------------------------
 here=$T_TESTS
-if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -d "$here/e2e/node_modules/playwright-core" ]; then
-    shots="$here/out/screenshots${SUITE_LABEL:+-$SUITE_LABEL}"
-    mkdir -p "$shots"
+if browser_ready; then
     browser_test 120 "$here/e2e/tagging.mjs" "$URL" "$shots"
-else
-    not_ok "the browser check needs node, /usr/bin/chromium and playwright-core (scripts/install-deps check)"
 fi
 stop_serve "serve stops cleanly after the browser"
 
