@@ -55,6 +55,11 @@ static void sim_usage(FILE *out)
         "  --step-noise R          relative error of each drive command (default 0.05)\n"
         "  --lens-speed STEPS_PER_S\n"
         "                          focus motor speed (default 600; the body's own AF: twice that)\n"
+        "  --lens-steps N1,N2,N3   sizes of Near1/2/3 in Near1 steps (default 1,4.3,30)\n"
+        "  --near-blur K           blur grows K times faster on the near side of focus (default 1)\n"
+        "  --lv-late MS[-MS]       live-view frames show the lens this long before they are\n"
+        "                          handed out, drawn per frame (default: one frame period)\n"
+        "  --lv-repeat P           a live-view frame repeats the previous one with probability P\n"
         "faults:\n"
         "  --drop-after-ops N      drop the link once after N operations\n"
         "  --drop-after SECONDS    drop the link once after this time\n"
@@ -82,7 +87,7 @@ int cmd_sim(int argc, char **argv)
         OPT_LISTEN = 256, OPT_CONTROL, OPT_PERSONA, OPT_SEED, OPT_SCENE, OPT_LIGHT, OPT_FILES,
         OPT_RAW_SIZE, OPT_PHOTO_SIZE, OPT_LV_SIZE, OPT_FPS, OPT_FOCUS_AT, OPT_LENS_START,
         OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_LENS_SPEED, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY,
-        OPT_RATE, OPT_FREEZE,
+        OPT_RATE, OPT_FREEZE, OPT_LENS_STEPS, OPT_NEAR_BLUR, OPT_LV_LATE, OPT_LV_REPEAT,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -107,6 +112,10 @@ int cmd_sim(int argc, char **argv)
         {"busy-rate", required_argument, NULL, OPT_BUSY},
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"freeze-after-ops", required_argument, NULL, OPT_FREEZE},
+        {"lens-steps", required_argument, NULL, OPT_LENS_STEPS},
+        {"near-blur", required_argument, NULL, OPT_NEAR_BLUR},
+        {"lv-late", required_argument, NULL, OPT_LV_LATE},
+        {"lv-repeat", required_argument, NULL, OPT_LV_REPEAT},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -121,7 +130,8 @@ int cmd_sim(int argc, char **argv)
     double d;
     lens_params lp;
     bool lens_changed = false;
-    double lens_range = 0, backlash = -1, step_noise = -1, lens_speed = 0;
+    double lens_range = 0, backlash = -1, step_noise = -1, lens_speed = 0, near_blur = 0;
+    double steps[3] = {0};
 
     optind = 1;
     int ch;
@@ -157,6 +167,10 @@ int cmd_sim(int argc, char **argv)
         case OPT_BUSY: ok = cli_parse_double(a, 0, 1, &faults.busy_rate); break;
         case OPT_RATE: ok = cli_parse_double(a, 0.001, 1e6, &faults.rate_limit_mbps); break;
         case OPT_FREEZE: ok = cli_parse_long(a, 1, LONG_MAX, &faults.freeze_after_ops); break;
+        case OPT_LENS_STEPS: ok = lens_parse_steps(a, steps); lens_changed = true; break;
+        case OPT_NEAR_BLUR: ok = cli_parse_double(a, 0.1, 10, &near_blur); lens_changed = true; break;
+        case OPT_LV_LATE: ok = lvdelivery_parse_late(a, &o.lv_delivery); break;
+        case OPT_LV_REPEAT: ok = cli_parse_double(a, 0, 0.9, &o.lv_delivery.repeat); break;
         case 'v': verbose++; break;
         case 'h': sim_usage(stdout); return EXIT_OK;
         default: return EXIT_USAGE;
@@ -179,6 +193,8 @@ int cmd_sim(int argc, char **argv)
         if (backlash >= 0) lp.backlash = backlash;
         if (step_noise >= 0) lp.step_noise = step_noise;
         if (lens_speed > 0) lp.speed = lens_speed;
+        if (near_blur > 0) lp.near_blur = near_blur;
+        if (steps[0] > 0) for (int i = 0; i < 3; i++) lp.step[i] = steps[i];
         o.lens = lp;
         o.lens_params_set = true;
     }

@@ -288,7 +288,7 @@ static int goto_dir(af *a, double x, int dir, double over, focus_sample *s, bool
         int rc = fmeter_frame(&a->m, s, 3000);
         if (rc == 0) {
             a->m.prev = *s;
-            if (use) a->m.measured++;
+            if (use) fmeter_book(&a->m, s);
             else a->m.watched++;
         }
         return rc;
@@ -393,7 +393,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     af_point sweep[SWEEP_MAX];
     int n = 0;
     a.m.position = 0;
-    a.m.measured++; /* the sample at the stop is the sweep's first */
+    fmeter_book(&a.m, &s); /* the sample at the stop is the sweep's first */
     a.m.watched--;
     sweep[n++] = (af_point){0, s.fine, s.coarse};
     double uncertain = 0; /* the lens is within uncertain/2 of its estimate */
@@ -440,6 +440,8 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     }
 
     double far_stop = a.m.position; /* estimated; the near stop is at 0 */
+    LOG_DEBUG("focus", "sweep: %d samples, far stop at %.0f (+-%.0f); %d frames measured so far", n, far_stop,
+              uncertain / 2, a.m.measured);
 
     /* 3. candidate peaks */
     int best = choose_peak(sweep, n, o->mode, &r->peaks);
@@ -530,6 +532,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         }
     }
 
+    LOG_DEBUG("focus", "medium scans: peak at %.1f; %d frames measured so far", peak_x, a.m.measured);
     /* 5. fine scan towards far, magnified if the camera can */
     rc = start_zoom(&a);
     if (rc != 0) return finish(&a, rc, "error", false, "Live-view magnification failed.");
@@ -548,6 +551,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     r->peak_measure = peak;
     double xf = fit_peak(fine, nf, fbest, true);
 
+    LOG_DEBUG("focus", "fine scan: %d samples, peak at %.1f; %d frames measured so far", nf, xf, a.m.measured);
     /* 6. approach from the side the fine scan moved in */
     report(&a, "approach", s.fine, 0.95);
     rc = goto_dir(&a, xf, -1, 3 * S2, &s, true);

@@ -12,6 +12,10 @@
 
 const double fmeter_step_size[4] = {0, 1.0, 4.3, 30.0};
 
+/* The smallest noise floors ever assumed: a camera whose frames at rest
+ * are identical would otherwise make any change look like motion. */
+static const double MIN_CHANGE_FLOOR = 0.05, MIN_JITTER = 0.003;
+
 enum {
     START_LATENCY_MS = 150,   /* longest a lens takes to start moving after a command */
     SLOWEST_SPEED = 300,      /* Near1 steps per second of the slowest lens motors */
@@ -35,7 +39,22 @@ void fmeter_set_roi(focus_meter *m, img_region roi)
     m->have_prev = false;
     m->jitter = m->jitter_coarse = -1;
     m->change_floor = -1;
+    m->best_fine = 0;
     img_image_free(&m->rest_thumb);
+}
+
+/* FNV-1a over the frame's bytes. */
+static uint64_t frame_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h ^ n;
+}
+
+void fmeter_book(focus_meter *m, const focus_sample *s)
+{
+    m->measured++;
+    if (s->fine > m->best_fine) m->best_fine = s->fine;
 }
 
 bool fmeter_stopped(const focus_meter *m)
@@ -55,6 +74,18 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms)
     focus_frame f = {0};
     int rc = m->port->next_frame(m->port->ctx, &m->seq, timeout_ms, &f);
     if (rc != 0) return m->err = rc;
+    uint64_t h = frame_hash(f.data, f.len);
+    if (h == m->last_hash && m->last.seq != 0) {
+        m->port->release(m->port->ctx, &f);
+        m->repeats++;
+        *s = m->last;
+        s->t_ns = f.t_ns;
+        s->seq = f.seq;
+        s->change = 0;
+        s->repeat = true;
+        return 0;
+    }
+    m->last_hash = h;
     img_image roi = {0}, thumb = {0};
     int bad = img_jpeg_decode_gray_region(f.data, f.len, m->roi, 1, &roi) != 0 ||
               img_jpeg_decode(f.data, f.len, 1, 8, &thumb) != 0;
@@ -82,6 +113,7 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms)
         if (dt > 2e6 && dt < 1e9) m->period_ns = 0.8 * m->period_ns + 0.2 * dt;
     }
     m->last_frame_ns = f.t_ns;
+    m->last = *s;
     return 0;
 }
 
@@ -92,6 +124,9 @@ static void learn_noise(focus_meter *m, const focus_sample *a, const focus_sampl
     m->jitter = m->jitter < 0 ? j : 0.8 * m->jitter + 0.2 * j;
     m->jitter_coarse = m->jitter_coarse < 0 ? jc : 0.8 * m->jitter_coarse + 0.2 * jc;
     if (b->change >= 0) m->change_floor = m->change_floor < 0 ? b->change : 0.8 * m->change_floor + 0.2 * b->change;
+    if (m->jitter < MIN_JITTER) m->jitter = MIN_JITTER;
+    if (m->jitter_coarse < MIN_JITTER) m->jitter_coarse = MIN_JITTER;
+    if (m->change_floor >= 0 && m->change_floor < MIN_CHANGE_FLOOR) m->change_floor = MIN_CHANGE_FLOOR;
 }
 
 /* Remembers the last frame as the picture at rest, and how much it
@@ -117,12 +152,14 @@ bool fmeter_moved_clearly(const focus_meter *m)
 int fmeter_calibrate(focus_meter *m, int n, focus_sample *s)
 {
     focus_sample prev = {0};
-    for (int i = 0; i < n; i++) {
+    for (int i = 0, tries = 0; i < n; tries++) {
         int rc = fmeter_frame(m, s, 3000);
         if (rc != 0) return rc;
         m->watched++;
+        if (s->repeat && tries < 4 * n) continue; /* (a camera that only repeats: take what it gives) */
         if (i > 0) learn_noise(m, &prev, s);
         prev = *s;
+        i++;
     }
     m->prev = *s;
     m->have_prev = true;
@@ -200,6 +237,16 @@ int fmeter_settle(focus_meter *m, focus_sample *out, bool *motion_seen, bool use
     for (;;) {
         int rc = fmeter_frame(m, &s, max_wait_ms + 1000);
         if (rc != 0) return rc;
+        if (s.repeat) { /* the same picture again says nothing about the lens */
+            m->watched++;
+            if (s.t_ns >= give_up) { /* nothing new came: what was last seen, unsettled */
+                if (have) s = prev;
+                s.repeat = false;
+                s.settled = false;
+                break;
+            }
+            continue;
+        }
         bool after = s.t_ns >= skip_until;
         if (have && after) {
             bool mv = moving(m, &prev, &s);
@@ -226,7 +273,7 @@ int fmeter_settle(focus_meter *m, focus_sample *out, bool *motion_seen, bool use
         prev = s;
         have = true;
     }
-    if (use) m->measured++;
+    if (use) fmeter_book(m, &s);
     else m->watched++;
     keep_rest(m);
     m->prev = s;

@@ -8,6 +8,13 @@
  * Each frame is also decoded whole at 1/8 scale to see whether the picture
  * is still changing anywhere.
  *
+ * A frame whose bytes are those of the frame before (a body that hands
+ * out the same buffer again) is no new observation: it is counted as
+ * watched and skipped, so two copies never pass for a lens at rest and
+ * the noise floor is never learnt from them.  The floors themselves have
+ * a minimum, so even a noise-free camera needs a real change to count as
+ * motion.
+ *
  * Settling without fixed sleeps: after drive commands, frames that arrived
  * within a frame period of the last command were exposed before it and
  * are skipped; then the lens counts as settled when two consecutive frames
@@ -41,6 +48,7 @@ typedef struct focus_sample {
     int64_t t_ns;
     uint64_t seq;
     bool settled;            /* false when fmeter_settle gave up waiting */
+    bool repeat;             /* the same bytes as the frame before: no new observation */
 } focus_sample;
 
 typedef struct focus_meter {
@@ -67,6 +75,10 @@ typedef struct focus_meter {
                                 since the last command that moved (fmeter_drive) */
     double position;         /* estimated, Near1 units */
     int err;                 /* the last port error */
+    uint64_t last_hash;      /* of the last frame's bytes, to see repeats */
+    int repeats;             /* frames skipped as repeats */
+    double best_fine;        /* highest `fine` of a measured sample since the ROI was set */
+    focus_sample last;       /* of the last frame measured (repeats return it again) */
     struct {                 /* how long moves took, learnt per commanded travel */
         double travel;
         double ms;
@@ -80,8 +92,13 @@ void fmeter_free(focus_meter *m);
 /* Changes the ROI (e.g. after a zoom): forgets the previous sample. */
 void fmeter_set_roi(focus_meter *m, img_region roi);
 
-/* Reads the next frame and measures it (not counted).  0 or a tether_err. */
+/* Reads the next frame and measures it (not counted).  A repeated frame
+ * is not measured: s is the previous sample with repeat set.  0 or a
+ * tether_err. */
 int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms);
+
+/* Books s as a sample the algorithm uses (measured frames, best_fine). */
+void fmeter_book(focus_meter *m, const focus_sample *s);
 
 /* Watches `n` frames at rest to learn the noise floor; *s gets the last
  * sample.  Counted as watched frames.  0 or a tether_err. */

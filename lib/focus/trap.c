@@ -379,6 +379,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
             break;
         }
         r->frames++;
+        if (s.repeat) continue; /* the same picture again: no new point on the curve */
         double period = t->m.period_ns / 1e9;
         double arrival = (double)s.t_ns / 1e9;
         double f = s.fine > 1e-9 ? s.fine : 1e-9;

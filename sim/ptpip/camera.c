@@ -85,6 +85,8 @@ struct simcam {
     double lv_zoom_x, lv_zoom_y; /* the magnified area's upper-left corner, full-res px */
     double lv_t0;
     int64_t lv_last_slot;
+    lvdelivery lv_delivery;    /* when frames were exposed, and which repeat */
+    bytebuf lv_prev;           /* the last frame, kept when frames may repeat */
     uint64_t frames;
     double busy_until;         /* Nikon DeviceReady busy (LV start, AF) */
     uint16_t af_result;        /* Nikon: result DeviceReady gives after AF */
@@ -530,6 +532,7 @@ static void take_picture(simcam *c, const capture_job *job)
     double t = now_s();
     double pos = lens_position(&c->lens, t - t_exp / 2);
     double defocus[2] = {pos - c->focus_pos[0], pos - c->focus_pos[1]};
+    double blur[2] = {lens_blur_defocus(&c->lens.p, defocus[0]), lens_blur_defocus(&c->lens.p, defocus[1])};
     double n = prop_physical(&c->props, ROLE_APERTURE, pe->base_fnumber);
     double gain = exposure_gain(c, false);
     prop *fmt = prop_find_role(&c->props, ROLE_IMAGE_FORMAT);
@@ -546,7 +549,7 @@ static void take_picture(simcam *c, const capture_job *job)
 
     /* the picture: a JPEG's body, and the preview inside a RAW */
     pthread_mutex_lock(&c->render_lock);
-    blob *body = render_photo_body(c->rd, defocus, pe->max_aperture / n, gain);
+    blob *body = render_photo_body(c->rd, blur, pe->max_aperture / n, gain);
     pthread_mutex_unlock(&c->render_lock);
 
     pthread_mutex_lock(&c->lock);
@@ -666,19 +669,32 @@ static int lv_frame(simcam *c, bytebuf *out)
         slot = c->lv_last_slot + 1;
     }
     c->lv_last_slot = slot;
-    /* a frame shows the lens as it was while the frame was exposed */
-    double exposed = fps > 0 ? t - 1.0 / fps : t;
-    double pos = lens_position(&c->lens, exposed);
-    double defocus[2] = {pos - c->focus_pos[0], pos - c->focus_pos[1]};
-    double gain = exposure_gain(c, true);
+    /* a frame shows the lens as it was while the frame was exposed: a
+     * frame period ago, or later as the delivery options say */
+    double exposed = lvdelivery_exposed(&c->lv_delivery, t, fps > 0 ? 1.0 / fps : 0);
     uint64_t frame_no = ++c->frames;
+    if (lvdelivery_repeat(&c->lv_delivery) && c->lv_prev.len > 0)
+    {
+        bytebuf_put(out, c->lv_prev.data, c->lv_prev.len);
+        return bytebuf_ok(out) ? 0 : -1;
+    }
+    double pos = lens_position(&c->lens, exposed);
+    double defocus[2] = {lens_blur_defocus(&c->lens.p, pos - c->focus_pos[0]),
+                         lens_blur_defocus(&c->lens.p, pos - c->focus_pos[1])};
+    double gain = exposure_gain(c, true);
     render_view view = {c->lv_zoom, c->lv_zoom_x, c->lv_zoom_y};
+    size_t from = out->len;
     pthread_mutex_unlock(&c->lock);
     pthread_mutex_lock(&c->render_lock);
     render_set_view(c->rd, &view);
     int rc = render_liveview(c->rd, defocus, gain, frame_no, out);
     pthread_mutex_unlock(&c->render_lock);
     pthread_mutex_lock(&c->lock);
+    if (rc == 0 && c->opt.lv_delivery.repeat > 0) {
+        bytebuf_reset(&c->lv_prev);
+        bytebuf_put(&c->lv_prev, out->data + from, out->len - from);
+        if (!bytebuf_ok(&c->lv_prev)) bytebuf_reset(&c->lv_prev);
+    }
     return rc;
 }
 
@@ -708,6 +724,8 @@ simcam *simcam_new(const simcam_options *o)
     pthread_cond_init(&c->wake, NULL);
     pthread_cond_init(&c->variants_done, NULL);
     bytebuf_init(&c->eos_records);
+    bytebuf_init(&c->lv_prev);
+    lvdelivery_init(&c->lv_delivery, &o->lv_delivery, o->seed);
     c->plugged = true;
 
     if (img_exif_global_init() != 0) goto fail;
@@ -779,6 +797,7 @@ void simcam_free(simcam *c)
     render_free(c->rd);
     scene_free(c->sc);
     bytebuf_free(&c->eos_records);
+    bytebuf_free(&c->lv_prev);
     pthread_cond_destroy(&c->wake);
     pthread_cond_destroy(&c->variants_done);
     pthread_mutex_destroy(&c->render_lock);
@@ -1474,8 +1493,9 @@ json_t *simcam_state(simcam *c)
         else if (ch) json_object_set_new(settings, p->spec->name, json_string(ch->label));
         else json_object_set_new(settings, p->spec->name, json_integer(p->value));
     }
-    json_t *lensj = json_pack("{s:f, s:f, s:f, s:f, s:b, s:I, s:I}",
-        "range", c->lens.p.range, "backlash", c->lens.p.backlash,
+    json_t *lensj = json_pack("{s:f, s:[f, f, f], s:f, s:f, s:f, s:f, s:b, s:I, s:I}",
+        "range", c->lens.p.range, "steps", c->lens.p.step[0], c->lens.p.step[1], c->lens.p.step[2],
+        "near_blur", c->lens.p.near_blur, "backlash", c->lens.p.backlash,
         "step_noise", c->lens.p.step_noise, "speed", c->lens.p.speed,
         "moving", lens_moving(&c->lens, t), "commands", (json_int_t)c->lens.commands,
         "dropped", (json_int_t)c->lens.dropped);

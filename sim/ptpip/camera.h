@@ -24,6 +24,7 @@
 #include "base/bytebuf.h"
 #include "card.h"
 #include "lens.h"
+#include "lvdelivery.h"
 #include "persona.h"
 #include "render.h"
 #include "scene.h"
@@ -38,6 +39,7 @@ typedef struct simcam_options {
     lens_params lens;
     render_config render;      /* sizes: 0 = the persona's */
     double lv_fps;             /* frames per second; 0 = as fast as asked */
+    lvdelivery_options lv_delivery; /* late and repeated frames (all 0: neither) */
     int card_files;            /* files on the card at start */
     uint64_t raw_size;         /* bytes of a RAW file */
     bool dim;                  /* dim light: noisy live view */

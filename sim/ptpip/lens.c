@@ -10,6 +10,7 @@
 #include "lens.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static double clampd(double v, double lo, double hi)
 {
@@ -30,6 +31,29 @@ void lens_default_params(lens_params *p, uint64_t seed)
     p->speed = 600.0;
     p->drop_when_busy = 0.5;
     p->af_error = 0.7;
+    p->near_blur = 1.0;
+}
+
+double lens_blur_defocus(const lens_params *p, double defocus)
+{
+    double k = p->near_blur > 0 ? p->near_blur : 1.0;
+    return defocus > 0 ? defocus * k : defocus;
+}
+
+bool lens_parse_steps(const char *text, double step[3])
+{
+    const char *s = text;
+    double v[3];
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        v[i] = strtod(s, &end);
+        if (end == s || !(v[i] > 0) || v[i] > 1000 || (i > 0 && !(v[i] > v[i - 1]))) return false;
+        s = end;
+        if (i < 2 && *s++ != ',') return false;
+    }
+    if (*s != '\0') return false;
+    for (int i = 0; i < 3; i++) step[i] = v[i];
+    return true;
 }
 
 void lens_init(lens *l, const lens_params *p, uint64_t seed, double initial_pos, double now)

@@ -13,6 +13,9 @@
  *   - backlash: after a change of direction the first `backlash` steps move
  *     the gears, not the lens;
  *   - end stops clamp silently;
+ *   - the blur may grow faster on one side of focus than on the other
+ *     (near_blur: real lenses are not symmetric, and a search that
+ *     assumes a symmetric curve lands off the peak);
  *   - motion takes time (a start latency, then a constant speed), and there
  *     is no completion signal: only the image tells;
  *   - a third command sent while two are still being executed may be lost.
@@ -40,6 +43,8 @@ typedef struct lens_params {
     double speed;            /* steps per second while moving */
     double drop_when_busy;   /* P(lost) for a 3rd command while moving */
     double af_error;         /* std. deviation of the body's own AF, steps */
+    double near_blur;        /* blur per step on the near side of focus, relative to the
+                                far side (1: symmetric) */
 } lens_params;
 
 typedef struct lens {
@@ -86,6 +91,15 @@ void lens_cancel_autofocus(lens *l, double now);
 
 /* Turns the ring by hand at `speed` steps/s (signed) for `duration_s`. */
 void lens_ring(lens *l, double now, double speed, double duration_s);
+
+/* The defocus that makes the blur of a lens `defocus` Near1 steps from
+ * a plane's sharp position (positive: nearer than it): the near side
+ * scaled by near_blur.  The renderer blurs by its magnitude. */
+double lens_blur_defocus(const lens_params *p, double defocus);
+
+/* Parses "N1,N2,N3" (the Near1/2/3 sizes in Near1 units, increasing) into
+ * step.  False when it is not three increasing positive numbers. */
+bool lens_parse_steps(const char *text, double step[3]);
 
 /* Puts the lens at pos at once (test set-up; stops all motion). */
 void lens_set(lens *l, double now, double pos);

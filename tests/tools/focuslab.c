@@ -12,6 +12,14 @@
  *       Canon steps; --end-stops: a drive into an end stop is refused as a
  *       Nikon body refuses it (MfDriveStepEnd)
  *
+ *   lens and live-view options (af and trap):
+ *       --steps N1,N2,N3 (Near1/2/3 sizes), --near-blur K (blur K times
+ *       steeper on the near side), --late MS[-MS] (frames show the lens
+ *       that long before they arrive), --repeat P (a frame repeats the
+ *       previous one with probability P), --odd-lens (a lens unlike the
+ *       simulator's default: steps 1,5,25, backlash 3-6 by trial, near
+ *       side 1.6x steeper, frames 50-150 ms late)
+ *
  *   focuslab trap [--trials N] [--speed STEPS_PER_FRAME] [--pattern P] [--zoom K]
  *                 [--scene S] [--dim] [--algo tether|baseline] [-v]
  *       trap-focus trials: the ring is turned by hand at the given speed,
@@ -46,6 +54,7 @@ typedef struct lab_args {
     double speed;            /* trap: Near1 steps per frame */
     const char *pattern;     /* trap: pass, return, short, turnback */
     int zoom;                /* trap: magnification */
+    bool odd_lens;           /* --odd-lens: backlash drawn per trial */
 } lab_args;
 
 static int parse(int argc, char **argv, lab_args *a)
@@ -61,7 +70,10 @@ static int parse(int argc, char **argv, lab_args *a)
         {"roi", required_argument, 0, 'r'}, {"focus-at", required_argument, 0, 'f'},
         {"no-zoom", no_argument, 0, 'z'}, {"speed", required_argument, 0, 'V'},
         {"pattern", required_argument, 0, 'P'}, {"zoom", required_argument, 0, 'Z'}, {"verbose", no_argument, 0, 'v'},
-        {"absolute", required_argument, 0, 'A'}, {"end-stops", no_argument, 0, 'E'}, {0, 0, 0, 0}};
+        {"absolute", required_argument, 0, 'A'}, {"end-stops", no_argument, 0, 'E'},
+        {"steps", required_argument, 0, 'T'}, {"near-blur", required_argument, 0, 'K'},
+        {"late", required_argument, 0, 'L'}, {"repeat", required_argument, 0, 'R'},
+        {"odd-lens", no_argument, 0, 'O'}, {0, 0, 0, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -82,6 +94,20 @@ static int parse(int argc, char **argv, lab_args *a)
         case 'P': a->pattern = optarg; break;
         case 'Z': a->zoom = atoi(optarg); break;
         case 'E': a->vo.end_stop_answer = true; break;
+        case 'T':
+            if (!lens_parse_steps(optarg, a->vo.steps)) return -1;
+            break;
+        case 'K': a->vo.near_blur = atof(optarg); break;
+        case 'L':
+            if (!lvdelivery_parse_late(optarg, &a->vo.lv)) return -1;
+            break;
+        case 'R': a->vo.lv.repeat = atof(optarg); break;
+        case 'O':
+            a->odd_lens = true;
+            lens_parse_steps("1,5,25", a->vo.steps);
+            a->vo.near_blur = 1.6;
+            lvdelivery_parse_late("50-150", &a->vo.lv);
+            break;
         case 'A':
             a->vo.absolute_max = atoi(optarg);
             if (a->vo.absolute_max < 1) return -1;
@@ -179,14 +205,38 @@ static double frame_sharpness(vcam *v, const tether_roi *roi_in)
     return s;
 }
 
+/* The options of trial i: its own seed, and with --odd-lens its own
+ * backlash (3-6 steps). */
+static vcam_options trial_options(const lab_args *a, int i)
+{
+    vcam_options vo = a->vo;
+    vo.seed = a->vo.seed + (uint64_t)i;
+    if (a->odd_lens && a->vo.backlash < 0) vo.backlash = 3 + (double)((vo.seed * 7) % 4);
+    return vo;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return a < b ? -1 : a > b;
+}
+
+static double median(double *v, int n)
+{
+    if (n <= 0) return 0;
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 static int cmd_af(lab_args *a)
 {
-    int hits1 = 0, hits2 = 0, hits_dof = 0, focused = 0, runs = 0, global_ok = 0;
+    int hits1 = 0, hits2 = 0, hits_dof = 0, focused = 0, runs = 0, global_ok = 0, false_focused = 0;
     double err_sum = 0, frames = 0, watched = 0, cmds = 0, secs = 0;
     uint64_t dropped = 0;
+    double *frame_list = calloc((size_t)(a->trials > 0 ? a->trials : 1), sizeof *frame_list);
+    if (frame_list == NULL) return 1;
     for (int i = 0; i < a->trials; i++) {
-        vcam_options vo = a->vo;
-        vo.seed = a->vo.seed + (uint64_t)i;
+        vcam_options vo = trial_options(a, i);
         vcam *v = vcam_new(&vo);
         if (v == NULL) return 1;
         /* which plane is the global peak: the sharper at its own focus */
@@ -208,37 +258,44 @@ static int cmd_af(lab_args *a)
                              : focus_af_run(vcam_port(v), &ao, &r);
         double pos = vcam_lens_position(v);
         double e0 = pos - vcam_focus_position(v, global);
-        double err = e0;
+        double err = e0, blur = vcam_blur_error(v, pos, global);
         if (vo.scene == SCENE_TWO_PLANE) {
             double e1 = pos - vcam_focus_position(v, !global);
             if (fabs(e1) < fabs(err)) err = e1;
+            double b1 = vcam_blur_error(v, pos, !global);
+            if (b1 < blur) blur = b1;
         }
+        bool in_dof = blur <= vcam_dof_half(v);
         runs++;
         err_sum += fabs(err);
         hits1 += fabs(err) <= 1;
         hits2 += fabs(err) <= 2;
-        hits_dof += fabs(err) <= vcam_dof_half(v);
+        hits_dof += in_dof;
+        false_focused += r.focused && !in_dof;
         global_ok += fabs(e0) <= 2;
         focused += r.focused;
         frames += r.measured_frames;
+        frame_list[runs - 1] = r.measured_frames;
         watched += r.settle_frames;
         cmds += r.commands;
         secs += r.seconds;
         dropped += vcam_dropped(v);
         if (a->verbose)
             printf("trial %d seed %llu rc %d %s err %+.1f (global %+.1f) focus %.0f range %.0f "
-                   "frames %d+%d cmds %d %.1fs peaks %d: %s\n",
+                   "frames %d+%d cmds %d %.1fs peaks %d blur-err %.1f (dof %.1f): %s\n",
                    i, (unsigned long long)vo.seed, rc, r.status, err, e0,
                    vcam_focus_position(v, 0), vcam_range(v), r.measured_frames, r.settle_frames,
-                   r.commands, r.seconds, r.peaks, r.message);
+                   r.commands, r.seconds, r.peaks, blur, vcam_dof_half(v), r.message);
         vcam_free(v);
     }
     printf("af %s trials %d within1 %.0f%% within2 %.0f%% withinDOF %.0f%% global-within2 %.0f%% "
-           "mae %.2f focused %.0f%% frames %.1f watched %.1f commands %.1f seconds %.1f dropped %llu\n",
+           "mae %.2f focused %.0f%% frames %.1f watched %.1f commands %.1f seconds %.1f dropped %llu "
+           "falsefocused %d medianframes %.1f\n",
            a->baseline ? "baseline" : "tether", runs, 100.0 * hits1 / runs, 100.0 * hits2 / runs,
            100.0 * hits_dof / runs, 100.0 * global_ok / runs, err_sum / runs,
            100.0 * focused / runs, frames / runs, watched / runs, cmds / runs, secs / runs,
-           (unsigned long long)dropped);
+           (unsigned long long)dropped, false_focused, median(frame_list, runs));
+    free(frame_list);
     return 0;
 }
 
@@ -249,8 +306,7 @@ static int cmd_trap(lab_args *a)
     bool neg = strcmp(a->pattern, "short") == 0 || strcmp(a->pattern, "turnback") == 0;
     bool ret = strcmp(a->pattern, "return") == 0;
     for (int i = 0; i < a->trials; i++) {
-        vcam_options vo = a->vo;
-        vo.seed = a->vo.seed + (uint64_t)i;
+        vcam_options vo = trial_options(a, i);
         vcam *v = vcam_new(&vo);
         if (v == NULL) return 1;
         /* approach from either side, from 40-80 steps out */
@@ -278,7 +334,7 @@ static int cmd_trap(lab_args *a)
         frames += r.frames;
         if (r.fired) {
             fired++;
-            if (fabs(err) <= vcam_dof_half(v)) hits++;
+            if (vcam_blur_error(v, vcam_last_shot(v), 0) <= vcam_dof_half(v)) hits++;
             err_sum += fabs(err);
             if (neg) negative++;
         }

@@ -37,6 +37,7 @@ struct vcam {
     focus_abs abs;           /* absolute_max > 0: the position steps become */
     bool abs_ready;
     double abs_sent;         /* the lens position last sent, Near1 */
+    lvdelivery lvd;
 };
 
 /* Starts the scheduled turns of the ring whose time has come. */
@@ -91,10 +92,15 @@ static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f
     v->slot = slot;
     v->t = (double)slot / v->fps;
     ring_due(v);
-    double pos = lens_position(&v->lens, v->t - 1.0 / v->fps);
-    double defocus[2] = {pos - v->focus[0], pos - v->focus[1]};
-    v->frame.len = 0;
-    if (render_liveview(v->rd, defocus, 1.0, ++v->frames, &v->frame) != 0) return TETHER_ERR_IO;
+    double exposed = lvdelivery_exposed(&v->lvd, v->t, 1.0 / v->fps);
+    ++v->frames;
+    if (!lvdelivery_repeat(&v->lvd) || v->frame.len == 0) { /* else the same picture again */
+        double pos = lens_position(&v->lens, exposed);
+        double defocus[2] = {lens_blur_defocus(&v->lens.p, pos - v->focus[0]),
+                             lens_blur_defocus(&v->lens.p, pos - v->focus[1])};
+        v->frame.len = 0;
+        if (render_liveview(v->rd, defocus, 1.0, v->frames, &v->frame) != 0) return TETHER_ERR_IO;
+    }
     *f = (focus_frame){.data = v->frame.data, .len = v->frame.len,
                        .t_ns = (int64_t)(v->t * 1e9), .seq = v->frames};
     *seq = v->frames;
@@ -174,6 +180,9 @@ vcam *vcam_new(const vcam_options *o)
     lens_default_params(&lp, o->seed);
     if (o->backlash >= 0) lp.backlash = o->backlash;
     if (o->step_noise >= 0) lp.step_noise = o->step_noise;
+    if (o->steps[0] > 0) for (int i = 0; i < 3; i++) lp.step[i] = o->steps[i];
+    if (o->near_blur > 0) lp.near_blur = o->near_blur;
+    lvdelivery_init(&v->lvd, &o->lv, o->seed);
     if (o->absolute_max > 0) lp.backlash = lp.step_noise = lp.drop_when_busy = 0; /* a voice coil goes where it is sent */
     rng r;
     rng_seed(&r, rng_hash2(o->seed, 0xF0C05));
@@ -211,6 +220,11 @@ uint64_t vcam_dropped(const vcam *v) { return v->lens.dropped; }
 double vcam_last_shot(const vcam *v) { return v->last_shot; }
 double vcam_fps(const vcam *v) { return v->fps; }
 int vcam_shots(const vcam *v) { return v->shots; }
+
+double vcam_blur_error(const vcam *v, double position, int plane)
+{
+    return fabs(lens_blur_defocus(&v->lens.p, position - v->focus[plane ? 1 : 0]));
+}
 
 double vcam_dof_half(const vcam *v)
 {

@@ -21,6 +21,7 @@
 
 #include "focus/port.h"
 #include "ptpip/lens.h"
+#include "ptpip/lvdelivery.h"
 #include "ptpip/scene.h"
 
 typedef struct vcam_options {
@@ -37,6 +38,9 @@ typedef struct vcam_options {
     bool no_zoom;            /* no live-view magnification (as a Nikon here) */
     bool end_stop_answer;    /* a drive into an end stop answers TETHER_ERR_END_STOP, as a Nikon
                                 body's MfDriveStepEnd (else it is taken and does nothing, as Canon) */
+    double steps[3];         /* Near1/2/3 sizes in Near1 units; 0: the lens default (1, 4.3, 30) */
+    double near_blur;        /* blur on the near side relative to the far side; 0: 1 */
+    lvdelivery_options lv;   /* late and repeated frames (all 0: one frame period late) */
     int absolute_max;        /* > 0: the lens takes absolute positions 0..absolute_max over its
                                 range (a webcam's focus_absolute, through lib/focus/absolute.c:
                                 no backlash, no step noise); 0: Canon relative steps */
@@ -54,6 +58,10 @@ double vcam_range(const vcam *v);
 /* The sharp lens position of plane 0 (the background) or 1 (the card). */
 double vcam_focus_position(const vcam *v, int plane);
 uint64_t vcam_dropped(const vcam *v);
+/* How far the lens at `position` is from plane's sharp position, in
+ * steps of the blur on the far side (the near side counts near_blur
+ * times): within the depth of field when at most vcam_dof_half. */
+double vcam_blur_error(const vcam *v, double position, int plane);
 /* Half the depth of field in Near1 steps for a photo (as the simulator
  * reports it at its base aperture). */
 double vcam_dof_half(const vcam *v);
