@@ -29,9 +29,10 @@
  *      started again further out while the best sample is the first;
  *   6. final approach from the same side as the fine scan: if the peak is
  *      behind, move past it by more than any backlash and come back, so
- *      the two reversals cancel; "focused" only if the sweep saw a real
- *      peak (min <= 0.75 x max) and the end sharpness is >= 0.75 x the
- *      best seen.
+ *      the two reversals cancel;
+ *   7. the verdict (verdict()): "focused" only if the picture there is at
+ *      the fine scan's peak and as sharp as the sharpest picture of the
+ *      whole search; otherwise the result says which failed.
  *
  * Between moves the lens is given time by watching frames (meter.c), and
  * never more than two commands are sent before the picture has settled.
@@ -59,6 +60,7 @@ enum {
 static const double S2 = 4.3, S3 = 30.0;
 static const double PEAK_RATIO = 0.75;   /* libcamera's contrast ratio */
 static const double FLOOR_RATIO = 8;     /* coarse samples this close to the lowest are "no peak here" */
+static const double WHOLE_RATIO = 0.8;   /* of the search's sharpest unmagnified picture, to be focused */
 
 typedef struct af_point {
     double x;
@@ -72,7 +74,8 @@ typedef struct af {
     tether_af_result *r;
     focus_meter m;
     int64_t t0;
-    int zoom;
+    int zoom;                /* the magnification the fine scan used */
+    bool zoom_left;          /* the verdict already ended it */
     img_region roi;
 } af;
 
@@ -116,7 +119,7 @@ static int finish(af *a, int rc, const char *status, bool focused, const char *f
     r->seconds = (double)(a->port->now_ns(a->port->ctx) - a->t0) / 1e9;
     r->zoom = a->zoom;
     r->position = a->m.position;
-    if (a->zoom > 1 && a->port->zoom) a->port->zoom(a->port->ctx, 1, 0.5, 0.5);
+    if (a->zoom > 1 && !a->zoom_left && a->port->zoom) a->port->zoom(a->port->ctx, 1, 0.5, 0.5);
     report(a, "done", r->final_measure, 1);
     fmeter_free(&a->m);
     return rc == TETHER_ERR_CANCELLED ? 0 : rc;
@@ -301,9 +304,10 @@ static int goto_dir(af *a, double x, int dir, double over, focus_sample *s, bool
  * (Near2 or Near3), until it has clearly passed the best sample (on the
  * fine measure), reached max samples, or stopped moving at the stop that
  * is estimated at stop_x (within stop_tol): a picture that shows no
- * motion there means the stop when the sharpness fell (the last sample
- * repeats a lower one) or the estimate is at or past the stop (a flat
- * picture at the end of the range).  Away from the stop, such a picture is
+ * motion there, with both measures where the last sample had them, means
+ * the stop when the sharpness fell (the last sample repeats a lower one)
+ * or the estimate is at or past the stop (a flat picture at the end of
+ * the range).  Away from the stop, such a picture is
  * a sample like any other: in dim light the noise can hide a change. */
 static int scan(af *a, int dir, int step, int max, double stop_x, double stop_tol, af_point *pts, int *np,
                 int *best, bool *hit_stop)
@@ -323,7 +327,14 @@ static int scan(af *a, int dir, int step, int max, double stop_x, double stop_to
         if (rc != 0) return rc;
         double from = a->m.position - dir * fmeter_step_size[step];
         double to_stop = dir * (stop_x - from); /* <= 0: at or past the stop's estimate */
-        if (!fmeter_moved(&a->m) && to_stop <= stop_tol && (pts[*best].fine > 1.5 * s.fine || to_stop <= 0)) {
+        /* at a stop the picture is the last one again: no change at rest,
+         * and both measures where they were (a lens that moved in dim
+         * light can hide from the first, not from the second) */
+        double jf = a->m.jitter > 0.03 ? a->m.jitter : 0.03, jc = a->m.jitter_coarse > 0.03 ? a->m.jitter_coarse : 0.03;
+        bool same = fabs(s.fine - pts[n - 1].fine) <= 4 * jf * pts[n - 1].fine &&
+                    fabs(s.coarse - pts[n - 1].coarse) <= 4 * jc * pts[n - 1].coarse;
+        if (!fmeter_moved(&a->m) && same && to_stop <= stop_tol &&
+            (pts[*best].fine > 1.5 * s.fine || to_stop <= 0)) {
             /* nothing moved: a stop; this sample repeats the last */
             *hit_stop = true;
             a->m.position = from;
@@ -348,6 +359,51 @@ static double peak_height(const af_point *p, int n, int best)
     double v = vertex3(ya, yb, yc);
     double den = ya - 2 * yb + yc;
     return exp(yb + (den < 0 ? 0.25 * (yc - ya) * v : 0));
+}
+
+/* The end of a search: "focused" only when the picture where the lens
+ * ended (s, after the approach) is
+ *   - at the peak the fine scan fitted: at least PEAK_RATIO of the fine
+ *     scan's best sample, and
+ *   - as sharp as the sharpest picture of the whole search (sweep and
+ *     medium scans included): at least WHOLE_RATIO of it, compared on
+ *     the unmagnified picture, so a search that lost its way and fine-
+ *     scanned a blurred region cannot pass.
+ * A magnified search looks at the unmagnified picture once more for the
+ * second (one more measured frame). */
+static int verdict(af *a, const focus_sample *s, const af_point *fine, int nf, double best_whole)
+{
+    double peak = 0;
+    for (int i = 0; i < nf; i++)
+        if (fine[i].fine > peak) peak = fine[i].fine;
+    double whole = s->fine;
+    if (a->zoom > 1) {
+        int rc = a->port->zoom ? a->port->zoom(a->port->ctx, 1, 0.5, 0.5) : 0;
+        if (rc != 0) return finish(a, rc, "error", false, "Live-view magnification could not be ended.");
+        a->zoom_left = true;
+        fmeter_set_roi(&a->m, a->roi);
+        a->m.last_cmd_ns = a->port->now_ns(a->port->ctx);
+        focus_sample w;
+        rc = fmeter_settle(&a->m, &w, NULL, true, SETTLE_WAIT_MS);
+        if (rc != 0) return drive_failed(a, rc);
+        whole = w.fine;
+    }
+    double of_fit = peak > 0 ? s->fine / peak : 0, of_best = best_whole > 0 ? whole / best_whole : 0;
+    LOG_DEBUG("focus", "verdict: %.0f%% of the fine scan's peak, %.0f%% of the search's sharpest", 100 * of_fit,
+              100 * of_best);
+    if (of_best < WHOLE_RATIO)
+        return finish(a, 0, "lost-peak", false,
+                      "The lens ended where the picture is %.0f%% as sharp as the sharpest seen during the search: "
+                      "it did not get back to the peak (the subject or the camera may have moved).",
+                      100.0 * of_best);
+    if (of_fit < PEAK_RATIO)
+        return finish(a, 0, "lost-peak", false,
+                      "The lens did not come back to the peak (%.0f%% of the best sharpness of the fine scan): "
+                      "it may have slipped, or the subject moved.",
+                      100.0 * of_fit);
+    return finish(a, 0, "focused", true,
+                  "Focused (%.0f%% of the fine scan's best sharpness, %.0f%% of the sharpest picture of the search).",
+                  100.0 * of_fit, 100.0 * of_best);
 }
 
 int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_result *r)
@@ -533,6 +589,10 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     }
 
     LOG_DEBUG("focus", "medium scans: peak at %.1f; %d frames measured so far", peak_x, a.m.measured);
+    /* the sharpest whole-picture (unmagnified) sample of the search: the
+     * verdict compares the end with it */
+    double best_whole = a.m.best_fine;
+
     /* 5. fine scan towards far, magnified if the camera can */
     rc = start_zoom(&a);
     if (rc != 0) return finish(&a, rc, "error", false, "Live-view magnification failed.");
@@ -557,11 +617,5 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     rc = goto_dir(&a, xf, -1, 3 * S2, &s, true);
     if (rc != 0) return drive_failed(&a, rc);
     r->final_measure = s.fine;
-    if (s.fine >= PEAK_RATIO * peak)
-        return finish(&a, 0, "focused", true, "Focused (%.0f%% of the best sharpness seen).",
-                      100.0 * s.fine / peak);
-    return finish(&a, 0, "lost-peak", false,
-                  "The lens did not come back to the peak (%.0f%% of the best sharpness seen): "
-                  "it may have moved, or the subject did.",
-                  100.0 * s.fine / peak);
+    return verdict(&a, &s, fine, nf, best_whole);
 }
