@@ -344,11 +344,43 @@ static int scan(af *a, int dir, int step, int max, double stop_x, double stop_to
         if (pts[n].fine > pts[*best].fine) *best = n;
         n++;
         report(a, step == 2 ? "fine" : "medium", s.fine, 0.7 + 0.02 * n);
+        /* bracketed: the best has a sample on each side and the newest is
+         * clearly lower (by more than the noise could make it), or two
+         * samples have come since the best */
+        double drop = 6 * a->m.jitter > 0.25 ? 1 - 6 * a->m.jitter : 0.75;
         if (n >= 3 && *best <= n - 3) break;
-        if (n >= 3 && *best <= n - 2 && pts[n - 1].fine < 0.5 * pts[*best].fine) break;
+        if (n >= 3 && *best <= n - 2 && pts[n - 1].fine < drop * pts[*best].fine) break;
     }
     *np = n;
     return 0;
+}
+
+/* The sharpest fine sample of a sweep at i and its neighbours. */
+static double near_fine(const af_point *p, int n, int i)
+{
+    double v = p[i].fine;
+    if (i > 0 && p[i - 1].fine > v) v = p[i - 1].fine;
+    if (i < n - 1 && p[i + 1].fine > v) v = p[i + 1].fine;
+    return v;
+}
+
+/* The widest spacing of a sweep's samples around i (Near1). */
+static double spacing_near(const af_point *p, int n, int i)
+{
+    double w = 0;
+    if (i > 0 && fabs(p[i].x - p[i - 1].x) > w) w = fabs(p[i].x - p[i - 1].x);
+    if (i < n - 1 && fabs(p[i + 1].x - p[i].x) > w) w = fabs(p[i + 1].x - p[i].x);
+    return w;
+}
+
+/* The variance (Near1^2) of the Gaussian through a scan's best point and
+ * its neighbours on the fine measure; -1 when they do not bend down. */
+static double curve_variance(const af_point *p, int n, int best)
+{
+    if (best <= 0 || best >= n - 1) return -1;
+    double h = p[best + 1].x - p[best].x;
+    double den = logv(p[best - 1].fine) - 2 * logv(p[best].fine) + logv(p[best + 1].fine);
+    return den < 0 && h != 0 ? -h * h / den : -1;
 }
 
 /* The peak height of a scan, from the Gaussian through its best point. */
@@ -453,21 +485,41 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     a.m.watched--;
     sweep[n++] = (af_point){0, s.fine, s.coarse};
     double uncertain = 0; /* the lens is within uncertain/2 of its estimate */
-    quiet = 0;
     int per_sample = 2;
     double floor_c = s.coarse; /* the sweep's lowest coarse sample */
     while (n < SWEEP_MAX) {
         /* 90 Near1 a sample while the last two are on the floor (within
          * FLOOR_RATIO of the lowest: far from any peak), 60 once the
          * sharpness rises: a peak shows from 90 away, but peaks sampled 90
-         * apart are placed too roughly to rank two planes */
+         * apart are placed too roughly to rank two planes (and at 120 a
+         * plane's peak can be missed) */
         if (s.coarse < floor_c) floor_c = s.coarse;
         per_sample = n >= 2 && sweep[n - 1].coarse < FLOOR_RATIO * floor_c &&
                              sweep[n - 2].coarse < FLOOR_RATIO * floor_c
                          ? 3
-                         : 2;
-        rc = move_steps(&a, -1, 3, per_sample, &s, NULL, true);
-        if (rc != 0) return drive_failed(&a, rc);
+                         : 3;
+        /* two commands at a time; after each pair the picture says whether
+         * the lens still moves, so the far stop is placed within one pair
+         * (only the sample's last settle enters the search) */
+        bool quiet_pair = false, moved_before = false;
+        double pair_from = a.m.position;
+        for (int k = 0; k < per_sample; k += 2) {
+            int cnt = per_sample - k >= 2 ? 2 : 1;
+            /* where the far stop may be, one command at a time: it is then
+             * placed within half a Near3, and the way back to a peak is
+             * that much shorter to search */
+            if (-a.m.position + 2 * S3 > MIN_RANGE) cnt = 1;
+            pair_from = a.m.position;
+            rc = move_steps(&a, -1, 3, cnt, &s, NULL, k + cnt >= per_sample);
+            if (rc != 0) return drive_failed(&a, rc);
+            if (a.m.stop_hit < 0) break;
+            if (-a.m.position >= MIN_RANGE && !fmeter_moved(&a.m)) {
+                quiet_pair = true;
+                break;
+            }
+            moved_before = true;
+            if (cnt == 1) k--; /* (one command of the pair went) */
+        }
         if (a.m.stop_hit < 0) {
             /* The camera said the lens is at the far stop: it is within the
              * last command's travel of the estimate (the command before
@@ -476,21 +528,22 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             uncertain = S3;
             break;
         }
+        if (quiet_pair) {
+            /* The picture did not change over a pair: the lens reached the
+             * far stop somewhere in that pair's travel (or, in a region too
+             * blurred to show motion, it is where it seems): take the
+             * middle, within half a pair's travel either way.  The picture
+             * there is a sample of the sweep if the lens got there by
+             * moving since the last one. */
+            double moved_to = a.m.position;
+            uncertain = pair_from - moved_to;
+            a.m.position = 0.5 * (pair_from + moved_to);
+            if (moved_before) sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
+            break;
+        }
         sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
         double travel = -a.m.position;
         report(&a, "sweep", s.coarse, 0.2 + 0.5 * travel / max_range);
-        quiet = fmeter_moved(&a.m) ? 0 : quiet + 1;
-        if (travel >= MIN_RANGE && quiet >= 1) {
-            /* The picture did not change: the lens reached the far stop
-             * somewhere between the previous sample and this one (or, in
-             * a region too blurred to show motion, it is where it seems):
-             * take the middle, within half a sample's travel either way. */
-            double moved_to = a.m.position;
-            n--;
-            uncertain = per_sample * S3;
-            a.m.position = 0.5 * (sweep[n - 1].x + moved_to);
-            break;
-        }
         if (travel >= max_range) break;
         if (o->mode == TETHER_AF_NEAREST && passed_peak(sweep, n)) break;
     }
@@ -544,11 +597,12 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         }
     }
 
-    /* 4. medium scans, Near3 steps towards near, from the farthest
-     * candidate to the nearest (the lens is at the far end) */
+    /* 4. medium scans, Near3 steps towards near, the candidate whose
+     * sweep samples were sharpest (fine measure) first: once its peak is
+     * measured, a candidate that cannot reach it is not scanned */
     for (int i = 0; i < nc; i++)
         for (int k = i + 1; k < nc; k++)
-            if (sweep[cand[k]].x < sweep[cand[i]].x) {
+            if (near_fine(sweep, n, cand[k]) > near_fine(sweep, n, cand[i])) {
                 int t = cand[i];
                 cand[i] = cand[k];
                 cand[k] = t;
@@ -558,11 +612,23 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             }
     double shift = 0;        /* estimated lens position minus the sweep's estimate */
     double peak_x = 0, peak_h = -1;
+    double sigma2 = -1;      /* the fine measure's curve, a Gaussian's variance (Near1^2), once known */
     bool shift_known = false;
     for (int c = 0; c < nc; c++) {
+        if (c > 0 && sigma2 > 0) {
+            /* the sharpest this candidate can be: its sharpest nearby sweep
+             * sample, as far from the peak as half the sweep's spacing */
+            double d = 0.5 * spacing_near(sweep, n, cand[c]);
+            double bound = near_fine(sweep, n, cand[c]) * exp(d * d / (2 * sigma2));
+            if (bound < 0.8 * peak_h) {
+                LOG_DEBUG("focus", "candidate %d: sweep x %.0f cannot reach the best peak (at most %.4g of %.4g)",
+                          c, sweep[cand[c]].x, bound, peak_h);
+                continue;
+            }
+        }
         double xc = fit_peak(sweep, n, cand[c], cand_fine[c]) + shift;
         double margin = shift_known ? 15 : 0.5 * uncertain;
-        double start = xc - 1.0 * S3 - margin;
+        double start = xc - 0.5 * S3 - margin;
         af_point med[FINE_MAX];
         int nm = 0, mb = 0;
         bool stop = false;
@@ -586,6 +652,8 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             peak_h = h;
             peak_x = xm;
         }
+        double v = curve_variance(med, nm, mb);
+        if (v > 0 && (sigma2 < 0 || v > sigma2)) sigma2 = v; /* (the wider curve: the safer bound) */
     }
 
     LOG_DEBUG("focus", "medium scans: peak at %.1f; %d frames measured so far", peak_x, a.m.measured);
@@ -599,7 +667,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     af_point fine[FINE_MAX];
     int nf = 0, fbest = 0;
     bool stop = false;
-    double start = peak_x + 1.5 * S2;
+    double start = peak_x + S2;
     for (int attempt = 0; attempt < 3; attempt++) {
         rc = goto_dir(&a, start, -1, S3, &s, true);
         if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, far_stop, STOP_TOL, fine, &nf, &fbest, &stop);
