@@ -506,8 +506,8 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         for (int k = 0; k < per_sample; k += 2) {
             int cnt = per_sample - k >= 2 ? 2 : 1;
             /* where the far stop may be, one command at a time: it is then
-             * placed within half a Near3, and the way back to a peak is
-             * that much shorter to search */
+             * placed within a Near3 either way, not two, and the way back
+             * to a peak is that much shorter to search */
             if (-a.m.position + 2 * S3 > MIN_RANGE) cnt = 1;
             pair_from = a.m.position;
             rc = move_steps(&a, -1, 3, cnt, &s, NULL, k + cnt >= per_sample);
@@ -529,15 +529,18 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             break;
         }
         if (quiet_pair) {
-            /* The picture did not change over a pair: the lens reached the
-             * far stop somewhere in that pair's travel (or, in a region too
-             * blurred to show motion, it is where it seems): take the
-             * middle, within half a pair's travel either way.  The picture
-             * there is a sample of the sweep if the lens got there by
-             * moving since the last one. */
+            /* The picture did not change over the last commands: the lens
+             * is at the far stop.  Where that is: the commands before
+             * may have been cut short by it (the stop is up to a Near3
+             * before pair_from), and in a region too blurred to show a
+             * small motion these may have moved a little (up to their
+             * travel past it).  Take the middle.  (Measured on the
+             * virtual camera: the error is spread evenly over +-30 with
+             * single commands.)  The picture there is a sample of the
+             * sweep if the lens got there by moving since the last one. */
             double moved_to = a.m.position;
-            uncertain = pair_from - moved_to;
-            a.m.position = 0.5 * (pair_from + moved_to);
+            uncertain = pair_from - moved_to + S3;
+            a.m.position = 0.5 * (pair_from + S3 + moved_to);
             if (moved_before) sweep[n++] = (af_point){a.m.position, s.fine, s.coarse};
             break;
         }
@@ -646,8 +649,8 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             shift_known = true;
         }
         if (stop) a.m.position = shift; /* the near stop, where the sweep began */
-        LOG_DEBUG("focus", "candidate %d: sweep x %.0f, medium peak %.1f height %.4g (%d samples)",
-                  c, sweep[cand[c]].x, xm, h, nm);
+        LOG_DEBUG("focus", "candidate %d: sweep x %.0f, medium peak %.1f height %.4g (%d samples), shift %.1f",
+                  c, sweep[cand[c]].x, xm, h, nm, shift);
         if (h > peak_h) {
             peak_h = h;
             peak_x = xm;
@@ -667,7 +670,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     af_point fine[FINE_MAX];
     int nf = 0, fbest = 0;
     bool stop = false;
-    double start = peak_x + S2;
+    double start = peak_x + 0.5 * S2;
     for (int attempt = 0; attempt < 3; attempt++) {
         rc = goto_dir(&a, start, -1, S3, &s, true);
         if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, far_stop, STOP_TOL, fine, &nf, &fbest, &stop);
