@@ -141,6 +141,7 @@ typedef struct tether_trap_result {
     double seconds;
     double predicted_ms;       /* how far ahead the peak was predicted when it fired */
     double lag_ms;             /* the total latency it compensated */
+    double waited_ms;          /* how long it waited after deciding, for the predicted time */
     tether_shot *shot;         /* NULL, or where to put the photo's files */
 } tether_trap_result;
 
@@ -148,8 +149,10 @@ typedef struct tether_trap_result {
  * moves) and takes a picture when the subject comes into focus.  Arms only
  * after the sharpness has swung (max >= 2 x min over the recent frames),
  * then fires when a parabola fitted to 1/sharpness predicts the peak
- * within the latency (frame age + capture queue + shutter lag), or on the
- * way back through a peak it has learned.  Returns 0 (see r->fired) or a
+ * within the latency (frame age + shutter lag) plus two frames, or on the
+ * way back through a peak it has learned: it holds the camera (no live-view
+ * fetch in the way) and sends the shutter command at the predicted time
+ * less the latency.  Returns 0 (see r->fired) or a
  * tether_err. */
 int tether_focus_trap(tether_camera *cam, const tether_trap_options *o, tether_trap_result *r);
 

@@ -187,6 +187,12 @@ const uint8_t *tether_frame_data(const tether_frame *f);
 size_t tether_frame_size(const tether_frame *f);
 /* Monotonic time the frame arrived, in nanoseconds. */
 int64_t tether_frame_time_ns(const tether_frame *f);
+/* Monotonic time the frame was exposed, as well as the session can tell
+ * (nanoseconds): for live view asked for frame by frame (PTP cameras),
+ * when it was asked for (the camera gives its newest frame); for a pushed
+ * stream, the device's own time where it gives one, else when the frame
+ * arrived.  What the focus tools take as the moment the frame shows. */
+int64_t tether_frame_exposed_ns(const tether_frame *f);
 tether_frame *tether_frame_ref(tether_frame *f);
 void tether_frame_unref(tether_frame *f);
 

@@ -72,7 +72,9 @@ typedef struct backend_frame {
     int width, height;      /* YUYV: required; JPEG: may be 0 */
     size_t stride;          /* YUYV: bytes per row, 0 = width * 2 */
     blob *data;             /* one reference, taken over by whoever receives the frame */
-    int64_t time_ns;        /* monotonic time of capture, 0 = when received */
+    int64_t time_ns;        /* monotonic time the frame was exposed, 0 = unknown (the session then
+                               takes, for a pulled frame, when it asked for it; for a pushed one,
+                               when it arrived) */
 } backend_frame;
 
 /* The session's end of a push live-view source (lib/camera/camera.c).

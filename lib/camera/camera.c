@@ -592,11 +592,11 @@ static void poll_events(tether_camera *cam)
  * error.  Any thread, lock not held. */
 static int publish_frame(tether_camera *cam, backend_frame *bf)
 {
-    int64_t t = bf->time_ns ? bf->time_ns : clock_mono_ns();
+    int64_t t = clock_mono_ns();
     blob *jpeg = NULL;
     int rc = convert_to_jpeg(bf, &jpeg);
     if (rc != TETHER_OK) return rc;
-    tether_frame *f = frame_new(jpeg, t);
+    tether_frame *f = frame_new(jpeg, t, bf->time_ns);
     if (f == NULL) {
         blob_unref(jpeg);
         return TETHER_ERR_NO_MEMORY;
@@ -633,8 +633,11 @@ static void liveview_events(tether_camera *cam)
 static void liveview_step(tether_camera *cam)
 {
     backend_frame bf = {0};
+    int64_t asked = clock_mono_ns();
     int rc = cam->ops->preview(cam->be, &bf);
     if (rc == TETHER_OK) {
+        /* a camera asked for a frame gives its newest: seen about then */
+        if (bf.time_ns == 0) bf.time_ns = asked;
         pthread_mutex_lock(&cam->lock);
         cam->lv_running = true;
         pthread_mutex_unlock(&cam->lock);
@@ -1224,16 +1227,18 @@ static int run_zoom(tether_camera *cam, void *arg)
 static int run_preview(tether_camera *cam, void *arg)
 {
     backend_frame bf = {0};
+    int64_t asked = clock_mono_ns();
     int rc = cam->ops->preview(cam->be, &bf);
+    if (bf.time_ns == 0) bf.time_ns = asked;
     if (rc != TETHER_OK) {
         blob_unref(bf.data);
         return rc;
     }
-    int64_t t = bf.time_ns ? bf.time_ns : clock_mono_ns();
+    int64_t t = clock_mono_ns();
     blob *jpeg = NULL;
     rc = convert_to_jpeg(&bf, &jpeg);
     if (rc != TETHER_OK) return job_fail(cam, rc, "the camera's live-view frame cannot be converted to JPEG");
-    tether_frame *f = frame_new(jpeg, t);
+    tether_frame *f = frame_new(jpeg, t, bf.time_ns);
     if (f == NULL) {
         blob_unref(jpeg);
         return TETHER_ERR_NO_MEMORY;

@@ -36,15 +36,17 @@ struct tether_frame {
     atomic_int refs;
     blob *jpeg;
     int64_t time_ns;
+    int64_t exposed_ns;
 };
 
-tether_frame *frame_new(blob *jpeg, int64_t time_ns)
+tether_frame *frame_new(blob *jpeg, int64_t time_ns, int64_t exposed_ns)
 {
     tether_frame *f = malloc(sizeof *f);
     if (f == NULL) return NULL;
     atomic_init(&f->refs, 1);
     f->jpeg = jpeg;
     f->time_ns = time_ns;
+    f->exposed_ns = exposed_ns ? exposed_ns : time_ns;
     return f;
 }
 
@@ -61,6 +63,11 @@ size_t tether_frame_size(const tether_frame *f)
 int64_t tether_frame_time_ns(const tether_frame *f)
 {
     return f->time_ns;
+}
+
+int64_t tether_frame_exposed_ns(const tether_frame *f)
+{
+    return f->exposed_ns;
 }
 
 tether_frame *tether_frame_ref(tether_frame *f)

@@ -85,7 +85,8 @@ static int cp_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *
     int rc = tether_liveview_next(((camport *)ctx)->cam, seq, timeout_ms, &fr);
     if (rc != 0) return rc;
     *f = (focus_frame){.data = tether_frame_data(fr), .len = tether_frame_size(fr),
-                       .t_ns = tether_frame_time_ns(fr), .seq = *seq, .hold = fr};
+                       .t_ns = tether_frame_time_ns(fr), .t_exposed_ns = tether_frame_exposed_ns(fr),
+                       .seq = *seq, .hold = fr};
     return 0;
 }
 
@@ -115,6 +116,11 @@ static int cp_capture(void *ctx, tether_shot *shot)
     return tether_capture(p->cam, p->capture, shot ? shot : &local);
 }
 
+static int cp_hold(void *ctx, bool on)
+{
+    return tether_camera_hold(((camport *)ctx)->cam, on, on ? 1000 : 0);
+}
+
 static int64_t cp_now(void *ctx)
 {
     (void)ctx;
@@ -142,7 +148,7 @@ static focus_port camport_open(camport *p, tether_camera *cam, const tether_capt
     if (p->caps_rc == 0) p->focus = caps.focus;
     tether_liveview_subscribe(cam);
     return (focus_port){.ctx = p, .drive = cp_drive, .next_frame = cp_next_frame, .release = cp_release,
-                        .zoom = cp_zoom, .capture = cp_capture, .now_ns = cp_now, .sleep_ns = cp_sleep,
+                        .zoom = cp_zoom, .capture = cp_capture, .hold = cp_hold, .now_ns = cp_now, .sleep_ns = cp_sleep,
                         .stopped = cp_stopped};
 }
 

@@ -23,6 +23,7 @@ typedef struct focus_frame {
     const uint8_t *data;     /* one live-view JPEG, valid until release */
     size_t len;
     int64_t t_ns;            /* when it arrived, on the port's clock */
+    int64_t t_exposed_ns;    /* when it was exposed, as well as the port can tell (0: unknown) */
     uint64_t seq;            /* increases with every frame */
     void *hold;              /* the port's reference */
 } focus_frame;
@@ -43,6 +44,11 @@ typedef struct focus_port {
     int (*zoom)(void *ctx, int factor, double cx, double cy);
     /* Takes a picture through the normal capture path.  May be NULL. */
     int (*capture)(void *ctx, tether_shot *shot);
+    /* Holds the camera ready for a command (on: no live-view fetch of its
+     * own, so a capture sent next starts at once; waits for the fetch in
+     * flight) or lets it go (off).  May be NULL.  0 or a tether_err (the
+     * hold is taken anyway: always let it go). */
+    int (*hold)(void *ctx, bool on);
     int64_t (*now_ns)(void *ctx);
     void (*sleep_ns)(void *ctx, int64_t ns);
     /* True when the caller wants the algorithm to stop.  May be NULL. */

@@ -24,7 +24,9 @@
  *     lines meeting at a corner fit the window clearly better than the
  *     parabola, it is not a peak and nothing is predicted;
  *   - it fires when the fitted vertex (the predicted peak) is at most the
- *     latency ahead, give or take half a frame, the curve still rises,
+ *     latency plus two frames ahead (the camera is then held, so that no
+ *     live-view fetch delays the shutter command, and the command goes
+ *     out at the predicted time less the latency), the curve still rises,
  *     the last three predictions of the peak's time agree, and they do
  *     not recede against the one before them (a bend on the flank of the
  *     curve, or in the noise far from focus, moves later every frame);
@@ -53,10 +55,13 @@ enum {
     MAX_FIT = 90,
     SWING_WINDOW_MS = 4000,
     ARM_SWING = 4,            /* max / min of the sharpness over that window */
+    DRIFT_N = 6,              /* predictions the drift of the predicted peak is taken over */
+    DRIFT_NEAR = 8,           /* ... once the peak is predicted within this many frames */
+    FIRE_HALF_FRAMES = 1,     /* decide to fire when the shutter command is due within this many half frames */
 };
 
 typedef struct trap_point {
-    double t;                 /* seconds, when the frame showed the lens (arrival - age) */
+    double t;                 /* seconds, when the frame showed the lens (its exposure, as the port tells) */
     double y;                 /* log F */
     double yc;                /* log of the coarse (8x8-binned) measure */
     double f;
@@ -118,21 +123,29 @@ static bool solve3(double m[3][4], double x[3])
  * counts, its tail (where it flattens into noise) hardly. */
 static double fit_weight(const trap_point *p, double ynow)
 {
-    double w = exp(2 * (p->y - ynow));
+    double w = exp(4 * (p->y - ynow));
     return w > 1 ? 1 : w;
 }
 
-/* Weighted least squares of y (or yc) on the three basis values
- * g(u) over the newest k points; coefficients into x, weighted rms
+/* What a fit is of: log F, log of the coarse measure, or 1/F. */
+typedef enum fit_of { FIT_LOG, FIT_LOG_COARSE, FIT_INVERSE } fit_of;
+
+static double fit_value(const trap_point *p, fit_of what)
+{
+    return what == FIT_LOG ? p->y : what == FIT_LOG_COARSE ? p->yc : 1 / p->f;
+}
+
+/* Weighted least squares of a point's value (fit_of) on the three basis
+ * values g(u) over the newest k points; coefficients into x, weighted rms
  * residual into *rms.  False if singular. */
 typedef void basis_fn(double u, const void *arg, double g[3]);
-static bool fit3(trap *t, int k, bool coarse, double tref, basis_fn *basis, const void *arg, double x[3], double *rms)
+static bool fit3(trap *t, int k, fit_of what, double tref, basis_fn *basis, const void *arg, double x[3], double *rms)
 {
     double m[3][4] = {{0}};
     double ynow = at(t, 0)->y;
     for (int i = 0; i < k; i++) {
         const trap_point *p = at(t, i);
-        double g[3], w = fit_weight(p, ynow), y = coarse ? p->yc : p->y;
+        double g[3], w = fit_weight(p, ynow), y = fit_value(p, what);
         basis(p->t - tref, arg, g);
         for (int r = 0; r < 3; r++) {
             for (int c = 0; c < 3; c++) m[r][c] += w * g[r] * g[c];
@@ -145,7 +158,7 @@ static bool fit3(trap *t, int k, bool coarse, double tref, basis_fn *basis, cons
         const trap_point *p = at(t, i);
         double g[3], w = fit_weight(p, ynow);
         basis(p->t - tref, arg, g);
-        double d = (coarse ? p->yc : p->y) - (x[0] * g[0] + x[1] * g[1] + x[2] * g[2]);
+        double d = fit_value(p, what) - (x[0] * g[0] + x[1] * g[1] + x[2] * g[2]);
         e += w * d * d;
         sw += w;
     }
@@ -164,7 +177,7 @@ static void parabola_basis(double u, const void *arg, double g[3])
 static bool fit_parabola(trap *t, int k, bool coarse, double tref, double *a, double *b, double *c, double *rms)
 {
     double x[3];
-    if (!fit3(t, k, coarse, tref, parabola_basis, NULL, x, rms)) return false;
+    if (!fit3(t, k, coarse ? FIT_LOG_COARSE : FIT_LOG, tref, parabola_basis, NULL, x, rms)) return false;
     *a = x[0], *b = x[1], *c = x[2];
     return true;
 }
@@ -188,7 +201,7 @@ static bool looks_like_corner(trap *t, int k, double tref, double par_rms)
     double best = INFINITY, s_before = 0, s_after = 0;
     for (int j = 3; j <= k - 4; j++) { /* the corner at the j-th newest point */
         double corner = at(t, j)->t - tref, x[3], rms;
-        if (fit3(t, k, false, tref, hinge_basis, &corner, x, &rms) && rms < best)
+        if (fit3(t, k, FIT_LOG, tref, hinge_basis, &corner, x, &rms) && rms < best)
             best = rms, s_before = x[0], s_after = x[1];
     }
     bool corner = best < 0.85 * par_rms && s_before > 0 && s_after < 0.3 * s_before;
@@ -310,6 +323,27 @@ static double predict_parabola(trap *t, double *peak_y)
     return v;
 }
 
+static const double DRIFT_MAX = 0.5;
+
+/* How fast the predicted peak time moves earlier, per second of clock,
+ * over the last DRIFT_N predictions (all present, on a line within half a
+ * frame); 0 when it does not (or too few, or they jump), at most
+ * DRIFT_MAX. */
+static double prediction_drift(trap *t, double period)
+{
+    double u[DRIFT_N], z[DRIFT_N];
+    for (int i = 0; i < DRIFT_N; i++) {
+        if (isnan(t->t0_pred[i])) return 0;
+        u[i] = -i * period;
+        z[i] = t->t0_pred[i];
+    }
+    double b, c, e = 0;
+    if (!fit_line(u, z, DRIFT_N, &b, &c) || !(b < 0)) return 0;
+    for (int i = 0; i < DRIFT_N; i++) e += (z[i] - (b * u[i] + c)) * (z[i] - (b * u[i] + c));
+    if (sqrt(e / DRIFT_N) > period / 2) return 0; /* not a steady drift: predictions still settling */
+    return -b > DRIFT_MAX ? DRIFT_MAX : -b;
+}
+
 /* From a learned peak height: sqrt(log(Fp / F)) is linear in time. */
 static double predict_learned(trap *t)
 {
@@ -381,9 +415,8 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         r->frames++;
         if (s.repeat) continue; /* the same picture again: no new point on the curve */
         double period = t->m.period_ns / 1e9;
-        double arrival = (double)s.t_ns / 1e9;
         double f = s.fine > 1e-9 ? s.fine : 1e-9;
-        push(t, (trap_point){arrival - period, log(f), log(s.coarse > 1e-12 ? s.coarse : 1e-12), f});
+        push(t, (trap_point){(double)s.t_exposed_ns / 1e9, log(f), log(s.coarse > 1e-12 ? s.coarse : 1e-12), f});
 
         /* a pass: from low sharpness up through a peak and down again */
         double sw = swing(t);
@@ -415,9 +448,17 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         memmove(t->t0_pred + 1, t->t0_pred, (NPRED - 1) * sizeof t->t0_pred[0]);
         t->t0_pred[0] = isnan(ahead) ? NAN : tnow + ahead;
         if (isnan(ahead)) continue;
-        /* the exposure happens lag after arrival; frames show the lens
-         * `period` before arrival */
-        double until_exposure = lag + period;
+        /* the exposure happens lag after the shutter command, which can
+         * go now; this frame showed the lens `age` ago */
+        double age = (double)port->now_ns(port->ctx) / 1e9 - tnow;
+        double until_exposure = lag + age;
+        /* The parabola through the flank puts the peak a little later than
+         * it is, less so as the lens nears it: the predictions move earlier
+         * frame after frame.  Followed to where they meet the clock, the
+         * drift says where the peak is: with predictions p(t) = T + g (T - t),
+         * T = (p + g t) / (1 + g), g from their slope over the last frames. */
+        double drift = ahead < DRIFT_NEAR * period ? prediction_drift(t, period) : 0;
+        if (drift > 0) ahead /= 1 + drift;
         double lo = t->t0_pred[0], hi = t->t0_pred[0];
         bool stable = true;
         int need = 3;
@@ -436,14 +477,25 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         if (stable && (isnan(t->t0_pred[need]) || (t->t0_pred[0] - t->t0_pred[need]) / (need * period) > recede))
             stable = false; /* (and without a prediction to compare with, no telling) */
         LOG_DEBUG("focus", "trap: F %.4g ahead %.0f ms (needs <= %.0f) stable %d swing %.1f", f, ahead * 1000,
-                  (until_exposure + period / 2) * 1000, stable, sw);
-        if (ahead > until_exposure + period / 2 || ahead < -period || !stable) continue;
+                  (until_exposure + FIRE_HALF_FRAMES * period / 2) * 1000, stable, sw);
+        if (ahead > until_exposure + FIRE_HALF_FRAMES * period / 2 || ahead < -period || !stable) continue;
 
-        /* fire */
+        /* fire when the peak is due: the shutter command goes out `lag`
+         * before it, not at the next frame.  The camera is held first, so
+         * that the command does not wait behind a live-view fetch (the
+         * hold waits for the one in flight, which is why this decides up
+         * to FIRE_FRAMES frames ahead). */
         r->predicted_ms = ahead * 1000;
         r->lag_ms = until_exposure * 1000;
         progress(t, "firing", f);
+        bool held = port->hold != NULL;
+        if (held) port->hold(port->ctx, true);
+        double t_command = tnow + ahead - lag;
+        int64_t wait_ns = (int64_t)((t_command - (double)port->now_ns(port->ctx) / 1e9) * 1e9);
+        if (wait_ns > 0) port->sleep_ns(port->ctx, wait_ns);
+        r->waited_ms = wait_ns > 0 ? (double)wait_ns / 1e6 : 0;
         rc = port->capture ? port->capture(port->ctx, r->shot) : TETHER_ERR_NOT_SUPPORTED;
+        if (held) port->hold(port->ctx, false);
         if (rc != 0) {
             set_reason(t, "error", "The capture failed: %s.", tether_strerror(rc));
             break;

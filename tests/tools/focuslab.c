@@ -302,7 +302,7 @@ static int cmd_af(lab_args *a)
 static int cmd_trap(lab_args *a)
 {
     int runs = 0, fired = 0, hits = 0, negative = 0;
-    double err_sum = 0, frames = 0;
+    double err_sum = 0, frames = 0, late_sum = 0;
     bool neg = strcmp(a->pattern, "short") == 0 || strcmp(a->pattern, "turnback") == 0;
     bool ret = strcmp(a->pattern, "return") == 0;
     for (int i = 0; i < a->trials; i++) {
@@ -336,6 +336,7 @@ static int cmd_trap(lab_args *a)
             fired++;
             if (vcam_blur_error(v, vcam_last_shot(v), 0) <= vcam_dof_half(v)) hits++;
             err_sum += fabs(err);
+            late_sum += err * side / a->speed; /* past focus in the ring's direction, in frames */
             if (neg) negative++;
         }
         if (a->verbose)
@@ -344,9 +345,10 @@ static int cmd_trap(lab_args *a)
                    speed / fps, r.frames, r.reason);
         vcam_free(v);
     }
-    printf("trap %s pattern %s speed %.2f trials %d fired %.0f%% withinDOF %.0f%% false %d mae %.2f frames %.0f\n",
+    printf("trap %s pattern %s speed %.2f trials %d fired %.0f%% withinDOF %.0f%% false %d mae %.2f frames %.0f "
+           "late %+.2f\n",
            a->baseline ? "baseline" : "tether", a->pattern, a->speed, runs, 100.0 * fired / runs,
-           100.0 * hits / runs, negative, fired ? err_sum / fired : 0, frames / runs);
+           100.0 * hits / runs, negative, fired ? err_sum / fired : 0, frames / runs, fired ? late_sum / fired : 0);
     return 0;
 }
 
