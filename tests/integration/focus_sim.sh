@@ -14,6 +14,11 @@
 #   - autofocus on the Nikon persona (MfDrive units, a lens that answers
 #     MfDriveStepEnd at its end stops), and on the generic persona, which
 #     has no focus drive and must say so;
+#   - a lens unlike the simulator's default (Near1/2/3 of 1/5/25 steps,
+#     more backlash, blur 1.6x steeper on the near side) behind a live view
+#     that hands out frames 50-150 ms late and repeats a fifth of them; no
+#     trial anywhere may say "focused" with the lens out of the depth of
+#     field;
 #   - the seed's baselines (--baseline) in the same harness;
 #   - focus stacking: the pictures' lens positions step evenly;
 #   - the lens never lost a command (lens.dropped).
@@ -56,7 +61,7 @@ own_sim() {
 st() { curl -sf "http://127.0.0.1:$C/state" | jq -r "$1"; }
 
 # af_trial NAME SEED SIM-ARGS -- AF-ARGS: one autofocus; writes NAME.res:
-#   status error(main plane) error(second plane or "-") frames dropped global
+#   status error(main plane) error(second plane or "-") frames dropped global dof_half near_blur
 # where global is the plane (1 or 2) that is sharper at its own focus
 af_trial() {
     local name=$1 seed=$2
@@ -91,7 +96,7 @@ af_trial() {
     local e1 e2="-"
     e1=$(awk "BEGIN { printf \"%.2f\", $pos - $tf }")
     [ -n "$sf" ] && e2=$(awk "BEGIN { printf \"%.2f\", $pos - $sf }")
-    echo "$(jq -r .status "$R/$name.json" 2>/dev/null || echo error) $e1 $e2 $(jq -r .measured_frames "$R/$name.json" 2>/dev/null || echo 0) $(st .lens.dropped) $global" \
+    echo "$(jq -r .status "$R/$name.json" 2>/dev/null || echo error) $e1 $e2 $(jq -r .measured_frames "$R/$name.json" 2>/dev/null || echo 0) $(st .lens.dropped) $global $(st .dof_half_steps) $(st .lens.near_blur)" \
         >"$R/$name.res"
     kill "$SPID" 2>/dev/null
     wait "$SPID" 2>/dev/null
@@ -163,13 +168,13 @@ run_all() {
 q() { echo "$*" >>"$R/queue"; }
 
 if [ $small = 1 ]; then
-    n_bright=1 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1 trap_speeds="1" n_nikon=1
+    n_bright=1 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1 trap_speeds="1" n_nikon=1 n_odd=1
 elif [ "$full" = 1 ]; then
     n_bright=$((16 * scale)) n_dim=$((10 * scale)) n_two=$((10 * scale)) n_base=$((4 * scale))
-    n_trap=$((4 * scale)) n_neg=$((2 * scale)) trap_speeds="0.5 1 2" n_nikon=$((6 * scale))
+    n_trap=$((4 * scale)) n_neg=$((2 * scale)) trap_speeds="0.5 1 2" n_nikon=$((6 * scale)) n_odd=$((4 * scale))
 else
     n_bright=$((4 * scale)) n_dim=$((2 * scale)) n_two=$((2 * scale)) n_base=0
-    n_trap=$((2 * scale)) n_neg=$((1 * scale)) trap_speeds="0.5 1 2" n_nikon=$((2 * scale))
+    n_trap=$((2 * scale)) n_neg=$((1 * scale)) trap_speeds="0.5 1 2" n_nikon=$((2 * scale)) n_odd=$((1 * scale))
 fi
 
 # --- autofocus ---------------------------------------------------------------------------------
@@ -179,6 +184,11 @@ for s in $(seq 1 $n_dim); do q af_trial "dim-$s" "$((100 + s))" --light dim; don
 for s in $(seq 1 $n_two); do q af_trial "two-$s" "$((200 + s))" --scene two-plane; done
 for s in $(seq 1 $n_base); do q af_trial "base-$s" "$s" -- --baseline; done
 for s in $(seq 1 $n_nikon); do q af_trial "nikon-$s" "$((300 + s))" --persona nikon; done
+# a lens unlike the simulator's, behind a live view that repeats and lags
+for s in $(seq 1 $n_odd); do
+    q af_trial "odd-$s" "$((400 + s))" --lens-steps 1,5,25 --backlash $((3 + s % 4)) --near-blur 1.6 \
+        --lv-late 50-150 --lv-repeat 0.2
+done
 run_all
 
 # summary KIND: "trials within2 frames dropped focused" over KIND-*.res
@@ -222,6 +232,19 @@ else
     expect_true "AF, Nikon: says focused in $ok% of the trials" "$ok >= 90"
 fi
 expect "AF, Nikon: the lens lost no command" "$d" "0"
+
+# an odd lens: focused within the depth of field, or said it was not
+read -r n w f d ok _ <<<"$(af_summary odd)"
+expect_true "AF, a lens with other steps, more backlash, a steeper near side, late and repeated frames: an answer in $n of $n_odd" \
+    "$n == $n_odd && $(cat "$R"/odd-*.res | grep -Ec '^(focused|no-peak|lost-peak) ') == $n_odd"
+expect "AF, that lens: no command lost" "$d" "0"
+# no autofocus of tether's says "focused" with the lens out of the depth of
+# field (the blur's distance: the near side counts near_blur times; on two
+# planes, the nearer plane)
+liars=$(cat "$R"/bright-*.res "$R"/dim-*.res "$R"/two-*.res "$R"/nikon-*.res "$R"/odd-*.res 2>/dev/null | awk '
+    function blur(e, k) { return e > 0 ? e * k : -e }
+    $1 == "focused" { b = blur($2, $8); if ($3 != "-" && blur($3, $8) < b) b = blur($3, $8); if (b > $7) print }')
+expect "AF: no trial said focused out of the depth of field" "$liars" ""
 
 # the Nikon's end stops: MfDriveStepEnd is the end of travel, said as such
 own_sim nikon-stop --persona nikon --seed 7 --lens-start 0.02
