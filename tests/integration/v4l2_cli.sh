@@ -116,7 +116,7 @@ curl -s -o photo.jpg "$URL$url"
 expect "the still is full size" "$("$TESTTOOL" jpeg photo.jpg 2>&1)" "1920x1080"
 wait "$STREAM"
 read -r n bad < <(mjpeg_parts live1.mjpg)
-expect_true "live view went on after the still ($n frames)" "$n >= $(slow_bar 40 10)"
+expect_true "live view went on after the still ($n frames)" "$n >= $(slow_bar 15 8)"
 expect "every frame served is whole" "$bad" "0"
 
 curl -s --max-time 5 -o live2.mjpg "$URL/stream.mjpg" &
@@ -127,7 +127,7 @@ sleep 1
 echo "truncate 10" >"$fault"
 wait "$STREAM"
 read -r n bad < <(mjpeg_parts live2.mjpg)
-expect_true "live view goes on through corrupt frames ($n frames)" "$n >= $(slow_bar 40 10)"
+expect_true "live view goes on through corrupt frames ($n frames)" "$n >= $(slow_bar 15 8)"
 expect "no corrupt frame is served" "$bad" "0"
 expect_true "the 20 corrupt frames were dropped and counted" "$(grep -c 'frame dropped' serve.err) >= 20"
 
@@ -139,7 +139,7 @@ expect "a stalled stream is noticed" "$?" "0"
 echo ok >"$fault"
 wait "$STREAM"
 read -r n bad < <(mjpeg_parts live-stall.mjpg)
-expect_true "live view recovers from the stall ($n frames, $bad bad)" "$n >= $(slow_bar 20 5) && $bad == 0"
+expect_true "live view recovers from the stall ($n frames, $bad bad)" "$n >= $(slow_bar 8 4) && $bad == 0"
 
 echo unplug >"$fault"
 until_ok 10 sh -c "curl -s '$URL/api/status' | jq -e '.camera.connected == false'"
@@ -149,7 +149,7 @@ until_ok 20 sh -c "curl -s '$URL/api/status' | jq -e '.camera.connected == true'
 expect "the camera comes back when replugged" "$?" "0"
 curl -s --max-time 3 -o live3.mjpg "$URL/stream.mjpg"
 read -r n bad < <(mjpeg_parts live3.mjpg)
-expect_true "live view after the replug ($n frames, $bad bad)" "$n >= $(slow_bar 20 5) && $bad == 0"
+expect_true "live view after the replug ($n frames, $bad bad)" "$n >= $(slow_bar 8 4) && $bad == 0"
 
 kill -TERM "$SERVE"
 status=0
