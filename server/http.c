@@ -90,6 +90,7 @@ struct http_server {
     char token[256];
     http_handler handler;
     bool (*quick)(void *ctx, const char *method, const char *url);
+    size_t (*raw_body)(void *ctx, const char *method, const char *url);
     void *ctx;
     /* Host names this server answers to (lowercase, no port) */
     char **hosts;
@@ -131,6 +132,8 @@ struct http_conn {
     struct MHD_Connection *conn;
     const char *method, *url;
     bytebuf body;
+    size_t limit;              /* the largest body this request may have */
+    bool raw;                  /* its body may be any type (http_options.raw_body) */
     bool too_big;
     bool deferred;             /* handled (or being handled) on a worker */
     bool done;                 /* the worker has finished */
@@ -1087,8 +1090,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         hc->method = method;
         hc->url = url;
         *con_cls = hc;
+        size_t raw = s->raw_body ? s->raw_body(s->ctx, method, url) : 0;
+        hc->raw = raw > 0;
+        hc->limit = raw > 0 ? raw : HTTP_MAX_BODY;
         const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (len && strtoull(len, NULL, 10) > HTTP_MAX_BODY) hc->too_big = true;
+        if (len && strtoull(len, NULL, 10) > hc->limit) hc->too_big = true;
         return MHD_YES;
     }
     if (hc->deferred) { /* resumed by its worker */
@@ -1100,7 +1106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ret;
     }
     if (*upload_size) {
-        if (!hc->too_big && hc->body.len + *upload_size <= HTTP_MAX_BODY) bytebuf_put(&hc->body, upload, *upload_size);
+        if (!hc->too_big && hc->body.len + *upload_size <= hc->limit) bytebuf_put(&hc->body, upload, *upload_size);
         else hc->too_big = true;
         *upload_size = 0;
         return MHD_YES;
@@ -1111,7 +1117,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                           "this studio does not answer to that host name (DNS rebinding?); "
                           "start it with --allow-host NAME to allow a name");
     if (hc->too_big)
-        return http_error(&r, 413, "too_large", "request bodies are limited to %d bytes", HTTP_MAX_BODY);
+        return http_error(&r, 413, "too_large", "request bodies are limited to %zu bytes", hc->limit);
     if (!request_utf8(conn, url))
         return http_error(&r, 400, "bad_request", "the path and the query must be UTF-8 (percent-encoded)");
     if (hc->body.len) {
@@ -1138,7 +1144,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool safe = http_is(&r, "GET") || http_is(&r, "HEAD");
     if (!safe) {
         if (!same_origin(&r)) return http_error(&r, 403, "cross_site", "cross-site requests are refused");
-        if (r.body && !wants_json(&r))
+        if (r.body && !wants_json(&r) && !hc->raw)
             return http_error(&r, 415, "unsupported_media_type", "send the body as application/json");
     }
     if (s->quick && s->quick(s->ctx, method, url)) return s->handler(s->ctx, &r);
@@ -1240,6 +1246,7 @@ http_server *http_start(const http_options *o)
     snprintf(s->token, sizeof s->token, "%s", o->token ? o->token : "");
     s->handler = o->handler;
     s->quick = o->quick;
+    s->raw_body = o->raw_body;
     s->ctx = o->ctx;
     const char *host = o->host ? o->host : "127.0.0.1";
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};

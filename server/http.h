@@ -106,6 +106,12 @@ typedef struct http_options {
     /* May the handler for this request run on the event loop (it never
      * blocks)?  NULL: every handler runs on a worker. */
     bool (*quick)(void *ctx, const char *method, const char *url);
+    /* May this request carry a body of any type (not only JSON), and how
+     * large: 0 for the usual (JSON, at most HTTP_MAX_BODY), else the
+     * limit in bytes (the whole body is held in memory).  On the event
+     * loop, before the request is authorised: decide by method and path
+     * only.  NULL: none may. */
+    size_t (*raw_body)(void *ctx, const char *method, const char *url);
     void *ctx;
 } http_options;
 

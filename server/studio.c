@@ -25,6 +25,7 @@
 #include "image/analysis.h"
 #include "image/jpeg.h"
 #include "internal.h"
+#include "rig/transfer.h"
 #include "store/atomic.h"
 
 /* ---- event hub ------------------------------------------------------------- */
@@ -590,6 +591,13 @@ static bool route_is_quick(void *ctx, const char *method, const char *url)
     return strncmp(url, "/api/", 5) != 0 && strncmp(url, "/photos/", 8) != 0 && strcmp(url, "/snapshot.jpg") != 0;
 }
 
+/* A rig node's photo arrives in chunks of any type (rig_files.c). */
+static size_t route_raw_body(void *ctx, const char *method, const char *url)
+{
+    (void)ctx;
+    return strcmp(method, "PUT") == 0 && strncmp(url, RIG_FILES_ROUTE, strlen(RIG_FILES_ROUTE)) == 0 ? RIG_CHUNK : 0;
+}
+
 static enum MHD_Result route(void *ctx, const http_request *r)
 {
     studio *s = ctx;
@@ -655,7 +663,7 @@ static bool open_cameras(studio *s, const studio_options *o)
                     fprintf(stderr, "tether: %s\n", err);
                     return false;
                 }
-            } else if (opened == 0 && n == 1) {
+            } else if (opened == 0 && n == 1 && o->broker_host == NULL) {
                 fprintf(stderr, "tether: cannot open camera \"auto\": no camera found\n");
                 return false;
             }
@@ -728,7 +736,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     if (!open_cameras(s, o)) goto done;
     http_options ho = {.host = o->host ? o->host : "127.0.0.1", .port = o->port, .token = o->token,
                        .allow_hosts = o->allow_hosts, .n_allow_hosts = o->n_allow_hosts,
-                       .handler = route, .quick = route_is_quick, .ctx = s};
+                       .handler = route, .quick = route_is_quick, .raw_body = route_raw_body, .ctx = s};
     http = http_start(&ho);
     if (http == NULL) {
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
@@ -738,6 +746,18 @@ int studio_run(const studio_options *o, volatile int *stop)
     s->http = http;
     pthread_mutex_unlock(&s->events.lock);
     if (s->auto_watch) station_watch_start(s);
+    if (o->broker_host) { /* the camera nodes: their cameras are served as their status arrives */
+        char url[300], why[400];
+        if (o->rig_url) snprintf(url, sizeof url, "%s", o->rig_url);
+        else snprintf(url, sizeof url, "http://%s:%d", o->host ? o->host : "127.0.0.1", http_port(http));
+        s->rig_lead_ms = o->rig_lead_ms > 0 ? o->rig_lead_ms : 200;
+        rig_studio_options ro = {.broker_host = o->broker_host, .broker_port = o->broker_port, .user = o->broker_user,
+                                 .password = o->broker_password, .url = url, .lead_ms = s->rig_lead_ms};
+        if (!rig_start(s, &ro, why, sizeof why)) {
+            fprintf(stderr, "tether: %s\n", why);
+            goto done;
+        }
+    }
     if (o->on_listening) o->on_listening(o->on_listening_arg, http_port(http));
     station *list[STUDIO_MAX_CAMERAS];
     int n = station_list(s, list, STUDIO_MAX_CAMERAS);
@@ -749,7 +769,8 @@ int studio_run(const studio_options *o, volatile int *stop)
         station_unref(list[i]);
     }
     printf("studio on http://%s:%d/ (camera%s: %s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
-           http_port(http), n > 1 ? "s" : "", cameras, s->root);
+           http_port(http), n > 1 ? "s" : "", n ? cameras : "none yet", s->root);
+    if (o->broker_host) printf("camera nodes through the broker %s:%d\n", o->broker_host, o->broker_port);
     fflush(stdout);
     while (!*stop) clock_sleep_ns(200000000);
     rc = 0;
@@ -760,9 +781,11 @@ done:
     pthread_mutex_unlock(&s->events.lock);
     station_watch_stop(s);
     pthread_mutex_lock(&s->stations_lock);
-    for (int i = 0; i < s->n_stations; i++) tether_camera_cancel(s->stations[i]->cam);
+    for (int i = 0; i < s->n_stations; i++)
+        if (s->stations[i]->cam) tether_camera_cancel(s->stations[i]->cam);
     pthread_mutex_unlock(&s->stations_lock);
     http_stop(http); /* ends the streams, waits for the handlers running on workers */
+    rig_stop(s);     /* says "offline" to the nodes */
     pthread_mutex_lock(&s->events.lock);
     s->http = NULL;
     pthread_mutex_unlock(&s->events.lock);

@@ -598,6 +598,20 @@ static bool open_cameras(agent *a)
     return true;
 }
 
+/* Stops the cameras' workers (each finishes its command) and joins them. */
+static void stop_workers(agent *a)
+{
+    for (int i = 0; i < a->n_cams; i++) {
+        agent_cam *c = &a->cams[i];
+        pthread_mutex_lock(&c->lock);
+        c->stop = true;
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+    }
+    for (int i = 0; i < a->n_cams; i++)
+        if (a->cams[i].started) pthread_join(a->cams[i].thread, NULL);
+}
+
 int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
 {
     static agent ag;
@@ -629,9 +643,12 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     /* the workers first: a command queued at once is taken */
     for (int i = 0; i < a->n_cams; i++)
         a->cams[i].started = pthread_create(&a->cams[i].thread, NULL, cam_main, &a->cams[i]) == 0;
-    a->mqtt = rig_mqtt_start(&mo, why, sizeof why);
-    if (a->mqtt == NULL) {
+    a->mqtt = rig_mqtt_new(&mo, why, sizeof why);
+    if (a->mqtt == NULL || !rig_mqtt_connect(a->mqtt, why, sizeof why)) {
         fprintf(stderr, "tether: %s\n", why);
+        a->stopping = true;
+        stop_workers(a);
+        rig_mqtt_stop(a->mqtt, NULL, NULL);
         free(offline);
         goto done;
     }
@@ -654,15 +671,7 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     pthread_mutex_lock(&a->status_lock);
     pthread_cond_broadcast(&a->status_cond);
     pthread_mutex_unlock(&a->status_lock);
-    for (int i = 0; i < a->n_cams; i++) {
-        agent_cam *c = &a->cams[i];
-        pthread_mutex_lock(&c->lock);
-        c->stop = true;
-        pthread_cond_signal(&c->cond);
-        pthread_mutex_unlock(&c->lock);
-    }
-    for (int i = 0; i < a->n_cams; i++)
-        if (a->cams[i].started) pthread_join(a->cams[i].thread, NULL);
+    stop_workers(a);
     if (a->sender_started) pthread_join(a->sender, NULL);
     if (a->status_started) pthread_join(a->status, NULL);
     rig_mqtt_stop(a->mqtt, a->refused ? NULL : a->topic_status, offline ? offline : "");

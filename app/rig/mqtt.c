@@ -23,6 +23,7 @@ struct rig_mqtt {
     rig_mqtt_options o;
     atomic_bool connected;
     atomic_int published;      /* the mid of the last message handed to the broker */
+    bool looping;              /* the network thread runs */
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -62,7 +63,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     m->published = mid;
 }
 
-rig_mqtt *rig_mqtt_start(const rig_mqtt_options *o, char *why, size_t whysz)
+rig_mqtt *rig_mqtt_new(const rig_mqtt_options *o, char *why, size_t whysz)
 {
     pthread_once(&lib_once, lib_init);
     rig_mqtt *m = calloc(1, sizeof *m);
@@ -86,15 +87,29 @@ rig_mqtt *rig_mqtt_start(const rig_mqtt_options *o, char *why, size_t whysz)
         (rc = mosquitto_will_set(m->mosq, o->will_topic, (int)strlen(o->will_payload), o->will_payload, 1, true)) !=
             MOSQ_ERR_SUCCESS)
         goto fail;
-    rc = mosquitto_connect_async(m->mosq, o->host, o->port, 10);
-    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO) goto fail; /* ERRNO: not reachable yet, the loop retries */
-    if ((rc = mosquitto_loop_start(m->mosq)) != MOSQ_ERR_SUCCESS) goto fail;
     return m;
 fail:
     snprintf(why, whysz, "cannot use the broker %s:%d: %s", o->host, o->port, mosquitto_strerror(rc));
     if (m->mosq) mosquitto_destroy(m->mosq);
     free(m);
     return NULL;
+}
+
+bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
+{
+    int rc = mosquitto_connect_async(m->mosq, m->o.host, m->o.port, 10);
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_EAI) {
+        /* ERRNO, EAI: not reachable yet; the loop tries again */
+        snprintf(why, whysz, "cannot use the broker %s:%d: %s", m->o.host, m->o.port, mosquitto_strerror(rc));
+        return false;
+    }
+    rc = mosquitto_loop_start(m->mosq);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        snprintf(why, whysz, "cannot start the MQTT thread: %s", mosquitto_strerror(rc));
+        return false;
+    }
+    m->looping = true;
+    return true;
 }
 
 int rig_mqtt_publish(rig_mqtt *m, const char *topic, const char *payload, int qos, bool retain)
@@ -130,7 +145,7 @@ void rig_mqtt_stop(rig_mqtt *m, const char *last_topic, const char *last_payload
         }
     }
     mosquitto_disconnect(m->mosq);
-    mosquitto_loop_stop(m->mosq, false);
+    if (m->looping) mosquitto_loop_stop(m->mosq, false);
     mosquitto_destroy(m->mosq);
     free(m);
 }

@@ -35,10 +35,14 @@ typedef struct rig_mqtt_options {
     void *ctx;
 } rig_mqtt_options;
 
-/* Starts connecting (in the background: the broker may be down for now).
- * Returns NULL with a sentence in why when libmosquitto refuses the
- * options or cannot start its thread.  Main thread. */
-rig_mqtt *rig_mqtt_start(const rig_mqtt_options *o, char *why, size_t whysz);
+/* Makes the connection, not connected yet: keep the pointer where the
+ * callbacks find it, then rig_mqtt_connect.  NULL with a sentence in why
+ * when libmosquitto refuses the options.  Main thread. */
+rig_mqtt *rig_mqtt_new(const rig_mqtt_options *o, char *why, size_t whysz);
+/* Starts connecting (in the background: the broker may be down for now);
+ * the callbacks may run from now on.  false with why when the network
+ * thread cannot start (then rig_mqtt_stop it).  Main thread, once. */
+bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz);
 /* Publishes (copies payload).  0, or -1 when not connected or refused
  * (QoS 1 messages published while disconnected are lost: check). */
 int rig_mqtt_publish(rig_mqtt *m, const char *topic, const char *payload, int qos, bool retain);
