@@ -256,10 +256,10 @@ char *rig_reply_build(const rig_reply *r)
                           r->ok);
     if (j == NULL) return NULL;
     if (!r->ok) json_object_set_new(j, "error", json_pack("{s:s, s:s}", "code", r->code, "message", r->message));
-    if (r->shot[0]) {
-        json_object_set_new(j, "shot", json_string(r->shot));
-        json_object_set_new(j, "fire_at_ns", json_integer((json_int_t)r->fire_at_ns));
-        json_object_set_new(j, "fired_ns", json_integer((json_int_t)r->fired_ns));
+    if (r->shot[0]) json_object_set_new(j, "shot", json_string(r->shot));
+    if (r->shot[0] || r->fire_at_ns) json_object_set_new(j, "fire_at_ns", json_integer((json_int_t)r->fire_at_ns));
+    if (r->shot[0] || r->fired_ns) json_object_set_new(j, "fired_ns", json_integer((json_int_t)r->fired_ns));
+    if (r->shot[0] || r->n_files) {
         json_t *files = json_array();
         for (int i = 0; i < r->n_files && i < 4; i++) json_array_append_new(files, json_string(r->files[i]));
         json_object_set_new(j, "files", files);
