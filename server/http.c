@@ -85,6 +85,7 @@ typedef struct throttle_slot {
 typedef struct parked parked;
 
 struct http_server {
+    _Atomic uint64_t requests, errors; /* answered, and of those 5xx (http_counts) */
     struct MHD_Daemon *mhd;
     int port;
     char token[256];
@@ -296,6 +297,7 @@ enum MHD_Result http_error(const http_request *r, unsigned status, const char *c
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     utf8_scrub(msg); /* also a sequence cut by the buffer's end */
+    if (status >= 500 && r->hc) r->hc->server->errors++;
     return http_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
@@ -1127,12 +1129,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (strcmp(url, "/login") == 0) return handle_login(s, &r);
     if (strcmp(url, "/logout") == 0) return handle_logout(s, &r);
+    s->requests++;
+    if (strcmp(url, "/healthz") == 0) return defer(s, hc); /* open: a health probe carries no token */
     int retry_s = 1;
     switch (authorise(s, &r, &retry_s)) {
     case ACCESS_OK: break;
     case ACCESS_THROTTLED: return too_many(&r, retry_s);
     case ACCESS_DENIED:
-        if (strncmp(url, "/api/", 5) == 0 || strstr(url, ".mjpg") || strstr(url, ".jpg") || strncmp(url, "/photos/", 8) == 0)
+        if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0 || strstr(url, ".mjpg") || strstr(url, ".jpg") || strncmp(url, "/photos/", 8) == 0)
             return http_error(&r, 401, "unauthorized", "an access token is required (Authorization: Bearer TOKEN)");
         if (local_target(url) && strcmp(url, "/") != 0) { /* back here after signing in */
             char location[300];
@@ -1309,6 +1313,12 @@ http_server *http_start(const http_options *o)
 int http_port(const http_server *s)
 {
     return s->port;
+}
+
+void http_counts(http_server *s, uint64_t *requests, uint64_t *errors)
+{
+    *requests = s ? s->requests : 0;
+    *errors = s ? s->errors : 0;
 }
 
 void http_stop(http_server *s)

@@ -129,7 +129,7 @@ struct studio {
     bool auto_watch;         /* "auto": cameras plugged in later are served */
     rig *rig;                /* the camera nodes through the broker (rig.c), or NULL */
     int rig_lead_ms;         /* capture-all with nodes fires this long after the command */
-    _Atomic uint64_t captures; /* photos catalogued (GET /metrics) */
+    _Atomic uint64_t captures; /* photos catalogued since start (GET /metrics) */
     pthread_t watcher;
     bool watcher_started;
 };
@@ -442,6 +442,15 @@ void rig_shot_id(studio *s, char *out, size_t size);
 enum MHD_Result rig_files_handle(studio *s, const http_request *r, const char *rest);
 /* Uploads being received, for GET /metrics. */
 int rig_files_partial(studio *s);
+
+/* metrics.c: GET /healthz (open) and GET /metrics (Prometheus).  Worker thread. */
+enum MHD_Result metrics_healthz(studio *s, const http_request *r);
+enum MHD_Result metrics_get(studio *s, const http_request *r);
+/* Webhook deliveries pending, delivered, failed (counts[3]); false when
+ * the store cannot be read.  Any thread. */
+bool webhooks_counts(webhooks_ctl *wc, int64_t counts[3]);
+/* Files the running import has left to copy, 0 when none runs.  Any thread. */
+int import_files_left(import_ctl *ic);
 
 /* assets.c (generated): the embedded UI */
 typedef struct asset {

@@ -135,7 +135,6 @@ static enum MHD_Result finish(studio *s, const http_request *r, const rig_file_i
     snprintf(camera_path, sizeof camera_path, "rig:%s/%s/%s/%s", id->node, id->camera, id->shot, id->file);
     json_t *photo = studio_register_photo(s, &from, session, day, path, camera_path);
     if (photo) {
-        s->captures++;
         station *st = station_find(s, from.id);
         if (st) station_publish(st, "capture", json_pack("{s:[O], s:s, s:s}", "photos", photo, "source", "rig", "shot", id->shot));
         station_unref(st);

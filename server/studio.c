@@ -526,6 +526,7 @@ json_t *studio_register_photo_event(studio *s, const shot_origin *from, const ch
     }
     bytebuf_free(&picture);
     int rc = catalog_photo_add(s->cat, &p);
+    if (rc == TETHER_OK) s->captures++;
     if (rc != TETHER_OK) {
         char why[1200];
         studio_storage_why(s, rc, why, sizeof why);
@@ -588,6 +589,7 @@ static bool route_is_quick(void *ctx, const char *method, const char *url)
     (void)ctx;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return false;
     if (strcmp(url, "/api/events") == 0 || strcmp(url, "/stream.mjpg") == 0 || is_camera_stream(url)) return true;
+    if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) return false; /* they read the disk */
     return strncmp(url, "/api/", 5) != 0 && strncmp(url, "/photos/", 8) != 0 && strcmp(url, "/snapshot.jpg") != 0;
 }
 
@@ -603,6 +605,8 @@ static enum MHD_Result route(void *ctx, const http_request *r)
     studio *s = ctx;
     const char *u = r->url;
     if (strncmp(u, "/api/", 5) == 0) return api_handle(s, r);
+    if (strcmp(u, "/healthz") == 0) return metrics_healthz(s, r);
+    if (strcmp(u, "/metrics") == 0) return metrics_get(s, r);
     bool get = http_is(r, "GET") || http_is(r, "HEAD");
     if (!get) return http_error(r, 405, "method_not_allowed", "%s only answers GET", u);
     if (strcmp(u, "/stream.mjpg") == 0 || strcmp(u, "/snapshot.jpg") == 0) { /* the primary camera's */
