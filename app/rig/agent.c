@@ -416,12 +416,15 @@ static int64_t received_of(const answer *ans, bool *complete)
     return n;
 }
 
-/* Says once per kind of failure why the studio does not take files. */
+/* The last failure refused() said (sender thread); -1 after a success. */
+static _Thread_local long t_last_refusal = -1;
+
+/* Says once per kind of failure in a row why the studio does not take
+ * files. */
 static void refused(agent *a, long status, const answer *ans, const char *file)
 {
-    static _Thread_local long last;
-    if (status == last) return;
-    last = status;
+    if (status == t_last_refusal) return;
+    t_last_refusal = status;
     if (status == 0)
         LOG_WARN("rig", "the studio does not answer; %s and the rest wait in the outbox", file);
     else if (status == 401)
@@ -522,6 +525,7 @@ static void *sender_main(void *arg)
         for (int i = 0; i < n && !failed && !a->stopping; i++) failed = send_file(a, h, base, &e, names[i], buf) != 0;
         if (!failed && !a->stopping) {
             outbox_done(a->ob, &e);
+            t_last_refusal = -1;
             backoff = RETRY_MIN_MS;
             continue;
         }
