@@ -41,7 +41,7 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * [--timeout MS] COMMAND ... */
 typedef struct cli_globals {
     const char *camera;     /* NULL: $TETHER_CAMERA, else "auto"; the first --camera */
-    const char *cameras[16]; /* every --camera, in order (only serve takes more than one) */
+    const char *cameras[16]; /* every --camera, in order (only serve and agent take more than one) */
     int n_cameras;
     bool json;
     int timeout_ms;
@@ -79,6 +79,8 @@ int cmd_capture(int argc, char **argv);
 int cmd_preview(int argc, char **argv);
 int cmd_tethered(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* `tether agent`: a camera node (cmd_agent.c). */
+int cmd_agent(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 
 /* ---- tag options (cmd_tag.c), shared by `tether tag` and `tether capture` ---- */

@@ -53,6 +53,9 @@ static void sim_usage(FILE *out)
         "  --lens-range STEPS      Near1 steps end to end (default: 600..850 by seed)\n"
         "  --backlash STEPS        steps lost on a reversal (default 2)\n"
         "  --step-noise R          relative error of each drive command (default 0.05)\n"
+        "  --shutter-latency MS[:JITTER_MS]\n"
+        "                          from the capture command to the exposure, each shot uniform in\n"
+        "                          MS +- JITTER_MS (default 60:0); /state's last_exposure_ns\n"
         "  --lens-speed STEPS_PER_S\n"
         "                          focus motor speed (default 600; the body's own AF: twice that)\n"
         "  --lens-steps N1,N2,N3   sizes of Near1/2/3 in Near1 steps (default 1,4.3,30)\n"
@@ -67,6 +70,25 @@ static void sim_usage(FILE *out)
         "  --rate-limit MBPS       limit the link to MBPS megabytes per second\n"
         "  --freeze-after-ops N    stop answering after N operations\n"
         "  -v, --verbose           log each session (twice: each operation)\n");
+}
+
+/* "MS" or "MS:JITTER_MS" (0..10000 each, jitter at most MS) into o. */
+static bool parse_latency(const char *a, simcam_options *o)
+{
+    char ms[32];
+    const char *colon = strchr(a, ':');
+    double mean, jitter = 0;
+    if (colon == NULL) {
+        if (!cli_parse_double(a, 0, 10000, &mean)) return false;
+    } else {
+        if ((size_t)(colon - a) >= sizeof ms) return false;
+        snprintf(ms, sizeof ms, "%.*s", (int)(colon - a), a);
+        if (!cli_parse_double(ms, 0, 10000, &mean) || !cli_parse_double(colon + 1, 0, 10000, &jitter)) return false;
+    }
+    if (jitter > mean) return false;
+    o->shutter_latency_s = mean / 1e3;
+    o->shutter_jitter_s = jitter / 1e3;
+    return true;
 }
 
 int cmd_sim(int argc, char **argv)
@@ -87,7 +109,7 @@ int cmd_sim(int argc, char **argv)
         OPT_LISTEN = 256, OPT_CONTROL, OPT_PERSONA, OPT_SEED, OPT_SCENE, OPT_LIGHT, OPT_FILES,
         OPT_RAW_SIZE, OPT_PHOTO_SIZE, OPT_LV_SIZE, OPT_FPS, OPT_FOCUS_AT, OPT_LENS_START,
         OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_LENS_SPEED, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY,
-        OPT_RATE, OPT_FREEZE, OPT_LENS_STEPS, OPT_NEAR_BLUR, OPT_LV_LATE, OPT_LV_REPEAT,
+        OPT_RATE, OPT_FREEZE, OPT_LENS_STEPS, OPT_NEAR_BLUR, OPT_LV_LATE, OPT_LV_REPEAT, OPT_SHUTTER,
     };
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -116,6 +138,7 @@ int cmd_sim(int argc, char **argv)
         {"near-blur", required_argument, NULL, OPT_NEAR_BLUR},
         {"lv-late", required_argument, NULL, OPT_LV_LATE},
         {"lv-repeat", required_argument, NULL, OPT_LV_REPEAT},
+        {"shutter-latency", required_argument, NULL, OPT_SHUTTER},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -171,6 +194,7 @@ int cmd_sim(int argc, char **argv)
         case OPT_NEAR_BLUR: ok = cli_parse_double(a, 0.1, 10, &near_blur); lens_changed = true; break;
         case OPT_LV_LATE: ok = lvdelivery_parse_late(a, &o.lv_delivery); break;
         case OPT_LV_REPEAT: ok = cli_parse_double(a, 0, 0.9, &o.lv_delivery.repeat); break;
+        case OPT_SHUTTER: ok = parse_latency(a, &o); break;
         case 'v': verbose++; break;
         case 'h': sim_usage(stdout); return EXIT_OK;
         default: return EXIT_USAGE;

@@ -26,6 +26,7 @@ static const cli_command commands[] = {
     {"tethered", "download shots taken with the camera's button", cmd_tethered},
     {"tag", "write GPS, artist, copyright, keywords into photos on disk", cmd_tag},
     {"focus", "focus tools: drive, measure, auto, trap, stack", cmd_focus},
+    {"agent", "a camera node: join a studio through an MQTT broker (--broker mqtt://HOST:PORT)", cmd_agent},
     {"sim", "run a simulated camera (PTP/IP) for tests and demos", cmd_sim},
 };
 
@@ -95,8 +96,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (g_cli.n_cameras > 1 && strcmp(argv[i], "serve") != 0) {
-        cli_error("only serve takes --camera more than once ('%s' works one camera)", argv[i]);
+    if (g_cli.n_cameras > 1 && strcmp(argv[i], "serve") != 0 && strcmp(argv[i], "agent") != 0) {
+        cli_error("only serve and agent take --camera more than once ('%s' works one camera)", argv[i]);
         return EXIT_USAGE;
     }
     for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)

@@ -25,6 +25,7 @@
 #include "image/analysis.h"
 #include "image/tag.h"
 #include "internal.h"
+#include "rig/transfer.h"
 #include "tether_config.h"
 
 /* Session names' rule, for the messages that refuse one. */
@@ -266,6 +267,12 @@ static enum MHD_Result post_preset(studio *s, const http_request *r)
                 ret = from ? http_error(r, 404, "not_found", "no camera \"%s\"", from)
                            : http_error(r, 503, "no_camera", "no camera is served");
                 failed = true;
+            } else if (cam->remote) {
+                ret = http_error(r, 409, "remote_camera", "camera %s is on node %s: a preset is made from a local camera",
+                                 cam->origin.id, cam->node);
+                failed = true;
+                station_unref(cam);
+                cam = NULL;
             } else if (!station_enter(cam)) {
                 ret = station_busy_error(cam, r);
                 failed = true;
@@ -375,7 +382,7 @@ static enum MHD_Result activate_session(studio *s, const http_request *r, const 
     int n = station_list(s, list, STUDIO_MAX_CAMERAS);
     for (int i = 0; i < n; i++) { /* shots with the camera's button go to the new session */
         station_name_template(list[i], tmpl, sizeof tmpl);
-        tether_tethered(list[i]->cam, dir, tmpl, false);
+        if (list[i]->cam) tether_tethered(list[i]->cam, dir, tmpl, false);
         station_unref(list[i]);
     }
     hub_publish(s, "session_changed", json_pack("{s:s}", "active", name));
@@ -664,6 +671,7 @@ static bool is_station_route(const char *rest)
 enum MHD_Result api_station_route(station *st, const http_request *r, const char *rest)
 {
     if (st == NULL) return http_error(r, 503, "no_camera", "no camera is served (add one: POST /api/cameras)");
+    if (st->remote) return rig_station_route(st, r, rest);
     bool get = http_is(r, "GET") || http_is(r, "HEAD"), post = http_is(r, "POST");
     if (strcmp(rest, "/stream.mjpg") == 0) /* on the event loop: never waits */
         return get ? stream_mjpeg(st, r) : http_error(r, 405, "method_not_allowed", "%s only answers GET", r->url);
@@ -705,6 +713,10 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
     if (strcmp(u, "/events") == 0) return get ? stream_events(s, r) : http_error(r, 405, "method_not_allowed", "use GET");
     if (strcmp(u, "/capture") == 0) return post ? capture_post(s, r) : http_error(r, 405, "method_not_allowed", "use POST");
     if (strncmp(u, "/cameras", 8) == 0 && (u[8] == '\0' || u[8] == '/')) return cameras_handle(s, r, u + 8);
+    if (strncmp(r->url, RIG_FILES_ROUTE, strlen(RIG_FILES_ROUTE)) == 0)
+        return rig_files_handle(s, r, r->url + strlen(RIG_FILES_ROUTE));
+    if (strcmp(u, "/rig") == 0)
+        return get ? http_json(r, 200, rig_nodes_json(s)) : http_error(r, 405, "method_not_allowed", "use GET");
     if (is_station_route(u)) { /* the primary camera's */
         station *st = station_find(s, NULL);
         enum MHD_Result ret = api_station_route(st, r, u);

@@ -41,6 +41,7 @@ typedef struct start_gate {
 typedef struct shot_job {
     station *st;               /* a reference, entered (station_enter) */
     struct start_gate *start;  /* NULL: go at once */
+    int64_t fire_at_ns;        /* with a rig: fire at this CLOCK_REALTIME, after the gate; 0: at once */
     char session[128], day[16];
     int64_t trigger_ns;        /* CLOCK_REALTIME just before the capture command; 0 if none went */
     int rc;                    /* the capture's tether_err */
@@ -76,6 +77,10 @@ static void take_shot(shot_job *j)
         pthread_cond_broadcast(&j->start->cond);
         while (!j->start->open) pthread_cond_wait(&j->start->cond, &j->start->lock);
         pthread_mutex_unlock(&j->start->lock);
+    }
+    if (j->fire_at_ns > 0) { /* with the rig's nodes: at the time they were given */
+        struct timespec at = {.tv_sec = (time_t)(j->fire_at_ns / 1000000000LL), .tv_nsec = (long)(j->fire_at_ns % 1000000000LL)};
+        while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
     }
     j->trigger_ns = realtime_ns();
     j->rc = tether_capture(st->cam, &o, &shot);
@@ -169,12 +174,21 @@ static bool chosen_stations(studio *s, const http_request *r, json_t *cameras, s
     return true;
 }
 
-/* Fires the chosen cameras together and answers every camera's result. */
-static enum MHD_Result capture_several(studio *s, const http_request *r, json_t *cameras)
+/* Fires the chosen cameras together and answers every camera's result.
+ * With cameras of rig nodes among them, every camera fires at one time T
+ * (now + lead): the nodes are told T first, then the local cameras sleep
+ * until it (body "fire": "now" sends T = 0, "at once", to compare). */
+static enum MHD_Result capture_several(studio *s, const http_request *r, json_t *body)
 {
+    json_t *cameras = json_object_get(body, "cameras");
     station *list[STUDIO_MAX_CAMERAS];
     int n;
     enum MHD_Result answered = MHD_NO;
+    const char *fire = json_string_value(json_object_get(body, "fire"));
+    json_t *lead = json_object_get(body, "lead_ms");
+    if ((fire && strcmp(fire, "at") != 0 && strcmp(fire, "now") != 0) ||
+        (lead && (!json_is_integer(lead) || json_integer_value(lead) < 1 || json_integer_value(lead) > 10000)))
+        return http_error(r, 400, "bad_request", "\"fire\" is \"at\" (default) or \"now\"; \"lead_ms\" 1 to 10000");
     if (!chosen_stations(s, r, cameras, list, &n, &answered)) return answered;
     if (!folder_usable(s)) {
         for (int i = 0; i < n; i++) station_unref(list[i]);
@@ -183,24 +197,42 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
     shot_job jobs[STUDIO_MAX_CAMERAS];
     pthread_t threads[STUDIO_MAX_CAMERAS];
     bool entered[STUDIO_MAX_CAMERAS], started[STUDIO_MAX_CAMERAS];
-    char session[128], day[16];
+    rig_fire_job remote[STUDIO_MAX_CAMERAS];
+    int n_remote = 0, remote_of[STUDIO_MAX_CAMERAS];
+    char session[128], day[16], shot_id[80] = "";
     studio_session(s, session, sizeof session);
     studio_today(day, sizeof day);
+    for (int i = 0; i < n; i++)
+        if (list[i]->remote) n_remote++;
+    int64_t fire_at = 0;
+    if (n_remote > 0) {
+        rig_shot_id(s, shot_id, sizeof shot_id);
+        if (!(fire && strcmp(fire, "now") == 0))
+            fire_at = realtime_ns() + (lead ? json_integer_value(lead) : s->rig_lead_ms) * 1000000LL;
+        n_remote = 0;
+    }
     for (int i = 0; i < n; i++) {
-        jobs[i] = (shot_job){.st = list[i]};
+        jobs[i] = (shot_job){.st = list[i], .fire_at_ns = fire_at};
         snprintf(jobs[i].session, sizeof jobs[i].session, "%s", session);
         snprintf(jobs[i].day, sizeof jobs[i].day, "%s", day);
         entered[i] = station_enter(list[i]);
         started[i] = false;
         if (!entered[i]) jobs[i].rc = TETHER_ERR_BUSY;
+        remote_of[i] = -1;
+        if (list[i]->remote && entered[i]) {
+            remote_of[i] = n_remote;
+            remote[n_remote++] = (rig_fire_job){.st = list[i]};
+        }
     }
     /* every shot thread waits at the gate until all are started, then
      * they go together; a camera whose thread cannot start is fired from
      * this thread once the others are on their way */
     start_gate gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     int n_started = 0;
+    /* the nodes first: the command travels during the lead */
+    rig_fire *sent = n_remote ? rig_fire_send(s, remote, n_remote, shot_id, fire_at) : NULL;
     for (int i = 0; i < n; i++) {
-        if (!entered[i]) continue;
+        if (!entered[i] || list[i]->remote) continue;
         jobs[i].start = &gate;
         started[i] = pthread_create(&threads[i], NULL, shot_thread, &jobs[i]) == 0;
         if (!started[i]) jobs[i].start = NULL;
@@ -212,9 +244,20 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
     pthread_cond_broadcast(&gate.cond);
     pthread_mutex_unlock(&gate.lock);
     for (int i = 0; i < n; i++)
-        if (entered[i] && !started[i]) take_shot(&jobs[i]);
+        if (entered[i] && !started[i] && !list[i]->remote) take_shot(&jobs[i]);
     for (int i = 0; i < n; i++)
         if (started[i]) pthread_join(threads[i], NULL);
+    if (n_remote) /* answered once fired and the files are on the node (they follow over HTTP) */
+        rig_fire_wait(s, sent, remote, n_remote, (fire_at ? fire_at : realtime_ns()) + 30000000000LL);
+    for (int i = 0; i < n; i++) {
+        if (remote_of[i] < 0 || !entered[i]) continue;
+        rig_fire_job *f = &remote[remote_of[i]];
+        jobs[i].trigger_ns = f->fired_ns;
+        if (!f->ok) {
+            jobs[i].rc = TETHER_ERR_IO;
+            snprintf(jobs[i].detail, sizeof jobs[i].detail, "%s", f->message);
+        }
+    }
 
     json_t *shots = json_array();
     int64_t first = 0, last = 0;
@@ -223,8 +266,16 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
         shot_job *j = &jobs[i];
         json_t *one = json_pack("{s:s, s:o}", "camera", j->st->origin.id, "photos", j->photos ? j->photos : json_array());
         j->photos = NULL;
+        if (remote_of[i] >= 0) {
+            const rig_fire_job *f = &remote[remote_of[i]];
+            json_t *pending = json_array();
+            for (int k = 0; k < f->n_files; k++) json_array_append_new(pending, json_string(f->files[k]));
+            json_object_set_new(one, "node", json_string(j->st->node));
+            json_object_set_new(one, "pending", pending);
+        }
         if (j->trigger_ns) {
             json_object_set_new(one, "trigger_ns", json_integer(j->trigger_ns));
+            if (fire_at) json_object_set_new(one, "offset_ms", json_real((double)(j->trigger_ns - fire_at) / 1e6));
             if (first == 0 || j->trigger_ns < first) first = j->trigger_ns;
             if (j->trigger_ns > last) last = j->trigger_ns;
         }
@@ -233,6 +284,11 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
             snprintf(msg, sizeof msg, "camera %s already has %d requests waiting for it (is it frozen?); nothing was taken",
                      j->st->origin.id, STATION_MAX_CALLS);
             json_object_set_new(one, "error", json_pack("{s:s, s:s}", "code", "camera_busy", "message", msg));
+            all_ok = false;
+        } else if (remote_of[i] >= 0 && !remote[remote_of[i]].ok) {
+            const rig_fire_job *f = &remote[remote_of[i]];
+            json_object_set_new(one, "error", json_pack("{s:s, s:s}", "code", f->code[0] ? f->code : "node_error", "message",
+                                                        f->message));
             all_ok = false;
         } else if (j->rc != TETHER_OK) {
             unsigned status;
@@ -254,25 +310,26 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
         if (entered[i]) station_leave(j->st);
         station_unref(j->st);
     }
-    json_t *body = json_pack("{s:o, s:f}", "shots", shots, "spread_ms", first ? (double)(last - first) / 1e6 : 0.0);
-    return http_json(r, all_ok ? 201 : 502, body);
+    json_t *answer = json_pack("{s:o, s:f}", "shots", shots, "spread_ms", first ? (double)(last - first) / 1e6 : 0.0);
+    if (shot_id[0]) json_object_set_new(answer, "shot", json_string(shot_id));
+    if (fire_at) json_object_set_new(answer, "fire_at_ns", json_integer(fire_at));
+    return http_json(r, all_ok ? 201 : 502, answer);
 }
 
 enum MHD_Result capture_post(studio *s, const http_request *r)
 {
-    json_t *cameras = NULL;
+    json_t *body = NULL;
     if (r->body && r->body_len > 0) {
         enum MHD_Result answered;
-        json_t *body = http_json_body(r, &answered);
+        body = http_json_body(r, &answered);
         if (body == NULL) return answered;
-        cameras = json_incref(json_object_get(body, "cameras"));
-        json_decref(body);
     }
-    if (cameras) {
-        enum MHD_Result ret = capture_several(s, r, cameras);
-        json_decref(cameras);
+    if (json_object_get(body, "cameras")) {
+        enum MHD_Result ret = capture_several(s, r, body);
+        json_decref(body);
         return ret;
     }
+    json_decref(body);
     station *st = station_find(s, NULL);
     enum MHD_Result ret = api_station_route(st, r, "/capture");
     station_unref(st);

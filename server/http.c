@@ -85,11 +85,13 @@ typedef struct throttle_slot {
 typedef struct parked parked;
 
 struct http_server {
+    _Atomic uint64_t requests, errors; /* answered, and of those 5xx (http_counts) */
     struct MHD_Daemon *mhd;
     int port;
     char token[256];
     http_handler handler;
     bool (*quick)(void *ctx, const char *method, const char *url);
+    size_t (*raw_body)(void *ctx, const char *method, const char *url);
     void *ctx;
     /* Host names this server answers to (lowercase, no port) */
     char **hosts;
@@ -131,6 +133,8 @@ struct http_conn {
     struct MHD_Connection *conn;
     const char *method, *url;
     bytebuf body;
+    size_t limit;              /* the largest body this request may have */
+    bool raw;                  /* its body may be any type (http_options.raw_body) */
     bool too_big;
     bool deferred;             /* handled (or being handled) on a worker */
     bool done;                 /* the worker has finished */
@@ -293,6 +297,7 @@ enum MHD_Result http_error(const http_request *r, unsigned status, const char *c
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     utf8_scrub(msg); /* also a sequence cut by the buffer's end */
+    if (status >= 500 && r->hc) r->hc->server->errors++;
     return http_json(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg));
 }
 
@@ -1087,8 +1092,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         hc->method = method;
         hc->url = url;
         *con_cls = hc;
+        size_t raw = s->raw_body ? s->raw_body(s->ctx, method, url) : 0;
+        hc->raw = raw > 0;
+        hc->limit = raw > 0 ? raw : HTTP_MAX_BODY;
         const char *len = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (len && strtoull(len, NULL, 10) > HTTP_MAX_BODY) hc->too_big = true;
+        if (len && strtoull(len, NULL, 10) > hc->limit) hc->too_big = true;
         return MHD_YES;
     }
     if (hc->deferred) { /* resumed by its worker */
@@ -1100,7 +1108,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ret;
     }
     if (*upload_size) {
-        if (!hc->too_big && hc->body.len + *upload_size <= HTTP_MAX_BODY) bytebuf_put(&hc->body, upload, *upload_size);
+        if (!hc->too_big && hc->body.len + *upload_size <= hc->limit) bytebuf_put(&hc->body, upload, *upload_size);
         else hc->too_big = true;
         *upload_size = 0;
         return MHD_YES;
@@ -1111,7 +1119,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                           "this studio does not answer to that host name (DNS rebinding?); "
                           "start it with --allow-host NAME to allow a name");
     if (hc->too_big)
-        return http_error(&r, 413, "too_large", "request bodies are limited to %d bytes", HTTP_MAX_BODY);
+        return http_error(&r, 413, "too_large", "request bodies are limited to %zu bytes", hc->limit);
     if (!request_utf8(conn, url))
         return http_error(&r, 400, "bad_request", "the path and the query must be UTF-8 (percent-encoded)");
     if (hc->body.len) {
@@ -1121,12 +1129,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (strcmp(url, "/login") == 0) return handle_login(s, &r);
     if (strcmp(url, "/logout") == 0) return handle_logout(s, &r);
+    s->requests++;
+    if (strcmp(url, "/healthz") == 0) return defer(s, hc); /* open: a health probe carries no token */
     int retry_s = 1;
     switch (authorise(s, &r, &retry_s)) {
     case ACCESS_OK: break;
     case ACCESS_THROTTLED: return too_many(&r, retry_s);
     case ACCESS_DENIED:
-        if (strncmp(url, "/api/", 5) == 0 || strstr(url, ".mjpg") || strstr(url, ".jpg") || strncmp(url, "/photos/", 8) == 0)
+        if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/metrics") == 0 || strstr(url, ".mjpg") || strstr(url, ".jpg") || strncmp(url, "/photos/", 8) == 0)
             return http_error(&r, 401, "unauthorized", "an access token is required (Authorization: Bearer TOKEN)");
         if (local_target(url) && strcmp(url, "/") != 0) { /* back here after signing in */
             char location[300];
@@ -1138,7 +1148,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool safe = http_is(&r, "GET") || http_is(&r, "HEAD");
     if (!safe) {
         if (!same_origin(&r)) return http_error(&r, 403, "cross_site", "cross-site requests are refused");
-        if (r.body && !wants_json(&r))
+        if (r.body && !wants_json(&r) && !hc->raw)
             return http_error(&r, 415, "unsupported_media_type", "send the body as application/json");
     }
     if (s->quick && s->quick(s->ctx, method, url)) return s->handler(s->ctx, &r);
@@ -1240,6 +1250,7 @@ http_server *http_start(const http_options *o)
     snprintf(s->token, sizeof s->token, "%s", o->token ? o->token : "");
     s->handler = o->handler;
     s->quick = o->quick;
+    s->raw_body = o->raw_body;
     s->ctx = o->ctx;
     const char *host = o->host ? o->host : "127.0.0.1";
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
@@ -1302,6 +1313,12 @@ http_server *http_start(const http_options *o)
 int http_port(const http_server *s)
 {
     return s->port;
+}
+
+void http_counts(http_server *s, uint64_t *requests, uint64_t *errors)
+{
+    *requests = s ? s->requests : 0;
+    *errors = s ? s->errors : 0;
 }
 
 void http_stop(http_server *s)

@@ -106,12 +106,19 @@ typedef struct http_options {
     /* May the handler for this request run on the event loop (it never
      * blocks)?  NULL: every handler runs on a worker. */
     bool (*quick)(void *ctx, const char *method, const char *url);
+    /* May this request carry a body of any type (not only JSON), and how
+     * large: 0 for the usual (JSON, at most HTTP_MAX_BODY), else the
+     * limit in bytes (the whole body is held in memory).  On the event
+     * loop, before the request is authorised: decide by method and path
+     * only.  NULL: none may. */
+    size_t (*raw_body)(void *ctx, const char *method, const char *url);
     void *ctx;
 } http_options;
 
 typedef struct http_server http_server;
 
-/* Starts serving.  The token protects every route but /login and /logout.
+/* Starts serving.  The token protects every route but /login, /logout
+ * and /healthz (a probe's: it tells only whether the studio is well).
  * Raises the open-file limit to its hard limit (the process's) so that
  * thousands of connections fit.  Returns NULL on failure (logged). */
 http_server *http_start(const http_options *o);
@@ -119,6 +126,9 @@ int http_port(const http_server *s);
 /* Wakes every stream of kind parked for want of data.  Any thread; s may
  * be NULL (nothing happens). */
 void http_wake(http_server *s, int kind);
+/* Requests answered since start (but sign-in) and those answered with a
+ * 5xx error.  Any thread; s may be NULL (zeros). */
+void http_counts(http_server *s, uint64_t *requests, uint64_t *errors);
 /* Stops accepting, ends every stream, answers queued requests 503, waits
  * for the handlers running on workers, then stops.  NULL is fine. */
 void http_stop(http_server *s);

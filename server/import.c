@@ -299,3 +299,15 @@ void import_ctl_free(import_ctl *ic)
     pthread_mutex_destroy(&ic->lock);
     free(ic);
 }
+
+int import_files_left(import_ctl *ic)
+{
+    pthread_mutex_lock(&ic->lock);
+    json_t *pr = ic->job ? json_object_get(ic->job, "progress") : NULL;
+    int left = pr ? (int)(json_integer_value(json_object_get(pr, "files_total")) -
+                          json_integer_value(json_object_get(pr, "files_done")) -
+                          json_integer_value(json_object_get(pr, "files_failed")))
+                  : 0;
+    pthread_mutex_unlock(&ic->lock);
+    return left > 0 ? left : 0;
+}

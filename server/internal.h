@@ -43,6 +43,7 @@ typedef struct tagging_ctl tagging_ctl;
 typedef struct import_ctl import_ctl;
 typedef struct cataloguer cataloguer;
 typedef struct webhooks_ctl webhooks_ctl;
+typedef struct rig rig;
 
 typedef struct studio studio;
 struct simhost;
@@ -87,6 +88,11 @@ typedef struct station {
     uint64_t frames_sent;
     pthread_t pump, events;  /* the frame pump (stream.c), the event pump (station.c) */
     bool pump_started, events_started;
+    /* a camera of a rig node (rig.c): cam is NULL, no pumps or jobs; the
+     * node's id and its camera's id there */
+    bool remote;
+    char node[33], remote_id[33];
+    _Atomic bool remote_connected;
 } station;
 
 struct studio {
@@ -121,6 +127,9 @@ struct studio {
     struct { char identity[256]; char id[64]; } ids[64];
     int n_ids;
     bool auto_watch;         /* "auto": cameras plugged in later are served */
+    rig *rig;                /* the camera nodes through the broker (rig.c), or NULL */
+    int rig_lead_ms;         /* capture-all with nodes fires this long after the command */
+    _Atomic uint64_t captures; /* photos catalogued since start (GET /metrics) */
     pthread_t watcher;
     bool watcher_started;
 };
@@ -328,6 +337,12 @@ void stream_pump_stop(station *st);
  * camera is already served, or STUDIO_MAX_CAMERAS are), or the camera's
  * error. */
 int station_open(studio *s, const char *spec, int timeout_ms, station **out, char *err, size_t errsz);
+/* Serves camera remote_id of a rig node (rig.c) as a station with the id
+ * "NODE-REMOTE_ID", or finds the one already served.  TETHER_OK with *out
+ * a new reference (may be NULL: not wanted), TETHER_ERR_BUSY when
+ * STUDIO_MAX_CAMERAS are served.  Any thread; never waits for a camera. */
+int station_add_remote(studio *s, const char *node, const char *remote_id, const char *model, const char *identity,
+                       station **out);
 /* Takes the station out of the list, stops its jobs and pumps (a running
  * time-lapse or import is left to continue when it is served again),
  * waits for every other reference to go, closes the camera and frees it.
@@ -378,6 +393,65 @@ enum MHD_Result capture_post(studio *s, const http_request *r);
 /* POST /api/cameras/ID/capture: that camera's (the caller entered it,
  * station_enter).  Worker thread. */
 enum MHD_Result capture_station(station *st, const http_request *r);
+/* rig.c: the camera nodes joined through an MQTT broker (docs/RIGS.md) */
+typedef struct rig_studio_options {
+    const char *broker_host;
+    int broker_port;
+    const char *user, *password; /* NULL: anonymous */
+    const char *url;         /* where nodes send files ("http://HOST:PORT") */
+    int lead_ms;             /* capture-all fires this long after the command leaves */
+} rig_studio_options;
+/* Connects to the broker (in the background) and announces the studio;
+ * nodes' cameras become remote stations as their status arrives.  false
+ * with why when it cannot start.  Main thread, at start. */
+bool rig_start(studio *s, const rig_studio_options *o, char *why, size_t whysz);
+/* Announces the studio offline and disconnects; NULL rig is fine.  Main
+ * thread, after the HTTP server stopped. */
+void rig_stop(studio *s);
+/* A remote station as GET /api/cameras lists it (new reference). */
+json_t *rig_station_json(station *st);
+/* The routes of a remote station (/status, /capture, /settings); others
+ * answer 409 remote_camera.  Worker thread. */
+enum MHD_Result rig_station_route(station *st, const http_request *r, const char *rest);
+/* The nodes for GET /api/rig (new reference). */
+json_t *rig_nodes_json(studio *s);
+/* Counts for GET /metrics: nodes online and known. */
+void rig_counts(studio *s, int *online, int *known);
+/* One remote camera's part of a capture-all. */
+typedef struct rig_fire_job {
+    station *st;             /* borrowed, remote */
+    bool answered, ok;
+    int64_t fired_ns;
+    char code[32], message[512];
+    int n_files;
+    char files[4][129];
+} rig_fire_job;
+/* Sends "fire shot at fire_at_ns (0: at once)" to the nodes of jobs, one
+ * command per node, and returns the request (NULL: every job is answered
+ * already, with the reason).  Then rig_fire_wait (always, with what
+ * rig_fire_send returned): waits until every job is answered or
+ * deadline_ns (CLOCK_REALTIME) passed (unanswered: code "no_answer") and
+ * frees the request.  jobs must stay until then.  Any worker thread. */
+typedef struct rig_fire rig_fire;
+rig_fire *rig_fire_send(studio *s, rig_fire_job *jobs, int n, const char *shot, int64_t fire_at_ns);
+void rig_fire_wait(studio *s, rig_fire *f, rig_fire_job *jobs, int n, int64_t deadline_ns);
+/* A new shot id ("20261206-071502-123-7"), unique in this studio. */
+void rig_shot_id(studio *s, char *out, size_t size);
+/* rig_files.c: GET and PUT /api/rig/files/NODE/CAMERA/SHOT/FILE (a node
+ * sending a photo); rest follows "/api/rig/files/".  Worker thread. */
+enum MHD_Result rig_files_handle(studio *s, const http_request *r, const char *rest);
+/* Uploads being received, for GET /metrics. */
+int rig_files_partial(studio *s);
+
+/* metrics.c: GET /healthz (open) and GET /metrics (Prometheus).  Worker thread. */
+enum MHD_Result metrics_healthz(studio *s, const http_request *r);
+enum MHD_Result metrics_get(studio *s, const http_request *r);
+/* Webhook deliveries pending, delivered, failed (counts[3]); false when
+ * the store cannot be read.  Any thread. */
+bool webhooks_counts(webhooks_ctl *wc, int64_t counts[3]);
+/* Files the running import has left to copy, 0 when none runs.  Any thread. */
+int import_files_left(import_ctl *ic);
+
 /* assets.c (generated): the embedded UI */
 typedef struct asset {
     const char *path;

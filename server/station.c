@@ -170,6 +170,7 @@ static json_t *capabilities_json(tether_camera *cam)
 
 json_t *station_json(station *st)
 {
+    if (st->remote) return rig_station_json(st);
     char err[512];
     tether_camera_last_error(st->cam, err, sizeof err);
     pthread_mutex_lock(&st->lock);
@@ -352,7 +353,7 @@ static bool is_sim_spec(const char *spec)
 static void station_halt(station *st)
 {
     st->stopping = 1;
-    tether_camera_cancel(st->cam);
+    if (st->cam) tether_camera_cancel(st->cam);
     http_wake(studio_http(st->s), st->wake_kind); /* its viewers see it stopping and end */
     stream_pump_stop(st);
     if (st->events_started) pthread_join(st->events, NULL);
@@ -521,7 +522,7 @@ void station_remove(station *st)
      * calls they wait on are cancelled; viewers end at their wake), then
      * its threads and jobs, which they may be using, stop */
     st->stopping = 1;
-    tether_camera_cancel(st->cam);
+    if (st->cam) tether_camera_cancel(st->cam);
     pthread_mutex_lock(&s->stations_lock);
     while (st->refs > 2) {
         pthread_mutex_unlock(&s->stations_lock);
@@ -548,7 +549,8 @@ void station_halt_all(studio *s)
     station *list[STUDIO_MAX_CAMERAS];
     memcpy(list, s->stations, (size_t)n * sizeof list[0]);
     pthread_mutex_unlock(&s->stations_lock);
-    for (int i = 0; i < n; i++) tether_camera_cancel(list[i]->cam);
+    for (int i = 0; i < n; i++)
+        if (list[i]->cam) tether_camera_cancel(list[i]->cam);
     for (int i = 0; i < n; i++) station_halt(list[i]);
 }
 
@@ -561,6 +563,54 @@ void station_free_all(studio *s)
     s->n_stations = 0;
     pthread_mutex_unlock(&s->stations_lock);
     for (int i = 0; i < n; i++) station_unref(list[i]);
+}
+
+int station_add_remote(studio *s, const char *node, const char *remote_id, const char *model, const char *identity,
+                       station **out)
+{
+    if (out) *out = NULL;
+    pthread_mutex_lock(&s->stations_lock);
+    for (int i = 0; i < s->n_stations; i++) {
+        station *old = s->stations[i];
+        if (old->remote && strcmp(old->node, node) == 0 && strcmp(old->remote_id, remote_id) == 0) {
+            if (out) *out = station_ref(old);
+            pthread_mutex_unlock(&s->stations_lock);
+            return TETHER_OK;
+        }
+    }
+    if (s->n_stations >= STUDIO_MAX_CAMERAS) {
+        pthread_mutex_unlock(&s->stations_lock);
+        LOG_WARN("studio", "camera %s of node %s is not served: the studio serves %d cameras already, its most",
+                 remote_id, node, STUDIO_MAX_CAMERAS);
+        return TETHER_ERR_BUSY;
+    }
+    station *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        pthread_mutex_unlock(&s->stations_lock);
+        return TETHER_ERR_NO_MEMORY;
+    }
+    st->s = s;
+    st->refs = 1;
+    st->remote = true;
+    st->remote_connected = true;
+    pthread_mutex_init(&st->lock, NULL);
+    snprintf(st->node, sizeof st->node, "%s", node);
+    snprintf(st->remote_id, sizeof st->remote_id, "%s", remote_id);
+    snprintf(st->spec, sizeof st->spec, "rig:%s/%s", node, remote_id);
+    snprintf(st->origin.model, sizeof st->origin.model, "%s", model[0] ? model : remote_id);
+    snprintf(st->origin.identity, sizeof st->origin.identity, "%s", identity[0] ? identity : st->spec);
+    /* the node's id first: one model on several nodes stays apart, and
+     * the id is the same whenever the node comes back */
+    snprintf(st->origin.id, sizeof st->origin.id, "%s-%s", node, remote_id);
+    st->wake_kind = STREAM_WAKE_FIRST_STATION + s->next_wake_kind++;
+    snprintf(st->state_suffix, sizeof st->state_suffix, "-%s", st->origin.id);
+    s->stations[s->n_stations++] = st;
+    s->several = s->n_stations > 1 || s->several;
+    if (out) *out = station_ref(st);
+    pthread_mutex_unlock(&s->stations_lock);
+    LOG_INFO("studio", "serving %s of node %s as %s", st->origin.model, node, st->origin.id);
+    station_publish(st, "camera_added", station_json(st));
+    return TETHER_OK;
 }
 
 /* ---- cameras plugged in later ("auto") --------------------------------------------- */

@@ -25,6 +25,7 @@
 #include "image/analysis.h"
 #include "image/jpeg.h"
 #include "internal.h"
+#include "rig/transfer.h"
 #include "store/atomic.h"
 
 /* ---- event hub ------------------------------------------------------------- */
@@ -525,6 +526,7 @@ json_t *studio_register_photo_event(studio *s, const shot_origin *from, const ch
     }
     bytebuf_free(&picture);
     int rc = catalog_photo_add(s->cat, &p);
+    if (rc == TETHER_OK) s->captures++;
     if (rc != TETHER_OK) {
         char why[1200];
         studio_storage_why(s, rc, why, sizeof why);
@@ -587,7 +589,15 @@ static bool route_is_quick(void *ctx, const char *method, const char *url)
     (void)ctx;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return false;
     if (strcmp(url, "/api/events") == 0 || strcmp(url, "/stream.mjpg") == 0 || is_camera_stream(url)) return true;
+    if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) return false; /* they read the disk */
     return strncmp(url, "/api/", 5) != 0 && strncmp(url, "/photos/", 8) != 0 && strcmp(url, "/snapshot.jpg") != 0;
+}
+
+/* A rig node's photo arrives in chunks of any type (rig_files.c). */
+static size_t route_raw_body(void *ctx, const char *method, const char *url)
+{
+    (void)ctx;
+    return strcmp(method, "PUT") == 0 && strncmp(url, RIG_FILES_ROUTE, strlen(RIG_FILES_ROUTE)) == 0 ? RIG_CHUNK : 0;
 }
 
 static enum MHD_Result route(void *ctx, const http_request *r)
@@ -595,6 +605,8 @@ static enum MHD_Result route(void *ctx, const http_request *r)
     studio *s = ctx;
     const char *u = r->url;
     if (strncmp(u, "/api/", 5) == 0) return api_handle(s, r);
+    if (strcmp(u, "/healthz") == 0) return metrics_healthz(s, r);
+    if (strcmp(u, "/metrics") == 0) return metrics_get(s, r);
     bool get = http_is(r, "GET") || http_is(r, "HEAD");
     if (!get) return http_error(r, 405, "method_not_allowed", "%s only answers GET", u);
     if (strcmp(u, "/stream.mjpg") == 0 || strcmp(u, "/snapshot.jpg") == 0) { /* the primary camera's */
@@ -655,7 +667,7 @@ static bool open_cameras(studio *s, const studio_options *o)
                     fprintf(stderr, "tether: %s\n", err);
                     return false;
                 }
-            } else if (opened == 0 && n == 1) {
+            } else if (opened == 0 && n == 1 && o->broker_host == NULL) {
                 fprintf(stderr, "tether: cannot open camera \"auto\": no camera found\n");
                 return false;
             }
@@ -728,7 +740,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     if (!open_cameras(s, o)) goto done;
     http_options ho = {.host = o->host ? o->host : "127.0.0.1", .port = o->port, .token = o->token,
                        .allow_hosts = o->allow_hosts, .n_allow_hosts = o->n_allow_hosts,
-                       .handler = route, .quick = route_is_quick, .ctx = s};
+                       .handler = route, .quick = route_is_quick, .raw_body = route_raw_body, .ctx = s};
     http = http_start(&ho);
     if (http == NULL) {
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
@@ -738,6 +750,18 @@ int studio_run(const studio_options *o, volatile int *stop)
     s->http = http;
     pthread_mutex_unlock(&s->events.lock);
     if (s->auto_watch) station_watch_start(s);
+    if (o->broker_host) { /* the camera nodes: their cameras are served as their status arrives */
+        char url[300], why[400];
+        if (o->rig_url) snprintf(url, sizeof url, "%s", o->rig_url);
+        else snprintf(url, sizeof url, "http://%s:%d", o->host ? o->host : "127.0.0.1", http_port(http));
+        s->rig_lead_ms = o->rig_lead_ms > 0 ? o->rig_lead_ms : 200;
+        rig_studio_options ro = {.broker_host = o->broker_host, .broker_port = o->broker_port, .user = o->broker_user,
+                                 .password = o->broker_password, .url = url, .lead_ms = s->rig_lead_ms};
+        if (!rig_start(s, &ro, why, sizeof why)) {
+            fprintf(stderr, "tether: %s\n", why);
+            goto done;
+        }
+    }
     if (o->on_listening) o->on_listening(o->on_listening_arg, http_port(http));
     station *list[STUDIO_MAX_CAMERAS];
     int n = station_list(s, list, STUDIO_MAX_CAMERAS);
@@ -749,7 +773,8 @@ int studio_run(const studio_options *o, volatile int *stop)
         station_unref(list[i]);
     }
     printf("studio on http://%s:%d/ (camera%s: %s; photos: %s)\n", o->host ? o->host : "127.0.0.1",
-           http_port(http), n > 1 ? "s" : "", cameras, s->root);
+           http_port(http), n > 1 ? "s" : "", n ? cameras : "none yet", s->root);
+    if (o->broker_host) printf("camera nodes through the broker %s:%d\n", o->broker_host, o->broker_port);
     fflush(stdout);
     while (!*stop) clock_sleep_ns(200000000);
     rc = 0;
@@ -760,9 +785,11 @@ done:
     pthread_mutex_unlock(&s->events.lock);
     station_watch_stop(s);
     pthread_mutex_lock(&s->stations_lock);
-    for (int i = 0; i < s->n_stations; i++) tether_camera_cancel(s->stations[i]->cam);
+    for (int i = 0; i < s->n_stations; i++)
+        if (s->stations[i]->cam) tether_camera_cancel(s->stations[i]->cam);
     pthread_mutex_unlock(&s->stations_lock);
     http_stop(http); /* ends the streams, waits for the handlers running on workers */
+    rig_stop(s);     /* says "offline" to the nodes */
     pthread_mutex_lock(&s->events.lock);
     s->http = NULL;
     pthread_mutex_unlock(&s->events.lock);

@@ -31,6 +31,14 @@ typedef struct studio_options {
     const char *const *allow_hosts; /* more names the Host header may carry (--allow-host); n_allow_hosts */
     int n_allow_hosts;
     bool webhook_allow_private; /* webhooks may go to loopback, link-local and private addresses */
+    /* camera nodes (docs/RIGS.md): the MQTT broker, NULL for none; its
+     * user and password (NULL: anonymous); the URL nodes send files to
+     * (NULL: http://LISTEN-ADDRESS:PORT); capture-all's lead in ms */
+    const char *broker_host;
+    int broker_port;
+    const char *broker_user, *broker_password;
+    const char *rig_url;
+    int rig_lead_ms;
     /* Called once the server listens, with its port (then the "studio on"
      * line is printed); on studio_run's thread.  May be NULL. */
     void (*on_listening)(void *arg, int port);

@@ -362,3 +362,8 @@ void webhooks_ctl_free(webhooks_ctl *wc)
     webhook_stop(wc->w);
     free(wc);
 }
+
+bool webhooks_counts(webhooks_ctl *wc, int64_t counts[3])
+{
+    return wc && webhook_store_counts(webhook_get_store(wc->w), counts) == TETHER_OK;
+}

@@ -99,6 +99,8 @@ struct simcam {
     int njobs;
     bool capturing;
     int64_t last_trigger_ns;   /* CLOCK_REALTIME when the host's last capture command arrived; 0: none yet */
+    int64_t last_exposure_ns;  /* CLOCK_REALTIME when the last exposure started (after the shutter latency); 0: none */
+    rng shutter_rng;           /* each shot's latency jitter (capture thread) */
     uint64_t shots;
     struct {
         bool valid;
@@ -124,6 +126,7 @@ void simcam_default_options(simcam_options *o)
     o->lv_fps = 30;
     o->card_files = 12;
     o->raw_size = 20u * 1000 * 1000;
+    o->shutter_latency_s = 0.06;
 }
 
 static double now_s(void)
@@ -524,10 +527,18 @@ static void take_picture(simcam *c, const capture_job *job)
 {
     const persona *pe = c->pe;
     double t_exp = prop_physical(&c->props, ROLE_SHUTTER, pe->base_shutter_s);
-    double lag = 0.06 + (t_exp > 0 ? t_exp : 0);
+    /* the shutter latency (with its jitter) before the exposure starts,
+     * then the exposure itself */
+    double latency = c->opt.shutter_latency_s;
+    if (c->opt.shutter_jitter_s > 0) latency += (2 * rng_uniform(&c->shutter_rng) - 1) * c->opt.shutter_jitter_s;
+    if (latency < 0) latency = 0;
     pthread_mutex_unlock(&c->lock);
-    clock_sleep_ns((int64_t)(lag * 1e9));
+    clock_sleep_ns((int64_t)(latency * 1e9));
+    struct timespec exposed;
+    clock_gettime(CLOCK_REALTIME, &exposed);
+    if (t_exp > 0) clock_sleep_ns((int64_t)(t_exp * 1e9));
     pthread_mutex_lock(&c->lock);
+    c->last_exposure_ns = (int64_t)exposed.tv_sec * 1000000000LL + exposed.tv_nsec;
 
     double t = now_s();
     double pos = lens_position(&c->lens, t - t_exp / 2);
@@ -739,6 +750,7 @@ simcam *simcam_new(const simcam_options *o)
     else lens_default_params(&lp, o->seed);
     rng r;
     rng_seed(&r, rng_hash2(o->seed, 0xF0C05));
+    c->shutter_rng = rng_fork(&r, 0x5407);
     double focus = o->focus_at >= 0 ? o->focus_at : 0.2 + 0.6 * rng_uniform(&r);
     double start = o->lens_start >= 0 ? o->lens_start : rng_uniform(&r);
     double t = now_s();
@@ -1527,6 +1539,9 @@ json_t *simcam_state(simcam *c)
         json_object_set_new(st, "lv_zoom", json_integer(c->lv_zoom));
         json_object_set_new(st, "card_ready", json_boolean(!c->card_writing));
         json_object_set_new(st, "last_trigger_ns", json_integer((json_int_t)c->last_trigger_ns));
+        json_object_set_new(st, "last_exposure_ns", json_integer((json_int_t)c->last_exposure_ns));
+        json_object_set_new(st, "shutter_latency_ms", json_pack("{s:f, s:f}", "mean", c->opt.shutter_latency_s * 1e3,
+                                                                "jitter", c->opt.shutter_jitter_s * 1e3));
         json_object_set_new(st, "lv_zoom_position", json_pack("[I, I]", (json_int_t)c->lv_zoom_x,
                                                               (json_int_t)c->lv_zoom_y));
         double n = prop_physical(&c->props, ROLE_APERTURE, c->pe->base_fnumber);

@@ -43,6 +43,8 @@ typedef struct simcam_options {
     int card_files;            /* files on the card at start */
     uint64_t raw_size;         /* bytes of a RAW file */
     bool dim;                  /* dim light: noisy live view */
+    double shutter_latency_s;  /* from the capture command to the exposure's start (default 0.06) */
+    double shutter_jitter_s;   /* each shot's latency is uniform in latency +- jitter (default 0) */
 } simcam_options;
 
 void simcam_default_options(simcam_options *o);

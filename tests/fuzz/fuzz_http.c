@@ -98,7 +98,8 @@ static const char *const routes[] = {
     "/api/interval/stop", "/api/import", "/api/import/cancel", "/api/webhooks", "/api/webhooks/#",
     "/api/webhooks/#/test", "/api/webhooks/deliveries", "/api/webhooks/deliveries/#/retry", "/api/tagging",
     "/api/tagging/apply", "/photos/#", "/login", "/logout", "/", "/gallery", "/app.js", "/snapshot.jpg",
-    "/api/#", "/#", "/api/photos/#/preview", "/api/focus/zoom", "/favicon.ico",
+    "/api/#", "/#", "/api/photos/#/preview", "/api/focus/zoom", "/favicon.ico", "/healthz", "/metrics",
+    "/api/rig", "/api/rig/files/#",
 };
 
 /* Header sets: bit i of the selector adds header i. */

@@ -23,6 +23,11 @@ METHODS = c_strings("methods")
 ROUTES = c_strings("routes")
 SEEDS = [
     ("GET", "/api/status", "", "", ""),
+    ("GET", "/healthz", "", "", ""),
+    ("GET", "/metrics", "", "", ""),
+    ("GET", "/api/rig", "", "", ""),
+    ("GET", "/api/rig/files/#", "n1/canon-eos-550d/20261206-1/IMG_0001.jpg", "", ""),
+    ("PUT", "/api/rig/files/#", "n1/canon-eos-550d/20261206-1/IMG_0001.jpg", "", "\xff\xd8\xff\xd9"),
     ("POST", "/api/capture", "", "", ""),
     ("GET", "/api/photos", "", "session=default&page=2&per_page=3", ""),
     ("GET", "/api/photos/#", "1", "", ""),

@@ -1,0 +1,168 @@
+/*
+ * mqtt: see mqtt.h.  A thin layer over libmosquitto's threaded interface
+ * (mosquitto_loop_start): connect_async so that a broker that is down at
+ * start is waited for, and the loop reconnects on its own.
+ */
+#include "rig/mqtt.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mosquitto.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+
+struct rig_mqtt {
+    struct mosquitto *mosq;
+    rig_mqtt_options o;
+    atomic_bool connected;
+    atomic_int published;      /* the mid of the last message handed to the broker */
+    bool looping;              /* the network thread runs */
+};
+
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+
+static void lib_init(void)
+{
+    mosquitto_lib_init();
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc)
+{
+    (void)mosq;
+    rig_mqtt *m = obj;
+    m->connected = rc == 0;
+    if (m->o.on_connect) m->o.on_connect(m->o.ctx, rc, mosquitto_connack_string(rc));
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
+{
+    (void)mosq;
+    rig_mqtt *m = obj;
+    if (m->connected && rc != 0) LOG_WARN("rig", "lost the broker %s:%d; connecting again", m->o.host, m->o.port);
+    m->connected = false;
+}
+
+static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
+{
+    (void)mosq;
+    rig_mqtt *m = obj;
+    if (m->o.on_message && msg->topic) m->o.on_message(m->o.ctx, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+    (void)mosq;
+    rig_mqtt *m = obj;
+    m->published = mid;
+}
+
+rig_mqtt *rig_mqtt_new(const rig_mqtt_options *o, char *why, size_t whysz)
+{
+    pthread_once(&lib_once, lib_init);
+    rig_mqtt *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        snprintf(why, whysz, "out of memory");
+        return NULL;
+    }
+    m->o = *o;
+    m->mosq = mosquitto_new(o->client_id, o->clean_session, m);
+    int rc = MOSQ_ERR_NOMEM;
+    if (m->mosq == NULL) goto fail;
+    mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+    mosquitto_reconnect_delay_set(m->mosq, 1, 5, false);
+    mosquitto_connect_callback_set(m->mosq, on_connect);
+    mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
+    mosquitto_message_callback_set(m->mosq, on_message);
+    mosquitto_publish_callback_set(m->mosq, on_publish);
+    if (o->user && (rc = mosquitto_username_pw_set(m->mosq, o->user, o->password)) != MOSQ_ERR_SUCCESS) goto fail;
+    if (o->will_topic &&
+        (rc = mosquitto_will_set(m->mosq, o->will_topic, (int)strlen(o->will_payload), o->will_payload, 1, true)) !=
+            MOSQ_ERR_SUCCESS)
+        goto fail;
+    return m;
+fail:
+    snprintf(why, whysz, "cannot use the broker %s:%d: %s", o->host, o->port, mosquitto_strerror(rc));
+    if (m->mosq) mosquitto_destroy(m->mosq);
+    free(m);
+    return NULL;
+}
+
+bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
+{
+    int rc = mosquitto_connect_async(m->mosq, m->o.host, m->o.port, 10);
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_EAI) {
+        /* ERRNO, EAI: not reachable yet; the loop tries again */
+        snprintf(why, whysz, "cannot use the broker %s:%d: %s", m->o.host, m->o.port, mosquitto_strerror(rc));
+        return false;
+    }
+    rc = mosquitto_loop_start(m->mosq);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        snprintf(why, whysz, "cannot start the MQTT thread: %s", mosquitto_strerror(rc));
+        return false;
+    }
+    m->looping = true;
+    return true;
+}
+
+int rig_mqtt_publish(rig_mqtt *m, const char *topic, const char *payload, int qos, bool retain)
+{
+    int mid = 0;
+    int rc = mosquitto_publish(m->mosq, &mid, topic, (int)strlen(payload), payload, qos, retain);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        LOG_DEBUG("rig", "publish to %s: %s", topic, mosquitto_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int rig_mqtt_subscribe(rig_mqtt *m, const char *pattern, int qos)
+{
+    return mosquitto_subscribe(m->mosq, NULL, pattern, qos) == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+bool rig_mqtt_connected(rig_mqtt *m)
+{
+    return m->connected;
+}
+
+void rig_mqtt_stop(rig_mqtt *m, const char *last_topic, const char *last_payload)
+{
+    if (m == NULL) return;
+    if (last_topic && m->connected) {
+        int mid = 0;
+        if (mosquitto_publish(m->mosq, &mid, last_topic, (int)strlen(last_payload), last_payload, 1, true) ==
+            MOSQ_ERR_SUCCESS) {
+            int64_t until = clock_mono_ns() + 1000000000LL;
+            while (m->published != mid && m->connected && clock_mono_ns() < until) clock_sleep_ns(10000000);
+        }
+    }
+    mosquitto_disconnect(m->mosq);
+    if (m->looping) mosquitto_loop_stop(m->mosq, false);
+    mosquitto_destroy(m->mosq);
+    free(m);
+}
+
+bool rig_read_secret(const char *path, char *out, size_t size, char *why, size_t whysz)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        snprintf(why, whysz, "cannot read %s: %s", path, strerror(errno));
+        return false;
+    }
+    bool ok = fgets(out, (int)size, f) != NULL;
+    fclose(f);
+    if (ok) out[strcspn(out, "\r\n")] = '\0';
+    if (!ok || out[0] == '\0') {
+        snprintf(why, whysz, "%s is empty (its first line is the secret)", path);
+        return false;
+    }
+    return true;
+}
