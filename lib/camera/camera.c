@@ -427,17 +427,25 @@ static void lower(char *s)
     for (; *s; s++) *s = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
 }
 
-/* "IMG_0001.JPG" -> name "IMG_0001", ext "jpg" */
+/* "IMG_0001.JPG" -> name "IMG_0001", ext "jpg"; a URL's (a Sony body's
+ * "http://.../pict0001.JPG?size=Scn") query and fragment are not part of
+ * the name */
 static void split_name(const char *camera_path, char *name, size_t nsz, char *ext, size_t esz)
 {
-    const char *base = strrchr(camera_path, '/');
-    base = base ? base + 1 : camera_path;
-    const char *dot = strrchr(base, '.');
+    size_t len = strlen(camera_path);
+    if (strstr(camera_path, "://")) len = strcspn(camera_path, "?#");
+    const char *end = camera_path + len;
+    const char *base = camera_path;
+    for (const char *p = camera_path; p < end; p++)
+        if (*p == '/') base = p + 1;
+    const char *dot = NULL;
+    for (const char *p = base; p < end; p++)
+        if (*p == '.') dot = p;
     if (dot && dot != base) {
         snprintf(name, nsz, "%.*s", (int)(dot - base), base);
-        snprintf(ext, esz, "%s", dot + 1);
+        snprintf(ext, esz, "%.*s", (int)(end - dot - 1), dot + 1);
     } else {
-        snprintf(name, nsz, "%s", base);
+        snprintf(name, nsz, "%.*s", (int)(end - base), base);
         snprintf(ext, esz, "jpg");
     }
     lower(ext);

@@ -552,7 +552,12 @@ static bool make_postview(sonysim_body *b, char *url, size_t size)
     b->postview_numbers[slot] = number;
     if (b->n_card < MAX_CARD) /* the card keeps the shot (its original is the postview here) */
         b->card[b->n_card++] = (struct card_file){number, blob_ref(jpeg), (int64_t)t, false};
-    snprintf(url, size, "%s/postview/pict%llu.JPG", b->base_url, (unsigned long long)number);
+    /* with a query, as real bodies give it (the A-bodies' size, the QX10's
+     * escaped DLNA string): a client fetches the URL verbatim and names the
+     * file without it */
+    const char *query = strcmp(b->pe->id, "qx10") == 0 ? "?%211234%21http%2dget%3a%2a%3aimage%2fjpeg%3a%2a%21%21%21%21%21"
+                                                         : "?size=Scn";
+    snprintf(url, size, "%s/postview/pict%llu.JPG%s", b->base_url, (unsigned long long)number, query);
     if (b->n_urls < MAX_URLS) {
         snprintf(b->urls[b->n_urls++], sizeof b->urls[0], "%s", url);
         touch(b, SLOT_PICTURE);

@@ -77,6 +77,11 @@ for persona in qx10 a6000; do
     expect_match "$persona the file is a JPEG with the body's EXIF" \
         "$(exiftool -s -s -s -Make -Model "$persona/shot-1.jpg" 2>&1 | tr '\n' '|')" "^SONY\|$model\|$"
     expect "$persona the camera took one shot" "$(state .shots)" "1"
+    # the postview URL has a query (?size=Scn, or the QX10's escaped one):
+    # the file is named after the picture, not the query
+    out=$(t capture --output "$persona/{name}" 2>&1)
+    expect_match "$persona a postview named by the camera keeps its name, not the URL's query" "$out" \
+        "saved $persona/pict[0-9]+\\.jpg$"
 
     # live view, pushed by the backend's reader thread
     out=$(t preview --output "$persona/lv.jpg" --count 3 2>&1)
