@@ -46,6 +46,7 @@
  * Locking: cam->lock protects the queue, the event ring and the state
  * flags.  It is never held during a backend call.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -142,6 +143,8 @@ struct tether_camera {
     bool teth_keep;
     /* capture */
     int counter;
+    unsigned capt_base;         /* libgphoto2's "captNNNN" numbers of this connection start here */
+    unsigned capt_next;         /* one past the highest such number handed out */
     blob *last_capture;
     /* live view for watchers */
     int lv_subscribers;
@@ -357,6 +360,7 @@ static void read_connection(tether_camera *cam, backend *be)
     snprintf(cam->identity, sizeof cam->identity, "%s", identity);
     cam->caps = caps;
     cam->has_caps = true;
+    cam->capt_base = cam->capt_next; /* a new connection counts "capt" names from 0 again */
     pthread_mutex_unlock(&cam->lock);
 }
 
@@ -449,6 +453,24 @@ static void split_name(const char *camera_path, char *name, size_t nsz, char *ex
         snprintf(ext, esz, "jpg");
     }
     lower(ext);
+}
+
+/* libgphoto2 names a picture taken to the computer "captNNNN", counting
+ * from 0000 on every connection, so after a reconnect the names would
+ * start again (and a photographer's numbering with them): the session
+ * numbers them on across its connections.  Any other name is left alone.
+ * Any thread. */
+static void continue_capt_name(tether_camera *cam, char *name, size_t size)
+{
+    unsigned n;
+    char more;
+    if (strlen(name) != 8 || sscanf(name, "capt%4u%c", &n, &more) != 1 || !isdigit((unsigned char)name[4]))
+        return;
+    pthread_mutex_lock(&cam->lock);
+    unsigned m = n + cam->capt_base;
+    if (m + 1 > cam->capt_next) cam->capt_next = m + 1;
+    pthread_mutex_unlock(&cam->lock);
+    snprintf(name, size, "capt%04u", m % 100000000u);
 }
 
 void backend_items_clear(backend_item *items, int n)
@@ -546,6 +568,7 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
     pthread_mutex_unlock(&cam->lock);
     char name[256], ext[32], file[1024];
     split_name(ev->path, name, sizeof name, ext, sizeof ext);
+    continue_capt_name(cam, name, sizeof name);
     tether_name_vars v = {.counter = counter, .time = time(NULL), .model = cam->model, .name = name, .ext = ext};
     char err[256];
     if (tether_name_expand(tmpl, &v, file, sizeof file, err, sizeof err) != TETHER_OK) {
@@ -1372,6 +1395,7 @@ static int capture_to_files(tether_camera *cam, capture_arg *a, backend_item *it
     int64_t now = time(NULL);
     char first[256], ext[32];
     split_name(paths[0], first, sizeof first, ext, sizeof ext);
+    continue_capt_name(cam, first, sizeof first);
     char names[TETHER_MAX_SHOT_FILES][1024], exts[TETHER_MAX_SHOT_FILES][40];
     const char *ext_list[TETHER_MAX_SHOT_FILES];
     char base0[1024] = "";

@@ -150,7 +150,13 @@ expect "no focus tool is left waiting" "$(req GET /api/focus >/dev/null; body .r
 post /plug >/dev/null
 for _ in $(seq 1 40); do [ "$(req GET /api/status >/dev/null; body .camera.connected)" = true ] && break; sleep 0.25; done
 expect "the camera is back" "$(body .camera.connected)" "true"
+# libgphoto2 names host captures captNNNN from 0000 on every connection;
+# the session numbers them on across the reconnect
+capt_max=$(req GET /api/photos >/dev/null; body '[.photos[].url | capture("capt(?<n>[0-9]{4})")? | .n | tonumber] | max')
 expect "capture works again" "$(req POST /api/capture)" "201"
+capt_new=$(body '.photos[0].url' | sed -n 's/.*capt\([0-9]\{4\}\).*/\1/p')
+expect_true "its file number goes on after the reconnect (capt$capt_new after capt$capt_max)" \
+    "${capt_new:-0} > ${capt_max:-9999}"
 stop_serve "serve stops cleanly"
 
 # --- the catalog survives a restart -------------------------------------------------------------------
