@@ -415,6 +415,79 @@ static enum MHD_Result post_session(studio *s, const http_request *r)
     return ret;
 }
 
+/* ---- file names ------------------------------------------------------------------------------ */
+
+/* The naming template as GET /api/naming shows it, with what the next
+ * photo of the active session would be called (an example camera file
+ * IMG_0001.JPG, counter 1, now). */
+static json_t *naming_json(studio *s, const char *tmpl)
+{
+    char session[128], example[512], err[256];
+    studio_session(s, session, sizeof session);
+    tether_name_vars v = {.counter = 1, .time = time(NULL), .model = "Canon EOS 550D", .session = session,
+                          .name = "IMG_0001", .ext = "jpg"};
+    char full[200];
+    snprintf(full, sizeof full, "%s", tmpl[0] ? tmpl : STUDIO_NAME_TEMPLATE "-{name}");
+    if (tether_name_expand(full, &v, example, sizeof example, err, sizeof err) != TETHER_OK) example[0] = '\0';
+    return json_pack("{s:s, s:s, s:s, s:b}", "template", tmpl, "default", STUDIO_NAME_TEMPLATE "-{name}",
+                     "example", example, "custom", tmpl[0] != '\0');
+}
+
+static enum MHD_Result get_naming(studio *s, const http_request *r)
+{
+    char tmpl[128];
+    pthread_mutex_lock(&s->lock);
+    snprintf(tmpl, sizeof tmpl, "%s", s->name_template);
+    pthread_mutex_unlock(&s->lock);
+    return http_json(r, 200, naming_json(s, tmpl));
+}
+
+/* PUT {"template": "..."}: the photographer's file names for every
+ * camera's next photos ("" goes back to the studio's own).  A template
+ * names a file inside its session's day folder: no '/' or '\', no
+ * leading '.', and every field known (tether_name_expand's syntax). */
+static enum MHD_Result put_naming(studio *s, const http_request *r)
+{
+    enum MHD_Result answered;
+    json_t *body = http_json_body(r, &answered);
+    if (body == NULL) return answered;
+    json_t *t = json_object_get(body, "template");
+    const char *tmpl = json_string_value(t);
+    char err[256] = "";
+    enum MHD_Result ret;
+    if (tmpl == NULL) {
+        ret = http_error(r, 400, "bad_template", "a JSON string \"template\" is needed (\"\" for the studio's own names)");
+    } else if (strlen(tmpl) >= sizeof s->name_template) {
+        ret = http_error(r, 400, "bad_template", "the template is longer than %zu characters", sizeof s->name_template - 1);
+    } else if (strpbrk(tmpl, "/\\") || tmpl[0] == '.' || strstr(tmpl, "..")) {
+        ret = http_error(r, 400, "bad_template",
+                         "a file name template names a file in the session's day folder: no '/', '\\' or '..', "
+                         "and no leading '.'");
+    } else {
+        char out[512];
+        tether_name_vars v = {.counter = 1, .time = 0, .model = "m", .session = "s", .name = "n", .ext = "jpg"};
+        if (tmpl[0] && tether_name_expand(tmpl, &v, out, sizeof out, err, sizeof err) != TETHER_OK) {
+            ret = http_error(r, 400, "bad_template", "%s", err[0] ? err : "the template cannot be expanded");
+        } else if (!api_storage_usable(s, r, "cannot keep the file names", &ret)) {
+            /* answered */
+        } else {
+            int rc = catalog_meta_set(s->cat, "name_template", tmpl);
+            if (rc != TETHER_OK) {
+                ret = api_storage_error(s, r, rc, "cannot keep the file names", NULL);
+            } else {
+                pthread_mutex_lock(&s->lock);
+                snprintf(s->name_template, sizeof s->name_template, "%s", tmpl);
+                pthread_mutex_unlock(&s->lock);
+                json_t *j = naming_json(s, tmpl);
+                hub_publish(s, "naming", json_incref(j));
+                ret = http_json(r, 200, j);
+            }
+        }
+    }
+    json_decref(body);
+    return ret;
+}
+
 /* ---- photos ----------------------------------------------------------------------------- */
 
 static bool parse_int(const char *v, long lo, long hi, long *out)
@@ -761,6 +834,11 @@ enum MHD_Result api_handle(studio *s, const http_request *r)
         if (!catalog_session_name_ok(name)) return http_error(r, 400, "bad_name", "not a session name: " SESSION_NAME_RULE);
         if (!studio_session_exists(s, name)) return http_error(r, 404, "not_found", "no session \"%s\"", name);
         return activate_session(s, r, name, false);
+    }
+    if (strcmp(u, "/naming") == 0) {
+        if (get) return get_naming(s, r);
+        if (http_is(r, "PUT")) return put_naming(s, r);
+        return http_error(r, 405, "method_not_allowed", "use GET or PUT");
     }
     if (strncmp(u, "/tagging", 8) == 0 && (u[8] == '\0' || u[8] == '/')) return tagging_handle(s, r, u + 8);
     if (strncmp(u, "/webhooks", 9) == 0 && (u[9] == '\0' || u[9] == '/')) return webhooks_handle(s, r, u + 9);

@@ -108,8 +108,9 @@ struct studio {
     pthread_mutex_t storage_lock; /* storage, storage_at */
     json_t *storage;         /* the last look at the photo folder (studio_storage_json), or NULL */
     int64_t storage_at;      /* when (clock_mono_ns) */
-    pthread_mutex_t lock;    /* session */
+    pthread_mutex_t lock;    /* session, name_template */
     char session[128];
+    char name_template[128]; /* the photographer's file names (PUT /api/naming); "" for the studio's own */
     _Atomic int stopping;    /* set once when the studio stops; read by every thread */
     http_server *http;       /* set once it listens; read under events.lock (hub_publish) */
     /* the served cameras, under stations_lock (never held across a camera
@@ -374,6 +375,11 @@ enum MHD_Result station_busy_error(station *st, const http_request *r);
 /* The file-name template of the station's captures: the single-camera
  * one, with the station's id before the camera's name when several
  * cameras are served.  Any thread. */
+/* The studio's own file names: the time, then the camera's name. */
+#define STUDIO_NAME_TEMPLATE "{timestamp:%Y%m%d-%H%M%S}"
+/* The naming template for a station's captures: the photographer's
+ * (studio.name_template) or the studio's own, with the camera's id when
+ * several cameras are served.  Any thread. */
 void station_name_template(const station *st, char *out, size_t size);
 /* Publishes an event about the station: data gains "camera": its id. */
 void station_publish(station *st, const char *type, json_t *data);

@@ -111,10 +111,18 @@ enum MHD_Result station_busy_error(station *st, const http_request *r)
 
 void station_name_template(const station *st, char *out, size_t size)
 {
-    if (st->s->several)
-        snprintf(out, size, "{timestamp:%%Y%%m%%d-%%H%%M%%S}-%s-{name}", st->origin.id);
+    char user[128];
+    pthread_mutex_lock(&st->s->lock);
+    snprintf(user, sizeof user, "%s", st->s->name_template);
+    pthread_mutex_unlock(&st->s->lock);
+    if (user[0] && st->s->several) /* the photographer's names, told apart by camera */
+        snprintf(out, size, "%s-%s", st->origin.id, user);
+    else if (user[0])
+        snprintf(out, size, "%s", user);
+    else if (st->s->several)
+        snprintf(out, size, "%s-%s-{name}", STUDIO_NAME_TEMPLATE, st->origin.id);
     else
-        snprintf(out, size, "{timestamp:%%Y%%m%%d-%%H%%M%%S}-{name}");
+        snprintf(out, size, "%s-{name}", STUDIO_NAME_TEMPLATE);
 }
 
 void station_publish(station *st, const char *type, json_t *data)

@@ -713,6 +713,8 @@ int studio_run(const studio_options *o, volatile int *stop)
         goto done;
     }
     sweep_temporaries(s->root);
+    if (catalog_meta_get(s->cat, "name_template", s->name_template, sizeof s->name_template) != TETHER_OK)
+        s->name_template[0] = '\0';
     if (catalog_active_session(s->cat, s->session, sizeof s->session) != TETHER_OK ||
         !catalog_session_name_ok(s->session)) {
         if (s->session[0]) /* an older version let such names in */

@@ -273,6 +273,30 @@ async function createSession(ev) {
   }
 }
 
+// ---- file names ---------------------------------------------------------------------
+
+function showNaming(r) {
+  const input = $('#naming-template');
+  if (document.activeElement !== input) input.value = r.template;
+  $('#naming-example').textContent = r.example;
+}
+
+async function loadNaming() {
+  showNaming(await api('GET', '/api/naming'));
+}
+
+async function saveNaming(ev) {
+  ev.preventDefault();
+  try {
+    const r = await api('PUT', '/api/naming', { template: $('#naming-template').value.trim() });
+    $('#naming-template').blur();
+    showNaming(r);
+    toast(r.custom ? `File names: ${r.example}` : 'File names: the studio\'s own');
+  } catch (e) {
+    toast('File names: ' + e.message);
+  }
+}
+
 // ---- presets ------------------------------------------------------------------------
 
 async function loadPresets() {
@@ -1075,7 +1099,8 @@ function listen() {
   // (cameras.js marks the camera in the switcher and the grid)
   onCam('camera_lost', () => showLink(false));
   onCam('camera_back', () => { showLink(true); loadSettings(); loadFocus().catch(() => {}); });
-  on('session_changed', () => { loadSessions(); loadMini(); });
+  on('session_changed', () => { loadSessions(); loadMini(); loadNaming().catch(() => {}); });
+  on('naming', (d) => showNaming(d));
   on('preset_saved', loadPresets);
   on('preset_deleted', loadPresets);
   on('preset_applied', () => {});
@@ -1119,6 +1144,7 @@ onCameraSelected(() => loadFocus().catch((e) => { if (!lostCamera(e)) toast('Foc
 $('#capture').addEventListener('click', capture);
 $('#session').addEventListener('change', (e) => switchSession(e.target.value));
 $('#new-session').addEventListener('submit', createSession);
+$('#naming').addEventListener('submit', saveNaming);
 $('#save-preset').addEventListener('submit', savePreset);
 document.addEventListener('keydown', (e) => {
   const typing = ['INPUT', 'SELECT', 'TEXTAREA'].includes(document.activeElement.tagName);
@@ -1143,7 +1169,7 @@ listen();
 // The cameras first (cameras.js's loadCameras, once every script has
 // run), then the selected one's panels and the studio's own.
 window.addEventListener('DOMContentLoaded', () => {
-  loadCameras().then(() => Promise.all([loadSessions(), loadMini(), loadPresets()])).catch((e) => toast(e.message));
+  loadCameras().then(() => Promise.all([loadSessions(), loadMini(), loadPresets(), loadNaming()])).catch((e) => toast(e.message));
 });
 // the free space as photos come in (a change of health comes at once, as a "storage" event)
 setInterval(() => api('GET', '/api/status').then((s) => showStorage(s.storage)).catch(() => {}), 30000);

@@ -194,13 +194,13 @@ int catalog_sessions(catalog *c, catalog_session **out, int *n)
     return rc;
 }
 
-int catalog_active_session(catalog *c, char *name, size_t size)
+int catalog_meta_get(catalog *c, const char *key, char *value, size_t size)
 {
     pthread_mutex_lock(&c->lock);
-    sqlite3_stmt *st = prepare(c, "SELECT value FROM meta WHERE key = 'active_session'");
+    sqlite3_stmt *st = prepare(c, "SELECT value FROM meta WHERE key = ?1");
     int rc = TETHER_ERR_NOT_FOUND;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        copy_col(st, 0, name, size);
+    if (st && sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        copy_col(st, 0, value, size);
         rc = TETHER_OK;
     }
     sqlite3_finalize(st);
@@ -208,12 +208,22 @@ int catalog_active_session(catalog *c, char *name, size_t size)
     return rc;
 }
 
+int catalog_meta_set(catalog *c, const char *key, const char *value)
+{
+    const char *args[2] = {key, value};
+    return exec_text(c, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", 2, args);
+}
+
+int catalog_active_session(catalog *c, char *name, size_t size)
+{
+    return catalog_meta_get(c, "active_session", name, size);
+}
+
 int catalog_set_active_session(catalog *c, const char *name)
 {
     int rc = catalog_session_create(c, name);
     if (rc != TETHER_OK) return rc;
-    const char *args[1] = {name};
-    return exec_text(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('active_session', ?1)", 1, args);
+    return catalog_meta_set(c, "active_session", name);
 }
 
 static void read_photo(sqlite3_stmt *st, catalog_photo *p)

@@ -71,6 +71,11 @@ bool catalog_preset_name_ok(const char *name);
 int catalog_session_create(catalog *c, const char *name);
 int catalog_sessions(catalog *c, catalog_session **out, int *n);
 int catalog_active_session(catalog *c, char *name, size_t size);
+/* The studio's own settings, by key ("active_session", "name_template").
+ * get: 0 (value copied, cut to size), TETHER_ERR_NOT_FOUND or a storage
+ * error; set: 0 or a storage error.  Any thread. */
+int catalog_meta_get(catalog *c, const char *key, char *value, size_t size);
+int catalog_meta_set(catalog *c, const char *key, const char *value);
 int catalog_set_active_session(catalog *c, const char *name);
 
 /* Photos. */

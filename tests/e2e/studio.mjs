@@ -96,6 +96,25 @@ try {
   report(await until(async () => (await page.$$eval('#mini img', (l) => l.length)) === 0), 'a new session starts with an empty gallery');
   await page.click('#capture');
   report(await until(async () => (await page.$$eval('#mini img', (l) => l.length)) === 1, 15000), 'a capture lands in the new session');
+  // file names: the photographer's template, with the next name shown before the shot
+  report(/^\d{8}-\d{6}-IMG_0001\.jpg$/.test(await page.textContent('#naming-example')),
+    'the file names panel shows an example name', await page.textContent('#naming-example'));
+  await page.fill('#naming-template', '{session}-{counter:04d}');
+  await page.click('#naming button');
+  report(await until(async () => (await page.textContent('#naming-example')) === 'wedding-0001.jpg'),
+    'a template typed in shows an example of its names', await page.textContent('#naming-example'));
+  await page.click('#capture');
+  report(await until(async () => {
+    const r = await page.evaluate(() => fetch('/api/photos?limit=1').then((x) => x.json()));
+    return /\/wedding-\d{4}\.jpg$/.test(r.photos[0]?.url || '');
+  }, 15000), 'the next shot is named by it');
+  await page.fill('#naming-template', '{bogus}');
+  await page.click('#naming button');
+  report(await until(async () => /bogus/.test(await page.textContent('body'))), 'a template with an unknown field is refused, saying which');
+  await page.fill('#naming-template', '');
+  await page.click('#naming button');
+  report(await until(async () => /^\d{8}-\d{6}-IMG_0001\.jpg$/.test(await page.textContent('#naming-example'))),
+    'an empty template goes back to the studio\'s names');
   await page.selectOption('#session', 'default');
   report(await until(async () => (await page.$$eval('#mini img', (l) => l.length)) === before + 1),
     'switching back moves the gallery to the old session');

@@ -157,12 +157,30 @@ expect "capture works again" "$(req POST /api/capture)" "201"
 capt_new=$(body '.photos[0].url' | sed -n 's/.*capt\([0-9]\{4\}\).*/\1/p')
 expect_true "its file number goes on after the reconnect (capt$capt_new after capt$capt_max)" \
     "${capt_new:-0} > ${capt_max:-9999}"
+
+# --- file names: the photographer's template ---------------------------------------------------------
+expect "GET /api/naming" "$(req GET /api/naming)" "200"
+expect "... the studio's own names at first" "$(body '[.template, .custom] | @tsv')" "$(printf '\tfalse')"
+expect_match "... with an example of the next name" "$(body .example)" '^[0-9]{8}-[0-9]{6}-IMG_0001\.jpg$'
+expect "PUT a template" "$(req PUT /api/naming '{"template": "{session}-{counter:04d}"}')" "200"
+expect "... its example" "$(body .example)" "default-0001.jpg"
+expect "the next capture" "$(req POST /api/capture)" "201"
+expect_match "... is named by it" "$(body '.photos[0].url')" '/default-[0-9]{4}\.jpg$'
+expect "an unknown field: 400" "$(req PUT /api/naming '{"template": "{bogus}"}')" "400"
+expect_match "... saying which" "$(body .error.message)" 'bogus'
+expect "a folder in the template: 400" "$(req PUT /api/naming '{"template": "../{name}"}')" "400"
+expect "... bad_template" "$(body .error.code)" "bad_template"
+expect "a slash: 400" "$(req PUT /api/naming '{"template": "a/{name}"}')" "400"
+expect "not a string: 400" "$(req PUT /api/naming '{"template": 7}')" "400"
+expect "the template in force is unchanged" "$(req GET /api/naming >/dev/null; body .template)" "{session}-{counter:04d}"
 stop_serve "serve stops cleanly"
 
 # --- the catalog survives a restart -------------------------------------------------------------------
 start_serve
 expect "after a restart the session is still active" "$(req GET /api/sessions >/dev/null; body .active)" "default"
 expect_true "and its photos are listed" "$(req GET /api/photos >/dev/null; body .total) >= 3"
+expect "and the file names are kept" "$(req GET /api/naming >/dev/null; body .template)" "{session}-{counter:04d}"
+expect "an empty template goes back to the studio's names" "$(req PUT /api/naming '{"template": ""}' ; body .custom)" "200false"
 stop_serve "serve stops cleanly (2)"
 
 # --- access token ------------------------------------------------------------------------------------------
