@@ -26,7 +26,6 @@
  * has a new device number (a new spec): its new station replaces the
  * lost one, and keeps its id (the ids are remembered by identity).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/slug.h"
 #include "internal.h"
 #include "ptpip/host.h"
 
@@ -199,25 +199,6 @@ json_t *station_json(station *st)
 
 /* ---- ids ---------------------------------------------------------------------------- */
 
-/* "Canon EOS 550D" -> "canon-eos-550d": lower-case letters and digits,
- * runs of anything else one '-', none at either end. */
-static void slug(const char *model, char *out, size_t size)
-{
-    size_t n = 0;
-    bool dash = false;
-    for (const char *c = model; *c && n + 2 < size && n < 40; c++) {
-        if (isalnum((unsigned char)*c)) {
-            if (dash && n > 0) out[n++] = '-';
-            out[n++] = (char)tolower((unsigned char)*c);
-            dash = false;
-        } else {
-            dash = true;
-        }
-    }
-    out[n] = '\0';
-    if (n == 0) snprintf(out, size, "camera");
-}
-
 /* An id for identity: the one it had before in this run, else the first
  * of slug, slug-2, slug-3, ... no camera has.  stations_lock held. */
 static void pick_id(studio *s, const char *model, const char *identity, char *out, size_t size)
@@ -228,7 +209,7 @@ static void pick_id(studio *s, const char *model, const char *identity, char *ou
             return;
         }
     char base[48];
-    slug(model, base, sizeof base);
+    text_slug(model, base, sizeof base, 40);
     for (int k = 1;; k++) {
         char id[64];
         if (k == 1) snprintf(id, sizeof id, "%s", base);

@@ -97,7 +97,7 @@ rig_start_sim() {
         --seed "${n#n}" "$@" >"$RIG_DIR/sim-$n.out" 2>"$RIG_DIR/sim-$n.log" &
     RIG_SIM[$n]=$!
     T_SIMS+=("$!")
-    until_ok 20 grep -q '^control on' "$RIG_DIR/sim-$n.out" || return 1
+    until_ok 60 grep -q '^control on' "$RIG_DIR/sim-$n.out" || return 1
     RIG_SIMPORT[$n]=$(awk -F: '/^listening on/ { print $NF }' "$RIG_DIR/sim-$n.out")
     RIG_SIMCTL[$n]=$(awk -F: '/^control on/ { print $NF }' "$RIG_DIR/sim-$n.out")
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/slug.h"
+
 /* Puts a sentence into why; false, for "return WHY(...)". */
 static bool why_(char *why, size_t whysz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool why_(char *why, size_t whysz, const char *fmt, ...)
@@ -80,19 +82,7 @@ bool rig_file_ok(const char *s)
 
 void rig_slug(const char *model, char *out, size_t size)
 {
-    size_t n = 0, limit = RIG_NAME_MAX - 3;
-    bool dash = false;
-    for (const char *c = model; *c && n + 2 < size && n < limit; c++) {
-        if (isalnum((unsigned char)*c)) {
-            if (dash && n > 0 && n + 3 < size && n + 1 < limit) out[n++] = '-';
-            out[n++] = (char)tolower((unsigned char)*c);
-            dash = false;
-        } else {
-            dash = true;
-        }
-    }
-    out[n] = '\0';
-    if (n == 0) snprintf(out, size, "camera");
+    text_slug(model, out, size, RIG_NAME_MAX - 4); /* room for "-NN" */
 }
 
 void rig_topic(char *out, size_t size, const char *node, const char *what)

@@ -34,7 +34,8 @@ expect_true "live-view frames served are counted ($(metric 'tether_frames_served
     "$(metric 'tether_frames_served_total{camera="canon-eos-550d"}') > 0"
 curl -s "${auth[@]}" --max-time 30 "$URL/stream.mjpg" -o /dev/null &
 viewer=$!
-until_ok 20 test "$(metric 'tether_viewers{camera="canon-eos-550d"}')" = 1 && ok "a viewer is counted" || not_ok "a viewer is counted" "$(metric 'tether_viewers{camera="canon-eos-550d"}')"
+one_viewer() { [ "$(metric 'tether_viewers{camera="canon-eos-550d"}')" = 1 ]; }
+until_ok 20 one_viewer && ok "a viewer is counted" || not_ok "a viewer is counted" "$(metric 'tether_viewers{camera="canon-eos-550d"}')"
 kill "$viewer" 2>/dev/null
 wait "$viewer" 2>/dev/null
 expect_true "requests are counted" "$(metric tether_http_requests_total) >= 5"
