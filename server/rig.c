@@ -501,6 +501,7 @@ static enum MHD_Result settings_remote(station *st, const http_request *r)
         body = http_json_body(r, &answered);
         if (body == NULL) return answered;
         const char *name = json_string_value(json_object_get(body, "name"));
+        if (name == NULL) name = json_string_value(json_object_get(body, "path")); /* as the studio page sends it */
         const char *value = json_string_value(json_object_get(body, "value"));
         if (name == NULL || value == NULL || strlen(name) >= sizeof c.setting || strlen(value) >= sizeof c.value) {
             json_decref(body);

@@ -38,6 +38,28 @@ function streamUrl(id) {
   return cams.multi && id ? `/api/cameras/${encodeURIComponent(id)}/stream.mjpg` : '/stream.mjpg';
 }
 
+// A camera on a camera node (tether agent): captures and settings go
+// through the node; it has no live view or focus tools here.
+function isRemote(c) {
+  return !!c && !!c.remote;
+}
+
+function remoteNote(c) {
+  return `On node ${c.remote.node}: capture and settings only (no live view from a camera node)`;
+}
+
+// Shows the selected camera's live view in the big viewer, or says why not.
+function showLive(c, url) {
+  const live = $('#live'), note = $('#remote-note');
+  note.hidden = !isRemote(c);
+  if (isRemote(c)) {
+    live.removeAttribute('src');
+    note.textContent = remoteNote(c);
+  } else if (live.getAttribute('src') !== url) {
+    live.src = url;
+  }
+}
+
 // fn() runs each time another camera is selected (and once at the start).
 function onCameraSelected(fn) {
   cams.watchers.push(fn);
@@ -151,12 +173,13 @@ async function loadStatus() {
   if (id !== cams.selected) return; // another camera was selected meanwhile
   state.status = s;
   const c = selectedCamera();
-  if (c) c.connected = s.camera.connected;
-  $('#camera').textContent = c ? cameraName(c) : s.camera.model;
-  $('#camera').title = c ? `${c.identity || c.model} · ${c.spec || ''}` : s.camera.spec || '';
-  $('#simulated').hidden = !s.camera.simulated;
-  showLink(s.camera.connected);
-  showStorage(s.storage);
+  const cam = s.camera || s; // a node camera's status is its entry of /api/cameras
+  if (c) c.connected = cam.connected;
+  $('#camera').textContent = c ? cameraName(c) : cam.model;
+  $('#camera').title = c ? `${c.identity || c.model} · ${c.spec || ''}` : cam.spec || '';
+  $('#simulated').hidden = !cam.simulated;
+  showLink(cam.connected);
+  if (s.storage) showStorage(s.storage);
 }
 
 // ---- capture and gallery ------------------------------------------------------------
@@ -167,7 +190,8 @@ async function capture() {
   $('#capture-status').textContent = 'capturing…';
   try {
     const r = await api('POST', camPath('capture'));
-    $('#capture-status').textContent = 'saved ' + r.photos.map((p) => p.file).join(', ');
+    $('#capture-status').textContent = r.photos.length ? 'saved ' + r.photos.map((p) => p.file).join(', ')
+      : r.pending ? `shot on the node; ${r.pending.join(', ')} on the way` : 'shot';
   } catch (e) {
     $('#capture-status').textContent = '';
     toast('Capture failed: ' + e.message);
@@ -495,10 +519,22 @@ function showBodyState() {
   if (left) $('#shots-left').textContent = `${left.value} shots left`;
 }
 
+// A node camera's settings come one by one (GET .../settings?name=iso):
+// the shared ones, in the shape of a local camera's list.
+async function remoteSettings() {
+  const got = await Promise.all(Object.keys(CANONICAL_LABEL).map((n) =>
+    api('GET', camPath('settings') + '?name=' + encodeURIComponent(n)).then((x) => [n, x]).catch(() => null)));
+  return {
+    settings: got.filter(Boolean).map(([n, x]) => ({
+      path: x.name, name: x.name, canonical: x.canonical || n, label: x.label || CANONICAL_LABEL[n], value: x.value,
+      read_only: x.read_only, choices: x.choices || [], type: (x.choices || []).length ? 'choice' : 'text' })),
+  };
+}
+
 async function loadSettings() {
   const id = cams.selected;
   try {
-    const r = await api('GET', camPath('settings'));
+    const r = isRemote(selectedCamera()) ? await remoteSettings() : await api('GET', camPath('settings'));
     if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
     renderShooting();
@@ -1129,15 +1165,13 @@ function selectCamera(id) {
   showRunning(null);
   for (const line of ['#af-result', '#trap-result', '#stack-result']) result(line, '');
   setTrapState('off');
-  const live = $('#live');
-  const url = streamUrl(id);
-  if (!$('#viewer').hidden && live.getAttribute('src') !== url) live.src = url; // (the grid has its own)
+  if (!$('#viewer').hidden) showLive(c, streamUrl(id)); // (the grid has its own)
   for (const fn of cams.watchers) fn(c);
 }
 
 onCameraSelected(() => loadStatus().catch((e) => toast(e.message)));
 onCameraSelected(() => loadSettings());
-onCameraSelected(() => loadFocus().catch((e) => { if (!lostCamera(e)) toast('Focus: ' + e.message); }));
+onCameraSelected((c) => { if (!isRemote(c)) loadFocus().catch((e) => { if (!lostCamera(e)) toast('Focus: ' + e.message); }); });
 
 // ---- start ------------------------------------------------------------------------------
 

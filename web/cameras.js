@@ -136,7 +136,8 @@ function makeTile(c) {
   const img = el('img', { alt: 'live view of ' + cameraName(c) });
   const view = el('button', { type: 'button', class: 'tile-view', onclick: () => pickCamera(c.id),
     ondblclick: () => { pickCamera(c.id); setGrid(false); } },
-  img, el('span', { class: 'tile-state' }), el('span', { class: 'tile-lost' }, 'Camera lost: reconnecting…'));
+  img, el('span', { class: 'tile-state' }), el('span', { class: 'tile-lost' }, 'Camera lost: reconnecting…'),
+  el('span', { class: 'tile-remote' }, isRemote(c) ? remoteNote(c) : ''));
   const shoot = el('button', { type: 'button', class: 'tile-capture', onclick: () => captureOne(c.id) }, 'Capture');
   return el('figure', { class: 'tile', 'data-camera': c.id },
     view,
@@ -161,6 +162,7 @@ function renderGrid() {
     const name = cameraName(c);
     t.style.setProperty('--cam', cameraColour(c.id));
     t.classList.toggle('away', lost);
+    t.classList.toggle('remote', isRemote(c));
     t.classList.toggle('selected', c.id === cams.selected);
     t.querySelector('.tile-view').setAttribute('aria-label', `select ${name}` + (lost ? ' (lost)' : ''));
     t.querySelector('.tile-view').setAttribute('aria-pressed', c.id === cams.selected ? 'true' : 'false');
@@ -181,8 +183,7 @@ function renderGrid() {
     startGridImages();
   } else {
     stopGridImages();
-    const url = streamUrl(cams.selected);
-    if (live.getAttribute('src') !== url && (cams.selected || !cams.multi)) live.src = url;
+    if (cams.selected || !cams.multi) showLive(cameraById(cams.selected), streamUrl(cams.selected));
   }
 }
 
@@ -190,6 +191,7 @@ function startGridImages() {
   if (cams.list.length <= MAX_GRID_STREAMS) {
     camUi.snapshotRun++;
     for (const c of cams.list) {
+      if (isRemote(c)) continue;
       const img = tileFor(c.id).querySelector('img');
       const url = streamUrl(c.id);
       if (img.getAttribute('src') !== url) img.src = url;
@@ -210,7 +212,7 @@ async function snapshotLoop(run) {
   camUi.snapshotLoop = true;
   try {
     while (run === camUi.snapshotRun) {
-      const live = cams.list.filter((c) => c.connected !== false);
+      const live = cams.list.filter((c) => c.connected !== false && !isRemote(c));
       for (const c of live) {
         if (run !== camUi.snapshotRun) return;
         const t = tileFor(c.id);
@@ -368,12 +370,17 @@ async function removeCamera(c) {
 // be missing: then everything is offered, as before).
 function showCapabilities(c) {
   const caps = (c && c.capabilities) || {};
-  const noFocus = !!caps.focus && caps.focus.kind === 'none';
+  const remote = isRemote(c); // a node camera: capture and settings only
+  const noFocus = remote || (!!caps.focus && caps.focus.kind === 'none');
   for (const sel of ['.drive', '#af', '#af-mode', '#stack']) $(sel).hidden = noFocus;
   $('#focus-none').hidden = !noFocus;
-  const noCard = caps.card_files === false;
+  $('#focus-none').textContent = remote ? remoteNote(c) : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
+  const noCard = remote || caps.card_files === false;
   $('#import-controls').hidden = noCard;
   $('#import-none').hidden = !noCard;
+  $('#import-none').textContent = remote ? remoteNote(c) : 'This camera has no card to import from.';
+  $('#interval-form').closest('fieldset').hidden = remote;
+  $('#interval-none').hidden = !remote;
   $('#settings-camera').textContent = c && cams.list.length > 1 ? cameraName(c) : '';
 }
 

@@ -151,4 +151,4 @@ if (state.events) {
     state.events.addEventListener(type, loadJobsSoon);
 }
 setInterval(tickInterval, 1000);
-onCameraSelected(() => { loadInterval(); loadImport(); });
+onCameraSelected((c) => { if (!isRemote(c)) { loadInterval(); loadImport(); } });

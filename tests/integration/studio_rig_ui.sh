@@ -1,0 +1,35 @@
+# The studio UI with a camera on a camera node (tests/e2e/rig.mjs), all on
+# loopback: mosquitto on a port of its own (anonymous, 127.0.0.1 only), a
+# local simulated camera served by `tether serve --broker`, and a second
+# simulated camera behind `tether agent`.  The node camera has no live view
+# in the studio: the page must say so rather than stream, and capture
+# through it.  (The rig itself, in network namespaces with faults, is
+# tests/integration/rig.sh.)  Needs mosquitto; skipped without it.
+. "$(dirname "$0")/../lib.sh"
+here=$T_TESTS
+command -v mosquitto >/dev/null || { ok "studio_rig_ui # skip: mosquitto is not installed"; exit 0; }
+browser_ready || exit 0
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bport=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$bport" >"$T_DIR/mosquitto.conf"
+mosquitto -c "$T_DIR/mosquitto.conf" >"$T_DIR/broker.log" 2>&1 &
+T_SIMS+=("$!")
+until_ok 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$bport" || { not_ok "mosquitto listens" "$(tail -n 3 "$T_DIR/broker.log")"; exit 1; }
+sim_start --files 0 --seed 1 || exit 1
+local_port=$SIM_PORT
+sim_start --files 0 --seed 2 || exit 1
+node_port=$SIM_PORT
+SIM_PORT=$local_port
+start_serve --broker "mqtt://127.0.0.1:$bport"
+expect_match "tether serve starts with a broker" "$(cat "$T_DIR/serve.out")" '^studio on'
+"$TETHER" --camera "ptpip:127.0.0.1:$node_port" agent --broker "mqtt://127.0.0.1:$bport" --node n1 --outbox "$T_DIR/outbox" \
+    --studio "$URL" >"$T_DIR/agent.out" 2>"$T_DIR/agent.err" &
+agent=$!
+T_SIMS+=("$agent")
+two() { [ "$(curl -s "$URL/api/cameras" | jq '.cameras | length')" = 2 ]; }
+until_ok 30 two || not_ok "the node's camera joins the studio" "$(tail -n 5 "$T_DIR/agent.err" | tr '\n' '|')"
+browser_test 180 "$here/e2e/rig.mjs" "$URL" "$shots"
+kill -TERM "$agent"
+wait "$agent"
+expect "the agent stops cleanly" "$?" "0"
+stop_serve "serve with a broker stops cleanly"
