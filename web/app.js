@@ -538,9 +538,9 @@ async function loadSettings() {
     if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
     renderShooting();
-    $('#focus-none').textContent = touchSetting()
-      ? 'Click the picture to focus there: this camera focuses by touch, it has no focus drive.'
-      : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
+    $('#focus-none').textContent = isRemote(selectedCamera()) ? remoteNote(selectedCamera())
+      : touchSetting() ? 'Click the picture to focus there: this camera focuses by touch, it has no focus drive.'
+        : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
     // the settings every camera shares first, in a photographer's words;
     // the camera's own tree (PTP properties, modes, actions) under Advanced
     const canon = Object.keys(CANONICAL_LABEL);

@@ -380,6 +380,7 @@ function showCapabilities(c) {
   $('#import-none').hidden = !noCard;
   $('#import-none').textContent = remote ? remoteNote(c) : 'This camera has no card to import from.';
   $('#interval-form').closest('fieldset').hidden = remote;
+  document.body.classList.toggle('remote-camera', remote); // no live view: no focus tools or view aids either
   $('#interval-none').hidden = !remote;
   $('#settings-camera').textContent = c && cams.list.length > 1 ? cameraName(c) : '';
 }

@@ -51,6 +51,8 @@ try {
     report(await until(async () => page.isVisible('#remote-note')), 'selected alone, the viewer says it has no live view here',
       await page.textContent('#remote-note'));
     report(!(await page.getAttribute('#live', 'src')), 'and does not stream it');
+    report(await until(async () => /On node n1/.test(await page.textContent('#focus-none')) && !(await page.isVisible('#af'))),
+      'the focus panel says why it has no tools for it', await page.textContent('#focus-none'));
     // its settings come from the node: the shooting bar shows its ISO, and a step changes it there
     const nodeIso = async () => (await page.evaluate((p) => fetch(p).then((x) => x.json()),
       `/api/cameras/${encodeURIComponent(node.id)}/settings?name=iso`)).value;
