@@ -59,7 +59,8 @@ expect "no temporary files left" "$(find . -name '.*tmp*' | wc -l)" "0"
 # --- until stopped: SIGINT ends the run cleanly -----------------------------------------------
 "$TETHER" --json "${cam[@]}" capture --count 0 --interval 0.7 --output 'open/{counter:03d}' >open.json 2>open.err &
 runner=$!
-sleep 2.5
+three_taken() { [ "$(ls open 2>/dev/null | wc -l)" -ge 3 ]; }
+until_ok 60 three_taken || not_ok "an open-ended run takes shots" "$(ls open 2>/dev/null | wc -l) files after 60 s"
 kill -INT $runner
 wait $runner
 expect "--count 0 runs until interrupted: exit status 0" "$?" "0"

@@ -32,10 +32,13 @@ expect "a capture is counted" "$(metric tether_photos_catalogued_total)" "$((bef
 curl -s "${auth[@]}" --max-time 3 -o "$T_DIR/s.mjpg" "$URL/stream.mjpg"
 expect_true "live-view frames served are counted ($(metric 'tether_frames_served_total{camera="canon-eos-550d"}'))" \
     "$(metric 'tether_frames_served_total{camera="canon-eos-550d"}') > 0"
-curl -s "${auth[@]}" --max-time 30 "$URL/stream.mjpg" -o /dev/null &
+# the 3 s viewer above has gone (a closed viewer is noticed at its next frame)
+no_viewer() { [ "$(metric 'tether_viewers{camera="canon-eos-550d"}')" = 0 ]; }
+until_ok 60 no_viewer || not_ok "the viewer that left is no longer counted" "$(metric 'tether_viewers{camera="canon-eos-550d"}')"
+curl -s "${auth[@]}" --max-time 90 "$URL/stream.mjpg" -o /dev/null &
 viewer=$!
 one_viewer() { [ "$(metric 'tether_viewers{camera="canon-eos-550d"}')" = 1 ]; }
-until_ok 20 one_viewer && ok "a viewer is counted" || not_ok "a viewer is counted" "$(metric 'tether_viewers{camera="canon-eos-550d"}')"
+until_ok 60 one_viewer && ok "a viewer is counted" || not_ok "a viewer is counted" "$(metric 'tether_viewers{camera="canon-eos-550d"}')"
 kill "$viewer" 2>/dev/null
 wait "$viewer" 2>/dev/null
 expect_true "requests are counted" "$(metric tether_http_requests_total) >= 5"
