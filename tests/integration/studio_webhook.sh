@@ -136,9 +136,14 @@ expect "the delivery log shows attempts and the final status" \
 t0=$(date +%s%N)
 req POST /api/capture >/dev/null
 id6=$(body '.photos[0].id')
-for _ in $(seq 1 100); do grep -q "\"photo\": $id6," recv1.log && break; sleep 0.02; done
-expect_true "a capture reaches a receiver that is up promptly ($((($(date +%s%N) - t0) / 1000000)) ms)" \
-    "$((($(date +%s%N) - t0) / 1000000)) < 2000"
+arrived() { grep -q "\"photo\": $id6," recv1.log; }
+until_ok 60 arrived
+expect "a capture reaches a receiver that is up ($((($(date +%s%N) - t0) / 1000000)) ms)" "$?" "0"
+# at once: its first attempt delivered it (a retry would have waited for the
+# backoff); the time is the benchmark's business, not a bar here
+expect "... on its first attempt" \
+    "$(deliveries '[.deliveries[] | select(.event == "capture")] | max_by(.created) | [.state, .attempts] | @tsv')" \
+    "$(printf 'delivered\t1')"
 
 # --- a receiver that hangs holds up only its own deliveries -------------------------------------------------
 # it takes the connection and never answers: tether's attempt waits for its
