@@ -61,4 +61,4 @@ status=0
 make -s -C "$root" install BUILD="$build" DESTDIR="$T_DIR/dest2" >"$T_DIR/install2.out" 2>&1 || status=$?
 expect "the default PREFIX is /usr/local" "$status:$(grep '^ExecStart=' "$T_DIR/dest2/usr/local/lib/systemd/system/tether.service" 2>/dev/null | cut -d' ' -f1)" \
     "0:ExecStart=/usr/local/bin/tether"
-exit $T_FAILED
+exit "$T_FAILED"
