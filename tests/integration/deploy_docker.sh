@@ -9,7 +9,8 @@
 # folder, owned by the container's user (uid 10001); `docker stop` in the
 # middle of captures ends it within 10 s with status 0 and leaves no
 # partial file (no temporary file, every JPEG whole); `docker-compose
-# config -q` accepts compose.yaml.  Last, the manifest-driven smoke test:
+# config -q` accepts compose.yaml and `docker-compose up` runs it (read-
+# only root, photos owned by 10001).  Last, the manifest-driven smoke test:
 # the image run with deploy/k3s's Deployment's own arguments, user,
 # read-only root, Secret mount and probe path (hostNetwork -> --network
 # host, hostPath -> bind mounts, privileged -> the USB device-cgroup rule,
@@ -128,6 +129,26 @@ expect "all owned by uid 10001" "$(find "$photos" ! -uid 10001 | head -n 3 | tr 
 # compose.yaml (v1 syntax: docker-compose 1.29)
 if command -v docker-compose >/dev/null; then
     check "docker-compose config -q accepts compose.yaml" docker-compose -f "$root/compose.yaml" config -q
+    # and `docker-compose up` runs it (the image it names made from ours)
+    $D tag "$image" tether:local
+    cphotos="$T_DIR/compose-photos"
+    mkdir -p "$cphotos"
+    chown 10001:10001 "$cphotos"
+    cport=$(free_port)
+    export TETHER_LISTEN="127.0.0.1:$cport" TETHER_PHOTOS="$cphotos" TETHER_CAMERA="ptpip:127.0.0.1:$SIM_PORT"
+    compose=(docker-compose -f "$root/compose.yaml" -p "tethertest$$")
+    status=0
+    "${compose[@]}" up -d --no-build >"$T_DIR/compose.out" 2>&1 || status=$?
+    expect "docker-compose up starts it" "$status:$( [ $status -eq 0 ] || tail -n 3 "$T_DIR/compose.out" | tr '\n' ' ')" "0:"
+    until_ok 20 curl -sf "http://127.0.0.1:$cport/healthz"
+    expect "GET /healthz answers 200 from the compose service" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cport/healthz")" 200
+    cfile=$(curl -s -X POST "http://127.0.0.1:$cport/api/capture" | jq -r '.photos[0].url // empty' | sed 's#^/photos/##')
+    expect "a capture lands in its photos folder, owned by 10001 (read-only root)" "$(stat -c %u "$cphotos/$cfile" 2>/dev/null)" 10001
+    cid=$("${compose[@]}" ps -q tether 2>/dev/null)
+    "${compose[@]}" stop >/dev/null 2>&1
+    expect "docker-compose stop ends it with status 0" "$($D inspect --format '{{.State.ExitCode}}' "$cid" 2>&1)" 0
+    "${compose[@]}" down >/dev/null 2>&1
+    unset TETHER_LISTEN TETHER_PHOTOS TETHER_CAMERA
 else
     ok "docker-compose config # skip docker-compose is not installed"
 fi
