@@ -55,7 +55,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # the base, then the image
 status=0
 "$root/scripts/docker-test-env" base "$build/deploy/debian-bookworm-slim.tar" >"$T_DIR/base.out" 2>&1 || status=$?
-expect "the base debian:bookworm-slim is made with mmdebstrap (no registry)" "$status:$(tail -n 2 "$T_DIR/base.out" | tr '\n' ' ')" "0:"
+expect "the base debian:bookworm-slim is made with mmdebstrap (no registry)" "$status:$( [ $status -eq 0 ] || tail -n 3 "$T_DIR/base.out" | tr '\n' ' ')" "0:"
 t1=$(date +%s)
 status=0
 $D build --network host -t "$image" "$root" >"$T_DIR/build.out" 2>&1 || status=$?
