@@ -62,8 +62,10 @@ $D build --network host -t "$image" "$root" >"$T_DIR/build.out" 2>&1 || status=$
 expect "docker build --network host builds the image" "$status:$( [ $status -eq 0 ] || tail -n 5 "$T_DIR/build.out" | tr '\n' ' ')" "0:"
 t2=$(date +%s)
 if [ $status -ne 0 ]; then exit 1; fi
-# the images earlier runs left untagged (the data-root is kept for its cache)
-$D image prune -f >/dev/null 2>&1
+# untagged images older than three days: those earlier runs left (the
+# data-root is kept for its cache, and the build stage's images, untagged
+# too, are that cache: a plain prune would throw it away)
+$D image prune -f --filter until=72h >/dev/null 2>&1
 size=$($D image inspect --format '{{.Size}}' "$image")
 echo "    image $image: $((size / 1000000)) MB; base ready in $((t1 - t0)) s, image built in $((t2 - t1)) s"
 expect "the image runs as a non-root user" "$($D image inspect --format '{{.Config.User}}' "$image")" "tether"
