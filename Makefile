@@ -7,13 +7,22 @@
 #                 warnings as errors, build again with ASan+UBSan, run the
 #                 whole suite on both, fuzz briefly; ends with "N passed, M failed"
 #   make bench    run the benchmarks (see docs/BENCHMARKS.md)
+#   make install  build, then install the program in $(DESTDIR)$(PREFIX)/bin
+#                 and the systemd unit, sysusers.d and tmpfiles.d snippets
+#                 (deploy/systemd/) under $(DESTDIR)$(PREFIX)/lib; the
+#                 unit's ExecStart names the installed program
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 20
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 
-.PHONY: all build run check test bench fuzz clean deps-run deps-check
+.PHONY: all build run check test bench fuzz clean deps-run deps-check install
 
 all: build
 
@@ -50,6 +59,14 @@ bench: deps-check build
 
 fuzz: deps-check
 	scripts/check --fuzz-only
+
+install: build
+	install -D -m 0755 $(BUILD)/tether $(DESTDIR)$(PREFIX)/bin/tether
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's#/usr/local/bin/tether#$(PREFIX)/bin/tether#g' deploy/systemd/tether.service >$(DESTDIR)$(UNITDIR)/tether.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tether.service
+	install -D -m 0644 deploy/systemd/tether.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/tether.conf
+	install -D -m 0644 deploy/systemd/tether.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/tether.conf
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) tests/out
