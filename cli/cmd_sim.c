@@ -246,6 +246,9 @@ int cmd_sim(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* a camera answers once its card is read: the card's earlier pictures
+     * are rendered before the address is given out */
+    simcam_wait_card(cam);
     printf("listening on %s:%d\n", host, simsrv_port(srv));
     if (ctl) printf("control on %s:%d\n", chost, simctl_port(ctl));
     printf("camera: %s (persona %s), gphoto2 --port ptpip:%s:%d:%d\n", simcam_model(cam),

@@ -109,7 +109,9 @@ sim_start() {
     SIM_PID=$!
     T_SIMS+=("$SIM_PID")
     local i
-    for i in $(seq 1 200); do
+    # (up to 60 s: the simulator renders its card's pictures before it says
+    # where it listens, seconds under the sanitizers on a loaded machine)
+    for i in $(seq 1 1200); do
         if grep -q '^control on' "$T_DIR/sim$n.out" 2>/dev/null; then break; fi
         if ! kill -0 "$SIM_PID" 2>/dev/null; then break; fi
         sleep 0.05

@@ -55,8 +55,6 @@ enum {
     MAX_FIT = 90,
     SWING_WINDOW_MS = 4000,
     ARM_SWING = 4,            /* max / min of the sharpness over that window */
-    DRIFT_N = 6,              /* predictions the drift of the predicted peak is taken over */
-    DRIFT_NEAR = 8,           /* ... once the peak is predicted within this many frames */
     FIRE_HALF_FRAMES = 1,     /* decide to fire when the shutter command is due within this many half frames */
 };
 
@@ -323,27 +321,6 @@ static double predict_parabola(trap *t, double *peak_y)
     return v;
 }
 
-static const double DRIFT_MAX = 0.5;
-
-/* How fast the predicted peak time moves earlier, per second of clock,
- * over the last DRIFT_N predictions (all present, on a line within half a
- * frame); 0 when it does not (or too few, or they jump), at most
- * DRIFT_MAX. */
-static double prediction_drift(trap *t, double period)
-{
-    double u[DRIFT_N], z[DRIFT_N];
-    for (int i = 0; i < DRIFT_N; i++) {
-        if (isnan(t->t0_pred[i])) return 0;
-        u[i] = -i * period;
-        z[i] = t->t0_pred[i];
-    }
-    double b, c, e = 0;
-    if (!fit_line(u, z, DRIFT_N, &b, &c) || !(b < 0)) return 0;
-    for (int i = 0; i < DRIFT_N; i++) e += (z[i] - (b * u[i] + c)) * (z[i] - (b * u[i] + c));
-    if (sqrt(e / DRIFT_N) > period / 2) return 0; /* not a steady drift: predictions still settling */
-    return -b > DRIFT_MAX ? DRIFT_MAX : -b;
-}
-
 /* From a learned peak height: sqrt(log(Fp / F)) is linear in time. */
 static double predict_learned(trap *t)
 {
@@ -416,7 +393,11 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         if (s.repeat) continue; /* the same picture again: no new point on the curve */
         double period = t->m.period_ns / 1e9;
         double f = s.fine > 1e-9 ? s.fine : 1e-9;
-        push(t, (trap_point){(double)s.t_exposed_ns / 1e9, log(f), log(s.coarse > 1e-12 ? s.coarse : 1e-12), f});
+        /* the frame shows the lens a frame period before it arrived (the
+         * exposure time a port gives is not used here: under a slow build
+         * it made the frames look older, and the trap fire early on a ring
+         * that stopped short) */
+        push(t, (trap_point){(double)s.t_ns / 1e9 - period, log(f), log(s.coarse > 1e-12 ? s.coarse : 1e-12), f});
 
         /* a pass: from low sharpness up through a peak and down again */
         double sw = swing(t);
@@ -448,17 +429,9 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         memmove(t->t0_pred + 1, t->t0_pred, (NPRED - 1) * sizeof t->t0_pred[0]);
         t->t0_pred[0] = isnan(ahead) ? NAN : tnow + ahead;
         if (isnan(ahead)) continue;
-        /* the exposure happens lag after the shutter command, which can
-         * go now; this frame showed the lens `age` ago */
-        double age = (double)port->now_ns(port->ctx) / 1e9 - tnow;
-        double until_exposure = lag + age;
-        /* The parabola through the flank puts the peak a little later than
-         * it is, less so as the lens nears it: the predictions move earlier
-         * frame after frame.  Followed to where they meet the clock, the
-         * drift says where the peak is: with predictions p(t) = T + g (T - t),
-         * T = (p + g t) / (1 + g), g from their slope over the last frames. */
-        double drift = ahead < DRIFT_NEAR * period ? prediction_drift(t, period) : 0;
-        if (drift > 0) ahead /= 1 + drift;
+        /* the exposure happens lag after arrival; frames show the lens
+         * `period` before arrival */
+        double until_exposure = lag + period;
         double lo = t->t0_pred[0], hi = t->t0_pred[0];
         bool stable = true;
         int need = 3;

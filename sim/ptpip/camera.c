@@ -321,6 +321,13 @@ static void *card_writer_thread(void *p)
     return NULL;
 }
 
+void simcam_wait_card(simcam *c)
+{
+    pthread_mutex_lock(&c->lock);
+    while (c->card_writing) pthread_cond_wait(&c->variants_done, &c->lock);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* Gives a lazily created file its bytes.  State lock held; it is released
  * while the card writer finishes the file's body, so other operations and
  * the event channel go on meanwhile.  The card may change during that wait:

@@ -58,6 +58,12 @@ typedef struct simcam simcam;
 
 /* Returns a new camera, or NULL (bad options or out of memory; logged). */
 simcam *simcam_new(const simcam_options *o);
+/* Waits until the pictures already on the card at start are rendered (a
+ * thread of the camera's own does it from simcam_new on), so that a host
+ * listing the card at once is answered at once: a GetObjectInfo that waits
+ * for them can outlast libgphoto2's 2.5 s PTP/IP read timeout under load.
+ * `tether sim ptpip` waits before it says it is listening.  Any thread. */
+void simcam_wait_card(simcam *c);
 void simcam_free(simcam *c);
 
 /* A host connected (events now go to fn) / went away (session state,
