@@ -80,7 +80,6 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms)
         m->repeats++;
         *s = m->last;
         s->t_ns = f.t_ns;
-        s->t_exposed_ns = f.t_exposed_ns ? f.t_exposed_ns : f.t_ns - (int64_t)m->period_ns;
         s->seq = f.seq;
         s->change = 0;
         s->repeat = true;
@@ -96,8 +95,7 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms)
         img_image_free(&thumb);
         return m->err = TETHER_ERR_CAMERA;
     }
-    *s = (focus_sample){.t_ns = f.t_ns, .seq = f.seq, .change = -1, .settled = true,
-                        .t_exposed_ns = f.t_exposed_ns ? f.t_exposed_ns : f.t_ns - (int64_t)m->period_ns};
+    *s = (focus_sample){.t_ns = f.t_ns, .seq = f.seq, .change = -1, .settled = true};
     s->fine = img_focus_tenengrad(&roi, 2);
     int coarse_bin = roi.width >= 48 && roi.height >= 48 ? 8 : 4;
     s->coarse = img_focus_tenengrad(&roi, coarse_bin);

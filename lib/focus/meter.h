@@ -46,7 +46,6 @@ typedef struct focus_sample {
     double mean;
     double change;           /* picture change from the previous frame, -1 if unknown */
     int64_t t_ns;            /* arrived */
-    int64_t t_exposed_ns;    /* exposed (the port's estimate; t_ns less a frame period when it has none) */
     uint64_t seq;
     bool settled;            /* false when fmeter_settle gave up waiting */
     bool repeat;             /* the same bytes as the frame before: no new observation */

@@ -23,7 +23,6 @@ typedef struct focus_frame {
     const uint8_t *data;     /* one live-view JPEG, valid until release */
     size_t len;
     int64_t t_ns;            /* when it arrived, on the port's clock */
-    int64_t t_exposed_ns;    /* when it was exposed, as well as the port can tell (0: unknown) */
     uint64_t seq;            /* increases with every frame */
     void *hold;              /* the port's reference */
 } focus_frame;

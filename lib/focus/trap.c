@@ -456,8 +456,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         /* fire when the peak is due: the shutter command goes out `lag`
          * before it, not at the next frame.  The camera is held first, so
          * that the command does not wait behind a live-view fetch (the
-         * hold waits for the one in flight, which is why this decides up
-         * to FIRE_FRAMES frames ahead). */
+         * hold waits for the one in flight). */
         r->predicted_ms = ahead * 1000;
         r->lag_ms = until_exposure * 1000;
         progress(t, "firing", f);

@@ -87,7 +87,6 @@ static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f
 {
     (void)timeout_ms;
     vcam *v = ctx;
-    double asked = v->t; /* what a session can tell of a pulled frame's exposure (camera.c) */
     int64_t slot = (int64_t)floor(v->t * v->fps) + 1;
     if (slot <= v->slot) slot = v->slot + 1;
     v->slot = slot;
@@ -103,8 +102,7 @@ static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f
         if (render_liveview(v->rd, defocus, 1.0, v->frames, &v->frame) != 0) return TETHER_ERR_IO;
     }
     *f = (focus_frame){.data = v->frame.data, .len = v->frame.len,
-                       .t_ns = (int64_t)(v->t * 1e9), .t_exposed_ns = (int64_t)(asked * 1e9),
-                       .seq = v->frames};
+                       .t_ns = (int64_t)(v->t * 1e9), .seq = v->frames};
     *seq = v->frames;
     return 0;
 }
