@@ -517,6 +517,8 @@ static enum MHD_Result settings_remote(station *st, const http_request *r)
     enum MHD_Result ret;
     if (rc == TETHER_ERR_TIMEOUT) ret = http_error(r, 504, "no_answer", "node %s did not answer", st->node);
     else if (rc != TETHER_OK) ret = http_error(r, 502, "node_unreachable", "node %s cannot be reached: the broker is away", st->node);
+    else if (!ans.ok && strcmp(ans.code, "not_found") == 0) ret = http_error(r, 404, ans.code, "%s", ans.message);
+    else if (!ans.ok && strcmp(ans.code, "bad_value") == 0) ret = http_error(r, 400, ans.code, "%s", ans.message);
     else if (!ans.ok) ret = http_error(r, 502, ans.code, "%s", ans.message);
     else ret = http_json(r, 200, json_incref(ans.setting));
     rig_reply_clear(&ans);

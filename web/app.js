@@ -521,15 +521,23 @@ function showBodyState() {
 
 // A node camera's settings come one by one (GET .../settings?name=iso):
 // the shared ones, in the shape of a local camera's list.
+// A node camera's shared settings, read one by one from the node.  A read
+// the node could not answer (its camera busy sending a shot, a timeout) is
+// counted in `unanswered` and tried again by loadSettings.
 async function remoteSettings() {
   const got = await Promise.all(Object.keys(CANONICAL_LABEL).map((n) =>
-    api('GET', camPath('settings') + '?name=' + encodeURIComponent(n)).then((x) => [n, x]).catch(() => null)));
+    api('GET', camPath('settings') + '?name=' + encodeURIComponent(n)).then((x) => [n, x])
+      .catch((e) => (e.status === 504 || ['camera_timeout', 'busy', 'node_unreachable'].includes(e.code)
+        ? 'unanswered' : null))));
   return {
-    settings: got.filter(Boolean).map(([n, x]) => ({
+    unanswered: got.filter((x) => x === 'unanswered').length,
+    settings: got.filter((x) => Array.isArray(x)).map(([n, x]) => ({
       path: x.name, name: x.name, canonical: x.canonical || n, label: x.label || CANONICAL_LABEL[n], value: x.value,
       read_only: x.read_only, choices: x.choices || [], type: (x.choices || []).length ? 'choice' : 'text' })),
   };
 }
+
+const unansweredRetries = new Map(); // camera id -> reloads for a node's unanswered reads
 
 async function loadSettings() {
   const id = cams.selected;
@@ -563,6 +571,14 @@ async function loadSettings() {
     advanced.addEventListener('toggle', () => localStorage.setItem('tether.advanced', advanced.open ? 'open' : 'closed'));
     $('#settings').dataset.camera = id || '';
     $('#settings').replaceChildren(el('div', { class: 'shared-settings' }, ...shared.map(control)), advanced);
+    // a node that could not answer every read is asked again, a few times
+    if (r.unanswered) {
+      const tries = (unansweredRetries.get(id) || 0) + 1;
+      unansweredRetries.set(id, tries);
+      if (tries <= 5) setTimeout(() => { if (id === cams.selected) loadSettings(); }, 2000);
+    } else {
+      unansweredRetries.delete(id);
+    }
   } catch (e) {
     if (id !== cams.selected) return;
     if (lostCamera(e)) {

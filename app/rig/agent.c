@@ -235,9 +235,12 @@ static void camera_failed(agent_cam *c, rig_reply *r, int rc, const char *what)
     char detail[400];
     tether_camera_last_error(c->cam, detail, sizeof detail);
     r->ok = false;
-    snprintf(r->code, sizeof r->code, "%s", rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE ? "storage_error"
-                                              : rc == TETHER_ERR_TIMEOUT                              ? "camera_timeout"
-                                                                                                      : "camera_error");
+    const char *code = rc == TETHER_ERR_DISK_FULL || rc == TETHER_ERR_STORAGE ? "storage_error"
+                       : rc == TETHER_ERR_TIMEOUT                               ? "camera_timeout"
+                       : rc == TETHER_ERR_NOT_FOUND                             ? "not_found"
+                       : rc == TETHER_ERR_BAD_VALUE || rc == TETHER_ERR_READ_ONLY ? "bad_value"
+                                                                                : "camera_error";
+    snprintf(r->code, sizeof r->code, "%s", code);
     snprintf(r->message, sizeof r->message, "%s: %s%s%s", what, tether_strerror(rc), detail[0] ? ": " : "", detail);
 }
 

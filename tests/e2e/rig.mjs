@@ -54,9 +54,16 @@ try {
     report(await until(async () => /On node n1/.test(await page.textContent('#focus-none')) && !(await page.isVisible('#af'))),
       'the focus panel says why it has no tools for it', await page.textContent('#focus-none'));
     // its settings come from the node: the shooting bar shows its ISO, and a step changes it there
-    const nodeIso = async () => (await page.evaluate((p) => fetch(p).then((x) => x.json()),
-      `/api/cameras/${encodeURIComponent(node.id)}/settings?name=iso`)).value;
-    const iso0 = await nodeIso();
+    // (read again until the node answers: its camera may still be sending the shot above)
+    let lastRead = '';
+    const nodeIso = async () => {
+      const got = await page.evaluate((p) => fetch(p).then(async (x) => ({ status: x.status, body: await x.json() })),
+        `/api/cameras/${encodeURIComponent(node.id)}/settings?name=iso`);
+      lastRead = JSON.stringify(got);
+      return got.body.value;
+    };
+    let iso0;
+    report(await until(async () => (iso0 = await nodeIso()) !== undefined, 30000), 'the node answers a read of its ISO', lastRead);
     report(await until(async () => (await page.textContent('#shooting .stepper[data-canonical="iso"]')).includes(iso0)),
       'the shooting bar shows the node camera\'s ISO', `${iso0} vs ${await page.textContent('#shooting .stepper[data-canonical="iso"]')}`);
     await page.click('#shooting .stepper[data-canonical="iso"] button:last-of-type');

@@ -60,6 +60,11 @@ api -X POST -H 'Content-Type: application/json' --data '{"name":"iso","value":"4
     "$URL/api/cameras/n3-canon-eos-550d/settings" >set.json
 expect "a node camera's setting is changed through the studio" "$(jq -r .value set.json)" 400
 expect "and read back" "$(api "$URL/api/cameras/n3-canon-eos-550d/settings?name=iso" | jq -r .value)" 400
+api -o unknown.json -w '%{http_code}' "$URL/api/cameras/n3-canon-eos-550d/settings?name=no_such_setting" >unknown.code
+expect "a setting the node camera lacks is 404 not_found" "$(cat unknown.code) $(jq -r .error.code unknown.json)" "404 not_found"
+api -o badval.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data '{"name":"iso","value":"7"}' \
+    "$URL/api/cameras/n3-canon-eos-550d/settings" >badval.code
+expect "a value it does not take is 400 bad_value" "$(cat badval.code) $(jq -r .error.code badval.json)" "400 bad_value"
 expect "its other routes say it is remote" "$(api -o /dev/null -w '%{http_code}' "$URL/api/cameras/n3-canon-eos-550d/focus")" 409
 
 # ---- capture-all: one photo per camera ----

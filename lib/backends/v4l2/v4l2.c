@@ -14,7 +14,8 @@
  * again.  A buffer the driver flagged V4L2_BUF_FLAG_ERROR, or an MJPEG
  * frame that fails v4l2_mjpeg_frame_ok (cut short, no SOI), is dropped and
  * counted, never served.  A stream that delivers nothing for
- * max(1 s, 5 frame intervals) is restarted once, then reported as a
+ * max(1 s, 5 frame intervals) (the first frame after STREAMON: 4 s more,
+ * for the sensor's start-up) is restarted once, then reported as a
  * timeout.  ENODEV (unplugged) becomes TETHER_ERR_DISCONNECTED, and the
  * session reopens the node when it is back.
  *
@@ -73,6 +74,7 @@ enum {
     N_BUFFERS = 4,
     LIVEVIEW_MAX_WIDTH = 1280,
     STILL_TRIES = 30,
+    STARTUP_MS = 4000,          /* a sensor's start and first exposure after STREAMON */
 };
 
 typedef struct v4l2_size {
@@ -120,6 +122,7 @@ struct backend {
     stream_mode lv;             /* live view */
     stream_mode cur;            /* what the device is set to now */
     bool streaming;
+    bool first_frame_due;       /* STREAMON done, no frame dequeued yet */
     stream_buf bufs[N_BUFFERS];
     int n_bufs;
     uint64_t frames_ok, frames_bad, stalls;
@@ -482,6 +485,7 @@ static int stream_start(backend *b, const stream_mode *m)
         return rc;
     }
     b->streaming = true;
+    b->first_frame_due = true;
     return TETHER_OK;
 }
 
@@ -548,11 +552,17 @@ static int buffer_to_frame(backend *b, const uint8_t *data, size_t len, backend_
     return out->data ? TETHER_OK : TETHER_ERR_NO_MEMORY;
 }
 
+/* How long a running stream may go without a frame before it counts as
+ * stalled: five frame intervals, at least a second.  The first frame after
+ * STREAMON gets the sensor's start-up on top (UVC bodies settle their
+ * exposure first, libcamera starts its pipeline), and a host busy with
+ * other work delays it further. */
 static int stall_ms(const backend *b)
 {
     int fps = b->cur.fps > 0 ? b->cur.fps : 5;
     int ms = 5 * 1000 / fps;
-    return ms < 1000 ? 1000 : ms;
+    if (ms < 1000) ms = 1000;
+    return b->first_frame_due ? ms + STARTUP_MS : ms;
 }
 
 /* Waits for and returns the next good frame of the running stream.  Bad
@@ -562,21 +572,23 @@ static int next_frame(backend *b, backend_frame *out)
     bool restarted = false;
     int64_t give_up = clock_mono_ns() + 3 * (int64_t)stall_ms(b) * 1000000;
     for (;;) {
+        int wait_ms = stall_ms(b);
         if (clock_mono_ns() > give_up)
-            return fail(b, TETHER_ERR_TIMEOUT, "no good frame in %d ms", 3 * stall_ms(b));
+            return fail(b, TETHER_ERR_TIMEOUT, "no good frame in %d ms", 3 * wait_ms);
         struct pollfd p = {.fd = b->fd, .events = POLLIN};
-        int r = poll(&p, 1, stall_ms(b));
+        int r = poll(&p, 1, wait_ms);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return ioctl_fail(b, "poll");
         if (r == 0) {
             b->stalls++;
-            LOG_WARN("v4l2", "%s: no frame for %d ms%s", b->path, stall_ms(b), restarted ? "" : "; restarting the stream");
-            if (restarted) return fail(b, TETHER_ERR_TIMEOUT, "the device stalled: no frame for %d ms", stall_ms(b));
+            LOG_WARN("v4l2", "%s: no frame for %d ms%s", b->path, wait_ms, restarted ? "" : "; restarting the stream");
+            if (restarted) return fail(b, TETHER_ERR_TIMEOUT, "the device stalled: no frame for %d ms", wait_ms);
             stream_mode m = b->cur;
             stream_stop(b);
             int rc = stream_start(b, &m);
             if (rc != TETHER_OK) return rc;
             restarted = true;
+            give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
             continue;
         }
         if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
@@ -589,6 +601,7 @@ static int next_frame(backend *b, backend_frame *out)
             if (errno == EAGAIN) continue;
             return ioctl_fail(b, "VIDIOC_DQBUF");
         }
+        b->first_frame_due = false;
         int rc = TETHER_ERR_BAD_VALUE;
         if (buf.index < (uint32_t)b->n_bufs && !(buf.flags & V4L2_BUF_FLAG_ERROR) &&
             buf.bytesused <= b->bufs[buf.index].len) {
