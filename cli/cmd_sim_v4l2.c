@@ -10,6 +10,11 @@
  * device's directory (where tether's V4L2 discovery looks), and execs
  * COMMAND, whose exit status becomes ours.  Faults are injected by writing
  * DIR/NAME.fault ("unplug", "stall", "error N", "truncate N", "ok").
+ * --fps N (TETHER_V4L2SIM_FPS) makes every device deliver N frames a
+ * second whatever rate is set, for load tests; the device still reports
+ * its persona's rates.  The library keeps DIR/NAME.maps up to date: how
+ * many of the device's buffers the program has mapped now, and its mmap
+ * and munmap counts.
  *
  * The library is found through TETHER_V4L2SIM_LIB, next to this program
  * in a build tree (sim/libtetherv4l2sim.so), or in the installed
@@ -45,13 +50,17 @@ static void v4l2_usage(FILE *out)
         "  --device PATH[=PERSONA]  a device at PATH (repeatable; default\n"
         "                           ${TMPDIR:-/tmp}/tether-v4l2sim-UID/video0)\n"
         "  --persona NAME           persona of devices named without one:\n"
-        "                           uvc-c920 (default) or pi-libcamerify\n"
+        "                           uvc-c920 (default), pi-libcamerify or\n"
+        "                           bcm2835-legacy\n"
+        "  --fps N                  deliver N frames a second whatever rate is\n"
+        "                           set (load tests; 1..10000)\n"
         "  --state DIR              where NAME.ctrls and NAME.fault live\n"
         "                           (default: the first device's directory)\n"
         "  --focus-at F             where the subject is sharp, 0..1 of the\n"
         "                           focus range (default 0.4)\n"
         "faults: write \"unplug\", \"stall\", \"error N\", \"truncate N\" or \"ok\"\n"
-        "into STATE/NAME.fault (NAME: the device path's last part).\n");
+        "into STATE/NAME.fault (NAME: the device path's last part).  STATE/NAME.maps\n"
+        "says how many of the device's buffers COMMAND has mapped (\"mapped N\").\n");
 }
 
 /* The preload library's path into buf; false if none is found. */
@@ -168,12 +177,13 @@ static void dirname_of(const char *path, char *buf, size_t size)
 
 int cmd_sim_v4l2(int argc, char **argv)
 {
-    enum { OPT_DEVICE = 256, OPT_PERSONA, OPT_STATE, OPT_FOCUS_AT };
+    enum { OPT_DEVICE = 256, OPT_PERSONA, OPT_STATE, OPT_FOCUS_AT, OPT_FPS };
     static const struct option longopts[] = {
         {"device", required_argument, NULL, OPT_DEVICE},
         {"persona", required_argument, NULL, OPT_PERSONA},
         {"state", required_argument, NULL, OPT_STATE},
         {"focus-at", required_argument, NULL, OPT_FOCUS_AT},
+        {"fps", required_argument, NULL, OPT_FPS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -181,6 +191,7 @@ int cmd_sim_v4l2(int argc, char **argv)
     int n_devices = 0;
     const char *persona = "uvc-c920", *state = NULL;
     double focus_at = -1;
+    long fps = 0;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -193,8 +204,9 @@ int cmd_sim_v4l2(int argc, char **argv)
             devices[n_devices++] = optarg;
             break;
         case OPT_PERSONA:
-            if (strcmp(optarg, "uvc-c920") != 0 && strcmp(optarg, "pi-libcamerify") != 0) {
-                cli_error("unknown persona '%s' (uvc-c920, pi-libcamerify)", optarg);
+            if (strcmp(optarg, "uvc-c920") != 0 && strcmp(optarg, "pi-libcamerify") != 0 &&
+                strcmp(optarg, "bcm2835-legacy") != 0) {
+                cli_error("unknown persona '%s' (uvc-c920, pi-libcamerify, bcm2835-legacy)", optarg);
                 return EXIT_USAGE;
             }
             persona = optarg;
@@ -203,6 +215,12 @@ int cmd_sim_v4l2(int argc, char **argv)
         case OPT_FOCUS_AT:
             if (!cli_parse_double(optarg, 0, 1, &focus_at)) {
                 cli_error("invalid value for --focus-at: '%s'", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_FPS:
+            if (!cli_parse_long(optarg, 1, 10000, &fps)) {
+                cli_error("invalid value for --fps: '%s' (1..10000)", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -265,13 +283,15 @@ int cmd_sim_v4l2(int argc, char **argv)
     const char *old_asan = getenv("ASAN_OPTIONS");
     snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", old_asan && *old_asan ? old_asan : "",
              old_asan && *old_asan ? ":" : "");
-    char focus[32];
+    char focus[32], rate[32];
     snprintf(focus, sizeof focus, "%.4f", focus_at);
+    snprintf(rate, sizeof rate, "%ld", fps);
     if (setenv("TETHER_V4L2SIM_DEVICES", spec, 1) != 0 ||
         setenv("TETHER_V4L2SIM_STATE", state ? state : first_dir, 1) != 0 ||
         setenv("TETHER_V4L2_DIR", first_dir, 1) != 0 || setenv("LD_PRELOAD", preload, 1) != 0 ||
         setenv("ASAN_OPTIONS", asan, 1) != 0 ||
-        (focus_at >= 0 && setenv("TETHER_V4L2SIM_FOCUS_AT", focus, 1) != 0)) {
+        (focus_at >= 0 && setenv("TETHER_V4L2SIM_FOCUS_AT", focus, 1) != 0) ||
+        (fps > 0 && setenv("TETHER_V4L2SIM_FPS", rate, 1) != 0)) {
         cli_error("cannot set the environment");
         return EXIT_FAILED;
     }

@@ -71,7 +71,8 @@ typedef struct sim_dev {
     int index;
     const v4l2sim_persona *p;
     /* format */
-    int fmt, size;
+    int fmt;
+    int width, height;          /* one of the format's sizes, or within its range */
     int fps;
     int32_t ctrl[V4L2SIM_MAX_CTRLS];
     /* queue */
@@ -96,6 +97,9 @@ typedef struct sim_dev {
     pthread_mutex_t frames_lock;
     v4l2sim_frames *frames;
     int n_opens;
+    /* the process's mappings of this device's buffers, under g_maps_lock */
+    int mapped;
+    unsigned long mmaps, munmaps;
 } sim_dev;
 
 typedef struct sim_event {
@@ -122,8 +126,22 @@ static sim_dev g_devs[MAX_DEVICES];
 static int g_n_devs;
 static char g_state_dir[512];
 static double g_focus_at = 0.4;
+static int g_fps_override;      /* TETHER_V4L2SIM_FPS: frames per second whatever is set */
 static sim_open *g_opens;
 static _Atomic(sim_open *) g_fds[MAX_FDS];
+
+/* The buffer mappings the program made (mmap of a device descriptor), to
+ * count what munmap ends.  g_maps_lock nests inside g_lock, never the
+ * other way round. */
+enum { MAX_MAPS = 512 };
+typedef struct client_map {
+    uint8_t *addr;
+    size_t len;
+    sim_dev *dev;
+} client_map;
+static pthread_mutex_t g_maps_lock = PTHREAD_MUTEX_INITIALIZER;
+static client_map g_maps[MAX_MAPS];
+static atomic_int g_n_maps;
 
 static int64_t mono_ns(void)
 {
@@ -225,9 +243,17 @@ static void ctrls_save(sim_dev *d)
 
 static void dev_defaults(sim_dev *d)
 {
+    const v4l2sim_format *f = &d->p->formats[0];
     d->fmt = 0;
-    d->size = 0;
-    d->fps = d->p->formats[0].sizes[0].fps[0];
+    if (f->stepwise) {
+        d->width = f->stepwise->def_w;
+        d->height = f->stepwise->def_h;
+        d->fps = f->stepwise->fps_def;
+    } else {
+        d->width = f->sizes[0].width;
+        d->height = f->sizes[0].height;
+        d->fps = f->sizes[0].fps[0];
+    }
     ctrls_load(d);
 }
 
@@ -239,6 +265,11 @@ static void init_once(void)
     if (s) {
         double v = strtod(s, NULL);
         if (v >= 0 && v <= 1) g_focus_at = v;
+    }
+    s = getenv("TETHER_V4L2SIM_FPS");
+    if (s) {
+        long v = strtol(s, NULL, 10);
+        if (v > 0 && v <= 10000) g_fps_override = (int)v;
     }
     s = getenv("TETHER_V4L2SIM_DEVICES");
     if (s == NULL) return;
@@ -315,11 +346,6 @@ static const v4l2sim_format *cur_format(const sim_dev *d)
     return &d->p->formats[d->fmt];
 }
 
-static const v4l2sim_size *cur_size(const sim_dev *d)
-{
-    return &cur_format(d)->sizes[d->size];
-}
-
 static uint32_t image_size(uint32_t fourcc, int w, int h, uint32_t *bpl)
 {
     size_t n = (size_t)w * (size_t)h;
@@ -327,7 +353,12 @@ static uint32_t image_size(uint32_t fourcc, int w, int h, uint32_t *bpl)
     case V4L2_PIX_FMT_YUYV: *bpl = (uint32_t)w * 2; return (uint32_t)(n * 2);
     case V4L2_PIX_FMT_YUV420:
     case V4L2_PIX_FMT_NV12: *bpl = (uint32_t)w; return (uint32_t)(n * 3 / 2);
-    default: *bpl = 0; return (uint32_t)(n * 2); /* MJPEG: room for any frame */
+    case V4L2_PIX_FMT_RGB24:
+    case V4L2_PIX_FMT_BGR24: *bpl = (uint32_t)w * 3; return (uint32_t)(n * 3);
+    default:
+        /* MJPEG, JPEG: room for any frame, a tiny one's headers included */
+        *bpl = 0;
+        return (uint32_t)(n * 2 < 65536 ? 65536 : n * 2);
     }
 }
 
@@ -470,7 +501,7 @@ static v4l2sim_look current_look(const sim_dev *d)
     bool manual_exposure = (i = ctrl_index(d, V4L2_CID_EXPOSURE_AUTO)) >= 0 &&
                            d->ctrl[i] == V4L2_EXPOSURE_MANUAL;
     if (manual_exposure && (i = ctrl_index(d, V4L2_CID_EXPOSURE_ABSOLUTE)) >= 0)
-        look.gain *= d->ctrl[i] / 250.0;
+        look.gain *= d->ctrl[i] / (double)(ctrl_def(d, i)->def > 0 ? ctrl_def(d, i)->def : 250);
     if (manual_exposure && (i = ctrl_index(d, V4L2_CID_GAIN)) >= 0) look.gain *= 1.0 + d->ctrl[i] / 64.0;
     if ((i = ctrl_index(d, V4L2_CID_BRIGHTNESS)) >= 0) {
         const v4l2sim_ctrl *c = ctrl_def(d, i);
@@ -497,7 +528,8 @@ static void *producer_main(void *arg)
     pthread_mutex_lock(&g_lock);
     int64_t next = mono_ns();
     while (d->run_id == run.run_id && d->streaming) {
-        int64_t interval = 1000000000 / (d->fps > 0 ? d->fps : 30);
+        int fps = g_fps_override > 0 ? g_fps_override : d->fps > 0 ? d->fps : 30;
+        int64_t interval = 1000000000 / fps;
         next += interval;
         int64_t now = mono_ns();
         if (next < now - interval) next = now;
@@ -510,11 +542,10 @@ static void *producer_main(void *arg)
         if (d->run_id != run.run_id) break;
         if (d->stalled) continue;
         const v4l2sim_format *f = cur_format(d);
-        const v4l2sim_size *sz = cur_size(d);
         uint32_t bpl;
-        size_t need = image_size(f->fourcc, sz->width, sz->height, &bpl);
+        size_t need = image_size(f->fourcc, d->width, d->height, &bpl);
         uint32_t fourcc = f->fourcc;
-        int w = sz->width, h = sz->height;
+        int w = d->width, h = d->height;
         bool strip = d->p->strip_dht;
         v4l2sim_look look = current_look(d);
         uint32_t seq = d->sequence++;
@@ -747,9 +778,9 @@ static int ctrl_set(sim_dev *d, sim_open *from, int i, int32_t *v, bool apply)
     const v4l2sim_ctrl *c = ctrl_def(d, i);
     if (c->type == V4L2_CTRL_TYPE_CTRL_CLASS) return -EACCES;
     int64_t x = *v;
-    if (c->type == V4L2_CTRL_TYPE_MENU) {
+    if (c->type == V4L2_CTRL_TYPE_MENU || c->type == V4L2_CTRL_TYPE_INTEGER_MENU) {
         if (x < c->min || x > c->max) return -ERANGE;
-        if (c->menu[x] == NULL) return -EINVAL;
+        if (c->type == V4L2_CTRL_TYPE_MENU && c->menu[x] == NULL) return -EINVAL;
     } else {
         if (x < c->min) x = c->min;
         if (x > c->max) x = c->max;
@@ -880,33 +911,59 @@ static int format_find(const sim_dev *d, uint32_t fourcc)
     return -1;
 }
 
-static void fill_pix(const sim_dev *d, int fi, int si, struct v4l2_pix_format *pix)
+static void fill_pix(const sim_dev *d, int fi, int w, int h, struct v4l2_pix_format *pix)
 {
     const v4l2sim_format *f = &d->p->formats[fi];
-    const v4l2sim_size *s = &f->sizes[si];
     memset(pix, 0, sizeof *pix);
-    pix->width = (uint32_t)s->width;
-    pix->height = (uint32_t)s->height;
+    pix->width = (uint32_t)w;
+    pix->height = (uint32_t)h;
     pix->pixelformat = f->fourcc;
     pix->field = V4L2_FIELD_NONE;
-    pix->sizeimage = image_size(f->fourcc, s->width, s->height, &pix->bytesperline);
+    pix->sizeimage = image_size(f->fourcc, w, h, &pix->bytesperline);
     pix->colorspace = V4L2_COLORSPACE_SRGB;
     pix->priv = V4L2_PIX_FMT_PRIV_MAGIC;
 }
 
-static void try_format(const sim_dev *d, const struct v4l2_pix_format *in, int *fi, int *si)
+/* The discrete size w x h of format fi, or NULL (none, or a range). */
+static const v4l2sim_size *discrete_size(const sim_dev *d, int fi, int w, int h)
+{
+    const v4l2sim_format *f = &d->p->formats[fi];
+    for (int i = 0; i < f->n_sizes; i++)
+        if (f->sizes[i].width == w && f->sizes[i].height == h) return &f->sizes[i];
+    return NULL;
+}
+
+static int clamp_step(long v, int lo, int hi, int step)
+{
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    return lo + (int)((v - lo) / step) * step;
+}
+
+/* The format and size TRY_FMT makes of in: the format asked for (else the
+ * first), and its size nearest to the one asked for (a range's: clamped
+ * and on its steps). */
+static void try_format(const sim_dev *d, const struct v4l2_pix_format *in, int *fi, int *w, int *h)
 {
     *fi = format_find(d, in->pixelformat);
     if (*fi < 0) *fi = 0;
     const v4l2sim_format *f = &d->p->formats[*fi];
+    if (f->stepwise) {
+        const v4l2sim_stepwise *r = f->stepwise;
+        *w = clamp_step((long)in->width, r->min_w, r->max_w, r->step);
+        *h = clamp_step((long)in->height, r->min_h, r->max_h, r->step);
+        return;
+    }
     long best = LONG_MAX;
-    *si = 0;
+    *w = f->sizes[0].width;
+    *h = f->sizes[0].height;
     for (int i = 0; i < f->n_sizes; i++) {
         long dist = labs((long)f->sizes[i].width - (long)in->width) +
                     labs((long)f->sizes[i].height - (long)in->height);
         if (dist < best) {
             best = dist;
-            *si = i;
+            *w = f->sizes[i].width;
+            *h = f->sizes[i].height;
         }
     }
 }
@@ -916,8 +973,18 @@ static double fabs_d(double x)
     return x < 0 ? -x : x;
 }
 
-static int nearest_fps(const v4l2sim_size *s, double want)
+/* The rate nearest to want that format fi offers at w x h. */
+static int nearest_fps(const sim_dev *d, int fi, int w, int h, double want)
 {
+    const v4l2sim_format *f = &d->p->formats[fi];
+    if (f->stepwise) {
+        long v = (long)(want + 0.5);
+        if (v < f->stepwise->fps_min) v = f->stepwise->fps_min;
+        if (v > f->stepwise->fps_max) v = f->stepwise->fps_max;
+        return (int)v;
+    }
+    const v4l2sim_size *s = discrete_size(d, fi, w, h);
+    if (s == NULL) return 30;
     int best = s->fps[0];
     for (int i = 1; i < s->n_fps; i++)
         if (fabs_d(s->fps[i] - want) < fabs_d(best - want)) best = s->fps[i];
@@ -972,8 +1039,7 @@ static int do_reqbufs(sim_open *o, struct v4l2_requestbuffers *r)
         return 0;
     }
     uint32_t bpl;
-    const v4l2sim_size *s = cur_size(d);
-    size_t size = image_size(cur_format(d)->fourcc, s->width, s->height, &bpl);
+    size_t size = image_size(cur_format(d)->fourcc, d->width, d->height, &bpl);
     int want = r->count > MAX_BUFS ? MAX_BUFS : (int)r->count;
     int made = bufs_add(d, want, size);
     if (made == 0) return -ENOMEM;
@@ -995,8 +1061,7 @@ static int do_create_bufs(sim_open *o, struct v4l2_create_buffers *c)
     c->index = (uint32_t)d->n_bufs;
     if (c->count == 0) return 0;
     uint32_t bpl;
-    const v4l2sim_size *s = cur_size(d);
-    size_t need = image_size(cur_format(d)->fourcc, s->width, s->height, &bpl);
+    size_t need = image_size(cur_format(d)->fourcc, d->width, d->height, &bpl);
     if (c->format.fmt.pix.sizeimage < need) return -EINVAL;
     int room = MAX_BUFS - d->n_bufs;
     if (room == 0) return -ENOBUFS;
@@ -1124,9 +1189,20 @@ static int do_ioctl(sim_open *o, int fd, unsigned long req, void *arg)
     case VIDIOC_ENUM_FRAMESIZES: {
         struct v4l2_frmsizeenum *s = arg;
         int fi = format_find(d, s->pixel_format);
-        if (fi < 0 || s->index >= (uint32_t)d->p->formats[fi].n_sizes) return -EINVAL;
-        const v4l2sim_size *sz = &d->p->formats[fi].sizes[s->index];
+        if (fi < 0) return -EINVAL;
+        const v4l2sim_format *pf = &d->p->formats[fi];
         memset(s->reserved, 0, sizeof s->reserved);
+        if (pf->stepwise) {
+            if (s->index != 0) return -EINVAL;
+            const v4l2sim_stepwise *r = pf->stepwise;
+            s->type = V4L2_FRMSIZE_TYPE_STEPWISE;
+            s->stepwise = (struct v4l2_frmsize_stepwise){
+                .min_width = (uint32_t)r->min_w, .max_width = (uint32_t)r->max_w, .step_width = (uint32_t)r->step,
+                .min_height = (uint32_t)r->min_h, .max_height = (uint32_t)r->max_h, .step_height = (uint32_t)r->step};
+            return 0;
+        }
+        if (s->index >= (uint32_t)pf->n_sizes) return -EINVAL;
+        const v4l2sim_size *sz = &pf->sizes[s->index];
         s->type = V4L2_FRMSIZE_TYPE_DISCRETE;
         s->discrete.width = (uint32_t)sz->width;
         s->discrete.height = (uint32_t)sz->height;
@@ -1137,21 +1213,31 @@ static int do_ioctl(sim_open *o, int fd, unsigned long req, void *arg)
         int fi = format_find(d, v->pixel_format);
         if (fi < 0) return -EINVAL;
         const v4l2sim_format *pf = &d->p->formats[fi];
-        for (int i = 0; i < pf->n_sizes; i++) {
-            if (pf->sizes[i].width != (int)v->width || pf->sizes[i].height != (int)v->height) continue;
-            if (v->index >= (uint32_t)pf->sizes[i].n_fps) return -EINVAL;
+        if (pf->stepwise) {
+            /* any size in the range, any rate in the range (as bcm2835-v4l2) */
+            const v4l2sim_stepwise *r = pf->stepwise;
+            if (v->index != 0 || (int)v->width < r->min_w || (int)v->width > r->max_w ||
+                (int)v->height < r->min_h || (int)v->height > r->max_h)
+                return -EINVAL;
             memset(v->reserved, 0, sizeof v->reserved);
-            v->type = V4L2_FRMIVAL_TYPE_DISCRETE;
-            v->discrete.numerator = 1;
-            v->discrete.denominator = (uint32_t)pf->sizes[i].fps[v->index];
+            v->type = V4L2_FRMIVAL_TYPE_CONTINUOUS;
+            v->stepwise.min = (struct v4l2_fract){1, (uint32_t)r->fps_max};
+            v->stepwise.max = (struct v4l2_fract){1, (uint32_t)r->fps_min};
+            v->stepwise.step = (struct v4l2_fract){1, 1};
             return 0;
         }
-        return -EINVAL;
+        const v4l2sim_size *sz = discrete_size(d, fi, (int)v->width, (int)v->height);
+        if (sz == NULL || v->index >= (uint32_t)sz->n_fps) return -EINVAL;
+        memset(v->reserved, 0, sizeof v->reserved);
+        v->type = V4L2_FRMIVAL_TYPE_DISCRETE;
+        v->discrete.numerator = 1;
+        v->discrete.denominator = (uint32_t)sz->fps[v->index];
+        return 0;
     }
     case VIDIOC_G_FMT: {
         struct v4l2_format *f = arg;
         if (f->type != V4L2_BUF_TYPE_VIDEO_CAPTURE) return -EINVAL;
-        fill_pix(d, d->fmt, d->size, &f->fmt.pix);
+        fill_pix(d, d->fmt, d->width, d->height, &f->fmt.pix);
         return 0;
     }
     case VIDIOC_TRY_FMT:
@@ -1163,13 +1249,14 @@ static int do_ioctl(sim_open *o, int fd, unsigned long req, void *arg)
             if (rc) return rc;
             if (d->n_bufs > 0 || d->streaming) return -EBUSY;
         }
-        int fi, si;
-        try_format(d, &f->fmt.pix, &fi, &si);
-        fill_pix(d, fi, si, &f->fmt.pix);
+        int fi, w, h;
+        try_format(d, &f->fmt.pix, &fi, &w, &h);
+        fill_pix(d, fi, w, h, &f->fmt.pix);
         if (req == VIDIOC_S_FMT) {
             d->fmt = fi;
-            d->size = si;
-            d->fps = nearest_fps(cur_size(d), d->fps);
+            d->width = w;
+            d->height = h;
+            d->fps = nearest_fps(d, fi, w, h, d->fps);
         }
         return 0;
     }
@@ -1183,7 +1270,7 @@ static int do_ioctl(sim_open *o, int fd, unsigned long req, void *arg)
             struct v4l2_fract t = p->parm.capture.timeperframe;
             if (t.numerator && t.denominator) {
                 if (d->streaming) return -EBUSY;
-                d->fps = nearest_fps(cur_size(d), (double)t.denominator / t.numerator);
+                d->fps = nearest_fps(d, d->fmt, d->width, d->height, (double)t.denominator / t.numerator);
             }
         }
         memset(&p->parm, 0, sizeof p->parm);
@@ -1221,11 +1308,13 @@ static int do_ioctl(sim_open *o, int fd, unsigned long req, void *arg)
         int i = ctrl_index(d, m->id);
         if (i < 0) return -EINVAL;
         const v4l2sim_ctrl *c = ctrl_def(d, i);
-        if (c->type != V4L2_CTRL_TYPE_MENU || m->index < (uint32_t)c->min || m->index > (uint32_t)c->max ||
-            c->menu[m->index] == NULL)
+        if ((c->type != V4L2_CTRL_TYPE_MENU && c->type != V4L2_CTRL_TYPE_INTEGER_MENU) ||
+            m->index < (uint32_t)c->min || m->index > (uint32_t)c->max ||
+            (c->type == V4L2_CTRL_TYPE_MENU && c->menu[m->index] == NULL))
             return -EINVAL;
         m->reserved = 0;
-        snprintf((char *)m->name, sizeof m->name, "%s", c->menu[m->index]);
+        if (c->type == V4L2_CTRL_TYPE_INTEGER_MENU) m->value = c->qmenu[m->index];
+        else snprintf((char *)m->name, sizeof m->name, "%s", c->menu[m->index]);
         return 0;
     }
     case VIDIOC_G_CTRL: {
@@ -1366,6 +1455,64 @@ int v4l2sim_ioctl(int fd, unsigned long request, void *arg)
     return rc;
 }
 
+/* Writes NAME.maps with the counts given (taken under g_maps_lock). */
+static void maps_save(const sim_dev *d, int mapped, unsigned long mmaps, unsigned long munmaps)
+{
+    if (!g_state_dir[0]) return;
+    char path[600], tmp[660];
+    state_path(d, "maps", path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.%d.%lx", path, (int)getpid(), (unsigned long)pthread_self());
+    FILE *f = fopen(tmp, "we");
+    if (f == NULL) return;
+    fprintf(f, "mapped %d\nmmaps %lu\nmunmaps %lu\n", mapped, mmaps, munmaps);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) unlink(tmp);
+}
+
+static void maps_record(sim_dev *d, void *p, size_t len)
+{
+    pthread_mutex_lock(&g_maps_lock);
+    d->mmaps++;
+    int n = atomic_load(&g_n_maps);
+    for (int i = 0; i < MAX_MAPS; i++) {
+        if (g_maps[i].addr != NULL) continue;
+        g_maps[i] = (client_map){p, len, d};
+        atomic_store(&g_n_maps, n + 1);
+        d->mapped++;
+        break;
+    }
+    int mapped = d->mapped;
+    unsigned long mmaps = d->mmaps, munmaps = d->munmaps;
+    pthread_mutex_unlock(&g_maps_lock);
+    maps_save(d, mapped, mmaps, munmaps);
+}
+
+void v4l2sim_munmap_note(void *addr, size_t len)
+{
+    if (atomic_load(&g_n_maps) == 0 || addr == NULL) return;
+    uint8_t *lo = addr, *hi = lo + len;
+    sim_dev *changed[MAX_DEVICES];
+    int mapped[MAX_DEVICES], n_changed = 0;
+    unsigned long mmaps[MAX_DEVICES], munmaps[MAX_DEVICES];
+    pthread_mutex_lock(&g_maps_lock);
+    for (int i = 0; i < MAX_MAPS; i++) {
+        client_map *m = &g_maps[i];
+        if (m->addr == NULL || m->addr < lo || m->addr >= hi) continue;
+        sim_dev *d = m->dev;
+        d->mapped--;
+        d->munmaps++;
+        *m = (client_map){0};
+        atomic_fetch_sub(&g_n_maps, 1);
+        int k = 0;
+        while (k < n_changed && changed[k] != d) k++;
+        if (k == n_changed) changed[n_changed++] = d;
+        mapped[k] = d->mapped;
+        mmaps[k] = d->mmaps;
+        munmaps[k] = d->munmaps;
+    }
+    pthread_mutex_unlock(&g_maps_lock);
+    for (int k = 0; k < n_changed; k++) maps_save(changed[k], mapped[k], mmaps[k], munmaps[k]);
+}
+
 void *v4l2sim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset)
 {
     pthread_mutex_lock(&g_lock);
@@ -1384,8 +1531,12 @@ void *v4l2sim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t of
             err = EINVAL;
         } else {
             p = v4l2sim_real.mmap(addr, len, prot, flags, d->bufs[i].memfd, 0);
-            if (p == MAP_FAILED) err = errno;
-            else d->bufs[i].mapped = true;
+            if (p == MAP_FAILED) {
+                err = errno;
+            } else {
+                d->bufs[i].mapped = true;
+                maps_record(d, p, len);
+            }
         }
     }
     pthread_mutex_unlock(&g_lock);

@@ -15,9 +15,15 @@
  *                           "stall", "error N" (the next N frames flagged
  *                           V4L2_BUF_FLAG_ERROR), "truncate N" (the next N
  *                           frames cut short) or "ok"; removing the file or
- *                           writing "ok" replugs an unplugged device
+ *                           writing "ok" replugs an unplugged device;
+ *                           NAME.maps is written here: "mapped N" (the
+ *                           device's buffers this process has mapped now),
+ *                           "mmaps N", "munmaps N"
  *   TETHER_V4L2SIM_FOCUS_AT where the subject is sharp, 0..1 of the focus
  *                           range (default 0.4: focus_absolute 100 of 250)
+ *   TETHER_V4L2SIM_FPS      frames per second every device delivers,
+ *                           whatever rate is set (load tests; the rates
+ *                           reported stay the persona's)
  *
  * State is per process.  Every open() of a device path gets a descriptor
  * of its own, an eventfd that is readable exactly while a finished buffer
@@ -76,6 +82,11 @@ void v4l2sim_dup(int oldfd, int newfd);
 int v4l2sim_ioctl(int fd, unsigned long request, void *arg);
 /* mmap of a buffer of fd.  Returns the mapping or MAP_FAILED with errno. */
 void *v4l2sim_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
+/* munmap(addr, len) is about to run: forgets the device buffer mappings
+ * it ends and rewrites their devices' NAME.maps.  Cheap (one atomic load)
+ * while no buffer is mapped; never takes the model's lock, so the model
+ * may call munmap while it holds that. */
+void v4l2sim_munmap_note(void *addr, size_t len);
 /* The poll events of fd that are ready now among `events` (POLLIN while a
  * buffer waits, POLLPRI while an event waits, POLLERR when not streaming
  * or not the queue's owner, POLLERR|POLLHUP after an unplug). */

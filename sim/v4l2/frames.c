@@ -6,7 +6,8 @@
  * Y'CbCr 4:2:0 planes, encoded to JPEG for MJPEG (then the COM marker is
  * spliced in and, for UVC, the DHT segments dropped: the encoder uses the
  * standard Huffman tables, which is what a UVC decoder assumes) or packed
- * into YUYV, YU12 or NV12.
+ * into YUYV, YU12 or NV12, or converted to 24-bit RGB (RGB3, BGR3) with
+ * the JFIF equations (full-range BT.601, what the JPEG path encodes).
  */
 #include "frames.h"
 
@@ -120,6 +121,30 @@ static size_t splice_jpeg(const uint8_t *src, size_t len, bool strip_dht, const 
     return o + len - i;
 }
 
+/* One 4:2:0 frame as packed 24-bit RGB (bgr: B, G, R order) into dst. */
+static void yuv_to_rgb(const img_yuv420 *p, int w, int h, bool bgr, uint8_t *dst)
+{
+    int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
+    for (int y = 0; y < h; y++) {
+        const uint8_t *yr = p->y + (size_t)y * (size_t)p->y_stride;
+        const uint8_t *cb = p->cb + (size_t)(y / 2) * (size_t)p->c_stride;
+        const uint8_t *cr = p->cr + (size_t)(y / 2) * (size_t)p->c_stride;
+        uint8_t *o = dst + (size_t)y * (size_t)w * 3;
+        for (int x = 0; x < w; x++) {
+            /* 16.16 fixed point: R = Y + 1.402 Cr', G = Y - 0.344 Cb' - 0.714 Cr',
+             * B = Y + 1.772 Cb' */
+            int l = yr[x] << 16, u = cb[x / 2] - 128, v = cr[x / 2] - 128;
+            int c[3] = {(l + 91881 * v + 32768) >> 16, (l - 22554 * u - 46802 * v + 32768) >> 16,
+                        (l + 116130 * u + 32768) >> 16};
+            for (int k = 0; k < 3; k++) c[k] = c[k] < 0 ? 0 : c[k] > 255 ? 255 : c[k];
+            o[ri] = (uint8_t)c[0];
+            o[1] = (uint8_t)c[1];
+            o[bi] = (uint8_t)c[2];
+            o += 3;
+        }
+    }
+}
+
 size_t v4l2sim_frames_render(v4l2sim_frames *f, uint32_t fourcc, int w, int h, bool strip_dht,
                              const v4l2sim_look *look, uint64_t seq, int64_t mono_ns, uint8_t *dst,
                              size_t cap)
@@ -158,6 +183,11 @@ size_t v4l2sim_frames_render(v4l2sim_frames *f, uint32_t fourcc, int w, int h, b
             }
         }
         return wz * hz * 2;
+    case V4L2_PIX_FMT_RGB24:
+    case V4L2_PIX_FMT_BGR24:
+        if (cap < wz * hz * 3) return 0;
+        yuv_to_rgb(p, w, h, fourcc == V4L2_PIX_FMT_BGR24, dst);
+        return wz * hz * 3;
     case V4L2_PIX_FMT_YUV420:
     case V4L2_PIX_FMT_NV12: {
         size_t cw = wz / 2, ch = hz / 2;

@@ -5,7 +5,8 @@
  *
  * open/openat (and their 64 and _2 forms) of a device path hand out a
  * device descriptor; close, dup*, fcntl(F_DUPFD*) keep track of it; ioctl
- * and mmap go to the device model; read answers EINVAL (no read/write
+ * and mmap go to the device model (munmap is noted, to count the buffers
+ * still mapped); read answers EINVAL (no read/write
  * I/O); poll/ppoll/select/pselect compute the device's events and wait on
  * the real call in slices of at most 10 ms for everything else; the stat
  * family (and statx, access) reports a character device 81:N for a device
@@ -105,6 +106,7 @@ static struct {
     fxstat_fn fxstat;
     fxstatat_fn fxstatat;
     void *(*mmap)(void *, size_t, int, int, int, off_t);
+    int (*munmap)(void *, size_t);
 } real;
 
 #define NEXT(name) dlsym(RTLD_NEXT, name)
@@ -138,6 +140,7 @@ static void resolve_real(void)
     real.fxstat = (fxstat_fn)NEXT("__fxstat");
     real.fxstatat = (fxstatat_fn)NEXT("__fxstatat");
     real.mmap = (void *(*)(void *, size_t, int, int, int, off_t))NEXT("mmap");
+    real.munmap = (int (*)(void *, size_t))NEXT("munmap");
     v4l2sim_real.close = (int (*)(int))NEXT("close");
     v4l2sim_real.fcntl = (int (*)(int, int, ...))NEXT("fcntl");
     v4l2sim_real.mmap = real.mmap;
@@ -393,6 +396,13 @@ EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off
     need_real();
     if (v4l2sim_owns(fd)) return v4l2sim_mmap(addr, len, prot, flags, fd, offset);
     return real.mmap(addr, len, prot, flags, fd, offset);
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+    need_real();
+    v4l2sim_munmap_note(addr, len);
+    return real.munmap(addr, len);
 }
 
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t offset)

@@ -19,11 +19,17 @@
  * timeout.  ENODEV (unplugged) becomes TETHER_ERR_DISCONNECTED, and the
  * session reopens the node when it is back.
  *
- * Formats: MJPEG passes through, completed with the standard Huffman
- * tables when the camera left them out (UVC); YUYV goes to the session as
- * YUYV (it converts once); YU12 and NV12 (libcamerify) are encoded to JPEG
- * here with libjpeg-turbo.  Live view uses the largest size up to 1280
- * pixels wide at its fastest rate, MJPEG first.
+ * Formats: MJPEG and JPEG (bcm2835-v4l2's still format) pass through,
+ * completed with the standard Huffman tables when the camera left them out
+ * (UVC); YUYV goes to the session as YUYV (it converts once); YU12, NV12,
+ * RGB3 and BGR3 (libcamerify, bcm2835-v4l2) are encoded to JPEG here with
+ * libjpeg-turbo (raw.h).  Live view uses the largest size up to 1280
+ * pixels wide at its fastest rate, MJPEG first.  A driver that enumerates
+ * its sizes as a stepwise or continuous range (bcm2835-v4l2: 32x32 to the
+ * sensor's size) is taken as two sizes: the range's largest (for stills)
+ * and the largest of the sensor's shape at most 1280 pixels wide, on the
+ * range's steps (live view); a continuous frame-interval range is taken at
+ * 30 fps where it reaches that, else its fastest.
  *
  * Stills (->capture), as picamera's still port: the stream stops, the
  * largest size is set (MJPEG if offered), one good frame is taken, then
@@ -33,12 +39,15 @@
  *
  * Controls are settings under /controls/NAME, NAME derived from the
  * driver's label as v4l2-ctl does ("Focus, Absolute" -> focus_absolute):
- * integers are ranges, booleans toggles, menus choices.  A control the
+ * integers are ranges, booleans toggles, menus choices (an integer
+ * menu's numbers are its choices: ISO "100", "200"...).  A control the
  * driver flags inactive (a manual one while its auto control is on) is
  * read-only until the auto control is switched off.  Canonical names:
- * shutterspeed -> exposure_time_absolute, iso -> gain, whitebalance ->
- * white_balance_temperature, exposuremode -> auto_exposure, focusmode ->
- * focus_automatic_continuous.  Focus: focus_absolute is the absolute
+ * shutterspeed -> exposure_time_absolute, iso -> iso_sensitivity or else
+ * gain, whitebalance -> white_balance_temperature or else
+ * white_balance_auto_preset, exposuremode -> auto_exposure, focusmode ->
+ * focus_automatic_continuous.  A camera without focus_absolute (the Pi's
+ * cameras through these drivers) answers focus with NOT_SUPPORTED.  Focus: focus_absolute is the absolute
  * focus position (TETHER_FOCUS_ABSOLUTE with its range); setting it turns
  * continuous autofocus off first.  Control changes made by another
  * program arrive as V4L2_EVENT_CTRL and become SETTING_CHANGED events.
@@ -59,6 +68,7 @@
 
 #include "backends/backend.h"
 #include "backends/v4l2/mjpeg.h"
+#include "backends/v4l2/raw.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "camera/convert.h"
@@ -73,6 +83,8 @@ enum {
     MAX_MENU = 16,
     N_BUFFERS = 4,
     LIVEVIEW_MAX_WIDTH = 1280,
+    RANGE_FPS = 30,             /* the rate taken from a continuous interval range */
+    RAW_JPEG_QUALITY = 85,
     STILL_TRIES = 30,
     STARTUP_MS = 4000,          /* a sensor's start and first exposure after STREAMON */
 };
@@ -169,8 +181,7 @@ static void fourcc_text(uint32_t f, char out[5])
 
 static bool format_known(uint32_t f)
 {
-    return f == V4L2_PIX_FMT_MJPEG || f == V4L2_PIX_FMT_JPEG || f == V4L2_PIX_FMT_YUYV ||
-           f == V4L2_PIX_FMT_YUV420 || f == V4L2_PIX_FMT_NV12;
+    return f == V4L2_PIX_FMT_MJPEG || f == V4L2_PIX_FMT_JPEG || f == V4L2_PIX_FMT_YUYV || v4l2_raw_known(f);
 }
 
 static bool is_jpeg(uint32_t f)
@@ -245,6 +256,47 @@ static bool v4l2_accepts(const char *spec)
 
 /* ---- what the device offers ------------------------------------------------ */
 
+/* The frame rate to use at w x h: the fastest discrete one, or from a
+ * continuous or stepwise range RANGE_FPS when the range reaches it, else
+ * its fastest.  0 if the driver lists none. */
+static int size_fps(backend *b, uint32_t fourcc, int w, int h)
+{
+    int fps = 0;
+    for (uint32_t j = 0; j < 16; j++) {
+        struct v4l2_frmivalenum fi = {.index = j, .pixel_format = fourcc, .width = (uint32_t)w,
+                                      .height = (uint32_t)h};
+        if (xioctl(b->fd, VIDIOC_ENUM_FRAMEINTERVALS, &fi) != 0) break;
+        if (fi.type != V4L2_FRMIVAL_TYPE_DISCRETE) {
+            /* the shortest interval is the fastest rate, the longest the slowest */
+            int fastest = fi.stepwise.min.numerator ? (int)(fi.stepwise.min.denominator / fi.stepwise.min.numerator) : 0;
+            int slowest = fi.stepwise.max.numerator ? (int)(fi.stepwise.max.denominator / fi.stepwise.max.numerator) : 0;
+            if (fastest <= 0) return fps;
+            return fastest > RANGE_FPS && slowest <= RANGE_FPS ? RANGE_FPS : fastest;
+        }
+        if (fi.discrete.numerator == 0) continue;
+        int r = (int)(fi.discrete.denominator / fi.discrete.numerator);
+        if (r > fps) fps = r;
+    }
+    return fps;
+}
+
+/* The sizes taken from a stepwise or continuous range into f: its largest,
+ * and the live-view size (see the top of the file) when that differs. */
+static void range_sizes(backend *b, v4l2_fmt *f, const struct v4l2_frmsize_stepwise *r)
+{
+    int max_w = (int)r->max_width, max_h = (int)r->max_height;
+    int min_w = (int)r->min_width, min_h = (int)r->min_height;
+    int step_w = r->step_width > 0 ? (int)r->step_width : 1, step_h = r->step_height > 0 ? (int)r->step_height : 1;
+    if (max_w <= 0 || max_h <= 0 || min_w > max_w || min_h > max_h) return;
+    f->sizes[f->n_sizes++] = (v4l2_size){max_w, max_h, size_fps(b, f->fourcc, max_w, max_h)};
+    if (max_w <= LIVEVIEW_MAX_WIDTH || f->n_sizes >= MAX_SIZES) return;
+    int w = min_w + (LIVEVIEW_MAX_WIDTH - min_w) / step_w * step_w;
+    long hl = (long)max_h * w / max_w;
+    int h = hl < min_h ? min_h : min_h + (int)((hl - min_h) / step_h) * step_h;
+    if (w < min_w || h > max_h) return;
+    f->sizes[f->n_sizes++] = (v4l2_size){w, h, size_fps(b, f->fourcc, w, h)};
+}
+
 static void learn_formats(backend *b)
 {
     b->n_fmts = 0;
@@ -258,29 +310,15 @@ static void learn_formats(backend *b)
         for (uint32_t k = 0; f->n_sizes < MAX_SIZES; k++) {
             struct v4l2_frmsizeenum fs = {.index = k, .pixel_format = f->fourcc};
             if (xioctl(b->fd, VIDIOC_ENUM_FRAMESIZES, &fs) != 0) break;
+            if (fs.type != V4L2_FRMSIZE_TYPE_DISCRETE) {
+                range_sizes(b, f, &fs.stepwise);
+                break;
+            }
             v4l2_size *s = &f->sizes[f->n_sizes];
-            if (fs.type == V4L2_FRMSIZE_TYPE_DISCRETE) {
-                s->w = (int)fs.discrete.width;
-                s->h = (int)fs.discrete.height;
-            } else {
-                s->w = (int)fs.stepwise.max_width;
-                s->h = (int)fs.stepwise.max_height;
-            }
-            s->fps = 0;
-            for (uint32_t j = 0; j < 16; j++) {
-                struct v4l2_frmivalenum fi = {.index = j, .pixel_format = f->fourcc, .width = (uint32_t)s->w,
-                                              .height = (uint32_t)s->h};
-                if (xioctl(b->fd, VIDIOC_ENUM_FRAMEINTERVALS, &fi) != 0) break;
-                if (fi.type != V4L2_FRMIVAL_TYPE_DISCRETE) {
-                    fi.discrete = fi.stepwise.min;
-                }
-                if (fi.discrete.numerator == 0) continue;
-                int fps = (int)(fi.discrete.denominator / fi.discrete.numerator);
-                if (fps > s->fps) s->fps = fps;
-                if (fi.type != V4L2_FRMIVAL_TYPE_DISCRETE) break;
-            }
+            s->w = (int)fs.discrete.width;
+            s->h = (int)fs.discrete.height;
+            s->fps = size_fps(b, f->fourcc, s->w, s->h);
             if (s->w > 0 && s->h > 0) f->n_sizes++;
-            if (fs.type != V4L2_FRMSIZE_TYPE_DISCRETE) break;
         }
         if (f->n_sizes > 0) b->n_fmts++;
     }
@@ -308,6 +346,11 @@ static void short_name(const char *label, char *out, size_t size)
     out[o] = '\0';
 }
 
+static bool is_menu(uint32_t type)
+{
+    return type == V4L2_CTRL_TYPE_MENU || type == V4L2_CTRL_TYPE_INTEGER_MENU;
+}
+
 static void learn_controls(backend *b)
 {
     b->n_ctrls = 0;
@@ -316,7 +359,7 @@ static void learn_controls(backend *b)
         uint32_t next = q.id | V4L2_CTRL_FLAG_NEXT_CTRL;
         bool usable = !(q.flags & V4L2_CTRL_FLAG_DISABLED) &&
                       (q.type == V4L2_CTRL_TYPE_INTEGER || q.type == V4L2_CTRL_TYPE_BOOLEAN ||
-                       q.type == V4L2_CTRL_TYPE_MENU);
+                       q.type == V4L2_CTRL_TYPE_MENU || q.type == V4L2_CTRL_TYPE_INTEGER_MENU);
         if (usable) {
             v4l2_ctrl *c = &b->ctrls[b->n_ctrls];
             memset(c, 0, sizeof *c);
@@ -328,12 +371,17 @@ static void learn_controls(backend *b)
             c->max = q.maximum;
             c->step = q.step > 0 ? q.step : 1;
             c->def = q.default_value;
-            if (q.type == V4L2_CTRL_TYPE_MENU) {
+            if (is_menu(q.type)) {
+                /* an integer menu's items are numbers (ISO 100, 200...): they
+                 * are its choices' names */
                 for (int32_t v = q.minimum; v <= q.maximum && c->n_menu < MAX_MENU; v++) {
                     struct v4l2_querymenu m = {.id = q.id, .index = (uint32_t)v};
                     if (xioctl(b->fd, VIDIOC_QUERYMENU, &m) != 0) continue;
                     c->menu_value[c->n_menu] = v;
-                    snprintf(c->menu_name[c->n_menu], sizeof c->menu_name[0], "%s", (const char *)m.name);
+                    if (q.type == V4L2_CTRL_TYPE_INTEGER_MENU)
+                        snprintf(c->menu_name[c->n_menu], sizeof c->menu_name[0], "%lld", (long long)m.value);
+                    else
+                        snprintf(c->menu_name[c->n_menu], sizeof c->menu_name[0], "%s", (const char *)m.name);
                     c->n_menu++;
                 }
             }
@@ -362,8 +410,9 @@ static v4l2_ctrl *ctrl_by_name(backend *b, const char *name)
 /* Picks the live-view mode: MJPEG first, the largest size up to 1280 wide. */
 static void choose_liveview(backend *b)
 {
-    static const uint32_t order[] = {V4L2_PIX_FMT_MJPEG, V4L2_PIX_FMT_JPEG, V4L2_PIX_FMT_YUYV,
-                                     V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_YUV420};
+    static const uint32_t order[] = {V4L2_PIX_FMT_MJPEG, V4L2_PIX_FMT_JPEG,  V4L2_PIX_FMT_YUYV,
+                                     V4L2_PIX_FMT_NV12,  V4L2_PIX_FMT_YUV420, V4L2_PIX_FMT_RGB24,
+                                     V4L2_PIX_FMT_BGR24};
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (int i = 0; i < b->n_fmts; i++) {
             if (b->fmts[i].fourcc != order[k]) continue;
@@ -489,40 +538,8 @@ static int stream_start(backend *b, const stream_mode *m)
     return TETHER_OK;
 }
 
-/* Encodes planar 4:2:0 (YU12 or NV12) as JPEG into a new blob. */
-static blob *planar_to_jpeg(const uint8_t *data, size_t len, uint32_t fourcc, int w, int h)
-{
-    size_t need = (size_t)w * (size_t)h + 2 * (size_t)(w / 2) * (size_t)(h / 2);
-    if (len < need || w < 2 || h < 2) return NULL;
-    img_yuv420 img;
-    if (img_yuv420_alloc(&img, w, h) != 0) return NULL;
-    for (int y = 0; y < h; y++) memcpy(img.y + (size_t)y * (size_t)img.y_stride, data + (size_t)y * (size_t)w, (size_t)w);
-    const uint8_t *c = data + (size_t)w * (size_t)h;
-    size_t cw = (size_t)(w / 2), ch = (size_t)(h / 2);
-    for (size_t y = 0; y < ch; y++) {
-        uint8_t *cb = img.cb + y * (size_t)img.c_stride, *cr = img.cr + y * (size_t)img.c_stride;
-        if (fourcc == V4L2_PIX_FMT_YUV420) {
-            memcpy(cb, c + y * cw, cw);
-            memcpy(cr, c + cw * ch + y * cw, cw);
-        } else {
-            for (size_t x = 0; x < cw; x++) {
-                cb[x] = c[y * cw * 2 + 2 * x];
-                cr[x] = c[y * cw * 2 + 2 * x + 1];
-            }
-        }
-    }
-    img_yuv420_pad(&img);
-    bytebuf out;
-    bytebuf_init(&out);
-    img_jpeg_params jp = {.quality = 85, .fast_dct = true};
-    blob *res = NULL;
-    if (img_jpeg_encode_yuv420(&jp, &img, 1, &out) == 0) res = blob_from(out.data, out.len);
-    bytebuf_free(&out);
-    img_yuv420_free(&img);
-    return res;
-}
-
-/* Turns one filled buffer into a frame (MJPEG completed, planar encoded).
+/* Turns one filled buffer into a frame (MJPEG completed, planar and RGB
+ * encoded).
  * Returns 0, or TETHER_ERR_BAD_VALUE for a frame to drop. */
 static int buffer_to_frame(backend *b, const uint8_t *data, size_t len, backend_frame *out)
 {
@@ -545,8 +562,10 @@ static int buffer_to_frame(backend *b, const uint8_t *data, size_t len, backend_
         out->data = blob_from(data, need);
         out->format = TETHER_PIXEL_YUYV;
     } else {
-        out->data = planar_to_jpeg(data, len, b->cur.fourcc, b->cur.w, b->cur.h);
-        if (out->data == NULL) return fail(b, TETHER_ERR_BAD_VALUE, "short or unencodable planar frame");
+        out->data = v4l2_raw_to_jpeg(b->cur.fourcc, b->cur.w, b->cur.h, data, len, RAW_JPEG_QUALITY);
+        if (out->data == NULL)
+            return fail(b, TETHER_ERR_BAD_VALUE, "short or unencodable raw frame (%zu of %zu bytes)", len,
+                        v4l2_raw_frame_bytes(b->cur.fourcc, b->cur.w, b->cur.h));
         out->format = TETHER_PIXEL_JPEG;
     }
     return out->data ? TETHER_OK : TETHER_ERR_NO_MEMORY;
@@ -690,7 +709,7 @@ static int v4l2_open(const char *spec, backend **out, char *err, size_t errsz)
     snprintf(b->bus, sizeof b->bus, "%s", (const char *)cap.bus_info);
     learn_formats(b);
     if (b->n_fmts == 0) {
-        snprintf(err, errsz, "%s offers no format tether reads (MJPEG, YUYV, YU12, NV12)", path);
+        snprintf(err, errsz, "%s offers no format tether reads (MJPEG, JPEG, YUYV, YU12, NV12, RGB3, BGR3)", path);
         close(fd);
         free(b);
         return TETHER_ERR_NOT_SUPPORTED;
@@ -783,6 +802,7 @@ static int fill_setting(backend *b, const v4l2_ctrl *c, tether_setting *s)
         snprintf(s->value, sizeof s->value, "%d", v ? 1 : 0);
         break;
     case V4L2_CTRL_TYPE_MENU:
+    case V4L2_CTRL_TYPE_INTEGER_MENU:
         s->type = TETHER_SETTING_CHOICE;
         s->choices = calloc((size_t)(c->n_menu ? c->n_menu : 1), sizeof *s->choices);
         for (int i = 0; s->choices && i < c->n_menu; i++) {
@@ -827,8 +847,10 @@ static const struct {
     const char *canonical, *native;
 } canonical_map[] = {
     {"shutterspeed", "exposure_time_absolute"},
+    {"iso", "iso_sensitivity"},                 /* bcm2835-v4l2: an integer menu */
     {"iso", "gain"},
     {"whitebalance", "white_balance_temperature"},
+    {"whitebalance", "white_balance_auto_preset"},
     {"exposuremode", "auto_exposure"},
     {"focusmode", "focus_automatic_continuous"},
 };
@@ -838,7 +860,7 @@ static int v4l2_resolve(backend *b, const char *canonical, char *native, size_t 
     for (size_t i = 0; i < sizeof canonical_map / sizeof canonical_map[0]; i++) {
         if (strcmp(canonical_map[i].canonical, canonical) != 0) continue;
         v4l2_ctrl *c = ctrl_by_name(b, canonical_map[i].native);
-        if (c == NULL) break;
+        if (c == NULL) continue; /* the next entry may name this camera's control */
         snprintf(native, size, "%s", c->name);
         *writable = true;
         return TETHER_OK;
@@ -881,7 +903,8 @@ static int v4l2_setting_set(backend *b, const char *name, const char *value)
     int32_t raw;
     switch (c->type) {
     case V4L2_CTRL_TYPE_BOOLEAN: raw = v.toggle; break;
-    case V4L2_CTRL_TYPE_MENU: raw = c->menu_value[v.choice]; break;
+    case V4L2_CTRL_TYPE_MENU:
+    case V4L2_CTRL_TYPE_INTEGER_MENU: raw = c->menu_value[v.choice]; break;
     default: raw = (int32_t)(v.number < 0 ? v.number - 0.5 : v.number + 0.5); break;
     }
     return set_ctrl(b, c, raw);
@@ -987,7 +1010,7 @@ static int v4l2_wait_event(backend *b, int timeout_ms, tether_event *ev)
     ev->type = TETHER_EVENT_SETTING_CHANGED;
     v4l2_ctrl *c = ctrl_by_id(b, e.id);
     snprintf(ev->path, sizeof ev->path, "%s", c ? c->name : "");
-    if (c && c->type == V4L2_CTRL_TYPE_MENU) {
+    if (c && is_menu(c->type)) {
         for (int i = 0; i < c->n_menu; i++)
             if (c->menu_value[i] == e.u.ctrl.value) snprintf(ev->detail, sizeof ev->detail, "%s", c->menu_name[i]);
     } else {
