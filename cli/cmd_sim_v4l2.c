@@ -12,7 +12,8 @@
  * DIR/NAME.fault ("unplug", "stall", "error N", "truncate N", "ok").
  * --fps N (TETHER_V4L2SIM_FPS) makes every device deliver N frames a
  * second whatever rate is set, for load tests; the device still reports
- * its persona's rates.  The library keeps DIR/NAME.maps up to date: how
+ * its persona's rates; --max-size WxH (TETHER_V4L2SIM_MAX_SIZE) leaves
+ * out the persona's larger sizes.  The library keeps DIR/NAME.maps up to date: how
  * many of the device's buffers the program has mapped now, and its mmap
  * and munmap counts.
  *
@@ -54,6 +55,7 @@ static void v4l2_usage(FILE *out)
         "                           bcm2835-legacy\n"
         "  --fps N                  deliver N frames a second whatever rate is\n"
         "                           set (load tests; 1..10000)\n"
+        "  --max-size WxH           offer no larger size (load tests)\n"
         "  --state DIR              where NAME.ctrls and NAME.fault live\n"
         "                           (default: the first device's directory)\n"
         "  --focus-at F             where the subject is sharp, 0..1 of the\n"
@@ -177,13 +179,14 @@ static void dirname_of(const char *path, char *buf, size_t size)
 
 int cmd_sim_v4l2(int argc, char **argv)
 {
-    enum { OPT_DEVICE = 256, OPT_PERSONA, OPT_STATE, OPT_FOCUS_AT, OPT_FPS };
+    enum { OPT_DEVICE = 256, OPT_PERSONA, OPT_STATE, OPT_FOCUS_AT, OPT_FPS, OPT_MAX_SIZE };
     static const struct option longopts[] = {
         {"device", required_argument, NULL, OPT_DEVICE},
         {"persona", required_argument, NULL, OPT_PERSONA},
         {"state", required_argument, NULL, OPT_STATE},
         {"focus-at", required_argument, NULL, OPT_FOCUS_AT},
         {"fps", required_argument, NULL, OPT_FPS},
+        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -192,6 +195,7 @@ int cmd_sim_v4l2(int argc, char **argv)
     const char *persona = "uvc-c920", *state = NULL;
     double focus_at = -1;
     long fps = 0;
+    int max_w = 0, max_h = 0;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
@@ -221,6 +225,12 @@ int cmd_sim_v4l2(int argc, char **argv)
         case OPT_FPS:
             if (!cli_parse_long(optarg, 1, 10000, &fps)) {
                 cli_error("invalid value for --fps: '%s' (1..10000)", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_MAX_SIZE:
+            if (!cli_parse_size(optarg, 32, 16384, &max_w, &max_h)) {
+                cli_error("invalid value for --max-size: '%s' (WxH)", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -283,7 +293,8 @@ int cmd_sim_v4l2(int argc, char **argv)
     const char *old_asan = getenv("ASAN_OPTIONS");
     snprintf(asan, sizeof asan, "%s%sverify_asan_link_order=0", old_asan && *old_asan ? old_asan : "",
              old_asan && *old_asan ? ":" : "");
-    char focus[32], rate[32];
+    char focus[32], rate[32], max_size[48];
+    snprintf(max_size, sizeof max_size, "%dx%d", max_w, max_h);
     snprintf(focus, sizeof focus, "%.4f", focus_at);
     snprintf(rate, sizeof rate, "%ld", fps);
     if (setenv("TETHER_V4L2SIM_DEVICES", spec, 1) != 0 ||
@@ -291,7 +302,8 @@ int cmd_sim_v4l2(int argc, char **argv)
         setenv("TETHER_V4L2_DIR", first_dir, 1) != 0 || setenv("LD_PRELOAD", preload, 1) != 0 ||
         setenv("ASAN_OPTIONS", asan, 1) != 0 ||
         (focus_at >= 0 && setenv("TETHER_V4L2SIM_FOCUS_AT", focus, 1) != 0) ||
-        (fps > 0 && setenv("TETHER_V4L2SIM_FPS", rate, 1) != 0)) {
+        (fps > 0 && setenv("TETHER_V4L2SIM_FPS", rate, 1) != 0) ||
+        (max_w > 0 && setenv("TETHER_V4L2SIM_MAX_SIZE", max_size, 1) != 0)) {
         cli_error("cannot set the environment");
         return EXIT_FAILED;
     }

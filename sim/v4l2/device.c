@@ -69,7 +69,9 @@ typedef struct sim_dev {
     char path[256];
     char name[64];
     int index;
-    const v4l2sim_persona *p;
+    const v4l2sim_persona *p;   /* = &persona */
+    v4l2sim_persona persona;    /* its persona, sizes cut to TETHER_V4L2SIM_MAX_SIZE */
+    v4l2sim_stepwise ranges[V4L2SIM_MAX_FORMATS];
     /* format */
     int fmt;
     int width, height;          /* one of the format's sizes, or within its range */
@@ -127,6 +129,7 @@ static int g_n_devs;
 static char g_state_dir[512];
 static double g_focus_at = 0.4;
 static int g_fps_override;      /* TETHER_V4L2SIM_FPS: frames per second whatever is set */
+static int g_max_w, g_max_h;    /* TETHER_V4L2SIM_MAX_SIZE: no larger size offered (0: any) */
 static sim_open *g_opens;
 static _Atomic(sim_open *) g_fds[MAX_FDS];
 
@@ -257,6 +260,36 @@ static void dev_defaults(sim_dev *d)
     ctrls_load(d);
 }
 
+/* d's persona: p with the sizes larger than TETHER_V4L2SIM_MAX_SIZE left
+ * out (a format keeps its smallest size at least) and its ranges' maximum
+ * (and start size) lowered to it, on the range's steps. */
+static void persona_cut(sim_dev *d, const v4l2sim_persona *p)
+{
+    d->persona = *p;
+    d->p = &d->persona;
+    if (g_max_w <= 0 || g_max_h <= 0) return;
+    for (int i = 0; i < d->persona.n_formats; i++) {
+        v4l2sim_format *f = &d->persona.formats[i];
+        if (f->stepwise) {
+            v4l2sim_stepwise *r = &d->ranges[i];
+            *r = *f->stepwise;
+            if (g_max_w >= r->min_w && g_max_w < r->max_w)
+                r->max_w = r->min_w + (g_max_w - r->min_w) / r->step * r->step;
+            if (g_max_h >= r->min_h && g_max_h < r->max_h)
+                r->max_h = r->min_h + (g_max_h - r->min_h) / r->step * r->step;
+            if (r->def_w > r->max_w) r->def_w = r->max_w;
+            if (r->def_h > r->max_h) r->def_h = r->max_h;
+            f->stepwise = r;
+            continue;
+        }
+        int kept = 0;
+        for (int k = 0; k < f->n_sizes; k++)
+            if (f->sizes[k].width <= g_max_w && f->sizes[k].height <= g_max_h) f->sizes[kept++] = f->sizes[k];
+        if (kept > 0) f->n_sizes = kept; /* else its first (smallest) size stays */
+        else if (f->n_sizes > 1) f->n_sizes = 1;
+    }
+}
+
 static void init_once(void)
 {
     const char *s = getenv("TETHER_V4L2SIM_STATE");
@@ -271,6 +304,8 @@ static void init_once(void)
         long v = strtol(s, NULL, 10);
         if (v > 0 && v <= 10000) g_fps_override = (int)v;
     }
+    s = getenv("TETHER_V4L2SIM_MAX_SIZE");
+    if (s && sscanf(s, "%dx%d", &g_max_w, &g_max_h) != 2) g_max_w = g_max_h = 0;
     s = getenv("TETHER_V4L2SIM_DEVICES");
     if (s == NULL) return;
     char spec[2048];
@@ -288,7 +323,7 @@ static void init_once(void)
         }
         sim_dev *d = &g_devs[g_n_devs];
         d->index = g_n_devs++;
-        d->p = p;
+        persona_cut(d, p);
         snprintf(d->path, sizeof d->path, "%s", tok);
         const char *base = strrchr(d->path, '/') + 1;
         snprintf(d->name, sizeof d->name, "%s", base);

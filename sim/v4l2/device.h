@@ -24,6 +24,8 @@
  *   TETHER_V4L2SIM_FPS      frames per second every device delivers,
  *                           whatever rate is set (load tests; the rates
  *                           reported stay the persona's)
+ *   TETHER_V4L2SIM_MAX_SIZE "WxH": no device offers a larger size (load
+ *                           tests with small frames)
  *
  * State is per process.  Every open() of a device path gets a descriptor
  * of its own, an eventfd that is readable exactly while a finished buffer

@@ -20,6 +20,17 @@
  *   libtest caps          the gphoto2 backend's capabilities, canonical
  *                         settings and zoom for each persona (Canon EOS,
  *                         Nikon, generic)
+ *   libtest v4l2-soak SPEC FRAMES STILLS
+ *                         run under `tether sim v4l2 [--fps N] --` (no
+ *                         simulator of its own): FRAMES live-view frames
+ *                         from the V4L2 camera SPEC with STILLS stills
+ *                         (tether_capture_to_buffer) spread among them;
+ *                         every frame and still is a JPEG, RSS grows at
+ *                         most 1 MB from the end of the warm-up (a tenth of
+ *                         the run) to the end, and once live view is off
+ *                         the device's NAME.maps says no buffer is mapped
+ *                         (waited for, up to 10 s).  Prints a line
+ *                         "soak: ..." with the figures
  *   libtest storage DIR   DIR is a small tmpfs of its own (1 MB) that the
  *                         test remounts read-only: a full disk and a
  *                         read-only folder are DISK_FULL and STORAGE, say
@@ -382,6 +393,104 @@ static void frames(int n)
 #endif
     tether_camera_close(cam);
     sim_kill(&s, SIGTERM);
+}
+
+/* Is b a whole JPEG (SOI ... EOI, at least 125 bytes)? */
+static bool whole_jpeg(const uint8_t *b, size_t n)
+{
+    return n >= 125 && b[0] == 0xFF && b[1] == 0xD8 && b[n - 2] == 0xFF && b[n - 1] == 0xD9;
+}
+
+/* The number after "mapped " in the fake device's NAME.maps for spec's
+ * device, or -1 when there is no such file. */
+static int v4l2_mapped(const char *spec)
+{
+    const char *state = getenv("TETHER_V4L2SIM_STATE");
+    const char *base = strrchr(spec, '/');
+    if (state == NULL || base == NULL) return -1;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.maps", state, base + 1);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return -1;
+    int n = -1;
+    if (fscanf(f, "mapped %d", &n) != 1) n = -1;
+    fclose(f);
+    return n;
+}
+
+static void v4l2_soak(const char *spec, int n_frames, int n_stills)
+{
+    char err[256] = "";
+    tether_camera *cam = NULL;
+    int rc = tether_camera_open(spec, 10000, &cam, err, sizeof err);
+    OK(rc == TETHER_OK, "open %s%s%s", spec, rc ? ": " : "", err);
+    if (rc != TETHER_OK) return;
+    size_t cap = 32u << 20;
+    uint8_t *still = malloc(cap);
+    if (still == NULL) {
+        tether_camera_close(cam);
+        return;
+    }
+    int every = n_stills > 0 ? n_frames / n_stills : n_frames + 1;
+    int warm = n_frames / 10, frames_ok = 0, frames_bad = 0, stills_ok = 0, stills_bad = 0;
+    long rss_warm = 0;
+    uint64_t seq = 0;
+    double t0 = clock_mono_s(), t_warm = t0;
+    tether_liveview_subscribe(cam);
+    for (int i = 0; i < n_frames; i++) {
+        tether_frame *f = NULL;
+        rc = tether_liveview_next(cam, &seq, 10000, &f);
+        if (rc != TETHER_OK) {
+            tether_camera_last_error(cam, err, sizeof err);
+            printf("    frame %d: error %d: %s\n", i, rc, err);
+            frames_bad++;
+            if (frames_bad > 10) break;
+            continue;
+        }
+        if (whole_jpeg(tether_frame_data(f), tether_frame_size(f))) frames_ok++;
+        else frames_bad++;
+        tether_frame_unref(f);
+        if ((i + 1) % every == 0) {
+            size_t len = 0;
+            rc = tether_capture_to_buffer(cam, still, cap, &len);
+            if (rc == TETHER_OK && whole_jpeg(still, len)) {
+                stills_ok++;
+            } else {
+                tether_camera_last_error(cam, err, sizeof err);
+                printf("    still after frame %d: error %d: %s\n", i, rc, err);
+                stills_bad++;
+            }
+        }
+        if (i + 1 == warm) {
+            rss_warm = rss_kb();
+            t_warm = clock_mono_s();
+        }
+    }
+    long rss_end = rss_kb();
+    double t = clock_mono_s() - t0;
+    tether_liveview_unsubscribe(cam);
+    /* live view stops on the owner thread: wait for the buffers to go */
+    int mapped = v4l2_mapped(spec);
+    for (int i = 0; i < 100 && mapped != 0; i++) {
+        clock_sleep_ns(100000000);
+        mapped = v4l2_mapped(spec);
+    }
+    printf("soak: frames %d stills %d rss_warm_kb %ld rss_end_kb %ld growth_kb %ld seconds %.1f "
+           "warmup_seconds %.1f fps %.0f mapped_after %d\n",
+           frames_ok, stills_ok, rss_warm, rss_end, rss_end - rss_warm, t, t_warm - t0, frames_ok / t, mapped);
+    OK(frames_ok == n_frames && frames_bad == 0, "%d of %d live-view frames are whole JPEGs (%.0f fps)", frames_ok,
+       n_frames, frames_ok / t);
+    OK(stills_ok == n_stills && stills_bad == 0, "%d of %d stills interleaved with live view are whole JPEGs",
+       stills_ok, n_stills);
+#if defined(__SANITIZE_ADDRESS__)
+    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", rss_warm, rss_end);
+#else
+    OK(rss_end - rss_warm <= 1024, "memory stays flat: RSS %ld kB after %d frames, %ld kB after %d (%+ld kB)",
+       rss_warm, warm, rss_end, n_frames, rss_end - rss_warm);
+#endif
+    OK(mapped == 0, "no buffer stays mapped once live view is off (the device counts %d)", mapped);
+    free(still);
+    tether_camera_close(cam);
 }
 
 static void settings(int n)
@@ -829,7 +938,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     log_init_from_env();
     if (argc < 2) {
-        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|caps|freeze [S]|storage DIR\n");
+        fprintf(stderr, "usage: libtest reconnect|busy|slow|frames N|settings N|threads|buffer|tethered|restart|caps|freeze [S]|storage DIR|v4l2-soak SPEC FRAMES STILLS\n");
         return 2;
     }
     scenario = argv[1];
@@ -845,6 +954,7 @@ int main(int argc, char **argv)
     else if (strcmp(scenario, "caps") == 0) caps();
     else if (strcmp(scenario, "freeze") == 0) freeze(argc > 2 ? atoi(argv[2]) : 12);
     else if (strcmp(scenario, "storage") == 0 && argc > 2) storage(argv[2]);
+    else if (strcmp(scenario, "v4l2-soak") == 0 && argc > 4) v4l2_soak(argv[2], atoi(argv[3]), atoi(argv[4]));
     else return 2;
     return failures ? 1 : 0;
 }
