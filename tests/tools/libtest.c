@@ -27,7 +27,11 @@
  *                         (tether_capture_to_buffer) spread among them;
  *                         every frame and still is a JPEG, RSS grows at
  *                         most 1 MB from the end of the warm-up (a tenth of
- *                         the run) to the end, and once live view is off
+ *                         the run) to the end (both read after
+ *                         malloc_trim(0), so memory glibc keeps free in an
+ *                         arena, which any thread's peak leaves behind,
+ *                         does not count: what stays is what is held),
+ *                         and once live view is off
  *                         the device's NAME.maps says no buffer is mapped
  *                         (waited for, up to 10 s).  Prints a line
  *                         "soak: ..." with the figures
@@ -41,6 +45,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -418,6 +423,15 @@ static int v4l2_mapped(const char *spec)
     return n;
 }
 
+/* RSS in kB after glibc has given back the free memory of every arena;
+ * *raw gets it before. */
+static long rss_trimmed_kb(long *raw)
+{
+    *raw = rss_kb();
+    malloc_trim(0);
+    return rss_kb();
+}
+
 static void v4l2_soak(const char *spec, int n_frames, int n_stills)
 {
     char err[256] = "";
@@ -433,7 +447,7 @@ static void v4l2_soak(const char *spec, int n_frames, int n_stills)
     }
     int every = n_stills > 0 ? n_frames / n_stills : n_frames + 1;
     int warm = n_frames / 10, frames_ok = 0, frames_bad = 0, stills_ok = 0, stills_bad = 0;
-    long rss_warm = 0;
+    long rss_warm = 0, raw_warm = 0, raw_end = 0;
     uint64_t seq = 0;
     double t0 = clock_mono_s(), t_warm = t0;
     tether_liveview_subscribe(cam);
@@ -462,11 +476,11 @@ static void v4l2_soak(const char *spec, int n_frames, int n_stills)
             }
         }
         if (i + 1 == warm) {
-            rss_warm = rss_kb();
+            rss_warm = rss_trimmed_kb(&raw_warm);
             t_warm = clock_mono_s();
         }
     }
-    long rss_end = rss_kb();
+    long rss_end = rss_trimmed_kb(&raw_end);
     double t = clock_mono_s() - t0;
     tether_liveview_unsubscribe(cam);
     /* live view stops on the owner thread: wait for the buffers to go */
@@ -475,9 +489,10 @@ static void v4l2_soak(const char *spec, int n_frames, int n_stills)
         clock_sleep_ns(100000000);
         mapped = v4l2_mapped(spec);
     }
-    printf("soak: frames %d stills %d rss_warm_kb %ld rss_end_kb %ld growth_kb %ld seconds %.1f "
-           "warmup_seconds %.1f fps %.0f mapped_after %d\n",
-           frames_ok, stills_ok, rss_warm, rss_end, rss_end - rss_warm, t, t_warm - t0, frames_ok / t, mapped);
+    printf("soak: frames %d stills %d rss_warm_kb %ld rss_end_kb %ld growth_kb %ld (untrimmed %ld -> %ld) "
+           "seconds %.1f warmup_seconds %.1f fps %.0f mapped_after %d\n",
+           frames_ok, stills_ok, rss_warm, rss_end, rss_end - rss_warm, raw_warm, raw_end, t, t_warm - t0,
+           frames_ok / t, mapped);
     OK(frames_ok == n_frames && frames_bad == 0, "%d of %d live-view frames are whole JPEGs (%.0f fps)", frames_ok,
        n_frames, frames_ok / t);
     OK(stills_ok == n_stills && stills_bad == 0, "%d of %d stills interleaved with live view are whole JPEGs",
