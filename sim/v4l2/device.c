@@ -8,7 +8,12 @@
  * control is on, control events merged per control, a buffer queue owned
  * by the open that allocated it, CREATE_BUFS and PREPARE_BUF, orphaned
  * mappings after REQBUFS(0), monotonic end-of-frame timestamps and a
- * sequence number that counts dropped frames too.
+ * sequence number that counts dropped frames too.  A format's sizes are
+ * discrete, each with its frame rates, or one stepwise range with
+ * continuous frame intervals (bcm2835-legacy): TRY_FMT clamps to the range
+ * and rounds to its step, S_PARM to its rates.  Mappings the program makes
+ * are noted, and munmap (preload.c) forgets them: NAME.maps in the state
+ * directory counts them.
  *
  * The producer is a detached thread per STREAMON; it renders outside the
  * model's lock (the renderer has a lock of its own), then takes the lock,
