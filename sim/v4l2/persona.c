@@ -125,7 +125,10 @@ static const v4l2sim_persona personas[] = {
     {
         /* bcm2835-v4l2 as Linux 5.x reports it (v4l2-ctl -D): its driver
          * name is spelt "bm2835 mmal"; the card names the firmware's MMAL
-         * service version */
+         * service version.  Left out of the real driver's lists: H264,
+         * YVYU, VYUY, UYVY, YV12, NV21 and BGR4 (tether reads none of
+         * them), and the red/blue balance, rotate, colour effect, scene,
+         * exposure bias, stabilisation and codec controls. */
         .id = "bcm2835-legacy",
         .driver = "bm2835 mmal",
         .card = "mmal service 16.1",
