@@ -69,8 +69,8 @@
 enum {
     MAX_FORMATS = 8,
     MAX_SIZES = 16,
-    MAX_CTRLS = 48,
-    MAX_MENU = 16,
+    MAX_CTRLS = 128,            /* vivid has 51 int/bool/menu controls, a UVC webcam ~20 */
+    MAX_MENU = 256,             /* items of one menu (vivid's dv_timings has 111) */
     N_BUFFERS = 4,
     LIVEVIEW_MAX_WIDTH = 1280,
     STILL_TRIES = 30,
@@ -95,8 +95,10 @@ typedef struct v4l2_ctrl {
     char label[32];             /* Focus, Absolute */
     int32_t min, max, step, def;
     int n_menu;
-    int32_t menu_value[MAX_MENU];
-    char menu_name[MAX_MENU][32];
+    struct v4l2_menu_item_name {
+        int32_t value;
+        char name[32];
+    } *menu;                    /* n_menu items, malloc'ed (NULL if none) */
 } v4l2_ctrl;
 
 typedef struct stream_buf {
@@ -308,15 +310,26 @@ static void short_name(const char *label, char *out, size_t size)
     out[o] = '\0';
 }
 
+static void free_controls(backend *b)
+{
+    for (int i = 0; i < b->n_ctrls; i++) free(b->ctrls[i].menu);
+    b->n_ctrls = 0;
+}
+
 static void learn_controls(backend *b)
 {
-    b->n_ctrls = 0;
+    free_controls(b);
     struct v4l2_queryctrl q = {.id = V4L2_CTRL_FLAG_NEXT_CTRL};
-    while (b->n_ctrls < MAX_CTRLS && xioctl(b->fd, VIDIOC_QUERYCTRL, &q) == 0) {
+    while (xioctl(b->fd, VIDIOC_QUERYCTRL, &q) == 0) {
         uint32_t next = q.id | V4L2_CTRL_FLAG_NEXT_CTRL;
         bool usable = !(q.flags & V4L2_CTRL_FLAG_DISABLED) &&
                       (q.type == V4L2_CTRL_TYPE_INTEGER || q.type == V4L2_CTRL_TYPE_BOOLEAN ||
                        q.type == V4L2_CTRL_TYPE_MENU);
+        if (usable && b->n_ctrls == MAX_CTRLS) {
+            LOG_WARN("v4l2", "%s: more than %d controls; \"%s\" and those after it are left out", b->path,
+                     MAX_CTRLS, (const char *)q.name);
+            break;
+        }
         if (usable) {
             v4l2_ctrl *c = &b->ctrls[b->n_ctrls];
             memset(c, 0, sizeof *c);
@@ -328,16 +341,24 @@ static void learn_controls(backend *b)
             c->max = q.maximum;
             c->step = q.step > 0 ? q.step : 1;
             c->def = q.default_value;
-            if (q.type == V4L2_CTRL_TYPE_MENU) {
-                for (int32_t v = q.minimum; v <= q.maximum && c->n_menu < MAX_MENU; v++) {
+            if (q.type == V4L2_CTRL_TYPE_MENU && q.maximum >= q.minimum) {
+                int64_t span = (int64_t)q.maximum - q.minimum + 1;
+                if (span > MAX_MENU) {
+                    LOG_WARN("v4l2", "%s: %s has %lld menu items; the first %d are offered", b->path, c->name,
+                             (long long)span, MAX_MENU);
+                    span = MAX_MENU;
+                }
+                c->menu = calloc((size_t)span, sizeof *c->menu);
+                for (int32_t v = q.minimum; c->menu && v <= q.maximum && c->n_menu < span; v++) {
                     struct v4l2_querymenu m = {.id = q.id, .index = (uint32_t)v};
                     if (xioctl(b->fd, VIDIOC_QUERYMENU, &m) != 0) continue;
-                    c->menu_value[c->n_menu] = v;
-                    snprintf(c->menu_name[c->n_menu], sizeof c->menu_name[0], "%s", (const char *)m.name);
+                    c->menu[c->n_menu].value = v;
+                    snprintf(c->menu[c->n_menu].name, sizeof c->menu[0].name, "%s", (const char *)m.name);
                     c->n_menu++;
                 }
             }
             if (c->name[0]) b->n_ctrls++;
+            else free(c->menu);
         }
         memset(&q, 0, sizeof q);
         q.id = next;
@@ -708,6 +729,7 @@ static void v4l2_close(backend *b)
     if (b == NULL) return;
     stream_stop(b);
     if (b->fd >= 0) close(b->fd);
+    free_controls(b);
     free(b);
 }
 
@@ -786,9 +808,9 @@ static int fill_setting(backend *b, const v4l2_ctrl *c, tether_setting *s)
         s->type = TETHER_SETTING_CHOICE;
         s->choices = calloc((size_t)(c->n_menu ? c->n_menu : 1), sizeof *s->choices);
         for (int i = 0; s->choices && i < c->n_menu; i++) {
-            s->choices[s->n_choices] = strdup(c->menu_name[i]);
+            s->choices[s->n_choices] = strdup(c->menu[i].name);
             if (s->choices[s->n_choices]) s->n_choices++;
-            if (c->menu_value[i] == v) snprintf(s->value, sizeof s->value, "%s", c->menu_name[i]);
+            if (c->menu[i].value == v) snprintf(s->value, sizeof s->value, "%s", c->menu[i].name);
         }
         break;
     default:
@@ -881,7 +903,7 @@ static int v4l2_setting_set(backend *b, const char *name, const char *value)
     int32_t raw;
     switch (c->type) {
     case V4L2_CTRL_TYPE_BOOLEAN: raw = v.toggle; break;
-    case V4L2_CTRL_TYPE_MENU: raw = c->menu_value[v.choice]; break;
+    case V4L2_CTRL_TYPE_MENU: raw = c->menu[v.choice].value; break;
     default: raw = (int32_t)(v.number < 0 ? v.number - 0.5 : v.number + 0.5); break;
     }
     return set_ctrl(b, c, raw);
@@ -989,7 +1011,7 @@ static int v4l2_wait_event(backend *b, int timeout_ms, tether_event *ev)
     snprintf(ev->path, sizeof ev->path, "%s", c ? c->name : "");
     if (c && c->type == V4L2_CTRL_TYPE_MENU) {
         for (int i = 0; i < c->n_menu; i++)
-            if (c->menu_value[i] == e.u.ctrl.value) snprintf(ev->detail, sizeof ev->detail, "%s", c->menu_name[i]);
+            if (c->menu[i].value == e.u.ctrl.value) snprintf(ev->detail, sizeof ev->detail, "%s", c->menu[i].name);
     } else {
         snprintf(ev->detail, sizeof ev->detail, "%d", e.u.ctrl.value);
     }
