@@ -17,8 +17,11 @@
 # and change (vivid draws a frame counter); a still decodes at the largest
 # size and live view and controls come back after it; vivid's
 # `disconnect` control (an unplug) during live view ends the CLI within
-# seconds with a clear error, no crash, no hang; the studio server
-# reports the camera lost and comes back when vivid is loaded again.
+# seconds with a clear error, no crash, no hang, and the node is back
+# once tether closed it (vivid registers its nodes again when their last
+# user closes them); the studio gets a control set by v4l2-ctl as a
+# setting event (the kernel's V4L2_EVENT_CTRL), reports the camera lost
+# on the unplug and back after it, and streams and gets events again.
 share=$1
 # shellcheck disable=SC1091
 . "$share/env"
@@ -163,9 +166,12 @@ SERVE=$!
 T_SIMS+=("$SERVE")
 until_ok 60 grep -q '^studio on' serve.out
 expect_match "the studio serves vivid" "$(cat serve.out)" '^studio on'
-curl -s -N --max-time 60 "$URL/api/events" >events.txt &
+curl -s -N --max-time 150 "$URL/api/events" >events.txt &
 EVENTS=$!
 until_ok 10 grep -q retry events.txt
+check "v4l2-ctl sets brightness 99 beside the studio" v4l2-ctl -d "$dev" -c brightness=99
+until_ok 10 grep -q '"name":"brightness".*"value":"99"' events.txt
+expect "the change reaches the studio as a setting event (the kernel's V4L2_EVENT_CTRL)" "$?" "0"
 curl -s --max-time 5 -o live1.mjpg "$URL/stream.mjpg"
 n1=$(grep -c -a 'Content-Type: image/jpeg' live1.mjpg)
 expect_true "live view streams from vivid ($n1 frames in 5 s)" "$n1 >= 10"
@@ -183,6 +189,9 @@ curl -s --max-time 6 -o live3.mjpg "$URL/stream.mjpg"
 n3=$(grep -c -a 'Content-Type: image/jpeg' live3.mjpg)
 expect_true "live view streams again after the replug ($n3 frames in 6 s)" "$n3 >= 10"
 expect_match "the camera is connected" "$(curl -s "$URL/api/status" | jq -c .camera.connected)" '^true$'
+check "v4l2-ctl sets brightness 98 after the replug" v4l2-ctl -d "$dev" -c brightness=98
+until_ok 10 grep -q '"name":"brightness".*"value":"98"' events.txt
+expect "control events are subscribed again on the reopened node" "$?" "0"
 kill "$EVENTS" 2>/dev/null
 kill -TERM "$SERVE"
 status=0
