@@ -52,6 +52,6 @@ else
         "qemu status $status; $(grep -vE '^(not )?ok - ' "$T_DIR/vm.out" | tr -d '\033' | tail -n 8 | tr '\n' ' ')"
 fi
 expect_true "the guest made at least 40 checks ($n)" "$n >= 40"
-kernel=$(cat "$cache/kernel/ready" 2>/dev/null)
+kernel=$(head -n 1 "$cache/kernel/ready" 2>/dev/null)
 echo "    (kernel $kernel; fetching it took $((t1 - t0)) s, the VM $((t2 - t1)) s)"
 exit $T_FAILED
