@@ -16,8 +16,10 @@
  * counted, never served.  A stream that delivers nothing for
  * max(1 s, 5 frame intervals) (the first frame after STREAMON: 4 s more,
  * for the sensor's start-up) is restarted once, then reported as a
- * timeout.  ENODEV (unplugged) becomes TETHER_ERR_DISCONNECTED, and the
- * session reopens the node when it is back.
+ * timeout; so is a stream whose queue is in error (poll's POLLERR, EIO)
+ * while the device still answers (a driver's fatal streaming error).
+ * ENODEV (unplugged) becomes TETHER_ERR_DISCONNECTED, and the session
+ * reopens the node when it is back.
  *
  * Formats: MJPEG passes through, completed with the standard Huffman
  * tables when the camera left them out (UVC); YUYV goes to the session as
@@ -612,15 +614,30 @@ static int next_frame(backend *b, backend_frame *out)
             give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
             continue;
         }
-        if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        struct v4l2_buffer buf = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+        bool queue_error = (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+        if (!queue_error && xioctl(b->fd, VIDIOC_DQBUF, &buf) != 0) {
+            if (errno == EAGAIN) continue;
+            if (errno != EIO) return ioctl_fail(b, "VIDIOC_DQBUF");
+            queue_error = true;
+        }
+        if (queue_error) {
+            /* A device that no longer answers is gone.  One that answers has
+             * its queue in error (the kernel's vb2_queue_error: a fatal
+             * streaming error), which only STREAMOFF and new buffers clear:
+             * the stream is restarted once, as after a stall. */
             struct v4l2_capability cap;
             if (xioctl(b->fd, VIDIOC_QUERYCAP, &cap) != 0) return ioctl_fail(b, "VIDIOC_QUERYCAP");
-            return fail(b, TETHER_ERR_IO, "the device reported an error on its stream");
-        }
-        struct v4l2_buffer buf = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
-        if (xioctl(b->fd, VIDIOC_DQBUF, &buf) != 0) {
-            if (errno == EAGAIN) continue;
-            return ioctl_fail(b, "VIDIOC_DQBUF");
+            LOG_WARN("v4l2", "%s: the device reported an error on its stream%s", b->path,
+                     restarted ? "" : "; restarting the stream");
+            if (restarted) return fail(b, TETHER_ERR_IO, "the device reported an error on its stream");
+            stream_mode m = b->cur;
+            stream_stop(b);
+            int rc = stream_start(b, &m);
+            if (rc != TETHER_OK) return rc;
+            restarted = true;
+            give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
+            continue;
         }
         b->first_frame_due = false;
         int rc = TETHER_ERR_BAD_VALUE;
@@ -633,9 +650,16 @@ static int next_frame(backend *b, backend_frame *out)
             fail(b, TETHER_ERR_BAD_VALUE, "the driver flagged frame %u as corrupt", buf.sequence);
         }
         if (xioctl(b->fd, VIDIOC_QBUF, &buf) != 0) {
-            blob_unref(out->data);
-            out->data = NULL;
-            return ioctl_fail(b, "VIDIOC_QBUF");
+            /* (EIO from a device that answers: the queue went into error
+             * after this buffer was filled; the next call restarts it) */
+            int e = errno;
+            struct v4l2_capability cap;
+            if (e != EIO || xioctl(b->fd, VIDIOC_QUERYCAP, &cap) != 0) {
+                errno = e == EIO ? errno : e;
+                blob_unref(out->data);
+                out->data = NULL;
+                return ioctl_fail(b, "VIDIOC_QBUF");
+            }
         }
         if (rc == TETHER_OK) {
             b->frames_ok++;
