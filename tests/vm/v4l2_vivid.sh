@@ -15,7 +15,10 @@
 # exactly v4l2-ctl's int/bool/menu controls; writes are read back by
 # v4l2-ctl and the other way round; 100 live-view frames arrive, decode
 # and change (vivid draws a frame counter); a still decodes at the largest
-# size and live view and controls come back after it; vivid's
+# size and live view and controls come back after it; a frame vivid
+# flags V4L2_BUF_FLAG_ERROR is dropped, its fatal streaming error
+# restarts the stream, and a stream that delivers nothing ends in an
+# error after one restart, not a hang; vivid's
 # `disconnect` control (an unplug) during live view ends the CLI within
 # seconds with a clear error, no crash, no hang, and the node is back
 # once tether closed it (vivid registers its nodes again when their last
@@ -131,6 +134,30 @@ check "live view after the still" cam preview --output "$w/after.jpg" --count 3
 expect "live view is 1280x720 again" "$("$TESTTOOL" jpeg "$w/after.jpg" 2>&1)" "1280x720"
 expect "the controls were kept through the still" "$(v4l2-ctl -d "$dev" -C brightness,contrast 2>&1 | tr '\n' ' ')" \
     "brightness: 200 contrast: 77 "
+
+stamp
+# ---- vivid's error injection during live view ----
+TETHER_LOG=info "$TETHER" --camera "v4l2:$dev" --json preview --output "$w/inj.jpg" --count 80 >"$w/inj.json" 2>"$w/inj.err" &
+pv=$!
+until_ok 30 test -s "$w/inj.jpg"
+check "vivid flags the next frame V4L2_BUF_FLAG_ERROR" v4l2-ctl -d "$dev" -c inject_v4l2_buf_flag_error=1
+sleep 1
+check "vivid's fatal streaming error (vb2_queue_error)" v4l2-ctl -d "$dev" -c inject_fatal_streaming_error=1
+status=0
+wait "$pv" || status=$?
+expect "live view goes on through both (80 frames, status 0)" "$status $(jq -r .frames "$w/inj.json" 2>&1)" "0 80"
+expect_match "the flagged frame was dropped and counted" "$(cat "$w/inj.err")" 'flagged frame [0-9]+ as corrupt\); 1 dropped so far'
+expect_match "the stream in error was restarted" "$(cat "$w/inj.err")" 'error on its stream; restarting the stream'
+expect "the camera was not given up for lost" "$(grep -c 'camera lost' "$w/inj.err")" "0"
+check "vivid delivers no frame (percentage_of_dropped_buffers=100)" v4l2-ctl -d "$dev" -c percentage_of_dropped_buffers=100
+t0=$(date +%s.%N)
+status=0
+TETHER_LOG=info timeout -s KILL 60 "$TETHER" --camera "v4l2:$dev" preview --output "$w/stall.jpg" --count 5 >"$w/stall.out" 2>&1 || status=$?
+took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+expect "a stalled stream ends live view with an error, in $took s (status 1: no hang, no crash)" "$status" "1"
+expect_match "it says so, after one restart" "$(tr '\n' ' ' <"$w/stall.out")" 'restarting the stream.*stalled: no frame for'
+check "vivid delivers again (percentage_of_dropped_buffers=0)" v4l2-ctl -d "$dev" -c percentage_of_dropped_buffers=0
+check "and live view runs" cam preview --output "$w/again.jpg" --count 3
 
 stamp
 # ---- vivid's disconnect during live view (the CLI) ----
