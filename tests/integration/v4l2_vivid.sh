@@ -42,10 +42,12 @@ status=0
 "$root/scripts/vivid-vm" boot "$cache" "$T_DIR" "$T_TESTS/vm/v4l2_vivid.sh" 170 >"$T_DIR/vm.out" 2>&1 || status=$?
 t2=$(date +%s)
 
-# the guest's lines, as its script printed them (SHARE/guest.out)
+# the guest's lines, as its script printed them (SHARE/guest.out), and
+# what its /init found wrong before the script ran ("not ok - vm: ...")
 touch "$T_DIR/guest.out"
 grep -E '^(not )?ok - |^    \(' "$T_DIR/guest.out"
 grep -q '^not ok - ' "$T_DIR/guest.out" && T_FAILED=1
+while IFS= read -r line; do not_ok "the VM: ${line#not ok - vm: }"; done < <(tr -d '\r' <"$T_DIR/vm.out" | grep '^not ok - vm: ')
 n=$(grep -cE '^ok - ' "$T_DIR/guest.out")
 if grep -q '^vivid-vm: the script ended' "$T_DIR/vm.out" && [ $status -eq 0 ]; then
     ok "the VM ran the guest's checks to their end and powered off ($n passed)"
