@@ -97,7 +97,7 @@ typedef struct v4l2_ctrl {
     char label[32];             /* Focus, Absolute */
     int32_t min, max, step, def;
     int n_menu;
-    struct v4l2_menu_item_name {
+    struct ctrl_menu_item {
         int32_t value;
         char name[32];
     } *menu;                    /* n_menu items, malloc'ed (NULL if none) */
@@ -652,12 +652,12 @@ static int next_frame(backend *b, backend_frame *out)
         if (xioctl(b->fd, VIDIOC_QBUF, &buf) != 0) {
             /* (EIO from a device that answers: the queue went into error
              * after this buffer was filled; the next call restarts it) */
-            int e = errno;
             struct v4l2_capability cap;
-            if (e != EIO || xioctl(b->fd, VIDIOC_QUERYCAP, &cap) != 0) {
-                errno = e == EIO ? errno : e;
+            if (errno != EIO || xioctl(b->fd, VIDIOC_QUERYCAP, &cap) != 0) {
+                int e = errno; /* QBUF's, or QUERYCAP's when the device is gone */
                 blob_unref(out->data);
                 out->data = NULL;
+                errno = e;
                 return ioctl_fail(b, "VIDIOC_QBUF");
             }
         }
