@@ -16,8 +16,10 @@
  * counted, never served.  A stream that delivers nothing for
  * max(1 s, 5 frame intervals) (the first frame after STREAMON: 4 s more,
  * for the sensor's start-up) is restarted once, then reported as a
- * timeout.  ENODEV (unplugged) becomes TETHER_ERR_DISCONNECTED, and the
- * session reopens the node when it is back.
+ * timeout; so is a stream whose queue is in error (poll's POLLERR, EIO)
+ * while the device still answers (a driver's fatal streaming error).
+ * ENODEV (unplugged) becomes TETHER_ERR_DISCONNECTED, and the session
+ * reopens the node when it is back.
  *
  * Formats: MJPEG and JPEG (bcm2835-v4l2's still format) pass through,
  * completed with the standard Huffman tables when the camera left them out
@@ -79,8 +81,8 @@
 enum {
     MAX_FORMATS = 8,
     MAX_SIZES = 16,
-    MAX_CTRLS = 48,
-    MAX_MENU = 16,
+    MAX_CTRLS = 128,            /* vivid has 51 int/bool/menu controls, a UVC webcam ~20 */
+    MAX_MENU = 256,             /* items of one menu (vivid's dv_timings has 111) */
     N_BUFFERS = 4,
     LIVEVIEW_MAX_WIDTH = 1280,
     RANGE_FPS = 30,             /* the rate taken from a continuous interval range */
@@ -107,8 +109,10 @@ typedef struct v4l2_ctrl {
     char label[32];             /* Focus, Absolute */
     int32_t min, max, step, def;
     int n_menu;
-    int32_t menu_value[MAX_MENU];
-    char menu_name[MAX_MENU][32];
+    struct ctrl_menu_item {
+        int32_t value;
+        char name[32];
+    } *menu;                    /* n_menu items, malloc'ed (NULL if none) */
 } v4l2_ctrl;
 
 typedef struct stream_buf {
@@ -351,15 +355,26 @@ static bool is_menu(uint32_t type)
     return type == V4L2_CTRL_TYPE_MENU || type == V4L2_CTRL_TYPE_INTEGER_MENU;
 }
 
+static void free_controls(backend *b)
+{
+    for (int i = 0; i < b->n_ctrls; i++) free(b->ctrls[i].menu);
+    b->n_ctrls = 0;
+}
+
 static void learn_controls(backend *b)
 {
-    b->n_ctrls = 0;
+    free_controls(b);
     struct v4l2_queryctrl q = {.id = V4L2_CTRL_FLAG_NEXT_CTRL};
-    while (b->n_ctrls < MAX_CTRLS && xioctl(b->fd, VIDIOC_QUERYCTRL, &q) == 0) {
+    while (xioctl(b->fd, VIDIOC_QUERYCTRL, &q) == 0) {
         uint32_t next = q.id | V4L2_CTRL_FLAG_NEXT_CTRL;
         bool usable = !(q.flags & V4L2_CTRL_FLAG_DISABLED) &&
                       (q.type == V4L2_CTRL_TYPE_INTEGER || q.type == V4L2_CTRL_TYPE_BOOLEAN ||
-                       q.type == V4L2_CTRL_TYPE_MENU || q.type == V4L2_CTRL_TYPE_INTEGER_MENU);
+                       is_menu(q.type));
+        if (usable && b->n_ctrls == MAX_CTRLS) {
+            LOG_WARN("v4l2", "%s: more than %d controls; \"%s\" and those after it are left out", b->path,
+                     MAX_CTRLS, (const char *)q.name);
+            break;
+        }
         if (usable) {
             v4l2_ctrl *c = &b->ctrls[b->n_ctrls];
             memset(c, 0, sizeof *c);
@@ -371,21 +386,29 @@ static void learn_controls(backend *b)
             c->max = q.maximum;
             c->step = q.step > 0 ? q.step : 1;
             c->def = q.default_value;
-            if (is_menu(q.type)) {
+            if (is_menu(q.type) && q.maximum >= q.minimum) {
+                int64_t span = (int64_t)q.maximum - q.minimum + 1;
+                if (span > MAX_MENU) {
+                    LOG_WARN("v4l2", "%s: %s has %lld menu items; the first %d are offered", b->path, c->name,
+                             (long long)span, MAX_MENU);
+                    span = MAX_MENU;
+                }
                 /* an integer menu's items are numbers (ISO 100, 200...): they
                  * are its choices' names */
-                for (int32_t v = q.minimum; v <= q.maximum && c->n_menu < MAX_MENU; v++) {
+                c->menu = calloc((size_t)span, sizeof *c->menu);
+                for (int32_t v = q.minimum; c->menu && v <= q.maximum && c->n_menu < span; v++) {
                     struct v4l2_querymenu m = {.id = q.id, .index = (uint32_t)v};
                     if (xioctl(b->fd, VIDIOC_QUERYMENU, &m) != 0) continue;
-                    c->menu_value[c->n_menu] = v;
+                    c->menu[c->n_menu].value = v;
                     if (q.type == V4L2_CTRL_TYPE_INTEGER_MENU)
-                        snprintf(c->menu_name[c->n_menu], sizeof c->menu_name[0], "%lld", (long long)m.value);
+                        snprintf(c->menu[c->n_menu].name, sizeof c->menu[0].name, "%lld", (long long)m.value);
                     else
-                        snprintf(c->menu_name[c->n_menu], sizeof c->menu_name[0], "%s", (const char *)m.name);
+                        snprintf(c->menu[c->n_menu].name, sizeof c->menu[0].name, "%s", (const char *)m.name);
                     c->n_menu++;
                 }
             }
             if (c->name[0]) b->n_ctrls++;
+            else free(c->menu);
         }
         memset(&q, 0, sizeof q);
         q.id = next;
@@ -610,15 +633,30 @@ static int next_frame(backend *b, backend_frame *out)
             give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
             continue;
         }
-        if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        struct v4l2_buffer buf = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
+        bool queue_error = (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+        if (!queue_error && xioctl(b->fd, VIDIOC_DQBUF, &buf) != 0) {
+            if (errno == EAGAIN) continue;
+            if (errno != EIO) return ioctl_fail(b, "VIDIOC_DQBUF");
+            queue_error = true;
+        }
+        if (queue_error) {
+            /* A device that no longer answers is gone.  One that answers has
+             * its queue in error (the kernel's vb2_queue_error: a fatal
+             * streaming error), which only STREAMOFF and new buffers clear:
+             * the stream is restarted once, as after a stall. */
             struct v4l2_capability cap;
             if (xioctl(b->fd, VIDIOC_QUERYCAP, &cap) != 0) return ioctl_fail(b, "VIDIOC_QUERYCAP");
-            return fail(b, TETHER_ERR_IO, "the device reported an error on its stream");
-        }
-        struct v4l2_buffer buf = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
-        if (xioctl(b->fd, VIDIOC_DQBUF, &buf) != 0) {
-            if (errno == EAGAIN) continue;
-            return ioctl_fail(b, "VIDIOC_DQBUF");
+            LOG_WARN("v4l2", "%s: the device reported an error on its stream%s", b->path,
+                     restarted ? "" : "; restarting the stream");
+            if (restarted) return fail(b, TETHER_ERR_IO, "the device reported an error on its stream");
+            stream_mode m = b->cur;
+            stream_stop(b);
+            int rc = stream_start(b, &m);
+            if (rc != TETHER_OK) return rc;
+            restarted = true;
+            give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
+            continue;
         }
         b->first_frame_due = false;
         int rc = TETHER_ERR_BAD_VALUE;
@@ -631,9 +669,16 @@ static int next_frame(backend *b, backend_frame *out)
             fail(b, TETHER_ERR_BAD_VALUE, "the driver flagged frame %u as corrupt", buf.sequence);
         }
         if (xioctl(b->fd, VIDIOC_QBUF, &buf) != 0) {
-            blob_unref(out->data);
-            out->data = NULL;
-            return ioctl_fail(b, "VIDIOC_QBUF");
+            /* (EIO from a device that answers: the queue went into error
+             * after this buffer was filled; the next call restarts it) */
+            struct v4l2_capability cap;
+            if (errno != EIO || xioctl(b->fd, VIDIOC_QUERYCAP, &cap) != 0) {
+                int e = errno; /* QBUF's, or QUERYCAP's when the device is gone */
+                blob_unref(out->data);
+                out->data = NULL;
+                errno = e;
+                return ioctl_fail(b, "VIDIOC_QBUF");
+            }
         }
         if (rc == TETHER_OK) {
             b->frames_ok++;
@@ -727,6 +772,7 @@ static void v4l2_close(backend *b)
     if (b == NULL) return;
     stream_stop(b);
     if (b->fd >= 0) close(b->fd);
+    free_controls(b);
     free(b);
 }
 
@@ -806,9 +852,9 @@ static int fill_setting(backend *b, const v4l2_ctrl *c, tether_setting *s)
         s->type = TETHER_SETTING_CHOICE;
         s->choices = calloc((size_t)(c->n_menu ? c->n_menu : 1), sizeof *s->choices);
         for (int i = 0; s->choices && i < c->n_menu; i++) {
-            s->choices[s->n_choices] = strdup(c->menu_name[i]);
+            s->choices[s->n_choices] = strdup(c->menu[i].name);
             if (s->choices[s->n_choices]) s->n_choices++;
-            if (c->menu_value[i] == v) snprintf(s->value, sizeof s->value, "%s", c->menu_name[i]);
+            if (c->menu[i].value == v) snprintf(s->value, sizeof s->value, "%s", c->menu[i].name);
         }
         break;
     default:
@@ -904,7 +950,7 @@ static int v4l2_setting_set(backend *b, const char *name, const char *value)
     switch (c->type) {
     case V4L2_CTRL_TYPE_BOOLEAN: raw = v.toggle; break;
     case V4L2_CTRL_TYPE_MENU:
-    case V4L2_CTRL_TYPE_INTEGER_MENU: raw = c->menu_value[v.choice]; break;
+    case V4L2_CTRL_TYPE_INTEGER_MENU: raw = c->menu[v.choice].value; break;
     default: raw = (int32_t)(v.number < 0 ? v.number - 0.5 : v.number + 0.5); break;
     }
     return set_ctrl(b, c, raw);
@@ -1012,7 +1058,7 @@ static int v4l2_wait_event(backend *b, int timeout_ms, tether_event *ev)
     snprintf(ev->path, sizeof ev->path, "%s", c ? c->name : "");
     if (c && is_menu(c->type)) {
         for (int i = 0; i < c->n_menu; i++)
-            if (c->menu_value[i] == e.u.ctrl.value) snprintf(ev->detail, sizeof ev->detail, "%s", c->menu_name[i]);
+            if (c->menu[i].value == e.u.ctrl.value) snprintf(ev->detail, sizeof ev->detail, "%s", c->menu[i].name);
     } else {
         snprintf(ev->detail, sizeof ev->detail, "%d", e.u.ctrl.value);
     }
