@@ -23,6 +23,10 @@
  *     the curve (a rising line, then a level or falling one): when two
  *     lines meeting at a corner fit the window clearly better than the
  *     parabola, it is not a peak and nothing is predicted;
+ *   - a parabola over a longer stretch (back to a quarter of the
+ *     sharpness now) must put the peak at the same time: frames that
+ *     arrive late by varying amounts, and a ring that stops, bend only
+ *     the short fit (a jump, then a level stretch);
  *   - it fires when the fitted vertex (the predicted peak) is at most the
  *     latency plus two frames ahead (the camera is then held, so that no
  *     live-view fetch delays the shutter command, and the command goes
@@ -79,6 +83,7 @@ typedef struct trap {
     bool rising_pass;         /* this pass rose from a swing */
     int64_t start_ns;
     int window;               /* frames in the last parabola fit */
+    double weight_power;      /* fits weigh a point (F / F_now)^this */
 } trap;
 
 static trap_point *at(trap *t, int back)
@@ -119,9 +124,9 @@ static bool solve3(double m[3][4], double x[3])
 
 /* A point's weight in the fits, (F / F_now)^2: the curve's upper part
  * counts, its tail (where it flattens into noise) hardly. */
-static double fit_weight(const trap_point *p, double ynow)
+static double fit_weight(const trap_point *p, double ynow, double sharpness)
 {
-    double w = exp(4 * (p->y - ynow));
+    double w = exp(sharpness * (p->y - ynow));
     return w > 1 ? 1 : w;
 }
 
@@ -143,7 +148,7 @@ static bool fit3(trap *t, int k, fit_of what, double tref, basis_fn *basis, cons
     double ynow = at(t, 0)->y;
     for (int i = 0; i < k; i++) {
         const trap_point *p = at(t, i);
-        double g[3], w = fit_weight(p, ynow), y = fit_value(p, what);
+        double g[3], w = fit_weight(p, ynow, t->weight_power), y = fit_value(p, what);
         basis(p->t - tref, arg, g);
         for (int r = 0; r < 3; r++) {
             for (int c = 0; c < 3; c++) m[r][c] += w * g[r] * g[c];
@@ -154,7 +159,7 @@ static bool fit3(trap *t, int k, fit_of what, double tref, basis_fn *basis, cons
     double e = 0, sw = 0;
     for (int i = 0; i < k; i++) {
         const trap_point *p = at(t, i);
-        double g[3], w = fit_weight(p, ynow);
+        double g[3], w = fit_weight(p, ynow, t->weight_power);
         basis(p->t - tref, arg, g);
         double d = fit_value(p, what) - (x[0] * g[0] + x[1] * g[1] + x[2] * g[2]);
         e += w * d * d;
@@ -281,6 +286,33 @@ static double noise(trap *t, int k)
     return d[n / 2] / 0.6745 / sqrt(6.0);
 }
 
+/* A focus peak bends the whole upper curve: a parabola over a longer
+ * stretch (back to a quarter of the sharpness now, every point weighed
+ * by F / F_now rather than its fourth power) puts the peak where the
+ * short fit does, within 40 % of that stretch or two frames.  A jump
+ * and a level stretch bend only the short fit, and the longer one still
+ * sees a climb: frames that arrive late by varying amounts (a loaded
+ * host, Wi-Fi) show the lens in bursts, and a ring that stops or turns
+ * back short of focus leaves a level stretch. */
+static bool long_view_agrees(trap *t, int k, double tref, double v)
+{
+    double lim = at(t, 0)->y + log(0.25);
+    int k2 = k;
+    while (k2 < t->n && k2 < HIST && at(t, k2)->y > lim) k2++;
+    if (k2 < t->n && k2 < HIST) k2++;
+    if (k2 <= k + 2) return true; /* no longer stretch to compare with */
+    double a, b, c, rms;
+    t->weight_power = 1;
+    bool ok = fit_parabola(t, k2, false, tref, &a, &b, &c, &rms);
+    t->weight_power = 4;
+    double span2 = at(t, 0)->t - at(t, k2 - 1)->t;
+    double v2 = ok && a < 0 ? -b / (2 * a) : INFINITY;
+    double period = t->m.period_ns / 1e9;
+    double tol = 0.4 * span2 > 2 * period ? 0.4 * span2 : 2 * period;
+    LOG_DEBUG("focus", "trap: long view (%d frames, %.0f ms): vertex %.0f ms, short %.0f ms", k2, span2 * 1000, v2 * 1000, v * 1000);
+    return fabs(v2 - v) <= tol;
+}
+
 static double predict_parabola(trap *t, double *peak_y)
 {
     int k = window(t);
@@ -318,6 +350,7 @@ static double predict_parabola(trap *t, double *peak_y)
     double v = -b / (2 * a);
     *peak_y = c - b * b / (4 * a);
     if (b < 0 && v < 0) return NAN; /* falling: past any peak */
+    if (!long_view_agrees(t, k, tref, v)) return NAN;
     return v;
 }
 
@@ -352,6 +385,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
     t->o = o;
     t->r = r;
     t->learned_peak = NAN;
+    t->weight_power = 4;
     t->pass_max = -INFINITY;
     for (int i = 0; i < NPRED; i++) t->t0_pred[i] = NAN;
     tether_roi roi = focus_roi_or_default(&o->roi);

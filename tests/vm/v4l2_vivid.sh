@@ -88,12 +88,12 @@ expect_match "live view is YUYV 1280x720 (the largest up to 1280 wide)" "$sum" '
 stamp
 # ---- controls ----
 ctrls=$(v4l2-ctl -d "$dev" -l 2>&1)
-want_names=$(printf '%s\n' "$ctrls" | awk '$3 ~ /^\((int|bool|menu)\)$/ && !/disabled/ { print $1 }' | sort)
+want_names=$(printf '%s\n' "$ctrls" | awk '$3 ~ /^\((int|bool|menu|intmenu)\):?$/ && !/disabled/ { print $1 }' | sort)
 cfg=$(cam config list 2>&1)
 got_names=$(printf '%s\n' "$cfg" | sed -n 's|^/controls/\([^ ]*\) = .*|\1|p' | sort)
 printf '%s\n' "$want_names" >want-ctrls
 printf '%s\n' "$got_names" >got-ctrls
-expect "the settings are exactly v4l2-ctl's int, bool and menu controls ($(grep -c . want-ctrls))" \
+expect "the settings are exactly v4l2-ctl's int, bool, menu and integer menu controls ($(grep -c . want-ctrls))" \
     "$(diff want-ctrls got-ctrls 2>&1 | grep -v '^[0-9]' | tr '\n' ' ')" ""
 expect_true "v4l2-ctl listed them ($(grep -c . want-ctrls))" "$(grep -c . want-ctrls) >= 20"
 expect_match "brightness reads as v4l2-ctl says" "$(cam config get brightness 2>&1)" \

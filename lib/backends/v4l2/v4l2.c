@@ -607,6 +607,17 @@ static int stall_ms(const backend *b)
     return b->first_frame_due ? ms + STARTUP_MS : ms;
 }
 
+/* Stops the stream and starts it again in the same mode (after a stall or
+ * a queue in error); *give_up becomes the new stream's deadline. */
+static int restart_stream(backend *b, int64_t *give_up)
+{
+    stream_mode m = b->cur;
+    stream_stop(b);
+    int rc = stream_start(b, &m);
+    *give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
+    return rc;
+}
+
 /* Waits for and returns the next good frame of the running stream.  Bad
  * frames are dropped and counted; a stall restarts the stream once. */
 static int next_frame(backend *b, backend_frame *out)
@@ -625,12 +636,9 @@ static int next_frame(backend *b, backend_frame *out)
             b->stalls++;
             LOG_WARN("v4l2", "%s: no frame for %d ms%s", b->path, wait_ms, restarted ? "" : "; restarting the stream");
             if (restarted) return fail(b, TETHER_ERR_TIMEOUT, "the device stalled: no frame for %d ms", wait_ms);
-            stream_mode m = b->cur;
-            stream_stop(b);
-            int rc = stream_start(b, &m);
+            int rc = restart_stream(b, &give_up);
             if (rc != TETHER_OK) return rc;
             restarted = true;
-            give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
             continue;
         }
         struct v4l2_buffer buf = {.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP};
@@ -650,12 +658,9 @@ static int next_frame(backend *b, backend_frame *out)
             LOG_WARN("v4l2", "%s: the device reported an error on its stream%s", b->path,
                      restarted ? "" : "; restarting the stream");
             if (restarted) return fail(b, TETHER_ERR_IO, "the device reported an error on its stream");
-            stream_mode m = b->cur;
-            stream_stop(b);
-            int rc = stream_start(b, &m);
+            int rc = restart_stream(b, &give_up);
             if (rc != TETHER_OK) return rc;
             restarted = true;
-            give_up = clock_mono_ns() + 2 * (int64_t)stall_ms(b) * 1000000;
             continue;
         }
         b->first_frame_due = false;
