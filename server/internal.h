@@ -112,7 +112,8 @@ struct studio {
     char session[128];
     char name_template[128]; /* the photographer's file names (PUT /api/naming); "" for the studio's own */
     _Atomic int stopping;    /* set once when the studio stops; read by every thread */
-    http_server *http;       /* set once it listens; read under events.lock (hub_publish) */
+    http_server *http;       /* set once it listens, cleared before it stops; under http_lock */
+    pthread_rwlock_t http_lock; /* read-held across every use of http from another thread (studio_wake) */
     /* the served cameras, under stations_lock (never held across a camera
      * call); stations[0] is the primary camera, which the old routes
      * (/api/capture, /stream.mjpg, ...) serve */
@@ -141,8 +142,13 @@ enum { STREAM_WAKE_EVENTS = 1, STREAM_WAKE_FIRST_STATION = 2 };
 
 /* studio.c */
 void hub_publish(studio *s, const char *type, json_t *data); /* takes the reference */
-/* The HTTP server once it listens, else NULL (any thread). */
+/* The HTTP server once it listens, else NULL (any thread).  The pointer
+ * stays valid only inside a request handler (the server waits for those
+ * before it goes); other threads use studio_wake. */
 http_server *studio_http(studio *s);
+/* Resumes the server's streams parked on kind (http_wake), if it still
+ * serves: safe from any thread while the studio stops. */
+void studio_wake(studio *s, int kind);
 /* Waits up to timeout_ms for an event after *seq; returns a malloc'ed
  * SSE text block or NULL. */
 char *hub_next(studio *s, uint64_t *seq, int timeout_ms);

@@ -343,7 +343,7 @@ static void station_halt(station *st)
 {
     st->stopping = 1;
     if (st->cam) tether_camera_cancel(st->cam);
-    http_wake(studio_http(st->s), st->wake_kind); /* its viewers see it stopping and end */
+    studio_wake(st->s, st->wake_kind); /* its viewers see it stopping and end */
     stream_pump_stop(st);
     if (st->events_started) pthread_join(st->events, NULL);
     st->events_started = false;
@@ -515,7 +515,7 @@ void station_remove(station *st)
     pthread_mutex_lock(&s->stations_lock);
     while (st->refs > 2) {
         pthread_mutex_unlock(&s->stations_lock);
-        http_wake(studio_http(s), st->wake_kind);
+        studio_wake(s, st->wake_kind);
         pthread_mutex_lock(&s->stations_lock);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

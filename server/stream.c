@@ -293,7 +293,7 @@ static void *pump_main(void *arg)
         int rc = tether_liveview_next(st->cam, &seq, 500, &f);
         tether_frame_unref(f);
         if (rc == TETHER_OK) {
-            http_wake(studio_http(s), st->wake_kind);
+            studio_wake(s, st->wake_kind);
         }
         else if (rc == TETHER_ERR_CLOSED) break;
         else if (rc == TETHER_ERR_DISCONNECTED) clock_sleep_ns(100000000);

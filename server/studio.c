@@ -48,17 +48,25 @@ void hub_publish(studio *s, const char *type, json_t *data)
     h->text[slot] = text;
     h->seq[slot] = seq;
     pthread_cond_broadcast(&h->cond);
-    http_server *http = s->http;
     pthread_mutex_unlock(&h->lock);
-    http_wake(http, STREAM_WAKE_EVENTS); /* parked event streams */
+    studio_wake(s, STREAM_WAKE_EVENTS); /* parked event streams */
 }
 
 http_server *studio_http(studio *s)
 {
-    pthread_mutex_lock(&s->events.lock);
+    pthread_rwlock_rdlock(&s->http_lock);
     http_server *http = s->http;
-    pthread_mutex_unlock(&s->events.lock);
+    pthread_rwlock_unlock(&s->http_lock);
     return http;
+}
+
+void studio_wake(studio *s, int kind)
+{
+    /* held across the wake: the studio clears s->http under the write
+     * lock before it stops (and frees) the server */
+    pthread_rwlock_rdlock(&s->http_lock);
+    if (s->http) http_wake(s->http, kind);
+    pthread_rwlock_unlock(&s->http_lock);
 }
 
 char *hub_next(studio *s, uint64_t *seq, int timeout_ms)
@@ -689,6 +697,7 @@ int studio_run(const studio_options *o, volatile int *stop)
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->storage_lock, NULL);
     pthread_mutex_init(&s->events.lock, NULL);
+    pthread_rwlock_init(&s->http_lock, NULL);
     pthread_cond_init(&s->events.cond, NULL);
     pthread_mutex_init(&s->stations_lock, NULL);
     pthread_mutex_init(&s->cull_lock, NULL);
@@ -748,9 +757,9 @@ int studio_run(const studio_options *o, volatile int *stop)
         fprintf(stderr, "tether: cannot listen on %s:%d\n", o->host ? o->host : "127.0.0.1", o->port);
         goto done;
     }
-    pthread_mutex_lock(&s->events.lock);
+    pthread_rwlock_wrlock(&s->http_lock);
     s->http = http;
-    pthread_mutex_unlock(&s->events.lock);
+    pthread_rwlock_unlock(&s->http_lock);
     if (s->auto_watch) station_watch_start(s);
     if (o->broker_host) { /* the camera nodes: their cameras are served as their status arrives */
         char url[300], why[400];
@@ -790,11 +799,13 @@ done:
     for (int i = 0; i < s->n_stations; i++)
         if (s->stations[i]->cam) tether_camera_cancel(s->stations[i]->cam);
     pthread_mutex_unlock(&s->stations_lock);
+    /* no thread wakes the server's streams from here on (an autofocus
+     * still reporting progress, say): then it stops */
+    pthread_rwlock_wrlock(&s->http_lock);
+    s->http = NULL;
+    pthread_rwlock_unlock(&s->http_lock);
     http_stop(http); /* ends the streams, waits for the handlers running on workers */
     rig_stop(s);     /* says "offline" to the nodes */
-    pthread_mutex_lock(&s->events.lock);
-    s->http = NULL;
-    pthread_mutex_unlock(&s->events.lock);
     station_halt_all(s);            /* pumps and jobs (a time-lapse or import is continued at the next start) */
     cataloguer_stop(s->cataloguer); /* catalogs the shots still queued */
     webhooks_ctl_free(s->webhooks); /* pending deliveries are sent at the next start */
@@ -804,6 +815,7 @@ done:
     for (int i = 0; i < HUB_RING; i++) free(s->events.text[i]);
     pthread_cond_destroy(&s->events.cond);
     pthread_mutex_destroy(&s->events.lock);
+    pthread_rwlock_destroy(&s->http_lock);
     pthread_cond_destroy(&s->stations_cond);
     pthread_mutex_destroy(&s->stations_lock);
     pthread_mutex_destroy(&s->cull_lock);
