@@ -59,7 +59,8 @@ enum {
     MAX_FIT = 90,
     SWING_WINDOW_MS = 4000,
     ARM_SWING = 4,            /* max / min of the sharpness over that window */
-    FIRE_HALF_FRAMES = 1,     /* decide to fire when the shutter command is due within this many half frames */
+    FIRE_HALF_FRAMES = 1,
+    FIT_POWER = 4,            /* the fits weigh a point (F / F_now)^4: the upper curve counts */     /* decide to fire when the shutter command is due within this many half frames */
 };
 
 typedef struct trap_point {
@@ -83,7 +84,6 @@ typedef struct trap {
     bool rising_pass;         /* this pass rose from a swing */
     int64_t start_ns;
     int window;               /* frames in the last parabola fit */
-    double weight_power;      /* fits weigh a point (F / F_now)^this */
 } trap;
 
 static trap_point *at(trap *t, int back)
@@ -122,11 +122,12 @@ static bool solve3(double m[3][4], double x[3])
     return true;
 }
 
-/* A point's weight in the fits, (F / F_now)^2: the curve's upper part
- * counts, its tail (where it flattens into noise) hardly. */
-static double fit_weight(const trap_point *p, double ynow, double sharpness)
+/* A point's weight in a fit, (F / F_now)^power: with FIT_POWER the
+ * curve's upper part counts, its tail (where it flattens into noise)
+ * hardly. */
+static double fit_weight(const trap_point *p, double ynow, double power)
 {
-    double w = exp(sharpness * (p->y - ynow));
+    double w = exp(power * (p->y - ynow));
     return w > 1 ? 1 : w;
 }
 
@@ -142,13 +143,14 @@ static double fit_value(const trap_point *p, fit_of what)
  * values g(u) over the newest k points; coefficients into x, weighted rms
  * residual into *rms.  False if singular. */
 typedef void basis_fn(double u, const void *arg, double g[3]);
-static bool fit3(trap *t, int k, fit_of what, double tref, basis_fn *basis, const void *arg, double x[3], double *rms)
+static bool fit3(trap *t, int k, fit_of what, double power, double tref, basis_fn *basis, const void *arg, double x[3],
+                 double *rms)
 {
     double m[3][4] = {{0}};
     double ynow = at(t, 0)->y;
     for (int i = 0; i < k; i++) {
         const trap_point *p = at(t, i);
-        double g[3], w = fit_weight(p, ynow, t->weight_power), y = fit_value(p, what);
+        double g[3], w = fit_weight(p, ynow, power), y = fit_value(p, what);
         basis(p->t - tref, arg, g);
         for (int r = 0; r < 3; r++) {
             for (int c = 0; c < 3; c++) m[r][c] += w * g[r] * g[c];
@@ -159,7 +161,7 @@ static bool fit3(trap *t, int k, fit_of what, double tref, basis_fn *basis, cons
     double e = 0, sw = 0;
     for (int i = 0; i < k; i++) {
         const trap_point *p = at(t, i);
-        double g[3], w = fit_weight(p, ynow, t->weight_power);
+        double g[3], w = fit_weight(p, ynow, power);
         basis(p->t - tref, arg, g);
         double d = fit_value(p, what) - (x[0] * g[0] + x[1] * g[1] + x[2] * g[2]);
         e += w * d * d;
@@ -177,10 +179,11 @@ static void parabola_basis(double u, const void *arg, double g[3])
 
 /* Least-squares parabola y = a u^2 + b u + c in u = t - tref over the
  * newest k points.  Returns false if singular. */
-static bool fit_parabola(trap *t, int k, bool coarse, double tref, double *a, double *b, double *c, double *rms)
+static bool fit_parabola(trap *t, int k, bool coarse, double power, double tref, double *a, double *b, double *c,
+                         double *rms)
 {
     double x[3];
-    if (!fit3(t, k, coarse ? FIT_LOG_COARSE : FIT_LOG, tref, parabola_basis, NULL, x, rms)) return false;
+    if (!fit3(t, k, coarse ? FIT_LOG_COARSE : FIT_LOG, power, tref, parabola_basis, NULL, x, rms)) return false;
     *a = x[0], *b = x[1], *c = x[2];
     return true;
 }
@@ -204,7 +207,7 @@ static bool looks_like_corner(trap *t, int k, double tref, double par_rms)
     double best = INFINITY, s_before = 0, s_after = 0;
     for (int j = 3; j <= k - 4; j++) { /* the corner at the j-th newest point */
         double corner = at(t, j)->t - tref, x[3], rms;
-        if (fit3(t, k, FIT_LOG, tref, hinge_basis, &corner, x, &rms) && rms < best)
+        if (fit3(t, k, FIT_LOG, FIT_POWER, tref, hinge_basis, &corner, x, &rms) && rms < best)
             best = rms, s_before = x[0], s_after = x[1];
     }
     bool corner = best < 0.85 * par_rms && s_before > 0 && s_after < 0.3 * s_before;
@@ -298,13 +301,11 @@ static bool long_view_agrees(trap *t, int k, double tref, double v)
 {
     double lim = at(t, 0)->y + log(0.25);
     int k2 = k;
-    while (k2 < t->n && k2 < HIST && at(t, k2)->y > lim) k2++;
-    if (k2 < t->n && k2 < HIST) k2++;
+    while (k2 < t->n && at(t, k2)->y > lim) k2++;
+    if (k2 < t->n) k2++;
     if (k2 <= k + 2) return true; /* no longer stretch to compare with */
     double a, b, c, rms;
-    t->weight_power = 1;
-    bool ok = fit_parabola(t, k2, false, tref, &a, &b, &c, &rms);
-    t->weight_power = 4;
+    bool ok = fit_parabola(t, k2, false, 1, tref, &a, &b, &c, &rms);
     double span2 = at(t, 0)->t - at(t, k2 - 1)->t;
     double v2 = ok && a < 0 ? -b / (2 * a) : INFINITY;
     double period = t->m.period_ns / 1e9;
@@ -318,7 +319,7 @@ static double predict_parabola(trap *t, double *peak_y)
     int k = window(t);
     if (k < MIN_FIT) return NAN;
     double tref = at(t, 0)->t, a, b, c, rms;
-    if (!fit_parabola(t, k, false, tref, &a, &b, &c, &rms) || !(a < 0)) return NAN;
+    if (!fit_parabola(t, k, false, FIT_POWER, tref, &a, &b, &c, &rms) || !(a < 0)) return NAN;
     /* A ring that stops (or turns back) before focus leaves a kink that
      * a parabola fits badly; a pass through a peak, a smooth curve. */
     double sigma = noise(t, k);
@@ -338,7 +339,7 @@ static double predict_parabola(trap *t, double *peak_y)
      * the fine measure's logarithm bends as it leaves the noise floor) it
      * still climbs steeply. */
     double ac, bc, cc, rc;
-    if (!fit_parabola(t, k, true, tref, &ac, &bc, &cc, &rc)) return NAN;
+    if (!fit_parabola(t, k, true, FIT_POWER, tref, &ac, &bc, &cc, &rc)) return NAN;
     double vc = ac < 0 ? -bc / (2 * ac) : INFINITY;
     double span = at(t, 0)->t - at(t, k - 1)->t;
     double vf = -b / (2 * a);
@@ -385,7 +386,6 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
     t->o = o;
     t->r = r;
     t->learned_peak = NAN;
-    t->weight_power = 4;
     t->pass_max = -INFINITY;
     for (int i = 0; i < NPRED; i++) t->t0_pred[i] = NAN;
     tether_roi roi = focus_roi_or_default(&o->roi);
