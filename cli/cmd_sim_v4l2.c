@@ -13,7 +13,9 @@
  * --fps N (TETHER_V4L2SIM_FPS) makes every device deliver N frames a
  * second whatever rate is set, for load tests; the device still reports
  * its persona's rates; --max-size WxH (TETHER_V4L2SIM_MAX_SIZE) leaves
- * out the persona's larger sizes.  The library keeps DIR/NAME.maps up to date: how
+ * out the persona's larger sizes, and --formats LIST
+ * (TETHER_V4L2SIM_FORMATS) its other formats (a webcam that offers YUYV
+ * only, say).  The library keeps DIR/NAME.maps up to date: how
  * many of the device's buffers the program has mapped now, and its mmap
  * and munmap counts.
  *
@@ -56,6 +58,8 @@ static void v4l2_usage(FILE *out)
         "  --fps N                  deliver N frames a second whatever rate is\n"
         "                           set (load tests; 1..10000)\n"
         "  --max-size WxH           offer no larger size (load tests)\n"
+        "  --formats LIST           offer only these of the persona's formats\n"
+        "                           (fourccs, comma separated: YUYV,MJPG)\n"
         "  --state DIR              where NAME.ctrls and NAME.fault live\n"
         "                           (default: the first device's directory)\n"
         "  --focus-at F             where the subject is sharp, 0..1 of the\n"
@@ -177,9 +181,23 @@ static void dirname_of(const char *path, char *buf, size_t size)
     if (slash && slash != buf) *slash = '\0';
 }
 
+/* Whether list is one or more four-character codes separated by commas
+ * (at most 16), as --formats takes them. */
+static bool fourcc_list_ok(const char *list)
+{
+    size_t len = strlen(list);
+    if (len == 0 || len > 16 * 5 - 1) return false;
+    for (const char *s = list;; s += 5) {
+        for (int i = 0; i < 4; i++)
+            if (s[i] < '0' || s[i] > 'Z' || (s[i] > '9' && s[i] < 'A')) return false;
+        if (s[4] == '\0') return true;
+        if (s[4] != ',') return false;
+    }
+}
+
 int cmd_sim_v4l2(int argc, char **argv)
 {
-    enum { OPT_DEVICE = 256, OPT_PERSONA, OPT_STATE, OPT_FOCUS_AT, OPT_FPS, OPT_MAX_SIZE };
+    enum { OPT_DEVICE = 256, OPT_PERSONA, OPT_STATE, OPT_FOCUS_AT, OPT_FPS, OPT_MAX_SIZE, OPT_FORMATS };
     static const struct option longopts[] = {
         {"device", required_argument, NULL, OPT_DEVICE},
         {"persona", required_argument, NULL, OPT_PERSONA},
@@ -187,12 +205,13 @@ int cmd_sim_v4l2(int argc, char **argv)
         {"focus-at", required_argument, NULL, OPT_FOCUS_AT},
         {"fps", required_argument, NULL, OPT_FPS},
         {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+        {"formats", required_argument, NULL, OPT_FORMATS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *devices[MAX_SIM_DEVICES];
     int n_devices = 0;
-    const char *persona = "uvc-c920", *state = NULL;
+    const char *persona = "uvc-c920", *state = NULL, *formats = NULL;
     double focus_at = -1;
     long fps = 0;
     int max_w = 0, max_h = 0;
@@ -233,6 +252,13 @@ int cmd_sim_v4l2(int argc, char **argv)
                 cli_error("invalid value for --max-size: '%s' (WxH)", optarg);
                 return EXIT_USAGE;
             }
+            break;
+        case OPT_FORMATS:
+            if (!fourcc_list_ok(optarg)) {
+                cli_error("invalid value for --formats: '%s' (fourccs, comma separated: YUYV,MJPG)", optarg);
+                return EXIT_USAGE;
+            }
+            formats = optarg;
             break;
         case 'h': v4l2_usage(stdout); return EXIT_OK;
         default: return EXIT_USAGE;
@@ -303,7 +329,8 @@ int cmd_sim_v4l2(int argc, char **argv)
         setenv("ASAN_OPTIONS", asan, 1) != 0 ||
         (focus_at >= 0 && setenv("TETHER_V4L2SIM_FOCUS_AT", focus, 1) != 0) ||
         (fps > 0 && setenv("TETHER_V4L2SIM_FPS", rate, 1) != 0) ||
-        (max_w > 0 && setenv("TETHER_V4L2SIM_MAX_SIZE", max_size, 1) != 0)) {
+        (max_w > 0 && setenv("TETHER_V4L2SIM_MAX_SIZE", max_size, 1) != 0) ||
+        (formats && setenv("TETHER_V4L2SIM_FORMATS", formats, 1) != 0)) {
         cli_error("cannot set the environment");
         return EXIT_FAILED;
     }

@@ -15,11 +15,15 @@
  * are noted, and munmap (preload.c) forgets them: NAME.maps in the state
  * directory counts them.
  *
- * The producer is a detached thread per STREAMON; it renders outside the
- * model's lock (the renderer has a lock of its own), then takes the lock,
- * checks that its run is still current (STREAMOFF, an unplug or a new
- * STREAMON end a run by bumping run_id) and fills the oldest queued buffer,
- * or counts the frame as dropped when none is queued.
+ * The producer is a thread per STREAMON; it renders outside the model's
+ * lock (the renderer has a lock of its own), then takes the lock, checks
+ * that its run is still current (STREAMOFF, an unplug or a new STREAMON
+ * end a run by bumping run_id) and fills the oldest queued buffer, or
+ * counts the frame as dropped when none is queued.  A run that ends puts
+ * its thread on a list that the ending ioctl (or close) joins once it has
+ * let go of the lock, so STREAMOFF returns with the producer gone, as a
+ * driver's returns with its DMA stopped (a program that counts its own
+ * threads and memory sees no leftover).
  */
 #include "device.h"
 
@@ -87,6 +91,8 @@ typedef struct sim_dev {
     int n_bufs;
     sim_open *owner;
     bool streaming;
+    bool has_producer;          /* producer is this device's running thread */
+    pthread_t producer;
     int queued[MAX_BUFS], n_queued;
     int done[MAX_BUFS], n_done;
     uint32_t sequence;
@@ -135,7 +141,12 @@ static char g_state_dir[512];
 static double g_focus_at = 0.4;
 static int g_fps_override;      /* TETHER_V4L2SIM_FPS: frames per second whatever is set */
 static int g_max_w, g_max_h;    /* TETHER_V4L2SIM_MAX_SIZE: no larger size offered (0: any) */
+static char g_formats[128];     /* TETHER_V4L2SIM_FORMATS: the only fourccs offered ("": all) */
 static sim_open *g_opens;
+/* producers whose run ended, to be joined outside g_lock (join_retired) */
+enum { MAX_RETIRED = 64 };
+static pthread_t g_retired[MAX_RETIRED];
+static atomic_int g_n_retired;
 static _Atomic(sim_open *) g_fds[MAX_FDS];
 
 /* The buffer mappings the program made (mmap of a device descriptor), to
@@ -265,13 +276,34 @@ static void dev_defaults(sim_dev *d)
     ctrls_load(d);
 }
 
-/* d's persona: p with the sizes larger than TETHER_V4L2SIM_MAX_SIZE left
- * out (a format keeps its smallest size at least) and its ranges' maximum
- * (and start size) lowered to it, on the range's steps. */
+/* Whether TETHER_V4L2SIM_FORMATS lets the device offer fourcc: a comma
+ * separated list of fourccs ("YUYV,MJPG"), or unset for all. */
+static bool format_offered(uint32_t fourcc)
+{
+    if (g_formats[0] == '\0') return true;
+    char name[5] = {(char)(fourcc & 0xff), (char)(fourcc >> 8 & 0xff), (char)(fourcc >> 16 & 0xff),
+                    (char)(fourcc >> 24 & 0xff), '\0'};
+    for (const char *s = g_formats; *s;) {
+        size_t n = strcspn(s, ",");
+        if (n == 4 && memcmp(s, name, 4) == 0) return true;
+        s += n + (s[n] == ',');
+    }
+    return false;
+}
+
+/* d's persona: p with only the formats TETHER_V4L2SIM_FORMATS names (all
+ * of them when it names none the persona has), the sizes larger than
+ * TETHER_V4L2SIM_MAX_SIZE left out (a format keeps its smallest size at
+ * least) and its ranges' maximum (and start size) lowered to it, on the
+ * range's steps. */
 static void persona_cut(sim_dev *d, const v4l2sim_persona *p)
 {
     d->persona = *p;
     d->p = &d->persona;
+    int kept_formats = 0;
+    for (int i = 0; i < p->n_formats; i++)
+        if (format_offered(p->formats[i].fourcc)) d->persona.formats[kept_formats++] = p->formats[i];
+    if (kept_formats > 0) d->persona.n_formats = kept_formats;
     if (g_max_w <= 0 || g_max_h <= 0) return;
     for (int i = 0; i < d->persona.n_formats; i++) {
         v4l2sim_format *f = &d->persona.formats[i];
@@ -311,6 +343,8 @@ static void init_once(void)
     }
     s = getenv("TETHER_V4L2SIM_MAX_SIZE");
     if (s && sscanf(s, "%dx%d", &g_max_w, &g_max_h) != 2) g_max_w = g_max_h = 0;
+    s = getenv("TETHER_V4L2SIM_FORMATS");
+    if (s) snprintf(g_formats, sizeof g_formats, "%s", s);
     s = getenv("TETHER_V4L2SIM_DEVICES");
     if (s == NULL) return;
     char spec[2048];
@@ -452,11 +486,22 @@ static int bufs_add(sim_dev *d, int count, size_t size)
     return made;
 }
 
-/* Ends streaming: every buffer back to the application, the run over. */
+/* Ends streaming: every buffer back to the application, the run over; its
+ * producer goes to the list join_retired empties (g_lock held). */
 static void stream_stop(sim_dev *d)
 {
     d->streaming = false;
     d->run_id++;
+    if (d->has_producer) {
+        int n = atomic_load(&g_n_retired);
+        if (n < MAX_RETIRED) {
+            g_retired[n] = d->producer;
+            atomic_store(&g_n_retired, n + 1);
+        } else {
+            pthread_detach(d->producer);
+        }
+        d->has_producer = false;
+    }
     for (int i = 0; i < d->n_bufs; i++) {
         d->bufs[i].state = BUF_DEQUEUED;
         d->bufs[i].prepared = false;
@@ -643,18 +688,28 @@ static int stream_start(sim_dev *d)
     d->sequence = 0;
     run->dev = d;
     run->run_id = d->run_id;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    int rc = pthread_create(&t, &attr, producer_main, run);
-    pthread_attr_destroy(&attr);
+    int rc = pthread_create(&d->producer, NULL, producer_main, run);
     if (rc != 0) {
         free(run);
         d->streaming = false;
         return -EAGAIN;
     }
+    d->has_producer = true;
     return 0;
+}
+
+/* Joins the producers whose run has ended; called without g_lock (each
+ * takes it once more to see that its run is over). */
+static void join_retired(void)
+{
+    if (atomic_load(&g_n_retired) == 0) return;
+    pthread_t threads[MAX_RETIRED];
+    pthread_mutex_lock(&g_lock);
+    int n = atomic_load(&g_n_retired);
+    memcpy(threads, g_retired, sizeof threads[0] * (size_t)n);
+    atomic_store(&g_n_retired, 0);
+    pthread_mutex_unlock(&g_lock);
+    for (int i = 0; i < n; i++) pthread_join(threads[i], NULL);
 }
 
 /* ---- descriptors ------------------------------------------------------ */
@@ -752,6 +807,7 @@ void v4l2sim_forget(int fd)
         free(o);
     }
     pthread_mutex_unlock(&g_lock);
+    join_retired();
 }
 
 /* ---- controls and events ---------------------------------------------- */
@@ -1488,6 +1544,7 @@ int v4l2sim_ioctl(int fd, unsigned long request, void *arg)
     else if (arg == NULL && _IOC_SIZE(request) > 0) rc = known_ioctl(request) ? -EFAULT : -ENOTTY;
     else rc = do_ioctl(o, fd, request, arg);
     pthread_mutex_unlock(&g_lock);
+    join_retired();
     if (rc < 0) {
         errno = -rc;
         return -1;

@@ -1,6 +1,7 @@
 # Every tether command and the studio on each persona of the user-space
 # V4L2 device (`tether sim v4l2`): uvc-c920 (MJPEG/YUYV webcam with
-# focus), pi-libcamerify (YU12/NV12/RGB3/BGR3, encoded to JPEG by the
+# focus), the same offering YUYV only (`--formats YUYV`: the session
+# encodes its frames), pi-libcamerify (YU12/NV12/RGB3/BGR3, encoded to JPEG by the
 # backend) and bcm2835-legacy (the Pi's legacy driver: JPEG/MJPEG/raw,
 # stepwise sizes up to 2592x1944, continuous frame rates).  For each:
 # list, summary, config list/get/set of a control (a canonical name
@@ -11,24 +12,31 @@
 # API.  Then the soak: 10,000 live-view frames with 100 stills
 # interleaved, through the public API (tether-libtest v4l2-soak) with the
 # device delivering as fast as it can (--fps) at small sizes (--max-size):
-# memory flat (RSS +1 MB at most after the warm-up; LeakSanitizer under
-# ASan) and no buffer left mapped (the device's own count).
+# memory flat after the warm-up (the heap in use: +256 kB at most; RSS
+# within 4 MB, which the allocator's arenas move; LeakSanitizer under
+# ASan), no thread or descriptor left over, and no buffer left mapped (the
+# device's own count).  How long it took is printed, not judged: the
+# 600 s limit only stops a hang.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_DIR"
 LIBTEST="$(dirname "$TESTTOOL")/tether-libtest"
 dev="$T_DIR/dev/video0"
 
-# persona | card (regex) | still WxH | live view WxH | control | value | read back (regex) | focus
-personas="uvc-c920|HD Pro Webcam C920|1920x1080|1280x720|brightness|200|= 200\$|focused
-pi-libcamerify|imx708|2304x1296|1280x720|contrast|150|= 150\$|not supported|no focus
-bcm2835-legacy|mmal service 16\\.1|2592x1944|1280x960|iso|400|iso_sensitivity = 400\$|not supported|no focus"
+# name | persona | the device's options | card (regex) | still WxH | live view WxH | control | value |
+# read back (regex) | focus.  uvc-yuyv is a webcam that offers YUYV only
+# (as many cheap ones do): its frames are encoded to JPEG by the session,
+# live view at 640x480 (30 fps) rather than 1280x720 (10 fps).
+personas="uvc-c920|uvc-c920||HD Pro Webcam C920|1920x1080|1280x720|brightness|200|= 200\$|focused
+uvc-yuyv|uvc-c920|--formats YUYV|HD Pro Webcam C920|1280x720|640x480|brightness|200|= 200\$|focused
+pi-libcamerify|pi-libcamerify||imx708|2304x1296|1280x720|contrast|150|= 150\$|not supported|no focus
+bcm2835-legacy|bcm2835-legacy||mmal service 16\\.1|2592x1944|1280x960|iso|400|iso_sensitivity = 400\$|not supported|no focus"
 
-while IFS='|' read -r persona card still live ctrl value readback focus focus_alt; do
+while IFS='|' read -r p persona options card still live ctrl value readback focus focus_alt; do
     [ -n "$persona" ] || continue
-    p="$persona"
     rm -rf "$T_DIR/dev" "$T_DIR/$p"
     mkdir -p "$T_DIR/$p"
-    sim() { "$TETHER" sim v4l2 --device "$dev=$persona" -- "$@"; }
+    # shellcheck disable=SC2086 # the options are words
+    sim() { "$TETHER" sim v4l2 $options --device "$dev=$persona" -- "$@"; }
     cam() { sim "$TETHER" --camera "v4l2:$dev" "$@"; }
 
     expect_match "$p: tether list finds it" "$(sim "$TETHER" list 2>&1)" "^v4l2:$dev +$card"
@@ -53,7 +61,8 @@ while IFS='|' read -r persona card still live ctrl value readback focus focus_al
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     URL="http://127.0.0.1:$port"
     rm -f serve.out
-    "$TETHER" sim v4l2 --device "$dev=$persona" -- "$TETHER" --camera "v4l2:$dev" serve \
+    # shellcheck disable=SC2086
+    "$TETHER" sim v4l2 $options --device "$dev=$persona" -- "$TETHER" --camera "v4l2:$dev" serve \
         --listen "127.0.0.1:$port" --photos "$T_DIR/$p/photos" >serve.out 2>"serve-$p.err" &
     SERVE=$!
     T_SIMS+=("$SERVE")
@@ -77,11 +86,11 @@ done <<<"$personas"
 # pi-libcamerify: live view NV12 and stills YU12 (a format switch each
 # time), both encoded by the backend; bcm2835-legacy: MJPEG live view and
 # JPEG stills passed through.  Small frames and no frame pacing keep each
-# run well under two minutes.
+# run near a minute and a half on an idle machine.
 for persona in pi-libcamerify bcm2835-legacy; do
     rm -rf "$T_DIR/dev"
     start=$(date +%s)
-    timeout -s KILL 300 "$TETHER" sim v4l2 --fps 2000 --max-size 640x480 --device "$dev=$persona" -- \
+    timeout -s KILL 600 "$TETHER" sim v4l2 --fps 2000 --max-size 640x480 --device "$dev=$persona" -- \
         "$LIBTEST" v4l2-soak "v4l2:$dev" 10000 100 >"soak-$persona.out" 2>"soak-$persona.err"
     status=$?
     sed "s/^\(not \)\{0,1\}ok - libtest v4l2-soak: /&$persona: /" "soak-$persona.out" | grep -E '^(not )?ok - '
@@ -91,8 +100,7 @@ for persona in pi-libcamerify bcm2835-legacy; do
     if grep -Eq 'Sanitizer|runtime error' "soak-$persona.err"; then
         not_ok "$persona: no sanitizer report in the soak" "$(sanitizer_report "soak-$persona.err")"
     fi
-    expect_true "$persona: the soak took at most two minutes ($(($(date +%s) - start)) s)" \
-        "$(($(date +%s) - start)) <= $(slow_bar 120 600)"
+    echo "    ($persona: the soak took $(($(date +%s) - start)) s)"
 done
 
 exit $T_FAILED

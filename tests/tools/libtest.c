@@ -6,7 +6,7 @@
  *   libtest reconnect     kill -9 the simulator mid-session, restart it
  *   libtest busy          Device Busy at 15 %: calls retry or fail clearly
  *   libtest slow          a 0.25 MB/s link: downloads arrive whole, timeouts hold
- *   libtest frames N      N live-view frames; memory must stay flat
+ *   libtest frames N      N live-view frames; memory must stay flat (check_flat)
  *   libtest settings N    N settings reads and writes; memory must stay flat
  *   libtest threads       many threads calling one camera at once
  *   libtest buffer        capture into a caller's buffer that is too small
@@ -25,12 +25,11 @@
  *                         simulator of its own): FRAMES live-view frames
  *                         from the V4L2 camera SPEC with STILLS stills
  *                         (tether_capture_to_buffer) spread among them;
- *                         every frame and still is a JPEG, RSS grows at
- *                         most 1 MB from the end of the warm-up (a tenth of
- *                         the run) to the end (both read after
- *                         malloc_trim(0), so memory glibc keeps free in an
- *                         arena, which any thread's peak leaves behind,
- *                         does not count: what stays is what is held),
+ *                         every frame and still is a JPEG, memory is
+ *                         flat from the end of the warm-up (a tenth of
+ *                         the run) to the end (check_flat: the heap in
+ *                         use, RSS after malloc_trim(0), threads and
+ *                         descriptors),
  *                         and once live view is off
  *                         the device's NAME.maps says no buffer is mapped
  *                         (waited for, up to 10 s).  Prints a line
@@ -372,6 +371,68 @@ static long rss_kb(void)
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* What a soak compares between its warm-up and its end: the heap in use
+ * (mallinfo2: bytes handed out by malloc in every arena, mmapped chunks
+ * included; what a leak grows), the process's threads and descriptors,
+ * and RSS after glibc has given back the free memory of every arena
+ * (raw_rss before).  RSS alone also moves with the allocator: a thread
+ * that meets contention gets a new arena, whose pages stay resident. */
+typedef struct soak_mem {
+    long heap_kb, rss_kb, raw_rss_kb;
+    int threads, fds;
+} soak_mem;
+
+static int open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        if (fcntl(fd, F_GETFD) != -1) n++;
+    return n;
+}
+
+static int thread_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}
+
+static soak_mem soak_measure(void)
+{
+    soak_mem m = {.raw_rss_kb = rss_kb()};
+    malloc_trim(0);
+    m.rss_kb = rss_kb();
+    struct mallinfo2 mi = mallinfo2();
+    m.heap_kb = (long)((mi.uordblks + mi.hblkhd) / 1024);
+    m.threads = thread_count();
+    m.fds = open_fds();
+    return m;
+}
+
+/* The flatness checks between warm (after warm_n of n iterations) and
+ * end: heap in use +256 kB at most, RSS within 4 MB, no thread or
+ * descriptor left over.  Under ASan, LeakSanitizer judges leaks at exit
+ * and the heap and RSS figures are only printed. */
+static void check_flat(const soak_mem *warm, const soak_mem *end, int warm_n, int n)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", warm->rss_kb,
+       end->rss_kb);
+#else
+    OK(end->heap_kb - warm->heap_kb <= 256, "heap in use stays flat: %ld kB after %d, %ld kB after %d (%+ld kB)",
+       warm->heap_kb, warm_n, end->heap_kb, n, end->heap_kb - warm->heap_kb);
+    OK(end->rss_kb - warm->rss_kb <= 4096, "RSS stays within 4 MB: %ld kB after %d, %ld kB after %d (%+ld kB)",
+       warm->rss_kb, warm_n, end->rss_kb, n, end->rss_kb - warm->rss_kb);
+#endif
+    OK(end->threads == warm->threads && end->fds == warm->fds,
+       "no thread or descriptor left over: threads %d -> %d, descriptors %d -> %d", warm->threads, end->threads,
+       warm->fds, end->fds);
+}
+
 static void frames(int n)
 {
     sim s;
@@ -379,23 +440,19 @@ static void frames(int n)
     tether_camera *cam = setup(&s, args);
     if (cam == NULL) return;
     int good = 0;
-    long rss_warm = 0;
+    soak_mem warm = {0};
     double t0 = clock_mono_s();
     for (int i = 0; i < n; i++) {
         tether_frame *f = NULL;
         if (tether_preview(cam, &f) != TETHER_OK) break;
         if (tether_frame_size(f) > 1000 && tether_frame_data(f)[0] == 0xFF) good++;
         tether_frame_unref(f);
-        if (i == n / 10) rss_warm = rss_kb();
+        if (i == n / 10) warm = soak_measure();
     }
     double t = clock_mono_s() - t0;
-    long rss_end = rss_kb();
+    soak_mem end = soak_measure();
     OK(good == n, "%d live-view frames in a row (%.0f fps)", good, good / t);
-#if defined(__SANITIZE_ADDRESS__)
-    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", rss_warm, rss_end);
-#else
-    OK(rss_end - rss_warm < 2048, "memory stays flat: RSS %ld kB after %d frames, %ld kB after %d", rss_warm, n / 10, rss_end, n);
-#endif
+    check_flat(&warm, &end, n / 10, n);
     tether_camera_close(cam);
     sim_kill(&s, SIGTERM);
 }
@@ -423,15 +480,6 @@ static int v4l2_mapped(const char *spec)
     return n;
 }
 
-/* RSS in kB after glibc has given back the free memory of every arena;
- * *raw gets it before. */
-static long rss_trimmed_kb(long *raw)
-{
-    *raw = rss_kb();
-    malloc_trim(0);
-    return rss_kb();
-}
-
 static void v4l2_soak(const char *spec, int n_frames, int n_stills)
 {
     char err[256] = "";
@@ -447,7 +495,7 @@ static void v4l2_soak(const char *spec, int n_frames, int n_stills)
     }
     int every = n_stills > 0 ? n_frames / n_stills : n_frames + 1;
     int warm = n_frames / 10, frames_ok = 0, frames_bad = 0, stills_ok = 0, stills_bad = 0;
-    long rss_warm = 0, raw_warm = 0, raw_end = 0;
+    soak_mem warm_mem = {0};
     uint64_t seq = 0;
     double t0 = clock_mono_s(), t_warm = t0;
     tether_liveview_subscribe(cam);
@@ -476,11 +524,11 @@ static void v4l2_soak(const char *spec, int n_frames, int n_stills)
             }
         }
         if (i + 1 == warm) {
-            rss_warm = rss_trimmed_kb(&raw_warm);
+            warm_mem = soak_measure();
             t_warm = clock_mono_s();
         }
     }
-    long rss_end = rss_trimmed_kb(&raw_end);
+    soak_mem end_mem = soak_measure();
     double t = clock_mono_s() - t0;
     tether_liveview_unsubscribe(cam);
     /* live view stops on the owner thread: wait for the buffers to go */
@@ -489,20 +537,17 @@ static void v4l2_soak(const char *spec, int n_frames, int n_stills)
         clock_sleep_ns(100000000);
         mapped = v4l2_mapped(spec);
     }
-    printf("soak: frames %d stills %d rss_warm_kb %ld rss_end_kb %ld growth_kb %ld (untrimmed %ld -> %ld) "
-           "seconds %.1f warmup_seconds %.1f fps %.0f mapped_after %d\n",
-           frames_ok, stills_ok, rss_warm, rss_end, rss_end - rss_warm, raw_warm, raw_end, t, t_warm - t0,
-           frames_ok / t, mapped);
+    printf("soak: frames %d stills %d heap_warm_kb %ld heap_end_kb %ld rss_warm_kb %ld rss_end_kb %ld "
+           "(untrimmed %ld -> %ld) threads %d -> %d fds %d -> %d seconds %.1f warmup_seconds %.1f fps %.0f "
+           "mapped_after %d\n",
+           frames_ok, stills_ok, warm_mem.heap_kb, end_mem.heap_kb, warm_mem.rss_kb, end_mem.rss_kb,
+           warm_mem.raw_rss_kb, end_mem.raw_rss_kb, warm_mem.threads, end_mem.threads, warm_mem.fds, end_mem.fds, t,
+           t_warm - t0, frames_ok / t, mapped);
     OK(frames_ok == n_frames && frames_bad == 0, "%d of %d live-view frames are whole JPEGs (%.0f fps)", frames_ok,
        n_frames, frames_ok / t);
     OK(stills_ok == n_stills && stills_bad == 0, "%d of %d stills interleaved with live view are whole JPEGs",
        stills_ok, n_stills);
-#if defined(__SANITIZE_ADDRESS__)
-    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", rss_warm, rss_end);
-#else
-    OK(rss_end - rss_warm <= 1024, "memory stays flat: RSS %ld kB after %d frames, %ld kB after %d (%+ld kB)",
-       rss_warm, warm, rss_end, n_frames, rss_end - rss_warm);
-#endif
+    check_flat(&warm_mem, &end_mem, warm, n_frames);
     OK(mapped == 0, "no buffer stays mapped once live view is off (the device counts %d)", mapped);
     free(still);
     tether_camera_close(cam);
@@ -516,7 +561,7 @@ static void settings(int n)
     if (cam == NULL) return;
     static const char *const isos[] = {"100", "200", "400", "800"};
     int good = 0;
-    long rss_warm = 0;
+    soak_mem warm = {0};
     for (int i = 0; i < n; i++) {
         tether_setting st;
         if (tether_setting_set(cam, "iso", isos[i % 4]) == TETHER_OK &&
@@ -524,15 +569,11 @@ static void settings(int n)
             good += strcmp(st.value, isos[i % 4]) == 0;
             tether_setting_clear(&st);
         }
-        if (i == n / 10) rss_warm = rss_kb();
+        if (i == n / 10) warm = soak_measure();
     }
-    long rss_end = rss_kb();
+    soak_mem end = soak_measure();
     OK(good == n, "%d settings written and read back", good);
-#if defined(__SANITIZE_ADDRESS__)
-    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", rss_warm, rss_end);
-#else
-    OK(rss_end - rss_warm < 1024, "memory stays flat: RSS %ld kB after %d, %ld kB after %d", rss_warm, n / 10, rss_end, n);
-#endif
+    check_flat(&warm, &end, n / 10, n);
     tether_camera_close(cam);
     sim_kill(&s, SIGTERM);
 }

@@ -26,7 +26,8 @@
  * (UVC); YUYV goes to the session as YUYV (it converts once); YU12, NV12,
  * RGB3 and BGR3 (libcamerify, bcm2835-v4l2) are encoded to JPEG here with
  * libjpeg-turbo (raw.h).  Live view uses the largest size up to 1280
- * pixels wide at its fastest rate, MJPEG first.  A driver that enumerates
+ * pixels wide that reaches 15 fps (where one does) at its fastest rate,
+ * MJPEG first.  A driver that enumerates
  * its sizes as a stepwise or continuous range (bcm2835-v4l2: 32x32 to the
  * sensor's size) is taken as two sizes: the range's largest (for stills)
  * and the largest of the sensor's shape at most 1280 pixels wide, on the
@@ -85,6 +86,7 @@ enum {
     MAX_MENU = 256,             /* items of one menu (vivid's dv_timings has 111) */
     N_BUFFERS = 4,
     LIVEVIEW_MAX_WIDTH = 1280,
+    LIVEVIEW_MIN_FPS = 15,      /* live view prefers a smaller size to a slower one */
     RANGE_FPS = 30,             /* the rate taken from a continuous interval range */
     RAW_JPEG_QUALITY = 85,
     STILL_TRIES = 30,
@@ -430,7 +432,10 @@ static v4l2_ctrl *ctrl_by_name(backend *b, const char *name)
     return NULL;
 }
 
-/* Picks the live-view mode: MJPEG first, the largest size up to 1280 wide. */
+/* Picks the live-view mode: MJPEG first; of its sizes up to 1280 wide, the
+ * largest that reaches LIVEVIEW_MIN_FPS (or, where none does, the largest
+ * at the fastest rate any of them reaches).  A YUYV webcam on USB 2 offers
+ * 1280x720 at 10 fps and 640x480 at 30: live view takes 640x480. */
 static void choose_liveview(backend *b)
 {
     static const uint32_t order[] = {V4L2_PIX_FMT_MJPEG, V4L2_PIX_FMT_JPEG,  V4L2_PIX_FMT_YUYV,
@@ -439,10 +444,15 @@ static void choose_liveview(backend *b)
     for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
         for (int i = 0; i < b->n_fmts; i++) {
             if (b->fmts[i].fourcc != order[k]) continue;
+            int fastest = 0;
+            for (int j = 0; j < b->fmts[i].n_sizes; j++)
+                if (b->fmts[i].sizes[j].w <= LIVEVIEW_MAX_WIDTH && b->fmts[i].sizes[j].fps > fastest)
+                    fastest = b->fmts[i].sizes[j].fps;
+            int floor_fps = fastest < LIVEVIEW_MIN_FPS ? fastest : LIVEVIEW_MIN_FPS;
             const v4l2_size *best = NULL;
             for (int j = 0; j < b->fmts[i].n_sizes; j++) {
                 const v4l2_size *s = &b->fmts[i].sizes[j];
-                if (s->w > LIVEVIEW_MAX_WIDTH) continue;
+                if (s->w > LIVEVIEW_MAX_WIDTH || s->fps < floor_fps) continue;
                 if (best == NULL || s->w * s->h > best->w * best->h ||
                     (s->w * s->h == best->w * best->h && s->fps > best->fps))
                     best = s;
