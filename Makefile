@@ -56,6 +56,7 @@ bench: deps-check build
 	bench/run-trap $(BUILD) 20 0.5 1 2
 	bench/run-import $(BUILD) 200 7
 	bench/run-interval $(BUILD) 30 1
+	bench/run-v4l2 $(BUILD)
 
 fuzz: deps-check
 	scripts/check --fuzz-only
