@@ -420,8 +420,8 @@ static soak_mem soak_measure(void)
 static void check_flat(const soak_mem *warm, const soak_mem *end, int warm_n, int n)
 {
 #if defined(__SANITIZE_ADDRESS__)
-    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld -> %ld kB is ASan's quarantine)", warm->rss_kb,
-       end->rss_kb);
+    OK(1, "memory: checked by LeakSanitizer at exit (RSS %ld kB after %d, %ld kB after %d: ASan's quarantine)",
+       warm->rss_kb, warm_n, end->rss_kb, n);
 #else
     OK(end->heap_kb - warm->heap_kb <= 256, "heap in use stays flat: %ld kB after %d, %ld kB after %d (%+ld kB)",
        warm->heap_kb, warm_n, end->heap_kb, n, end->heap_kb - warm->heap_kb);
