@@ -306,9 +306,16 @@ int cmd_preview(int argc, char **argv)
     double t0 = clock_mono_s();
     long frames = 0;
     size_t bytes = 0;
+    /* more than one frame: one live-view session for them all, each frame
+     * newer than the last (a camera that streams, V4L2 or a Sony body,
+     * would otherwise start and stop its stream for every frame) */
+    bool stream = count > 1;
+    uint64_t seq = 0;
+    if (stream) tether_liveview_subscribe(cam);
     for (long k = 0; k < count && !g_cli_interrupted; k++) {
         tether_frame *f = NULL;
-        int r = tether_preview(cam, &f);
+        int r = stream ? tether_liveview_next(cam, &seq, g_cli.timeout_ms, &f)
+                       : tether_preview(cam, &f);
         if (r != TETHER_OK) {
             cli_camera_error(cam, r, "live view");
             exit_code = EXIT_FAILED;
@@ -348,6 +355,7 @@ int cmd_preview(int argc, char **argv)
             break;
         }
     }
+    if (stream) tether_liveview_unsubscribe(cam);
     double t = clock_mono_s() - t0;
     if (g_cli.json && !mjpeg)
         cli_print_json(json_pack("{s:I, s:f, s:f, s:I}", "frames", (json_int_t)frames, "seconds", t,

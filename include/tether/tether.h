@@ -197,7 +197,10 @@ tether_frame *tether_frame_ref(tether_frame *f);
 void tether_frame_unref(tether_frame *f);
 
 /* Takes the next live-view frame (starting live view if needed).
- * *out gets one reference. */
+ * *out gets one reference.  A camera that pushes its stream (a Sony
+ * body) opens and closes it around each call: for a run of frames,
+ * subscribe (tether_liveview_subscribe) and take them with
+ * tether_liveview_next. */
 int tether_preview(tether_camera *cam, tether_frame **out);
 
 /* Live view for any number of watchers: while at least one is

@@ -220,6 +220,7 @@ struct sonysim_body {
     pthread_t lv_thread;
     bool lv_thread_started;
     int lv_clients;
+    long lv_opens;              /* live-view connections opened since start */
     uint64_t lv_frames;
     uint64_t lv_bytes;
     sonysim_lv_frame frame;         /* the newest; frame.jpeg holds a reference */
@@ -1171,6 +1172,7 @@ void sonysim_lv_attach(sonysim_body *b)
 {
     pthread_mutex_lock(&b->lock);
     b->lv_clients++;
+    b->lv_opens++;
     pthread_cond_broadcast(&b->changed);
     pthread_mutex_unlock(&b->lock);
 }
@@ -1309,12 +1311,13 @@ json_t *sonysim_state(sonysim_body *b)
         json_object_set_new(settings, b->pe->settings[i].type, value_json(b, i));
     double now = clock_mono_s();
     json_t *st = json_pack(
-        "{s:s,s:s,s:s,s:b,s:b,s:I,s:I,s:o,s:{s:i,s:I,s:I},s:{s:f,s:f,s:b,s:s,s:b,s:f,s:f},s:i,s:I,"
+        "{s:s,s:s,s:s,s:b,s:b,s:I,s:I,s:o,s:{s:i,s:I,s:I,s:I},s:{s:f,s:f,s:b,s:s,s:b,s:f,s:f},s:i,s:I,"
         "s:{s:i,s:i,s:i,s:I,s:b,s:i,s:b},s:I}",
         "persona", b->pe->id, "model", b->pe->model, "camera_status", b->status, "rec_mode", b->rec_mode,
         "liveview_on", b->liveview_on, "shots", (json_int_t)b->shots, "last_trigger_ns",
         (json_int_t)b->last_trigger_ns, "settings", settings, "liveview", "clients", b->lv_clients,
-        "frames", (json_int_t)b->lv_frames, "bytes", (json_int_t)b->lv_bytes, "focus", "lens_position",
+        "opened", (json_int_t)b->lv_opens, "frames", (json_int_t)b->lv_frames, "bytes", (json_int_t)b->lv_bytes,
+        "focus", "lens_position",
         lens_position(&b->lens, now), "true_focus_position", b->focus_pos, "moving",
         lens_moving(&b->lens, now), "status", b->focus_status, "touch_set", b->touch_set, "touch_x",
         b->touch_x, "touch_y", b->touch_y, "zoom", b->zoom, "calls", (json_int_t)b->calls, "faults",

@@ -87,8 +87,10 @@ for persona in qx10 a6000; do
     out=$(t preview --output "$persona/lv.jpg" --count 3 2>&1)
     expect_match "$persona preview gets frames" "$out" '3 frames'
     expect "$persona a live-view frame is the body's size" "$("$TESTTOOL" jpeg "$persona/lv.jpg")" "$size"
+    opened=$(state .liveview.opened)
     t preview --mjpeg --count 5 >"$persona/lv.mjpeg" 2>/dev/null
     expect "$persona preview --mjpeg streams frames" "$("$TESTTOOL" mjpeg "$persona/lv.mjpeg")" "5"
+    expect "$persona preview --count 5 opens the body's live view once" "$(($(state .liveview.opened) - opened))" "1"
 
     # the camera's errors
     post /faults '{"busy_count": 3}' >/dev/null
@@ -153,7 +155,7 @@ if [ $status -eq 0 ] && ! grep -Eq 'Sanitizer|runtime error' teth.err; then ok "
 else not_ok "tethered ends cleanly" "status $status; $(sanitizer_report teth.err)"; fi
 
 # a live-view stream cut mid-packet, and one written in odd pieces, is reopened/parsed
-# (focus measure watches live view for all its frames; preview starts it per frame)
+# (focus measure watches live view for all its frames)
 post /faults '{"lv_cut_after": 200000, "lv_split": 13}' >/dev/null
 out=$(timeout -s KILL 60 "$TETHER" --camera "sony:$DD_URL" focus measure --count 20 2>&1)
 expect "live view goes on after a cut stream" "$(printf '%s\n' "$out" | grep -c '^tenengrad')" "20"
