@@ -382,7 +382,8 @@ static enum MHD_Result activate_session(studio *s, const http_request *r, const 
     int n = station_list(s, list, STUDIO_MAX_CAMERAS);
     for (int i = 0; i < n; i++) { /* shots with the camera's button go to the new session */
         station_name_template(list[i], tmpl, sizeof tmpl);
-        if (list[i]->cam) tether_tethered(list[i]->cam, dir, tmpl, false);
+        tether_capture_options o = {.dir = dir, .name_template = tmpl, .session = name};
+        if (list[i]->cam) tether_tethered_options(list[i]->cam, &o);
         station_unref(list[i]);
     }
     hub_publish(s, "session_changed", json_pack("{s:s}", "active", name));

@@ -307,6 +307,22 @@ int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out) { return photo
 
 int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out) { return photo_lookup(c, 0, rel, out); }
 
+int catalog_each_file(catalog *c, void (*fn)(void *ctx, const char *file), void *ctx)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT rel FROM photos");
+    int rc = st ? TETHER_OK : TETHER_ERR_IO, r;
+    while (st && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rel = (const char *)sqlite3_column_text(st, 0);
+        const char *slash = rel ? strrchr(rel, '/') : NULL;
+        if (rel) fn(ctx, slash ? slash + 1 : rel);
+    }
+    if (st && r != SQLITE_DONE) rc = step_error(r);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 int catalog_photo_set_size(catalog *c, int64_t id, int64_t size)
 {
     char ids[32], sizes[32];

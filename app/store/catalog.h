@@ -84,6 +84,10 @@ int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out);
 /* The photo stored at rel (path below the photo root); TETHER_ERR_NOT_FOUND if none. */
 int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out);
 int catalog_photo_delete(catalog *c, int64_t id);
+/* Calls fn with the file name (no folder) of every photo catalogued, in
+ * no order, under the catalog's lock (fn must not call the catalog).
+ * Returns 0 or an error. */
+int catalog_each_file(catalog *c, void (*fn)(void *ctx, const char *file), void *ctx);
 /* Records a photo's new size (its file was rewritten, e.g. tagged). */
 int catalog_photo_set_size(catalog *c, int64_t id, int64_t size);
 /* Photos of a session (and day, if not NULL/empty), newest first. */

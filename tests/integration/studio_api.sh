@@ -166,6 +166,10 @@ expect "PUT a template" "$(req PUT /api/naming '{"template": "{session}-{counter
 expect "... its example" "$(body .example)" "default-0001.jpg"
 expect "the next capture" "$(req POST /api/capture)" "201"
 expect_match "... is named by it" "$(body '.photos[0].url')" '/default-[0-9]{4}\.jpg$'
+req POST /api/capture >/dev/null
+req POST /api/capture >/dev/null
+expect "three captures count 0001 to 0003" "$(req GET '/api/photos?per_page=3' >/dev/null; body '[.photos[].file] | reverse | join(" ")')" \
+    "default-0001.jpg default-0002.jpg default-0003.jpg"
 expect "an unknown field: 400" "$(req PUT /api/naming '{"template": "{bogus}"}')" "400"
 expect_match "... saying which" "$(body .error.message)" 'bogus'
 expect "a folder in the template: 400" "$(req PUT /api/naming '{"template": "../{name}"}')" "400"
@@ -180,6 +184,19 @@ start_serve
 expect "after a restart the session is still active" "$(req GET /api/sessions >/dev/null; body .active)" "default"
 expect_true "and its photos are listed" "$(req GET /api/photos >/dev/null; body .total) >= 3"
 expect "and the file names are kept" "$(req GET /api/naming >/dev/null; body .template)" "{session}-{counter:04d}"
+# the counter never starts again: not after a restart (the library's count
+# starts at 1 in each process), not in another session's folder (only the
+# catalog knows the numbers there), not for a shot taken on the body
+expect "a capture after the restart" "$(req POST /api/capture)" "201"
+expect "... goes on at 0004" "$(body '.photos[0].file')" "default-0004.jpg"
+expect "a new session" "$(req POST /api/sessions '{"name": "other", "activate": true}')" "201"
+expect "a capture there" "$(req POST /api/capture)" "201"
+expect "... goes on at 0005 in its new folder" "$(body '.photos[0].file')" "other-0005.jpg"
+n0=$(req GET /api/photos >/dev/null; body .total)
+post /shutter >/dev/null
+until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $n0 ]"
+expect "a shot on the body goes on at 0006" "$(req GET /api/photos >/dev/null; body '.photos[0].file')" "other-0006.jpg"
+expect "back to the first session" "$(req POST /api/sessions/default/activate)" "200"
 expect "an empty template goes back to the studio's names" "$(req PUT /api/naming '{"template": ""}' ; body .custom)" "200false"
 stop_serve "serve stops cleanly (2)"
 
