@@ -148,8 +148,13 @@ struct tether_camera {
     char teth_tmpl[256];
     char teth_session[128];
     bool teth_keep;
-    char teth_stem[256];        /* the last file's camera name without extension (owner thread) */
-    int teth_counter;           /* ... the {counter} and time its name was given (owner thread) */
+    /* the last shot's files (owner thread): its first file's name (numbered
+     * on), the extensions it has, when its last file came, its {counter}
+     * and time */
+    char teth_name[256];
+    char teth_exts[64];
+    int64_t teth_last_ns;
+    int teth_counter;
     int64_t teth_time;
     /* capture */
     int counter;                /* the last {counter} given with counter_tmpl */
@@ -609,19 +614,27 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
     pthread_mutex_unlock(&cam->lock);
     char name[256], ext[32], file[1024];
     split_name(ev->path, name, sizeof name, ext, sizeof ext);
-    /* the RAW and the JPEG of one shot (IMG_0001.CR2, IMG_0001.JPG) come as
-     * two files in a row: they keep one number and one time, so one base */
-    int64_t now = time(NULL);
-    if (strcmp(name, cam->teth_stem) != 0 || now - cam->teth_time > 10) {
+    continue_capt_name(cam, name, sizeof name);
+    /* the RAW and the JPEG of one shot come as two files in a row, within
+     * moments, of two types (IMG_0001.CR2 and IMG_0001.JPG, or libgphoto2's
+     * capt0005.cr2 and capt0006.jpg): like a capture's, they keep the first
+     * one's name, number and time, so one base name */
+    char dotted[40];
+    snprintf(dotted, sizeof dotted, ".%s.", ext);
+    int64_t mono = clock_mono_ns();
+    bool same_shot = cam->teth_last_ns && mono - cam->teth_last_ns < 2000000000LL && !strstr(cam->teth_exts, dotted) &&
+                     strlen(cam->teth_exts) + strlen(dotted) < sizeof cam->teth_exts;
+    if (!same_shot) {
         int highest = 0;
         if (strstr(tmpl, "{counter")) tether_name_counter_in_dir(dir, tmpl, &highest);
         cam->teth_counter = next_counter(cam, tmpl, highest);
-        cam->teth_time = now;
-        snprintf(cam->teth_stem, sizeof cam->teth_stem, "%s", name);
+        cam->teth_time = time(NULL);
+        snprintf(cam->teth_name, sizeof cam->teth_name, "%s", name);
+        cam->teth_exts[0] = '\0';
     }
-    continue_capt_name(cam, name, sizeof name);
+    snprintf(cam->teth_exts + strlen(cam->teth_exts), sizeof cam->teth_exts - strlen(cam->teth_exts), "%s", dotted + !!cam->teth_exts[0]);
     tether_name_vars v = {.counter = cam->teth_counter, .time = cam->teth_time, .model = cam->model,
-                          .session = session, .name = name, .ext = ext};
+                          .session = session, .name = cam->teth_name, .ext = ext};
     char err[256];
     if (tether_name_expand(tmpl, &v, file, sizeof file, err, sizeof err) != TETHER_OK) {
         set_error(cam, "%s", err);
@@ -629,7 +642,9 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
     }
     backend_item it;
     item_on_card(&it, ev->path);
-    if (download_to(cam, &it, dir, file, ev->local, sizeof ev->local) != TETHER_OK) {
+    int rc = download_to(cam, &it, dir, file, ev->local, sizeof ev->local);
+    cam->teth_last_ns = clock_mono_ns(); /* the next file is announced only now: a RAW takes a while */
+    if (rc != TETHER_OK) {
         ev->local[0] = '\0';
         pthread_mutex_lock(&cam->lock);
         snprintf(ev->detail, sizeof ev->detail, "%s", cam->last_error); /* why it was not saved */

@@ -198,6 +198,34 @@ until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $n0 ]"
 expect "a shot on the body goes on at 0006" "$(req GET /api/photos >/dev/null; body '.photos[0].file')" "other-0006.jpg"
 expect "back to the first session" "$(req POST /api/sessions/default/activate)" "200"
 expect "an empty template goes back to the studio's names" "$(req PUT /api/naming '{"template": ""}' ; body .custom)" "200false"
+
+# --- RAW + JPEG: one item (the JPEG shown, its RAW with it) ---------------------------------------------
+expect "RAW + JPEG on the camera" "$(req POST /api/settings '{"path": "imageformat", "value": "RAW + Large Fine JPEG"}')" "200"
+n0=$(req GET /api/photos >/dev/null; body .total)
+expect "a RAW + JPEG capture" "$(req POST /api/capture)" "201"
+expect "... writes two files" "$(body '[.photos[].file | sub(".*\\."; "")] | sort | join(" ")')" "cr2 jpg"
+req GET /api/photos >/dev/null
+expect "... listed as one item" "$(body .total)" "$((n0 + 1))"
+expect "... the JPEG, carrying its RAW" "$(body '.photos[0] | [(.file | sub("\\.jpg$"; "")), (.raw_file.file | sub("\\.cr2$"; ""))] | (.[0] == .[1] and .[0] != null)')" "true"
+item=$(body '.photos[0].id'); raw=$(body '.photos[0].raw_file.id')
+expect "the RAW is downloadable" "$(curl -s -o /dev/null -w '%{http_code}' "$URL$(body .photos[0].raw_file.url)")" "200"
+expect "the RAW says which item it is in" "$(req GET "/api/photos/$raw" >/dev/null; body .pair_of)" "$item"
+expect "a rating through the RAW's id" "$(req PUT "/api/photos/$raw" '{"rating": 3, "label": "Green"}'; body '[.id, .rating, .label] | join(" ")')" \
+    "200$item 3 Green"
+jpg_path="$T_DIR/photos/$(req GET "/api/photos/$item" >/dev/null; body '.url | sub("^/photos/"; "")')"
+raw_path="$T_DIR/photos/$(body '.raw_file.url | sub("^/photos/"; "")')"
+expect "... is in both files' XMP (the JPEG, the RAW's sidecar), read by exiftool" \
+    "$(exiftool -s3 -XMP:Rating -XMP:Label "$jpg_path" | tr '\n' ' ')| $(exiftool -s3 -XMP:Rating -XMP:Label "${raw_path%.*}.xmp" | tr '\n' ' ')" \
+    "3 Green | 3 Green "
+expect "... and in the catalog for both" "$(req GET "/api/photos/$raw" >/dev/null; body '.rating')" "3"
+expect "the filter finds the item once" "$(req GET '/api/photos?label=Green' >/dev/null; body '[.photos[].id] | join(" ")')" "$item"
+post /shutter >/dev/null
+until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $((n0 + 1)) ] && [ \"\$(curl -s '$URL/api/photos' | jq -r .photos[0].raw_file.file)\" != null ]"
+expect "a RAW + JPEG shot on the body is one item too" "$(req GET /api/photos >/dev/null; body '[.total, (.photos[0].raw_file.file | test("\\.cr2$"))] | join(" ")')" "$((n0 + 2)) true"
+expect "deleting the item" "$(req DELETE "/api/photos/$item")" "200"
+expect "... deletes both files" "$(ls "$jpg_path" "$raw_path" 2>/dev/null | wc -l)" "0"
+expect "... and both entries" "$(req GET "/api/photos/$raw")" "404"
+expect "back to JPEG" "$(req POST /api/settings '{"path": "imageformat", "value": "Large Fine JPEG"}')" "200"
 stop_serve "serve stops cleanly (2)"
 
 # --- access token ------------------------------------------------------------------------------------------
