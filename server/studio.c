@@ -468,8 +468,9 @@ json_t *studio_photo_json(const catalog_photo *p)
 }
 
 /* A RAW and a JPEG of one shot: the files of one folder with one name
- * but for the extension (IMG_0001.CR2, IMG_0001.JPG), from one camera,
- * catalogued within a minute of each other (a capture gives both at once;
+ * but for the extension (IMG_0001.CR2, IMG_0001.JPG), from one camera
+ * (or one not known: a file found on disk at start, the half of a pair a
+ * killed server had not catalogued), catalogued within a minute of each other (a capture gives both at once;
  * a shot on the body or an import, one after the other).  The RAW joins
  * the JPEG's item, and p is read again (it gained its RAW, or its place
  * in a pair).  A file that pairs with nothing stays an item of its own. */
@@ -484,8 +485,8 @@ static void pair_shot(studio *s, catalog_photo *p)
         const catalog_photo *o = &sib[i];
         bool other_jpeg = strcmp(http_mime_for(o->rel), "image/jpeg") == 0;
         bool opposite = jpeg ? img_tag_kind_of(o->rel) == IMG_TAG_SIDECAR : other_jpeg;
-        if (!opposite || o->raw_of || o->raw_id || strcmp(o->camera_id, p->camera_id) != 0 ||
-            llabs(o->taken - p->taken) > 60)
+        bool same_camera = strcmp(o->camera_id, p->camera_id) == 0 || !o->camera_id[0] || !p->camera_id[0];
+        if (!opposite || o->raw_of || o->raw_id || !same_camera || llabs(o->taken - p->taken) > 60)
             continue;
         int64_t raw = jpeg ? o->id : p->id, jpg = jpeg ? p->id : o->id;
         if (catalog_photo_pair_raw(s->cat, raw, jpg) == TETHER_OK) {
