@@ -267,15 +267,26 @@ static bool match_pieces(const piece *pc, int n, const char *s, int *counter)
     }
 }
 
+/* A template read for matching names against. */
+typedef struct pattern {
+    piece pc[MAX_PIECES];
+    int n;
+    bool has_counter;
+} pattern;
+
+static int compile(const char *tmpl, pattern *p)
+{
+    p->n = parse_pieces(tmpl, p->pc, &p->has_counter);
+    return p->n < 0 ? TETHER_ERR_BAD_VALUE : TETHER_OK;
+}
+
 int tether_name_counter(const char *tmpl, const char *file, int *counter)
 {
     if (tmpl == NULL || file == NULL || counter == NULL) return TETHER_ERR_INVALID_ARGUMENT;
-    piece pc[MAX_PIECES];
-    bool has_counter;
-    int n = parse_pieces(tmpl, pc, &has_counter);
-    if (n < 0) return TETHER_ERR_BAD_VALUE;
+    pattern pt;
+    if (compile(tmpl, &pt) != TETHER_OK) return TETHER_ERR_BAD_VALUE;
     int c = 0;
-    if (!has_counter || !match_pieces(pc, n, file, &c)) return TETHER_ERR_NOT_FOUND;
+    if (!pt.has_counter || !match_pieces(pt.pc, pt.n, file, &c)) return TETHER_ERR_NOT_FOUND;
     *counter = c;
     return TETHER_OK;
 }
@@ -283,18 +294,16 @@ int tether_name_counter(const char *tmpl, const char *file, int *counter)
 int tether_name_counter_in_dir(const char *dir, const char *tmpl, int *highest)
 {
     if (dir == NULL || tmpl == NULL || highest == NULL) return TETHER_ERR_INVALID_ARGUMENT;
-    piece pc[MAX_PIECES];
-    bool has_counter;
-    int n = parse_pieces(tmpl, pc, &has_counter);
-    if (n < 0) return TETHER_ERR_BAD_VALUE;
+    pattern pt;
+    if (compile(tmpl, &pt) != TETHER_OK) return TETHER_ERR_BAD_VALUE;
     *highest = 0;
-    if (!has_counter) return TETHER_OK;
+    if (!pt.has_counter) return TETHER_OK;
     DIR *d = opendir(dir);
     if (d == NULL) return errno == ENOENT ? TETHER_OK : TETHER_ERR_STORAGE;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         int c = 0;
-        if (e->d_name[0] != '.' && match_pieces(pc, n, e->d_name, &c) && c > *highest) *highest = c;
+        if (e->d_name[0] != '.' && match_pieces(pt.pc, pt.n, e->d_name, &c) && c > *highest) *highest = c;
     }
     closedir(d);
     return TETHER_OK;
