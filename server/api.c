@@ -382,7 +382,8 @@ static enum MHD_Result activate_session(studio *s, const http_request *r, const 
     int n = station_list(s, list, STUDIO_MAX_CAMERAS);
     for (int i = 0; i < n; i++) { /* shots with the camera's button go to the new session */
         station_name_template(list[i], tmpl, sizeof tmpl);
-        if (list[i]->cam) tether_tethered(list[i]->cam, dir, tmpl, false);
+        tether_capture_options o = {.dir = dir, .name_template = tmpl, .session = name};
+        if (list[i]->cam) tether_tethered_options(list[i]->cam, &o);
         station_unref(list[i]);
     }
     hub_publish(s, "session_changed", json_pack("{s:s}", "active", name));
@@ -519,7 +520,7 @@ static enum MHD_Result get_photos(studio *s, const http_request *r)
     if (!parse_int(http_query(r, "min_rating"), 0, 5, &min_rating) || !parse_int(http_query(r, "pick"), -1, 1, &pick) ||
         (label && !img_tag_label_ok(label)))
         return http_error(r, 400, "bad_request", "min_rating is 0..5, pick 1 or -1, label Red, Yellow, Green, Blue or Purple");
-    catalog_cull_filter f = {.min_rating = (int)min_rating, .label = label ? label : "", .pick = (int)pick};
+    catalog_cull_filter f = {.min_rating = (int)min_rating, .label = label ? label : "", .pick = (int)pick, .items = true};
     catalog_photo *list = NULL;
     int n = 0;
     int64_t total = 0;
@@ -564,34 +565,61 @@ static int read_photo_jpeg(studio *s, const catalog_photo *p, bytebuf *b, bool *
     return studio_picture(p->rel, b);
 }
 
-/* Deletes a photo's file, thumbnail and catalog entry, or answers why not
- * (then nothing was deleted, or the message says what was). */
-static enum MHD_Result delete_photo(studio *s, const http_request *r, const catalog_photo *p)
+/* The item a photo belongs to: the JPEG of a RAW + JPEG shot (its RAW is
+ * in raw_id), or the photo itself.  Returns 0 or TETHER_ERR_NOT_FOUND. */
+static int photo_item(studio *s, const catalog_photo *p, catalog_photo *item)
+{
+    if (p->raw_of) return catalog_photo_get(s->cat, p->raw_of, item);
+    *item = *p;
+    return TETHER_OK;
+}
+
+/* Deletes one photo's file, thumbnail and catalog entry; true, or false
+ * with the answer saying why (then nothing of it was deleted, or the
+ * message says what was). */
+static bool delete_file(studio *s, const http_request *r, const catalog_photo *p, enum MHD_Result *answered)
 {
     char what[1400];
     snprintf(what, sizeof what, "cannot delete photo %lld", (long long)p->id);
-    enum MHD_Result answered;
-    if (!api_storage_usable(s, r, what, &answered)) return answered;
+    if (!api_storage_usable(s, r, what, answered)) return false;
     if (studio_unlink_rel(s, p->rel) != 0 && errno != ENOENT) {
         int e = errno;
         if (e == EINVAL || e == EXDEV)
-            return http_error(r, 500, "storage_error", "%s: its path in the catalog (%s) is not inside the photo folder %s; "
-                              "nothing was deleted", what, p->rel, s->root);
-        if (e == EPERM || e == ELOOP || e == ENOTDIR)
-            return http_error(r, 500, "storage_error", "%s: its path in the catalog (%s) leads to a hidden file or folder "
-                              "(through a link?), not a photo; nothing was deleted", what, p->rel);
-        snprintf(what, sizeof what, "cannot delete photo %lld's file %s/%s", (long long)p->id, s->root, p->rel);
-        return api_storage_error(s, r, studio_errno_err(e), what, strerror(e));
+            *answered = http_error(r, 500, "storage_error", "%s: its path in the catalog (%s) is not inside the photo "
+                                   "folder %s; nothing was deleted", what, p->rel, s->root);
+        else if (e == EPERM || e == ELOOP || e == ENOTDIR)
+            *answered = http_error(r, 500, "storage_error", "%s: its path in the catalog (%s) leads to a hidden file or "
+                                   "folder (through a link?), not a photo; nothing was deleted", what, p->rel);
+        else {
+            snprintf(what, sizeof what, "cannot delete photo %lld's file %s/%s", (long long)p->id, s->root, p->rel);
+            *answered = api_storage_error(s, r, studio_errno_err(e), what, strerror(e));
+        }
+        return false;
     }
     if (p->thumb[0] && studio_unlink_rel(s, p->thumb) != 0 && errno != ENOENT)
         LOG_WARN("api", "photo %lld: its thumbnail %s was not deleted: %s", (long long)p->id, p->thumb, strerror(errno));
     int rc = catalog_photo_delete(s->cat, p->id);
     if (rc != TETHER_OK) {
         snprintf(what, sizeof what, "photo %lld's file was deleted, but the catalog could not forget it", (long long)p->id);
-        return api_storage_error(s, r, rc, what, NULL);
+        *answered = api_storage_error(s, r, rc, what, NULL);
+        return false;
     }
     hub_publish(s, "photo_deleted", json_pack("{s:I, s:s}", "id", (json_int_t)p->id, "session", p->session));
-    return http_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)p->id, "deleted", 1));
+    return true;
+}
+
+/* Deletes a photo's item: the photo, and the RAW of a RAW + JPEG shot
+ * with its JPEG (deleting either deletes the shot). */
+static enum MHD_Result delete_photo(studio *s, const http_request *r, const catalog_photo *asked)
+{
+    catalog_photo item, raw;
+    if (photo_item(s, asked, &item) != TETHER_OK) item = *asked; /* its JPEG is gone: the RAW alone */
+    enum MHD_Result answered;
+    if (item.raw_id && catalog_photo_get(s->cat, item.raw_id, &raw) == TETHER_OK && !delete_file(s, r, &raw, &answered))
+        return answered;
+    if (!delete_file(s, r, &item, &answered)) return answered;
+    return http_json(r, 200, json_pack("{s:I, s:b, s:I}", "id", (json_int_t)item.id, "deleted", 1, "raw_id",
+                                       (json_int_t)item.raw_id));
 }
 
 /* PUT /api/photos/ID {"rating": -1..5, "label": "Red"..|"", "pick": -1|0|1}
@@ -609,9 +637,9 @@ static enum MHD_Result cull_photo(studio *s, const http_request *r, const catalo
     /* keys pressed in a row arrive as requests side by side: each reads
      * the photo as the last one left it, and one file is written at a time */
     pthread_mutex_lock(&s->cull_lock);
-    catalog_photo p;
-    enum MHD_Result ret = catalog_photo_get(s->cat, asked->id, &p) == TETHER_OK
-                              ? cull_photo_locked(s, r, &p, body)
+    catalog_photo p, item;
+    enum MHD_Result ret = catalog_photo_get(s->cat, asked->id, &p) == TETHER_OK && photo_item(s, &p, &item) == TETHER_OK
+                              ? cull_photo_locked(s, r, &item, body)
                               : http_error(r, 404, "not_found", "the photo is gone");
     pthread_mutex_unlock(&s->cull_lock);
     json_decref(body);
@@ -641,19 +669,24 @@ static enum MHD_Result cull_photo_locked(studio *s, const http_request *r, const
     if (jp && pick == -1) rating = -1;
     else if (jr && rating == -1) pick = -1;
     else if (rating == -1) rating = 0, pick = pick == -1 ? 0 : pick; /* un-rejected */
-    char path[4700], err[512] = "";
-    int e = studio_real_path(s, p->rel, path, sizeof path); /* no link into .tether or out */
-    if (e != 0) return http_error(r, 404, "not_found", "the photo's file is missing");
-    if (img_tag_kind_of(path) != IMG_TAG_UNSUPPORTED) {
-        img_tags t = {.has_cull = true, .rating = rating};
-        snprintf(t.label, sizeof t.label, "%s", label);
-        if (img_tag_file(path, &t, NULL, 0, err, sizeof err) != TETHER_OK)
-            return api_storage_error(s, r, TETHER_ERR_STORAGE, "culling (the rating is not saved)", err);
-        struct stat st;
-        if (stat(path, &st) == 0 && st.st_size != p->size) catalog_photo_set_size(s->cat, p->id, st.st_size);
+    /* a RAW + JPEG shot: both files (the JPEG's XMP, the RAW's sidecar) */
+    catalog_photo raw;
+    bool paired = p->raw_id && catalog_photo_get(s->cat, p->raw_id, &raw) == TETHER_OK;
+    for (const catalog_photo *f = p; f; f = f == p && paired ? &raw : NULL) {
+        char path[4700], err[512] = "";
+        int e = studio_real_path(s, f->rel, path, sizeof path); /* no link into .tether or out */
+        if (e != 0) return http_error(r, 404, "not_found", "the photo's file %s is missing", f->rel);
+        if (img_tag_kind_of(path) != IMG_TAG_UNSUPPORTED) {
+            img_tags t = {.has_cull = true, .rating = rating};
+            snprintf(t.label, sizeof t.label, "%s", label);
+            if (img_tag_file(path, &t, NULL, 0, err, sizeof err) != TETHER_OK)
+                return api_storage_error(s, r, TETHER_ERR_STORAGE, "culling (the rating is not saved)", err);
+            struct stat st;
+            if (stat(path, &st) == 0 && st.st_size != f->size) catalog_photo_set_size(s->cat, f->id, st.st_size);
+        }
+        int rc = catalog_photo_set_cull(s->cat, f->id, rating, label, pick);
+        if (rc != TETHER_OK) return api_storage_error(s, r, rc, "culling (written to the file, not to the catalog)", NULL);
     }
-    int rc = catalog_photo_set_cull(s->cat, p->id, rating, label, pick);
-    if (rc != TETHER_OK) return api_storage_error(s, r, rc, "culling (written to the file, not to the catalog)", NULL);
     catalog_photo now;
     if (catalog_photo_get(s->cat, p->id, &now) != TETHER_OK) return http_error(r, 404, "not_found", "the photo is gone");
     json_t *j = studio_photo_json(&now);

@@ -83,9 +83,10 @@ typedef struct station {
     _Atomic int stopping;    /* set once when it is removed or the studio stops */
     _Atomic int refs;
     _Atomic int calls;       /* handlers using it now (station_enter) */
-    pthread_mutex_t lock;    /* stream_clients, frames_sent */
+    pthread_mutex_t lock;    /* stream_clients, frames_sent, counted */
     int stream_clients;
     uint64_t frames_sent;
+    char counted[160];       /* the template whose {counter} was last set to go on after the catalog's */
     pthread_t pump, events;  /* the frame pump (stream.c), the event pump (station.c) */
     bool pump_started, events_started;
     /* a camera of a rig node (rig.c): cam is NULL, no pumps or jobs; the
@@ -385,8 +386,12 @@ enum MHD_Result station_busy_error(station *st, const http_request *r);
 #define STUDIO_NAME_TEMPLATE "{timestamp:%Y%m%d-%H%M%S}"
 /* The naming template for a station's captures: the photographer's
  * (studio.name_template) or the studio's own, with the camera's id when
- * several cameras are served.  Any thread. */
-void station_name_template(const station *st, char *out, size_t size);
+ * several cameras are served.  The first time a template is asked for, a
+ * {counter} in it is set to go on after the highest number the catalog's
+ * photos have with it (tether_counter_continue), so numbers never start
+ * again after a restart, in a new day's folder or in another session.
+ * Any thread. */
+void station_name_template(station *st, char *out, size_t size);
 /* Publishes an event about the station: data gains "camera": its id. */
 void station_publish(station *st, const char *type, json_t *data);
 /* The camera as GET /api/cameras lists it (new reference). */

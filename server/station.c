@@ -109,7 +109,39 @@ enum MHD_Result station_busy_error(station *st, const http_request *r)
                       st->origin.id, STATION_MAX_CALLS);
 }
 
-void station_name_template(const station *st, char *out, size_t size)
+/* The highest {counter} among the catalog's files (catalog_each_file). */
+typedef struct highest_counter {
+    const char *tmpl;
+    int highest;
+} highest_counter;
+
+static void note_counter(void *ctx, const char *file)
+{
+    highest_counter *h = ctx;
+    int c;
+    if (tether_name_counter(h->tmpl, file, &c) == TETHER_OK && c > h->highest) h->highest = c;
+}
+
+/* Makes the camera's {counter} for tmpl go on after the catalog's files
+ * (the library looks only in the folder it writes to: today's, of this
+ * session), once per template.  Any thread. */
+static void continue_counter(station *st, const char *tmpl)
+{
+    if (st->cam == NULL || strstr(tmpl, "{counter") == NULL) return;
+    pthread_mutex_lock(&st->lock);
+    bool done = strcmp(st->counted, tmpl) == 0;
+    pthread_mutex_unlock(&st->lock);
+    if (done) return;
+    highest_counter h = {.tmpl = tmpl};
+    if (catalog_each_file(st->s->cat, note_counter, &h) != TETHER_OK) return; /* asked again next time */
+    tether_counter_continue(st->cam, tmpl, h.highest);
+    pthread_mutex_lock(&st->lock);
+    snprintf(st->counted, sizeof st->counted, "%s", tmpl);
+    pthread_mutex_unlock(&st->lock);
+    if (h.highest > 0) LOG_INFO("studio", "camera %s: %s numbers on after %d", st->origin.id, tmpl, h.highest);
+}
+
+void station_name_template(station *st, char *out, size_t size)
 {
     char user[128];
     pthread_mutex_lock(&st->s->lock);
@@ -123,6 +155,7 @@ void station_name_template(const station *st, char *out, size_t size)
         snprintf(out, size, "%s-%s-{name}", STUDIO_NAME_TEMPLATE, st->origin.id);
     else
         snprintf(out, size, "%s-{name}", STUDIO_NAME_TEMPLATE);
+    continue_counter(st, out);
 }
 
 void station_publish(station *st, const char *type, json_t *data)
@@ -245,14 +278,15 @@ static const char *event_type(tether_event_type t)
 
 /* Points the camera's tethered downloads at today's folder of the active
  * session (shots taken with the body's button land there). */
-static void aim_tethered(station *st, char *day, size_t daysz)
+static void aim_tethered(station *st, char *day, size_t daysz, char *tmpl, size_t tmplsz)
 {
-    char session[128], dir[4400], tmpl[160];
+    char session[128], dir[4400];
     studio_session(st->s, session, sizeof session);
     studio_today(day, daysz);
     snprintf(dir, sizeof dir, "%s/%s/%s", st->s->root, session, day);
-    station_name_template(st, tmpl, sizeof tmpl);
-    tether_tethered(st->cam, dir, tmpl, false);
+    station_name_template(st, tmpl, tmplsz);
+    tether_capture_options o = {.dir = dir, .name_template = tmpl, .session = session};
+    tether_tethered_options(st->cam, &o);
 }
 
 /* The session and day folders a tethered download was written to
@@ -275,11 +309,10 @@ static void *event_pump(void *arg)
     station *st = arg;
     studio *s = st->s;
     log_set_thread_name("events");
-    char day[16] = "", session[128] = "";
-    aim_tethered(st, day, sizeof day);
+    char day[16] = "", session[128] = "", aimed[160] = "";
+    aim_tethered(st, day, sizeof day, aimed, sizeof aimed);
     studio_session(s, session, sizeof session);
     int64_t last_aim = clock_mono_ns(), last_look = 0;
-    bool several = s->several;
     /* a subscription of its own: the CLI's or a job's waits take nothing from it */
     tether_event_sub *sub = NULL;
     if (tether_events_subscribe(st->cam, &sub) != TETHER_OK) {
@@ -289,12 +322,14 @@ static void *event_pump(void *arg)
     while (!s->stopping && !st->stopping) {
         char now_session[128];
         studio_session(s, now_session, sizeof now_session);
-        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0 || several != s->several) {
-            /* follow midnight, a change of session, and a second camera
-             * (from then on, names carry the camera's id) */
-            several = s->several;
+        char tmpl[160];
+        station_name_template(st, tmpl, sizeof tmpl);
+        if (clock_mono_ns() - last_aim > 30000000000LL || strcmp(now_session, session) != 0 || strcmp(tmpl, aimed) != 0) {
+            /* follow midnight, a change of session, and of the file names
+             * (the photographer's, or a second camera's: from then on,
+             * names carry the camera's id) */
             snprintf(session, sizeof session, "%s", now_session);
-            aim_tethered(st, day, sizeof day);
+            aim_tethered(st, day, sizeof day, aimed, sizeof aimed);
             last_aim = clock_mono_ns();
         }
         if (clock_mono_ns() - last_look > 2000000000LL) { /* a change of the folder's health is announced */
@@ -314,7 +349,7 @@ static void *event_pump(void *arg)
             if (photo) station_publish(st, "capture", json_pack("{s:[o], s:s}", "photos", photo, "source", "camera"));
             continue;
         }
-        if (ev.type == TETHER_EVENT_CAMERA_BACK) aim_tethered(st, day, sizeof day);
+        if (ev.type == TETHER_EVENT_CAMERA_BACK) aim_tethered(st, day, sizeof day, aimed, sizeof aimed);
         if (ev.type == TETHER_EVENT_SETTING_CHANGED && ev.path[0]) {
             /* changed on the body: send the whole setting, as the API does */
             tether_setting set;

@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "image/analysis.h"
 #include "image/jpeg.h"
+#include "image/tag.h"
 #include "internal.h"
 #include "rig/transfer.h"
 #include "store/atomic.h"
@@ -443,7 +444,7 @@ json_t *studio_photo_json(const catalog_photo *p)
     else snprintf(view, sizeof view, "/api/photos/%lld/preview", (long long)p->id);
     /* "camera" is the id of the station that took it; photos catalogued
      * before cameras had ids give their model there */
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:s, s:i, s:I, s:I, s:i, s:i, s:s, s:s, s:s, s:s}",
                      "id", (json_int_t)p->id, "session", p->session, "day", p->day,
                      "file", slash ? slash + 1 : p->rel, "url", url, "thumb", thumb, "view", view, "raw", !jpeg,
                      "rating", p->rating, "label", p->label, "pick", p->pick,
@@ -451,6 +452,49 @@ json_t *studio_photo_json(const catalog_photo *p)
                      "width", p->width, "height", p->height, "camera", p->camera_id[0] ? p->camera_id : p->camera,
                      "camera_model", p->camera, "camera_identity", p->camera_identity,
                      "camera_path", p->camera_path);
+    /* RAW + JPEG: one item, the JPEG carrying its RAW */
+    if (j && p->raw_id) {
+        const char *rs = strrchr(p->raw_rel, '/');
+        char rurl[700];
+        snprintf(rurl, sizeof rurl, "/photos/%s", p->raw_rel);
+        json_object_set_new(j, "raw_file", json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)p->raw_id, "file",
+                                                     rs ? rs + 1 : p->raw_rel, "url", rurl, "size",
+                                                     (json_int_t)p->raw_size));
+    } else if (j) {
+        json_object_set_new(j, "raw_file", json_null());
+    }
+    if (j && p->raw_of) json_object_set_new(j, "pair_of", json_integer((json_int_t)p->raw_of));
+    return j;
+}
+
+/* A RAW and a JPEG of one shot: the files of one folder with one name
+ * but for the extension (IMG_0001.CR2, IMG_0001.JPG), from one camera
+ * (or one not known: a file found on disk at start, the half of a pair a
+ * killed server had not catalogued), catalogued within a minute of each other (a capture gives both at once;
+ * a shot on the body or an import, one after the other).  The RAW joins
+ * the JPEG's item, and p is read again (it gained its RAW, or its place
+ * in a pair).  A file that pairs with nothing stays an item of its own. */
+static void pair_shot(studio *s, catalog_photo *p)
+{
+    bool jpeg = strcmp(http_mime_for(p->rel), "image/jpeg") == 0;
+    if (!jpeg && img_tag_kind_of(p->rel) != IMG_TAG_SIDECAR) return; /* neither: a video, say */
+    catalog_photo sib[4];
+    int n = 0;
+    if (catalog_photo_siblings(s->cat, p, sib, 4, &n) != TETHER_OK) return;
+    for (int i = 0; i < n; i++) {
+        const catalog_photo *o = &sib[i];
+        bool other_jpeg = strcmp(http_mime_for(o->rel), "image/jpeg") == 0;
+        bool opposite = jpeg ? img_tag_kind_of(o->rel) == IMG_TAG_SIDECAR : other_jpeg;
+        bool same_camera = strcmp(o->camera_id, p->camera_id) == 0 || !o->camera_id[0] || !p->camera_id[0];
+        if (!opposite || o->raw_of || o->raw_id || !same_camera || llabs(o->taken - p->taken) > 60)
+            continue;
+        int64_t raw = jpeg ? o->id : p->id, jpg = jpeg ? p->id : o->id;
+        if (catalog_photo_pair_raw(s->cat, raw, jpg) == TETHER_OK) {
+            LOG_INFO("studio", "%s and %s are one shot", p->rel, o->rel);
+            catalog_photo_get(s->cat, p->id, p);
+        }
+        return;
+    }
 }
 
 int studio_picture(const char *name, bytebuf *data)
@@ -535,6 +579,7 @@ json_t *studio_register_photo_event(studio *s, const shot_origin *from, const ch
     bytebuf_free(&picture);
     int rc = catalog_photo_add(s->cat, &p);
     if (rc == TETHER_OK) s->captures++;
+    if (rc == TETHER_OK) pair_shot(s, &p);
     if (rc != TETHER_OK) {
         char why[1200];
         studio_storage_why(s, rc, why, sizeof why);

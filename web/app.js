@@ -217,7 +217,7 @@ async function loadMini() {
   }));
   const first = r.photos.find((p) => p.thumb);
   if (first) showAnalysis(first);
-  else { clearHistogram(); $('#exif').replaceChildren(); $('#clip').textContent = ''; }
+  else { clearHistogram($('#histogram')); $('#exif').replaceChildren(); $('#clip').textContent = ''; }
 }
 
 // The name of the camera that took a photo: its id's camera as listed, else
@@ -227,29 +227,34 @@ function photoCamera(p) {
   return c ? cameraName(c) : p.camera_identity || p.camera || '';
 }
 
-function clearHistogram() {
-  const c = $('#histogram');
+function clearHistogram(c) {
   c.getContext('2d').clearRect(0, 0, c.width, c.height);
+}
+
+// A photo's histogram and EXIF (GET /api/photos/ID/histogram and
+// /api/photos/ID) into a canvas, a line saying what is clipped and a <dl>:
+// the latest shot's under the live view, the review pane's (review.js).
+async function showPhotoAnalysis(photo, canvas, clip, exif) {
+  const [h, info] = await Promise.all([
+    api('GET', `/api/photos/${photo.id}/histogram`), api('GET', `/api/photos/${photo.id}`)]);
+  drawHistogram(canvas, h);
+  clip.textContent = `shadows ${h.shadows_clipped_percent.toFixed(1)}% · highlights ${h.highlights_clipped_percent.toFixed(1)}% clipped`;
+  const x = info.exif || {};
+  const rows = [['File', info.file], ['Camera', x.model], ['Lens', x.lens], ['Exposure', x.exposure && `${x.exposure} s`],
+    ['Aperture', x.fnumber && `f/${x.fnumber}`], ['ISO', x.iso], ['Focal length', x.focal_mm && `${x.focal_mm} mm`],
+    ['Taken', x.datetime], ['Size', `${info.width}×${info.height}`]];
+  exif.replaceChildren(...rows.filter((r) => r[1]).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
 }
 
 async function showAnalysis(photo) {
   try {
-    const [h, info] = await Promise.all([
-      api('GET', `/api/photos/${photo.id}/histogram`), api('GET', `/api/photos/${photo.id}`)]);
-    drawHistogram(h);
-    $('#clip').textContent = `shadows ${h.shadows_clipped_percent.toFixed(1)}% · highlights ${h.highlights_clipped_percent.toFixed(1)}% clipped`;
-    const x = info.exif || {};
-    const rows = [['File', info.file], ['Camera', x.model], ['Lens', x.lens], ['Exposure', x.exposure && `${x.exposure} s`],
-      ['Aperture', x.fnumber && `f/${x.fnumber}`], ['ISO', x.iso], ['Focal length', x.focal_mm && `${x.focal_mm} mm`],
-      ['Taken', x.datetime], ['Size', `${info.width}×${info.height}`]];
-    $('#exif').replaceChildren(...rows.filter((r) => r[1]).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))]));
+    await showPhotoAnalysis(photo, $('#histogram'), $('#clip'), $('#exif'));
   } catch (e) {
     toast('Histogram: ' + e.message);
   }
 }
 
-function drawHistogram(h) {
-  const c = $('#histogram');
+function drawHistogram(c, h) {
   const g = c.getContext('2d');
   g.clearRect(0, 0, c.width, c.height);
   const max = Math.max(1, ...h.luma.slice(1, 255), ...h.red.slice(1, 255), ...h.green.slice(1, 255), ...h.blue.slice(1, 255));

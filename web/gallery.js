@@ -2,13 +2,17 @@
 // download, delete; ?photo=ID opens one full size; culling: 1-5 stars, 0
 // none, 6-9 a colour label, P pick, X reject, U unflag, and a filter).  A
 // RAW shows the JPEG preview it embeds ("view") and downloads as the RAW
-// itself.  With several cameras (GET /api/cameras), or photos from several
-// in the page, each caption names the camera that took it.
+// itself; a RAW + JPEG shot is one tile (the JPEG, a RAW badge, both
+// files to download).  Compare: two photos side by side (C on a tile, or
+// Compare and two clicks), zooming and panning together (photoview.js).
+// With several cameras (GET /api/cameras), or photos from several in the
+// page, each caption names the camera that took it.
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
 const PER_PAGE = 24;
-const view = { session: null, day: '', page: 1, photos: [], total: 0, current: null, cameras: [] };
+const view = { session: null, day: '', page: 1, photos: [], total: 0, current: null, cameras: [], picked: [], picking: false };
+const fullLoupe = makeLoupe($('#full-stage'), $('#full-img'));
 
 // The studio's cameras, for their names; none from a server without
 // /api/cameras (the photos' own "camera" is then shown, if it varies).
@@ -73,7 +77,7 @@ async function load() {
     img.src = p.thumb || p.view || p.url;
     img.alt = p.file;
     img.loading = 'lazy';
-    img.addEventListener('click', () => open(p));
+    img.addEventListener('click', () => (view.picking ? pick(p) : open(p)));
     const cap = document.createElement('figcaption');
     // the name's end (the frame number and type) always shows; its start
     // gives way first: "20261206-1015…capt0042.jpg"
@@ -103,6 +107,13 @@ async function load() {
     cull.className = 'cull';
     showCull(cull, p);
     cap.append(cull);
+    if (rawBadge(p)) {
+      const badge = document.createElement('span');
+      badge.className = 'raw-badge';
+      badge.textContent = rawBadge(p);
+      cap.append(badge);
+    }
+    fig.classList.toggle('picked', view.picked.some((x) => x.id === p.id));
     img.addEventListener('mouseenter', () => { view.hovered = p; });
     fig.append(img, cap);
     return fig;
@@ -113,11 +124,11 @@ async function load() {
 // in the session and its EXIF; a click shows 100 % at that point.
 function open(p) {
   view.current = p;
-  setLoupe(false);
+  fullLoupe.set(false);
   $('#full-img').src = p.view || p.url; // a RAW: the JPEG preview it embeds
-  $('#download').href = p.url;
-  $('#download').setAttribute('download', p.file);
+  showDownloads(p, $('#download'), $('#download-raw'));
   $('#full-name').textContent = p.file;
+  $('#full-raw').textContent = rawBadge(p);
   showCull($('#full-cull'), p);
   const i = view.photos.findIndex((x) => x.id === p.id);
   const at = i >= 0 ? (view.page - 1) * PER_PAGE + i + 1 : 0;
@@ -127,10 +138,7 @@ function open(p) {
   $('#full-exif').textContent = '';
   $('#full').hidden = false;
   api('GET', `/api/photos/${p.id}`).then((info) => {
-    if (view.current !== p || !info.exif) return;
-    const x = info.exif;
-    $('#full-exif').textContent = [x.model, x.exposure && `${x.exposure} s`, x.fnumber && `f/${x.fnumber}`,
-      x.iso && `ISO ${x.iso}`, x.focal_mm && `${x.focal_mm} mm`, x.lens].filter(Boolean).join(' · ');
+    if (view.current === p) $('#full-exif').textContent = exifLine(info.exif);
   }).catch(() => {});
 }
 
@@ -204,29 +212,46 @@ async function step(by) {
   if (next) open(next);
 }
 
-// The loupe: 100 % (one image pixel per screen pixel) around the point
-// clicked, the fraction (fx, fy) of the picture; off: fitted.
-function setLoupe(on, fx = 0.5, fy = 0.5) {
-  const stage = $('#full-stage');
-  stage.classList.toggle('loupe', on);
-  if (!on) return;
-  const img = $('#full-img');
-  const ratio = 1 / (window.devicePixelRatio || 1);
-  img.style.width = `${img.naturalWidth * ratio}px`;
-  stage.scrollLeft = fx * img.naturalWidth * ratio - stage.clientWidth / 2;
-  stage.scrollTop = fy * img.naturalHeight * ratio - stage.clientHeight / 2;
+// ---- compare: two photos side by side, one loupe for both ----
+
+const sides = ['a', 'b'].map((k) => ({ k, loupe: makeLoupe($(`#cmp-stage-${k}`), $(`#cmp-img-${k}`)) }));
+linkLoupes(sides[0].loupe, sides[1].loupe);
+
+// Picking: Compare, then two tiles (or C over two tiles); the second opens them.
+function setPicking(on) {
+  view.picking = on;
+  if (!on) view.picked = [];
+  $('#compare-pick').setAttribute('aria-pressed', String(on));
+  $('#compare-hint').hidden = !on;
+  document.querySelectorAll('#grid figure.picked').forEach((f) => f.classList.remove('picked'));
 }
 
-function onStageClick(e) {
-  const stage = $('#full-stage');
-  if (stage.classList.contains('loupe')) {
-    $('#full-img').style.width = '';
-    setLoupe(false);
-    return;
+function pick(p) {
+  if (!view.picking) setPicking(true);
+  const at = view.picked.findIndex((x) => x.id === p.id);
+  if (at >= 0) view.picked.splice(at, 1);
+  else view.picked.push(p);
+  const fig = document.querySelector(`#grid figure[data-id="${p.id}"]`);
+  if (fig) fig.classList.toggle('picked', at < 0);
+  if (view.picked.length === 2) compare(view.picked[0], view.picked[1]);
+}
+
+function compare(a, b) {
+  for (const [side, p] of [[sides[0], a], [sides[1], b]]) {
+    side.loupe.set(false);
+    $(`#cmp-img-${side.k}`).src = p.view || p.url;
+    $(`#cmp-name-${side.k}`).textContent = p.file;
+    $(`#cmp-raw-${side.k}`).textContent = rawBadge(p);
+    const exif = $(`#cmp-exif-${side.k}`);
+    exif.textContent = '';
+    api('GET', `/api/photos/${p.id}`).then((info) => { exif.textContent = exifLine(info.exif); }).catch(() => {});
   }
-  const r = $('#full-img').getBoundingClientRect();
-  if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) return;
-  setLoupe(true, (e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
+  $('#compare').hidden = false;
+}
+
+function closeCompare() {
+  $('#compare').hidden = true;
+  setPicking(false);
 }
 
 async function remove() {
@@ -250,14 +275,34 @@ $('#close').addEventListener('click', () => { $('#full').hidden = true; });
 $('#delete').addEventListener('click', remove);
 $('#full-prev').addEventListener('click', () => step(-1));
 $('#full-next').addEventListener('click', () => step(1));
-$('#full-stage').addEventListener('click', onStageClick);
+$('#compare-pick').addEventListener('click', () => setPicking(!view.picking));
+$('#compare-close').addEventListener('click', closeCompare);
+// Z: 100 % at the middle of the (first) picture shown, or fitted again
+const zoomMiddle = (img, loupe) => {
+  const r = img.getBoundingClientRect();
+  loupe.clickAt(r.left + r.width / 2, r.top + r.height / 2);
+};
 document.addEventListener('keydown', (e) => {
+  if (!$('#compare').hidden) {
+    if (e.key === 'Escape') closeCompare();
+    else if (e.key === 'z' || e.key === 'Z') zoomMiddle($('#cmp-img-a'), sides[0].loupe);
+    else return;
+    e.preventDefault();
+    return;
+  }
   if (cullKey(e)) { e.preventDefault(); return; }
-  if ($('#full').hidden) return;
+  if ($('#full').hidden) {
+    const typing = ['INPUT', 'SELECT'].includes(document.activeElement.tagName);
+    if ((e.key === 'c' || e.key === 'C') && view.hovered && !typing && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      pick(view.hovered);
+      e.preventDefault();
+    } else if (e.key === 'Escape' && view.picking) setPicking(false);
+    return;
+  }
   if (e.key === 'Escape') $('#full').hidden = true;
   else if (e.key === 'ArrowRight') step(1);
   else if (e.key === 'ArrowLeft') step(-1);
-  else if (e.key === 'z' || e.key === 'Z') onStageClick({ clientX: innerWidth / 2, clientY: innerHeight / 2 });
+  else if (e.key === 'z' || e.key === 'Z') zoomMiddle($('#full-img'), fullLoupe);
   else return;
   e.preventDefault();
 });

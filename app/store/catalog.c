@@ -56,7 +56,7 @@ catalog *catalog_open(const char *path)
         const char *name, *decl;
     } added[] = {{"camera_id", "TEXT NOT NULL DEFAULT ''"}, {"camera_identity", "TEXT NOT NULL DEFAULT ''"},
                  {"rating", "INTEGER NOT NULL DEFAULT 0"}, {"label", "TEXT NOT NULL DEFAULT ''"},
-                 {"pick", "INTEGER NOT NULL DEFAULT 0"}};
+                 {"pick", "INTEGER NOT NULL DEFAULT 0"}, {"raw_of", "INTEGER NOT NULL DEFAULT 0"}};
     for (size_t i = 0; i < sizeof added / sizeof added[0]; i++) {
         char sql[160];
         snprintf(sql, sizeof sql, "SELECT %s FROM photos LIMIT 0", added[i].name);
@@ -69,6 +69,13 @@ catalog *catalog_open(const char *path)
             free(c);
             return NULL;
         }
+    }
+    if (sqlite3_exec(c->db, "CREATE INDEX IF NOT EXISTS photos_by_raw_of ON photos(raw_of)", NULL, NULL, &err) != SQLITE_OK) {
+        LOG_ERROR("catalog", "indexing %s: %s", path, err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
     }
     pthread_mutex_init(&c->lock, NULL);
     return c;
@@ -171,7 +178,8 @@ int catalog_sessions(catalog *c, catalog_session **out, int *n)
     *out = NULL;
     *n = 0;
     pthread_mutex_lock(&c->lock);
-    sqlite3_stmt *st = prepare(c, "SELECT s.name, s.created, (SELECT COUNT(*) FROM photos p WHERE p.session = s.name)"
+    sqlite3_stmt *st = prepare(c, "SELECT s.name, s.created,"
+                                  " (SELECT COUNT(*) FROM photos p WHERE p.session = s.name AND p.raw_of = 0)"
                                   " FROM sessions s ORDER BY s.created DESC, s.name");
     int cap = 0, rc = st ? TETHER_OK : TETHER_ERR_IO;
     while (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -244,10 +252,17 @@ static void read_photo(sqlite3_stmt *st, catalog_photo *p)
     p->rating = sqlite3_column_int(st, 13);
     copy_col(st, 14, p->label, sizeof p->label);
     p->pick = sqlite3_column_int(st, 15);
+    p->raw_of = sqlite3_column_int64(st, 16);
+    p->raw_id = sqlite3_column_int64(st, 17);
+    copy_col(st, 18, p->raw_rel, sizeof p->raw_rel);
+    p->raw_size = sqlite3_column_int64(st, 19);
 }
 
+/* a JPEG's RAW comes with it (the index photos_by_raw_of) */
+#define RAW_OF_THIS(col) "(SELECT r." col " FROM photos r WHERE r.raw_of = photos.id AND photos.id != 0 LIMIT 1)"
 #define PHOTO_COLS "id, session, day, rel, thumb, camera_path, camera, taken, size, width, height, camera_id, " \
-                   "camera_identity, rating, label, pick"
+                   "camera_identity, rating, label, pick, raw_of, " RAW_OF_THIS("id") ", " RAW_OF_THIS("rel") ", " \
+                   RAW_OF_THIS("size")
 
 int catalog_photo_add(catalog *c, catalog_photo *p)
 {
@@ -307,6 +322,22 @@ int catalog_photo_get(catalog *c, int64_t id, catalog_photo *out) { return photo
 
 int catalog_photo_by_rel(catalog *c, const char *rel, catalog_photo *out) { return photo_lookup(c, 0, rel, out); }
 
+int catalog_each_file(catalog *c, void (*fn)(void *ctx, const char *file), void *ctx)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT rel FROM photos");
+    int rc = st ? TETHER_OK : TETHER_ERR_IO, r;
+    while (st && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *rel = (const char *)sqlite3_column_text(st, 0);
+        const char *slash = rel ? strrchr(rel, '/') : NULL;
+        if (rel) fn(ctx, slash ? slash + 1 : rel);
+    }
+    if (st && r != SQLITE_DONE) rc = step_error(r);
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
 int catalog_photo_set_size(catalog *c, int64_t id, int64_t size)
 {
     char ids[32], sizes[32];
@@ -341,8 +372,8 @@ int catalog_photos_culled(catalog *c, const char *session, const char *day, cons
     if (f == NULL) f = &none;
     /* one WHERE for the count and the page; every value is bound */
     const char *where = " WHERE session = ?1 AND (?2 = '' OR day = ?2) AND rating >= ?5"
-                        " AND (?6 = '' OR label = ?6) AND (?7 = 0 OR pick = ?7)";
-    char count_sql[400], page_sql[600];
+                        " AND (?6 = '' OR label = ?6) AND (?7 = 0 OR pick = ?7) AND (?8 = 0 OR raw_of = 0)";
+    char count_sql[400], page_sql[1000];
     snprintf(count_sql, sizeof count_sql, "SELECT COUNT(*) FROM photos%s", where);
     snprintf(page_sql, sizeof page_sql, "SELECT " PHOTO_COLS " FROM photos%s ORDER BY taken DESC, id DESC LIMIT ?3 OFFSET ?4",
              where);
@@ -357,6 +388,7 @@ int catalog_photos_culled(catalog *c, const char *session, const char *day, cons
             sqlite3_bind_int(q, 5, f->min_rating);
             sqlite3_bind_text(q, 6, f->label ? f->label : "", -1, SQLITE_TRANSIENT);
             sqlite3_bind_int(q, 7, f->pick);
+            sqlite3_bind_int(q, 8, f->items);
         }
         sqlite3_bind_int(st, 3, limit);
         sqlite3_bind_int(st, 4, offset);
@@ -367,6 +399,54 @@ int catalog_photos_culled(catalog *c, const char *session, const char *day, cons
     }
     sqlite3_finalize(cnt);
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_photo_siblings(catalog *c, const catalog_photo *p, catalog_photo *out, int max, int *n)
+{
+    *n = 0;
+    const char *slash = strrchr(p->rel, '/'), *dot = strrchr(p->rel, '.');
+    if (dot == NULL || (slash && dot < slash)) return TETHER_OK; /* no extension: no sibling */
+    size_t stem = (size_t)(dot - p->rel) + 1;                  /* "session/day/IMG_0001." */
+    char like[1100];
+    size_t k = 0;
+    for (size_t i = 0; i < stem && k + 3 < sizeof like; i++) {
+        if (p->rel[i] == '%' || p->rel[i] == '_' || p->rel[i] == '\\') like[k++] = '\\';
+        like[k++] = p->rel[i];
+    }
+    like[k++] = '%';
+    like[k] = '\0';
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "SELECT " PHOTO_COLS " FROM photos WHERE rel LIKE ?1 ESCAPE '\\' AND id != ?2");
+    int rc = st ? TETHER_OK : TETHER_ERR_IO;
+    if (st) {
+        sqlite3_bind_text(st, 1, like, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, p->id);
+        while (*n < max && sqlite3_step(st) == SQLITE_ROW) {
+            read_photo(st, &out[*n]);
+            /* LIKE ignores case and takes "IMG_0001.tar.gz": the same stem, one extension */
+            const char *rel = out[*n].rel;
+            if (strncmp(rel, p->rel, stem) == 0 && strpbrk(rel + stem, "./") == NULL) (*n)++;
+        }
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int catalog_photo_pair_raw(catalog *c, int64_t raw_id, int64_t jpeg_id)
+{
+    pthread_mutex_lock(&c->lock);
+    sqlite3_stmt *st = prepare(c, "UPDATE photos SET raw_of = ?2 WHERE id = ?1");
+    int rc = TETHER_ERR_IO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, raw_id);
+        sqlite3_bind_int64(st, 2, jpeg_id);
+        int r = sqlite3_step(st);
+        rc = r == SQLITE_DONE ? (sqlite3_changes(c->db) ? TETHER_OK : TETHER_ERR_NOT_FOUND) : step_error(r);
+        sqlite3_finalize(st);
+    }
     pthread_mutex_unlock(&c->lock);
     return rc;
 }

@@ -403,6 +403,10 @@ void tether_events_unsubscribe(tether_event_sub *sub);
  * NULL stops. */
 int tether_tethered(tether_camera *cam, const char *dir, const char *name_template,
                     bool keep_on_card);
+/* The same with a capture's options (opts->session fills {session});
+ * opts NULL stops.  Returns 0, TETHER_ERR_BAD_VALUE for a bad template, or
+ * a storage error when the folder cannot be made.  Any thread. */
+int tether_tethered_options(tether_camera *cam, const tether_capture_options *opts);
 
 /* ---- file names --------------------------------------------------------------------------------- */
 
@@ -424,6 +428,31 @@ typedef struct tether_name_vars {
  * in errbuf if given), or TETHER_ERR_BUFFER_TOO_SMALL. */
 int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, size_t size,
                        char *errbuf, size_t errsz);
+
+/* Reads a name back: when file is a name tmpl gives (its literal text, a
+ * number where {counter} is, any text where the other fields are, and the
+ * file's extension), *counter gets that number.  Returns 0,
+ * TETHER_ERR_NOT_FOUND when file does not have that shape or the template
+ * has no {counter}, TETHER_ERR_BAD_VALUE for a template tether_name_expand
+ * refuses.  Any thread; nothing to free. */
+int tether_name_counter(const char *tmpl, const char *file, int *counter);
+
+/* The highest {counter} among the names tmpl gave in the folder dir (its
+ * hidden files left out) into *highest: 0 if none, or if the template has
+ * no {counter} or the folder does not exist.  Returns 0,
+ * TETHER_ERR_BAD_VALUE for a bad template, TETHER_ERR_STORAGE when the
+ * folder cannot be read.  Any thread. */
+int tether_name_counter_in_dir(const char *dir, const char *tmpl, int *highest);
+
+/* The numbers up to `last` are used for tmpl (a program's other folders,
+ * its catalog): the session's next {counter} with that template is at
+ * least last + 1.  A session numbers each template on its own: its
+ * counter starts after the highest number the template already has in the
+ * capture's (or tethered download's) folder, and after what this call
+ * said, and never goes down while the template stays the same, across
+ * reconnects too.  Returns 0, TETHER_ERR_INVALID_ARGUMENT for a NULL
+ * template or a negative last.  Any thread. */
+int tether_counter_continue(tether_camera *cam, const char *tmpl, int last);
 
 TETHER_API_END
 #ifdef __cplusplus

@@ -42,6 +42,11 @@
  *     camera's: no round trip, no reconnect, the detail (path, strerror)
  *     in the last error, no partial file, and a photo that could not be
  *     saved is not deleted from the card.
+ *   - {counter} in a name template counts per template (counter_tmpl):
+ *     each shot's number is one past the last this session gave, past the
+ *     highest the folder already holds for the template and past what the
+ *     program said (tether_counter_continue), so numbers go on after a
+ *     reconnect or a restart and are never given twice.
  *
  * Locking: cam->lock protects the queue, the event ring and the state
  * flags.  It is never held during a backend call.
@@ -49,6 +54,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -140,9 +146,19 @@ struct tether_camera {
     bool tethered;
     char teth_dir[1024];
     char teth_tmpl[256];
+    char teth_session[128];
     bool teth_keep;
+    /* the last shot's files (owner thread): its first file's name (numbered
+     * on), the extensions it has, when its last file came, its {counter}
+     * and time */
+    char teth_name[256];
+    char teth_exts[64];
+    int64_t teth_last_ns;
+    int teth_counter;
+    int64_t teth_time;
     /* capture */
-    int counter;
+    int counter;                /* the last {counter} given with counter_tmpl */
+    char counter_tmpl[256];     /* the template it counts for (tether_counter_continue) */
     unsigned capt_base;         /* libgphoto2's "captNNNN" numbers of this connection start here */
     unsigned capt_next;         /* one past the highest such number handed out */
     blob *last_capture;
@@ -557,19 +573,68 @@ static int download_to(tether_camera *cam, const backend_item *it, const char *d
     return rc;
 }
 
+/* The {counter} of the next name from tmpl: one past the last this
+ * session gave with that template, and past `highest`, the highest its
+ * folder already has.  Any thread, lock not held. */
+static int next_counter(tether_camera *cam, const char *tmpl, int highest)
+{
+    pthread_mutex_lock(&cam->lock);
+    if (strcmp(cam->counter_tmpl, tmpl) != 0) { /* a new template counts on its own */
+        snprintf(cam->counter_tmpl, sizeof cam->counter_tmpl, "%s", tmpl);
+        cam->counter = 0;
+    }
+    if (highest > cam->counter) cam->counter = highest;
+    int counter = cam->counter < INT_MAX ? ++cam->counter : cam->counter;
+    pthread_mutex_unlock(&cam->lock);
+    return counter;
+}
+
+int tether_counter_continue(tether_camera *cam, const char *tmpl, int last)
+{
+    if (cam == NULL || tmpl == NULL || last < 0) return TETHER_ERR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&cam->lock);
+    if (strcmp(cam->counter_tmpl, tmpl) != 0) {
+        snprintf(cam->counter_tmpl, sizeof cam->counter_tmpl, "%s", tmpl);
+        cam->counter = 0;
+    }
+    if (last > cam->counter) cam->counter = last;
+    pthread_mutex_unlock(&cam->lock);
+    return TETHER_OK;
+}
+
 static void tethered_download(tether_camera *cam, tether_event *ev)
 {
     pthread_mutex_lock(&cam->lock);
     char dir[1024], tmpl[256];
     snprintf(dir, sizeof dir, "%s", cam->teth_dir);
     snprintf(tmpl, sizeof tmpl, "%s", cam->teth_tmpl);
+    char session[128];
+    snprintf(session, sizeof session, "%s", cam->teth_session);
     bool keep = cam->teth_keep;
-    int counter = ++cam->counter;
     pthread_mutex_unlock(&cam->lock);
     char name[256], ext[32], file[1024];
     split_name(ev->path, name, sizeof name, ext, sizeof ext);
     continue_capt_name(cam, name, sizeof name);
-    tether_name_vars v = {.counter = counter, .time = time(NULL), .model = cam->model, .name = name, .ext = ext};
+    /* the RAW and the JPEG of one shot come as two files in a row, within
+     * moments, of two types (IMG_0001.CR2 and IMG_0001.JPG, or libgphoto2's
+     * capt0005.cr2 and capt0006.jpg): like a capture's, they keep the first
+     * one's name, number and time, so one base name */
+    char dotted[40];
+    snprintf(dotted, sizeof dotted, ".%s.", ext);
+    int64_t mono = clock_mono_ns();
+    bool same_shot = cam->teth_last_ns && mono - cam->teth_last_ns < 2000000000LL && !strstr(cam->teth_exts, dotted) &&
+                     strlen(cam->teth_exts) + strlen(dotted) < sizeof cam->teth_exts;
+    if (!same_shot) {
+        int highest = 0;
+        if (strstr(tmpl, "{counter")) tether_name_counter_in_dir(dir, tmpl, &highest);
+        cam->teth_counter = next_counter(cam, tmpl, highest);
+        cam->teth_time = time(NULL);
+        snprintf(cam->teth_name, sizeof cam->teth_name, "%s", name);
+        cam->teth_exts[0] = '\0';
+    }
+    snprintf(cam->teth_exts + strlen(cam->teth_exts), sizeof cam->teth_exts - strlen(cam->teth_exts), "%s", dotted + !!cam->teth_exts[0]);
+    tether_name_vars v = {.counter = cam->teth_counter, .time = cam->teth_time, .model = cam->model,
+                          .session = session, .name = cam->teth_name, .ext = ext};
     char err[256];
     if (tether_name_expand(tmpl, &v, file, sizeof file, err, sizeof err) != TETHER_OK) {
         set_error(cam, "%s", err);
@@ -577,7 +642,9 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
     }
     backend_item it;
     item_on_card(&it, ev->path);
-    if (download_to(cam, &it, dir, file, ev->local, sizeof ev->local) != TETHER_OK) {
+    int rc = download_to(cam, &it, dir, file, ev->local, sizeof ev->local);
+    cam->teth_last_ns = clock_mono_ns(); /* the next file is announced only now: a RAW takes a while */
+    if (rc != TETHER_OK) {
         ev->local[0] = '\0';
         pthread_mutex_lock(&cam->lock);
         snprintf(ev->detail, sizeof ev->detail, "%s", cam->last_error); /* why it was not saved */
@@ -1327,6 +1394,7 @@ typedef struct capture_arg {
     char tmpl[256];
     char session[128];
     bool keep;
+    int highest;            /* the highest {counter} of the template in dir before the shot */
     tether_shot shot;
     /* to buffer */
     bool to_memory;
@@ -1389,9 +1457,7 @@ static int capture_to_files(tether_camera *cam, capture_arg *a, backend_item *it
     for (int i = 0; i < n; i++) snprintf(paths[i], sizeof paths[i], "%s", items[i].where);
 
     /* one base name for the whole shot (RAW + JPEG keep it) */
-    pthread_mutex_lock(&cam->lock);
-    int counter = ++cam->counter;
-    pthread_mutex_unlock(&cam->lock);
+    int counter = next_counter(cam, a->tmpl, a->highest);
     int64_t now = time(NULL);
     char first[256], ext[32];
     split_name(paths[0], first, sizeof first, ext, sizeof ext);
@@ -1460,6 +1526,9 @@ int tether_capture(tether_camera *cam, const tether_capture_options *opts, tethe
         free(a);
         return TETHER_ERR_BAD_VALUE;
     }
+    /* numbers go on after the folder's (another process's shots), read here
+     * rather than on the owner thread, which the shutter waits for */
+    if (strstr(a->tmpl, "{counter")) tether_name_counter_in_dir(a->dir, a->tmpl, &a->highest);
     atomic_store(&cam->cancel, false);
     void *res;
     rc = camera_call(cam, run_capture, a, true, 0, &res);
@@ -1793,6 +1862,14 @@ void tether_events_unsubscribe(tether_event_sub *sub)
 
 int tether_tethered(tether_camera *cam, const char *dir, const char *name_template, bool keep_on_card)
 {
+    tether_capture_options o = {.dir = dir, .name_template = name_template, .keep_on_card = keep_on_card};
+    return tether_tethered_options(cam, dir ? &o : NULL);
+}
+
+int tether_tethered_options(tether_camera *cam, const tether_capture_options *opts)
+{
+    const char *dir = opts ? (opts->dir ? opts->dir : ".") : NULL;
+    const char *name_template = opts ? opts->name_template : NULL;
     int made = dir ? store_mkdirs(dir) : TETHER_OK;
     if (made != TETHER_OK) {
         set_error(cam, "cannot create the folder %s: %s", dir, strerror(errno));
@@ -1810,7 +1887,8 @@ int tether_tethered(tether_camera *cam, const char *dir, const char *name_templa
     if (dir) {
         snprintf(cam->teth_dir, sizeof cam->teth_dir, "%s", dir);
         snprintf(cam->teth_tmpl, sizeof cam->teth_tmpl, "%s", tmpl);
-        cam->teth_keep = keep_on_card;
+        snprintf(cam->teth_session, sizeof cam->teth_session, "%s", opts->session ? opts->session : "");
+        cam->teth_keep = opts->keep_on_card;
     }
     pthread_cond_signal(&cam->wake);
     pthread_mutex_unlock(&cam->lock);

@@ -6,10 +6,20 @@
  * ({counter:03d} is printf's %03d; {timestamp:%Y-%m-%d} is strftime's).
  * "{{" and "}}" are literal braces.  Variables never introduce a '/', so a
  * camera's file name cannot move the output out of the target folder.
+ *
+ * tether_name_counter() reads a name back: the template becomes a list of
+ * pieces (literal text, the counter's digits, any text for the other
+ * fields) matched against the name with backtracking, so that a program
+ * can continue after the highest number a template already used
+ * (tether_name_counter_in_dir, tether_counter_continue).
  */
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -136,3 +146,165 @@ int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, s
     return TETHER_OK;
 }
 #pragma GCC diagnostic pop
+
+/* ---- reading a counter back ---------------------------------------------------------------- */
+
+enum { PIECE_TEXT, PIECE_COUNTER, PIECE_ANY };
+
+typedef struct piece {
+    int kind;
+    char text[128]; /* PIECE_TEXT */
+} piece;
+
+enum { MAX_PIECES = 32 };
+
+/* Splits a template into pieces; the implied ".{ext}" of a template
+ * without {ext} is added as tether_name_expand adds it.  Returns the
+ * number of pieces, or -1 for a template tether_name_expand refuses (or
+ * one too long to read back). */
+static int parse_pieces(const char *tmpl, piece *pc, bool *has_counter)
+{
+    int n = 0;
+    bool has_ext = false;
+    *has_counter = false;
+    for (const char *s = tmpl; *s;) {
+        if (n >= MAX_PIECES - 2) return -1;
+        char c;
+        if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
+            c = s[0];
+            s += 2;
+        } else if (*s == '}') {
+            return -1;
+        } else if (*s != '{') {
+            c = (unsigned char)*s < 0x20 ? '_' : *s;
+            s++;
+        } else {
+            const char *end = strchr(s, '}');
+            if (end == NULL || end - s - 1 >= 128) return -1;
+            char field[128];
+            snprintf(field, sizeof field, "%.*s", (int)(end - s - 1), s + 1);
+            s = end + 1;
+            char *colon = strchr(field, ':');
+            if (colon) *colon = '\0';
+            if (strcmp(field, "counter") == 0) {
+                if (colon && !int_format_ok(colon + 1)) return -1;
+                pc[n++].kind = PIECE_COUNTER;
+                *has_counter = true;
+                continue;
+            }
+            if (colon && strcmp(field, "timestamp") != 0) return -1;
+            if (strcmp(field, "ext") == 0) has_ext = true;
+            else if (strcmp(field, "timestamp") != 0 && strcmp(field, "model") != 0 && strcmp(field, "session") != 0 &&
+                     strcmp(field, "name") != 0)
+                return -1;
+            /* two fields of any text in a row read as one */
+            if (n == 0 || pc[n - 1].kind != PIECE_ANY) pc[n++].kind = PIECE_ANY;
+            continue;
+        }
+        if (n == 0 || pc[n - 1].kind != PIECE_TEXT) {
+            pc[n].kind = PIECE_TEXT;
+            pc[n++].text[0] = '\0';
+        }
+        size_t l = strlen(pc[n - 1].text);
+        if (l + 1 >= sizeof pc[n - 1].text) return -1;
+        pc[n - 1].text[l] = c;
+        pc[n - 1].text[l + 1] = '\0';
+    }
+    if (!has_ext) {
+        /* the literal extension the template ends with stands for the file's own */
+        if (n > 0 && pc[n - 1].kind == PIECE_TEXT) {
+            char *t = pc[n - 1].text;
+            size_t len = strlen(t), dot = len;
+            while (dot > 0 && len - dot <= 6 && isalnum((unsigned char)t[dot - 1])) dot--;
+            /* (as tether_name_expand: not when the name would be just the extension) */
+            if (dot > (n > 1 ? 0u : 1u) && dot < len && t[dot - 1] == '.' && len - dot <= 5) t[dot - 1] = '\0';
+            if (t[0] == '\0') n--;
+        }
+        if (n == 0 || pc[n - 1].kind != PIECE_TEXT) {
+            pc[n].kind = PIECE_TEXT;
+            pc[n++].text[0] = '\0';
+        }
+        strncat(pc[n - 1].text, ".", sizeof pc[n - 1].text - strlen(pc[n - 1].text) - 1);
+        pc[n++].kind = PIECE_ANY;
+    }
+    return n;
+}
+
+/* Does s match pieces pc[0..n)?  The counter's digits go to *counter
+ * (the highest, if the template numbers twice). */
+static bool match_pieces(const piece *pc, int n, const char *s, int *counter)
+{
+    if (n == 0) return *s == '\0';
+    switch (pc->kind) {
+    case PIECE_TEXT: {
+        size_t l = strlen(pc->text);
+        return strncmp(s, pc->text, l) == 0 && match_pieces(pc + 1, n - 1, s + l, counter);
+    }
+    case PIECE_COUNTER: {
+        size_t digits = 0;
+        while (isdigit((unsigned char)s[digits])) digits++;
+        for (size_t k = digits; k > 0; k--) { /* the longest run first */
+            char num[24];
+            if (k >= sizeof num) continue;
+            memcpy(num, s, k);
+            num[k] = '\0';
+            errno = 0;
+            long v = strtol(num, NULL, 10);
+            if (errno || v > INT_MAX) continue;
+            int rest = 0;
+            if (match_pieces(pc + 1, n - 1, s + k, &rest)) {
+                *counter = rest > (int)v ? rest : (int)v;
+                return true;
+            }
+        }
+        return false;
+    }
+    default: /* any text, the shortest first */
+        for (const char *t = s;; t++) {
+            if (match_pieces(pc + 1, n - 1, t, counter)) return true;
+            if (*t == '\0') return false;
+        }
+    }
+}
+
+/* A template read for matching names against. */
+typedef struct pattern {
+    piece pc[MAX_PIECES];
+    int n;
+    bool has_counter;
+} pattern;
+
+static int compile(const char *tmpl, pattern *p)
+{
+    p->n = parse_pieces(tmpl, p->pc, &p->has_counter);
+    return p->n < 0 ? TETHER_ERR_BAD_VALUE : TETHER_OK;
+}
+
+int tether_name_counter(const char *tmpl, const char *file, int *counter)
+{
+    if (tmpl == NULL || file == NULL || counter == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    pattern pt;
+    if (compile(tmpl, &pt) != TETHER_OK) return TETHER_ERR_BAD_VALUE;
+    int c = 0;
+    if (!pt.has_counter || !match_pieces(pt.pc, pt.n, file, &c)) return TETHER_ERR_NOT_FOUND;
+    *counter = c;
+    return TETHER_OK;
+}
+
+int tether_name_counter_in_dir(const char *dir, const char *tmpl, int *highest)
+{
+    if (dir == NULL || tmpl == NULL || highest == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    pattern pt;
+    if (compile(tmpl, &pt) != TETHER_OK) return TETHER_ERR_BAD_VALUE;
+    *highest = 0;
+    if (!pt.has_counter) return TETHER_OK;
+    DIR *d = opendir(dir);
+    if (d == NULL) return errno == ENOENT ? TETHER_OK : TETHER_ERR_STORAGE;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int c = 0;
+        if (e->d_name[0] != '.' && match_pieces(pt.pc, pt.n, e->d_name, &c) && c > *highest) *highest = c;
+    }
+    closedir(d);
+    return TETHER_OK;
+}

@@ -23,10 +23,14 @@ export async function until(fn, ms = 10000) {
 const DRAWERS_OPEN = JSON.stringify({ timelapse: true, import: true, tagging: true, webhooks: true, presets: true });
 
 // withDrawersOpen(page): the page opens the studio with every drawer open
-// (unless the page itself already chose); returns page.
+// and the review pane not opening by itself after each shot (it would
+// cover the panels these tests click on next), unless the page itself
+// already chose; returns page.  (review.mjs tests the pane as a new
+// visitor finds it.)
 export async function withDrawersOpen(page) {
   await page.addInitScript((open) => {
     if (!localStorage.getItem('tether.drawers')) localStorage.setItem('tether.drawers', open);
+    if (!localStorage.getItem('tether.review')) localStorage.setItem('tether.review', 'off');
   }, DRAWERS_OPEN);
   return page;
 }

@@ -63,7 +63,8 @@ for persona in canon-eos nikon generic; do
     expect "$P named from the template" "$(ls shots | grep -c "^$persona-00[12]\.jpg$")" "2"
     expect "$P full size" "$("$TESTTOOL" jpeg "shots/$persona-001.jpg")" "960x640"
     out=$(t --json capture --output "shots/$persona-{counter:03d}")
-    expect "$P a taken name is never overwritten" "$(jq -r '.shots[0].files[0].local' <<<"$out")" "shots/$persona-001-1.jpg"
+    expect "$P a new run numbers on after the folder's names (none overwritten or given again)" \
+        "$(jq -r '.shots[0].files[0].local' <<<"$out")" "shots/$persona-003.jpg"
     before=$(state .card_files)
     t capture --output "shots/keep-{counter}" --keep-on-card >/dev/null
     if [ "$persona" = canon-eos ]; then

@@ -166,6 +166,10 @@ expect "PUT a template" "$(req PUT /api/naming '{"template": "{session}-{counter
 expect "... its example" "$(body .example)" "default-0001.jpg"
 expect "the next capture" "$(req POST /api/capture)" "201"
 expect_match "... is named by it" "$(body '.photos[0].url')" '/default-[0-9]{4}\.jpg$'
+req POST /api/capture >/dev/null
+req POST /api/capture >/dev/null
+expect "three captures count 0001 to 0003" "$(req GET '/api/photos?per_page=3' >/dev/null; body '[.photos[].file] | reverse | join(" ")')" \
+    "default-0001.jpg default-0002.jpg default-0003.jpg"
 expect "an unknown field: 400" "$(req PUT /api/naming '{"template": "{bogus}"}')" "400"
 expect_match "... saying which" "$(body .error.message)" 'bogus'
 expect "a folder in the template: 400" "$(req PUT /api/naming '{"template": "../{name}"}')" "400"
@@ -180,7 +184,48 @@ start_serve
 expect "after a restart the session is still active" "$(req GET /api/sessions >/dev/null; body .active)" "default"
 expect_true "and its photos are listed" "$(req GET /api/photos >/dev/null; body .total) >= 3"
 expect "and the file names are kept" "$(req GET /api/naming >/dev/null; body .template)" "{session}-{counter:04d}"
+# the counter never starts again: not after a restart (the library's count
+# starts at 1 in each process), not in another session's folder (only the
+# catalog knows the numbers there), not for a shot taken on the body
+expect "a capture after the restart" "$(req POST /api/capture)" "201"
+expect "... goes on at 0004" "$(body '.photos[0].file')" "default-0004.jpg"
+expect "a new session" "$(req POST /api/sessions '{"name": "other", "activate": true}')" "201"
+expect "a capture there" "$(req POST /api/capture)" "201"
+expect "... goes on at 0005 in its new folder" "$(body '.photos[0].file')" "other-0005.jpg"
+n0=$(req GET /api/photos >/dev/null; body .total)
+post /shutter >/dev/null
+until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $n0 ]"
+expect "a shot on the body goes on at 0006" "$(req GET /api/photos >/dev/null; body '.photos[0].file')" "other-0006.jpg"
+expect "back to the first session" "$(req POST /api/sessions/default/activate)" "200"
 expect "an empty template goes back to the studio's names" "$(req PUT /api/naming '{"template": ""}' ; body .custom)" "200false"
+
+# --- RAW + JPEG: one item (the JPEG shown, its RAW with it) ---------------------------------------------
+expect "RAW + JPEG on the camera" "$(req POST /api/settings '{"path": "imageformat", "value": "RAW + Large Fine JPEG"}')" "200"
+n0=$(req GET /api/photos >/dev/null; body .total)
+expect "a RAW + JPEG capture" "$(req POST /api/capture)" "201"
+expect "... writes two files" "$(body '[.photos[].file | sub(".*\\."; "")] | sort | join(" ")')" "cr2 jpg"
+req GET /api/photos >/dev/null
+expect "... listed as one item" "$(body .total)" "$((n0 + 1))"
+expect "... the JPEG, carrying its RAW" "$(body '.photos[0] | [(.file | sub("\\.jpg$"; "")), (.raw_file.file | sub("\\.cr2$"; ""))] | (.[0] == .[1] and .[0] != null)')" "true"
+item=$(body '.photos[0].id'); raw=$(body '.photos[0].raw_file.id')
+expect "the RAW is downloadable" "$(curl -s -o /dev/null -w '%{http_code}' "$URL$(body .photos[0].raw_file.url)")" "200"
+expect "the RAW says which item it is in" "$(req GET "/api/photos/$raw" >/dev/null; body .pair_of)" "$item"
+expect "a rating through the RAW's id" "$(req PUT "/api/photos/$raw" '{"rating": 3, "label": "Green"}'; body '[.id, .rating, .label] | join(" ")')" \
+    "200$item 3 Green"
+jpg_path="$T_DIR/photos/$(req GET "/api/photos/$item" >/dev/null; body '.url | sub("^/photos/"; "")')"
+raw_path="$T_DIR/photos/$(body '.raw_file.url | sub("^/photos/"; "")')"
+expect "... is in both files' XMP (the JPEG, the RAW's sidecar), read by exiftool" \
+    "$(exiftool -s3 -XMP:Rating -XMP:Label "$jpg_path" | tr '\n' ' ')| $(exiftool -s3 -XMP:Rating -XMP:Label "${raw_path%.*}.xmp" | tr '\n' ' ')" \
+    "3 Green | 3 Green "
+expect "... and in the catalog for both" "$(req GET "/api/photos/$raw" >/dev/null; body '.rating')" "3"
+expect "the filter finds the item once" "$(req GET '/api/photos?label=Green' >/dev/null; body '[.photos[].id] | join(" ")')" "$item"
+post /shutter >/dev/null
+until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $((n0 + 1)) ] && [ \"\$(curl -s '$URL/api/photos' | jq -r .photos[0].raw_file.file)\" != null ]"
+expect "a RAW + JPEG shot on the body is one item too" "$(req GET /api/photos >/dev/null; body '[.total, (.photos[0].raw_file.file | test("\\.cr2$"))] | join(" ")')" "$((n0 + 2)) true"
+expect "deleting the item" "$(req DELETE "/api/photos/$item")" "200"
+expect "... deletes both files" "$(ls "$jpg_path" "$raw_path" 2>/dev/null | wc -l)" "0"
+expect "... and both entries" "$(req GET "/api/photos/$raw")" "404"
+expect "back to JPEG" "$(req POST /api/settings '{"path": "imageformat", "value": "Large Fine JPEG"}')" "200"
 stop_serve "serve stops cleanly (2)"
 
 # --- access token ------------------------------------------------------------------------------------------

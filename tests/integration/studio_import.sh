@@ -74,7 +74,12 @@ bad=0
 for f in ref/*; do cmp -s "$f" "$d/$(basename "$f")" || bad=$((bad + 1)); done
 expect "the session holds the card's 200 files byte-identical to gphoto2's copies" "$bad $(photos "$d")" "0 200"
 expect "no temporary file is left" "$(find photos -name '.tether.tmp-*' | wc -l)" "0"
-expect "each is catalogued once" "$(req GET '/api/photos?per_page=1' >/dev/null; body .total)" "200"
+# a RAW + JPEG pair of the card (IMG_0003.CR2, IMG_0003.JPG) is one item, carrying its RAW
+pairs=$(ls "$d" | sed 's/\.[^.]*$//' | sort | uniq -d | wc -l)
+expect "each is catalogued once, a RAW + JPEG pair as one item ($pairs pairs)" \
+    "$(req GET '/api/photos?per_page=200' >/dev/null; body '[.total, ([.photos[] | 1 + (if .raw_file then 1 else 0 end)] | add)] | @json')" \
+    "[$((200 - pairs)),200]"
+expect_true "the card has RAW + JPEG pairs" "$pairs > 0"
 expect "the catalog has no path twice" \
     "$(req GET '/api/photos?per_page=200' >/dev/null; jq '[.photos[].url] | length == (unique | length)' body.json)" "true"
 

@@ -58,6 +58,62 @@ static int make_tmpdir(char *dir)
     return mkdtemp(dir) ? 0 : -1;
 }
 
+/* tether_name_counter reads back what tether_name_expand wrote */
+TEST(counter_read_back)
+{
+    int c = -1;
+    CHECK_EQ_INT(tether_name_counter("shot-{counter:04d}", "shot-0042.jpg", &c), TETHER_OK);
+    CHECK_EQ_INT(c, 42);
+    CHECK_EQ_INT(tether_name_counter("shot-{counter:04d}.jpg", "shot-0007.cr2", &c), TETHER_OK); /* the file's own ext */
+    CHECK_EQ_INT(c, 7);
+    CHECK_EQ_INT(tether_name_counter("{session}-{counter:03d}-{name}", "my-job-012-IMG_0001.cr2", &c), TETHER_OK);
+    CHECK_EQ_INT(c, 12);
+    CHECK_EQ_INT(tether_name_counter("{timestamp:%Y%m%d}_{counter}.{ext}", "20261122_123.jpg", &c), TETHER_OK);
+    CHECK_EQ_INT(c, 123);
+    CHECK_EQ_INT(tether_name_counter("{{x}}{counter}", "{x}5.jpg", &c), TETHER_OK);
+    CHECK_EQ_INT(c, 5);
+    /* another template's names, a name without the number, no {counter} */
+    CHECK_EQ_INT(tether_name_counter("shot-{counter:04d}", "take-0042.jpg", &c), TETHER_ERR_NOT_FOUND);
+    CHECK_EQ_INT(tether_name_counter("shot-{counter:04d}", "shot-.jpg", &c), TETHER_ERR_NOT_FOUND);
+    CHECK_EQ_INT(tether_name_counter("shot-{counter:04d}", "shot-0042-1.jpg", &c), TETHER_ERR_NOT_FOUND);
+    CHECK_EQ_INT(tether_name_counter("{name}", "IMG_0001.jpg", &c), TETHER_ERR_NOT_FOUND);
+    CHECK_EQ_INT(tether_name_counter("{nope}-{counter}", "x-1.jpg", &c), TETHER_ERR_BAD_VALUE);
+    /* every name it makes, it reads back */
+    tether_name_vars v = {.counter = 917, .time = 1700000000, .model = "Canon EOS", .session = "s", .name = "IMG_1", .ext = "nef"};
+    const char *tmpls[] = {"{counter}", "a{counter:05d}b", "{model}_{counter:03d}_{timestamp}", "{name}-{counter}.{ext}"};
+    for (size_t i = 0; i < sizeof tmpls / sizeof tmpls[0]; i++) {
+        c = -1;
+        CHECK_EQ_INT(tether_name_counter(tmpls[i], expand(tmpls[i], &v), &c), TETHER_OK);
+        CHECK_EQ_INT(c, 917);
+    }
+}
+
+TEST(counter_in_dir)
+{
+    char dir[64], path[600];
+    CHECK(make_tmpdir(dir) == 0);
+    const char *files[] = {"job-0003.jpg", "job-0011.cr2", "job-0007.jpg", "other-0099.jpg", ".job-0500.jpg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        int fd = open(path, O_WRONLY | O_CREAT, 0644);
+        CHECK(fd >= 0);
+        close(fd);
+    }
+    int hi = -1;
+    CHECK_EQ_INT(tether_name_counter_in_dir(dir, "job-{counter:04d}", &hi), TETHER_OK);
+    CHECK_EQ_INT(hi, 11);
+    CHECK_EQ_INT(tether_name_counter_in_dir(dir, "{name}", &hi), TETHER_OK);
+    CHECK_EQ_INT(hi, 0);
+    snprintf(path, sizeof path, "%s/none", dir);
+    CHECK_EQ_INT(tether_name_counter_in_dir(path, "job-{counter}", &hi), TETHER_OK);
+    CHECK_EQ_INT(hi, 0);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 TEST(atomic_write_never_overwrites)
 {
     char dir[64], path[512];
@@ -164,4 +220,4 @@ TEST(local_failures_are_storage_errors)
 TESTS(HARNESS_ENTRY(picamera_fields), HARNESS_ENTRY(bad_templates_are_refused),
       HARNESS_ENTRY(variables_cannot_escape_the_folder), HARNESS_ENTRY(atomic_write_never_overwrites),
       HARNESS_ENTRY(unique_base_for_pairs), HARNESS_ENTRY(sweep_keeps_live_writers),
-      HARNESS_ENTRY(local_failures_are_storage_errors))
+      HARNESS_ENTRY(local_failures_are_storage_errors), HARNESS_ENTRY(counter_read_back), HARNESS_ENTRY(counter_in_dir))
