@@ -107,6 +107,10 @@ static void job_free(job *j)
     free(j);
 }
 
+/* how long after a body shot's file the next one of another type still
+ * belongs to the same shot (RAW + JPEG) */
+#define TETH_PAIR_NS (10 * 1000000000LL)
+
 struct tether_camera {
     char spec[256];
     const backend_ops *ops;
@@ -152,6 +156,7 @@ struct tether_camera {
      * on), the extensions it has, when its last file came, its {counter}
      * and time */
     char teth_name[256];
+    char teth_card_name[256];   /* the last file's name on the card */
     char teth_exts[64];
     int64_t teth_last_ns;
     int teth_counter;
@@ -602,6 +607,19 @@ int tether_counter_continue(tether_camera *cam, const char *tmpl, int last)
     return TETHER_OK;
 }
 
+/* Whether a body shot's file named `next` on the camera (no extension)
+ * can follow one named `prev` in the same shot: the same name
+ * (IMG_0001.CR2, IMG_0001.JPG), or libgphoto2's numbers one after the
+ * other (capt0005, capt0006). */
+static bool card_names_one_shot(const char *prev, const char *next)
+{
+    if (strcmp(prev, next) == 0) return true;
+    unsigned a, b;
+    char more;
+    return strlen(prev) == 8 && strlen(next) == 8 && sscanf(prev, "capt%4u%c", &a, &more) == 1 &&
+           sscanf(next, "capt%4u%c", &b, &more) == 1 && b == a + 1;
+}
+
 static void tethered_download(tether_camera *cam, tether_event *ev)
 {
     pthread_mutex_lock(&cam->lock);
@@ -614,16 +632,23 @@ static void tethered_download(tether_camera *cam, tether_event *ev)
     pthread_mutex_unlock(&cam->lock);
     char name[256], ext[32], file[1024];
     split_name(ev->path, name, sizeof name, ext, sizeof ext);
+    char card_name[256]; /* the name on the card, before continue_capt_name */
+    snprintf(card_name, sizeof card_name, "%s", name);
     continue_capt_name(cam, name, sizeof name);
-    /* the RAW and the JPEG of one shot come as two files in a row, within
-     * moments, of two types (IMG_0001.CR2 and IMG_0001.JPG, or libgphoto2's
-     * capt0005.cr2 and capt0006.jpg): like a capture's, they keep the first
-     * one's name, number and time, so one base name */
+    /* The RAW and the JPEG of one shot come as two files in a row, of two
+     * types, named alike on the camera: IMG_0001.CR2 and IMG_0001.JPG, or
+     * libgphoto2's consecutive capt0005.cr2 and capt0006.jpg.  Like a
+     * capture's, they keep the first one's name, number and time, so one
+     * base name.  TETH_PAIR_NS bounds the wait between them (a loaded
+     * machine or a slow link takes seconds); a JPEG-only shot followed by
+     * a RAW + JPEG one is told apart by the names, a burst by the types. */
     char dotted[40];
     snprintf(dotted, sizeof dotted, ".%s.", ext);
     int64_t mono = clock_mono_ns();
-    bool same_shot = cam->teth_last_ns && mono - cam->teth_last_ns < 2000000000LL && !strstr(cam->teth_exts, dotted) &&
-                     strlen(cam->teth_exts) + strlen(dotted) < sizeof cam->teth_exts;
+    bool same_shot = cam->teth_last_ns && mono - cam->teth_last_ns < TETH_PAIR_NS && !strstr(cam->teth_exts, dotted) &&
+                     strlen(cam->teth_exts) + strlen(dotted) < sizeof cam->teth_exts &&
+                     card_names_one_shot(cam->teth_card_name, card_name);
+    snprintf(cam->teth_card_name, sizeof cam->teth_card_name, "%s", card_name);
     if (!same_shot) {
         int highest = 0;
         if (strstr(tmpl, "{counter")) tether_name_counter_in_dir(dir, tmpl, &highest);

@@ -194,7 +194,7 @@ expect "a capture there" "$(req POST /api/capture)" "201"
 expect "... goes on at 0005 in its new folder" "$(body '.photos[0].file')" "other-0005.jpg"
 n0=$(req GET /api/photos >/dev/null; body .total)
 post /shutter >/dev/null
-until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $n0 ]"
+until_ok 60 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $n0 ]"
 expect "a shot on the body goes on at 0006" "$(req GET /api/photos >/dev/null; body '.photos[0].file')" "other-0006.jpg"
 expect "back to the first session" "$(req POST /api/sessions/default/activate)" "200"
 expect "an empty template goes back to the studio's names" "$(req PUT /api/naming '{"template": ""}' ; body .custom)" "200false"
@@ -220,7 +220,7 @@ expect "... is in both files' XMP (the JPEG, the RAW's sidecar), read by exiftoo
 expect "... and in the catalog for both" "$(req GET "/api/photos/$raw" >/dev/null; body '.rating')" "3"
 expect "the filter finds the item once" "$(req GET '/api/photos?label=Green' >/dev/null; body '[.photos[].id] | join(" ")')" "$item"
 post /shutter >/dev/null
-until_ok 15 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $((n0 + 1)) ] && [ \"\$(curl -s '$URL/api/photos' | jq -r .photos[0].raw_file.file)\" != null ]"
+until_ok 60 sh -c "[ \"\$(curl -s '$URL/api/photos' | jq .total)\" -gt $((n0 + 1)) ] && [ \"\$(curl -s '$URL/api/photos' | jq -r .photos[0].raw_file.file)\" != null ]"
 expect "a RAW + JPEG shot on the body is one item too" "$(req GET /api/photos >/dev/null; body '[.total, (.photos[0].raw_file.file | test("\\.cr2$"))] | join(" ")')" "$((n0 + 2)) true"
 expect "deleting the item" "$(req DELETE "/api/photos/$item")" "200"
 expect "... deletes both files" "$(ls "$jpg_path" "$raw_path" 2>/dev/null | wc -l)" "0"
@@ -250,9 +250,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$TETHER" --camera sim serve --listen "127.0.0.1:$port" --photos "$T_DIR/photos-sim" >"$T_DIR/serve.out" 2>"$T_DIR/serve.err" &
 SERVE=$!
 T_SIMS+=("$SERVE")
-for _ in $(seq 1 100); do grep -q '^studio on' "$T_DIR/serve.out" && break; sleep 0.1; done
+until_ok 60 grep -q '^studio on' "$T_DIR/serve.out"
 URL="http://127.0.0.1:$port"
-expect_match "serve --camera sim says so" "$(cat serve.out)" 'camera: Canon EOS 550D, simulated'
+expect_match "serve --camera sim says so" "$(cat "$T_DIR/serve.out")" 'camera: Canon EOS 550D, simulated'
 expect "status: simulated" "$(req GET /api/status >/dev/null; body .camera.simulated)" "true"
 expect "and it captures" "$(req POST /api/capture)" "201"
 stop_serve "serve on the built-in simulator stops cleanly"
