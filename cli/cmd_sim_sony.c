@@ -39,7 +39,11 @@ static void usage(FILE *out)
         "  --persona NAME          qx10 (default) or a6000\n"
         "  --listen HOST:PORT      JSON-RPC, live view and postviews (default 127.0.0.1:0)\n"
         "  --description HOST:PORT the device description dd.xml (default: --listen's host, port 0)\n"
-        "  --ssdp HOST:PORT        answer SSDP M-SEARCH there (UDP; default: none)\n"
+        "  --ssdp HOST:PORT        answer SSDP M-SEARCH there (UDP; default: none); a\n"
+        "                          multicast group (239.255.255.250:1900, as a body) is\n"
+        "                          joined, so plain `tether list` finds it\n"
+        "  --ssdp-interface ADDR   the interface's address to join the group on\n"
+        "                          (default: the one the routes pick)\n"
         "  --control HOST:PORT     the HTTP control channel (GET /state, POST /shutter, /faults...)\n"
         "  --seed N                varies scene and lens reproducibly (default 1)\n"
         "  --scene NAME            studio (default), two-plane, low-contrast or flat (AF fails)\n"
@@ -56,7 +60,7 @@ static void usage(FILE *out)
 int cmd_sim_sony(int argc, char **argv)
 {
     enum { OPT_PERSONA = 256, OPT_LISTEN, OPT_DESC, OPT_SSDP, OPT_CONTROL, OPT_SEED, OPT_SCENE, OPT_FPS,
-           OPT_POLL, OPT_BUSY, OPT_AF, OPT_SPLIT, OPT_RATE };
+           OPT_POLL, OPT_BUSY, OPT_AF, OPT_SPLIT, OPT_RATE, OPT_SSDP_IF };
     static const struct option longopts[] = {
         {"persona", required_argument, NULL, OPT_PERSONA},
         {"listen", required_argument, NULL, OPT_LISTEN},
@@ -71,6 +75,7 @@ int cmd_sim_sony(int argc, char **argv)
         {"af-fail", required_argument, NULL, OPT_AF},
         {"lv-split", required_argument, NULL, OPT_SPLIT},
         {"lv-rate", required_argument, NULL, OPT_RATE},
+        {"ssdp-interface", required_argument, NULL, OPT_SSDP_IF},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -79,6 +84,7 @@ int cmd_sim_sony(int argc, char **argv)
     sonysim_default_options(&o);
     sonysim_faults faults = {0};
     char host[64] = "127.0.0.1", dhost[64] = "", shost[64] = "", chost[64] = "";
+    const char *ssdp_if = NULL;
     int port = 0, dport = 0, sport = -1, cport = -1, verbose = 0;
     long l;
     optind = 1;
@@ -100,6 +106,7 @@ int cmd_sim_sony(int argc, char **argv)
         case OPT_AF: ok = cli_parse_long(a, 0, 1000, &l); faults.af_fail_count = (int)l; break;
         case OPT_SPLIT: ok = cli_parse_long(a, 0, 65536, &l); faults.lv_split = (int)l; break;
         case OPT_RATE: ok = cli_parse_double(a, 1, 1e7, &faults.lv_rate_kbps); break;
+        case OPT_SSDP_IF: ssdp_if = a; break;
         case 'v': verbose++; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: return EXIT_USAGE;
@@ -121,7 +128,7 @@ int cmd_sim_sony(int argc, char **argv)
     sonysim_set_faults(b, &faults);
     sonysim_net_config cfg = {
         .api_host = host, .api_port = port, .dd_host = dhost[0] ? dhost : host, .dd_port = dport,
-        .ssdp_host = sport >= 0 ? shost : NULL, .ssdp_port = sport,
+        .ssdp_host = sport >= 0 ? shost : NULL, .ssdp_port = sport, .ssdp_interface = ssdp_if,
         .control_host = cport >= 0 ? chost : NULL, .control_port = cport,
     };
     sonysim_net *net = sonysim_net_start(b, &cfg);

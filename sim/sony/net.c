@@ -7,6 +7,7 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -494,6 +495,21 @@ sonysim_net *sonysim_net_start(sonysim_body *b, const sonysim_net_config *cfg)
             getsockname(n->ssdp_fd, (struct sockaddr *)&a, &al) != 0) {
             LOG_ERROR("sim", "sony: cannot bind SSDP to %s:%d: %s", cfg->ssdp_host, cfg->ssdp_port, strerror(errno));
             goto fail;
+        }
+        /* a multicast group (239.255.255.250, as a body listens): bound to
+         * the group, it is joined on the interface the routes pick (or
+         * --ssdp-interface's); answers go to the asker, unicast */
+        if (IN_MULTICAST(ntohl(a.sin_addr.s_addr))) {
+            struct ip_mreq mreq = {.imr_multiaddr = a.sin_addr, .imr_interface.s_addr = htonl(INADDR_ANY)};
+            if (cfg->ssdp_interface && inet_pton(AF_INET, cfg->ssdp_interface, &mreq.imr_interface) != 1) {
+                LOG_ERROR("sim", "sony: not an IPv4 address: %s", cfg->ssdp_interface);
+                goto fail;
+            }
+            if (setsockopt(n->ssdp_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
+                LOG_ERROR("sim", "sony: cannot join %s for SSDP: %s (no multicast route?)", cfg->ssdp_host,
+                          strerror(errno));
+                goto fail;
+            }
         }
         n->ssdp_port = ntohs(a.sin_port);
         if (pthread_create(&n->ssdp_thread, NULL, ssdp_main, n) != 0) goto fail;

@@ -37,8 +37,9 @@ typedef struct sonysim_net_config {
     int api_port;           /* 0 picks one */
     const char *dd_host;
     int dd_port;            /* 0 picks one */
-    const char *ssdp_host;  /* NULL: no SSDP */
+    const char *ssdp_host;  /* NULL: no SSDP; a multicast group is joined */
     int ssdp_port;
+    const char *ssdp_interface; /* the group is joined on this address's interface (NULL: any) */
     const char *control_host; /* NULL: no control channel */
     int control_port;
 } sonysim_net_config;

@@ -5,7 +5,8 @@
 # framing (start byte, start code, sizes, padding, sequence numbers and
 # their wrap, JPEG SOI/EOI, frame-info records), also with the stream
 # written in odd pieces, against the facts in
-# ../shared/research/sony-camera-remote-api.md.  Both personas.
+# ../shared/research/sony-camera-remote-api.md.  Both personas.  Then SSDP
+# by multicast, in a network namespace of the test's own.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../sony_lib.sh"
 cd "$T_DIR"
@@ -216,4 +217,57 @@ for persona in qx10 a6000; do
     post /plug >/dev/null
     sim_stop "$persona simulator exits cleanly"
 done
+
+# ---- SSDP by multicast, as on a camera's Wi-Fi: in a network namespace of
+# our own (its loopback with a multicast route), the simulator joins
+# 239.255.255.250:1900; a python3 client's M-SEARCH to the group, and a
+# plain `tether list` (no TETHER_SSDP_TARGET), find it
+cat >multicast.py <<'PY'
+import socket, sys
+name = sys.argv[1]
+ST = "urn:schemas-sony-com:service:ScalarWebAPI:1"
+def ok(what, cond, detail=""):
+    print(("ok - %s: %s" if cond else "not ok - %s: %s -- " + str(detail)) % (name, what), flush=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+s.settimeout(5)
+s.sendto(("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\nMX: 1\r\n"
+          "ST: %s\r\n\r\n" % ST).encode(), ("239.255.255.250", 1900))
+try:
+    data, src = s.recvfrom(4096)
+except socket.timeout:
+    data, src = b"", None
+text = data.decode("latin-1")
+head = dict((l.split(":", 1)[0].upper(), l.split(":", 1)[1].strip()) for l in text.split("\r\n")[1:] if ":" in l)
+ok("multicast: an M-SEARCH to 239.255.255.250:1900 is answered (unicast, from port 1900)",
+   text.startswith("HTTP/1.1 200 OK") and src is not None and src[1] == 1900, (src, text[:80]))
+ok("multicast: the answer names the service and its description", head.get("ST") == ST and
+   head.get("LOCATION", "").endswith("/dd.xml") and head.get("USN", "").endswith("::" + ST), head)
+PY
+cat >multicast.sh <<'SH'
+ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo || {
+    echo "not ok - $1: multicast: the namespace's loopback takes a multicast route"; exit 1; }
+"${TETHER_SIM:-$TETHER}" sim sony --persona a6000 --listen 127.0.0.1:0 --ssdp 239.255.255.250:1900 \
+    >mc-sim.out 2>mc-sim.err &
+sim=$!
+for _ in $(seq 1 200); do grep -q '^camera:' mc-sim.out && break; kill -0 $sim 2>/dev/null || break; sleep 0.05; done
+python3 multicast.py "$1"
+out=$(env -u TETHER_SSDP_TARGET "$TETHER" list 2>&1)
+case $out in
+*"Sony ILCE-6000"*) echo "ok - $1: multicast: tether list finds the camera without TETHER_SSDP_TARGET" ;;
+*) echo "not ok - $1: multicast: tether list finds the camera without TETHER_SSDP_TARGET -- $out" ;;
+esac
+kill -TERM $sim
+wait $sim
+echo "status $?" >mc-sim.status
+SH
+if unshare -n true 2>/dev/null; then
+    unshare -n bash multicast.sh "$T_NAME" >mc.out 2>mc.err
+    cat mc.out
+    grep -q '^not ok' mc.out && T_FAILED=1
+    expect "multicast: the simulator exits cleanly" "$(cat mc-sim.status 2>/dev/null) $(grep -Ec 'Sanitizer|runtime error' mc-sim.err)" \
+        "status 0 0"
+else
+    not_ok "multicast: a network namespace of our own (unshare -n)" "unshare -n is refused here"
+fi
 exit $T_FAILED
