@@ -46,6 +46,7 @@ typedef enum shape {
     SHAPE_STRING,       /* ["value"] */
     SHAPE_INDEX,        /* exposure compensation: an integer index */
     SHAPE_WB,           /* white balance: [mode, tempEnabled, temp] */
+    SHAPE_STILL,        /* still size: [aspect, size]; choices "aspect size" ("3:2 24M") */
 } shape;
 
 typedef struct setting_def {
@@ -53,7 +54,7 @@ typedef struct setting_def {
     const char *type;           /* getEvent type, "isoSpeedRate" */
     int slot;                   /* getEvent slot */
     shape shape;
-    const char *const *choices; /* SHAPE_STRING, SHAPE_WB */
+    const char *const *choices; /* SHAPE_STRING, SHAPE_WB, SHAPE_STILL */
     int min, max;               /* SHAPE_INDEX */
     int initial;                /* index into choices, or the index value */
 } setting_def;
@@ -97,6 +98,11 @@ static const char *const white_balances[] = {"Auto WB", "Daylight", "Shade", "Cl
 static const char *const focus_modes[] = {"AF-S", "AF-C", "DMF", "MF", NULL};
 static const char *const postview_sizes[] = {"Original", "2M", NULL};
 static const char *const beep_modes[] = {"On", "Off", "Shutter Only", NULL};
+/* the bodies' still sizes (their sensors: 18 and 24 megapixels) */
+static const char *const qx10_still_sizes[] = {"4:3 18M", "4:3 10M", "4:3 5M", "16:9 13M", "16:9 7.5M",
+                                               "16:9 2M", NULL};
+static const char *const a6000_still_sizes[] = {"3:2 24M", "3:2 12M", "3:2 6M", "16:9 20M", "16:9 10M",
+                                                "16:9 5.1M", NULL};
 static const char *const qx10_versions[] = {"1.0", NULL};
 static const char *const a6000_versions[] = {"1.0", "1.1", "1.2", "1.3", NULL};
 
@@ -112,13 +118,14 @@ static const sonysim_persona personas[] = {
         .versions = qx10_versions, .getevent_versions = "1.0", .needs_rec_mode = false,
         .contents_transfer = true,
         .lv_width = 640, .lv_height = 480, .lv_fps = 30, .photo_width = 1632, .photo_height = 1224,
-        .n_settings = 6,
+        .n_settings = 7,
         .settings = {
             S_SHOOT,
             {"ExposureMode", "exposureMode", 18, SHAPE_STRING, qx10_modes, 0, 0, 0},
             {"IsoSpeedRate", "isoSpeedRate", 29, SHAPE_STRING, qx10_isos, 0, 0, 0},
             {"ExposureCompensation", "exposureCompensation", 25, SHAPE_INDEX, NULL, -6, 6, 0},
             S_WB, S_POSTVIEW,
+            {"StillSize", "stillSize", 14, SHAPE_STILL, qx10_still_sizes, 0, 0, 0},
         },
     },
     {
@@ -126,7 +133,7 @@ static const sonysim_persona personas[] = {
         .lens_name = "E PZ 16-50mm F3.5-5.6 OSS", .focal_mm = 16,
         .versions = a6000_versions, .getevent_versions = "1.0,1.1,1.2,1.3", .needs_rec_mode = true,
         .lv_width = 640, .lv_height = 424, .lv_fps = 30, .photo_width = 1616, .photo_height = 1080,
-        .n_settings = 10,
+        .n_settings = 11,
         .settings = {
             S_SHOOT,
             {"ExposureMode", "exposureMode", 18, SHAPE_STRING, a6000_modes, 0, 0, 2},
@@ -137,6 +144,7 @@ static const sonysim_persona personas[] = {
             S_WB,
             {"FocusMode", "focusMode", 28, SHAPE_STRING, focus_modes, 0, 0, 0},
             S_POSTVIEW, S_BEEP,
+            {"StillSize", "stillSize", 14, SHAPE_STILL, a6000_still_sizes, 0, 0, 0},
         },
     },
 };
@@ -736,10 +744,18 @@ static json_t *m_delete_content(call_ctx *c)
 
 /* ---- settings ------------------------------------------------------------------- */
 
+/* A still-size choice ("3:2 24M") as the API writes it: {"aspect", "size"}. */
+static json_t *still_json(const char *choice)
+{
+    const char *sp = strchr(choice, ' ');
+    return json_pack("{s:s%,s:s}", "aspect", choice, (size_t)(sp - choice), "size", sp + 1);
+}
+
 static json_t *value_json(const sonysim_body *b, int i)
 {
     const setting_def *d = &b->pe->settings[i];
     if (d->shape == SHAPE_INDEX) return json_integer(b->values[i]);
+    if (d->shape == SHAPE_STILL) return still_json(d->choices[b->values[i]]);
     return json_string(d->choices[b->values[i]]);
 }
 
@@ -756,6 +772,7 @@ static json_t *candidates_json(const sonysim_body *b, int i, bool only_now, bool
         if (d->shape == SHAPE_WB && wb_objects)
             json_array_append_new(a, json_pack("{s:s,s:[]}", "whiteBalanceMode", d->choices[k],
                                                "colorTemperatureRange"));
+        else if (d->shape == SHAPE_STILL) json_array_append_new(a, still_json(d->choices[k]));
         else json_array_append_new(a, json_string(d->choices[k]));
     }
     return a;
@@ -792,6 +809,14 @@ static json_t *m_setting(call_ctx *c, const char *verb, int i)
         json_int_t x = json_integer_value(p);
         if (x < d->min || x > d->max) return fail(c, 3, "Illegal Argument");
         v = (int)x;
+    } else if (d->shape == SHAPE_STILL) { /* [aspect, size] */
+        const char *aspect = json_string_value(p), *size = json_string_value(json_array_get(c->params, 1));
+        if (aspect == NULL || size == NULL || json_array_size(c->params) != 2) return fail(c, 3, "Illegal Argument");
+        char want[64];
+        snprintf(want, sizeof want, "%s %s", aspect, size);
+        for (int k = 0; d->choices[k]; k++)
+            if (strcmp(d->choices[k], want) == 0) v = k;
+        if (v < 0) return fail(c, 3, "Illegal Argument");
     } else {
         const char *s = json_string_value(p);
         size_t want = d->shape == SHAPE_WB ? 3 : 1;
@@ -991,6 +1016,13 @@ static json_t *slot_json(sonysim_body *b, int slot, bool full)
             return json_pack("{s:s,s:b,s:s,s:i}", "type", d->type, "checkAvailability", 1,
                              "currentWhiteBalanceMode", d->choices[b->values[i]],
                              "currentColorTemperature", -1);
+        if (d->shape == SHAPE_STILL) { /* slot 14: no candidates, the aspect and size apart */
+            json_t *v = value_json(b, i);
+            json_t *e = json_pack("{s:s,s:b,s:O,s:O}", "type", d->type, "checkAvailability", 1, "currentAspect",
+                                  json_object_get(v, "aspect"), "currentSize", json_object_get(v, "size"));
+            json_decref(v);
+            return e;
+        }
         return json_pack("{s:s,s:o,s:o}", "type", d->type, cur, value_json(b, i), cand,
                          candidates_json(b, i, true, false));
     }

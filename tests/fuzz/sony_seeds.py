@@ -53,6 +53,11 @@ def main():
             b'{"type":"isoSpeedRate","currentIsoSpeedRate":"AUTO","isoSpeedRateCandidates":["AUTO","100"]},'
             b'{"type":"batteryInfo","batteryInfo":[{"levelNumer":2,"levelDenom":4}]}],"id":3}')
         seeds["available"] = b"\x00" + b'{"result":[{"whiteBalanceMode":"Auto WB"},[{"whiteBalanceMode":"Daylight"}]],"id":4}'
+        seeds["stillsize"] = b"\x00" + (
+            b'{"result":[{"aspect":"3:2","size":"24M"},[{"aspect":"3:2","size":"24M"},{"aspect":"16:9"}]],"id":7}')
+        seeds["stillsize-event"] = b"\x00" + (
+            b'{"result":[null,null,null,null,null,[],[],null,null,null,[],null,null,null,'
+            b'{"type":"stillSize","checkAvailability":true,"currentAspect":"4:3","currentSize":"18M"}],"id":8}')
         seeds["versions"] = b"\x00" + b'{"result":[["1.0","1.1","1.2"]],"id":5}'
         seeds["methodtypes"] = b"\x00" + b'{"results":[["getVersions",[],["string*"],"1.0"]],"id":6}'
         seeds["dd"] = b"\x01" + (

@@ -43,6 +43,14 @@ for persona in qx10 a6000; do
     expect "$persona ... sent as the 1/3 EV index" "$(state .settings.exposureCompensation)" "2"
     check "$persona white balance" t config set whitebalance Daylight
     expect "$persona the camera holds Daylight" "$(state .settings.whiteBalance)" "Daylight"
+    # still size: the body's [aspect, size] pairs as one choice
+    if [ "$persona" = qx10 ]; then sizes='4:3 18M, 4:3 10M'; small='16:9 7.5M'; else sizes='3:2 24M, 3:2 12M'; small='16:9 10M'; fi
+    expect_match "$persona still sizes are the body's" "$(t config get stillSize 2>&1 | tr '\n' ' ')" "choices: $sizes"
+    check "$persona set the still size" t config set stillSize "$small"
+    expect "$persona the camera holds it (setStillSize [aspect, size])" "$(state '.settings.stillSize | .aspect + " " + .size')" "$small"
+    expect_match "$persona ... and reads it back" "$(t config get stillSize 2>&1)" "stillSize = $small\$"
+    out=$(t config set stillSize "1:1 9M" 2>&1)
+    expect_match "$persona a size the body lacks is refused with the choices" "$out" "not a choice.*$sizes"
     if [ "$persona" = a6000 ]; then
         out=$(t config set aperture 8 2>&1)
         expect_match "$persona aperture is read-only in Program Auto" "$out" 'read-only'

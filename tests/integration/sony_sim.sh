@@ -107,6 +107,16 @@ status, text = call("startLiveview", raw=True)
 ok("URLs are sent with escaped slashes", "http:\\/\\/" in text, text)
 lv_url = json.loads(text)["result"][0]
 
+# still size: [aspect, size] pairs, objects in answers
+avail = call("getAvailableStillSize")["result"]
+ok("getAvailableStillSize is [{aspect, size}, [{aspect, size}...]]", len(avail) == 2 and
+   set(avail[0]) == {"aspect", "size"} and all(set(c) == {"aspect", "size"} for c in avail[1]) and avail[0] in avail[1], avail)
+ok("getStillSize is [{aspect, size}]", call("getStillSize")["result"] == [avail[0]])
+ok("setStillSize takes [aspect, size]", call("setStillSize", [avail[1][-1]["aspect"], avail[1][-1]["size"]])["result"] == [0])
+ok("... and a pair the body lacks is error 3", call("setStillSize", ["1:1", "9M"])["error"][0] == 3)
+ok("... so does one string", call("setStillSize", [avail[1][0]["size"]])["error"][0] == 3)
+call("setStillSize", [avail[0]["aspect"], avail[0]["size"]])
+
 # getEvent: full state in the newest version offered, then diffs
 ev_version = versions[-1]
 full = call("getEvent", [False], ev_version)["result"]
@@ -114,6 +124,9 @@ ok("getEvent %s has its slot count" % ev_version, len(full) == {"1.0": 35, "1.1"
 ok("slot 1 is cameraStatus IDLE", full[1] == {"type": "cameraStatus", "cameraStatus": "IDLE"}, full[1])
 ok("slots 5, 6 and 10 are arrays", all(isinstance(full[i], list) for i in (5, 6, 10)))
 ok("a full reply has the ISO setting", any(isinstance(e, dict) and e.get("type") == "isoSpeedRate" for e in full))
+ok("slot 14 is stillSize with currentAspect and currentSize", isinstance(full[14], dict) and
+   full[14].get("type") == "stillSize" and ":" in full[14].get("currentAspect", "") and
+   full[14].get("currentSize", "").endswith("M"), full[14])
 diff = {}
 def poll():
     diff["reply"] = call("getEvent", [True], ev_version)

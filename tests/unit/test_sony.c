@@ -357,6 +357,28 @@ TEST(available_and_versions)
     r = load("[[1,2]]");
     CHECK(!sonyrpc_read_available(r, &v));
     json_decref(r);
+    /* still sizes: {aspect, size} pairs read as "aspect size"; a pair with
+     * a part missing or a space in it is not a candidate */
+    r = load("[{\"aspect\":\"3:2\",\"size\":\"24M\"},[{\"aspect\":\"3:2\",\"size\":\"24M\"},"
+             "{\"aspect\":\"16:9\",\"size\":\"5.1M\"},{\"aspect\":\"1:1\"},{\"aspect\":\"a b\",\"size\":\"1M\"}]]");
+    CHECK(sonyrpc_read_available(r, &v));
+    json_decref(r);
+    CHECK(strcmp(v.current, "3:2 24M") == 0);
+    CHECK_EQ_INT(v.n_candidates, 2);
+    CHECK(strcmp(v.candidates[1], "16:9 5.1M") == 0);
+    r = load("[{\"aspect\":\"3:2\"},[]]");
+    CHECK(!sonyrpc_read_available(r, &v));
+    json_decref(r);
+    /* getEvent slot 14: currentAspect and currentSize */
+    sonyrpc_state st;
+    sonyrpc_state_init(&st);
+    sonyrpc_changes ch;
+    r = load("[null,{\"type\":\"stillSize\",\"checkAvailability\":true,\"currentAspect\":\"4:3\",\"currentSize\":\"18M\"},"
+             "{\"type\":\"stillSize\",\"currentAspect\":7}]");
+    CHECK(sonyrpc_event_apply(&st, r, &ch));
+    json_decref(r);
+    CHECK(strcmp(st.fields[SONYF_STILL_SIZE].current, "4:3 18M") == 0);
+    CHECK_EQ_INT(ch.fields, 1u << SONYF_STILL_SIZE);
 
     char ver[16];
     r = load("[[\"1.0\",\"1.1\",\"1.2\",\"1.3\",\"1.4\"]]");

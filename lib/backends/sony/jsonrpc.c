@@ -114,6 +114,7 @@ static const struct {
     [SONYF_FUNCTION_RESULT] = {"cameraFunctionResult", NULL},
     [SONYF_LIVEVIEW_STATUS] = {"liveviewStatus", NULL},
     [SONYF_TOUCH_AF] = {"touchAFPosition", "currentSet"},
+    [SONYF_STILL_SIZE] = {"stillSize", NULL},
 };
 
 const char *sonyrpc_field_type(sonyrpc_field f)
@@ -137,7 +138,18 @@ static void field_set_current(sonyrpc_state *st, sonyrpc_changes *ch, sonyrpc_fi
     if (ch) ch->fields |= 1u << f;
 }
 
-/* Candidates from an array of scalars (or objects with mode_key). */
+/* A still size {"aspect": "3:2", "size": "24M"} as "3:2 24M"; false for
+ * another shape. */
+static bool still_size_text(const json_t *o, char *out, size_t size)
+{
+    const char *aspect = json_string_value(json_object_get(o, "aspect"));
+    const char *sz = json_string_value(json_object_get(o, "size"));
+    if (aspect == NULL || sz == NULL || strchr(aspect, ' ') || strchr(sz, ' ')) return false;
+    return snprintf(out, size, "%s %s", aspect, sz) < (int)size;
+}
+
+/* Candidates from an array of scalars (or objects with mode_key, or still
+ * sizes). */
 static bool read_candidates(const json_t *arr, const char *mode_key, sonyrpc_value *into)
 {
     if (!json_is_array(arr)) return false;
@@ -147,6 +159,10 @@ static bool read_candidates(const json_t *arr, const char *mode_key, sonyrpc_val
     const json_t *c;
     json_array_foreach(arr, i, c) {
         if (tmp.n_candidates == SONYRPC_MAX_CANDIDATES) break;
+        if (json_is_object(c) && json_object_get(c, "aspect")) {
+            if (still_size_text(c, tmp.candidates[tmp.n_candidates], sizeof tmp.candidates[0])) tmp.n_candidates++;
+            continue;
+        }
         if (json_is_object(c) && mode_key) c = json_object_get(c, mode_key);
         if (sonyrpc_scalar_text(c, tmp.candidates[tmp.n_candidates], sizeof tmp.candidates[0]))
             tmp.n_candidates++;
@@ -250,6 +266,13 @@ static void apply_entry(sonyrpc_state *st, sonyrpc_changes *ch, const json_t *e)
             field_set_current(st, ch, SONYF_SHOTS_LEFT, text);
         return;
     }
+    if (strcmp(type, "stillSize") == 0) { /* currentAspect and currentSize, no candidates */
+        json_t *o = json_pack("{s:O?,s:O?}", "aspect", json_object_get(e, "currentAspect"), "size",
+                              json_object_get(e, "currentSize"));
+        if (still_size_text(o, text, sizeof text)) field_set_current(st, ch, SONYF_STILL_SIZE, text);
+        json_decref(o);
+        return;
+    }
     if (strcmp(type, "exposureCompensation") == 0) {
         const json_t *cur = json_object_get(e, "currentExposureCompensation");
         const json_t *max = json_object_get(e, "maxExposureCompensation");
@@ -321,9 +344,13 @@ bool sonyrpc_read_available(const json_t *result, sonyrpc_value *v)
 {
     const json_t *cur = json_array_get(result, 0), *second = json_array_get(result, 1);
     if (!json_is_array(result) || cur == NULL) return false;
-    if (json_is_object(cur)) cur = json_object_get(cur, "whiteBalanceMode");
     char text[64];
-    if (!sonyrpc_scalar_text(cur, text, sizeof text)) return false;
+    if (json_is_object(cur) && json_object_get(cur, "aspect")) {
+        if (!still_size_text(cur, text, sizeof text)) return false;
+    } else {
+        if (json_is_object(cur)) cur = json_object_get(cur, "whiteBalanceMode");
+        if (!sonyrpc_scalar_text(cur, text, sizeof text)) return false;
+    }
     if (json_is_integer(second) && json_array_size(result) >= 3) { /* [cur, max, min, step] */
         const json_t *min = json_array_get(result, 2);
         if (!json_is_integer(min)) return false;

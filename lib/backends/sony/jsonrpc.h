@@ -93,6 +93,7 @@ typedef enum sonyrpc_field {
     SONYF_FUNCTION_RESULT,
     SONYF_LIVEVIEW_STATUS,
     SONYF_TOUCH_AF,                 /* "true"/"false": a touch position is set */
+    SONYF_STILL_SIZE,               /* "aspect size": "3:2 24M" */
     SONYF_COUNT
 } sonyrpc_field;
 
@@ -135,7 +136,8 @@ bool sonyrpc_set_apis(sonyrpc_state *st, const json_t *result);
 
 /* Reads getAvailable<X>'s result [current, [candidates]] into v (the
  * exposure-compensation shape [cur, max, min, step] too: candidates are
- * then every index from min to max).  Returns false for another shape. */
+ * then every index from min to max; still sizes {"aspect", "size"} become
+ * "aspect size").  Returns false for another shape. */
 bool sonyrpc_read_available(const json_t *result, sonyrpc_value *v);
 
 /* The newest version in getVersions' result [["1.0","1.1",...]] that is

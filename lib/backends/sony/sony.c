@@ -510,6 +510,7 @@ static const struct {
     {SONYF_SHOOT_MODE, "ShootMode", "Shoot mode"},
     {SONYF_POSTVIEW_SIZE, "PostviewImageSize", "Postview size"},
     {SONYF_BEEP_MODE, "BeepMode", "Beep"},
+    {SONYF_STILL_SIZE, "StillSize", "Still size"},
 };
 enum { N_SETTINGS = sizeof setting_table / sizeof setting_table[0] };
 
@@ -1015,6 +1016,8 @@ static int sony_setting_set(backend *b, const char *name, const char *value)
     json_t *params;
     if (f == SONYF_EXPOSURE_COMPENSATION) params = json_pack("[i]", atoi(sony_value));
     else if (f == SONYF_WHITE_BALANCE) params = json_pack("[s,b,i]", sony_value, 0, -1);
+    else if (f == SONYF_STILL_SIZE && strchr(sony_value, ' ')) /* "3:2 24M" -> ["3:2", "24M"] */
+        params = json_pack("[s%,s]", sony_value, strcspn(sony_value, " "), strchr(sony_value, ' ') + 1);
     else params = json_pack("[s]", sony_value);
     snprintf(m, sizeof m, "set%s", setting_table[i].suffix);
     rc = rpc(b, m, params, CALL_TIMEOUT_MS, NULL, NULL);
