@@ -586,6 +586,8 @@ int tether_import_run(tether_camera *cam, const tether_import_options *o, tether
     int swept = store_atomic_sweep(u.dest);
     if (swept > 0) LOG_INFO("import", "removed %d temporary files a stopped import left in %s", swept, u.dest);
     rc = run_job(&u);
+    /* the card is left as the camera was for shooting, whatever the end */
+    if (tether_card_release(cam) != TETHER_OK) LOG_INFO("import", "the camera did not go back to shooting");
 out:
     r->seconds = clock_mono_s() - u.t0;
     ledger_close(u.db);

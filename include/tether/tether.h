@@ -284,6 +284,13 @@ int tether_file_download(tether_camera *cam, const char *camera_path, const char
  * STORAGE: writing to fd failed, the camera is fine). */
 int tether_file_download_fd(tether_camera *cam, const char *camera_path, int fd);
 int tether_file_delete(tether_camera *cam, const char *camera_path);
+/* Says the program is done with the card for now (an import ended): a
+ * camera that had to leave shooting for its files (a Sony body in
+ * Contents Transfer) goes back to shooting, so its own shutter button
+ * and live view work again without waiting for the next capture.  For
+ * other cameras it does nothing.  Any thread; runs on the owner thread.
+ * Returns 0 or the camera's error (the camera stays as it was). */
+int tether_card_release(tether_camera *cam);
 
 /* ---- focus --------------------------------------------------------------------------------- */
 

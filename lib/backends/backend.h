@@ -131,6 +131,10 @@ typedef struct backend_ops {
     int (*download_url)(backend *b, const char *url, backend_sink *sink);
     int (*delete_file)(backend *b, const char *camera_path);
     int (*list_files)(backend *b, tether_file_list **out);
+    /* The program is done with the card for now: a backend that switched
+     * the camera to a mode of its own for the files (a Sony body's
+     * Contents Transfer) puts it back to shooting.  May be NULL. */
+    int (*card_release)(backend *b);
 
     /* Live view, pulled: one frame (starting live view if needed), on the
      * owner's loop.  A backend that pushes sets this NULL. */

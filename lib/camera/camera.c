@@ -1701,6 +1701,18 @@ static int run_delete(tether_camera *cam, void *arg)
     return cam->ops->delete_file(cam->be, ((file_arg *)arg)->camera_path);
 }
 
+static int run_card_release(tether_camera *cam, void *arg)
+{
+    (void)arg;
+    return cam->ops->card_release ? cam->ops->card_release(cam->be) : TETHER_OK;
+}
+
+int tether_card_release(tether_camera *cam)
+{
+    if (cam == NULL) return TETHER_ERR_INVALID_ARGUMENT;
+    return camera_call(cam, run_card_release, NULL, true, 0, NULL);
+}
+
 int tether_file_delete(tether_camera *cam, const char *camera_path)
 {
     if (!camera_path || strlen(camera_path) >= 512) return TETHER_ERR_INVALID_ARGUMENT;

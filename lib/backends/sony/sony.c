@@ -44,8 +44,9 @@
  * The card: where the body lists avContent and setCameraFunction, files
  * are listed, downloaded and deleted in Contents Transfer (the switch is
  * asynchronous: wait until the body says so), paging getContentList by
- * 100; the body goes back to Remote Shooting before the next shooting call
- * and at close.  Card paths are "/memoryCard1/FOLDER/NAME".
+ * 100; the body goes back to Remote Shooting when the program says it is
+ * done with the card (tether_card_release, at the end of an import),
+ * before the next shooting call, and at close.  Card paths are "/memoryCard1/FOLDER/NAME".
  *
  * Not done: still size, power-zoom settings, RAW files on the card (listed
  * as such, not tested).
@@ -1421,6 +1422,13 @@ static void *liveview_main(void *arg)
     return NULL;
 }
 
+/* The program is done with the card: back to Remote Shooting (body shots
+ * and live view need it) if we left it. */
+static int sony_card_release(backend *b)
+{
+    return ensure_shooting(b);
+}
+
 static int sony_liveview_start(backend *b, backend_frame_sink *sink)
 {
     if (b->lv_started) return TETHER_OK;
@@ -1479,6 +1487,7 @@ const backend_ops backend_sony = {
     .download_url = sony_download_url,
     .delete_file = sony_delete,
     .list_files = sony_list_files,
+    .card_release = sony_card_release,
     .liveview_start = sony_liveview_start,
     .liveview_stop = sony_liveview_stop,
     .wait_event = sony_wait_event,
