@@ -20,10 +20,9 @@
  * that its run is still current (STREAMOFF, an unplug or a new STREAMON
  * end a run by bumping run_id) and fills the oldest queued buffer, or
  * counts the frame as dropped when none is queued.  A run that ends puts
- * its thread on a list that the ending ioctl (or close) joins once it has
- * let go of the lock, so STREAMOFF returns with the producer gone, as a
- * driver's returns with its DMA stopped (a program that counts its own
- * threads and memory sees no leftover).
+ * its thread on a list that the next STREAMON (or the close) joins once it
+ * has let go of the lock, so a program that counts its own threads and
+ * memory while it streams sees one producer, never a leftover.
  */
 #include "device.h"
 
@@ -577,6 +576,8 @@ bool v4l2sim_present(int idx)
 typedef struct producer_run {
     sim_dev *dev;
     uint64_t run_id;
+    uint8_t *stage;             /* where frames are rendered: made at STREAMON, for the run's format */
+    size_t stage_cap;
 } producer_run;
 
 static v4l2sim_look current_look(const sim_dev *d)
@@ -608,8 +609,8 @@ static void *producer_main(void *arg)
     producer_run run = *(producer_run *)arg;
     free(arg);
     sim_dev *d = run.dev;
-    uint8_t *stage = NULL;
-    size_t stage_cap = 0;
+    uint8_t *stage = run.stage;
+    size_t stage_cap = run.stage_cap;
     pthread_mutex_lock(&g_lock);
     int64_t next = mono_ns();
     while (d->run_id == run.run_id && d->streaming) {
@@ -688,8 +689,15 @@ static int stream_start(sim_dev *d)
     d->sequence = 0;
     run->dev = d;
     run->run_id = d->run_id;
+    /* the frame buffer is made here, not on the first frame, so that the
+     * process's memory is the same whenever a program looks */
+    uint32_t bpl;
+    run->stage_cap = image_size(cur_format(d)->fourcc, d->width, d->height, &bpl);
+    run->stage = malloc(run->stage_cap);
+    if (run->stage == NULL) run->stage_cap = 0;
     int rc = pthread_create(&d->producer, NULL, producer_main, run);
     if (rc != 0) {
+        free(run->stage);
         free(run);
         d->streaming = false;
         return -EAGAIN;
@@ -1544,7 +1552,10 @@ int v4l2sim_ioctl(int fd, unsigned long request, void *arg)
     else if (arg == NULL && _IOC_SIZE(request) > 0) rc = known_ioctl(request) ? -EFAULT : -ENOTTY;
     else rc = do_ioctl(o, fd, request, arg);
     pthread_mutex_unlock(&g_lock);
-    join_retired();
+    /* not in STREAMOFF: a program may stop the stream from one thread
+     * while another waits in DQBUF, and expects it at once (v4l2-compliance's
+     * blocking-DQBUF test); the old run's frame may still be rendering */
+    if (request == VIDIOC_STREAMON) join_retired();
     if (rc < 0) {
         errno = -rc;
         return -1;
