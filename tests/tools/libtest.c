@@ -283,9 +283,14 @@ static void busy(void)
     int ok_gets = 0, ok_frames = 0, clear_capture_errors = 0, captures = 0;
     for (int i = 0; i < 20; i++) {
         tether_setting st;
-        if (tether_setting_get(cam, "iso", &st) == TETHER_OK) {
+        int rc = tether_setting_get(cam, "iso", &st);
+        if (rc == TETHER_OK) {
             ok_gets++;
             tether_setting_clear(&st);
+        } else { /* which error, and why: busy ten times over, or a timeout on a slow machine */
+            char m[512];
+            tether_camera_last_error(cam, m, sizeof m);
+            printf("    settings read: %s: %s\n", tether_err_name(rc), m);
         }
         if (frame_ok(cam)) ok_frames++;
         else {
