@@ -13,6 +13,11 @@
  *   seeds DIR                      write a seed corpus for the PTP/IP fuzzer
  *   probe HOST:PORT CASE           a raw PTP/IP client sending well-formed and
  *                                  malformed traffic; prints what the camera did
+ *   machine                        what this program was compiled for and what it
+ *                                  runs on: "built for ARCH, running on MACHINE
+ *                                  (uname), char signed|unsigned, long N bits"
+ *                                  (the arm64 cross-build's check that its tests
+ *                                  really run arm64 code: scripts/cross-arm64)
  *
  * The probe cases (each prints one line, "CASE: RESULT"):
  *   codes        response codes for unknown/unsupported/bad-parameter operations
@@ -37,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "base/bytebuf.h"
@@ -396,8 +402,30 @@ static int cmd_seeds(const char *dir)
     return 0;
 }
 
+/* machine: the target the compiler built this for (its own macros), the
+ * machine the kernel (or qemu-user) says it runs on, and the C types that
+ * differ between targets */
+static int cmd_machine(void)
+{
+#if defined(__aarch64__)
+    const char *built = "aarch64";
+#elif defined(__x86_64__)
+    const char *built = "x86_64";
+#elif defined(__arm__)
+    const char *built = "arm";
+#else
+    const char *built = "other";
+#endif
+    struct utsname u;
+    if (uname(&u) != 0) return 1;
+    printf("built for %s, running on %s, char %s, long %zu bits\n", built, u.machine,
+           (char)-1 < 0 ? "signed" : "unsigned", sizeof(long) * 8);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "machine") == 0) return cmd_machine();
     if (argc >= 3 && strcmp(argv[1], "seeds") == 0) return cmd_seeds(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "jpeg") == 0) return cmd_jpeg(argv[2]);
     if (argc >= 3 && strcmp(argv[1], "sharpness") == 0) return cmd_sharpness(argv[2]);
@@ -405,6 +433,6 @@ int main(int argc, char **argv)
     if (argc >= 8 && strcmp(argv[1], "crop-match") == 0) return cmd_crop_match(argv);
     if (argc >= 4 && strcmp(argv[1], "probe") == 0) return probe(argv[2], argv[3], argc > 4 ? argv[4] : NULL);
     fprintf(stderr, "usage: tether-testtool jpeg|sharpness|mjpeg FILE | crop-match FULL ZOOM X Y K PW |\n"
-                    "       probe HOST:PORT CASE\n");
+                    "       probe HOST:PORT CASE | machine\n");
     return 2;
 }
