@@ -29,7 +29,8 @@
  * Settings are the camera's getEvent types ("isoSpeedRate"), read from the
  * mirror and getAvailable<X>; which can be written follows the API list
  * (set<X> listed).  Exposure compensation is shown in EV ("+0.7"), sent as
- * the camera's index (1/3 EV steps).  More: "touchaf" (text "X,Y" in
+ * the camera's index (1/3 EV steps); the still size ("stillSize") as
+ * "3:2 24M", sent as setStillSize's [aspect, size].  More: "touchaf" (text "X,Y" in
  * percent of the frame, or "off"), "halfpress" (an action) and "zoom" (the
  * power zoom's position; set in, out, in-start, out-start or stop), and
  * "focusframes" (read-only: the camera's focus frames from live view's
@@ -48,8 +49,7 @@
  * done with the card (tether_card_release, at the end of an import),
  * before the next shooting call, and at close.  Card paths are "/memoryCard1/FOLDER/NAME".
  *
- * Not done: still size, power-zoom settings, RAW files on the card (listed
- * as such, not tested).
+ * Not done: RAW files on the card (listed as such, not tested).
  */
 #include <arpa/inet.h>
 #include <errno.h>
