@@ -635,6 +635,7 @@ const focus = {
   colour: localStorage.getItem('tether.peakingColour') || 'red',
   sensitivity: localStorage.getItem('tether.peakingSensitivity') || 'medium',
   enfuse: true,
+  trapStopping: false, // the photographer turned trap focus off; the server is stopping it
 };
 const PEAK_RGB = { red: [255, 40, 40], green: [40, 255, 60], blue: [60, 120, 255], yellow: [255, 230, 0], white: [255, 255, 255] };
 const PEAK_WIDTH = 480;      // peaking works on the frame scaled to this width
@@ -982,7 +983,10 @@ function showRunning(job, progress) {
   $('#af').disabled = busy;
   $('#stack-go').disabled = busy;
   $('#trap-on').disabled = busy && job.tool !== 'trap';
-  $('#trap-on').checked = !!job && job.tool === 'trap';
+  // (a trap the photographer just turned off stays off while the server
+  // stops it: its progress still arrives meanwhile)
+  if (!busy) focus.trapStopping = false;
+  $('#trap-on').checked = !!job && job.tool === 'trap' && !focus.trapStopping;
   $('#focus-cancel').hidden = !busy;
   $('#focus-progress').hidden = !busy || job.tool === 'trap';
   if (!busy) { $('#focus-running').textContent = ''; return; }
@@ -1048,11 +1052,18 @@ async function autofocus() {
 async function trapToggle(e) {
   const on = e.target.checked;
   if (on) {
+    focus.trapStopping = false;
     result('#trap-result', '');
     if (!$('#meter-on').checked) setMeter(true); // what trap focus waits for, in view
     if (!(await startTool(camPath('focus/trap'), { on: true }))) e.target.checked = false;
   } else {
-    try { await api('POST', camPath('focus/trap'), { on: false }); } catch (err) { toast(err.message); }
+    focus.trapStopping = true;
+    try {
+      await api('POST', camPath('focus/trap'), { on: false });
+    } catch (err) {
+      focus.trapStopping = false;
+      toast(err.message);
+    }
   }
 }
 
