@@ -267,6 +267,20 @@ static int save_frame(const char *path, const tether_frame *f)
     return 0;
 }
 
+/* The subscription's next frame, as tether_preview would end: an error as
+ * soon as the camera is lost (not after the whole timeout; the session
+ * goes on trying to reopen it), a timeout after --timeout. */
+static int next_frame(tether_camera *cam, uint64_t *seq, tether_frame **f)
+{
+    double end = clock_mono_s() + g_cli.timeout_ms / 1000.0;
+    for (;;) {
+        int r = tether_liveview_next(cam, seq, 250, f);
+        if (r != TETHER_ERR_TIMEOUT) return r;
+        if (!tether_camera_connected(cam)) return TETHER_ERR_DISCONNECTED;
+        if (clock_mono_s() >= end || g_cli_interrupted) return TETHER_ERR_TIMEOUT;
+    }
+}
+
 int cmd_preview(int argc, char **argv)
 {
     static const char *usage = "tether preview --output FILE [--count N] | tether preview --mjpeg [--count N]";
@@ -306,16 +320,19 @@ int cmd_preview(int argc, char **argv)
     double t0 = clock_mono_s();
     long frames = 0;
     size_t bytes = 0;
-    /* more than one frame: one live-view session for them all, each frame
-     * newer than the last (a camera that streams, V4L2 or a Sony body,
-     * would otherwise start and stop its stream for every frame) */
-    bool stream = count > 1;
+    /* more than one frame from a camera that pushes its stream (a Sony
+     * body): one live-view session for them all, each frame newer than the
+     * last (tether_preview would open and close the stream for every
+     * frame); a camera whose frames are pulled keeps its stream between
+     * tether_preview calls */
+    tether_capabilities caps;
+    bool stream = count > 1 && tether_camera_capabilities(cam, &caps) == TETHER_OK &&
+                  (caps.bits & TETHER_CAP_LIVEVIEW_PUSH);
     uint64_t seq = 0;
     if (stream) tether_liveview_subscribe(cam);
     for (long k = 0; k < count && !g_cli_interrupted; k++) {
         tether_frame *f = NULL;
-        int r = stream ? tether_liveview_next(cam, &seq, g_cli.timeout_ms, &f)
-                       : tether_preview(cam, &f);
+        int r = stream ? next_frame(cam, &seq, &f) : tether_preview(cam, &f);
         if (r != TETHER_OK) {
             cli_camera_error(cam, r, "live view");
             exit_code = EXIT_FAILED;
