@@ -476,6 +476,13 @@ static void split_name(const char *camera_path, char *name, size_t nsz, char *ex
     lower(ext);
 }
 
+/* Whether name (no extension) is libgphoto2's "captNNNN"; *n gets NNNN. */
+static bool capt_number(const char *name, unsigned *n)
+{
+    char more;
+    return strlen(name) == 8 && sscanf(name, "capt%4u%c", n, &more) == 1 && isdigit((unsigned char)name[4]);
+}
+
 /* libgphoto2 names a picture taken to the computer "captNNNN", counting
  * from 0000 on every connection, so after a reconnect the names would
  * start again (and a photographer's numbering with them): the session
@@ -484,9 +491,7 @@ static void split_name(const char *camera_path, char *name, size_t nsz, char *ex
 static void continue_capt_name(tether_camera *cam, char *name, size_t size)
 {
     unsigned n;
-    char more;
-    if (strlen(name) != 8 || sscanf(name, "capt%4u%c", &n, &more) != 1 || !isdigit((unsigned char)name[4]))
-        return;
+    if (!capt_number(name, &n)) return;
     pthread_mutex_lock(&cam->lock);
     unsigned m = n + cam->capt_base;
     if (m + 1 > cam->capt_next) cam->capt_next = m + 1;
@@ -578,17 +583,24 @@ static int download_to(tether_camera *cam, const backend_item *it, const char *d
     return rc;
 }
 
+/* Makes the session's counter count for tmpl, past `used` (lock held): a
+ * new template counts on its own, from 0. */
+static void counter_past_locked(tether_camera *cam, const char *tmpl, int used)
+{
+    if (strcmp(cam->counter_tmpl, tmpl) != 0) {
+        snprintf(cam->counter_tmpl, sizeof cam->counter_tmpl, "%s", tmpl);
+        cam->counter = 0;
+    }
+    if (used > cam->counter) cam->counter = used;
+}
+
 /* The {counter} of the next name from tmpl: one past the last this
  * session gave with that template, and past `highest`, the highest its
  * folder already has.  Any thread, lock not held. */
 static int next_counter(tether_camera *cam, const char *tmpl, int highest)
 {
     pthread_mutex_lock(&cam->lock);
-    if (strcmp(cam->counter_tmpl, tmpl) != 0) { /* a new template counts on its own */
-        snprintf(cam->counter_tmpl, sizeof cam->counter_tmpl, "%s", tmpl);
-        cam->counter = 0;
-    }
-    if (highest > cam->counter) cam->counter = highest;
+    counter_past_locked(cam, tmpl, highest);
     int counter = cam->counter < INT_MAX ? ++cam->counter : cam->counter;
     pthread_mutex_unlock(&cam->lock);
     return counter;
@@ -598,11 +610,7 @@ int tether_counter_continue(tether_camera *cam, const char *tmpl, int last)
 {
     if (cam == NULL || tmpl == NULL || last < 0) return TETHER_ERR_INVALID_ARGUMENT;
     pthread_mutex_lock(&cam->lock);
-    if (strcmp(cam->counter_tmpl, tmpl) != 0) {
-        snprintf(cam->counter_tmpl, sizeof cam->counter_tmpl, "%s", tmpl);
-        cam->counter = 0;
-    }
-    if (last > cam->counter) cam->counter = last;
+    counter_past_locked(cam, tmpl, last);
     pthread_mutex_unlock(&cam->lock);
     return TETHER_OK;
 }
@@ -615,9 +623,7 @@ static bool card_names_one_shot(const char *prev, const char *next)
 {
     if (strcmp(prev, next) == 0) return true;
     unsigned a, b;
-    char more;
-    return strlen(prev) == 8 && strlen(next) == 8 && sscanf(prev, "capt%4u%c", &a, &more) == 1 &&
-           sscanf(next, "capt%4u%c", &b, &more) == 1 && b == a + 1;
+    return capt_number(prev, &a) && capt_number(next, &b) && b == a + 1;
 }
 
 static void tethered_download(tether_camera *cam, tether_event *ev)

@@ -72,6 +72,17 @@ static bool int_format_ok(const char *f)
     return f[i] == 'd' && f[i + 1] == '\0';
 }
 
+/* Where a literal extension ("shot-{counter}.jpg", up to 5 letters or
+ * digits after a dot) begins in s[0..len): the dot's index, or len when s
+ * ends in none.  The dot must come after index min_dot, so that a name is
+ * never the extension alone. */
+static size_t literal_ext_dot(const char *s, size_t len, size_t min_dot)
+{
+    size_t dot = len;
+    while (dot > 0 && len - dot <= 6 && isalnum((unsigned char)s[dot - 1])) dot--;
+    return dot > min_dot && dot < len && s[dot - 1] == '.' && len - dot <= 5 ? dot - 1 : len;
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, size_t size,
@@ -133,9 +144,7 @@ int tether_name_expand(const char *tmpl, const tether_name_vars *v, char *out, s
     }
     if (!has_ext) {
         /* a literal extension ("shot-{counter}.jpg") stands for the file's own */
-        size_t dot = o.len;
-        while (dot > 0 && o.len - dot <= 6 && isalnum((unsigned char)o.p[dot - 1])) dot--;
-        if (dot > 1 && dot < o.len && o.p[dot - 1] == '.' && o.len - dot <= 5) o.len = dot - 1;
+        o.len = literal_ext_dot(o.p, o.len, 1);
         put_char(&o, '.');
         put_safe(&o, v->ext ? v->ext : "jpg", false);
     }
@@ -214,10 +223,8 @@ static int parse_pieces(const char *tmpl, piece *pc, bool *has_counter)
         /* the literal extension the template ends with stands for the file's own */
         if (n > 0 && pc[n - 1].kind == PIECE_TEXT) {
             char *t = pc[n - 1].text;
-            size_t len = strlen(t), dot = len;
-            while (dot > 0 && len - dot <= 6 && isalnum((unsigned char)t[dot - 1])) dot--;
             /* (as tether_name_expand: not when the name would be just the extension) */
-            if (dot > (n > 1 ? 0u : 1u) && dot < len && t[dot - 1] == '.' && len - dot <= 5) t[dot - 1] = '\0';
+            t[literal_ext_dot(t, strlen(t), n > 1 ? 0 : 1)] = '\0';
             if (t[0] == '\0') n--;
         }
         if (n == 0 || pc[n - 1].kind != PIECE_TEXT) {
