@@ -27,8 +27,12 @@
  *     sharpness now) must put the peak at the same time: frames that
  *     arrive late by varying amounts, and a ring that stops, bend only
  *     the short fit (a jump, then a level stretch);
- *   - it fires when the fitted vertex (the predicted peak) is at most the
- *     latency plus two frames ahead (the camera is then held, so that no
+ *   - the peak's time comes from a parabola through F^-0.75 over the
+ *     same window (gradient energy falls as a power of the defocus: log F
+ *     bends too slowly on the flank and puts the peak late, 1/F too fast
+ *     and early), trusted while log F's vertex is at most 3.3 times as far;
+ *   - it fires when that time is at most the latency plus half a frame
+ *     ahead, or log F's vertex is (the camera is then held, so that no
  *     live-view fetch delays the shutter command, and the command goes
  *     out at the predicted time less the latency), the curve still rises,
  *     the last three predictions of the peak's time agree, and they do
@@ -59,9 +63,14 @@ enum {
     MAX_FIT = 90,
     SWING_WINDOW_MS = 4000,
     ARM_SWING = 4,            /* max / min of the sharpness over that window */
-    FIRE_HALF_FRAMES = 1,
-    FIT_POWER = 4,            /* the fits weigh a point (F / F_now)^4: the upper curve counts */     /* decide to fire when the shutter command is due within this many half frames */
+    FIRE_HALF_FRAMES = 1,     /* fire when the shutter command is due within this many half frames */
+    FIT_POWER = 4,            /* the fits weigh a point (F / F_now)^4: the upper curve counts */
 };
+/* The peak's time comes from a parabola through F^-TIME_POWER (see
+ * predict_parabola). */
+static const double TIME_POWER = 0.75;
+/* ... and is trusted when it is at least this part of log F's vertex */
+static const double MIN_WHEN_OF_VERTEX = 0.3;
 
 typedef struct trap_point {
     double t;                 /* seconds, when the frame showed the lens (its exposure, as the port tells) */
@@ -131,12 +140,13 @@ static double fit_weight(const trap_point *p, double ynow, double power)
     return w > 1 ? 1 : w;
 }
 
-/* What a fit is of: log F, log of the coarse measure, or 1/F. */
-typedef enum fit_of { FIT_LOG, FIT_LOG_COARSE, FIT_INVERSE } fit_of;
+/* What a fit is of: log F, log of the coarse measure, or F^-TIME_POWER
+ * (see predict_parabola). */
+typedef enum fit_of { FIT_LOG, FIT_LOG_COARSE, FIT_INVERSE_POWER } fit_of;
 
 static double fit_value(const trap_point *p, fit_of what)
 {
-    return what == FIT_LOG ? p->y : what == FIT_LOG_COARSE ? p->yc : 1 / p->f;
+    return what == FIT_LOG ? p->y : what == FIT_LOG_COARSE ? p->yc : exp(-TIME_POWER * p->y);
 }
 
 /* Weighted least squares of a point's value (fit_of) on the three basis
@@ -268,8 +278,6 @@ static void progress(trap *t, const char *stage, double f)
     t->o->progress(t->o->user, &p);
 }
 
-/* Predicted seconds from the newest frame's time to the peak, from the
- * parabola; NAN when there is no rising, bending curve. */
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -314,7 +322,11 @@ static bool long_view_agrees(trap *t, int k, double tref, double v)
     return fabs(v2 - v) <= tol;
 }
 
-static double predict_parabola(trap *t, double *peak_y)
+/* Predicted seconds from the newest frame's time to the peak, from a
+ * parabola through log F over the window, or NAN when the window does
+ * not show a rising, bending curve towards a peak; *when: the peak's
+ * time from the same window's F^-TIME_POWER, the one to fire on. */
+static double predict_parabola(trap *t, double *peak_y, double *when)
 {
     int k = window(t);
     if (k < MIN_FIT) return NAN;
@@ -349,9 +361,26 @@ static double predict_parabola(trap *t, double *peak_y)
         return NAN;
     }
     double v = -b / (2 * a);
-    *peak_y = c - b * b / (4 * a);
     if (b < 0 && v < 0) return NAN; /* falling: past any peak */
     if (!long_view_agrees(t, k, tref, v)) return NAN;
+    /* When.  log F is a parabola only near the top: on the rising flank
+     * its parabola bends too slowly and puts the peak late, by three to
+     * five frames a few frames out (virtual camera, 0.5-3 Near1/frame),
+     * coming closer every frame; which is what the checks above want (a
+     * real peak's predictions keep still or come closer, a bend on the
+     * flank recedes).  Gradient energy goes as (base blur^2 + (alpha *
+     * defocus)^2)^-p, so F^(-1/p) is a parabola in the lens position, and
+     * in time while the ring turns steadily: with p = 1 (a Gaussian blur
+     * of a 1/f scene) it puts the peak one to two frames early, with the
+     * simulator's disc blur, binning and JPEG; F^-0.75 within about half
+     * a frame over 0.5-3 Near1/frame. */
+    double x[3], rms_time;
+    *peak_y = c - b * b / (4 * a);
+    *when = v;
+    if (fit3(t, k, FIT_INVERSE_POWER, FIT_POWER, tref, parabola_basis, NULL, x, &rms_time) && x[0] > 0) {
+        *when = -x[1] / (2 * x[0]);
+        LOG_DEBUG("focus", "trap: the peak in %.0f ms (log F's vertex %.0f ms)", *when * 1000, v * 1000);
+    }
     return v;
 }
 
@@ -451,12 +480,12 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         if (!armed || t->n < MIN_FIT) continue;
 
         /* when will the peak be, seen from this frame's time? */
-        double peak_y = NAN;
-        double ahead = predict_parabola(t, &peak_y);
+        double peak_y = NAN, when = NAN;
+        double ahead = predict_parabola(t, &peak_y, &when);
         const char *how = "a parabola through the rising sharpness";
         double ahead_l = predict_learned(t);
         if (!isnan(ahead_l) && (isnan(ahead) || !(peak_y > t->learned_peak - log(1.5)))) {
-            ahead = ahead_l;
+            ahead = when = ahead_l;
             how = "the peak height learnt on the previous pass";
         }
         double tnow = at(t, 0)->t;
@@ -483,20 +512,31 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         const double recede = 0.3; /* frames of delay per frame */
         if (stable && (isnan(t->t0_pred[need]) || (t->t0_pred[0] - t->t0_pred[need]) / (need * period) > recede))
             stable = false; /* (and without a prediction to compare with, no telling) */
-        LOG_DEBUG("focus", "trap: F %.4g ahead %.0f ms (needs <= %.0f) stable %d swing %.1f", f, ahead * 1000,
-                  (until_exposure + FIRE_HALF_FRAMES * period / 2) * 1000, stable, sw);
-        if (ahead > until_exposure + FIRE_HALF_FRAMES * period / 2 || ahead < -period || !stable) continue;
+        /* Fire on the time from F^-TIME_POWER when it is due; unless log
+         * F's own vertex (which is late, never early) is more than 3.3
+         * times as far: the fit is then on the far flank of the curve,
+         * where F^-TIME_POWER bends early (a ring at 2 Near1/frame that
+         * stops 35 Near1 short of focus fired on it 13 times in 20);
+         * or on log F's vertex when that one is due (a fast ring, whose
+         * frames come close to the peak only once or twice). */
+        double due = until_exposure + FIRE_HALF_FRAMES * period / 2;
+        bool fire_when = when <= due && when >= -period && when >= MIN_WHEN_OF_VERTEX * ahead;
+        bool fire_vertex = ahead <= due && ahead >= -period;
+        LOG_DEBUG("focus", "trap: F %.4g peak in %.0f ms, log F's vertex in %.0f ms (due <= %.0f) stable %d swing %.1f",
+                  f, when * 1000, ahead * 1000, due * 1000, stable, sw);
+        if (!stable || !(fire_when || fire_vertex)) continue;
+        if (!fire_when) when = ahead;
 
         /* fire when the peak is due: the shutter command goes out `lag`
          * before it, not at the next frame.  The camera is held first, so
          * that the command does not wait behind a live-view fetch (the
          * hold waits for the one in flight). */
-        r->predicted_ms = ahead * 1000;
+        r->predicted_ms = when * 1000;
         r->lag_ms = until_exposure * 1000;
         progress(t, "firing", f);
         bool held = port->hold != NULL;
         if (held) port->hold(port->ctx, true);
-        double t_command = tnow + ahead - lag;
+        double t_command = tnow + when - lag;
         int64_t wait_ns = (int64_t)((t_command - (double)port->now_ns(port->ctx) / 1e9) * 1e9);
         if (wait_ns > 0) port->sleep_ns(port->ctx, wait_ns);
         r->waited_ms = wait_ns > 0 ? (double)wait_ns / 1e6 : 0;
@@ -510,7 +550,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         set_reason(t, "fired",
                    "Fired: %s put the focus peak %.0f ms ahead, within the %.0f ms from frame to exposure "
                    "(sharpness had swung %.1fx).",
-                   how, ahead * 1000, until_exposure * 1000, sw);
+                   how, when * 1000, until_exposure * 1000, sw);
         break;
     }
 out:

@@ -86,3 +86,12 @@ expect_true "trap, a lens unlike the simulator's, a ring that turns back short o
 trap_lab trap-pass --trials 10 --speed 1 --pattern pass
 expect_true "trap, a pass at 1 step a frame: fired within half the depth of field in $dof% of $trials" \
     "$trials == 10 && $dof >= 90"
+# trap focus fires on the peak, not after it (issue 17: at most one frame
+# late on average at 0.5, 1 and 2 steps a frame; it was 3.5, 2.0 and 1.6
+# frames late when the peak's time came from log F's parabola)
+for v in 0.5 1 2; do
+    trap_lab "trap-late-$v" --trials 10 --speed $v --pattern pass
+    late=$(field late)
+    expect_true "trap, a pass at $v steps a frame: $dof% of $trials within half the depth of field, on average $late frames late" \
+        "$trials == 10 && $dof == 100 && $late <= 1"
+done
