@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -29,6 +30,20 @@ bool cli_parse_double(const char *s, double min, double max, double *out)
     double v = strtod(s, &end);
     if (errno || *end || !isfinite(v) || v < min || v > max) return false;
     *out = v;
+    return true;
+}
+
+bool cli_broker_ca_ok(const char *ca_file, bool tls)
+{
+    if (ca_file == NULL) return true;
+    if (!tls) {
+        cli_error("--broker-ca goes with a broker over TLS (mqtts://HOST[:PORT])");
+        return false;
+    }
+    if (access(ca_file, R_OK) != 0) {
+        cli_error("cannot read the broker's CA certificate %s: %s", ca_file, strerror(errno));
+        return false;
+    }
     return true;
 }
 

@@ -34,6 +34,10 @@ bool cli_parse_size(const char *s, int min, int max, int *w, int *h);
 bool cli_parse_long(const char *s, long min, long max, long *out);
 /* A finite number in [min, max]. */
 bool cli_parse_double(const char *s, double min, double max, double *out);
+/* --broker-ca FILE (NULL: not given) for a broker URL with or without
+ * TLS: true when fine; else false after saying why on stderr (given
+ * without mqtts://, or a file that cannot be read). */
+bool cli_broker_ca_ok(const char *ca_file, bool tls);
 /* Prints "tether: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

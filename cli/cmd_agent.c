@@ -25,13 +25,17 @@ static void on_stop(int sig)
 }
 
 static const char usage[] =
-    "tether [--camera SPEC]... agent --broker mqtt://HOST[:PORT] [--node NAME] [--user USER --password-file FILE]\n"
-    "                             [--token-file FILE] [--outbox DIR] [--studio URL] [--late-ms MS]\n"
+    "tether [--camera SPEC]... agent --broker mqtt[s]://HOST[:PORT] [--broker-ca FILE] [--node NAME]\n"
+    "                             [--user USER --password-file FILE] [--token-file FILE] [--outbox DIR]\n"
+    "                             [--studio URL] [--late-ms MS]\n"
     "\n"
     "Runs a camera node: the cameras given with --camera (before or after `agent`) join the studio\n"
     "that uses the same broker (tether serve --broker ...), which fires them and receives their files.\n"
     "\n"
-    "  --broker URL          the MQTT broker, mqtt://HOST[:PORT] (port 1883 by default)\n"
+    "  --broker URL          the MQTT broker, mqtt://HOST[:PORT] (port 1883 by default), or\n"
+    "                        mqtts://HOST[:PORT] for MQTT over TLS (port 8883 by default)\n"
+    "  --broker-ca FILE      with mqtts://, the CA certificate (PEM) the broker's must be signed by\n"
+    "                        (default: the system's, /etc/ssl/certs)\n"
     "  --camera SPEC         a camera of this node; repeatable (ptpip:HOST[:PORT], usb:BUS,DEV, ...)\n"
     "  --node NAME           this node's id: a-z, 0-9, '-', '_' (default: the host name)\n"
     "  --user USER           the broker's user name; --password-file FILE holds its password\n"
@@ -51,9 +55,10 @@ static void default_node(char *out, size_t size)
 
 int cmd_agent(int argc, char **argv)
 {
-    enum { O_BROKER = 256, O_NODE, O_USER, O_PASSWORD_FILE, O_TOKEN_FILE, O_OUTBOX, O_STUDIO, O_LATE, O_CAMERA, O_POOR };
+    enum { O_BROKER = 256, O_BROKER_CA, O_NODE, O_USER, O_PASSWORD_FILE, O_TOKEN_FILE, O_OUTBOX, O_STUDIO, O_LATE, O_CAMERA, O_POOR };
     static const struct option longopts[] = {
-        {"broker", required_argument, NULL, O_BROKER}, {"node", required_argument, NULL, O_NODE},
+        {"broker", required_argument, NULL, O_BROKER}, {"broker-ca", required_argument, NULL, O_BROKER_CA},
+        {"node", required_argument, NULL, O_NODE},
         {"user", required_argument, NULL, O_USER}, {"password-file", required_argument, NULL, O_PASSWORD_FILE},
         {"token-file", required_argument, NULL, O_TOKEN_FILE}, {"outbox", required_argument, NULL, O_OUTBOX},
         {"studio", required_argument, NULL, O_STUDIO}, {"late-ms", required_argument, NULL, O_LATE},
@@ -73,6 +78,7 @@ int cmd_agent(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (ch) {
         case O_BROKER: broker = optarg; break;
+        case O_BROKER_CA: o.broker_ca = optarg; break;
         case O_NODE:
             if (!rig_name_ok(optarg)) {
                 cli_error("--node takes 1 to %d of a-z, 0-9, '-' and '_'", RIG_NAME_MAX);
@@ -125,10 +131,11 @@ int cmd_agent(int argc, char **argv)
         cli_error("--broker mqtt://HOST[:PORT] is required (see tether agent --help)");
         return EXIT_USAGE;
     }
-    if (!rig_broker_parse(broker, host, sizeof host, &o.broker_port, why, sizeof why)) {
+    if (!rig_broker_parse(broker, host, sizeof host, &o.broker_port, &o.broker_tls, why, sizeof why)) {
         cli_error("%s", why);
         return EXIT_USAGE;
     }
+    if (!cli_broker_ca_ok(o.broker_ca, o.broker_tls)) return EXIT_USAGE;
     if (n_cameras == 0) {
         cli_error("a node needs at least one --camera SPEC");
         return EXIT_USAGE;

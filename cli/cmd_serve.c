@@ -24,7 +24,8 @@ int cmd_serve(int argc, char **argv)
     static const char *usage =
         "tether [--camera SPEC]... serve [--listen ADDR:PORT] [--photos DIR] [--token TOKEN]\n"
         "                                [--allow-host NAME]... [--webhook-allow-private]\n"
-        "                                [--broker mqtt://HOST[:PORT] [--broker-user U --broker-password-file F]\n"
+        "                                [--broker mqtt[s]://HOST[:PORT] [--broker-ca FILE]\n"
+        "                                 [--broker-user U --broker-password-file F]\n"
         "                                 [--rig-url http://HOST:PORT] [--fire-lead-ms MS]]\n"
         "\n"
         "  --listen ADDR:PORT  where to serve (default 127.0.0.1:8080; 0.0.0.0:8080 for the LAN)\n"
@@ -34,6 +35,9 @@ int cmd_serve(int argc, char **argv)
         "                      the listen address, localhost and this machine's host name; repeatable\n"
         "  --webhook-allow-private  let webhooks go to loopback, link-local and private addresses\n"
         "  --broker URL        serve the cameras of camera nodes (tether agent) joined to this MQTT broker\n"
+        "                      (mqtts://HOST[:PORT]: over TLS, port 8883 by default)\n"
+        "  --broker-ca FILE    with mqtts://, the CA certificate (PEM) the broker's must be signed by\n"
+        "                      (default: the system's, /etc/ssl/certs)\n"
         "  --broker-user U, --broker-password-file F  the studio's user on the broker\n"
         "  --rig-url URL       where nodes send their photos (default http://LISTEN-ADDRESS:PORT)\n"
         "  --fire-lead-ms MS   capture-all with nodes fires MS after the command leaves (default 200)\n"
@@ -45,7 +49,7 @@ int cmd_serve(int argc, char **argv)
         {"token", required_argument, NULL, 't'}, {"allow-host", required_argument, NULL, 'A'},
         {"webhook-allow-private", no_argument, NULL, 'W'}, {"broker", required_argument, NULL, 'B'},
         {"broker-user", required_argument, NULL, 'U'}, {"broker-password-file", required_argument, NULL, 'P'},
-        {"rig-url", required_argument, NULL, 'R'}, {"fire-lead-ms", required_argument, NULL, 'L'},
+        {"broker-ca", required_argument, NULL, 'C'}, {"rig-url", required_argument, NULL, 'R'}, {"fire-lead-ms", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     static char broker_host[256], broker_password[256];
     const char *password_file = NULL;
@@ -78,12 +82,14 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'W': o.webhook_allow_private = true; break;
         case 'B':
-            if (!rig_broker_parse(optarg, broker_host, sizeof broker_host, &o.broker_port, why, sizeof why)) {
+            if (!rig_broker_parse(optarg, broker_host, sizeof broker_host, &o.broker_port, &o.broker_tls, why,
+                                  sizeof why)) {
                 cli_error("%s", why);
                 return EXIT_USAGE;
             }
             o.broker_host = broker_host;
             break;
+        case 'C': o.broker_ca = optarg; break;
         case 'U': o.broker_user = optarg; break;
         case 'P': password_file = optarg; break;
         case 'R':
@@ -112,6 +118,7 @@ int cmd_serve(int argc, char **argv)
         cli_error("the token must be 8 to 200 characters");
         return EXIT_USAGE;
     }
+    if (!cli_broker_ca_ok(o.broker_ca, o.broker_tls)) return EXIT_USAGE;
     if ((o.broker_user == NULL) != (password_file == NULL)) {
         cli_error("--broker-user and --broker-password-file go together");
         return EXIT_USAGE;

@@ -414,6 +414,8 @@ enum MHD_Result capture_station(station *st, const http_request *r);
 typedef struct rig_studio_options {
     const char *broker_host;
     int broker_port;
+    bool tls;                /* mqtts:// */
+    const char *ca_file;     /* with tls: CA file (PEM), NULL: the system's */
     const char *user, *password; /* NULL: anonymous */
     const char *url;         /* where nodes send files ("http://HOST:PORT") */
     int lead_ms;             /* capture-all fires this long after the command leaves */

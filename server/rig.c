@@ -226,7 +226,8 @@ bool rig_start(studio *s, const rig_studio_options *o, char *why, size_t whysz)
     pthread_cond_init(&g->cond, NULL);
     g->online_text = rig_studio_build(true, g->url);
     char *offline = rig_studio_build(false, NULL);
-    rig_mqtt_options mo = {.host = o->broker_host, .port = o->broker_port, .client_id = "tether-studio",
+    rig_mqtt_options mo = {.host = o->broker_host, .port = o->broker_port, .tls = o->tls, .ca_file = o->ca_file,
+                           .client_id = "tether-studio",
                            .clean_session = false, .user = o->user, .password = o->password,
                            .will_topic = RIG_TOPIC_STUDIO, .will_payload = offline ? offline : "",
                            .on_connect = on_connect, .on_message = on_message, .ctx = g};

@@ -811,7 +811,8 @@ int studio_run(const studio_options *o, volatile int *stop)
         if (o->rig_url) snprintf(url, sizeof url, "%s", o->rig_url);
         else snprintf(url, sizeof url, "http://%s:%d", o->host ? o->host : "127.0.0.1", http_port(http));
         s->rig_lead_ms = o->rig_lead_ms > 0 ? o->rig_lead_ms : 200;
-        rig_studio_options ro = {.broker_host = o->broker_host, .broker_port = o->broker_port, .user = o->broker_user,
+        rig_studio_options ro = {.broker_host = o->broker_host, .broker_port = o->broker_port, .tls = o->broker_tls,
+                                 .ca_file = o->broker_ca, .user = o->broker_user,
                                  .password = o->broker_password, .url = url, .lead_ms = s->rig_lead_ms};
         if (!rig_start(s, &ro, why, sizeof why)) {
             fprintf(stderr, "tether: %s\n", why);

@@ -36,6 +36,8 @@ typedef struct studio_options {
      * (NULL: http://LISTEN-ADDRESS:PORT); capture-all's lead in ms */
     const char *broker_host;
     int broker_port;
+    bool broker_tls;           /* mqtts:// */
+    const char *broker_ca;     /* with broker_tls: CA file (PEM), NULL: the system's */
     const char *broker_user, *broker_password;
     const char *rig_url;
     int rig_lead_ms;

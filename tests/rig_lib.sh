@@ -8,7 +8,9 @@
 # 10.216.0.0/24 exist only inside them.  The broker (mosquitto, a user
 # and password for the studio and each node, no anonymous client) runs in
 # brk, the studio in std, a simulated camera and `tether agent` in each
-# node.
+# node.  RIG_BROKER_URL and RIG_BROKER_PORT (mqtt://BROKER:1883, 1883) and
+# RIG_BROKER_ARGS (more options for the studio and the agents, an array)
+# may be set after sourcing, e.g. for a broker over TLS.
 
 RIG_P="tr$$"
 RIG_NODES=(n1 n2 n3 n4)
@@ -19,6 +21,9 @@ RIG_URL="http://$RIG_STUDIO_IP:8080"
 declare -A RIG_NODE_IP=([n1]=10.216.0.11 [n2]=10.216.0.12 [n3]=10.216.0.13 [n4]=10.216.0.14)
 declare -A RIG_AGENT RIG_SIM RIG_SIMCTL RIG_SIMPORT
 RIG_DIR=$T_DIR
+RIG_BROKER_URL="mqtt://$RIG_BROKER_IP:1883"
+RIG_BROKER_PORT=1883
+RIG_BROKER_ARGS=()
 # rig_usable: can this machine run a rig (root, ip netns, mosquitto, iptables)?
 rig_usable() {
     [ "$(id -u)" -eq 0 ] && command -v mosquitto >/dev/null && command -v iptables >/dev/null &&
@@ -72,12 +77,12 @@ rig_start_broker() {
     ip netns exec "$RIG_P-brk" mosquitto -c "$RIG_DIR/mosquitto.conf" >>"$RIG_DIR/broker.log" 2>&1 &
     RIG_BROKER=$!
     T_SIMS+=("$RIG_BROKER")
-    until_ok 20 rig_in brk bash -c "exec 3<>/dev/tcp/$RIG_BROKER_IP/1883"
+    until_ok 20 rig_in brk bash -c "exec 3<>/dev/tcp/$RIG_BROKER_IP/$RIG_BROKER_PORT"
 }
 # rig_start_studio [ARGS...]: sets RIG_STUDIO; true once it listens
 rig_start_studio() {
     ip netns exec "$RIG_P-std" "$TETHER" serve --listen "$RIG_STUDIO_IP:8080" --photos "$RIG_DIR/photos" \
-        --token "$RIG_TOKEN" --broker "mqtt://$RIG_BROKER_IP:1883" --broker-user studio \
+        --token "$RIG_TOKEN" --broker "$RIG_BROKER_URL" "${RIG_BROKER_ARGS[@]}" --broker-user studio \
         --broker-password-file "$RIG_DIR/studio.pass" "$@" >"$RIG_DIR/studio.out" 2>"$RIG_DIR/studio.err" &
     RIG_STUDIO=$!
     T_SIMS+=("$RIG_STUDIO")
@@ -106,10 +111,20 @@ rig_start_agent() {
     local n=$1
     echo "${2:-$n-secret}" >"$RIG_DIR/$n.pass"
     ip netns exec "$RIG_P-$n" env TETHER_LOG=info "$TETHER" --camera "ptpip:127.0.0.1:${RIG_SIMPORT[$n]}" agent \
-        --broker "mqtt://$RIG_BROKER_IP:1883" --node "$n" --user "$n" --password-file "$RIG_DIR/$n.pass" \
+        --broker "$RIG_BROKER_URL" "${RIG_BROKER_ARGS[@]}" --node "$n" --user "$n" --password-file "$RIG_DIR/$n.pass" \
         --token-file "$RIG_DIR/token" --outbox "$RIG_DIR/outbox-$n" >>"$RIG_DIR/agent-$n.out" 2>>"$RIG_DIR/agent-$n.err" &
     RIG_AGENT[$n]=$!
     T_SIMS+=("$!")
+}
+# rig_expect_agents_stop: SIGTERM to every node's agent, each must end with 0 (lib.sh's expect)
+rig_expect_agents_stop() {
+    local n status
+    for n in "${RIG_NODES[@]}"; do
+        kill -TERM "${RIG_AGENT[$n]}"
+        status=0
+        wait "${RIG_AGENT[$n]}" || status=$?
+        expect "agent $n stops cleanly on SIGTERM" "$status" 0
+    done
 }
 # rig_sim_state NODE JQ: a value from that node's simulator's /state
 rig_sim_state() { rig_in "$1" curl -sf "http://127.0.0.1:${RIG_SIMCTL[$1]}/state" | jq -r "$2"; }

@@ -650,7 +650,8 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     clocksync_check(&a->clock, o->clock_poor_ms);
     char client[64], *offline = status_text(a, false);
     snprintf(client, sizeof client, "tether-node-%s", o->node);
-    rig_mqtt_options mo = {.host = o->broker_host, .port = o->broker_port, .client_id = client,
+    rig_mqtt_options mo = {.host = o->broker_host, .port = o->broker_port, .tls = o->broker_tls,
+                           .ca_file = o->broker_ca, .client_id = client,
                            .clean_session = false, .user = o->user, .password = o->password,
                            .will_topic = a->topic_status, .will_payload = offline ? offline : "",
                            .on_connect = on_connect, .on_message = on_message, .ctx = a};

@@ -21,6 +21,8 @@
 typedef struct agent_options {
     const char *broker_host;
     int broker_port;
+    bool broker_tls;           /* mqtts:// */
+    const char *broker_ca;     /* with broker_tls: CA file (PEM), NULL: the system's */
     const char *node;          /* the node's id (rig_name_ok) */
     const char *const *cameras; /* camera specs (tether_camera_open), n_cameras of them, at least one */
     int n_cameras;

@@ -24,6 +24,7 @@ struct rig_mqtt {
     atomic_bool connected;
     atomic_int published;      /* the mid of the last message handed to the broker */
     bool looping;              /* the network thread runs */
+    char last_error[256];      /* libmosquitto's last error logged (network thread) */
 };
 
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
@@ -41,11 +42,16 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
     if (m->o.on_connect) m->o.on_connect(m->o.ctx, rc, mosquitto_connack_string(rc));
 }
 
+static void log_once(rig_mqtt *m, const char *text);
+
 static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
     (void)mosq;
     rig_mqtt *m = obj;
     if (m->connected && rc != 0) LOG_WARN("rig", "lost the broker %s:%d; connecting again", m->o.host, m->o.port);
+    else if (rc != 0)
+        log_once(m, m->o.tls ? "it closed the connection before the session began"
+                             : "it closed the connection before the session began (does it want TLS, mqtts://?)");
     m->connected = false;
 }
 
@@ -54,6 +60,22 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
     (void)mosq;
     rig_mqtt *m = obj;
     if (m->o.on_message && msg->topic) m->o.on_message(m->o.ctx, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
+/* libmosquitto's own log: its errors (a TLS handshake that fails, the
+ * certificate's reason with it) are the only word of why a connection
+ * does not come up; each is logged once until another one comes. */
+static void log_once(rig_mqtt *m, const char *text)
+{
+    if (strcmp(text, m->last_error) == 0) return;
+    snprintf(m->last_error, sizeof m->last_error, "%s", text);
+    LOG_WARN("rig", "the broker %s:%d: %s", m->o.host, m->o.port, text);
+}
+
+static void on_log(struct mosquitto *mosq, void *obj, int level, const char *text)
+{
+    (void)mosq;
+    if ((level & MOSQ_LOG_ERR) && text != NULL) log_once(obj, text);
 }
 
 static void on_publish(struct mosquitto *mosq, void *obj, int mid)
@@ -82,6 +104,20 @@ rig_mqtt *rig_mqtt_new(const rig_mqtt_options *o, char *why, size_t whysz)
     mosquitto_disconnect_callback_set(m->mosq, on_disconnect);
     mosquitto_message_callback_set(m->mosq, on_message);
     mosquitto_publish_callback_set(m->mosq, on_publish);
+    mosquitto_log_callback_set(m->mosq, on_log);
+    if (o->tls) {
+        /* the peer's certificate is verified, and its name against host
+         * (libmosquitto's default; never tls_insecure) */
+        rc = mosquitto_tls_set(m->mosq, o->ca_file, o->ca_file ? NULL : "/etc/ssl/certs", NULL, NULL, NULL);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            snprintf(why, whysz, "cannot use TLS to the broker %s:%d with %s: %s", o->host, o->port,
+                     o->ca_file ? o->ca_file : "the system's certificates", mosquitto_strerror(rc));
+            mosquitto_destroy(m->mosq);
+            free(m);
+            return NULL;
+        }
+        if ((rc = mosquitto_tls_opts_set(m->mosq, 1, NULL, NULL)) != MOSQ_ERR_SUCCESS) goto fail;
+    }
     if (o->user && (rc = mosquitto_username_pw_set(m->mosq, o->user, o->password)) != MOSQ_ERR_SUCCESS) goto fail;
     if (o->will_topic &&
         (rc = mosquitto_will_set(m->mosq, o->will_topic, (int)strlen(o->will_payload), o->will_payload, 1, true)) !=
@@ -99,8 +135,12 @@ bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
 {
     int rc = mosquitto_connect_async(m->mosq, m->o.host, m->o.port, 10);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_EAI) {
-        /* ERRNO, EAI: not reachable yet; the loop tries again */
-        snprintf(why, whysz, "cannot use the broker %s:%d: %s", m->o.host, m->o.port, mosquitto_strerror(rc));
+        /* ERRNO, EAI: not reachable yet; the loop tries again.  A TLS
+         * error (the broker's certificate does not verify) is final. */
+        snprintf(why, whysz, "cannot use the broker %s:%d: %s%s%s%s", m->o.host, m->o.port, mosquitto_strerror(rc),
+                 m->last_error[0] ? " (" : "", m->last_error, m->last_error[0] ? ")" : "");
+        if (rc == MOSQ_ERR_TLS && strlen(why) + 40 < whysz)
+            strcat(why, m->o.ca_file ? "; check --broker-ca" : "; give its CA with --broker-ca");
         return false;
     }
     rc = mosquitto_loop_start(m->mosq);

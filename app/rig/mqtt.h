@@ -1,8 +1,10 @@
 /*
  * mqtt: the rig's connection to the MQTT broker (libmosquitto), shared by
- * the node and the studio: user and password, a retained last will, TCP
- * without Nagle's delay, and reconnection by itself (1 s, then up to 5 s
- * apart) when the broker goes away or restarts.
+ * the node and the studio: TLS with the broker's certificate checked
+ * (mqtts://), user and password, a retained last will, TCP without
+ * Nagle's delay, and reconnection by itself (1 s, then up to 5 s apart)
+ * when the broker goes away or restarts.  libmosquitto's errors (a
+ * certificate that does not verify) are logged, each once in a row.
  *
  * Threads: libmosquitto's network thread (started here) runs the
  * callbacks; they must not block for long (hand work to a thread of your
@@ -21,6 +23,8 @@ typedef struct rig_mqtt_options {
     int port;
     const char *client_id;     /* unique on the broker */
     bool clean_session;        /* false: the broker keeps QoS 1 messages for us while we are away */
+    bool tls;                  /* MQTT over TLS: the broker's certificate must be valid for host */
+    const char *ca_file;       /* with tls: the CA certificate(s) to check it with (PEM); NULL: the system's (/etc/ssl/certs) */
     const char *user;          /* NULL: anonymous */
     const char *password;
     const char *will_topic;    /* NULL: no last will; else retained, QoS 1 */

@@ -25,11 +25,12 @@ static bool why_(char *why, size_t whysz, const char *fmt, ...)
 }
 #define WHY(...) why_(why, whysz, __VA_ARGS__)
 
-bool rig_broker_parse(const char *url, char *host, size_t hostsz, int *port, char *why, size_t whysz)
+bool rig_broker_parse(const char *url, char *host, size_t hostsz, int *port, bool *tls, char *why, size_t whysz)
 {
-    if (url == NULL || strncmp(url, "mqtt://", 7) != 0)
-        return WHY("the broker is mqtt://HOST[:PORT] (mqtts:// and other schemes are not supported)");
-    const char *h = url + 7;
+    *tls = url != NULL && strncmp(url, "mqtts://", 8) == 0;
+    if (url == NULL || (!*tls && strncmp(url, "mqtt://", 7) != 0))
+        return WHY("the broker is mqtt://HOST[:PORT], or mqtts://HOST[:PORT] for TLS (other schemes are not supported)");
+    const char *h = url + (*tls ? 8 : 7);
     if (strchr(h, '@')) return WHY("give the broker's user with --user and the password with --password-file, not in the URL");
     const char *colon = strchr(h, ':');
     size_t n = colon ? (size_t)(colon - h) : strcspn(h, "/");
@@ -39,7 +40,7 @@ bool rig_broker_parse(const char *url, char *host, size_t hostsz, int *port, cha
             return WHY("the broker's host may hold letters, digits, '.' and '-' only");
     memcpy(host, h, n);
     host[n] = '\0';
-    *port = 1883;
+    *port = *tls ? 8883 : 1883;
     if (colon) {
         char *end;
         long p = strtol(colon + 1, &end, 10);
@@ -47,7 +48,7 @@ bool rig_broker_parse(const char *url, char *host, size_t hostsz, int *port, cha
             return WHY("the broker's port in %s is not a number from 1 to 65535", url);
         *port = (int)p;
     } else if (h[n] != '\0' && strcmp(h + n, "/") != 0) {
-        return WHY("the broker URL %s has a path; give mqtt://HOST[:PORT]", url);
+        return WHY("the broker URL %s has a path; give mqtt://HOST[:PORT] or mqtts://HOST[:PORT]", url);
     }
     return true;
 }

@@ -35,11 +35,12 @@ enum {
     RIG_FILE_MAX = 128,       /* a file name: safe characters, no '/', not hidden */
 };
 
-/* "mqtt://HOST:PORT" (PORT defaults to 1883; "mqtt://HOST" works).  host
- * gets at most hostsz-1 characters (a name or an IPv4 literal).  Returns
- * false (with why) when malformed: another scheme, a user in the URL (give
- * --user), an empty host, a bad port. */
-bool rig_broker_parse(const char *url, char *host, size_t hostsz, int *port, char *why, size_t whysz);
+/* "mqtt://HOST:PORT" (PORT defaults to 1883; "mqtt://HOST" works), or
+ * "mqtts://HOST:PORT" for MQTT over TLS (*tls true; PORT defaults to
+ * 8883).  host gets at most hostsz-1 characters (a name or an IPv4
+ * literal).  Returns false (with why) when malformed: another scheme, a
+ * user in the URL (give --user), an empty host, a bad port. */
+bool rig_broker_parse(const char *url, char *host, size_t hostsz, int *port, bool *tls, char *why, size_t whysz);
 
 /* Is s a node or camera id (1..RIG_NAME_MAX of a-z, 0-9, '-', '_')? */
 bool rig_name_ok(const char *s);

@@ -89,11 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         text[n] = '\0';
         char node[RIG_NAME_MAX + 1], host[256];
         int port;
+        bool tls;
         if (pick % 7 == 5) {
             const char *what = rig_topic_parse(text, node, sizeof node);
             if (what) check(rig_name_ok(node) && strchr(what, '/') == NULL);
-        } else if (rig_broker_parse(text, host, sizeof host, &port, why, sizeof why)) {
-            check(host[0] && port >= 1 && port <= 65535);
+        } else if (rig_broker_parse(text, host, sizeof host, &port, &tls, why, sizeof why)) {
+            check(host[0] && port >= 1 && port <= 65535 && (tls == (strncmp(text, "mqtts://", 8) == 0)));
         }
         free(text);
         break;

@@ -146,12 +146,7 @@ for f in errors-kill errors-broker; do [ -f "$f" ] && echo "    $f: $(sort "$f" 
 expect "/metrics counts the four nodes online" \
     "$(api "$URL/metrics" | awk '$1 == "tether_rig_nodes{state=\"online\"}" { print $2 }')" 4
 
-for n in "${RIG_NODES[@]}"; do
-    kill -TERM "${RIG_AGENT[$n]}"
-    status=0
-    wait "${RIG_AGENT[$n]}" || status=$?
-    expect "agent $n stops cleanly on SIGTERM" "$status" 0
-done
+rig_expect_agents_stop
 offline() { [ "$(api "$URL/api/rig" | jq '[.nodes[] | select(.online)] | length')" = 0 ]; }
 until_ok 20 offline && ok "the studio sees the nodes go offline" || not_ok "the studio sees the nodes go offline" "$(api "$URL/api/rig" | jq -c '[.nodes[] | {node, online}]')"
 kill -TERM "$RIG_STUDIO"

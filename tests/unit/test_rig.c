@@ -76,14 +76,21 @@ TEST(broker_urls)
 {
     char host[64], why[256];
     int port;
-    CHECK(rig_broker_parse("mqtt://10.0.0.1:1884", host, sizeof host, &port, why, sizeof why));
-    CHECK(strcmp(host, "10.0.0.1") == 0 && port == 1884);
-    CHECK(rig_broker_parse("mqtt://broker.local", host, sizeof host, &port, why, sizeof why) && port == 1883);
-    CHECK(!rig_broker_parse("mqtts://b:8883", host, sizeof host, &port, why, sizeof why));
-    CHECK(!rig_broker_parse("mqtt://user:pw@b", host, sizeof host, &port, why, sizeof why));
+    bool tls;
+    CHECK(rig_broker_parse("mqtt://10.0.0.1:1884", host, sizeof host, &port, &tls, why, sizeof why));
+    CHECK(strcmp(host, "10.0.0.1") == 0 && port == 1884 && !tls);
+    CHECK(rig_broker_parse("mqtt://broker.local", host, sizeof host, &port, &tls, why, sizeof why) && port == 1883);
+    CHECK(rig_broker_parse("mqtts://b:8884", host, sizeof host, &port, &tls, why, sizeof why) && tls && port == 8884);
+    CHECK(strcmp(host, "b") == 0);
+    CHECK(rig_broker_parse("mqtts://broker.local/", host, sizeof host, &port, &tls, why, sizeof why) && tls && port == 8883);
+    CHECK(!rig_broker_parse("ws://b:8883", host, sizeof host, &port, &tls, why, sizeof why));
+    CHECK(strstr(why, "mqtts://") != NULL);
+    CHECK(!rig_broker_parse("mqtt://user:pw@b", host, sizeof host, &port, &tls, why, sizeof why));
     CHECK(strstr(why, "--user") != NULL);
-    CHECK(!rig_broker_parse("mqtt://b:0", host, sizeof host, &port, why, sizeof why));
-    CHECK(!rig_broker_parse("mqtt://:1883", host, sizeof host, &port, why, sizeof why));
+    CHECK(!rig_broker_parse("mqtts://user:pw@b", host, sizeof host, &port, &tls, why, sizeof why));
+    CHECK(!rig_broker_parse("mqtt://b:0", host, sizeof host, &port, &tls, why, sizeof why));
+    CHECK(!rig_broker_parse("mqtt://:1883", host, sizeof host, &port, &tls, why, sizeof why));
+    CHECK(!rig_broker_parse("mqtts://", host, sizeof host, &port, &tls, why, sizeof why));
 }
 
 TEST(ids_and_topics)
