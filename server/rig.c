@@ -197,6 +197,10 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 static void on_connect(void *ctx, int rc, const char *why)
 {
     rig *g = ctx;
+    if (rc < 0) { /* (and it tries again every 2 s) */
+        LOG_ERROR("rig", "cannot use the broker %s:%d: %s", g->o.broker_host, g->o.broker_port, why);
+        return;
+    }
     if (rc != 0) {
         LOG_ERROR("rig", "the broker %s:%d refused the studio: %s (check --broker-user and --broker-password-file)",
                   g->o.broker_host, g->o.broker_port, why);

@@ -68,7 +68,8 @@ struct agent {
     pthread_mutex_t lock;      /* studio_url, clock */
     char studio_url[256];
     clocksync clock;
-    atomic_int refused;        /* the broker's refusal code, 0 if none */
+    atomic_int refused;        /* the broker's refusal code, 0 if none; -1: no TLS session, refused_why says why */
+    char refused_why[400];     /* written before refused is set */
     atomic_bool stopping;
     pthread_t sender, status;
     bool sender_started, status_started;
@@ -156,7 +157,8 @@ static void on_connect(void *ctx, int rc, const char *why)
 {
     agent *a = ctx;
     if (rc != 0) {
-        LOG_ERROR("rig", "the broker %s:%d refused node %s: %s", a->o->broker_host, a->o->broker_port, a->o->node, why);
+        if (rc > 0) LOG_ERROR("rig", "the broker %s:%d refused node %s: %s", a->o->broker_host, a->o->broker_port, a->o->node, why);
+        snprintf(a->refused_why, sizeof a->refused_why, "%s", why);
         a->refused = rc;
         return;
     }
@@ -674,7 +676,9 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     printf("), broker %s:%d, clock %s (%s)\n", o->broker_host, o->broker_port, a->clock.state, a->clock.detail);
     fflush(stdout);
     while (!*stop && !a->refused) clock_sleep_ns(100000000);
-    if (a->refused) {
+    if (a->refused < 0) {
+        fprintf(stderr, "tether: cannot use the broker %s:%d: %s\n", o->broker_host, o->broker_port, a->refused_why);
+    } else if (a->refused) {
         fprintf(stderr, "tether: the broker %s:%d refused node %s: %s (check --user and --password-file, and the "
                 "broker's access list)\n", o->broker_host, o->broker_port, o->node,
                 a->refused == 4 ? "bad user name or password" : a->refused == 5 ? "not authorised" : "refused");

@@ -1,7 +1,9 @@
 /*
- * mqtt: see mqtt.h.  A thin layer over libmosquitto's threaded interface
- * (mosquitto_loop_start): connect_async so that a broker that is down at
- * start is waited for, and the loop reconnects on its own.
+ * mqtt: see mqtt.h.  A thin layer over libmosquitto: connect_async so
+ * that a broker that is down at start is waited for, and a network thread
+ * of our own around mosquitto_loop_forever, which reconnects by itself on
+ * most errors but returns on some (a TLS handshake that fails, a protocol
+ * error): the thread then says so and starts it again, 2 s later.
  */
 #include "rig/mqtt.h"
 
@@ -24,6 +26,9 @@ struct rig_mqtt {
     atomic_bool connected;
     atomic_int published;      /* the mid of the last message handed to the broker */
     bool looping;              /* the network thread runs */
+    pthread_t thread;
+    atomic_bool stopping;
+    atomic_bool ever_connected;
     char last_error[256];      /* libmosquitto's last error logged (network thread) */
 };
 
@@ -39,6 +44,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc)
     (void)mosq;
     rig_mqtt *m = obj;
     m->connected = rc == 0;
+    if (rc == 0) m->ever_connected = true;
     if (m->o.on_connect) m->o.on_connect(m->o.ctx, rc, mosquitto_connack_string(rc));
 }
 
@@ -131,6 +137,31 @@ fail:
     return NULL;
 }
 
+/* The network thread: mosquitto_loop_forever, again after the errors it
+ * returns on.  A TLS failure before the first session is the caller's to
+ * hear (a CA that does not match is not going to start matching). */
+static void *loop_main(void *arg)
+{
+    rig_mqtt *m = arg;
+    while (!m->stopping) {
+        int rc = mosquitto_loop_forever(m->mosq, 1000, 1);
+        if (m->stopping) break;
+        char why[400];
+        snprintf(why, sizeof why, "%s%s%s%s", mosquitto_strerror(rc), m->last_error[0] ? " (" : "", m->last_error,
+                 m->last_error[0] ? ")" : "");
+        if (rc == MOSQ_ERR_TLS && !m->ever_connected && m->o.on_connect) {
+            if (strlen(why) + 40 < sizeof why)
+                strcat(why, m->o.ca_file ? "; check --broker-ca" : "; give its CA with --broker-ca");
+            m->o.on_connect(m->o.ctx, -1, why);
+        } else {
+            log_once(m, why);
+        }
+        for (int i = 0; i < 20 && !m->stopping; i++) clock_sleep_ns(100000000);
+        if (!m->stopping) mosquitto_reconnect_async(m->mosq);
+    }
+    return NULL;
+}
+
 bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
 {
     int rc = mosquitto_connect_async(m->mosq, m->o.host, m->o.port, 10);
@@ -143,9 +174,9 @@ bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
             strcat(why, m->o.ca_file ? "; check --broker-ca" : "; give its CA with --broker-ca");
         return false;
     }
-    rc = mosquitto_loop_start(m->mosq);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        snprintf(why, whysz, "cannot start the MQTT thread: %s", mosquitto_strerror(rc));
+    mosquitto_threaded_set(m->mosq, true);
+    if ((rc = pthread_create(&m->thread, NULL, loop_main, m)) != 0) {
+        snprintf(why, whysz, "cannot start the MQTT thread: %s", strerror(rc));
         return false;
     }
     m->looping = true;
@@ -184,8 +215,9 @@ void rig_mqtt_stop(rig_mqtt *m, const char *last_topic, const char *last_payload
             while (m->published != mid && m->connected && clock_mono_ns() < until) clock_sleep_ns(10000000);
         }
     }
+    m->stopping = true;
     mosquitto_disconnect(m->mosq);
-    if (m->looping) mosquitto_loop_stop(m->mosq, false);
+    if (m->looping) pthread_join(m->thread, NULL);
     mosquitto_destroy(m->mosq);
     free(m);
 }

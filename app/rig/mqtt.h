@@ -6,8 +6,8 @@
  * when the broker goes away or restarts.  libmosquitto's errors (a
  * certificate that does not verify) are logged, each once in a row.
  *
- * Threads: libmosquitto's network thread (started here) runs the
- * callbacks; they must not block for long (hand work to a thread of your
+ * Threads: the network thread started here (around libmosquitto's
+ * loop) runs the callbacks; they must not block for long (hand work to a thread of your
  * own).  rig_mqtt_publish and rig_mqtt_subscribe may be called from any
  * thread, the callbacks included.
  */
@@ -32,7 +32,9 @@ typedef struct rig_mqtt_options {
     /* Called on each connection's answer: rc 0 when connected (subscribe
      * and announce here, again after every reconnection), else the
      * broker's refusal (4: bad user name or password, 5: not authorised)
-     * with a sentence in why.  May be NULL. */
+     * with a sentence in why; rc -1: a TLS handshake failed before any
+     * session (the broker's certificate did not verify), why says how.
+     * May be NULL. */
     void (*on_connect)(void *ctx, int rc, const char *why);
     /* Called with each message (payload not NUL-terminated).  May be NULL. */
     void (*on_message)(void *ctx, const char *topic, const void *payload, size_t len);

@@ -88,10 +88,14 @@ expect_true "trap, a pass at 1 step a frame: fired within half the depth of fiel
     "$trials == 10 && $dof >= 90"
 # trap focus fires on the peak, not after it (issue 17: at most one frame
 # late on average at 0.5, 1 and 2 steps a frame; it was 3.5, 2.0 and 1.6
-# frames late when the peak's time came from log F's parabola)
+# frames late when the peak's time came from log F's parabola); the
+# figures are the plain build's, the sanitizers see the same code run
+# on two seeds, within the depth of field (a trial is some 130 rendered
+# frames at 0.5 a frame; two seeds are too few to judge an average by)
+case $LAB in *asan* | *tsan*) late_trials=2 ;; *) late_trials=8 ;; esac
 for v in 0.5 1 2; do
-    trap_lab "trap-late-$v" --trials 10 --speed $v --pattern pass
+    trap_lab "trap-late-$v" --trials $late_trials --speed $v --pattern pass
     late=$(field late)
     expect_true "trap, a pass at $v steps a frame: $dof% of $trials within half the depth of field, on average $late frames late" \
-        "$trials == 10 && $dof == 100 && $late <= 1"
+        "$trials == $late_trials && $dof == 100 && ($late_trials < 8 || $late <= 1)"
 done
