@@ -137,6 +137,16 @@ fail:
     return NULL;
 }
 
+/* A failure of libmosquitto's, rc, as a sentence into why: its own
+ * words, the last error it logged (OpenSSL's reason, for one), and for a
+ * TLS failure the option to check. */
+static void describe_failure(rig_mqtt *m, int rc, char *why, size_t whysz)
+{
+    snprintf(why, whysz, "%s%s%s%s%s", mosquitto_strerror(rc), m->last_error[0] ? " (" : "", m->last_error,
+             m->last_error[0] ? ")" : "",
+             rc != MOSQ_ERR_TLS ? "" : m->o.ca_file ? "; check --broker-ca" : "; give its CA with --broker-ca");
+}
+
 /* The network thread: mosquitto_loop_forever, again after the errors it
  * returns on.  A TLS failure before the first session is the caller's to
  * hear (a CA that does not match is not going to start matching). */
@@ -147,15 +157,9 @@ static void *loop_main(void *arg)
         int rc = mosquitto_loop_forever(m->mosq, 1000, 1);
         if (m->stopping) break;
         char why[400];
-        snprintf(why, sizeof why, "%s%s%s%s", mosquitto_strerror(rc), m->last_error[0] ? " (" : "", m->last_error,
-                 m->last_error[0] ? ")" : "");
-        if (rc == MOSQ_ERR_TLS && !m->ever_connected && m->o.on_connect) {
-            if (strlen(why) + 40 < sizeof why)
-                strcat(why, m->o.ca_file ? "; check --broker-ca" : "; give its CA with --broker-ca");
-            m->o.on_connect(m->o.ctx, -1, why);
-        } else {
-            log_once(m, why);
-        }
+        describe_failure(m, rc, why, sizeof why);
+        if (rc == MOSQ_ERR_TLS && !m->ever_connected && m->o.on_connect) m->o.on_connect(m->o.ctx, -1, why);
+        else log_once(m, why);
         for (int i = 0; i < 20 && !m->stopping; i++) clock_sleep_ns(100000000);
         if (!m->stopping) mosquitto_reconnect_async(m->mosq);
     }
@@ -168,10 +172,9 @@ bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_EAI) {
         /* ERRNO, EAI: not reachable yet; the loop tries again.  A TLS
          * error (the broker's certificate does not verify) is final. */
-        snprintf(why, whysz, "cannot use the broker %s:%d: %s%s%s%s", m->o.host, m->o.port, mosquitto_strerror(rc),
-                 m->last_error[0] ? " (" : "", m->last_error, m->last_error[0] ? ")" : "");
-        if (rc == MOSQ_ERR_TLS && strlen(why) + 40 < whysz)
-            strcat(why, m->o.ca_file ? "; check --broker-ca" : "; give its CA with --broker-ca");
+        char failure[400];
+        describe_failure(m, rc, failure, sizeof failure);
+        snprintf(why, whysz, "cannot use the broker %s:%d: %s", m->o.host, m->o.port, failure);
         return false;
     }
     mosquitto_threaded_set(m->mosq, true);
