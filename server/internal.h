@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "base/blob.h"
 #include "base/bytebuf.h"
 #include "http.h"
 #include "store/catalog.h"
@@ -94,6 +95,15 @@ typedef struct station {
     bool remote;
     char node[33], remote_id[33];
     _Atomic bool remote_connected;
+    /* a remote camera's live view (rig.c), under lock: the newest frame
+     * its node sent (a JPEG), its number and arrival (clock_mono_ns); the
+     * viewers that hold the lease, since when, and when it was last sent */
+    pthread_cond_t live_cond;
+    blob *live_frame;
+    uint64_t live_seq;
+    int64_t live_at_ns;
+    int live_viewers;
+    int64_t live_since_ns, live_lease_ns;
 } station;
 
 struct studio {
@@ -432,6 +442,18 @@ json_t *rig_station_json(station *st);
 /* The routes of a remote station (/status, /capture, /settings); others
  * answer 409 remote_camera.  Worker thread. */
 enum MHD_Result rig_station_route(station *st, const http_request *r, const char *rest);
+/* A remote camera's live view, on a lease from its node that the rig
+ * renews while anyone is subscribed: subscribe before taking frames,
+ * unsubscribe after.  Any thread (the event loop too: never waits). */
+void rig_live_subscribe(station *st);
+void rig_live_unsubscribe(station *st);
+/* Waits up to timeout_ms (0: not at all) for a frame of st newer than
+ * *seq; on success *out gets a reference to the newest, *seq its number
+ * and *at_ns (may be NULL) its arrival (clock_mono_ns).  Returns
+ * TETHER_ERR_TIMEOUT, TETHER_ERR_DISCONNECTED (the node or its camera is
+ * away, or no frame came for LIVE_STALE_MS while subscribed) or
+ * TETHER_ERR_CLOSED (the station or studio stops).  Any thread. */
+int rig_live_next(station *st, uint64_t *seq, int timeout_ms, blob **out, int64_t *at_ns);
 /* The nodes for GET /api/rig (new reference). */
 json_t *rig_nodes_json(studio *s);
 /* Counts for GET /metrics: nodes online and known. */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "internal.h"
 #include "rig/mqtt.h"
@@ -26,6 +27,9 @@ enum {
     MAX_NODES = 64,
     MAX_PENDING = 64,
     ANSWER_WAIT_MS = 30000,    /* a setting or single capture's answer */
+    LIVE_LEASE_MS = 6000,      /* a live-view lease asks for this much ... */
+    LIVE_RENEW_MS = 2000,      /* ... and is renewed this often while anyone watches */
+    LIVE_STALE_MS = 3000,      /* no frame for this long while watched: the camera is away */
 };
 
 typedef struct rig_node {
@@ -54,6 +58,12 @@ struct rig {
     pending *pending[MAX_PENDING];
     unsigned seq;
     char *online_text;
+    pthread_t leases;          /* renews the live-view leases (lease_main) */
+    bool leases_started;
+    pthread_mutex_t leases_lock;
+    pthread_cond_t leases_cond;
+    bool leases_stop;
+    char live_refused[640];    /* the last lease answer that was logged ("NODE/CAMERA: why") */
 };
 
 static int64_t realtime_ns(void)
@@ -136,6 +146,17 @@ static void got_reply(rig *g, const char *node, const void *payload, size_t len)
         LOG_WARN("rig", "node %s sent a malformed reply: %s", node, why);
         return;
     }
+    if (strncmp(r.req, "live-", 5) == 0) { /* a lease's answer: only a refusal says anything */
+        char said[sizeof g->live_refused];
+        snprintf(said, sizeof said, "%s/%s: %s", node, r.camera, r.ok ? "" : r.message);
+        pthread_mutex_lock(&g->lock);
+        bool news = strcmp(said, g->live_refused) != 0; /* (each refusal once, not at every renewal) */
+        if (news) snprintf(g->live_refused, sizeof g->live_refused, "%s", said);
+        pthread_mutex_unlock(&g->lock);
+        if (news && !r.ok) LOG_WARN("rig", "no live view from camera %s of node %s: %s", r.camera, node, r.message);
+        rig_reply_clear(&r);
+        return;
+    }
     pthread_mutex_lock(&g->lock);
     for (int i = 0; i < MAX_PENDING; i++) {
         pending *p = g->pending[i];
@@ -183,10 +204,42 @@ static void got_event(rig *g, const char *node, const void *payload, size_t len)
     }
 }
 
+/* A live-view frame of camera cam of node: it becomes the station's newest
+ * and wakes its viewers.  (Network thread: a copy and a wake, no wait.) */
+static void got_frame(rig *g, const char *node, const char *cam, const void *payload, size_t len)
+{
+    char id[80], why[128];
+    snprintf(id, sizeof id, "%s-%s", node, cam);
+    station *st = station_find(g->s, id);
+    if (st == NULL || !st->remote || strcmp(st->node, node) != 0 || strcmp(st->remote_id, cam) != 0) {
+        station_unref(st);
+        return;
+    }
+    blob *b = NULL;
+    if (!rig_frame_ok(payload, len, why, sizeof why)) LOG_DEBUG("rig", "node %s sent camera %s %s; dropped", node, cam, why);
+    else b = blob_from(payload, len);
+    if (b) {
+        pthread_mutex_lock(&st->lock);
+        blob *old = st->live_frame;
+        st->live_frame = b;
+        st->live_seq++;
+        st->live_at_ns = clock_mono_ns();
+        pthread_cond_broadcast(&st->live_cond);
+        pthread_mutex_unlock(&st->lock);
+        blob_unref(old);
+        studio_wake(g->s, st->wake_kind);
+    }
+    station_unref(st);
+}
+
 static void on_message(void *ctx, const char *topic, const void *payload, size_t len)
 {
     rig *g = ctx;
-    char node[RIG_NAME_MAX + 1];
+    char node[RIG_NAME_MAX + 1], cam[RIG_NAME_MAX + 1];
+    if (rig_live_topic_parse(topic, node, sizeof node, cam, sizeof cam)) {
+        got_frame(g, node, cam, payload, len);
+        return;
+    }
     const char *what = rig_topic_parse(topic, node, sizeof node);
     if (what == NULL) return;
     if (strcmp(what, "status") == 0) got_status(g, node, payload, len);
@@ -210,10 +263,13 @@ static void on_connect(void *ctx, int rc, const char *why)
     rig_mqtt_subscribe(g->mqtt, RIG_TOPIC_NODES "+/status", 1);
     rig_mqtt_subscribe(g->mqtt, RIG_TOPIC_NODES "+/reply", 1);
     rig_mqtt_subscribe(g->mqtt, RIG_TOPIC_NODES "+/event", 1);
+    rig_mqtt_subscribe(g->mqtt, RIG_TOPIC_NODES "+/live/+", 0);
     rig_mqtt_publish(g->mqtt, RIG_TOPIC_STUDIO, g->online_text, 1, true);
 }
 
 /* ---- life cycle ---- */
+
+static void *lease_main(void *arg);
 
 bool rig_start(studio *s, const rig_studio_options *o, char *why, size_t whysz)
 {
@@ -228,6 +284,8 @@ bool rig_start(studio *s, const rig_studio_options *o, char *why, size_t whysz)
     g->o.url = g->url;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->cond, NULL);
+    pthread_mutex_init(&g->leases_lock, NULL);
+    pthread_cond_init(&g->leases_cond, NULL);
     g->online_text = rig_studio_build(true, g->url);
     char *offline = rig_studio_build(false, NULL);
     rig_mqtt_options mo = {.host = o->broker_host, .port = o->broker_port, .tls = o->tls, .ca_file = o->ca_file,
@@ -245,6 +303,7 @@ bool rig_start(studio *s, const rig_studio_options *o, char *why, size_t whysz)
         free(g);
         return false;
     }
+    g->leases_started = pthread_create(&g->leases, NULL, lease_main, g) == 0;
     return true;
 }
 
@@ -252,12 +311,19 @@ void rig_stop(studio *s)
 {
     rig *g = s->rig;
     if (g == NULL) return;
+    pthread_mutex_lock(&g->leases_lock);
+    g->leases_stop = true;
+    pthread_cond_signal(&g->leases_cond);
+    pthread_mutex_unlock(&g->leases_lock);
+    if (g->leases_started) pthread_join(g->leases, NULL);
     char *offline = rig_studio_build(false, NULL);
     rig_mqtt_stop(g->mqtt, RIG_TOPIC_STUDIO, offline ? offline : "");
     free(offline);
     s->rig = NULL;
     pthread_cond_destroy(&g->cond);
     pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->leases_cond);
+    pthread_mutex_destroy(&g->leases_lock);
     free(g->online_text);
     free(g);
 }
@@ -413,6 +479,107 @@ static int ask(station *st, rig_cmd *c, rig_reply *out)
     return p.single_done ? TETHER_OK : TETHER_ERR_TIMEOUT;
 }
 
+/* ---- live view on lease ---- */
+
+/* Asks st's node for its camera's frames for lease_ms from now (0: no
+ * more).  Fire and forget: the frames, or their absence, are the answer. */
+static void send_lease(rig *g, station *st, int lease_ms)
+{
+    rig_cmd c = {.op = RIG_OP_LIVE, .lease_ms = lease_ms, .n_cameras = 1};
+    pthread_mutex_lock(&g->lock);
+    snprintf(c.req, sizeof c.req, "live-%u", ++g->seq);
+    pthread_mutex_unlock(&g->lock);
+    snprintf(c.cameras[0], sizeof c.cameras[0], "%s", st->remote_id);
+    if (!send_cmd(g, st->node, &c)) LOG_DEBUG("rig", "no live-view lease for %s: the broker is away", st->origin.id);
+}
+
+void rig_live_subscribe(station *st)
+{
+    rig *g = st->s->rig;
+    int64_t now = clock_mono_ns();
+    pthread_mutex_lock(&st->lock);
+    bool first = st->live_viewers++ == 0;
+    if (first) st->live_since_ns = st->live_lease_ns = now;
+    pthread_mutex_unlock(&st->lock);
+    if (first && g) send_lease(g, st, LIVE_LEASE_MS);
+}
+
+void rig_live_unsubscribe(station *st)
+{
+    rig *g = st->s->rig;
+    pthread_mutex_lock(&st->lock);
+    bool last = --st->live_viewers == 0;
+    if (last) st->live_lease_ns = 0;
+    pthread_mutex_unlock(&st->lock);
+    if (last && g) send_lease(g, st, 0);
+}
+
+int rig_live_next(station *st, uint64_t *seq, int timeout_ms, blob **out, int64_t *at_ns)
+{
+    *out = NULL;
+    int64_t deadline = realtime_ns() + (int64_t)timeout_ms * 1000000;
+    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000LL), .tv_nsec = (long)(deadline % 1000000000LL)};
+    int rc;
+    pthread_mutex_lock(&st->lock);
+    for (;;) {
+        if (st->s->stopping || st->stopping) {
+            rc = TETHER_ERR_CLOSED;
+            break;
+        }
+        if (st->live_frame && st->live_seq > *seq) {
+            *out = blob_ref(st->live_frame);
+            *seq = st->live_seq;
+            if (at_ns) *at_ns = st->live_at_ns;
+            rc = TETHER_OK;
+            break;
+        }
+        int64_t last = st->live_at_ns > st->live_since_ns ? st->live_at_ns : st->live_since_ns;
+        if (!st->remote_connected ||
+            (st->live_viewers > 0 && clock_mono_ns() - last > (int64_t)LIVE_STALE_MS * 1000000)) {
+            rc = TETHER_ERR_DISCONNECTED;
+            break;
+        }
+        if (timeout_ms <= 0 || pthread_cond_timedwait(&st->live_cond, &st->lock, &ts) != 0) {
+            rc = TETHER_ERR_TIMEOUT;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+/* Renews the leases of the remote cameras someone watches. */
+static void *lease_main(void *arg)
+{
+    rig *g = arg;
+    log_set_thread_name("rig-leases");
+    pthread_mutex_lock(&g->leases_lock);
+    while (!g->leases_stop) {
+        pthread_mutex_unlock(&g->leases_lock);
+        station *list[STUDIO_MAX_CAMERAS];
+        int n = station_list(g->s, list, STUDIO_MAX_CAMERAS);
+        int64_t now = clock_mono_ns();
+        for (int i = 0; i < n; i++) {
+            station *st = list[i];
+            bool renew = false;
+            if (st->remote) {
+                pthread_mutex_lock(&st->lock);
+                renew = st->live_viewers > 0 && now - st->live_lease_ns >= (int64_t)LIVE_RENEW_MS * 1000000;
+                if (renew) st->live_lease_ns = now;
+                pthread_mutex_unlock(&st->lock);
+            }
+            if (renew) send_lease(g, st, LIVE_LEASE_MS);
+            station_unref(st);
+        }
+        int64_t wake = realtime_ns() + 250000000;
+        struct timespec ts = {.tv_sec = (time_t)(wake / 1000000000LL), .tv_nsec = (long)(wake % 1000000000LL)};
+        pthread_mutex_lock(&g->leases_lock);
+        if (!g->leases_stop) pthread_cond_timedwait(&g->leases_cond, &g->leases_lock, &ts);
+    }
+    pthread_mutex_unlock(&g->leases_lock);
+    return NULL;
+}
+
 /* ---- what the API shows ---- */
 
 static json_t *node_json(const rig_node *n)
@@ -467,10 +634,14 @@ json_t *rig_station_json(station *st)
         if (n) node = node_json(n);
         pthread_mutex_unlock(&g->lock);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:{s:i, s:i}, s:n, s:{s:s, s:s, s:o}}", "id",
+    pthread_mutex_lock(&st->lock);
+    int clients = st->stream_clients;
+    uint64_t frames = st->frames_sent;
+    pthread_mutex_unlock(&st->lock);
+    return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:{s:i, s:I}, s:n, s:{s:s, s:s, s:o}}", "id",
                      st->origin.id, "model", st->origin.model, "identity", st->origin.identity, "spec", st->spec,
                      "connected", (bool)st->remote_connected, "primary", primary, "simulated", false, "last_error", "",
-                     "stream", "clients", 0, "frames_sent", 0, "capabilities", "remote", "node", st->node, "camera",
+                     "stream", "clients", clients, "frames_sent", (json_int_t)frames, "capabilities", "remote", "node", st->node, "camera",
                      st->remote_id, "status", node);
 }
 
@@ -535,13 +706,18 @@ enum MHD_Result rig_station_route(station *st, const http_request *r, const char
     bool get = http_is(r, "GET") || http_is(r, "HEAD");
     if (strcmp(rest, "/status") == 0)
         return get ? http_json(r, 200, rig_station_json(st)) : http_error(r, 405, "method_not_allowed", "use GET");
-    if (strcmp(rest, "/capture") != 0 && strcmp(rest, "/settings") != 0)
+    if (strcmp(rest, "/stream.mjpg") == 0) /* on the event loop: never waits */
+        return get ? stream_mjpeg(st, r) : http_error(r, 405, "method_not_allowed", "%s only answers GET", r->url);
+    if (strcmp(rest, "/capture") != 0 && strcmp(rest, "/settings") != 0 && strcmp(rest, "/snapshot.jpg") != 0)
         return http_error(r, 409, "remote_camera",
-                          "camera %s is on node %s: it takes /status, /capture and /settings here (and capture-all)",
+                          "camera %s is on node %s: it takes /status, /capture, /settings, /stream.mjpg and "
+                          "/snapshot.jpg here (and capture-all)",
                           st->origin.id, st->node);
     if (!station_enter(st)) return station_busy_error(st, r);
     enum MHD_Result ret;
-    if (strcmp(rest, "/capture") == 0)
+    if (strcmp(rest, "/snapshot.jpg") == 0)
+        ret = get ? stream_snapshot(st, r) : http_error(r, 405, "method_not_allowed", "%s only answers GET", r->url);
+    else if (strcmp(rest, "/capture") == 0)
         ret = http_is(r, "POST") ? capture_remote(st, r) : http_error(r, 405, "method_not_allowed", "use POST");
     else
         ret = settings_remote(st, r);

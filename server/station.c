@@ -56,6 +56,10 @@ static void station_free(station *st)
     import_ctl_free(st->import);
     tether_camera_close(st->cam);
     simhost_stop(st->sim);
+    if (st->remote) {
+        blob_unref(st->live_frame);
+        pthread_cond_destroy(&st->live_cond);
+    }
     pthread_mutex_destroy(&st->lock);
     free(st);
 }
@@ -618,6 +622,7 @@ int station_add_remote(studio *s, const char *node, const char *remote_id, const
     st->remote = true;
     st->remote_connected = true;
     pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->live_cond, NULL);
     snprintf(st->node, sizeof st->node, "%s", node);
     snprintf(st->remote_id, sizeof st->remote_id, "%s", remote_id);
     snprintf(st->spec, sizeof st->spec, "rig:%s/%s", node, remote_id);

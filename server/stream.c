@@ -16,7 +16,9 @@
  * clients (the station's own wake kind, so one camera's frames never wake
  * another's viewers); hub_publish wakes the parked event clients.  A
  * client holds a reference to its station and ends when the station is
- * removed.  /snapshot.jpg waits for a frame, so it runs on an HTTP
+ * removed.  A camera on a rig node has no pump: its frames come from the
+ * node over the broker (rig_live_next), on a lease its viewers hold
+ * (rig_live_subscribe), and the rig wakes its viewers as each arrives.  /snapshot.jpg waits for a frame, so it runs on an HTTP
  * worker.
  */
 #include <stdio.h>
@@ -59,7 +61,8 @@ static void build_no_signal(void)
 typedef struct mjpeg_client {
     station *st;
     uint64_t seq;
-    tether_frame *frame;       /* or NULL while sending the no-signal frame */
+    tether_frame *frame;       /* a local camera's frame, or NULL */
+    blob *live;                /* a remote camera's frame (from its node), or NULL */
     blob *still;
     const uint8_t *data;
     size_t size;
@@ -73,6 +76,8 @@ static void release(mjpeg_client *c)
 {
     tether_frame_unref(c->frame);
     c->frame = NULL;
+    blob_unref(c->live);
+    c->live = NULL;
     c->still = NULL;
     c->data = NULL;
     c->size = 0;
@@ -93,12 +98,23 @@ static int next_frame(mjpeg_client *c)
 {
     release(c);
     if (c->st->s->stopping || c->st->stopping) return -1;
-    tether_frame *f = NULL;
-    int rc = tether_liveview_next(c->st->cam, &c->seq, 0, &f);
-    if (rc == TETHER_OK) {
-        c->frame = f;
-        load(c, tether_frame_data(f), tether_frame_size(f));
-        return 1;
+    int rc;
+    if (c->st->remote) {
+        blob *b = NULL;
+        rc = rig_live_next(c->st, &c->seq, 0, &b, NULL);
+        if (rc == TETHER_OK) {
+            c->live = b;
+            load(c, b->data, b->len);
+            return 1;
+        }
+    } else {
+        tether_frame *f = NULL;
+        rc = tether_liveview_next(c->st->cam, &c->seq, 0, &f);
+        if (rc == TETHER_OK) {
+            c->frame = f;
+            load(c, tether_frame_data(f), tether_frame_size(f));
+            return 1;
+        }
     }
     if (rc == TETHER_ERR_CLOSED) return -1;
     int64_t now = clock_mono_ns();
@@ -139,7 +155,7 @@ static ssize_t mjpeg_read(void *cls, char *buf, size_t max)
                 n += take;
                 c->off += take;
             }
-            if (c->off == total && c->frame) {
+            if (c->off == total && (c->frame || c->live)) {
                 pthread_mutex_lock(&c->st->lock);
                 c->st->frames_sent++;
                 pthread_mutex_unlock(&c->st->lock);
@@ -156,7 +172,8 @@ static void mjpeg_free(void *cls)
 {
     mjpeg_client *c = cls;
     release(c);
-    tether_liveview_unsubscribe(c->st->cam);
+    if (c->st->remote) rig_live_unsubscribe(c->st);
+    else tether_liveview_unsubscribe(c->st->cam);
     pthread_mutex_lock(&c->st->lock);
     c->st->stream_clients--;
     pthread_mutex_unlock(&c->st->lock);
@@ -169,7 +186,8 @@ enum MHD_Result stream_mjpeg(station *st, const http_request *r)
     mjpeg_client *c = calloc(1, sizeof *c);
     if (c == NULL) return http_error(r, 503, "no_memory", "out of memory");
     c->st = station_ref(st);
-    tether_liveview_subscribe(st->cam);
+    if (st->remote) rig_live_subscribe(st);
+    else tether_liveview_subscribe(st->cam);
     pthread_mutex_lock(&st->lock);
     st->stream_clients++;
     pthread_mutex_unlock(&st->lock);
@@ -205,8 +223,37 @@ int stream_fresh_frame(station *st, int64_t after_ns, tether_frame **out)
     return TETHER_OK;
 }
 
+/* A remote camera's /snapshot.jpg: its node's first frame that arrives
+ * from now on (a lease is taken for it if nobody watches). */
+static enum MHD_Result snapshot_remote(station *st, const http_request *r)
+{
+    rig_live_subscribe(st);
+    int64_t after = clock_mono_ns(), deadline = after + 10000000000LL, at = 0;
+    uint64_t seq = 0;
+    blob *b = NULL;
+    int rc = TETHER_ERR_TIMEOUT;
+    while (clock_mono_ns() < deadline) {
+        rc = rig_live_next(st, &seq, 1000, &b, &at);
+        if (rc == TETHER_OK && at < after) { /* a frame from before: wait for a fresh one */
+            blob_unref(b);
+            b = NULL;
+            continue;
+        }
+        if (rc != TETHER_ERR_TIMEOUT) break;
+    }
+    rig_live_unsubscribe(st);
+    if (b == NULL)
+        return http_error(r, 503, rc == TETHER_ERR_DISCONNECTED ? "camera_disconnected" : "no_frame",
+                          "no live-view frame from node %s: %s", st->node,
+                          rc == TETHER_ERR_DISCONNECTED ? "the node or its camera is away" : tether_strerror(rc));
+    enum MHD_Result ret = http_bytes(r, 200, "image/jpeg", b->data, b->len, true);
+    blob_unref(b);
+    return ret;
+}
+
 enum MHD_Result stream_snapshot(station *st, const http_request *r)
 {
+    if (st->remote) return snapshot_remote(st, r);
     tether_frame *f = NULL;
     int rc = stream_fresh_frame(st, clock_mono_ns() - 1000000000, &f);
     if (rc != TETHER_OK)

@@ -38,26 +38,21 @@ function streamUrl(id) {
   return cams.multi && id ? `/api/cameras/${encodeURIComponent(id)}/stream.mjpg` : '/stream.mjpg';
 }
 
-// A camera on a camera node (tether agent): captures and settings go
-// through the node; it has no live view or focus tools here.
+// A camera on a camera node (tether agent): its live view, captures and
+// settings go through the node; the lens tools (AF, trap, stack, drive),
+// the time-lapse and import need a camera of this studio's own.
 function isRemote(c) {
   return !!c && !!c.remote;
 }
 
 function remoteNote(c) {
-  return `On node ${c.remote.node}: capture and settings only (no live view from a camera node)`;
+  return `On node ${c.remote.node}: live view, capture and settings here; focus tools, time-lapse and import need a camera of this studio`;
 }
 
-// Shows the selected camera's live view in the big viewer, or says why not.
+// Shows the selected camera's live view in the big viewer.
 function showLive(c, url) {
-  const live = $('#live'), note = $('#remote-note');
-  note.hidden = !isRemote(c);
-  if (isRemote(c)) {
-    live.removeAttribute('src');
-    note.textContent = remoteNote(c);
-  } else if (live.getAttribute('src') !== url) {
-    live.src = url;
-  }
+  const live = $('#live');
+  if (live.getAttribute('src') !== url) live.src = url;
 }
 
 // fn() runs each time another camera is selected (and once at the start).

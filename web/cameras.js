@@ -136,8 +136,7 @@ function makeTile(c) {
   const img = el('img', { alt: 'live view of ' + cameraName(c) });
   const view = el('button', { type: 'button', class: 'tile-view', onclick: () => pickCamera(c.id),
     ondblclick: () => { pickCamera(c.id); setGrid(false); } },
-  img, el('span', { class: 'tile-state' }), el('span', { class: 'tile-lost' }, 'Camera lost: reconnecting…'),
-  el('span', { class: 'tile-remote' }, isRemote(c) ? remoteNote(c) : ''));
+  img, el('span', { class: 'tile-state' }), el('span', { class: 'tile-lost' }, 'Camera lost: reconnecting…'));
   const shoot = el('button', { type: 'button', class: 'tile-capture', onclick: () => captureOne(c.id) }, 'Capture');
   return el('figure', { class: 'tile', 'data-camera': c.id },
     view,
@@ -191,7 +190,6 @@ function startGridImages() {
   if (cams.list.length <= MAX_GRID_STREAMS) {
     camUi.snapshotRun++;
     for (const c of cams.list) {
-      if (isRemote(c)) continue;
       const img = tileFor(c.id).querySelector('img');
       const url = streamUrl(c.id);
       if (img.getAttribute('src') !== url) img.src = url;
@@ -212,7 +210,7 @@ async function snapshotLoop(run) {
   camUi.snapshotLoop = true;
   try {
     while (run === camUi.snapshotRun) {
-      const live = cams.list.filter((c) => c.connected !== false && !isRemote(c));
+      const live = cams.list.filter((c) => c.connected !== false);
       for (const c of live) {
         if (run !== camUi.snapshotRun) return;
         const t = tileFor(c.id);
@@ -370,7 +368,7 @@ async function removeCamera(c) {
 // be missing: then everything is offered, as before).
 function showCapabilities(c) {
   const caps = (c && c.capabilities) || {};
-  const remote = isRemote(c); // a node camera: capture and settings only
+  const remote = isRemote(c); // a node camera: live view, capture and settings
   const noFocus = remote || (!!caps.focus && caps.focus.kind === 'none');
   for (const sel of ['.drive', '#af', '#af-mode', '#stack']) $(sel).hidden = noFocus;
   $('#focus-none').hidden = !noFocus;
@@ -380,7 +378,7 @@ function showCapabilities(c) {
   $('#import-none').hidden = !noCard;
   $('#import-none').textContent = remote ? remoteNote(c) : 'This camera has no card to import from.';
   $('#interval-form').closest('fieldset').hidden = remote;
-  document.body.classList.toggle('remote-camera', remote); // no live view: no focus tools or view aids either
+  document.body.classList.toggle('remote-camera', remote); // no focus area (the view aids work on any live view)
   $('#interval-none').hidden = !remote;
   $('#settings-camera').textContent = c && cams.list.length > 1 ? cameraName(c) : '';
 }

@@ -7,6 +7,14 @@
  * thread at once, then answers with that time and the files, which are in
  * the outbox by then.  The sender sends them to the studio on its own
  * time.
+ *
+ * Live view goes on a lease: the studio asks for a camera's frames for
+ * a few seconds and renews while someone watches.  A "live" command is
+ * handled on the MQTT thread (never queued behind a capture): it moves
+ * the lease's end and starts the camera's live sender if none runs; the
+ * sender subscribes to the camera's live view and publishes each new
+ * frame (QoS 0) while the frame before has left, skipping the rest, so a
+ * slow link shows the newest frame late rather than a growing queue.
  */
 #include "rig/agent.h"
 
@@ -37,6 +45,7 @@
 enum {
     QUEUE_MAX = 64,            /* commands waiting for one camera */
     STATUS_EVERY_MS = 5000,
+    LIVE_IN_FLIGHT_MAX_MS = 2000, /* a frame not seen leaving for this long no longer holds the next back */
     CLOCK_EVERY_MS = 30000,
     RETRY_MIN_MS = 500,
     RETRY_MAX_MS = 5000,
@@ -56,6 +65,17 @@ typedef struct agent_cam {
     rig_cmd queue[QUEUE_MAX];
     int n;
     bool stop;
+    /* live view on the studio's lease (RIG_OP_LIVE); under a->live_lock */
+    bool live_capable;         /* the camera has live view (set at start) */
+    int64_t live_until_ns;     /* CLOCK_MONOTONIC: the lease's end */
+    bool live_running;         /* its thread runs (it clears this last) */
+    bool live_joinable;        /* a thread was started and not joined yet */
+    pthread_t live_thread;
+    bool live_in_flight;       /* a frame was handed to the broker's connection and has not left */
+    int live_mid;              /* that frame's message id */
+    int64_t live_sent_ns;      /* when it was handed over */
+    uint64_t live_frames, live_skipped;
+    char topic_live[160];
 } agent_cam;
 
 struct agent {
@@ -71,6 +91,11 @@ struct agent {
     atomic_int refused;        /* the broker's refusal code, 0 if none; -1: no TLS session, refused_why says why */
     char refused_why[400];     /* written before refused is set */
     atomic_bool stopping;
+    pthread_mutex_t live_lock; /* every camera's live_* fields, done_mids, live_closed */
+    pthread_cond_t live_cond;  /* a lease changed or ended */
+    int done_mids[64];         /* the ids of the last messages that left (on_published) */
+    unsigned n_done;
+    bool live_closed;          /* stopping: no live thread starts any more */
     pthread_t sender, status;
     bool sender_started, status_started;
     pthread_mutex_t status_lock;
@@ -131,6 +156,135 @@ static void publish_status(agent *a)
     char *text = status_text(a, true);
     if (text) rig_mqtt_publish(a->mqtt, a->topic_status, text, 1, true);
     free(text);
+}
+
+/* ---- live view on lease ---- */
+
+/* The broker's connection says message mid has left (network thread).
+ * A frame in flight is done; the id is kept a while for a sender that
+ * has not filed its frame's id yet. */
+static void on_published(void *ctx, int mid)
+{
+    agent *a = ctx;
+    pthread_mutex_lock(&a->live_lock);
+    a->done_mids[a->n_done++ % (sizeof a->done_mids / sizeof a->done_mids[0])] = mid;
+    for (int i = 0; i < a->n_cams; i++)
+        if (a->cams[i].live_in_flight && a->cams[i].live_mid == mid) a->cams[i].live_in_flight = false;
+    pthread_mutex_unlock(&a->live_lock);
+}
+
+/* live_lock held */
+static bool mid_done(const agent *a, int mid)
+{
+    unsigned n = a->n_done < 64 ? a->n_done : 64;
+    for (unsigned i = 0; i < n; i++)
+        if (a->done_mids[i] == mid) return true;
+    return false;
+}
+
+/* Hands frame f to the broker's connection, QoS 0, unless the one before
+ * has not left yet: a slow link or broker then gets the newest frame
+ * when it can take one, never a queue of old ones. */
+static void send_frame(agent_cam *c, tether_frame *f)
+{
+    agent *a = c->a;
+    int64_t now = clock_mono_ns();
+    pthread_mutex_lock(&a->live_lock);
+    bool busy = c->live_in_flight && now - c->live_sent_ns < (int64_t)LIVE_IN_FLIGHT_MAX_MS * 1000000;
+    if (busy) c->live_skipped++;
+    pthread_mutex_unlock(&a->live_lock);
+    if (busy) return;
+    int mid = 0;
+    int rc = rig_mqtt_publish_bytes(a->mqtt, c->topic_live, tether_frame_data(f), tether_frame_size(f), 0, false, &mid);
+    pthread_mutex_lock(&a->live_lock);
+    if (rc == 0) {
+        c->live_mid = mid;
+        c->live_in_flight = !mid_done(a, mid);
+        c->live_sent_ns = now;
+        c->live_frames++;
+    }
+    pthread_mutex_unlock(&a->live_lock);
+}
+
+/* A camera's live-view sender: subscribes to the camera's live view and
+ * sends each new frame until the lease ends (or the agent stops). */
+static void *live_main(void *arg)
+{
+    agent_cam *c = arg;
+    agent *a = c->a;
+    log_set_thread_name("rig-live");
+    tether_liveview_subscribe(c->cam);
+    LOG_INFO("rig", "live view of camera %s: sending", c->id);
+    uint64_t seq = 0;
+    pthread_mutex_lock(&a->live_lock);
+    while (!a->live_closed && clock_mono_ns() < c->live_until_ns) {
+        pthread_mutex_unlock(&a->live_lock);
+        tether_frame *f = NULL;
+        int rc = tether_liveview_next(c->cam, &seq, 250, &f);
+        if (rc == TETHER_OK) send_frame(c, f);
+        tether_frame_unref(f);
+        pthread_mutex_lock(&a->live_lock);
+        if (rc == TETHER_ERR_CLOSED) break;
+        if (rc == TETHER_ERR_DISCONNECTED) { /* the camera is away: wait for it (or the lease's end) */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 200000000;
+            if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+            pthread_cond_timedwait(&a->live_cond, &a->live_lock, &ts);
+        }
+    }
+    uint64_t frames = c->live_frames, skipped = c->live_skipped;
+    c->live_running = false;
+    pthread_mutex_unlock(&a->live_lock);
+    tether_liveview_unsubscribe(c->cam);
+    LOG_INFO("rig", "live view of camera %s: stopped (%llu frames sent, %llu skipped while one was in flight)", c->id,
+             (unsigned long long)frames, (unsigned long long)skipped);
+    return NULL;
+}
+
+/* A live-view lease for camera c (MQTT thread): from now for
+ * cmd->lease_ms, or ended (0).  Answered at once. */
+static void live_lease(agent_cam *c, const rig_cmd *cmd)
+{
+    agent *a = c->a;
+    rig_reply r = {.ok = true};
+    snprintf(r.req, sizeof r.req, "%s", cmd->req);
+    snprintf(r.camera, sizeof r.camera, "%s", c->id);
+    pthread_mutex_lock(&a->live_lock);
+    if (!c->live_capable) {
+        r.ok = false;
+        snprintf(r.code, sizeof r.code, "not_supported");
+        snprintf(r.message, sizeof r.message, "camera %s has no live view", c->id);
+    } else if (a->live_closed) {
+        r.ok = false;
+        snprintf(r.code, sizeof r.code, "busy");
+        snprintf(r.message, sizeof r.message, "node %s is stopping", a->o->node);
+    } else {
+        c->live_until_ns = cmd->lease_ms > 0 ? clock_mono_ns() + (int64_t)cmd->lease_ms * 1000000 : 0;
+        pthread_cond_broadcast(&a->live_cond);
+        if (cmd->lease_ms > 0 && !c->live_running) {
+            if (c->live_joinable) pthread_join(c->live_thread, NULL); /* it has ended: live_running is its last word */
+            c->live_joinable = c->live_running = pthread_create(&c->live_thread, NULL, live_main, c) == 0;
+            if (!c->live_running) {
+                r.ok = false;
+                snprintf(r.code, sizeof r.code, "camera_error");
+                snprintf(r.message, sizeof r.message, "cannot start camera %s's live view: no thread", c->id);
+            }
+        }
+    }
+    pthread_mutex_unlock(&a->live_lock);
+    publish_reply(a, &r);
+}
+
+/* Ends every live view and joins the senders; no lease starts one after. */
+static void stop_live(agent *a)
+{
+    pthread_mutex_lock(&a->live_lock);
+    a->live_closed = true;
+    pthread_cond_broadcast(&a->live_cond);
+    pthread_mutex_unlock(&a->live_lock);
+    for (int i = 0; i < a->n_cams; i++)
+        if (a->cams[i].live_joinable) pthread_join(a->cams[i].live_thread, NULL);
 }
 
 /* ---- commands in (MQTT thread) ---- */
@@ -201,13 +355,20 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
         return;
     }
     if (cmd.n_cameras == 0) {
-        for (int i = 0; i < a->n_cams; i++) queue_cmd(&a->cams[i], &cmd);
+        for (int i = 0; i < a->n_cams; i++) {
+            if (cmd.op == RIG_OP_LIVE) live_lease(&a->cams[i], &cmd);
+            else queue_cmd(&a->cams[i], &cmd);
+        }
         return;
     }
     for (int k = 0; k < cmd.n_cameras; k++) {
         agent_cam *c = NULL;
         for (int i = 0; i < a->n_cams && c == NULL; i++)
             if (strcmp(a->cams[i].id, cmd.cameras[k]) == 0) c = &a->cams[i];
+        if (c && cmd.op == RIG_OP_LIVE) { /* not queued: live view runs beside captures and settings */
+            live_lease(c, &cmd);
+            continue;
+        }
         if (c) {
             queue_cmd(c, &cmd);
             continue;
@@ -610,6 +771,9 @@ static bool open_cameras(agent *a)
             for (int j = 0; j < a->n_cams - 1 && !taken; j++) taken = strcmp(a->cams[j].id, c->id) == 0;
             if (!taken) break;
         }
+        rig_live_topic(c->topic_live, sizeof c->topic_live, a->o->node, c->id);
+        tether_capabilities caps;
+        c->live_capable = tether_camera_capabilities(c->cam, &caps) == TETHER_OK && (caps.bits & TETHER_CAP_LIVEVIEW);
     }
     return true;
 }
@@ -637,6 +801,8 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     pthread_mutex_init(&a->lock, NULL);
     pthread_mutex_init(&a->status_lock, NULL);
     pthread_cond_init(&a->status_cond, NULL);
+    pthread_mutex_init(&a->live_lock, NULL);
+    pthread_cond_init(&a->live_cond, NULL);
     rig_topic(a->topic_cmd, sizeof a->topic_cmd, o->node, "cmd");
     rig_topic(a->topic_reply, sizeof a->topic_reply, o->node, "reply");
     rig_topic(a->topic_status, sizeof a->topic_status, o->node, "status");
@@ -656,7 +822,8 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
                            .ca_file = o->broker_ca, .client_id = client,
                            .clean_session = false, .user = o->user, .password = o->password,
                            .will_topic = a->topic_status, .will_payload = offline ? offline : "",
-                           .on_connect = on_connect, .on_message = on_message, .ctx = a};
+                           .on_connect = on_connect, .on_message = on_message, .on_published = on_published,
+                           .ctx = a};
     /* the workers first: a command queued at once is taken */
     for (int i = 0; i < a->n_cams; i++)
         a->cams[i].started = pthread_create(&a->cams[i].thread, NULL, cam_main, &a->cams[i]) == 0;
@@ -664,6 +831,7 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     if (a->mqtt == NULL || !rig_mqtt_connect(a->mqtt, why, sizeof why)) {
         fprintf(stderr, "tether: %s\n", why);
         a->stopping = true;
+        stop_live(a);
         stop_workers(a);
         rig_mqtt_stop(a->mqtt, NULL, NULL);
         free(offline);
@@ -690,6 +858,7 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     pthread_mutex_lock(&a->status_lock);
     pthread_cond_broadcast(&a->status_cond);
     pthread_mutex_unlock(&a->status_lock);
+    stop_live(a);
     stop_workers(a);
     if (a->sender_started) pthread_join(a->sender, NULL);
     if (a->status_started) pthread_join(a->status, NULL);
@@ -702,6 +871,8 @@ done:
         pthread_mutex_destroy(&a->cams[i].lock);
     }
     outbox_close(a->ob);
+    pthread_cond_destroy(&a->live_cond);
+    pthread_mutex_destroy(&a->live_lock);
     curl_global_cleanup();
     return ret;
 }

@@ -8,6 +8,7 @@
 #include "rig/mqtt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -89,6 +90,7 @@ static void on_publish(struct mosquitto *mosq, void *obj, int mid)
     (void)mosq;
     rig_mqtt *m = obj;
     m->published = mid;
+    if (m->o.on_published) m->o.on_published(m->o.ctx, mid);
 }
 
 rig_mqtt *rig_mqtt_new(const rig_mqtt_options *o, char *why, size_t whysz)
@@ -186,15 +188,22 @@ bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz)
     return true;
 }
 
-int rig_mqtt_publish(rig_mqtt *m, const char *topic, const char *payload, int qos, bool retain)
+int rig_mqtt_publish_bytes(rig_mqtt *m, const char *topic, const void *data, size_t len, int qos, bool retain, int *mid)
 {
-    int mid = 0;
-    int rc = mosquitto_publish(m->mosq, &mid, topic, (int)strlen(payload), payload, qos, retain);
+    int id = 0;
+    if (len > INT_MAX) return -1;
+    int rc = mosquitto_publish(m->mosq, &id, topic, (int)len, data, qos, retain);
+    if (mid) *mid = id;
     if (rc != MOSQ_ERR_SUCCESS) {
         LOG_DEBUG("rig", "publish to %s: %s", topic, mosquitto_strerror(rc));
         return -1;
     }
     return 0;
+}
+
+int rig_mqtt_publish(rig_mqtt *m, const char *topic, const char *payload, int qos, bool retain)
+{
+    return rig_mqtt_publish_bytes(m, topic, payload, strlen(payload), qos, retain, NULL);
 }
 
 int rig_mqtt_subscribe(rig_mqtt *m, const char *pattern, int qos)

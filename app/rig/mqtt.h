@@ -38,6 +38,10 @@ typedef struct rig_mqtt_options {
     void (*on_connect)(void *ctx, int rc, const char *why);
     /* Called with each message (payload not NUL-terminated).  May be NULL. */
     void (*on_message)(void *ctx, const char *topic, const void *payload, size_t len);
+    /* Called when the message with id mid has left: for QoS 0 when it is
+     * written to the socket, for QoS 1 when the broker acknowledged it.
+     * May be NULL. */
+    void (*on_published)(void *ctx, int mid);
     void *ctx;
 } rig_mqtt_options;
 
@@ -52,6 +56,9 @@ bool rig_mqtt_connect(rig_mqtt *m, char *why, size_t whysz);
 /* Publishes (copies payload).  0, or -1 when not connected or refused
  * (QoS 1 messages published while disconnected are lost: check). */
 int rig_mqtt_publish(rig_mqtt *m, const char *topic, const char *payload, int qos, bool retain);
+/* The same for len bytes of data (live-view frames); *mid (may be NULL)
+ * gets the message's id, which on_published names when it has left. */
+int rig_mqtt_publish_bytes(rig_mqtt *m, const char *topic, const void *data, size_t len, int qos, bool retain, int *mid);
 int rig_mqtt_subscribe(rig_mqtt *m, const char *pattern, int qos);
 bool rig_mqtt_connected(rig_mqtt *m);
 /* Publishes last (retained, QoS 1; may be NULL) if connected, waits up

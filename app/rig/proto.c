@@ -103,6 +103,41 @@ const char *rig_topic_parse(const char *topic, char *node, size_t nodesz)
     return slash + 1;
 }
 
+void rig_live_topic(char *out, size_t size, const char *node, const char *camera)
+{
+    snprintf(out, size, RIG_TOPIC_NODES "%s/live/%s", node, camera);
+}
+
+bool rig_live_topic_parse(const char *topic, char *node, size_t nodesz, char *camera, size_t camerasz)
+{
+    size_t plen = strlen(RIG_TOPIC_NODES);
+    if (topic == NULL || strncmp(topic, RIG_TOPIC_NODES, plen) != 0) return false;
+    const char *name = topic + plen, *slash = strchr(name, '/');
+    if (slash == NULL || (size_t)(slash - name) >= nodesz || (size_t)(slash - name) > RIG_NAME_MAX) return false;
+    if (strncmp(slash, "/live/", 6) != 0) return false;
+    const char *cam = slash + 6;
+    size_t clen = strlen(cam);
+    if (clen >= camerasz || clen > RIG_NAME_MAX) return false;
+    memcpy(node, name, (size_t)(slash - name));
+    node[slash - name] = '\0';
+    memcpy(camera, cam, clen + 1);
+    return rig_name_ok(node) && rig_name_ok(camera);
+}
+
+bool rig_frame_ok(const void *data, size_t len, char *why, size_t whysz)
+{
+    const unsigned char *b = data;
+    if (len > RIG_FRAME_MAX) {
+        snprintf(why, whysz, "a frame of %zu bytes (at most %d)", len, RIG_FRAME_MAX);
+        return false;
+    }
+    if (len < 4 || b[0] != 0xFF || b[1] != 0xD8 || b[2] != 0xFF) {
+        snprintf(why, whysz, "a frame that is not a JPEG (%zu bytes)", len);
+        return false;
+    }
+    return true;
+}
+
 /* ---- JSON helpers ---- */
 
 static char *dump(json_t *j)
@@ -154,7 +189,7 @@ static bool get_int(json_t *o, const char *key, int64_t *out, bool optional)
 
 /* ---- commands ---- */
 
-static const char *const op_names[] = {"fire", "get", "set"};
+static const char *const op_names[] = {"fire", "get", "set", "live"};
 
 char *rig_cmd_build(const rig_cmd *c)
 {
@@ -168,6 +203,8 @@ char *rig_cmd_build(const rig_cmd *c)
     if (c->op == RIG_OP_FIRE) {
         json_object_set_new(j, "shot", json_string(c->shot));
         json_object_set_new(j, "fire_at_ns", json_integer((json_int_t)c->fire_at_ns));
+    } else if (c->op == RIG_OP_LIVE) {
+        json_object_set_new(j, "lease_ms", json_integer(c->lease_ms));
     } else {
         json_object_set_new(j, "setting", json_string(c->setting));
         if (c->op == RIG_OP_SET) json_object_set_new(j, "value", json_string(c->value));
@@ -193,7 +230,7 @@ bool rig_cmd_parse(const void *data, size_t len, rig_cmd *c, char *why, size_t w
     size_t k = 0;
     while (k < sizeof op_names / sizeof op_names[0] && strcmp(op, op_names[k]) != 0) k++;
     if (k == sizeof op_names / sizeof op_names[0]) {
-        WHY("unknown op \"%s\" (fire, get, set)", op);
+        WHY("unknown op \"%s\" (fire, get, set, live)", op);
         goto done;
     }
     c->op = (rig_op)k;
@@ -223,6 +260,13 @@ bool rig_cmd_parse(const void *data, size_t len, rig_cmd *c, char *why, size_t w
             WHY("\"fire_at_ns\" is CLOCK_REALTIME in nanoseconds (or 0: at once)");
             goto done;
         }
+    } else if (c->op == RIG_OP_LIVE) {
+        int64_t lease = -1;
+        if (!get_int(j, "lease_ms", &lease, false) || lease < 0 || lease > RIG_LEASE_MAX_MS) {
+            WHY("a live needs \"lease_ms\", 0 (stop) to %d", RIG_LEASE_MAX_MS);
+            goto done;
+        }
+        c->lease_ms = (int)lease;
     } else {
         if (!get_str(j, "setting", c->setting, sizeof c->setting, false) || c->setting[0] == '\0') {
             WHY("a %s needs \"setting\", its name", op);

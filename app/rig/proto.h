@@ -10,6 +10,8 @@
  *   tether/nodes/NODE/cmd       studio -> node, QoS 1: commands
  *   tether/nodes/NODE/reply     node -> studio, QoS 1: one answer per command and camera
  *   tether/nodes/NODE/event     node -> studio, QoS 1: what happened unasked
+ *   tether/nodes/NODE/live/CAM  node -> studio, QoS 0: live-view frames (bare
+ *                               JPEG) while the studio holds a lease on them
  *
  * Everything here is pure (no I/O, no global state) and may be called from
  * any thread.  The parsers take bytes from the network (any length, not
@@ -33,6 +35,8 @@ enum {
     RIG_SHOT_MAX = 64,        /* shot ids: [A-Za-z0-9_.-], 1..64, not starting with '.' */
     RIG_MAX_CAMERAS = 16,     /* cameras of one node */
     RIG_FILE_MAX = 128,       /* a file name: safe characters, no '/', not hidden */
+    RIG_LEASE_MAX_MS = 30000, /* the longest live-view lease a command may ask for */
+    RIG_FRAME_MAX = 8 << 20,  /* the largest live-view frame a node sends or the studio takes */
 };
 
 /* "mqtt://HOST:PORT" (PORT defaults to 1883; "mqtt://HOST" works), or
@@ -59,6 +63,15 @@ void rig_topic(char *out, size_t size, const char *node, const char *what);
 /* For a topic "tether/nodes/NODE/WHAT": copies NODE (a valid name) and
  * returns WHAT (a pointer into topic); NULL for any other topic. */
 const char *rig_topic_parse(const char *topic, char *node, size_t nodesz);
+/* "tether/nodes/NODE/live/CAMERA" into out: a camera's live-view frames. */
+void rig_live_topic(char *out, size_t size, const char *node, const char *camera);
+/* For a topic "tether/nodes/NODE/live/CAMERA" with valid names: copies
+ * NODE and CAMERA and returns true; false for any other topic. */
+bool rig_live_topic_parse(const char *topic, char *node, size_t nodesz, char *camera, size_t camerasz);
+/* Is data[0..len) a live-view frame the studio takes: a JPEG (it starts
+ * with FF D8 FF) of at most RIG_FRAME_MAX bytes?  The frame is not
+ * decoded here: the browser does that.  false with why otherwise. */
+bool rig_frame_ok(const void *data, size_t len, char *why, size_t whysz);
 
 /* ---- commands (studio -> node) ---- */
 
@@ -66,6 +79,7 @@ typedef enum rig_op {
     RIG_OP_FIRE,              /* take a picture at fire_at_ns (0: at once) on each camera named */
     RIG_OP_GET,               /* read a setting */
     RIG_OP_SET,               /* change a setting */
+    RIG_OP_LIVE,              /* send live view on .../live/CAMERA for lease_ms from now (0: stop) */
 } rig_op;
 
 typedef struct rig_cmd {
@@ -77,6 +91,7 @@ typedef struct rig_cmd {
     int64_t fire_at_ns;       /* FIRE: CLOCK_REALTIME; 0: at once */
     char setting[64];         /* GET, SET */
     char value[256];          /* SET */
+    int lease_ms;             /* LIVE: 0..RIG_LEASE_MAX_MS */
 } rig_cmd;
 
 /* The command as JSON text (malloc'ed, the caller frees), or NULL when

@@ -4,10 +4,12 @@
 // a second one behind `tether agent` (a camera node on loopback, through
 // mosquitto) and `tether serve --broker`, and passes:
 //   node rig.mjs STUDIO_URL SCREENSHOT_DIR
-// A node camera has no live view or focus tools in the studio (its routes
-// answer 409 remote_camera): its tile and the big viewer say so instead of
-// streaming, no request of the page is refused with 409, and a capture from
-// its tile lands a photo.  Prints "ok - ..." / "not ok - ..." lines.
+// A node camera streams its live view through the node (its tile and the
+// big viewer show frames); its focus
+// tools, which need a camera of the studio's own, are not offered and the
+// focus panel says why; no request of the page is refused with 409; a
+// capture from its tile lands a photo; its settings are the node's.
+// Prints "ok - ..." / "not ok - ..." lines.
 import { launch, until } from './common.mjs';
 
 const [studio, shots] = process.argv.slice(2);
@@ -38,9 +40,10 @@ try {
     const tile = `#camera-grid .tile[data-camera="${node.id}"]`;
     await page.click('#grid-toggle');
     report(await until(async () => page.isVisible('#camera-grid')), 'the grid shows both cameras');
-    report(await until(async () => page.isVisible(`${tile} .tile-remote`)), 'the node camera\'s tile says it has no live view here',
-      await page.textContent(`${tile} .tile-remote`).catch(() => ''));
-    report(await page.$eval(`${tile} img`, (i) => !i.getAttribute('src')), 'its tile does not try to stream');
+    // an MJPEG <img> shows frames: its natural size is the camera's
+    const showing = async (sel) => page.$eval(sel, (i) => !!i.getAttribute('src') && i.naturalWidth > 0).catch(() => false);
+    report(await until(async () => showing(`${tile} img`), 20000), 'the node camera\'s tile shows its live view',
+      await page.getAttribute(`${tile} img`, 'src'));
     if (shots) await page.screenshot({ path: `${shots}/rig-grid.png` });
     await page.click(`${tile} .tile-capture`);
     report(await until(async () => {
@@ -48,9 +51,8 @@ try {
       return r.photos.some((p) => p.camera === node.id || p.url.includes(node.id));
     }, 30000), 'a capture from its tile lands a photo from the node');
     await page.dblclick(`${tile} .tile-view`);
-    report(await until(async () => page.isVisible('#remote-note')), 'selected alone, the viewer says it has no live view here',
-      await page.textContent('#remote-note'));
-    report(!(await page.getAttribute('#live', 'src')), 'and does not stream it');
+    report(await until(async () => (await page.getAttribute('#live', 'src') || '').includes(`/api/cameras/${node.id}/stream.mjpg`)
+      && showing('#live'), 20000), 'selected alone, the big viewer streams it from the node', await page.getAttribute('#live', 'src'));
     report(await until(async () => /On node n1/.test(await page.textContent('#focus-none')) && !(await page.isVisible('#af'))),
       'the focus panel says why it has no tools for it', await page.textContent('#focus-none'));
     // its settings come from the node: the shooting bar shows its ISO, and a step changes it there

@@ -2,8 +2,9 @@
  * fuzz_rig_proto: libFuzzer target for the camera rig's MQTT messages
  * (app/rig/proto.c): a node parses the studio's commands and
  * announcement, the studio parses the nodes' statuses, replies and
- * events, all from a broker any rig member may publish to; and the
- * topic and broker URL parsers.
+ * events, all from a broker any rig member may publish to; the topic
+ * (a live-view frame's too) and broker URL parsers; and the check of a
+ * live-view frame.
  *
  * Input: the first byte picks the parser, the rest is the payload.
  * Checked beyond "no crash, no leak": what a parser accepts is built
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *p = data + 1;
     size_t n = size - 1;
     char why[256];
-    switch (pick % 7) {
+    switch (pick % 8) {
     case 0: {
         rig_cmd c, again;
         if (!rig_cmd_parse(p, n, &c, why, sizeof why)) break;
@@ -40,8 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char *text = rig_cmd_build(&c);
         check(text != NULL);
         check(rig_cmd_parse(text, strlen(text), &again, why, sizeof why));
+        if (c.op == RIG_OP_LIVE) check(c.lease_ms >= 0 && c.lease_ms <= RIG_LEASE_MAX_MS);
         check(again.op == c.op && again.n_cameras == c.n_cameras && strcmp(again.req, c.req) == 0 &&
-              strcmp(again.shot, c.shot) == 0 && again.fire_at_ns == c.fire_at_ns);
+              strcmp(again.shot, c.shot) == 0 && again.fire_at_ns == c.fire_at_ns && again.lease_ms == c.lease_ms);
         free(text);
         break;
     }
@@ -82,17 +84,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rig_studio_parse(p, n, &online, url, sizeof url) && online) check(strncmp(url, "http://", 7) == 0);
         break;
     }
+    case 7: /* a live-view frame */
+        if (rig_frame_ok(p, n, why, sizeof why)) check(n >= 4 && n <= RIG_FRAME_MAX && p[0] == 0xFF && p[1] == 0xD8);
+        else check(why[0] != '\0');
+        break;
     default: { /* a topic or a broker URL: text */
         char *text = malloc(n + 1);
         if (text == NULL) return 0;
         memcpy(text, p, n);
         text[n] = '\0';
-        char node[RIG_NAME_MAX + 1], host[256];
+        char node[RIG_NAME_MAX + 1], cam[RIG_NAME_MAX + 1], host[256];
         int port;
         bool tls;
-        if (pick % 7 == 5) {
+        if (pick % 8 == 5) {
             const char *what = rig_topic_parse(text, node, sizeof node);
             if (what) check(rig_name_ok(node) && strchr(what, '/') == NULL);
+            if (rig_live_topic_parse(text, node, sizeof node, cam, sizeof cam)) {
+                char again[128];
+                rig_live_topic(again, sizeof again, node, cam);
+                check(rig_name_ok(node) && rig_name_ok(cam) && strcmp(again, text) == 0);
+            }
         } else if (rig_broker_parse(text, host, sizeof host, &port, &tls, why, sizeof why)) {
             check(host[0] && port >= 1 && port <= 65535 && (tls == (strncmp(text, "mqtts://", 8) == 0)));
         }

@@ -1,9 +1,9 @@
 # The studio UI with a camera on a camera node (tests/e2e/rig.mjs), all on
 # loopback: mosquitto on a port of its own (anonymous, 127.0.0.1 only), a
 # local simulated camera served by `tether serve --broker`, and a second
-# simulated camera behind `tether agent`.  The node camera has no live view
-# in the studio: the page must say so rather than stream, and capture
-# through it.  (The rig itself, in network namespaces with faults, is
+# simulated camera behind `tether agent`.  The node camera's live view
+# streams through the node, its focus tools are not offered (the page says
+# why), and capture and settings go through it.  (The rig itself, in network namespaces with faults, is
 # tests/integration/rig.sh.)  Needs mosquitto; skipped without it.
 . "$(dirname "$0")/../lib.sh"
 here=$T_TESTS

@@ -107,6 +107,44 @@ TEST(ids_and_topics)
     CHECK(rig_topic_parse("tether/nodes/left/a/b", node, sizeof node) == NULL);
 }
 
+TEST(live_view_leases_topics_and_frames)
+{
+    rig_cmd c = {.op = RIG_OP_LIVE, .n_cameras = 1, .lease_ms = 6000}, back;
+    snprintf(c.req, sizeof c.req, "live-3");
+    snprintf(c.cameras[0], sizeof c.cameras[0], "canon-eos-550d");
+    char *text = rig_cmd_build(&c), why[256];
+    CHECK(text && strstr(text, "\"op\":\"live\"") && strstr(text, "\"lease_ms\":6000"));
+    CHECK(rig_cmd_parse(text, strlen(text), &back, why, sizeof why));
+    CHECK(back.op == RIG_OP_LIVE && back.lease_ms == 6000 && strcmp(back.cameras[0], "canon-eos-550d") == 0);
+    free(text);
+    const char *bad[] = {
+        "{\"v\":1,\"req\":\"l\",\"op\":\"live\"}",                      /* no lease */
+        "{\"v\":1,\"req\":\"l\",\"op\":\"live\",\"lease_ms\":-1}",
+        "{\"v\":1,\"req\":\"l\",\"op\":\"live\",\"lease_ms\":30001}",
+        "{\"v\":1,\"req\":\"l\",\"op\":\"live\",\"lease_ms\":\"6000\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        why[0] = '\0';
+        CHECK(!rig_cmd_parse(bad[i], strlen(bad[i]), &back, why, sizeof why));
+        CHECK(strstr(why, "lease_ms") != NULL);
+    }
+    char topic[128], node[40], cam[40];
+    rig_live_topic(topic, sizeof topic, "left", "d750");
+    CHECK(strcmp(topic, "tether/nodes/left/live/d750") == 0);
+    CHECK(rig_live_topic_parse(topic, node, sizeof node, cam, sizeof cam));
+    CHECK(strcmp(node, "left") == 0 && strcmp(cam, "d750") == 0);
+    CHECK(rig_topic_parse(topic, node, sizeof node) == NULL); /* not a message topic */
+    CHECK(!rig_live_topic_parse("tether/nodes/left/live/", node, sizeof node, cam, sizeof cam));
+    CHECK(!rig_live_topic_parse("tether/nodes/left/live/D750", node, sizeof node, cam, sizeof cam));
+    CHECK(!rig_live_topic_parse("tether/nodes/left/live/a/b", node, sizeof node, cam, sizeof cam));
+    CHECK(!rig_live_topic_parse("tether/nodes/left/reply", node, sizeof node, cam, sizeof cam));
+    static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 16};
+    CHECK(rig_frame_ok(jpeg, sizeof jpeg, why, sizeof why));
+    CHECK(!rig_frame_ok("GIF89a", 6, why, sizeof why) && strstr(why, "not a JPEG"));
+    CHECK(!rig_frame_ok(jpeg, 3, why, sizeof why));
+    CHECK(!rig_frame_ok(jpeg, (size_t)RIG_FRAME_MAX + 1, why, sizeof why) && strstr(why, "at most"));
+}
+
 TEST(transfer_headers_and_paths)
 {
     uint64_t a, b, t;
@@ -209,5 +247,6 @@ TEST(outbox_fires_once_and_survives_a_crash)
 
 TESTS(HARNESS_ENTRY(commands_round_trip), HARNESS_ENTRY(bad_commands_are_refused_with_a_reason),
       HARNESS_ENTRY(status_keeps_cameras_and_clock), HARNESS_ENTRY(broker_urls), HARNESS_ENTRY(ids_and_topics),
+      HARNESS_ENTRY(live_view_leases_topics_and_frames),
       HARNESS_ENTRY(transfer_headers_and_paths), HARNESS_ENTRY(sha256_of_a_file),
       HARNESS_ENTRY(clock_sync_from_chronyc_and_pmc), HARNESS_ENTRY(outbox_fires_once_and_survives_a_crash))
