@@ -2,9 +2,10 @@
  * agent: see agent.h.  How a fire goes: the command arrives on the MQTT
  * thread and is queued to each named camera's worker; the worker claims
  * the shot in the outbox (a command delivered twice fires once), sleeps
- * until fire_at with clock_nanosleep(TIMER_ABSTIME) on CLOCK_REALTIME,
- * takes CLOCK_REALTIME and hands the capture command to the camera's owner
- * thread at once, then answers with that time and the files, which are in
+ * until fire_at with clock_nanosleep(TIMER_ABSTIME) on CLOCK_REALTIME
+ * (holding the camera for the last 150 ms, so that no live-view fetch is
+ * in the way), takes CLOCK_REALTIME and hands the capture command to the
+ * camera's owner thread at once, then answers with that time and the files, which are in
  * the outbox by then.  The sender sends them to the studio on its own
  * time.
  *
@@ -45,7 +46,8 @@
 enum {
     QUEUE_MAX = 64,            /* commands waiting for one camera */
     STATUS_EVERY_MS = 5000,
-    LIVE_IN_FLIGHT_MAX_MS = 2000, /* a frame not seen leaving for this long no longer holds the next back */
+    LIVE_IN_FLIGHT_MAX_MS = 2000,
+    HOLD_BEFORE_MS = 150,      /* a fire at T holds its camera this long before T */ /* a frame not seen leaving for this long no longer holds the next back */
     CLOCK_EVERY_MS = 30000,
     RETRY_MIN_MS = 500,
     RETRY_MAX_MS = 5000,
@@ -428,6 +430,7 @@ static void fire(agent_cam *c, const rig_cmd *cmd, rig_reply *r)
         snprintf(r->message, sizeof r->message, "the outbox cannot keep the shot (%s): not fired", strerror(errno));
         return;
     }
+    bool held = false;
     if (cmd->fire_at_ns > 0) {
         int64_t now = realtime_ns();
         if (now > cmd->fire_at_ns + (int64_t)a->o->late_ms * 1000000) {
@@ -439,6 +442,16 @@ static void fire(agent_cam *c, const rig_cmd *cmd, rig_reply *r)
                      (double)(now - cmd->fire_at_ns) / 1e6, c->id);
             return;
         }
+        /* held a little before T: the owner thread finishes its live-view
+         * fetch (the studio may be watching) and starts nothing more, so
+         * the capture command reaches the camera at T, not a frame later */
+        int64_t hold_at = cmd->fire_at_ns - (int64_t)HOLD_BEFORE_MS * 1000000;
+        struct timespec before = {.tv_sec = (time_t)(hold_at / 1000000000LL), .tv_nsec = (long)(hold_at % 1000000000LL)};
+        if (hold_at > realtime_ns())
+            while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &before, NULL) == EINTR) {}
+        int64_t left_ms = (cmd->fire_at_ns - realtime_ns()) / 1000000;
+        held = true;
+        (void)tether_camera_hold(c->cam, true, left_ms > 0 ? (int)left_ms : 0);
         struct timespec at = {.tv_sec = (time_t)(cmd->fire_at_ns / 1000000000LL),
                               .tv_nsec = (long)(cmd->fire_at_ns % 1000000000LL)};
         while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
@@ -447,6 +460,7 @@ static void fire(agent_cam *c, const rig_cmd *cmd, rig_reply *r)
     tether_shot shot;
     r->fired_ns = realtime_ns();
     rc = tether_capture(c->cam, &co, &shot);
+    if (held) tether_camera_hold(c->cam, false, 0);
     if (rc != TETHER_OK) {
         camera_failed(c, r, rc, "capture");
         rmdir(dir); /* empty: nothing was kept (the claim stays: the camera may have fired) */
