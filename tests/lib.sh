@@ -224,3 +224,23 @@ wait_api_idle() {
     done
     return 1
 }
+
+# loopback_rig_studio: a studio with a node on loopback, for the tests of
+# camera nodes that need no namespaces: mosquitto on a port of its own
+# (anonymous, 127.0.0.1 only), a simulated camera served by `tether serve
+# --broker` (URL, SERVE) and a second one for `tether agent` to take
+# (NODE_SIM_PORT, NODE_CTL_PORT).  Sets BROKER_PORT.  False when one of
+# them does not start (said with not_ok).
+loopback_rig_studio() {
+    BROKER_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$BROKER_PORT" >"$T_DIR/mosquitto.conf"
+    mosquitto -c "$T_DIR/mosquitto.conf" >"$T_DIR/broker.log" 2>&1 &
+    T_SIMS+=("$!")
+    until_ok 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$BROKER_PORT" ||
+        { not_ok "mosquitto listens" "$(tail -n 3 "$T_DIR/broker.log")"; return 1; }
+    sim_start --files 0 --seed 2 || return 1
+    NODE_SIM_PORT=$SIM_PORT NODE_CTL_PORT=$CTL_PORT
+    sim_start --files 0 --seed 1 || return 1
+    start_serve --broker "mqtt://127.0.0.1:$BROKER_PORT"
+    expect_match "tether serve starts with a broker" "$(cat "$T_DIR/serve.out")" '^studio on'
+}

@@ -20,19 +20,8 @@
 # printed, not judged.  Needs mosquitto; skipped without it.
 . "$(dirname "$0")/../lib.sh"
 command -v mosquitto >/dev/null || { ok "rig_live # skip: mosquitto is not installed"; exit 0; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-bport=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$bport" >"$T_DIR/mosquitto.conf"
-mosquitto -c "$T_DIR/mosquitto.conf" >"$T_DIR/broker.log" 2>&1 &
-T_SIMS+=("$!")
-until_ok 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$bport" || { not_ok "mosquitto listens" "$(tail -n 3 "$T_DIR/broker.log")"; exit 1; }
-sim_start --files 0 --seed 1 || exit 1
-local_port=$SIM_PORT
-sim_start --files 0 --seed 2 || exit 1
-node_port=$SIM_PORT
-SIM_PORT=$local_port
-start_serve --broker "mqtt://127.0.0.1:$bport"
-expect_match "tether serve starts with a broker" "$(cat "$T_DIR/serve.out")" '^studio on'
+loopback_rig_studio || exit 1
+bport=$BROKER_PORT node_port=$NODE_SIM_PORT
 cd "$T_DIR" || exit 1
 
 agent_start() {
@@ -123,7 +112,7 @@ expect_true "the stream goes on after the capture ($after frames after it)" "$af
 # (the node holds its camera for the last 150 ms before T: the command is
 # not behind a live-view fetch; how long after T it reached the simulated
 # camera is printed, not judged)
-node_ctl=$CTL_PORT # (the last simulator started is the node's)
+node_ctl=$NODE_CTL_PORT
 python3 mjpeg_log.py "$URL/api/cameras/$rid/stream.mjpg" 6 all.log &
 vall=$!
 until_ok 10 test -s all.log # (expanded each time: a file test)

@@ -9,19 +9,8 @@
 here=$T_TESTS
 command -v mosquitto >/dev/null || { ok "studio_rig_ui # skip: mosquitto is not installed"; exit 0; }
 browser_ready || exit 0
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-bport=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$bport" >"$T_DIR/mosquitto.conf"
-mosquitto -c "$T_DIR/mosquitto.conf" >"$T_DIR/broker.log" 2>&1 &
-T_SIMS+=("$!")
-until_ok 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$bport" || { not_ok "mosquitto listens" "$(tail -n 3 "$T_DIR/broker.log")"; exit 1; }
-sim_start --files 0 --seed 1 || exit 1
-local_port=$SIM_PORT
-sim_start --files 0 --seed 2 || exit 1
-node_port=$SIM_PORT
-SIM_PORT=$local_port
-start_serve --broker "mqtt://127.0.0.1:$bport"
-expect_match "tether serve starts with a broker" "$(cat "$T_DIR/serve.out")" '^studio on'
+loopback_rig_studio || exit 1
+bport=$BROKER_PORT node_port=$NODE_SIM_PORT
 "$TETHER" --camera "ptpip:127.0.0.1:$node_port" agent --broker "mqtt://127.0.0.1:$bport" --node n1 --outbox "$T_DIR/outbox" \
     --studio "$URL" >"$T_DIR/agent.out" 2>"$T_DIR/agent.err" &
 agent=$!
