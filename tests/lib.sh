@@ -146,10 +146,11 @@ sim_stop() {
     fi
 }
 
-# gp ARGS...: the real gphoto2 CLI on the current simulator (30 s limit;
-# SIGKILL because libgphoto2 can ignore SIGTERM in its capture loop).
+# gp ARGS...: the real gphoto2 CLI on the current simulator (a 30 s limit,
+# GP_LIMIT seconds when set; SIGKILL because libgphoto2 can ignore SIGTERM
+# in its capture loop).
 gp() {
-    timeout -s KILL 30 gphoto2 --port "ptpip:127.0.0.1:$SIM_PORT:$SIM_PORT" "$@"
+    timeout -s KILL "${GP_LIMIT:-30}" gphoto2 --port "ptpip:127.0.0.1:$SIM_PORT:$SIM_PORT" "$@"
 }
 
 # state JQ-FILTER: a value from the control channel's /state.
