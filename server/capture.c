@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "internal.h"
 
@@ -51,13 +52,6 @@ typedef struct shot_job {
     char lost_path[1024];
 } shot_job;
 
-static int64_t realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* Takes the picture and catalogs its files; publishes the "capture"
  * event.  Any thread. */
 static void take_shot(shot_job *j)
@@ -79,10 +73,9 @@ static void take_shot(shot_job *j)
         pthread_mutex_unlock(&j->start->lock);
     }
     if (j->fire_at_ns > 0) { /* with the rig's nodes: at the time they were given */
-        struct timespec at = {.tv_sec = (time_t)(j->fire_at_ns / 1000000000LL), .tv_nsec = (long)(j->fire_at_ns % 1000000000LL)};
-        while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
+        clock_sleep_until_real_ns(j->fire_at_ns);
     }
-    j->trigger_ns = realtime_ns();
+    j->trigger_ns = clock_real_ns();
     j->rc = tether_capture(st->cam, &o, &shot);
     if (j->start) tether_camera_hold(st->cam, false, 0);
     if (j->rc != TETHER_OK) {
@@ -208,7 +201,7 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
     if (n_remote > 0) {
         rig_shot_id(s, shot_id, sizeof shot_id);
         if (!(fire && strcmp(fire, "now") == 0))
-            fire_at = realtime_ns() + (lead ? json_integer_value(lead) : s->rig_lead_ms) * 1000000LL;
+            fire_at = clock_real_ns() + (lead ? json_integer_value(lead) : s->rig_lead_ms) * 1000000LL;
         n_remote = 0;
     }
     for (int i = 0; i < n; i++) {
@@ -248,7 +241,7 @@ static enum MHD_Result capture_several(studio *s, const http_request *r, json_t 
     for (int i = 0; i < n; i++)
         if (started[i]) pthread_join(threads[i], NULL);
     if (n_remote) /* answered once fired and the files are on the node (they follow over HTTP) */
-        rig_fire_wait(s, sent, remote, n_remote, (fire_at ? fire_at : realtime_ns()) + 30000000000LL);
+        rig_fire_wait(s, sent, remote, n_remote, (fire_at ? fire_at : clock_real_ns()) + 30000000000LL);
     for (int i = 0; i < n; i++) {
         if (remote_of[i] < 0 || !entered[i]) continue;
         rig_fire_job *f = &remote[remote_of[i]];

@@ -66,13 +66,6 @@ struct rig {
     char live_refused[640];    /* the last lease answer that was logged ("NODE/CAMERA: why") */
 };
 
-static int64_t realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* The node's entry, made if new.  lock held. */
 static rig_node *node_slot(rig *g, const char *name, bool make)
 {
@@ -107,7 +100,7 @@ static void got_status(rig *g, const char *node, const void *payload, size_t len
             memcpy(n->status.cameras, keep.cameras, sizeof keep.cameras);
             for (int i = 0; i < n->status.n_cameras; i++) n->status.cameras[i].connected = false;
         }
-        n->seen_ns = realtime_ns();
+        n->seen_ns = clock_real_ns();
     }
     pthread_mutex_unlock(&g->lock);
     if (n == NULL) return;
@@ -334,7 +327,7 @@ void rig_shot_id(studio *s, char *out, size_t size)
 {
     static _Atomic unsigned seq;
     (void)s;
-    int64_t now = realtime_ns();
+    int64_t now = clock_real_ns();
     time_t t = (time_t)(now / 1000000000LL);
     struct tm tm;
     localtime_r(&t, &tm);
@@ -346,7 +339,7 @@ void rig_shot_id(studio *s, char *out, size_t size)
 /* Files p among the pending (lock held); false when full. */
 static bool add_pending(rig *g, pending *p)
 {
-    snprintf(p->req, sizeof p->req, "r%u-%lld", ++g->seq, (long long)(realtime_ns() / 1000));
+    snprintf(p->req, sizeof p->req, "r%u-%lld", ++g->seq, (long long)(clock_real_ns() / 1000));
     for (int i = 0; i < MAX_PENDING; i++)
         if (g->pending[i] == NULL) {
             g->pending[i] = p;
@@ -436,7 +429,7 @@ void rig_fire_wait(studio *s, rig_fire *f, rig_fire_job *jobs, int n, int64_t de
 {
     rig *g = s->rig;
     if (g == NULL || f == NULL) return;
-    struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000LL), .tv_nsec = (long)(deadline_ns % 1000000000LL)};
+    struct timespec ts = clock_timespec(deadline_ns);
     pthread_mutex_lock(&g->lock);
     for (;;) {
         bool all = true;
@@ -469,8 +462,8 @@ static int ask(station *st, rig_cmd *c, rig_reply *out)
     c->n_cameras = 1;
     snprintf(c->cameras[0], sizeof c->cameras[0], "%s", st->remote_id);
     bool sent = send_cmd(g, st->node, c);
-    int64_t deadline = realtime_ns() + (int64_t)ANSWER_WAIT_MS * 1000000;
-    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000LL), .tv_nsec = (long)(deadline % 1000000000LL)};
+    int64_t deadline = clock_real_ns() + (int64_t)ANSWER_WAIT_MS * 1000000;
+    struct timespec ts = clock_timespec(deadline);
     pthread_mutex_lock(&g->lock);
     while (sent && !p.single_done && !st->s->stopping && pthread_cond_timedwait(&g->cond, &g->lock, &ts) == 0) {}
     drop_pending(g, &p);
@@ -517,8 +510,8 @@ void rig_live_unsubscribe(station *st)
 int rig_live_next(station *st, uint64_t *seq, int timeout_ms, blob **out, int64_t *at_ns)
 {
     *out = NULL;
-    int64_t deadline = realtime_ns() + (int64_t)timeout_ms * 1000000;
-    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000LL), .tv_nsec = (long)(deadline % 1000000000LL)};
+    int64_t deadline = clock_real_ns() + (int64_t)timeout_ms * 1000000;
+    struct timespec ts = clock_timespec(deadline);
     int rc;
     pthread_mutex_lock(&st->lock);
     for (;;) {
@@ -571,8 +564,8 @@ static void *lease_main(void *arg)
             if (renew) send_lease(g, st, LIVE_LEASE_MS);
             station_unref(st);
         }
-        int64_t wake = realtime_ns() + 250000000;
-        struct timespec ts = {.tv_sec = (time_t)(wake / 1000000000LL), .tv_nsec = (long)(wake % 1000000000LL)};
+        int64_t wake = clock_real_ns() + 250000000;
+        struct timespec ts = clock_timespec(wake);
         pthread_mutex_lock(&g->leases_lock);
         if (!g->leases_stop) pthread_cond_timedwait(&g->leases_cond, &g->leases_lock, &ts);
     }
@@ -641,8 +634,8 @@ json_t *rig_station_json(station *st)
     return json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:s, s:{s:i, s:I}, s:n, s:{s:s, s:s, s:o}}", "id",
                      st->origin.id, "model", st->origin.model, "identity", st->origin.identity, "spec", st->spec,
                      "connected", (bool)st->remote_connected, "primary", primary, "simulated", false, "last_error", "",
-                     "stream", "clients", clients, "frames_sent", (json_int_t)frames, "capabilities", "remote", "node", st->node, "camera",
-                     st->remote_id, "status", node);
+                     "stream", "clients", clients, "frames_sent", (json_int_t)frames, "capabilities", "remote", "node",
+                     st->node, "camera", st->remote_id, "status", node);
 }
 
 /* POST /capture on a remote camera: fired at once, answered when the
@@ -653,7 +646,7 @@ static enum MHD_Result capture_remote(station *st, const http_request *r)
     char shot[RIG_SHOT_MAX + 1];
     rig_shot_id(st->s, shot, sizeof shot);
     rig_fire *f = rig_fire_send(st->s, &job, 1, shot, 0);
-    rig_fire_wait(st->s, f, &job, 1, realtime_ns() + (int64_t)ANSWER_WAIT_MS * 1000000);
+    rig_fire_wait(st->s, f, &job, 1, clock_real_ns() + (int64_t)ANSWER_WAIT_MS * 1000000);
     if (!job.ok)
         return http_error(r, strcmp(job.code, "no_answer") == 0 ? 504 : 502, job.code[0] ? job.code : "camera_error",
                           "capture on node %s: %s", st->node, job.message);

@@ -18,8 +18,8 @@
  * client holds a reference to its station and ends when the station is
  * removed.  A camera on a rig node has no pump: its frames come from the
  * node over the broker (rig_live_next), on a lease its viewers hold
- * (rig_live_subscribe), and the rig wakes its viewers as each arrives.  /snapshot.jpg waits for a frame, so it runs on an HTTP
- * worker.
+ * (rig_live_subscribe), and the rig wakes its viewers as each arrives.
+ * /snapshot.jpg waits for a frame, so it runs on an HTTP worker.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
  * until fire_at with clock_nanosleep(TIMER_ABSTIME) on CLOCK_REALTIME
  * (holding the camera for the last 150 ms, so that no live-view fetch is
  * in the way), takes CLOCK_REALTIME and hands the capture command to the
- * camera's owner thread at once, then answers with that time and the files, which are in
- * the outbox by then.  The sender sends them to the studio on its own
- * time.
+ * camera's owner thread at once, then answers with that time and the
+ * files, which are in the outbox by then.  The sender sends them to the
+ * studio on its own time.
  *
  * Live view goes on a lease: the studio asks for a camera's frames for
  * a few seconds and renews while someone watches.  A "live" command is
@@ -46,8 +46,9 @@
 enum {
     QUEUE_MAX = 64,            /* commands waiting for one camera */
     STATUS_EVERY_MS = 5000,
-    LIVE_IN_FLIGHT_MAX_MS = 2000,
-    HOLD_BEFORE_MS = 150,      /* a fire at T holds its camera this long before T */ /* a frame not seen leaving for this long no longer holds the next back */
+    LIVE_IN_FLIGHT_MAX_MS = 2000, /* a frame not seen leaving for this long no longer holds the next back */
+    DONE_MIDS = 64,            /* ids of messages that left, kept for senders that file theirs late */
+    HOLD_BEFORE_MS = 150,      /* a fire at T holds its camera this long before T */
     CLOCK_EVERY_MS = 30000,
     RETRY_MIN_MS = 500,
     RETRY_MAX_MS = 5000,
@@ -95,7 +96,7 @@ struct agent {
     atomic_bool stopping;
     pthread_mutex_t live_lock; /* every camera's live_* fields, done_mids, live_closed */
     pthread_cond_t live_cond;  /* a lease changed or ended */
-    int done_mids[64];         /* the ids of the last messages that left (on_published) */
+    int done_mids[DONE_MIDS];  /* the ids of the last messages that left (on_published) */
     unsigned n_done;
     bool live_closed;          /* stopping: no live thread starts any more */
     pthread_t sender, status;
@@ -103,13 +104,6 @@ struct agent {
     pthread_mutex_t status_lock;
     pthread_cond_t status_cond;
 };
-
-static int64_t realtime_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* ---- messages out ---- */
 
@@ -169,7 +163,7 @@ static void on_published(void *ctx, int mid)
 {
     agent *a = ctx;
     pthread_mutex_lock(&a->live_lock);
-    a->done_mids[a->n_done++ % (sizeof a->done_mids / sizeof a->done_mids[0])] = mid;
+    a->done_mids[a->n_done++ % DONE_MIDS] = mid;
     for (int i = 0; i < a->n_cams; i++)
         if (a->cams[i].live_in_flight && a->cams[i].live_mid == mid) a->cams[i].live_in_flight = false;
     pthread_mutex_unlock(&a->live_lock);
@@ -178,7 +172,7 @@ static void on_published(void *ctx, int mid)
 /* live_lock held */
 static bool mid_done(const agent *a, int mid)
 {
-    unsigned n = a->n_done < 64 ? a->n_done : 64;
+    unsigned n = a->n_done < DONE_MIDS ? a->n_done : DONE_MIDS;
     for (unsigned i = 0; i < n; i++)
         if (a->done_mids[i] == mid) return true;
     return false;
@@ -228,10 +222,7 @@ static void *live_main(void *arg)
         pthread_mutex_lock(&a->live_lock);
         if (rc == TETHER_ERR_CLOSED) break;
         if (rc == TETHER_ERR_DISCONNECTED) { /* the camera is away: wait for it (or the lease's end) */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200000000;
-            if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+            struct timespec ts = clock_timespec(clock_real_ns() + 200000000);
             pthread_cond_timedwait(&a->live_cond, &a->live_lock, &ts);
         }
     }
@@ -432,7 +423,7 @@ static void fire(agent_cam *c, const rig_cmd *cmd, rig_reply *r)
     }
     bool held = false;
     if (cmd->fire_at_ns > 0) {
-        int64_t now = realtime_ns();
+        int64_t now = clock_real_ns();
         if (now > cmd->fire_at_ns + (int64_t)a->o->late_ms * 1000000) {
             outbox_unclaim(a->ob, c->id, cmd->shot);
             rmdir(dir);
@@ -445,20 +436,15 @@ static void fire(agent_cam *c, const rig_cmd *cmd, rig_reply *r)
         /* held a little before T: the owner thread finishes its live-view
          * fetch (the studio may be watching) and starts nothing more, so
          * the capture command reaches the camera at T, not a frame later */
-        int64_t hold_at = cmd->fire_at_ns - (int64_t)HOLD_BEFORE_MS * 1000000;
-        struct timespec before = {.tv_sec = (time_t)(hold_at / 1000000000LL), .tv_nsec = (long)(hold_at % 1000000000LL)};
-        if (hold_at > realtime_ns())
-            while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &before, NULL) == EINTR) {}
-        int64_t left_ms = (cmd->fire_at_ns - realtime_ns()) / 1000000;
+        clock_sleep_until_real_ns(cmd->fire_at_ns - (int64_t)HOLD_BEFORE_MS * 1000000);
+        int64_t left_ms = (cmd->fire_at_ns - clock_real_ns()) / 1000000;
         held = true;
         (void)tether_camera_hold(c->cam, true, left_ms > 0 ? (int)left_ms : 0);
-        struct timespec at = {.tv_sec = (time_t)(cmd->fire_at_ns / 1000000000LL),
-                              .tv_nsec = (long)(cmd->fire_at_ns % 1000000000LL)};
-        while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {}
+        clock_sleep_until_real_ns(cmd->fire_at_ns);
     }
     tether_capture_options co = {.dir = dir, .name_template = "{name}"};
     tether_shot shot;
-    r->fired_ns = realtime_ns();
+    r->fired_ns = clock_real_ns();
     rc = tether_capture(c->cam, &co, &shot);
     if (held) tether_camera_hold(c->cam, false, 0);
     if (rc != TETHER_OK) {
