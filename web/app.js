@@ -50,7 +50,7 @@ function remoteNote(c) {
 }
 
 // Shows the selected camera's live view in the big viewer.
-function showLive(c, url) {
+function showLive(url) {
   const live = $('#live');
   if (live.getAttribute('src') !== url) live.src = url;
 }
@@ -1192,7 +1192,7 @@ function selectCamera(id) {
   showRunning(null);
   for (const line of ['#af-result', '#trap-result', '#stack-result']) result(line, '');
   setTrapState('off');
-  if (!$('#viewer').hidden) showLive(c, streamUrl(id)); // (the grid has its own)
+  if (!$('#viewer').hidden) showLive(streamUrl(id)); // (the grid has its own)
   for (const fn of cams.watchers) fn(c);
 }
 

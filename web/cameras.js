@@ -161,7 +161,6 @@ function renderGrid() {
     const name = cameraName(c);
     t.style.setProperty('--cam', cameraColour(c.id));
     t.classList.toggle('away', lost);
-    t.classList.toggle('remote', isRemote(c));
     t.classList.toggle('selected', c.id === cams.selected);
     t.querySelector('.tile-view').setAttribute('aria-label', `select ${name}` + (lost ? ' (lost)' : ''));
     t.querySelector('.tile-view').setAttribute('aria-pressed', c.id === cams.selected ? 'true' : 'false');
@@ -182,7 +181,7 @@ function renderGrid() {
     startGridImages();
   } else {
     stopGridImages();
-    if (cams.selected || !cams.multi) showLive(cameraById(cams.selected), streamUrl(cams.selected));
+    if (cams.selected || !cams.multi) showLive(streamUrl(cams.selected));
   }
 }
 
