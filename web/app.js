@@ -1215,9 +1215,9 @@ document.addEventListener('keydown', (e) => {
     return;
   }
   if (e.code === 'Space' && !e.shiftKey && !e.ctrlKey && !e.metaKey && !e.altKey &&
-      !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName) &&
-      !document.activeElement.closest('[role="spinbutton"]')) { // a focused control keeps its keys
-    e.preventDefault();
+      !['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(document.activeElement.tagName)) {
+    e.preventDefault(); // nor does it scroll the page away from the live view
+    if (document.activeElement.closest('[role="spinbutton"]')) return; // a focused control keeps its keys
     if (document.body.classList.contains('camera-away')) return;
     if (!$('#camera-grid').hidden && cams.selected) captureOne(cams.selected); // its tile shows the result (cameras.js)
     else if (!$('#capture').disabled) capture();
