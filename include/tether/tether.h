@@ -193,6 +193,12 @@ int64_t tether_frame_time_ns(const tether_frame *f);
  * stream, the device's own time where it gives one, else when the frame
  * arrived.  What the focus tools take as the moment the frame shows. */
 int64_t tether_frame_exposed_ns(const tether_frame *f);
+/* For live view asked for frame by frame: how long the camera's owner
+ * thread was busy fetching this frame, from asking to having it
+ * (nanoseconds); 0 for a pushed stream.  A command sent right after a
+ * frame waits about this long for the next fetch to end (trap focus
+ * counts on it). */
+int64_t tether_frame_fetch_ns(const tether_frame *f);
 tether_frame *tether_frame_ref(tether_frame *f);
 void tether_frame_unref(tether_frame *f);
 

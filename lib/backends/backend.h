@@ -75,6 +75,7 @@ typedef struct backend_frame {
     int64_t time_ns;        /* monotonic time the frame was exposed, 0 = unknown (the session then
                                takes, for a pulled frame, when it asked for it; for a pushed one,
                                when it arrived) */
+    int64_t asked_ns;       /* set by the session: when it asked for a pulled frame; 0 for a pushed one */
 } backend_frame;
 
 /* The session's end of a push live-view source (lib/camera/camera.c).

@@ -725,7 +725,7 @@ static int publish_frame(tether_camera *cam, backend_frame *bf)
     blob *jpeg = NULL;
     int rc = convert_to_jpeg(bf, &jpeg);
     if (rc != TETHER_OK) return rc;
-    tether_frame *f = frame_new(jpeg, t, bf->time_ns);
+    tether_frame *f = frame_new(jpeg, t, bf->time_ns, bf->asked_ns ? t - bf->asked_ns : 0);
     if (f == NULL) {
         blob_unref(jpeg);
         return TETHER_ERR_NO_MEMORY;
@@ -767,6 +767,7 @@ static void liveview_step(tether_camera *cam)
     if (rc == TETHER_OK) {
         /* a camera asked for a frame gives its newest: seen about then */
         if (bf.time_ns == 0) bf.time_ns = asked;
+        bf.asked_ns = asked;
         pthread_mutex_lock(&cam->lock);
         cam->lv_running = true;
         pthread_mutex_unlock(&cam->lock);
@@ -1367,7 +1368,7 @@ static int run_preview(tether_camera *cam, void *arg)
     blob *jpeg = NULL;
     rc = convert_to_jpeg(&bf, &jpeg);
     if (rc != TETHER_OK) return job_fail(cam, rc, "the camera's live-view frame cannot be converted to JPEG");
-    tether_frame *f = frame_new(jpeg, t, bf.time_ns);
+    tether_frame *f = frame_new(jpeg, t, bf.time_ns, t - asked);
     if (f == NULL) {
         blob_unref(jpeg);
         return TETHER_ERR_NO_MEMORY;

@@ -37,9 +37,10 @@ struct tether_frame {
     blob *jpeg;
     int64_t time_ns;
     int64_t exposed_ns;
+    int64_t fetch_ns;
 };
 
-tether_frame *frame_new(blob *jpeg, int64_t time_ns, int64_t exposed_ns)
+tether_frame *frame_new(blob *jpeg, int64_t time_ns, int64_t exposed_ns, int64_t fetch_ns)
 {
     tether_frame *f = malloc(sizeof *f);
     if (f == NULL) return NULL;
@@ -47,6 +48,7 @@ tether_frame *frame_new(blob *jpeg, int64_t time_ns, int64_t exposed_ns)
     f->jpeg = jpeg;
     f->time_ns = time_ns;
     f->exposed_ns = exposed_ns ? exposed_ns : time_ns;
+    f->fetch_ns = fetch_ns > 0 ? fetch_ns : 0;
     return f;
 }
 
@@ -68,6 +70,11 @@ int64_t tether_frame_time_ns(const tether_frame *f)
 int64_t tether_frame_exposed_ns(const tether_frame *f)
 {
     return f->exposed_ns;
+}
+
+int64_t tether_frame_fetch_ns(const tether_frame *f)
+{
+    return f->fetch_ns;
 }
 
 tether_frame *tether_frame_ref(tether_frame *f)

@@ -85,7 +85,8 @@ static int cp_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *
     int rc = tether_liveview_next(((camport *)ctx)->cam, seq, timeout_ms, &fr);
     if (rc != 0) return rc;
     *f = (focus_frame){.data = tether_frame_data(fr), .len = tether_frame_size(fr),
-                       .t_ns = tether_frame_time_ns(fr), .seq = *seq, .hold = fr};
+                       .t_ns = tether_frame_time_ns(fr), .fetch_ns = tether_frame_fetch_ns(fr), .seq = *seq,
+                       .hold = fr};
     return 0;
 }
 

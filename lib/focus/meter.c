@@ -80,6 +80,7 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms)
         m->repeats++;
         *s = m->last;
         s->t_ns = f.t_ns;
+        s->fetch_ns = f.fetch_ns;
         s->seq = f.seq;
         s->change = 0;
         s->repeat = true;
@@ -95,7 +96,7 @@ int fmeter_frame(focus_meter *m, focus_sample *s, int timeout_ms)
         img_image_free(&thumb);
         return m->err = TETHER_ERR_CAMERA;
     }
-    *s = (focus_sample){.t_ns = f.t_ns, .seq = f.seq, .change = -1, .settled = true};
+    *s = (focus_sample){.t_ns = f.t_ns, .fetch_ns = f.fetch_ns, .seq = f.seq, .change = -1, .settled = true};
     s->fine = img_focus_tenengrad(&roi, 2);
     int coarse_bin = roi.width >= 48 && roi.height >= 48 ? 8 : 4;
     s->coarse = img_focus_tenengrad(&roi, coarse_bin);

@@ -46,6 +46,7 @@ typedef struct focus_sample {
     double mean;
     double change;           /* picture change from the previous frame, -1 if unknown */
     int64_t t_ns;            /* arrived */
+    int64_t fetch_ns;        /* the port's focus_frame.fetch_ns */
     uint64_t seq;
     bool settled;            /* false when fmeter_settle gave up waiting */
     bool repeat;             /* the same bytes as the frame before: no new observation */

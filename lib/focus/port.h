@@ -23,6 +23,8 @@ typedef struct focus_frame {
     const uint8_t *data;     /* one live-view JPEG, valid until release */
     size_t len;
     int64_t t_ns;            /* when it arrived, on the port's clock */
+    int64_t fetch_ns;        /* live view asked for frame by frame: how long its fetch kept the
+                                camera busy (a hold waits about that long); 0 when pushed */
     uint64_t seq;            /* increases with every frame */
     void *hold;              /* the port's reference */
 } focus_frame;

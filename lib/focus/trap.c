@@ -34,7 +34,12 @@
  *   - it fires when that time is at most the latency plus half a frame
  *     ahead, or log F's vertex is (the camera is then held, so that no
  *     live-view fetch delays the shutter command, and the command goes
- *     out at the predicted time less the latency), the curve still rises,
+ *     out at the predicted time less the latency); the latency counts
+ *     the wait for that hold, the live-view fetch in flight, which the
+ *     frames' own fetch times measure (a camera asked for frame by
+ *     frame keeps the session busy most of a frame period: deciding on
+ *     the frame where the command is already due sent it a frame late);
+ *     and the curve still rises,
  *     the last three predictions of the peak's time agree, and they do
  *     not recede against the one before them (a bend on the flank of the
  *     curve, or in the noise far from focus, moves later every frame);
@@ -65,6 +70,7 @@ enum {
     ARM_SWING = 4,            /* max / min of the sharpness over that window */
     FIRE_HALF_FRAMES = 1,     /* fire when the shutter command is due within this many half frames */
     FIT_POWER = 4,            /* the fits weigh a point (F / F_now)^4: the upper curve counts */
+    FETCHES = 9,              /* fetch times kept, for their median */
 };
 /* The peak's time comes from a parabola through F^-TIME_POWER (see
  * predict_parabola). */
@@ -93,6 +99,8 @@ typedef struct trap {
     bool rising_pass;         /* this pass rose from a swing */
     int64_t start_ns;
     int window;               /* frames in the last parabola fit */
+    int64_t fetch_ns[FETCHES]; /* the last frames' fetch times (0: pushed) */
+    int nfetch, fetch_head;
 } trap;
 
 static trap_point *at(trap *t, int back)
@@ -384,6 +392,26 @@ static double predict_parabola(trap *t, double *peak_y, double *when)
     return v;
 }
 
+/* How long, from now, a hold will wait for the live-view fetch in flight:
+ * the median of the last fetch times, less the time since the newest
+ * frame arrived (the next fetch started then; an upper bound when the
+ * session paces its fetches).  0 for a pushed stream. */
+static double hold_wait_s(const trap *t, double since_arrival)
+{
+    int n = t->nfetch < FETCHES ? t->nfetch : FETCHES;
+    if (n == 0) return 0;
+    int64_t v[FETCHES];
+    memcpy(v, t->fetch_ns, sizeof v[0] * (size_t)n);
+    for (int i = 1; i < n; i++) /* insertion sort: nine at most */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            int64_t tmp = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = tmp;
+        }
+    double busy = (double)v[n / 2] / 1e9;
+    return busy > since_arrival ? busy - since_arrival : 0;
+}
+
 /* From a learned peak height: sqrt(log(Fp / F)) is linear in time. */
 static double predict_learned(trap *t)
 {
@@ -453,6 +481,9 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
             break;
         }
         r->frames++;
+        t->fetch_ns[t->fetch_head] = s.fetch_ns;
+        t->fetch_head = (t->fetch_head + 1) % FETCHES;
+        if (t->nfetch < FETCHES) t->nfetch++;
         if (s.repeat) continue; /* the same picture again: no new point on the curve */
         double period = t->m.period_ns / 1e9;
         double f = s.fine > 1e-9 ? s.fine : 1e-9;
@@ -519,7 +550,14 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
          * stops 35 Near1 short of focus fired on it 13 times in 20);
          * or on log F's vertex when that one is due (a fast ring, whose
          * frames come close to the peak only once or twice). */
-        double due = until_exposure + FIRE_HALF_FRAMES * period / 2;
+        /* ... and a command decided now cannot leave before the hold has
+         * waited for the live-view fetch in flight: a camera asked for
+         * its frames one by one keeps the owner busy most of a frame
+         * period (measured), so the decision looks that much further
+         * ahead, and the command then waits for its time */
+        double since = (double)(port->now_ns(port->ctx) - s.t_ns) / 1e9;
+        double busy = since + hold_wait_s(t, since);
+        double due = until_exposure + busy + FIRE_HALF_FRAMES * period / 2;
         bool fire_when = when <= due && when >= -period && when >= MIN_WHEN_OF_VERTEX * ahead;
         bool fire_vertex = ahead <= due && ahead >= -period;
         LOG_DEBUG("focus", "trap: F %.4g peak in %.0f ms, log F's vertex in %.0f ms (due <= %.0f) stable %d swing %.1f",

@@ -18,7 +18,9 @@
  *       that long before they arrive), --repeat P (a frame repeats the
  *       previous one with probability P), --odd-lens (a lens unlike the
  *       simulator's default: steps 1,5,25, backlash 3-6 by trial, near
- *       side 1.6x steeper, frames 50-150 ms late)
+ *       side 1.6x steeper, frames 50-150 ms late), --polled (live view
+ *       fetched frame by frame as from a PTP camera: a hold waits for the
+ *       fetch in flight), --shutter-lag MS (capture to exposure; 60)
  *
  *   focuslab trap [--trials N] [--speed STEPS_PER_FRAME] [--pattern P] [--zoom K]
  *                 [--scene S] [--dim] [--algo tether|baseline] [-v]
@@ -73,7 +75,8 @@ static int parse(int argc, char **argv, lab_args *a)
         {"absolute", required_argument, 0, 'A'}, {"end-stops", no_argument, 0, 'E'},
         {"steps", required_argument, 0, 'T'}, {"near-blur", required_argument, 0, 'K'},
         {"late", required_argument, 0, 'L'}, {"repeat", required_argument, 0, 'R'},
-        {"odd-lens", no_argument, 0, 'O'}, {0, 0, 0, 0}};
+        {"odd-lens", no_argument, 0, 'O'}, {"polled", no_argument, 0, 'p'},
+        {"shutter-lag", required_argument, 0, 'G'}, {0, 0, 0, 0}};
     int c;
     optind = 2;
     while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -102,6 +105,8 @@ static int parse(int argc, char **argv, lab_args *a)
             if (!lvdelivery_parse_late(optarg, &a->vo.lv)) return -1;
             break;
         case 'R': a->vo.lv.repeat = atof(optarg); break;
+        case 'p': a->vo.polled = true; break;
+        case 'G': a->vo.shutter_lag_s = atof(optarg) / 1000; break;
         case 'O':
             a->odd_lens = true;
             lens_parse_steps("1,5,25", a->vo.steps);

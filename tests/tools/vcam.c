@@ -101,8 +101,8 @@ static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f
         v->frame.len = 0;
         if (render_liveview(v->rd, defocus, 1.0, v->frames, &v->frame) != 0) return TETHER_ERR_IO;
     }
-    *f = (focus_frame){.data = v->frame.data, .len = v->frame.len,
-                       .t_ns = (int64_t)(v->t * 1e9), .seq = v->frames};
+    *f = (focus_frame){.data = v->frame.data, .len = v->frame.len, .t_ns = (int64_t)(v->t * 1e9),
+                       .fetch_ns = v->o.polled ? (int64_t)(1e9 / v->fps) : 0, .seq = v->frames};
     *seq = v->frames;
     return 0;
 }
@@ -136,6 +136,20 @@ static int v_zoom(void *ctx, int factor, double cx, double cy)
     render_view view = {factor, cx * 5184.0 - w / 2, cy * 3456.0 - h / 2};
     render_set_view(v->rd, &view);
     v->zooms++;
+    return 0;
+}
+
+/* Polled live view: the fetch in flight ends at the next frame slot, and
+ * its frame is taken (the next one asked for is the slot after). */
+static int v_hold(void *ctx, bool on)
+{
+    vcam *v = ctx;
+    if (!on || !v->o.polled) return 0;
+    int64_t slot = (int64_t)floor(v->t * v->fps) + 1;
+    if (slot <= v->slot) slot = v->slot + 1;
+    v->slot = slot;
+    v->t = (double)slot / v->fps;
+    ring_due(v);
     return 0;
 }
 
@@ -197,8 +211,8 @@ vcam *vcam_new(const vcam_options *o)
     v->last_shot = NAN;
     bytebuf_init(&v->frame);
     v->port = (focus_port){.ctx = v, .drive = v_drive, .next_frame = v_next_frame,
-                           .release = v_release, .zoom = o->no_zoom ? NULL : v_zoom, .capture = v_capture, .now_ns = v_now,
-                           .sleep_ns = v_sleep};
+                           .release = v_release, .zoom = o->no_zoom ? NULL : v_zoom, .capture = v_capture,
+                           .hold = v_hold, .now_ns = v_now, .sleep_ns = v_sleep};
     return v;
 }
 

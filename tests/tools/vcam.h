@@ -41,6 +41,10 @@ typedef struct vcam_options {
     double steps[3];         /* Near1/2/3 sizes in Near1 units; 0: the lens default (1, 4.3, 30) */
     double near_blur;        /* blur on the near side relative to the far side; 0: 1 */
     lvdelivery_options lv;   /* late and repeated frames (all 0: one frame period late) */
+    bool polled;             /* live view asked for frame by frame, back to back, as a session
+                                does with a PTP camera: a hold waits for the fetch in flight (it
+                                ends at the next frame slot), and frames say their fetch took a
+                                frame period; else frames cost nothing and a hold is at once */
     int absolute_max;        /* > 0: the lens takes absolute positions 0..absolute_max over its
                                 range (a webcam's focus_absolute, through lib/focus/absolute.c:
                                 no backlash, no step noise); 0: Canon relative steps */
