@@ -451,19 +451,24 @@ static void frames(int n)
     static const char *const args[] = {"--fps", "0", "--lv-size", "352x240", NULL};
     tether_camera *cam = setup(&s, args);
     if (cam == NULL) return;
-    int good = 0;
+    int good = 0, timed = 0;
     soak_mem warm = {0};
     double t0 = clock_mono_s();
     for (int i = 0; i < n; i++) {
         tether_frame *f = NULL;
+        double asked = clock_mono_s();
         if (tether_preview(cam, &f) != TETHER_OK) break;
         if (tether_frame_size(f) > 1000 && tether_frame_data(f)[0] == 0xFF) good++;
+        /* asked frame by frame: the fetch took some time, less than the call */
+        double fetch = (double)tether_frame_fetch_ns(f) / 1e9;
+        if (fetch > 0 && fetch <= clock_mono_s() - asked) timed++;
         tether_frame_unref(f);
         if (i == n / 10) warm = soak_measure(cam);
     }
     double t = clock_mono_s() - t0;
     soak_mem end = soak_measure(cam);
     OK(good == n, "%d live-view frames in a row (%.0f fps)", good, good / t);
+    OK(timed == n, "each says how long its fetch took, within the call (%d of %d)", timed, n);
     check_flat(&warm, &end, n / 10, n);
     tether_camera_close(cam);
     sim_kill(&s, SIGTERM);
