@@ -96,13 +96,14 @@ expect "with one base name" "$(ls pair | sed 's/\..*//' | sort -u | wc -l)" "1"
 expect "a .cr2 and a .jpg" "$(ls pair | sed 's/.*\.//' | sort | tr '\n' ' ')" "cr2 jpg "
 t config set imageformat "Large Fine JPEG" >/dev/null
 pos0=$(state .motor_position)
+lens_still() { [ "$(state .lens.moving)" = false ]; }
 check "focus drive near --step 3 --count 3" t focus drive near --step 3 --count 3
-sleep 0.3
+until_ok 30 lens_still
 pos1=$(state .motor_position)
 expect_true "the motor moved about 90 steps near ($pos0 -> $pos1)" "$pos1 - $pos0 > 75 && $pos1 - $pos0 < 100"
 expect "no command was lost (paced: at most two in flight)" "$(state .lens.dropped)" "0"
 check "focus drive far" t focus drive far --step 2
-sleep 0.3
+until_ok 30 lens_still
 expect_true "and back towards far" "$(state .motor_position) < $pos1"
 t focus drive sideways >/dev/null 2>&1
 expect "bad focus usage: exit 2" "$?" "2"
@@ -110,11 +111,13 @@ expect "bad focus usage: exit 2" "$?" "2"
 mkdir -p teth
 t tethered --dest teth --output 'body-{counter:02d}' >teth.out 2>&1 &
 tpid=$!
-sleep 1.5
+# on state, not time (under qemu or ASan beside a loaded suite, seconds
+# go by before it watches, and between a shot and its download)
+until_ok 60 grep -q '^tethered: shots taken' teth.out
 post /shutter >/dev/null
-sleep 1.5
+until_ok 60 grep -q 'saved teth/body-01.jpg' teth.out
 post /shutter >/dev/null
-sleep 1.5
+until_ok 60 grep -q 'saved teth/body-02.jpg' teth.out
 kill -INT $tpid
 wait $tpid
 expect "tethered mode downloads body shots as they happen" "$(ls teth | tr '\n' ' ')" "body-01.jpg body-02.jpg "
