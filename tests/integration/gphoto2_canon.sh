@@ -103,6 +103,8 @@ expect "movie delivers 30 decodable frames" "$("$TESTTOOL" mjpeg movie.mjpg)" "3
 cd ..
 
 # --- focus ------------------------------------------------------------------------
+# the lens's position is read once it is at rest, not after a fixed time
+lens_still() { [ "$(state .lens.moving)" = false ]; }
 pos0=$(state .motor_position)
 focus=$(state .true_focus_position)
 cd lv
@@ -110,7 +112,7 @@ gp --capture-preview --force-overwrite >/dev/null 2>&1 && mv capture_preview.jpg
 gp --set-config viewfinder=1 --set-config manualfocusdrive="Near 3" --set-config manualfocusdrive=None \
     --set-config manualfocusdrive="Near 3" --set-config manualfocusdrive=None \
     --set-config manualfocusdrive="Near 3" >/dev/null 2>&1
-sleep 0.3
+until_ok 30 lens_still
 pos1=$(state .motor_position)
 expect_true "Near 3 x3 moves the motor near by about 90 steps" "$pos1 - $pos0 > 75 && $pos1 - $pos0 < 100"
 gp --capture-preview --force-overwrite >/dev/null 2>&1 && mv capture_preview.jpg nearer.jpg
@@ -120,11 +122,11 @@ expect_true "preview gets sharper towards focus ($s0 -> $s1)" "$s1 > $s0 * 1.2"
 # reversing: Far 1 (1 step) is swallowed by the backlash (2 steps), Far 2
 # (4.3 steps) moves the lens by what is left
 gp --set-config viewfinder=1 --set-config manualfocusdrive="Far 1" >/dev/null 2>&1
-sleep 0.3
+until_ok 30 lens_still
 pos2=$(state .motor_position)
 expect_true "Far 1 after Near is lost in the backlash" "($pos2 - $pos1)^2 < 1e-6"
 gp --set-config viewfinder=1 --set-config manualfocusdrive="Far 2" >/dev/null 2>&1
-sleep 0.3
+until_ok 30 lens_still
 pos3=$(state .motor_position)
 expect_true "Far 2 moves back by 4.3 less the remaining backlash ($pos2 -> $pos3)" "$pos2 - $pos3 > 2.0 && $pos2 - $pos3 < 4.6"
 # AF takes time; libgphoto2 sends AfCancel when it exits, so stay a while
