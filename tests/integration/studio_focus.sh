@@ -77,7 +77,8 @@ expect "... says so" "$(body .cancelled)" "false"
 
 # --- autofocus ------------------------------------------------------------------------------
 expect "drive the lens out of focus (POST /api/focus/drive)" "$(defocus)" "200"
-sleep 1
+lens_still() { [ "$(state .lens.moving)" = false ]; }
+until_ok 30 lens_still
 off=$(lens_off)
 expect_true "the lens is far from the subject ($off steps)" "$off > 60"
 expect "GET /api/focus/measure" "$(req GET /api/focus/measure)" "200"
