@@ -92,13 +92,15 @@ expect "its file is gone" "$(curl -s -o /dev/null -w '%{http_code}' "$URL$url")"
 expect "delete a preset" "$(req DELETE /api/presets/studio)" "200"
 
 # --- events --------------------------------------------------------------------------------------
-timeout 4 curl -s -N "$URL/api/events" >events.txt &
+timeout 120 curl -s -N "$URL/api/events" >events.txt &
 listener=$!
-sleep 0.5
+until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
 req POST /api/settings '{"path": "iso", "value": "200"}' >/dev/null
 req POST /api/capture >/dev/null
 post /shutter >/dev/null
-sleep 2.5
+# on state: the body's shot is seen at the camera's next event look
+until_ok 60 grep -q '"source":"camera"' events.txt
+kill $listener 2>/dev/null
 wait $listener
 expect_match "SSE: setting_changed" "$(cat events.txt)" 'event: setting_changed'
 expect_match "SSE: capture (API)" "$(cat events.txt)" '"source":"api"'

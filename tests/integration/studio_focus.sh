@@ -23,6 +23,7 @@ start_serve
 expect_match "serve starts" "$(cat serve.out)" '^studio on http://127.0.0.1:[0-9]+/'
 timeout 300 curl -s -N "$URL/api/events" >events.txt &
 listener=$!
+until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
 
 # --- state and the focus area ---------------------------------------------------------
 expect "GET /api/focus" "$(req GET /api/focus)" "200"

@@ -24,7 +24,7 @@ newest() { ls -t photos/default/*/*."$1" | head -n 1; } # EXT: the newest photo 
 
 start_serve
 timeout 120 curl -s -N "$URL/api/events" >events.txt &
-sleep 0.3
+until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
 
 # --- defaults; a photo taken before tagging is set ---------------------------------------
 expect "GET /api/tagging: off, no position" "$(req GET /api/tagging >/dev/null; jq -c '[.enabled, .gps, .keywords, .apply]' body.json)" \
@@ -62,7 +62,7 @@ expect "PUT /api/tagging" "$(put '{"gps": {"lat": '$lat', "lon": '$lon', "alt": 
     "copyright": "(c) 2026 Ana Núñez", "keywords": ["wedding", "Santiago"], "enabled": true}')" "200"
 expect "the answer shows the settings" "$(jq -c '[.enabled, .gps.lat, .gps.lon, .artist, .keywords]' body.json)" \
     '[true,'$lat','$lon',"Ana Núñez",["wedding","Santiago"]]'
-sleep 0.3
+until_ok 30 grep -q '^event: tagging$' events.txt
 expect "a \"tagging\" event is sent" "$(grep -c '^event: tagging$' events.txt)" "1"
 capture
 jpg=$(newest jpg)
