@@ -841,7 +841,10 @@ int agent_run(const agent_options *o, volatile sig_atomic_t *stop)
     a->status_started = pthread_create(&a->status, NULL, status_main, a) == 0;
     printf("node %s: %d camera%s (", o->node, a->n_cams, a->n_cams == 1 ? "" : "s");
     for (int i = 0; i < a->n_cams; i++) printf("%s%s %s", i ? ", " : "", a->cams[i].id, a->cams[i].identity);
-    printf("), broker %s:%d, clock %s (%s)\n", o->broker_host, o->broker_port, a->clock.state, a->clock.detail);
+    pthread_mutex_lock(&a->lock); /* the status thread renews it */
+    clocksync clock_now = a->clock;
+    pthread_mutex_unlock(&a->lock);
+    printf("), broker %s:%d, clock %s (%s)\n", o->broker_host, o->broker_port, clock_now.state, clock_now.detail);
     fflush(stdout);
     while (!*stop && !a->refused) clock_sleep_ns(100000000);
     if (a->refused < 0) {
