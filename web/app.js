@@ -538,6 +538,7 @@ async function remoteSettings() {
 }
 
 const unansweredRetries = new Map(); // camera id -> reloads for a node's unanswered reads
+const unansweredTimers = new Map(); // camera id -> the pending reload
 
 async function loadSettings() {
   const id = cams.selected;
@@ -571,11 +572,15 @@ async function loadSettings() {
     advanced.addEventListener('toggle', () => localStorage.setItem('tether.advanced', advanced.open ? 'open' : 'closed'));
     $('#settings').dataset.camera = id || '';
     $('#settings').replaceChildren(el('div', { class: 'shared-settings' }, ...shared.map(control)), advanced);
-    // a node that could not answer every read is asked again, a few times
+    // a node that could not answer every read is asked again while its
+    // camera stays selected: after 2 s, then less and less often (every
+    // 30 s at most), so a slow link fills the controls in the end
     if (r.unanswered) {
       const tries = (unansweredRetries.get(id) || 0) + 1;
       unansweredRetries.set(id, tries);
-      if (tries <= 5) setTimeout(() => { if (id === cams.selected) loadSettings(); }, 2000);
+      clearTimeout(unansweredTimers.get(id)); // one chain of retries per camera
+      unansweredTimers.set(id, setTimeout(() => { if (id === cams.selected) loadSettings(); },
+        Math.min(30000, 2000 * 2 ** Math.min(tries - 1, 4))));
     } else {
       unansweredRetries.delete(id);
     }
