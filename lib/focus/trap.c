@@ -398,17 +398,11 @@ static double predict_parabola(trap *t, double *peak_y, double *when)
  * session paces its fetches).  0 for a pushed stream. */
 static double hold_wait_s(const trap *t, double since_arrival)
 {
-    int n = t->nfetch < FETCHES ? t->nfetch : FETCHES;
-    if (n == 0) return 0;
-    int64_t v[FETCHES];
-    memcpy(v, t->fetch_ns, sizeof v[0] * (size_t)n);
-    for (int i = 1; i < n; i++) /* insertion sort: nine at most */
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            int64_t tmp = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = tmp;
-        }
-    double busy = (double)v[n / 2] / 1e9;
+    if (t->nfetch == 0) return 0;
+    double v[FETCHES];
+    for (int i = 0; i < t->nfetch; i++) v[i] = (double)t->fetch_ns[i] / 1e9;
+    qsort(v, (size_t)t->nfetch, sizeof v[0], cmp_double);
+    double busy = v[t->nfetch / 2];
     return busy > since_arrival ? busy - since_arrival : 0;
 }
 
