@@ -96,7 +96,6 @@ expect "with one base name" "$(ls pair | sed 's/\..*//' | sort -u | wc -l)" "1"
 expect "a .cr2 and a .jpg" "$(ls pair | sed 's/.*\.//' | sort | tr '\n' ' ')" "cr2 jpg "
 t config set imageformat "Large Fine JPEG" >/dev/null
 pos0=$(state .motor_position)
-lens_still() { [ "$(state .lens.moving)" = false ]; }
 check "focus drive near --step 3 --count 3" t focus drive near --step 3 --count 3
 until_ok 30 lens_still
 pos1=$(state .motor_position)

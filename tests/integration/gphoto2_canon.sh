@@ -103,8 +103,6 @@ expect "movie delivers 30 decodable frames" "$("$TESTTOOL" mjpeg movie.mjpg)" "3
 cd ..
 
 # --- focus ------------------------------------------------------------------------
-# the lens's position is read once it is at rest, not after a fixed time
-lens_still() { [ "$(state .lens.moving)" = false ]; }
 pos0=$(state .motor_position)
 focus=$(state .true_focus_position)
 cd lv

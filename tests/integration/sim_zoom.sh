@@ -148,7 +148,6 @@ expect_true "the shot was exposed with the turning lens ($shot_pos between $p1 a
     "$shot_pos > $p1 && $shot_pos < $p2"
 expect_true "its defocus is measured from the subject" \
     "($(state .last_shot.defocus) - ($shot_pos - 300))^2 < 1e-9"
-lens_still() { [ "$(state .lens.moving)" = false ]; }
 until_ok 30 lens_still # the ring's 1 s is over (on state: a loaded machine reads late)
 p3=$(state .motor_position)
 expect_true "the ring stops after its duration ($p3, about 320)" "$p3 > 316 && $p3 < 321"

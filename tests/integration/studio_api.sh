@@ -94,7 +94,7 @@ expect "delete a preset" "$(req DELETE /api/presets/studio)" "200"
 # --- events --------------------------------------------------------------------------------------
 timeout 120 curl -s -N "$URL/api/events" >events.txt &
 listener=$!
-until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
+events_open
 req POST /api/settings '{"path": "iso", "value": "200"}' >/dev/null
 req POST /api/capture >/dev/null
 post /shutter >/dev/null

@@ -23,7 +23,7 @@ start_serve
 expect_match "serve starts" "$(cat serve.out)" '^studio on http://127.0.0.1:[0-9]+/'
 timeout 300 curl -s -N "$URL/api/events" >events.txt &
 listener=$!
-until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
+events_open
 
 # --- state and the focus area ---------------------------------------------------------
 expect "GET /api/focus" "$(req GET /api/focus)" "200"
@@ -78,7 +78,6 @@ expect "... says so" "$(body .cancelled)" "false"
 
 # --- autofocus ------------------------------------------------------------------------------
 expect "drive the lens out of focus (POST /api/focus/drive)" "$(defocus)" "200"
-lens_still() { [ "$(state .lens.moving)" = false ]; }
 until_ok 30 lens_still
 off=$(lens_off)
 expect_true "the lens is far from the subject ($off steps)" "$off > 60"

@@ -22,7 +22,7 @@ serve() {
 
 serve
 timeout 300 curl -s -N "$URL/api/events" >events.txt &
-until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
+events_open
 
 # --- a run of 5 at 2 s (the 1 s schedule is tested in interval.sh) -----------------------------------------------------------------------
 expect "POST /api/interval starts a run" "$(req POST /api/interval '{"interval_s": 2, "count": 5}')" "202"

@@ -69,7 +69,7 @@ mkdir -p nscheck && unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs nscheck &&
 
 serve
 timeout 600 curl -s -N "$URL/api/events" >events.txt &
-until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
+events_open
 
 # --- every field of the bodies, hostile -------------------------------------------------------------
 bad() { # ROUTE BODY: a 400 with a message, and the server still there

@@ -24,7 +24,7 @@ newest() { ls -t photos/default/*/*."$1" | head -n 1; } # EXT: the newest photo 
 
 start_serve
 timeout 120 curl -s -N "$URL/api/events" >events.txt &
-until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
+events_open
 
 # --- defaults; a photo taken before tagging is set ---------------------------------------
 expect "GET /api/tagging: off, no position" "$(req GET /api/tagging >/dev/null; jq -c '[.enabled, .gps, .keywords, .apply]' body.json)" \

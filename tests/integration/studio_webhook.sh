@@ -48,7 +48,7 @@ PROXIES="http_proxy=$DEAD_PROXY HTTP_PROXY=$DEAD_PROXY https_proxy=$DEAD_PROXY H
 export SERVE_ENV="TETHER_WEBHOOK_BACKOFF_MS=200 TETHER_WEBHOOK_BACKOFF_CAP_MS=1000 TETHER_WEBHOOK_MAX_ATTEMPTS=200 $PROXIES"
 start_serve --webhook-allow-private
 timeout 120 curl -s -N "$URL/api/events" >events.txt &
-until_ok 30 grep -q '^retry:' events.txt || not_ok "the event stream opens"
+events_open
 
 # --- bad input -----------------------------------------------------------------------------------
 expect "no endpoints at first" "$(hooks '.endpoints | length')" "0"
