@@ -158,6 +158,8 @@ state() { curl -sf "http://127.0.0.1:$CTL_PORT/state" | jq -r "$1"; }
 # lens_still: true once the simulator's lens has stopped (motor and ring);
 # read positions after `until_ok N lens_still`, not after a sleep.
 lens_still() { [ "$(state .lens.moving)" = false ]; }
+# camera_idle: true once the simulator has no picture being taken or queued
+camera_idle() { [ "$(state .capturing)" = false ]; }
 # events_open [FILE]: waits until the event stream being written to FILE
 # (events.txt) has opened (its "retry:" line): events after that reach it.
 events_open() { until_ok 30 grep -q '^retry:' "${1:-events.txt}" || not_ok "the event stream opens"; }

@@ -1545,6 +1545,7 @@ json_t *simcam_state(simcam *c)
     if (st) {
         json_object_set_new(st, "lv_zoom", json_integer(c->lv_zoom));
         json_object_set_new(st, "card_ready", json_boolean(!c->card_writing));
+        json_object_set_new(st, "capturing", json_boolean(c->capturing || c->njobs > 0));
         json_object_set_new(st, "last_trigger_ns", json_integer((json_int_t)c->last_trigger_ns));
         json_object_set_new(st, "last_exposure_ns", json_integer((json_int_t)c->last_exposure_ns));
         json_object_set_new(st, "shutter_latency_ms", json_pack("{s:f, s:f}", "mean", c->opt.shutter_latency_s * 1e3,
