@@ -527,8 +527,11 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
              * before pair_from), and in a region too blurred to show a
              * small motion these may have moved a little (up to their
              * travel past it).  Take the middle.  (Measured on the
-             * virtual camera: the error is spread evenly over +-30 with
-             * single commands.)  The picture there is a sample of the
+             * virtual camera, the error leans 11-29 Near1 to the near
+             * side: in a dim or blurred picture the last command often
+             * moved the lens unseen.  The middle of the last command's
+             * travel centres it but costs the odd lens a frame:
+             * docs/FOCUS.md.)  The picture there is a sample of the
              * sweep if the lens got there by moving since the last one. */
             double moved_to = a.m.position;
             uncertain = pair_from - moved_to + S3;
