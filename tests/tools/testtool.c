@@ -143,24 +143,28 @@ static double crop_correlation(const img_image *f, const img_image *z, const uin
 static int cmd_crop_match(char **argv)
 {
     bytebuf bf = BYTEBUF_INIT, bz = BYTEBUF_INIT;
-    img_image f, z;
+    img_image f = {0}, z = {0};
+    uint8_t *zb = NULL;
+    int rc = 1;
     double x = atof(argv[4]), y = atof(argv[5]), k = atof(argv[6]), pw = atof(argv[7]);
     if (k < 1 || pw < 1 || bytebuf_read_file(&bf, argv[2]) != 0 || bytebuf_read_file(&bz, argv[3]) != 0 ||
         img_jpeg_decode(bf.data, bf.len, 1, 1, &f) != 0 || img_jpeg_decode(bz.data, bz.len, 1, 1, &z) != 0)
-        return 1;
+        goto out;
     /* the frame's base blur (~0.55 px) is k times finer in the zoomed frame:
      * detail only magnification resolves is not expected in the crop */
-    uint8_t *zb = malloc((size_t)z.width * (size_t)z.height);
-    if (zb == NULL || img_blur_gauss(zb, z.pixels, z.width, z.height, z.width, 0.55 * k) != 0) return 1;
+    zb = malloc((size_t)z.width * (size_t)z.height);
+    if (zb == NULL || img_blur_gauss(zb, z.pixels, z.width, z.height, z.width, 0.55 * k) != 0) goto out;
     double scale = f.width / pw, span = pw / k * scale;
     printf("%.3f %.3f\n", crop_correlation(&f, &z, zb, x * scale, y * scale, span),
            crop_correlation(&f, &z, zb, x * scale + span / 5, y * scale, span));
+    rc = 0;
+out: /* the same way out on failure: a file that is not a JPEG leaks nothing */
     free(zb);
     img_image_free(&f);
     img_image_free(&z);
     bytebuf_free(&bf);
     bytebuf_free(&bz);
-    return 0;
+    return rc;
 }
 
 static int ptpc_transact_simple(ptpc *c, uint16_t op, const uint32_t *params, int n)
