@@ -39,7 +39,7 @@ mid=$(state .motor_position)
 moving=$(state .lens.moving)
 expect_true "the ring is moving ($mid)" "$mid > 210 && $mid < 310"
 expect "lens reports motion" "$moving" "true"
-for _ in $(seq 50); do [ "$(state .lens.moving)" = false ] && break; sleep 0.1; done
+until_ok 30 lens_still
 expect_true "the ring stops after its time ($(state .motor_position))" "$(state .motor_position) == 310"
 expect "put the lens somewhere" "$(post /lens '{"position": 100}')" "200"
 expect_true "lens moved" "$(state .motor_position) == 100"
