@@ -25,7 +25,9 @@
  *   5. fine scan: magnified live view where the camera has it (the curve
  *      is k times steeper), then Near2 steps through the medium peak in
  *      one direction, so every sample shares the same backlash state;
- *      started again further out while the best sample is the first;
+ *      when a scan's first sample stays its best, one sample a step
+ *      behind the start (look_behind()) brackets the peak or sends the
+ *      scan again from further out;
  *   6. final approach from the same side as the fine scan: if the peak is
  *      behind, move past it by more than any backlash and come back, so
  *      the two reversals cancel;
@@ -353,6 +355,38 @@ static int scan(af *a, int dir, int step, int max, double stop_x, double stop_to
     return 0;
 }
 
+/* A scan whose first sample stayed the best has not bracketed the peak:
+ * it lies behind the start, by less than a step or by more.  One sample a
+ * step behind the start tells which, at the price of one frame where
+ * scanning again from further out costs five to seven.  The lens goes
+ * back n steps and a few more, then comes forward those few, all in the
+ * scan's own step (a Near3 there and back would add its own size error,
+ * 1.5 Near1 each on the simulator): the two reversals' backlash cancels
+ * and the sample shares the scan's backlash state.  Lower than the start: the scan's samples behind it bracket the
+ * peak, and pts gains it in front (*bracketed).  Not lower: the peak is
+ * further out; pts is left as it was. */
+static int look_behind(af *a, int dir, int step, af_point *pts, int *np, int *best, bool *bracketed)
+{
+    *bracketed = false;
+    int n = *np;
+    if (n >= FINE_MAX) return 0;
+    focus_sample s;
+    int over = (int)ceil(3 * S2 / fmeter_step_size[step] - 1e-9); /* more than any backlash */
+    int rc = move_steps(a, -dir, step, n + over, &s, NULL, false);
+    if (rc == 0 && a->m.stop_hit == 0) rc = move_steps(a, dir, step, over, &s, NULL, true);
+    if (rc != 0) return rc;
+    if (a->m.stop_hit != 0) return 0; /* a stop is in the way: no step behind */
+    af_point p = {a->m.position, s.fine, s.coarse};
+    LOG_DEBUG("focus", "look behind: %.4g at %.1f against the start's %.4g", p.fine, p.x, pts[0].fine);
+    if (p.fine >= pts[0].fine) return 0;
+    memmove(pts + 1, pts, (size_t)n * sizeof *pts);
+    pts[0] = p;
+    *np = n + 1;
+    *best = 1;
+    *bracketed = true;
+    return 0;
+}
+
 /* The sharpest fine sample of a sweep at i and its neighbours. */
 static double near_fine(const af_point *p, int n, int i)
 {
@@ -635,6 +669,10 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             if (rc == 0) rc = scan(&a, +1, 3, 8, shift, STOP_TOL + (shift_known ? 0 : 0.5 * uncertain), med, &nm, &mb, &stop);
             if (rc != 0) return drive_failed(&a, rc);
             if (mb > 0 || stop) break;
+            bool bracketed;
+            rc = look_behind(&a, +1, 3, med, &nm, &mb, &bracketed);
+            if (rc != 0) return drive_failed(&a, rc);
+            if (bracketed) break;
             start = med[0].x - 3 * S3; /* the peak is further out */
         }
         double xm = fit_peak(med, nm, mb, true);
@@ -671,6 +709,10 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         if (rc == 0) rc = scan(&a, -1, 2, FINE_MAX, far_stop, STOP_TOL, fine, &nf, &fbest, &stop);
         if (rc != 0) return drive_failed(&a, rc);
         if (fbest > 0 || stop) break;
+        bool bracketed;
+        rc = look_behind(&a, -1, 2, fine, &nf, &fbest, &bracketed);
+        if (rc != 0) return drive_failed(&a, rc);
+        if (bracketed) break;
         start = fine[0].x + 4 * S2; /* the peak is further: scan again from further out */
     }
     double peak = fine[fbest].fine;
@@ -678,6 +720,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     double xf = fit_peak(fine, nf, fbest, true);
 
     LOG_DEBUG("focus", "fine scan: %d samples, peak at %.1f; %d frames measured so far", nf, xf, a.m.measured);
+    for (int i = 0; i < nf; i++) LOG_DEBUG("focus", "  fine %d: %.1f %.4g", i, fine[i].x, fine[i].fine);
     /* 6. approach from the side the fine scan moved in */
     report(&a, "approach", s.fine, 0.95);
     rc = goto_dir(&a, xf, -1, 3 * S2, &s, true);
