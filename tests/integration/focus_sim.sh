@@ -87,7 +87,7 @@ af_trial() {
         awk "BEGIN { exit !($m2 > $m1) }" && global=2
         curl -sf -X POST -H 'Content-Type: application/json' --data "{\"position\": $start}" "http://127.0.0.1:$C/lens" >/dev/null
     fi
-    timeout -s KILL 120 "$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus auto --range "$range" "${afargs[@]}" \
+    TETHER_LOG=debug timeout -s KILL 120 "$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus auto --range "$range" "${afargs[@]}" \
         >"$R/$name.json" 2>"$R/$name.err"
     local pos tf sf
     pos=$(st .motor_position)
@@ -132,7 +132,7 @@ trap_trial() {
     local limit
     limit=$(awk "BEGIN { printf \"%d\", 2 * $dur + 6 }")
     mkdir -p "$R/$name.shots"
-    "$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus trap -v --timeout "$limit" --dest "$R/$name.shots" "$@" \
+    TETHER_LOG=debug "$TETHER" --json --camera "ptpip:127.0.0.1:$P" focus trap -v --timeout "$limit" --dest "$R/$name.shots" "$@" \
         >"$R/$name.json" 2>"$R/$name.err" &
     local tp=$! i
     for i in $(seq 1 100); do
@@ -166,6 +166,12 @@ run_all() {
     : >"$R/queue"
 }
 q() { echo "$*" >>"$R/queue"; }
+# show_trial NAME PATTERN: a failed trial's own account, for the log: its
+# result line, its message and the last of its debug lines that match
+show_trial() {
+    echo "        $1: $(cat "$R/$1.res") -- $(jq -r .message "$R/$1.json" 2>/dev/null)"
+    grep -F "$2" "$R/$1.err" 2>/dev/null | tail -n 12 | cut -c1-220 | sed 's/^/            /'
+}
 
 if [ $small = 1 ]; then
     n_bright=1 n_dim=0 n_two=0 n_base=0 n_trap=1 n_neg=1 trap_speeds="1" n_nikon=1 n_odd=1
@@ -238,6 +244,7 @@ read -r n w f d ok _ <<<"$(af_summary odd)"
 expect_true "AF, a lens with other steps, more backlash, a steeper near side, late and repeated frames: an answer in $n of $n_odd" \
     "$n == $n_odd && $(cat "$R"/odd-*.res | grep -Ec '^(focused|no-peak|lost-peak) ') == $n_odd"
 expect "AF, that lens: no command lost" "$d" "0"
+for f in "$R"/odd-*.res; do [ "$(cut -d' ' -f5 "$f")" = 0 ] || show_trial "$(basename "$f" .res)" 'settled:'; done
 # no autofocus of tether's says "focused" with the lens out of the depth of
 # field (the blur's distance: the near side counts near_blur times; on two
 # planes, the nearer plane)
@@ -300,6 +307,7 @@ for v in $trap_speeds; do
 done
 false_fires=$(cat "$R"/neg-*.res | awk '$1 == "true" { f++ } END { print f + 0 }')
 expect "trap never fires when the ring stops or turns back short of focus" "$false_fires" "0"
+for f in "$R"/neg-*.res; do [ "$(cut -d' ' -f1 "$f")" = true ] && show_trial "$(basename "$f" .res)" 'trap:'; done
 if [ "$full" = 1 ] && [ $small = 0 ]; then
     bf=$(cat "$R"/tbase-*.res | awk '{ if ($1 == "true" && $2 != "none") { d = $2 < 0 ? -$2 : $2; if (d <= $3) h++ } } END { print h + 0 }')
     echo "    seed baseline trap (one pass at 1 step/frame): within depth of field in $bf of 2"
