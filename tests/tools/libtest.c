@@ -46,6 +46,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,29 +83,19 @@ typedef struct sim {
     int ctl;
 } sim;
 
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    bind(fd, (struct sockaddr *)&a, sizeof a);
-    getsockname(fd, (struct sockaddr *)&a, &l);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-/* Starts `tether sim ptpip` on port (0: a free one) with extra args;
- * the program is $TETHER_SIM, else $TETHER (tests/lib.sh). */
+/* Starts `tether sim ptpip` on port (0: one the simulator picks, read
+ * back from what it prints, so no other process can take it between a
+ * probe and the bind) with extra args; the program is $TETHER_SIM, else
+ * $TETHER (tests/lib.sh).  Waits up to 60 s for it to say where it
+ * listens (under qemu-user on a loaded machine it is slow to start);
+ * on failure prints what it said. */
 static int sim_start(sim *s, int port, const char *const *args)
 {
     const char *tether = getenv("TETHER_SIM") ? getenv("TETHER_SIM") : getenv("TETHER");
     if (tether == NULL) return -1;
-    s->port = port ? port : free_port();
-    s->ctl = free_port();
-    char listen[64], control[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-    snprintf(control, sizeof control, "127.0.0.1:%d", s->ctl);
-    const char *argv[40] = {tether, "sim", "ptpip", "--listen", listen, "--control", control, "-v"};
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    const char *argv[40] = {tether, "sim", "ptpip", "--listen", listen, "--control", "127.0.0.1:0", "-v"};
     int n = getenv("LIBTEST_SIM_LOG") ? 8 : 7;
     for (int i = 0; args && args[i] && n < 38; i++) argv[n++] = args[i];
     argv[n] = NULL;
@@ -123,16 +114,33 @@ static int sim_start(sim *s, int port, const char *const *args)
     close(p[1]);
     char buf[512];
     size_t got = 0;
-    double deadline = clock_mono_s() + 10;
-    while (clock_mono_s() < deadline && got < sizeof buf - 1) {
+    buf[0] = '\0';
+    double deadline = clock_mono_s() + 60;
+    const char *why = "it said nothing within 60 s";
+    while (got < sizeof buf - 1 && !strstr(buf, "control on")) {
+        int left_ms = (int)((deadline - clock_mono_s()) * 1000);
+        if (left_ms <= 0) break;
+        struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+        int r = poll(&pfd, 1, left_ms);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
         ssize_t k = read(p[0], buf + got, sizeof buf - 1 - got);
-        if (k <= 0) break;
+        if (k <= 0) {
+            why = "it exited";
+            break;
+        }
         got += (size_t)k;
         buf[got] = '\0';
-        if (strstr(buf, "control on")) break;
     }
     close(p[0]);
-    return strstr(buf, "listening on") ? 0 : -1;
+    const char *l = strstr(buf, "listening on 127.0.0.1:"), *c = strstr(buf, "control on 127.0.0.1:");
+    if (l == NULL || c == NULL) {
+        printf("    the simulator did not start (%s): %.200s\n", why, buf);
+        return -1;
+    }
+    s->port = atoi(l + strlen("listening on 127.0.0.1:"));
+    s->ctl = atoi(c + strlen("control on 127.0.0.1:"));
+    return 0;
 }
 
 static void sim_kill(sim *s, int sig)
