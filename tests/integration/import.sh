@@ -49,7 +49,10 @@ expect_true "it had imported part of the card ($(photos out) files)" "$(photos o
 imp_bg --json import --dest out >resume.json 2>resume.err &
 pid=$!
 n0=$(photos out)
-for _ in $(seq 1 500); do [ "$(photos out)" -ge $((n0 + 5)) ] && break; sleep 0.01; done
+# unplugged once the run has brought five more files, however long that
+# takes on a loaded machine (a fixed 5 s could unplug it before it began)
+five_more() { [ "$(photos out)" -ge $((n0 + 5)) ]; }
+until_ok 60 five_more || not_ok "the resumed import brings files" "$(head -c 300 resume.err)"
 expect "the camera is unplugged during the import" "$(post /unplug)" "200"
 sleep 1.5
 expect "and plugged back" "$(post /plug)" "200"
