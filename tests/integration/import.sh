@@ -86,7 +86,8 @@ expect "202 files, no failure" "$(jq -c '[.files, .downloaded, .failed]' taken.j
 # --- interrupted (Ctrl-C, SIGTERM) and resumed ---------------------------------------------------------------------
 imp_bg import --dest int >int.out 2>&1 &
 pid=$!
-for _ in $(seq 1 500); do [ "$(photos int 2>/dev/null || echo 0)" -ge 30 ] && break; sleep 0.01; done
+thirty_in() { [ "$(photos int 2>/dev/null || echo 0)" -ge 30 ]; }
+until_ok 60 thirty_in || not_ok "the import to be interrupted brings files" "$(head -c 300 int.out)"
 kill -TERM $pid
 wait $pid
 expect "SIGTERM stops the import with status 1" "$?" "1"
@@ -103,7 +104,8 @@ sim_start --persona canon-eos --files 50 --photo-size 640x480 --raw-size 300000 
 CAM2="ptpip:127.0.0.1:$SIM_PORT"
 "$TETHER" --camera "$CAM2" import --dest busy --ledger shared.db >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 500); do [ "$(photos busy 2>/dev/null || echo 0)" -ge 1 ] && break; sleep 0.01; done
+first_in() { [ "$(photos busy 2>/dev/null || echo 0)" -ge 1 ]; }
+until_ok 60 first_in || not_ok "the first import brings a file"
 out=$("$TETHER" --camera "$CAM1" import --dest busy --ledger shared.db 2>&1)
 expect "a second import with the same ledger at once is refused" "$?" "1"
 expect_match "... saying why" "$out" "another import is running"
