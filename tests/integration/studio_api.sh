@@ -142,7 +142,8 @@ expect "iso still unchanged" "$(state .settings.iso)" "$iso"
 
 # --- the camera goes away and comes back ------------------------------------------------------------
 post /unplug >/dev/null
-for _ in $(seq 1 40); do [ "$(req GET /api/status >/dev/null; body .camera.connected)" = false ] && break; sleep 0.25; done
+connected_is() { [ "$(req GET /api/status >/dev/null; body .camera.connected)" = "$1" ]; }
+until_ok 60 connected_is false
 expect "the studio sees the camera lost" "$(body .camera.connected)" "false"
 expect "capture with the camera lost: 503" "$(req POST /api/capture)" "503"
 expect "... camera_disconnected" "$(body .error.code)" "camera_disconnected"
@@ -150,7 +151,7 @@ expect "autofocus with the camera lost: 503, not run after the replug" "$(req PO
 expect "... camera_disconnected" "$(body .error.code)" "camera_disconnected"
 expect "no focus tool is left waiting" "$(req GET /api/focus >/dev/null; body .running)" "null"
 post /plug >/dev/null
-for _ in $(seq 1 40); do [ "$(req GET /api/status >/dev/null; body .camera.connected)" = true ] && break; sleep 0.25; done
+until_ok 60 connected_is true
 expect "the camera is back" "$(body .camera.connected)" "true"
 # libgphoto2 names host captures captNNNN from 0000 on every connection;
 # the session numbers them on across the reconnect

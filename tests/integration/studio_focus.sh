@@ -123,7 +123,8 @@ expect_match "... and says so" "$(focus .last.autofocus.message)" 'cancelled'
 shots=$(state .shots)
 expect "trap focus on" "$(req POST /api/focus/trap '{"on": true, "timeout_s": 60}')" "202"
 # watching, or already armed if the first frames swung (under the sanitizers)
-for _ in $(seq 1 40); do case $(focus .running.progress.stage) in watching | armed) break ;; esac; sleep 0.1; done
+trap_watching() { case $(focus .running.progress.stage) in watching | armed) return 0 ;; esac; return 1; }
+until_ok 60 trap_watching
 expect_match "it is watching" "$(focus '.running.tool + " " + .running.progress.stage')" '^trap (watching|armed)$'
 expect "trap focus off" "$(req POST /api/focus/trap '{"on": false}')" "200"
 expect "... stops the trap" "$(body .stopping.tool)" "trap"
@@ -224,7 +225,8 @@ sleep 1
 stop_serve "serve stops cleanly with AF running"
 
 # --- no enfuse: the frames are kept and the message says how to merge ------------------------------
-for _ in $(seq 1 100); do [ "$(state .session_open)" = false ] && break; sleep 0.1; done # the camera lets go
+session_closed() { [ "$(state .session_open)" = false ]; }
+until_ok 60 session_closed # the camera lets go
 SERVE_ENV="PATH=/nonexistent" start_serve
 expect_match "serve starts without enfuse in PATH" "$(cat serve.out) $(tail -n 3 serve.err)" '^studio on http://127.0.0.1:[0-9]+/'
 expect "without enfuse in PATH, GET /api/focus says so" "$(focus .enfuse)" "false"
