@@ -223,6 +223,8 @@ req() {
     fi
 }
 body() { jq -r "$1" body.json; }
+# status_is JQ VALUE: true when GET /api/status gives VALUE for JQ; body.json keeps the answer
+status_is() { [ "$(req GET /api/status >/dev/null; body "$1")" = "$2" ]; }
 # wait_api_idle ROUTE SECONDS POLL: until GET $URL/ROUTE says "running": null
 # (a focus tool, a time-lapse); fails after SECONDS
 wait_api_idle() {

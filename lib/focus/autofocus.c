@@ -362,9 +362,10 @@ static int scan(af *a, int dir, int step, int max, double stop_x, double stop_to
  * back n steps and a few more, then comes forward those few, all in the
  * scan's own step (a Near3 there and back would add its own size error,
  * 1.5 Near1 each on the simulator): the two reversals' backlash cancels
- * and the sample shares the scan's backlash state.  Lower than the start: the scan's samples behind it bracket the
- * peak, and pts gains it in front (*bracketed).  Not lower: the peak is
- * further out; pts is left as it was. */
+ * and the sample shares the scan's backlash state.  Lower than the
+ * start: the scan's samples behind it bracket the peak, and pts gains it
+ * in front (*bracketed).  Not lower: the peak is further out; pts is left
+ * as it was. */
 static int look_behind(af *a, int dir, int step, af_point *pts, int *np, int *best, bool *bracketed)
 {
     *bracketed = false;

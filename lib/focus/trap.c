@@ -560,8 +560,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
          * with fewer frames a second, that fired twice in two full runs
          * on a ring stopped 35 Near1 short, at F 0.334, 0.333, 0.331) */
         double climb = t->n > 3 ? at(t, 0)->y - at(t, 3)->y : 0;
-        bool climbing = climb > 2 * noise(t, t->window);
-        bool fire_vertex = ahead <= due && ahead >= -period && climbing;
+        bool fire_vertex = ahead <= due && ahead >= -period && climb > 2 * noise(t, t->window);
         LOG_DEBUG("focus", "trap: F %.4g peak in %.0f ms, log F's vertex in %.0f ms (due <= %.0f) stable %d swing %.1f climb %.3f",
                   f, when * 1000, ahead * 1000, due * 1000, stable, sw, climb);
         if (!stable || !(fire_when || fire_vertex)) continue;

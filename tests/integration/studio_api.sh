@@ -142,8 +142,7 @@ expect "iso still unchanged" "$(state .settings.iso)" "$iso"
 
 # --- the camera goes away and comes back ------------------------------------------------------------
 post /unplug >/dev/null
-connected_is() { [ "$(req GET /api/status >/dev/null; body .camera.connected)" = "$1" ]; }
-until_ok 60 connected_is false
+until_ok 60 status_is .camera.connected false
 expect "the studio sees the camera lost" "$(body .camera.connected)" "false"
 expect "capture with the camera lost: 503" "$(req POST /api/capture)" "503"
 expect "... camera_disconnected" "$(body .error.code)" "camera_disconnected"
@@ -151,7 +150,7 @@ expect "autofocus with the camera lost: 503, not run after the replug" "$(req PO
 expect "... camera_disconnected" "$(body .error.code)" "camera_disconnected"
 expect "no focus tool is left waiting" "$(req GET /api/focus >/dev/null; body .running)" "null"
 post /plug >/dev/null
-until_ok 60 connected_is true
+until_ok 60 status_is .camera.connected true
 expect "the camera is back" "$(body .camera.connected)" "true"
 # libgphoto2 names host captures captNNNN from 0000 on every connection;
 # the session numbers them on across the reconnect

@@ -16,7 +16,7 @@ sim_start --persona canon-eos --photo-size 640x480 --files 0 || exit 1
 code() { curl -s -o /dev/null -w '%{http_code}' "$URL$1"; } # PATH: the status of a GET
 db() { sqlite3 -cmd '.timeout 5000' "$1/.tether/catalog.db" "$2"; } # PHOTOS SQL
 wait_status() { # JQ VALUE: until GET /api/status gives VALUE for JQ (4 s); body.json keeps the last answer
-    for _ in $(seq 1 40); do [ "$(req GET /api/status >/dev/null; body "$1")" = "$2" ] && return; sleep 0.1; done
+    for _ in $(seq 1 40); do status_is "$1" "$2" && return; sleep 0.1; done
 }
 
 # --- session names ------------------------------------------------------------------------
