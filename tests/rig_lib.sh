@@ -1,5 +1,5 @@
-# rig_lib.sh: a camera rig in network namespaces, for tests/integration/rig.sh
-# and bench/run-rig (docs/RIGS.md).  Sourced; needs root, ip, mosquitto.
+# rig_lib.sh: a camera rig in network namespaces, for tests/integration/rig.sh,
+# rig_tls.sh, rig_transfer.sh and bench/run-rig (docs/RIGS.md).  Sourced; needs root, ip, mosquitto.
 #
 # Source tests/lib.sh first (until_ok; T_DIR, the private folder; T_SIMS,
 # where every process started here is listed), set TETHER, and call
@@ -106,13 +106,13 @@ rig_start_sim() {
     RIG_SIMPORT[$n]=$(awk -F: '/^listening on/ { print $NF }' "$RIG_DIR/sim-$n.out")
     RIG_SIMCTL[$n]=$(awk -F: '/^control on/ { print $NF }' "$RIG_DIR/sim-$n.out")
 }
-# rig_start_agent NODE [PASSWORD]: `tether agent` for its simulator; sets RIG_AGENT[NODE]
+# rig_start_agent NODE [PASSWORD [TOKEN_FILE]]: `tether agent` for its simulator; sets RIG_AGENT[NODE]
 rig_start_agent() {
     local n=$1
     echo "${2:-$n-secret}" >"$RIG_DIR/$n.pass"
     ip netns exec "$RIG_P-$n" env TETHER_LOG=info "$TETHER" --camera "ptpip:127.0.0.1:${RIG_SIMPORT[$n]}" agent \
         --broker "$RIG_BROKER_URL" "${RIG_BROKER_ARGS[@]}" --node "$n" --user "$n" --password-file "$RIG_DIR/$n.pass" \
-        --token-file "$RIG_DIR/token" --outbox "$RIG_DIR/outbox-$n" >>"$RIG_DIR/agent-$n.out" 2>>"$RIG_DIR/agent-$n.err" &
+        --token-file "${3:-$RIG_DIR/token}" --outbox "$RIG_DIR/outbox-$n" >>"$RIG_DIR/agent-$n.out" 2>>"$RIG_DIR/agent-$n.err" &
     RIG_AGENT[$n]=$!
     T_SIMS+=("$!")
 }
@@ -124,6 +124,13 @@ rig_expect_agents_stop() {
         status=0
         wait "${RIG_AGENT[$n]}" || status=$?
         expect "agent $n stops cleanly on SIGTERM" "$status" 0
+    done
+}
+# rig_outboxes_empty: no node has a shot waiting to be sent
+rig_outboxes_empty() {
+    local n
+    for n in "${RIG_NODES[@]}"; do
+        [ -z "$(find "$RIG_DIR/outbox-$n/shots" -mindepth 2 -maxdepth 2 2>/dev/null)" ] || return 1
     done
 }
 # rig_sim_state NODE JQ: a value from that node's simulator's /state

@@ -130,12 +130,7 @@ expect "10% packet loss on one node: every fire reached every camera" "$SERIES_G
 rig_in n3 iptables -D INPUT -m statistic --mode random --probability 0.1 -j DROP
 
 # ---- every shot at the studio exactly once ----
-all_sent() {
-    for n in "${RIG_NODES[@]}"; do
-        [ -z "$(find "$T_DIR/outbox-$n/shots" -mindepth 2 -maxdepth 2 2>/dev/null)" ] || return 1
-    done
-}
-until_ok 120 all_sent && ok "every node's outbox is empty" || not_ok "every node's outbox is empty" "$(find "$T_DIR"/outbox-*/shots -mindepth 2 | head -3)"
+until_ok 120 rig_outboxes_empty && ok "every node's outbox is empty" || not_ok "every node's outbox is empty" "$(find "$T_DIR"/outbox-*/shots -mindepth 2 | head -3)"
 for n in "${RIG_NODES[@]}"; do
     taken=$(rig_sim_state "$n" .shots)
     expect "node $n: every shot its camera took is at the studio once ($taken)" "$(photos | grep -c -- "-$n-")" "$taken"
