@@ -21,7 +21,8 @@
  *      (2x2-binned) measure, one direction, with a Gaussian (parabola
  *      through the logarithms) fitted to the best three; the highest
  *      fitted peak wins; the first scan also learns how far the position
- *      estimate drifted at the far stop;
+ *      estimate drifted at the far stop; a sweep sample sharper than
+ *      every peak found is beside one missed, and is scanned too;
  *   5. fine scan: magnified live view where the camera has it (the curve
  *      is k times steeper), then Near2 steps through the medium peak in
  *      one direction, so every sample shares the same backlash state;
@@ -61,6 +62,7 @@ enum {
 static const double S2 = 4.3, S3 = 30.0;
 static const double PEAK_RATIO = 0.75;   /* libcamera's contrast ratio */
 static const double WHOLE_RATIO = 0.8;   /* of the search's sharpest unmagnified picture, to be focused */
+static const double MISSED_RATIO = 1.25; /* a sweep sample this far above the medium peaks: a peak missed */
 
 typedef struct af_point {
     double x;
@@ -598,8 +600,8 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
                       "over the whole range; pick an area with detail.",
                       lo > 0 ? 100.0 * (hi / lo - 1) : 0);
     }
-    int cand[4], nc = 0;
-    bool cand_fine[4] = {false}; /* found on the fine measure */
+    int cand[5], nc = 0;
+    bool cand_fine[5] = {false}; /* found on the fine measure */
     cand[nc++] = best;
     if (o->mode == TETHER_AF_GLOBAL) {
         /* other clear peaks that could be higher than the best sample says:
@@ -691,6 +693,23 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         }
         double v = curve_variance(med, nm, mb);
         if (v > 0 && (sigma2 < 0 || v > sigma2)) sigma2 = v; /* (the wider curve: the safer bound) */
+        if (c == nc - 1 && nc < 5) {
+            /* A sweep sample sharper on the fine measure than every peak
+             * the medium scans found is beside a peak they did not reach
+             * (two planes 90 Near1 apart: the coarse measure's best sample
+             * is on one, its neighbour on the fine measure's): scan it. */
+            int fb = 0;
+            for (int i = 1; i < n; i++)
+                if (sweep[i].fine > sweep[fb].fine) fb = i;
+            bool scanned = false;
+            for (int k = 0; k < nc; k++) scanned = scanned || cand[k] == fb;
+            if (!scanned && sweep[fb].fine > MISSED_RATIO * peak_h) {
+                LOG_DEBUG("focus", "sweep x %.0f: %.4g on the fine measure, above every medium peak (%.4g): scanned too",
+                          sweep[fb].x, sweep[fb].fine, peak_h);
+                cand_fine[nc] = true;
+                cand[nc++] = fb;
+            }
+        }
     }
 
     LOG_DEBUG("focus", "medium scans: peak at %.1f; %d frames measured so far", peak_x, a.m.measured);
