@@ -6,6 +6,7 @@
  * it listens (so scripts can read the port when they asked for port 0) and
  * runs until SIGINT or SIGTERM.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -67,9 +68,22 @@ static void sim_usage(FILE *out)
         "  --drop-after-ops N      drop the link once after N operations\n"
         "  --drop-after SECONDS    drop the link once after this time\n"
         "  --busy-rate P           answer Device Busy with probability P\n"
+        "  --busy-op CODE          ... to this operation only (e.g. 0x1008, GetObjectInfo)\n"
         "  --rate-limit MBPS       limit the link to MBPS megabytes per second\n"
         "  --freeze-after-ops N    stop answering after N operations\n"
         "  -v, --verbose           log each session (twice: each operation)\n");
+}
+
+/* A PTP operation code as PTP documents write it, "0x1008", into out. */
+static bool parse_opcode(const char *s, long *out)
+{
+    if (strncmp(s, "0x", 2) != 0 || s[2] == '\0') return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s + 2, &end, 16);
+    if (errno || *end || v < 1 || v > 0xFFFF) return false;
+    *out = v;
+    return true;
 }
 
 /* "MS" or "MS:JITTER_MS" (0..10000 each, jitter at most MS) into o. */
@@ -108,7 +122,7 @@ int cmd_sim(int argc, char **argv)
     enum {
         OPT_LISTEN = 256, OPT_CONTROL, OPT_PERSONA, OPT_SEED, OPT_SCENE, OPT_LIGHT, OPT_FILES,
         OPT_RAW_SIZE, OPT_PHOTO_SIZE, OPT_LV_SIZE, OPT_FPS, OPT_FOCUS_AT, OPT_LENS_START,
-        OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_LENS_SPEED, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY,
+        OPT_LENS_RANGE, OPT_BACKLASH, OPT_STEP_NOISE, OPT_LENS_SPEED, OPT_DROP_OPS, OPT_DROP_TIME, OPT_BUSY, OPT_BUSY_OP,
         OPT_RATE, OPT_FREEZE, OPT_LENS_STEPS, OPT_NEAR_BLUR, OPT_LV_LATE, OPT_LV_REPEAT, OPT_SHUTTER,
     };
     static const struct option longopts[] = {
@@ -132,6 +146,7 @@ int cmd_sim(int argc, char **argv)
         {"drop-after-ops", required_argument, NULL, OPT_DROP_OPS},
         {"drop-after", required_argument, NULL, OPT_DROP_TIME},
         {"busy-rate", required_argument, NULL, OPT_BUSY},
+        {"busy-op", required_argument, NULL, OPT_BUSY_OP},
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"freeze-after-ops", required_argument, NULL, OPT_FREEZE},
         {"lens-steps", required_argument, NULL, OPT_LENS_STEPS},
@@ -188,6 +203,7 @@ int cmd_sim(int argc, char **argv)
         case OPT_DROP_OPS: ok = cli_parse_long(a, 1, LONG_MAX, &faults.drop_after_ops); break;
         case OPT_DROP_TIME: ok = cli_parse_double(a, 0.001, 1e6, &faults.drop_after_s); break;
         case OPT_BUSY: ok = cli_parse_double(a, 0, 1, &faults.busy_rate); break;
+        case OPT_BUSY_OP: ok = parse_opcode(a, &faults.busy_opcode); break;
         case OPT_RATE: ok = cli_parse_double(a, 0.001, 1e6, &faults.rate_limit_mbps); break;
         case OPT_FREEZE: ok = cli_parse_long(a, 1, LONG_MAX, &faults.freeze_after_ops); break;
         case OPT_LENS_STEPS: ok = lens_parse_steps(a, steps); lens_changed = true; break;

@@ -105,6 +105,7 @@ static enum MHD_Result route(simctl *c, struct MHD_Connection *conn, const char 
             .drop_after_ops = (long)json_integer_value(json_object_get(fj, "drop_after_ops")),
             .drop_after_s = json_real_value(json_object_get(fj, "drop_after_s")),
             .busy_rate = json_real_value(json_object_get(fj, "busy_rate")),
+            .busy_opcode = (long)json_integer_value(json_object_get(fj, "busy_opcode")),
             .rate_limit_mbps = json_real_value(json_object_get(fj, "rate_limit_mbps")),
             .freeze_after_ops = (long)json_integer_value(json_object_get(fj, "freeze_after_ops")),
             .frozen = strcmp(url, "/freeze") == 0,

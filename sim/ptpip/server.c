@@ -360,7 +360,7 @@ static int apply_faults(simsrv *s, uint16_t opcode)
         f->frozen = true;
         LOG_INFO("sim", "fault: freezing");
     } else if (f->busy_rate > 0 && opcode != PTP_OP_OpenSession && opcode != PTP_OP_CloseSession &&
-               rng_uniform(&s->busy_rng) < f->busy_rate) {
+               (f->busy_opcode <= 0 || opcode == f->busy_opcode) && rng_uniform(&s->busy_rng) < f->busy_rate) {
         s->busy_answers++;
         verdict = 1;
     }
@@ -790,9 +790,9 @@ json_t *simsrv_state(simsrv *s)
 {
     pthread_mutex_lock(&s->lock);
     const simsrv_faults *f = &s->faults;
-    json_t *faults = json_pack("{s:I, s:f, s:f, s:f, s:I, s:b}",
+    json_t *faults = json_pack("{s:I, s:f, s:f, s:I, s:f, s:I, s:b}",
         "drop_after_ops", (json_int_t)f->drop_after_ops, "drop_after_s", f->drop_after_s,
-        "busy_rate", f->busy_rate, "rate_limit_mbps", f->rate_limit_mbps,
+        "busy_rate", f->busy_rate, "busy_opcode", (json_int_t)f->busy_opcode, "rate_limit_mbps", f->rate_limit_mbps,
         "freeze_after_ops", (json_int_t)f->freeze_after_ops, "frozen", f->frozen);
     json_t *st = json_pack("{s:s, s:i, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:o}",
         "host", s->host, "port", s->port, "plugged", s->plugged,

@@ -31,6 +31,7 @@ typedef struct simsrv_faults {
     long drop_after_ops;       /* > 0: drop the link once this many more operations arrived */
     double drop_after_s;       /* > 0: drop the link this long after it is armed */
     double busy_rate;          /* probability of answering Device Busy */
+    long busy_opcode;          /* > 0: only this operation answers busy (e.g. 0x1008 GetObjectInfo) */
     double rate_limit_mbps;    /* > 0: link speed in MB/s (10^6 bytes) */
     long freeze_after_ops;     /* > 0: stop answering after this many more operations */
     bool frozen;               /* not answering now */

@@ -15,10 +15,10 @@ if ! unshare -m true 2>/dev/null; then
     ok "libtest storage # skip: no mount namespace (not root)"
     storage=""
 fi
-for scenario in reconnect busy slow threads buffer tethered restart caps "freeze 12" ${storage:+"$storage"} "frames 10000" "settings 3000"; do
+for scenario in reconnect busy busy-objectinfo slow threads buffer tethered restart caps "freeze 12" ${storage:+"$storage"} "frames 10000" "settings 3000"; do
     supp="$here/lsan.supp"
     case "$scenario" in
-    busy | freeze*)
+    busy* | freeze*)
         supp="$T_DIR/lsan-faults.supp"
         cat "$here/lsan.supp" "$here/lsan-faults.supp" "$here/lsan-freeze.supp" >"$supp"
         ;;

@@ -93,6 +93,9 @@ struct backend {
     } *paths;
     int npaths;
     tether_focus_caps focus;    /* learned at open */
+    /* the files the last capture announced (camera paths) */
+    char announced[TETHER_MAX_SHOT_FILES][sizeof ((backend_item *)0)->where];
+    int nannounced;
 };
 
 /* ---- process-wide lists --------------------------------------------------- */
@@ -193,6 +196,13 @@ static int fail_msg(backend *b, int err, const char *fmt, ...)
     return err;
 }
 
+/* The wait before asking a busy camera again, after the attempt-th
+ * answer: 20, 40, 80, then 160 ms. */
+static void busy_backoff(int attempt)
+{
+    clock_sleep_ns(20000000LL << (attempt < 3 ? attempt : 3));
+}
+
 /* Runs a libgphoto2 call again while the camera answers Device Busy (in
  * PTP, 0x2019 means "not done, ask again"): up to 10 tries, 20 ms apart
  * doubling to 160 ms (1.2 s in all).  Only for calls that are safe to
@@ -202,7 +212,7 @@ static int fail_msg(backend *b, int err, const char *fmt, ...)
         for (int try_ = 0;; try_++) {                                    \
             (rcvar) = (call);                                            \
             if ((rcvar) != GP_ERROR_CAMERA_BUSY || try_ == 9) break;     \
-            clock_sleep_ns(20000000LL << (try_ < 3 ? try_ : 3));         \
+            busy_backoff(try_);                                          \
         }                                                                \
     } while (0)
 
@@ -224,6 +234,23 @@ static int fail_msg(backend *b, int err, const char *fmt, ...)
     } while (0)
 
 static void learn_paths(backend *b);
+static const struct name_path *known(backend *b, const char *name);
+
+/* libgphoto2 2.5.30's ptp2 reports some Device Busy answers as "not
+ * there" (GP_ERROR_BAD_PARAMETERS).  A setting whose lookup met a busy
+ * answer is "not found": a setting the camera listed at open is asked for
+ * again like busy, a few times, and then reported busy, not missing.  A
+ * file fetched while the camera answers GetObjectInfo busy "does not
+ * exist" (get_folder_from_handle), and stays so for the session: ptp2
+ * keeps the half-read object in its cache (`libtest busy-objectinfo`:
+ * five more tries, with or without its file list made again, all failed).
+ * A file the last capture announced is then reported busy, with where it
+ * is, not as missing. */
+enum { MASKED_BUSY_TRIES = 5 };
+static bool masked_busy(int gp)
+{
+    return gp == GP_ERROR_BAD_PARAMETERS || gp == GP_ERROR_FILE_NOT_FOUND;
+}
 static void learn_focus(backend *b);
 
 /* ---- opening --------------------------------------------------------------- */
@@ -784,6 +811,13 @@ static int fetch_widget(backend *b, const char *path_or_name, CameraWidget **roo
         b->err[0] = '\0';
         int gp = GP_ERROR;
         GP_RETRY(gp, gp_camera_get_single_config(b->cam, path_or_name, root, b->ctx));
+        bool listed = known(b, path_or_name) != NULL;
+        for (int again = 0; gp == GP_ERROR_BAD_PARAMETERS && listed && again < MASKED_BUSY_TRIES; again++) {
+            busy_backoff(again);
+            GP_RETRY(gp, gp_camera_get_single_config(b->cam, path_or_name, root, b->ctx));
+        }
+        if (gp == GP_ERROR_BAD_PARAMETERS && listed)
+            return fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while \"%s\" was read; try again", path_or_name);
         if (gp < GP_OK && gp != GP_ERROR_BAD_PARAMETERS && gp != GP_ERROR_NOT_SUPPORTED)
             return g2_fail(b, gp, "reading a setting");
         *w = gp >= GP_OK ? *root : NULL;
@@ -927,6 +961,13 @@ static int fdw_write(void *priv, unsigned char *data, uint64_t *len)
     return GP_OK;
 }
 
+static bool was_announced(const backend *b, const char *camera_path)
+{
+    for (int i = 0; i < b->nannounced; i++)
+        if (strcmp(b->announced[i], camera_path) == 0) return true;
+    return false;
+}
+
 static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
 {
     char folder[512], name[256];
@@ -954,12 +995,15 @@ static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
             w.err = 0;
         }
         gp_file_clean(f);
-        clock_sleep_ns(20000000LL << (try_ < 3 ? try_ : 3));
+        busy_backoff(try_);
     }
     int rc = TETHER_OK;
     if (w.err) {
         /* ours, not the camera's: the transfer itself went through */
         rc = fail_msg(b, store_err_from_errno(w.err), "cannot write %s: %s", name, strerror(w.err));
+    } else if (masked_busy(gp) && was_announced(b, camera_path)) {
+        rc = fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while %s was looked up; it is on the card (%s)", name,
+                      camera_path);
     } else if (gp < GP_OK) {
         rc = g2_fail(b, gp, "download");
     } else if (sink->fd < 0) {
@@ -1170,16 +1214,18 @@ static int g2_wait_event(backend *b, int timeout_ms, tether_event *ev)
  * busy (and a busy trigger fired nothing, so it may be repeated).  The
  * file events that follow name the new files; siblings (RAW + JPEG) come
  * as further events: drain until the camera has been quiet for 150 ms. */
-static void camera_item(backend_item *it, const char *path)
+static void camera_item(backend *b, backend_item *it, const char *path)
 {
     memset(it, 0, sizeof *it);
     it->place = BACKEND_ITEM_CAMERA;
     snprintf(it->where, sizeof it->where, "%s", path);
+    if (b->nannounced < TETHER_MAX_SHOT_FILES) snprintf(b->announced[b->nannounced++], sizeof b->announced[0], "%s", path);
 }
 
 static int g2_capture(backend *b, backend_item items[], int *n)
 {
     *n = 0;
+    b->nannounced = 0;
     b->err[0] = '\0';
     int gp = GP_ERROR;
     GP_RETRY(gp, gp_camera_trigger_capture(b->cam, b->ctx));
@@ -1188,7 +1234,7 @@ static int g2_capture(backend *b, backend_item items[], int *n)
         GP_CALL_ONCE(b, gp_camera_capture(b->cam, GP_CAPTURE_IMAGE, &p, b->ctx), "capture");
         char path[512];
         snprintf(path, sizeof path, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
-        camera_item(&items[(*n)++], path);
+        camera_item(b, &items[(*n)++], path);
     } else if (gp < GP_OK) {
         return g2_fail(b, gp, "capture");
     }
@@ -1216,7 +1262,7 @@ static int g2_capture(backend *b, backend_item items[], int *n)
         if (rc != TETHER_OK) return *n > 0 ? TETHER_OK : rc;
         quiet_since = clock_mono_ns();
         if (ev.type == TETHER_EVENT_CAPTURE_COMPLETE) completed = quiet_since;
-        if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) camera_item(&items[(*n)++], ev.path);
+        if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) camera_item(b, &items[(*n)++], ev.path);
         else if (ev.type != TETHER_EVENT_CAPTURE_COMPLETE) push_pending(b, &ev);
     }
     return TETHER_OK;
