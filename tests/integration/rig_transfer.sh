@@ -51,6 +51,7 @@ for n in "${RIG_NODES[@]}"; do
 done
 
 raws() { find "$T_DIR/photos" -path '*/.tether' -prune -o -path '*/.thumbs' -prune -o -type f -iname '*.cr2' -print | sort; }
+raws_at_least() { [ "$(raws | wc -l)" -ge "$1" ]; }
 # partial NODE: the size of the largest file the studio holds part of from NODE (0: none)
 partial() {
     find "$T_DIR/photos/.tether/rig/parts/$1" -type f -printf '%s\n' 2>/dev/null | sort -n | tail -n 1 | grep . || echo 0
@@ -67,47 +68,48 @@ lines() { wc -l <"agent-$1.err"; }
 has_sent() { [ -n "$(sent_bytes "$1" "$2")" ]; }
 resumed() { until_ok 30 has_sent "$1" "$2"; sent_bytes "$1" "$2" | tail -n 1; }
 
+# capture_until_mid_file NODE NAME: capture-all, then wait until the studio holds part of
+# NODE's file; the outboxes' files are added to expected_sums
+capture_until_mid_file() {
+    rig_capture_all >"$2.json"
+    expect "$2 capture-all reaches both cameras" "$(jq '[.shots[] | select(.error == null)] | length' "$2.json")" 2
+    if until_ok 120 mid_file "$1"; then ok "the studio is receiving $1's file ($(partial "$1") bytes so far)"; else
+        not_ok "the studio is receiving $1's file" "partial: $(partial "$1"); $(tail -n 3 "agent-$1.err" | tr '\n' '|')"
+    fi
+    expected_sums+=($(pending_sums n1) $(pending_sums n2))
+}
+# expect_resumed NODE FROM HELD WHAT: COUNT RAW files at the studio, and NODE's last file sent
+# after line FROM of its log only from where the studio held HELD bytes
+expect_resumed() {
+    local node=$1 from=$2 held=$3 what=$4 count=$5 sent
+    until_ok 180 raws_at_least "$count" && ok "both RAW files arrive after $what" ||
+        not_ok "both RAW files arrive after $what" "$(raws | wc -l) of $count; $(tail -n 2 "agent-$node.err" | tr '\n' '|')"
+    sent=$(resumed "$node" "$from")
+    expect_true "$node went on from the studio's partial file (sent ${sent:-nothing} of $RAW_SIZE bytes after $what)" \
+        "${sent:-0} > 0 && ${sent:-0} <= $RAW_SIZE - $held"
+}
+
 # ---- the studio killed with a file part-received ----
 expected_sums=()
-rig_capture_all >first.json
-expect "capture-all reaches both cameras" "$(jq '[.shots[] | select(.error == null)] | length' first.json)" 2
-if until_ok 120 mid_file n1; then ok "the studio is receiving n1's file ($(partial n1) bytes so far)"; else
-    not_ok "the studio is receiving n1's file" "partial: $(partial n1); $(tail -n 3 agent-n1.err | tr '\n' '|')"
-fi
-expected_sums+=($(pending_sums n1) $(pending_sums n2))
+capture_until_mid_file n1 first
 kill -KILL "$RIG_STUDIO"
 wait "$RIG_STUDIO" 2>/dev/null
 held=$(partial n1)
 echo "    killed the studio with $held of $RAW_SIZE bytes of n1's file received"
-from1=$(lines n1)
+from=$(lines n1)
 rig_start_studio || not_ok "the studio starts again" "$(tail -3 studio.err)"
-two_raws() { [ "$(raws | wc -l)" -ge 2 ]; }
-until_ok 180 two_raws && ok "both RAW files arrive after the studio's restart" ||
-    not_ok "both RAW files arrive after the studio's restart" "$(raws | wc -l) of 2; $(tail -n 2 agent-n1.err | tr '\n' '|')"
-resumed=$(resumed n1 "$from1")
-expect_true "n1 went on from the studio's partial file (sent ${resumed:-nothing} of $RAW_SIZE bytes after the restart)" \
-    "${resumed:-0} > 0 && ${resumed:-0} <= $RAW_SIZE - $held"
+expect_resumed n1 "$from" "$held" "the studio's restart" 2
 
 # ---- a node killed mid-file ----
-rig_capture_all >second.json
-expect "capture-all reaches both cameras again" "$(jq '[.shots[] | select(.error == null)] | length' second.json)" 2
-if until_ok 120 mid_file n2; then ok "the studio is receiving n2's file ($(partial n2) bytes so far)"; else
-    not_ok "the studio is receiving n2's file" "partial: $(partial n2); $(tail -n 3 agent-n2.err | tr '\n' '|')"
-fi
-expected_sums+=($(pending_sums n1) $(pending_sums n2))
+capture_until_mid_file n2 second
 kill -KILL "${RIG_AGENT[n2]}"
 wait "${RIG_AGENT[n2]}" 2>/dev/null
 held=$(partial n2)
 expect "n2's outbox keeps the shot after the kill" "$(pending_sums n2 | wc -l)" 1
 echo "    killed n2's agent with $held of $RAW_SIZE bytes of its file at the studio"
-from2=$(lines n2)
+from=$(lines n2)
 rig_start_agent n2
-four_raws() { [ "$(raws | wc -l)" -ge 4 ]; }
-until_ok 180 four_raws && ok "both RAW files arrive after the node's restart" ||
-    not_ok "both RAW files arrive after the node's restart" "$(raws | wc -l) of 4; $(tail -n 2 agent-n2.err | tr '\n' '|')"
-resumed=$(resumed n2 "$from2")
-expect_true "n2 went on from the studio's partial file (sent ${resumed:-nothing} of $RAW_SIZE bytes after its restart)" \
-    "${resumed:-0} > 0 && ${resumed:-0} <= $RAW_SIZE - $held"
+expect_resumed n2 "$from" "$held" "the node's restart" 4
 
 # ---- a node with the wrong access token ----
 kill -TERM "${RIG_AGENT[n1]}"
@@ -126,8 +128,7 @@ expected_sums+=($(pending_sums n1) $(pending_sums n2))
 kill -TERM "${RIG_AGENT[n1]}"
 wait "${RIG_AGENT[n1]}" 2>/dev/null
 rig_start_agent n1
-six_raws() { [ "$(raws | wc -l)" -ge 6 ]; }
-until_ok 180 six_raws && ok "with its token it delivers" || not_ok "with its token it delivers" "$(raws | wc -l) of 6"
+until_ok 180 raws_at_least 6 && ok "with its token it delivers" || not_ok "with its token it delivers" "$(raws | wc -l) of 6"
 
 # ---- every shot once, whole ----
 until_ok 60 rig_outboxes_empty && ok "both outboxes are empty" || not_ok "both outboxes are empty" "$(find outbox-*/shots -mindepth 2 | head -3)"
