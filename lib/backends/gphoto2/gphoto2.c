@@ -237,16 +237,14 @@ static void learn_paths(backend *b);
 static const struct name_path *known(backend *b, const char *name);
 
 /* libgphoto2 2.5.30's ptp2 reports some Device Busy answers as "not
- * there" (GP_ERROR_BAD_PARAMETERS).  A setting whose lookup met a busy
- * answer is "not found": a setting the camera listed at open is asked for
- * again like busy, a few times, and then reported busy, not missing.  A
- * file fetched while the camera answers GetObjectInfo busy "does not
+ * there" (GP_ERROR_BAD_PARAMETERS).  A setting whose single lookup says
+ * "not found" although the camera listed it at open is looked for in the
+ * whole tree (fetch_widget).  A file fetched while the camera answers GetObjectInfo busy "does not
  * exist" (get_folder_from_handle), and stays so for the session: ptp2
  * keeps the half-read object in its cache (`libtest busy-objectinfo`:
  * five more tries, with or without its file list made again, all failed).
  * A file the last capture announced is then reported busy, with where it
  * is, not as missing. */
-enum { MASKED_BUSY_TRIES = 5 };
 static bool masked_busy(int gp)
 {
     return gp == GP_ERROR_BAD_PARAMETERS || gp == GP_ERROR_FILE_NOT_FOUND;
@@ -811,17 +809,20 @@ static int fetch_widget(backend *b, const char *path_or_name, CameraWidget **roo
         b->err[0] = '\0';
         int gp = GP_ERROR;
         GP_RETRY(gp, gp_camera_get_single_config(b->cam, path_or_name, root, b->ctx));
-        bool listed = known(b, path_or_name) != NULL;
-        for (int again = 0; gp == GP_ERROR_BAD_PARAMETERS && listed && again < MASKED_BUSY_TRIES; again++) {
-            busy_backoff(again);
-            GP_RETRY(gp, gp_camera_get_single_config(b->cam, path_or_name, root, b->ctx));
-        }
-        if (gp == GP_ERROR_BAD_PARAMETERS && listed)
-            return fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while \"%s\" was read; try again", path_or_name);
-        if (gp < GP_OK && gp != GP_ERROR_BAD_PARAMETERS && gp != GP_ERROR_NOT_SUPPORTED)
-            return g2_fail(b, gp, "reading a setting");
-        *w = gp >= GP_OK ? *root : NULL;
         snprintf(path, pathsz, "%s", path_or_name);
+        if (gp == GP_ERROR_BAD_PARAMETERS && known(b, path_or_name)) {
+            /* listed at open, "not found" now: a busy answer, or the
+             * setting is gone (a mode without it); the whole tree, read
+             * through another path in ptp2, tells which */
+            if (*root) gp_widget_free(*root);
+            *root = NULL;
+            GP_CALL(b, gp_camera_get_config(b->cam, root, b->ctx), "reading settings");
+            if (gp_widget_get_child_by_name(*root, path_or_name, w) != GP_OK) *w = NULL;
+        } else if (gp < GP_OK && gp != GP_ERROR_BAD_PARAMETERS && gp != GP_ERROR_NOT_SUPPORTED) {
+            return g2_fail(b, gp, "reading a setting");
+        } else {
+            *w = gp >= GP_OK ? *root : NULL;
+        }
     }
     if (*w == NULL) {
         if (*root) gp_widget_free(*root);
