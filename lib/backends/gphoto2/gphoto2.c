@@ -115,11 +115,15 @@ static void load_lists(void)
 
 /* ---- errors --------------------------------------------------------------- */
 
-/* The PTP response code of this thread's last failed Nikon MfDrive, as
- * libgphoto2 logged it (0: none since it was reset).  Each camera's calls
- * run on its own owner thread, so a thread-local value is that camera's. */
+/* What libgphoto2's error log said on this thread: the PTP response code
+ * of the last failed Nikon MfDrive (0: none since it was reset), and how
+ * many Device Busy answers it reported (ptp2 logs one for each, also for
+ * those it then hides, see fetch_widget and learn_paths).  Each camera's
+ * calls run on its own owner thread, so a thread-local value is that
+ * camera's. */
 static _Thread_local unsigned mfdrive_result;
-static pthread_once_t mfdrive_log_once = PTHREAD_ONCE_INIT;
+static _Thread_local unsigned busy_logged;
+static pthread_once_t gp_log_once = PTHREAD_ONCE_INIT;
 
 static void on_gp_log(GPLogLevel level, const char *domain, const char *str, void *data)
 {
@@ -128,18 +132,20 @@ static void on_gp_log(GPLogLevel level, const char *domain, const char *str, voi
      * End (0xa00c)" in domain "_put_Nikon_MFDrive [config.c:N]".  The code
      * is the last 0x. */
     if (str == NULL || domain == NULL) return;
+    if (strstr(str, "Device Busy")) busy_logged++;
     if (strcasestr(domain, "mfdrive") == NULL && strcasestr(str, "nikon_mfdrive") == NULL) return;
     const char *hex = NULL;
     for (const char *p = strstr(str, "0x"); p; p = strstr(p + 2, "0x")) hex = p;
     if (hex) mfdrive_result = (unsigned)strtoul(hex + 2, NULL, 16);
 }
 
-static void add_mfdrive_log(void)
+static void add_gp_log(void)
 {
     /* errors only: a handler at debug level would have libgphoto2 format
      * every debug line of every camera's live view for nothing */
     if (gp_log_add_func(GP_LOG_ERROR, on_gp_log, NULL) < GP_OK)
-        LOG_WARN("gphoto2", "%s", "cannot watch libgphoto2's log: a Nikon lens at its end stop will read as an error");
+        LOG_WARN("gphoto2", "%s", "cannot watch libgphoto2's log: a Nikon lens at its end stop will read as an error, "
+                 "and settings a busy camera did not list at open stay unknown");
 }
 
 static void on_ctx_error(GPContext *ctx, const char *text, void *data)
@@ -583,6 +589,7 @@ static int g2_open(const char *spec, backend **out, char *err, size_t errsz)
         gp_widget_get_value(w, &val) == GP_OK && val && *val)
         snprintf(b->model, sizeof b->model, "%s", val);
     if (w) gp_widget_free(w);
+    pthread_once(&gp_log_once, add_gp_log);
     learn_paths(b);
     learn_focus(b);
     *out = b;
@@ -732,21 +739,33 @@ static int g2_settings_list(backend *b, tether_settings **out);
 
 /* Remembers where each short name lives (the first one, as libgphoto2's
  * single-config lookup finds it). */
+/* The settings' names and paths, from the tree.  ptp2 leaves a setting
+ * it met a Device Busy answer for out of the tree, without an error (the
+ * busy answer shows only in its log): the tree is read again while that
+ * happens, three times at most, and what each read found is kept. */
 static void learn_paths(backend *b)
 {
-    tether_settings *all = NULL;
-    if (g2_settings_list(b, &all) != TETHER_OK) return;
-    b->paths = calloc((size_t)all->count, sizeof *b->paths);
-    for (int i = 0; b->paths && i < all->count; i++) {
-        bool seen = false;
-        for (int k = 0; k < b->npaths && !seen; k++) seen = strcmp(b->paths[k].name, all->items[i].name) == 0;
-        if (seen) continue;
-        snprintf(b->paths[b->npaths].name, sizeof b->paths[0].name, "%s", all->items[i].name);
-        snprintf(b->paths[b->npaths].path, sizeof b->paths[0].path, "%s", all->items[i].path);
-        b->paths[b->npaths].read_only = all->items[i].read_only;
-        b->npaths++;
+    for (int round = 0; round < 3; round++) {
+        tether_settings *all = NULL;
+        busy_logged = 0;
+        if (g2_settings_list(b, &all) != TETHER_OK) return;
+        struct name_path *grown = realloc(b->paths, (size_t)(b->npaths + all->count) * sizeof *b->paths);
+        if (grown == NULL) {
+            tether_settings_free(all);
+            return;
+        }
+        b->paths = grown;
+        for (int i = 0; i < all->count; i++) {
+            if (known(b, all->items[i].name)) continue;
+            struct name_path *np = &b->paths[b->npaths++];
+            snprintf(np->name, sizeof np->name, "%s", all->items[i].name);
+            snprintf(np->path, sizeof np->path, "%s", all->items[i].path);
+            np->read_only = all->items[i].read_only;
+        }
+        tether_settings_free(all);
+        if (busy_logged == 0) break;
+        LOG_DEBUG("gphoto2", "the settings were read while the camera answered busy (%u times): read again", busy_logged);
     }
-    tether_settings_free(all);
 }
 
 static const char *path_of(backend *b, const char *name)
@@ -814,10 +833,14 @@ static int fetch_widget(backend *b, const char *path_or_name, CameraWidget **roo
             /* listed at open, "not found" now: a busy answer, or the
              * setting is gone (a mode without it); the whole tree, read
              * through another path in ptp2, tells which */
-            if (*root) gp_widget_free(*root);
-            *root = NULL;
-            GP_CALL(b, gp_camera_get_config(b->cam, root, b->ctx), "reading settings");
-            if (gp_widget_get_child_by_name(*root, path_or_name, w) != GP_OK) *w = NULL;
+            for (int round = 0; round < 3 && *w == NULL; round++) {
+                if (*root) gp_widget_free(*root);
+                *root = NULL;
+                busy_logged = 0;
+                GP_CALL(b, gp_camera_get_config(b->cam, root, b->ctx), "reading settings");
+                if (gp_widget_get_child_by_name(*root, path_or_name, w) != GP_OK) *w = NULL;
+                if (busy_logged == 0) break; /* read without a busy answer: what it says stands */
+            }
         } else if (gp < GP_OK && gp != GP_ERROR_BAD_PARAMETERS && gp != GP_ERROR_NOT_SUPPORTED) {
             return g2_fail(b, gp, "reading a setting");
         } else {
@@ -1374,7 +1397,7 @@ static int g2_focus_drive(backend *b, int direction, int step)
     } else if (type == GP_WIDGET_RANGE) {
         float units = (float)(direction > 0 ? -nikon_units[step - 1] : nikon_units[step - 1]);
         gp_widget_set_value(w, &units);
-        pthread_once(&mfdrive_log_once, add_mfdrive_log);
+        pthread_once(&gp_log_once, add_gp_log);
         mfdrive_result = 0;
     } else {
         gp_widget_free(w);
