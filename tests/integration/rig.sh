@@ -133,11 +133,14 @@ rig_in n3 iptables -D INPUT -m statistic --mode random --probability 0.1 -j DROP
 until_ok 120 rig_outboxes_empty && ok "every node's outbox is empty" || not_ok "every node's outbox is empty" "$(find "$T_DIR"/outbox-*/shots -mindepth 2 | head -3)"
 for n in "${RIG_NODES[@]}"; do
     taken=$(rig_sim_state "$n" .shots)
-    expect "node $n: every shot its camera took is at the studio once ($taken)" "$(photos | grep -c -- "-$n-")" "$taken"
+    got=$(photos | grep -c -- "-$n-")
+    expect "node $n: every shot its camera took is at the studio once ($taken)" "$got" "$taken"
+    # what the node said about a shot that did not arrive
+    [ "$got" = "$taken" ] || grep -Ei 'capture|fire|error|warn' "agent-$n.err" | tail -n 8 | sed "s/^/    agent $n: /"
 done
 expect "no two photos alike (SHA-256)" "$(photos | xargs sha256sum | awk '{print $1}' | sort | uniq -d | wc -l)" 0
 expect "the catalog has every photo once" "$(api "$URL/api/photos?per_page=1" | jq .total)" "$(count_photos)"
-for f in errors-kill errors-broker; do [ -f "$f" ] && echo "    $f: $(sort "$f" | uniq -c | tr '\n' ' ')"; done
+for f in errors-kill errors-broker errors-loss; do [ -f "$f" ] && echo "    $f: $(sort "$f" | uniq -c | tr '\n' ' ')"; done
 expect "/metrics counts the four nodes online" \
     "$(api "$URL/metrics" | awk '$1 == "tether_rig_nodes{state=\"online\"}" { print $2 }')" 4
 
