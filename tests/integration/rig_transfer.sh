@@ -74,7 +74,8 @@ resumed() { until_ok 30 has_sent "$1" "$2"; sent_bytes "$1" "$2" | tail -n 1; }
 # capture_on NODE NAME: a capture through the studio on NODE's camera alone (so that no
 # other node's file can come and go unseen); NODE's outbox files are added to expected_sums
 capture_on() {
-    rig_capture_all "{\"cameras\":[\"$1-canon-eos-550d\"]}" >"$2.json"
+    # at once, not at a time T that a loaded machine's node may miss
+    rig_capture_all "{\"cameras\":[\"$1-canon-eos-550d\"],\"fire\":\"now\"}" >"$2.json"
     expect "$2 capture reaches $1's camera" "$(jq '[.shots[] | select(.error == null)] | length' "$2.json")" 1
     until_ok 60 has_pending "$1"
     expected_sums+=($(pending_sums "$1"))
