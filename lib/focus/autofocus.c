@@ -603,6 +603,9 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     int cand[5], nc = 0;
     bool cand_fine[5] = {false}; /* found on the fine measure */
     cand[nc++] = best;
+    int fb = 0; /* the sweep's sharpest sample on the fine measure */
+    for (int i = 1; i < n; i++)
+        if (sweep[i].fine > sweep[fb].fine) fb = i;
     if (o->mode == TETHER_AF_GLOBAL) {
         /* other clear peaks that could be higher than the best sample says:
          * a peak between two samples shows at about half its height */
@@ -618,12 +621,9 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
          * fine texture that the fine measure (and the eye) finds sharper:
          * the sweep's sharpest sample on the fine measure is a candidate
          * too, when it stands clearly above the fine measure's floor. */
-        int fb = 0;
         double flo = sweep[0].fine;
-        for (int i = 1; i < n; i++) {
-            if (sweep[i].fine > sweep[fb].fine) fb = i;
+        for (int i = 1; i < n; i++)
             if (sweep[i].fine < flo) flo = sweep[i].fine;
-        }
         bool near_one = false;
         for (int c = 0; c < nc; c++) near_one = near_one || abs(cand[c] - fb) < 2;
         if (!near_one && sweep[fb].fine > 3 * flo) {
@@ -698,9 +698,6 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
              * the medium scans found is beside a peak they did not reach
              * (two planes 90 Near1 apart: the coarse measure's best sample
              * is on one, its neighbour on the fine measure's): scan it. */
-            int fb = 0;
-            for (int i = 1; i < n; i++)
-                if (sweep[i].fine > sweep[fb].fine) fb = i;
             bool scanned = false;
             for (int k = 0; k < nc; k++) scanned = scanned || cand[k] == fb;
             if (!scanned && sweep[fb].fine > MISSED_RATIO * peak_h) {
