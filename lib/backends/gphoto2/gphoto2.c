@@ -242,19 +242,10 @@ static void busy_backoff(int attempt)
 static void learn_paths(backend *b);
 static const struct name_path *known(backend *b, const char *name);
 
-/* libgphoto2 2.5.30's ptp2 reports some Device Busy answers as "not
- * there" (GP_ERROR_BAD_PARAMETERS).  A setting whose single lookup says
- * "not found" although the camera listed it at open is looked for in the
- * whole tree (fetch_widget).  A file fetched while the camera answers GetObjectInfo busy "does not
- * exist" (get_folder_from_handle), and stays so for the session: ptp2
- * keeps the half-read object in its cache (`libtest busy-objectinfo`:
- * five more tries, with or without its file list made again, all failed).
- * A file the last capture announced is then reported busy, with where it
- * is, not as missing. */
-static bool masked_busy(int gp)
-{
-    return gp == GP_ERROR_BAD_PARAMETERS || gp == GP_ERROR_FILE_NOT_FOUND;
-}
+/* ptp2 leaves a setting it met a Device Busy answer for out of the tree,
+ * without an error (the answer shows only in its log, busy_logged): a
+ * tree is read again while that happens, this many times at most. */
+enum { TREE_READS = 3 };
 static void learn_focus(backend *b);
 
 /* ---- opening --------------------------------------------------------------- */
@@ -738,14 +729,12 @@ static void walk(CameraWidget *w, const char *prefix, tether_settings *out, int 
 static int g2_settings_list(backend *b, tether_settings **out);
 
 /* Remembers where each short name lives (the first one, as libgphoto2's
- * single-config lookup finds it). */
-/* The settings' names and paths, from the tree.  ptp2 leaves a setting
- * it met a Device Busy answer for out of the tree, without an error (the
- * busy answer shows only in its log): the tree is read again while that
- * happens, three times at most, and what each read found is kept. */
+ * single-config lookup finds it), from the tree, read again while busy
+ * answers left settings out of it (TREE_READS); what each read found is
+ * kept. */
 static void learn_paths(backend *b)
 {
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < TREE_READS; round++) {
         tether_settings *all = NULL;
         busy_logged = 0;
         if (g2_settings_list(b, &all) != TETHER_OK) return;
@@ -830,10 +819,11 @@ static int fetch_widget(backend *b, const char *path_or_name, CameraWidget **roo
         GP_RETRY(gp, gp_camera_get_single_config(b->cam, path_or_name, root, b->ctx));
         snprintf(path, pathsz, "%s", path_or_name);
         if (gp == GP_ERROR_BAD_PARAMETERS && known(b, path_or_name)) {
-            /* listed at open, "not found" now: a busy answer, or the
-             * setting is gone (a mode without it); the whole tree, read
-             * through another path in ptp2, tells which */
-            for (int round = 0; round < 3 && *w == NULL; round++) {
+            /* listed at open, "not found" now: a busy answer (ptp2 says
+             * "not found" for one), or the setting is gone (a mode
+             * without it); the whole tree, read through another path in
+             * ptp2, tells which */
+            for (int round = 0; round < TREE_READS && *w == NULL; round++) {
                 if (*root) gp_widget_free(*root);
                 *root = NULL;
                 busy_logged = 0;
@@ -983,6 +973,19 @@ static int fdw_write(void *priv, unsigned char *data, uint64_t *len)
     }
     w->written += *len;
     return GP_OK;
+}
+
+/* libgphoto2 2.5.30's ptp2 reports some Device Busy answers as "not
+ * there".  A file fetched while the camera answers GetObjectInfo busy
+ * "does not exist" (get_folder_from_handle, GP_ERROR_BAD_PARAMETERS or
+ * GP_ERROR_FILE_NOT_FOUND), and stays so for the session: ptp2 keeps the
+ * half-read object in its cache (`libtest busy-objectinfo`: five more
+ * tries, with or without its file list made again, all failed).  A file
+ * the last capture announced is then reported busy, with where it is, not
+ * as missing. */
+static bool masked_busy(int gp)
+{
+    return gp == GP_ERROR_BAD_PARAMETERS || gp == GP_ERROR_FILE_NOT_FOUND;
 }
 
 static bool was_announced(const backend *b, const char *camera_path)
