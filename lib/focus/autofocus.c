@@ -693,11 +693,13 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         }
         double v = curve_variance(med, nm, mb);
         if (v > 0 && (sigma2 < 0 || v > sigma2)) sigma2 = v; /* (the wider curve: the safer bound) */
-        if (c == nc - 1 && nc < 5) {
+        if (o->mode == TETHER_AF_GLOBAL && c == nc - 1 && nc < 5) {
             /* A sweep sample sharper on the fine measure than every peak
              * the medium scans found is beside a peak they did not reach
              * (two planes 90 Near1 apart: the coarse measure's best sample
-             * is on one, its neighbour on the fine measure's): scan it. */
+             * is on one, its neighbour on the fine measure's): scan it.
+             * Global mode only, as the other extra candidates: "nearest"
+             * keeps to the first peak. */
             bool scanned = false;
             for (int k = 0; k < nc; k++) scanned = scanned || cand[k] == fb;
             if (!scanned && sweep[fb].fine > MISSED_RATIO * peak_h) {
