@@ -883,6 +883,8 @@ static bool same_file(int fd, const struct stat *st)
     return fstat(fd, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino;
 }
 
+static int card_count(tether_camera *cam);
+
 /* A camera frozen for a while (no answers, sockets open: Wi-Fi out of
  * range, a body that hung) during a capture.  It must come back soon after
  * it thaws, with the old session really closed (the camera sees it end),
@@ -905,11 +907,19 @@ static void freeze(int seconds)
         /* round 1 freezes before the shutter, round 2 in the middle of the capture */
         OK(round == 0 ? ctl_post(&s, "/freeze", NULL) == 200 : ctl_post(&s, "/faults", "{\"freeze_after_ops\": 2}") == 200,
            "round %d: the camera freezes %s", round + 1, round == 0 ? "" : "after the shutter");
+        int on_card = round == 1 ? card_count(cam) : -1;
         double t_freeze = clock_mono_s();
         int rc = tether_capture(cam, &o, &shot);
         double took = clock_mono_s() - t_freeze;
+        char why[512];
+        tether_camera_last_error(cam, why, sizeof why);
         OK(rc != TETHER_OK, "round %d: a capture on the frozen camera fails (%s after %.1f s)", round + 1,
            tether_err_name(rc), took);
+        /* frozen after the shutter: the message says the picture was taken
+         * and where it is (this persona writes to its card) */
+        if (round == 1)
+            OK(strstr(why, "the camera fired") && strstr(why, "it is on the card"),
+               "round 2: the error says the camera fired and the picture is on the card (%s)", why);
         double left = seconds - (clock_mono_s() - t_freeze);
         if (left > 0) clock_sleep_ns((int64_t)(left * 1e9)); /* the length of the fault, not a wait for state */
         OK(ctl_post(&s, "/thaw", NULL) == 200, "round %d: thawed after %.1f s", round + 1, clock_mono_s() - t_freeze);
@@ -929,6 +939,9 @@ static void freeze(int seconds)
         }
         OK(first_ok >= 0 && first_ok < 8, "round %d: the first capture after the thaw works %.1f s after it (%d tries)",
            round + 1, first_ok, tries);
+        if (round == 1) /* that capture's file was downloaded and deleted; the cut-off one's stays */
+            OK(card_count(cam) == on_card + 1, "round 2: the picture is on the card (%d files, %d before)",
+               card_count(cam), on_card);
         /* one host at a time: a session that was never closed would keep
          * the new one out (a host refused while the camera had not yet
          * noticed the old one's end tries again) */

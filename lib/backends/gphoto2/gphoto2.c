@@ -988,6 +988,28 @@ static bool masked_busy(int gp)
     return gp == GP_ERROR_BAD_PARAMETERS || gp == GP_ERROR_FILE_NOT_FOUND;
 }
 
+/* A failure after which the PTP session is gone: the owner reconnects. */
+static bool link_is_broken(int rc)
+{
+    return rc == TETHER_ERR_IO || rc == TETHER_ERR_TIMEOUT || rc == TETHER_ERR_DISCONNECTED;
+}
+
+/* Where a picture the camera took waits, for a message: libgphoto2 has
+ * bodies with a capture target (Canon EOS, Nikon) keep it in their memory
+ * for the computer unless its "capturetarget" setting says "card" (unset
+ * means "sdram"), and such a picture goes with the PTP session; other
+ * cameras write it to the card. */
+static const char *picture_fate(backend *b, bool session_lost)
+{
+    char target[256] = "", id[] = "ptp2", key[] = "capturetarget"; /* gp_setting_get takes char * */
+    bool in_memory = known(b, "capturetarget") &&
+                     (gp_setting_get(id, key, target) != GP_OK || strcmp(target, "sdram") == 0);
+    if (!in_memory) return "it is on the card";
+    return session_lost ? "the camera kept it in its memory for the computer (capturetarget \"Internal RAM\"), "
+                          "and it went with the connection; with capturetarget \"Memory card\" a copy stays on the card"
+                        : "it waits in the camera's memory";
+}
+
 static bool was_announced(const backend *b, const char *camera_path)
 {
     for (int i = 0; i < b->nannounced; i++)
@@ -1029,8 +1051,14 @@ static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
         /* ours, not the camera's: the transfer itself went through */
         rc = fail_msg(b, store_err_from_errno(w.err), "cannot write %s: %s", name, strerror(w.err));
     } else if (masked_busy(gp) && was_announced(b, camera_path)) {
-        rc = fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while %s was looked up; it is on the card (%s)", name,
-                      camera_path);
+        rc = fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while %s was looked up; %s (%s)", name,
+                      picture_fate(b, false), camera_path);
+    } else if (gp < GP_OK && was_announced(b, camera_path) && link_is_broken(map_error(gp))) {
+        g2_fail(b, gp, "download");
+        char why[sizeof b->err];
+        snprintf(why, sizeof why, "%s", b->err);
+        rc = fail_msg(b, map_error(gp), "the connection broke while %s came from the camera (%s); %s", name, why,
+                      picture_fate(b, true));
     } else if (gp < GP_OK) {
         rc = g2_fail(b, gp, "download");
     } else if (sink->fd < 0) {
@@ -1263,7 +1291,12 @@ static int g2_capture(backend *b, backend_item items[], int *n)
         snprintf(path, sizeof path, "%s%s%s", p.folder, strcmp(p.folder, "/") ? "/" : "", p.name);
         camera_item(b, &items[(*n)++], path);
     } else if (gp < GP_OK) {
-        return g2_fail(b, gp, "capture");
+        int rc = g2_fail(b, gp, "capture");
+        if (!link_is_broken(rc)) return rc;
+        char why[sizeof b->err];
+        snprintf(why, sizeof why, "%s", b->err);
+        return fail_msg(b, rc, "the connection broke while the shutter was released (%s); if the camera fired, %s", why,
+                        picture_fate(b, true));
     }
     int64_t start = clock_mono_ns(), quiet_since = start, completed = 0;
     const int64_t first_file_ns = 60LL * 1000000000; /* long exposures included */
@@ -1274,9 +1307,9 @@ static int g2_capture(backend *b, backend_item items[], int *n)
                             (int)(first_file_ns / 1000000000));
         if (*n == 0 && completed && now - completed > 3000000000LL)
             /* libgphoto2 drops an ObjectAdded it could not look up (Device
-             * Busy on GetObjectInfo): the picture is on the card */
-            return fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while announcing the new file; "
-                            "it is on the card");
+             * Busy on GetObjectInfo): the picture is on the camera */
+            return fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while announcing the new file; %s",
+                            picture_fate(b, false));
         if (*n > 0 && (now - quiet_since >= 150000000 || now - start > first_file_ns + 1500000000LL)) break;
         tether_event ev;
         int rc = next_gp_event(b, 50, &ev);
@@ -1286,7 +1319,13 @@ static int g2_capture(backend *b, backend_item items[], int *n)
         }
         /* TETHER_ERR_TIMEOUT here is the link's: the camera stopped
          * answering, and waiting on would only add timeouts */
-        if (rc != TETHER_OK) return *n > 0 ? TETHER_OK : rc;
+        if (rc != TETHER_OK && *n > 0) return TETHER_OK;
+        if (rc != TETHER_OK) {
+            char why[sizeof b->err];
+            snprintf(why, sizeof why, "%s", b->err);
+            return fail_msg(b, rc, "the camera fired, but the connection broke before it named the picture (%s); %s",
+                            why, picture_fate(b, link_is_broken(rc)));
+        }
         quiet_since = clock_mono_ns();
         if (ev.type == TETHER_EVENT_CAPTURE_COMPLETE) completed = quiet_since;
         if (ev.type == TETHER_EVENT_FILE_ADDED && *n < TETHER_MAX_SHOT_FILES) camera_item(b, &items[(*n)++], ev.path);
