@@ -90,6 +90,10 @@ rig_start_studio() {
 }
 # rig_api CURL-ARGS...: curl to the studio from its namespace, with the token
 rig_api() { rig_in std curl -s --max-time 60 -H "Authorization: Bearer $RIG_TOKEN" "$@"; }
+# rig_raws: the RAW files (*.cr2) the studio holds, sorted; partial files
+# (under .tether) and thumbnails are not photos
+rig_raws() { find "$RIG_DIR/photos" -path '*/.tether' -prune -o -path '*/.thumbs' -prune -o -type f -iname '*.cr2' -print | sort; }
+rig_raws_at_least() { [ "$(rig_raws | wc -l)" -ge "$1" ]; }
 # rig_capture_all [BODY]: POST /api/capture (default {"cameras":"all"})
 rig_capture_all() {
     rig_api -X POST -H 'Content-Type: application/json' --data "${1:-{\"cameras\":\"all\"\}}" "$RIG_URL/api/capture"

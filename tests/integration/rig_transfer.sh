@@ -52,8 +52,6 @@ for n in "${RIG_NODES[@]}"; do
         "$URL/api/cameras/$n-canon-eos-550d/settings" >/dev/null
 done
 
-raws() { find "$T_DIR/photos" -path '*/.tether' -prune -o -path '*/.thumbs' -prune -o -type f -iname '*.cr2' -print | sort; }
-raws_at_least() { [ "$(raws | wc -l)" -ge "$1" ]; }
 # partial NODE: the size of the largest file the studio holds part of from NODE (0: none)
 partial() {
     find "$T_DIR/photos/.tether/rig/parts/$1" -type f -printf '%s\n' 2>/dev/null | sort -n | tail -n 1 | grep . || echo 0
@@ -92,8 +90,8 @@ capture_until_mid_file() {
 # after line FROM of its log only from where the studio held HELD bytes
 expect_resumed() {
     local node=$1 from=$2 held=$3 what=$4 count=$5 sent
-    until_ok 180 raws_at_least "$count" && ok "the RAW file arrives after $what" ||
-        not_ok "the RAW file arrives after $what" "$(raws | wc -l) of $count; $(tail -n 2 "agent-$node.err" | tr '\n' '|')"
+    until_ok 180 rig_raws_at_least "$count" && ok "the RAW file arrives after $what" ||
+        not_ok "the RAW file arrives after $what" "$(rig_raws | wc -l) of $count; $(tail -n 2 "agent-$node.err" | tr '\n' '|')"
     sent=$(resumed "$node" "$from")
     expect_true "$node went on from the studio's partial file (sent ${sent:-nothing} of $RAW_SIZE bytes after $what)" \
         "${sent:-0} > 0 && ${sent:-0} <= $RAW_SIZE - $held"
@@ -137,16 +135,16 @@ expect "the studio holds nothing of it" "$(partial n1)" 0
 kill -TERM "${RIG_AGENT[n1]}"
 wait "${RIG_AGENT[n1]}" 2>/dev/null
 rig_start_agent n1
-until_ok 180 raws_at_least 3 && ok "with its token it delivers" || not_ok "with its token it delivers" "$(raws | wc -l) of 3"
+until_ok 180 rig_raws_at_least 3 && ok "with its token it delivers" || not_ok "with its token it delivers" "$(rig_raws | wc -l) of 3"
 
 # ---- every shot once, whole ----
 until_ok 60 rig_outboxes_empty && ok "both outboxes are empty" || not_ok "both outboxes are empty" "$(find outbox-*/shots -mindepth 2 | head -3)"
 for n in "${RIG_NODES[@]}"; do
     taken=$(rig_sim_state "$n" .shots)
-    expect "node $n: each of its $taken shots is at the studio once" "$(raws | grep -c -- "-$n-")" "$taken"
+    expect "node $n: each of its $taken shots is at the studio once" "$(rig_raws | grep -c -- "-$n-")" "$taken"
 done
 expect "each photo is the node's file byte for byte (SHA-256)" \
-    "$(raws | xargs sha256sum | awk '{ print $1 }' | sort | tr '\n' ' ')" "$(printf '%s\n' "${expected_sums[@]}" | sort | tr '\n' ' ')"
+    "$(rig_raws | xargs sha256sum | awk '{ print $1 }' | sort | tr '\n' ' ')" "$(printf '%s\n' "${expected_sums[@]}" | sort | tr '\n' ' ')"
 expect "no partial file is left" "$(find photos/.tether/rig/parts -type f | wc -l)" 0
 expect "the catalog has each photo once" "$(rig_api "$URL/api/photos?per_page=1" | jq .total)" \
     "$(find photos -path '*/.tether' -prune -o -path '*/.thumbs' -prune -o -type f -print | wc -l)"
