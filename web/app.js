@@ -547,9 +547,7 @@ async function loadSettings() {
     if (id !== cams.selected) return; // another camera was selected meanwhile
     state.settings = r.settings;
     renderShooting();
-    $('#focus-none').textContent = isRemote(selectedCamera()) ? remoteNote(selectedCamera())
-      : touchSetting() ? 'Click the picture to focus there: this camera focuses by touch, it has no focus drive.'
-        : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
+    $('#focus-none').textContent = focusNoneText(selectedCamera());
     // the settings every camera shares first, in a photographer's words;
     // the camera's own tree (PTP properties, modes, actions) under Advanced
     const canon = Object.keys(CANONICAL_LABEL);
@@ -855,6 +853,16 @@ function onViewerClick(e) {
 
 function touchSetting() {
   return (state.settings || []).find((x) => x.name === 'touchaf' && !x.read_only);
+}
+
+// What the focus panel says when the camera's lens cannot be driven from
+// here.  Both writers use it, the settings' load and the camera list's
+// refresh, so a refresh after the load no longer says "cannot be driven"
+// of a camera that focuses by touch.
+function focusNoneText(c) {
+  if (isRemote(c)) return remoteNote(c);
+  return touchSetting() ? 'Click the picture to focus there: this camera focuses by touch, it has no focus drive.'
+    : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
 }
 
 async function touchFocus(fx, fy) {

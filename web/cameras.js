@@ -371,7 +371,7 @@ function showCapabilities(c) {
   const noFocus = remote || (!!caps.focus && caps.focus.kind === 'none');
   for (const sel of ['.drive', '#af', '#af-mode', '#stack']) $(sel).hidden = noFocus;
   $('#focus-none').hidden = !noFocus;
-  $('#focus-none').textContent = remote ? remoteNote(c) : 'This camera\'s lens cannot be driven from here: no drive, AF or stack.';
+  $('#focus-none').textContent = focusNoneText(c);
   const noCard = remote || caps.card_files === false;
   $('#import-controls').hidden = noCard;
   $('#import-none').hidden = !noCard;

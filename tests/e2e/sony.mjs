@@ -20,6 +20,11 @@ try {
   await until(async () => page.evaluate(() => document.querySelector('#live').naturalWidth > 0), 20000);
   report(await until(async () => /focuses by touch/.test(await page.textContent('#focus-none'))),
     'the focus panel says the camera focuses by touch', await page.textContent('#focus-none'));
+  // the camera list loaded again (an event, a reconnection) keeps it so:
+  // its refresh wrote "cannot be driven" over it, once in a full run
+  await page.evaluate(() => loadCameras());
+  report(/focuses by touch/.test(await page.textContent('#focus-none')),
+    'and still says so after the camera list is loaded again', await page.textContent('#focus-none'));
   // where the picture is inside the <img> (object-fit: contain)
   const pic = await page.evaluate(() => {
     const img = document.querySelector('#live'), b = img.getBoundingClientRect();
