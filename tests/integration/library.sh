@@ -34,6 +34,11 @@ for scenario in reconnect busy busy-objectinfo slow threads buffer tethered rest
     status=$?
     if grep -Eq 'Sanitizer|runtime error' "$T_DIR/libtest.err"; then
         not_ok "libtest $scenario: sanitizer report" "$(grep -E -m3 'ERROR|runtime error|SUMMARY' "$T_DIR/libtest.err" | tr '\n' ' ')"
+        # where each leak was made: its first frames with a name, enough
+        # to write a suppression (a rare libgphoto2 error path, s13a)
+        awk '/^(Direct|Indirect) leak|runtime error/ { n = 0; print "    " $0; next }
+             / #[0-9]+ / && n < 6 && !/asan_malloc|__interceptor/ { n++; sub(/^ +/, ""); print "        " $0 }' \
+            "$T_DIR/libtest.err" | head -n 60
     elif [ $status -ne 0 ] && [ $status -ne 1 ]; then
         not_ok "libtest $scenario: exit status $status" "$(tail -n 3 "$T_DIR/libtest.err" | tr '\n' ' ')"
     fi
