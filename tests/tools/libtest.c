@@ -939,9 +939,11 @@ static void freeze(int seconds)
         }
         OK(first_ok >= 0 && first_ok < 8, "round %d: the first capture after the thaw works %.1f s after it (%d tries)",
            round + 1, first_ok, tries);
-        if (round == 1) /* that capture's file was downloaded and deleted; the cut-off one's stays */
-            OK(card_count(cam) == on_card + 1, "round 2: the picture is on the card (%d files, %d before)",
-               card_count(cam), on_card);
+        if (round == 1) { /* that capture's file was downloaded and deleted; the cut-off one's stays */
+            int now_on_card = card_count(cam);
+            OK(now_on_card == on_card + 1, "round 2: the picture is on the card (%d files, %d before)", now_on_card,
+               on_card);
+        }
         /* one host at a time: a session that was never closed would keep
          * the new one out (a host refused while the camera had not yet
          * noticed the old one's end tries again) */

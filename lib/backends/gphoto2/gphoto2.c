@@ -1010,6 +1010,15 @@ static const char *picture_fate(backend *b, bool session_lost)
                         : "it waits in the camera's memory";
 }
 
+/* Fails with rc after the link broke around a shutter release: "WHAT
+ * (the backend's error so far); FATE_INTRO where the picture is". */
+static int fail_cut_off(backend *b, int rc, const char *what, const char *fate_intro, bool session_lost)
+{
+    char why[sizeof b->err];
+    snprintf(why, sizeof why, "%s", b->err);
+    return fail_msg(b, rc, "%s (%s); %s%s", what, why, fate_intro, picture_fate(b, session_lost));
+}
+
 static bool was_announced(const backend *b, const char *camera_path)
 {
     for (int i = 0; i < b->nannounced; i++)
@@ -1054,11 +1063,9 @@ static int g2_download(backend *b, const char *camera_path, backend_sink *sink)
         rc = fail_msg(b, TETHER_ERR_BUSY, "the camera was busy while %s was looked up; %s (%s)", name,
                       picture_fate(b, false), camera_path);
     } else if (gp < GP_OK && was_announced(b, camera_path) && link_is_broken(map_error(gp))) {
-        g2_fail(b, gp, "download");
-        char why[sizeof b->err];
-        snprintf(why, sizeof why, "%s", b->err);
-        rc = fail_msg(b, map_error(gp), "the connection broke while %s came from the camera (%s); %s", name, why,
-                      picture_fate(b, true));
+        char what[512];
+        snprintf(what, sizeof what, "the connection broke while %s came from the camera", name);
+        rc = fail_cut_off(b, g2_fail(b, gp, "download"), what, "", true);
     } else if (gp < GP_OK) {
         rc = g2_fail(b, gp, "download");
     } else if (sink->fd < 0) {
@@ -1293,10 +1300,7 @@ static int g2_capture(backend *b, backend_item items[], int *n)
     } else if (gp < GP_OK) {
         int rc = g2_fail(b, gp, "capture");
         if (!link_is_broken(rc)) return rc;
-        char why[sizeof b->err];
-        snprintf(why, sizeof why, "%s", b->err);
-        return fail_msg(b, rc, "the connection broke while the shutter was released (%s); if the camera fired, %s", why,
-                        picture_fate(b, true));
+        return fail_cut_off(b, rc, "the connection broke while the shutter was released", "if the camera fired, ", true);
     }
     int64_t start = clock_mono_ns(), quiet_since = start, completed = 0;
     const int64_t first_file_ns = 60LL * 1000000000; /* long exposures included */
@@ -1319,12 +1323,10 @@ static int g2_capture(backend *b, backend_item items[], int *n)
         }
         /* TETHER_ERR_TIMEOUT here is the link's: the camera stopped
          * answering, and waiting on would only add timeouts */
-        if (rc != TETHER_OK && *n > 0) return TETHER_OK;
         if (rc != TETHER_OK) {
-            char why[sizeof b->err];
-            snprintf(why, sizeof why, "%s", b->err);
-            return fail_msg(b, rc, "the camera fired, but the connection broke before it named the picture (%s); %s",
-                            why, picture_fate(b, link_is_broken(rc)));
+            if (*n > 0) return TETHER_OK;
+            return fail_cut_off(b, rc, "the camera fired, but the connection broke before it named the picture", "",
+                                link_is_broken(rc));
         }
         quiet_since = clock_mono_ns();
         if (ev.type == TETHER_EVENT_CAPTURE_COMPLETE) completed = quiet_since;
