@@ -234,6 +234,8 @@ int fmeter_settle(focus_meter *m, focus_sample *out, bool *motion_seen, bool use
     m->pending_travel = 0;
     int64_t give_up = t_cmd + (int64_t)max_wait_ms * 1000000;
     bool motion = false, have = false;
+    int quiet = 0; /* consecutive pairs that differ by no more than noise */
+    int64_t rest_from_ns = 0;
     focus_sample prev = {0}, s;
     for (;;) {
         int rc = fmeter_frame(m, &s, max_wait_ms + 1000);
@@ -252,11 +254,13 @@ int fmeter_settle(focus_meter *m, focus_sample *out, bool *motion_seen, bool use
         if (have && after) {
             bool mv = moving(m, &prev, &s);
             motion = motion || mv;
-            if (!mv && (motion || s.t_ns >= quiet_from)) {
+            quiet = mv ? 0 : quiet + 1;
+            if (quiet == 1) rest_from_ns = prev.t_ns;
+            if (quiet >= 1 && ((motion && quiet >= 2) || s.t_ns >= quiet_from)) {
                 learn_noise(m, &prev, &s);
-                if (motion && travel > 0) { /* the move was over by the previous frame */
+                if (motion && travel > 0) { /* the move was over by the first quiet pair's first frame */
                     int k = timing_slot(m, travel, true);
-                    double ms = (double)(prev.t_ns - t_cmd) / 1e6;
+                    double ms = (double)(rest_from_ns - t_cmd) / 1e6;
                     if (k >= 0) {
                         m->timing[k].ms = m->timing[k].n == 0 ? ms : 0.7 * m->timing[k].ms + 0.3 * ms;
                         if (ms > m->timing[k].ms) m->timing[k].ms = ms; /* err on the slow side */

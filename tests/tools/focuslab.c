@@ -287,10 +287,10 @@ static int cmd_af(lab_args *a)
         dropped += vcam_dropped(v);
         if (a->verbose)
             printf("trial %d seed %llu rc %d %s err %+.1f (global %+.1f) focus %.0f range %.0f "
-                   "frames %d+%d cmds %d %.1fs peaks %d blur-err %.1f (dof %.1f): %s\n",
+                   "frames %d+%d cmds %d (lost %llu) %.1fs peaks %d blur-err %.1f (dof %.1f): %s\n",
                    i, (unsigned long long)vo.seed, rc, r.status, err, e0,
                    vcam_focus_position(v, 0), vcam_range(v), r.measured_frames, r.settle_frames,
-                   r.commands, r.seconds, r.peaks, blur, vcam_dof_half(v), r.message);
+                   r.commands, (unsigned long long)vcam_dropped(v), r.seconds, r.peaks, blur, vcam_dof_half(v), r.message);
         vcam_free(v);
     }
     printf("af %s trials %d within1 %.0f%% within2 %.0f%% withinDOF %.0f%% global-within2 %.0f%% "

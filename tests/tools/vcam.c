@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "base/bytebuf.h"
+#include "base/log.h"
 #include "base/rng.h"
 #include "focus/absolute.h"
 #include "tether/errors.h"
@@ -79,7 +80,10 @@ static int v_drive(void *ctx, int direction, int step)
         }
     }
     v->t += v->o.cmd_latency_s;
-    lens_drive_canon(&v->lens, v->t, direction, step);
+    double at = lens_position(&v->lens, v->t), target = v->lens.target;
+    if (!lens_drive_canon(&v->lens, v->t, direction, step))
+        LOG_DEBUG("vcam", "t %.3f: Near%d %+d lost, the lens busy (at %.1f, going to %.1f)", v->t, step, direction, at,
+                  target);
     return 0;
 }
 
