@@ -662,7 +662,16 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             }
         }
         double xc = fit_peak(sweep, n, cand[c], cand_fine[c]) + shift;
-        double margin = shift_known ? 15 : 0.5 * uncertain;
+        /* The first scan starts half a step short of the candidate, and
+         * half the far stop's uncertainty more, unless the sweep found
+         * this one peak and both measures put it at the same sample: the
+         * far stop's estimate leans to the near side (the scan then finds
+         * the peak further on, +14 Near1 on average bright, +28 dim), so
+         * a lone peak's scan starts half a step short of it.  With other candidates, or the fine
+         * measure's best sample beside the coarse one's (two planes), the
+         * sweep's fit can be pulled towards another plane, either way. */
+        bool lone = nc == 1 && cand[0] == fb;
+        double margin = shift_known ? 15 : lone ? 0 : 0.5 * uncertain;
         double start = xc - 0.5 * S3 - margin;
         af_point med[FINE_MAX];
         int nm = 0, mb = 0;
