@@ -21,10 +21,11 @@
  * differ by no more than the noise measured at rest (both the whole
  * picture and the ROI's sharpness): two such pairs in a row once motion
  * has been seen, or one once the move should be over (fmeter_settle).
- * One quiet pair after motion is not enough: far from focus a moving lens changes the picture too little to see
- * now and then, and the next command would reach a lens still moving,
- * which a Canon body ignores (on the virtual camera with frames 0-100 ms
- * late, 18 of 3,300 commands were lost that way).  The noise
+ * One quiet pair after motion is not enough: far from focus a moving lens
+ * now and then changes the picture too little to see, and the next
+ * command would reach a lens still moving, which a Canon body ignores (on
+ * the virtual camera with frames 0-100 ms late, 18 of 3,300 commands were
+ * lost that way).  The noise
  * floor is learnt from frames at rest (fmeter_calibrate) and updated from
  * every settled pair.
  *

@@ -80,10 +80,9 @@ static int v_drive(void *ctx, int direction, int step)
         }
     }
     v->t += v->o.cmd_latency_s;
-    double at = lens_position(&v->lens, v->t), target = v->lens.target;
-    if (!lens_drive_canon(&v->lens, v->t, direction, step))
-        LOG_DEBUG("vcam", "t %.3f: Near%d %+d lost, the lens busy (at %.1f, going to %.1f)", v->t, step, direction, at,
-                  target);
+    if (!lens_drive_canon(&v->lens, v->t, direction, step)) /* a lost command leaves the lens as it was */
+        LOG_DEBUG("vcam", "t %.3f: Near%d %+d lost, the lens busy (at %.1f, going to %.1f)", v->t, step, direction,
+                  lens_position(&v->lens, v->t), v->lens.target);
     return 0;
 }
 
