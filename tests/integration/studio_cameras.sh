@@ -146,30 +146,50 @@ wait "$EV" 2>/dev/null
 
 # --- one camera lost: the others stream at full rate ------------------------------------------
 # Both phases are measured alike (cameras 0 and 2 watched at once for 4 s),
-# so the suite's load beside this test weighs on both; a camera stalled by
-# the lost one would fall to a few frames.  The sanitizer builds' bar is
-# lower: their frame rate swings more with the load.
+# so the suite's load beside this test weighs on both.  A camera held up
+# by the lost one (its reopen tried every 2 s) would be slow in every
+# window; the suite's load is not: a window below the bar is measured
+# again, up to three in all, and the best counts.  The bar is half the
+# rate, not a measurement (bench/run-cameras measures it): under ASan
+# beside the plain suite one 4 s window has come in at 0.49.
 watch_two() {
     frames "${IDS[0]}" 4 >"$1-0" &
     local w=$!
     frames "${IDS[2]}" 4 >"$1-2"
     wait "$w"
 }
-# (a camera blocked by the lost one would stream nothing; the suite runs
-# beside other tests, so the bar is half the rate, not a measurement:
-# bench/run-cameras measures it)
 rate_bar=0.5
+# reaches_bar K: camera K's fastest window after the unplug reached the bar
+reaches_bar() {
+    local n0 f0 n f
+    read -r n0 f0 <"before-$1"
+    read -r n f <"best-$1"
+    awk "BEGIN { exit !($n >= $rate_bar * $n0 / $f0 * $f && $f >= 1) }"
+}
 watch_two before
 ctl_post 1 /unplug
 lost() { [ "$(is_connected "${IDS[1]}")" = false ]; }
 within "the unplugged camera is seen lost" 15 lost
-watch_two after
+declare -A windows
+for try in 1 2 3; do
+    watch_two after
+    for k in 0 2; do
+        read -r n f <"after-$k"
+        windows[$k]="${windows[$k]:-}${windows[$k]:+, }$n frames in $f s"
+        [ "$try" = 1 ] || awk "BEGIN { exit !($f > 0 && $n / $f > $(awk '{ print ($2 > 0 ? $1 / $2 : 0) }' "best-$k")) }" &&
+            cp "after-$k" "best-$k"
+    done
+    reaches_bar 0 && reaches_bar 2 && break
+done
 for k in 0 2; do
     read -r n0 f0 <"before-$k"
-    read -r n f <"after-$k"
     rate_before=$(awk "BEGIN { print $n0 / $f0 }")
-    expect_true "${IDS[$k]} streams at full rate with ${IDS[1]} unplugged ($n frames in $f s; before: $rate_before/s)" \
-        "$n >= $rate_bar * $rate_before * $f && $f >= 1"
+    if reaches_bar "$k"; then
+        ok "${IDS[$k]} streams at full rate with ${IDS[1]} unplugged (${windows[$k]}; before: $rate_before/s)"
+    else
+        not_ok "${IDS[$k]} streams at full rate with ${IDS[1]} unplugged" \
+            "${windows[$k]}; before: $rate_before/s; the bar: $rate_bar of that in the best window"
+    fi
 done
 expect "the others still capture" "$(req POST /api/capture '{"cameras": "all"}')" "502"
 expect "... the lost one says why" "$(body ".shots[1].error.code")" "camera_disconnected"
