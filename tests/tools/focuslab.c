@@ -20,7 +20,9 @@
  *       simulator's default: steps 1,5,25, backlash 3-6 by trial, near
  *       side 1.6x steeper, frames 50-150 ms late), --polled (live view
  *       fetched frame by frame as from a PTP camera: a hold waits for the
- *       fetch in flight), --shutter-lag MS (capture to exposure; 60)
+ *       fetch in flight), --arrival MS (with --polled: each frame
+ *       arrives up to MS after its slot, its picture still on the
+ *       camera's frame clock), --shutter-lag MS (capture to exposure; 60)
  *
  *   focuslab trap [--trials N] [--speed STEPS_PER_FRAME] [--pattern P] [--zoom K]
  *                 [--scene S] [--dim] [--algo tether|baseline] [-v]
@@ -76,6 +78,7 @@ static int parse(int argc, char **argv, lab_args *a)
         {"steps", required_argument, 0, 'T'}, {"near-blur", required_argument, 0, 'K'},
         {"late", required_argument, 0, 'L'}, {"repeat", required_argument, 0, 'R'},
         {"odd-lens", no_argument, 0, 'O'}, {"polled", no_argument, 0, 'p'},
+        {"arrival", required_argument, 0, 'J'},
         {"shutter-lag", required_argument, 0, 'G'}, {0, 0, 0, 0}};
     int c;
     optind = 2;
@@ -106,6 +109,7 @@ static int parse(int argc, char **argv, lab_args *a)
             break;
         case 'R': a->vo.lv.repeat = atof(optarg); break;
         case 'p': a->vo.polled = true; break;
+        case 'J': a->vo.arrival_jitter_s = atof(optarg) / 1000; break;
         case 'G': a->vo.shutter_lag_s = atof(optarg) / 1000; break;
         case 'O':
             a->odd_lens = true;

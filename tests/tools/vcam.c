@@ -39,6 +39,7 @@ struct vcam {
     bool abs_ready;
     double abs_sent;         /* the lens position last sent, Near1 */
     lvdelivery lvd;
+    rng arrival;             /* arrival_jitter_s's draws */
 };
 
 /* Starts the scheduled turns of the ring whose time has come. */
@@ -104,6 +105,7 @@ static int v_next_frame(void *ctx, uint64_t *seq, int timeout_ms, focus_frame *f
         v->frame.len = 0;
         if (render_liveview(v->rd, defocus, 1.0, v->frames, &v->frame) != 0) return TETHER_ERR_IO;
     }
+    if (v->o.polled && v->o.arrival_jitter_s > 0) v->t += v->o.arrival_jitter_s * rng_uniform(&v->arrival);
     *f = (focus_frame){.data = v->frame.data, .len = v->frame.len, .t_ns = (int64_t)(v->t * 1e9),
                        .fetch_ns = v->o.polled ? (int64_t)(1e9 / v->fps) : 0, .seq = v->frames};
     *seq = v->frames;
@@ -200,6 +202,7 @@ vcam *vcam_new(const vcam_options *o)
     if (o->steps[0] > 0) for (int i = 0; i < 3; i++) lp.step[i] = o->steps[i];
     if (o->near_blur > 0) lp.near_blur = o->near_blur;
     lvdelivery_init(&v->lvd, &o->lv, o->seed);
+    rng_seed(&v->arrival, rng_hash2(o->seed, 0xA77));
     if (o->absolute_max > 0) lp.backlash = lp.step_noise = lp.drop_when_busy = 0; /* a voice coil goes where it is sent */
     rng r;
     rng_seed(&r, rng_hash2(o->seed, 0xF0C05));

@@ -45,6 +45,10 @@ typedef struct vcam_options {
                                 does with a PTP camera: a hold waits for the fetch in flight (it
                                 ends at the next frame slot), and frames say their fetch took a
                                 frame period; else frames cost nothing and a hold is at once */
+    double arrival_jitter_s; /* polled: each frame reaches the session 0 to this many seconds after
+                                its slot (uniform), its picture still on the camera's frame clock:
+                                a fetch's time varies (10 to 55 ms on `tether sim ptpip` through
+                                libgphoto2); 0: on the slot */
     int absolute_max;        /* > 0: the lens takes absolute positions 0..absolute_max over its
                                 range (a webcam's focus_absolute, through lib/focus/absolute.c:
                                 no backlash, no step noise); 0: Canon relative steps */
