@@ -14,10 +14,10 @@
  *      the coarse (8x8-binned) measure whose wide peak cannot fall
  *      between samples; in "nearest" mode it stops after the first clear
  *      peak;
- *   3. candidates: the best sample (the fine measure's when it is beside
- *      the coarse measure's: two planes), and in "global" mode other local
- *      maxima whose fitted height is at least 0.4 x the best's (a peak
- *      between two samples shows low);
+ *   3. candidates: the best sample (in "global" mode the fine measure's
+ *      when it is beside the coarse measure's: two planes), and in
+ *      "global" mode other local maxima whose fitted height is at least
+ *      0.4 x the best's (a peak between two samples shows low);
  *   4. medium scans: Near3 steps through each candidate on the fine
  *      (2x2-binned) measure, one direction, with a Gaussian (parabola
  *      through the logarithms) fitted to the best three; the highest
@@ -216,8 +216,16 @@ static double peak_height_c(const af_point *p, int n, int i)
     return exp(yb + 0.25 * (yc - ya) * v);
 }
 
+/* Is a sweep sample's fine measure clearly above the lowest of the sweep
+ * (the blur's floor): a subject in focus there, not drift in the blur? */
+static bool above_floor(double fine, double fine_lo)
+{
+    return fine > 3 * fine_lo;
+}
+
 /* Index of the sweep's chosen peak: the highest (global), or the first
- * clear one from the near end (nearest).  -1 if there is none. */
+ * clear one from the near end that stands above the fine measure's floor
+ * (nearest).  -1 if there is none. */
 static int choose_peak(const af_point *p, int n, tether_af_mode mode, int *peaks)
 {
     int best = 0;
@@ -228,6 +236,9 @@ static int choose_peak(const af_point *p, int n, tether_af_mode mode, int *peaks
     }
     /* clear peaks: local maxima standing above the lowest value on each
      * side by the contrast ratio */
+    double fine_lo = p[0].fine;
+    for (int i = 1; i < n; i++)
+        if (p[i].fine < fine_lo) fine_lo = p[i].fine;
     int count = 0, first = -1;
     for (int i = 0; i < n; i++) {
         if ((i > 0 && p[i - 1].coarse > p[i].coarse) || (i < n - 1 && p[i + 1].coarse > p[i].coarse)) continue;
@@ -241,7 +252,7 @@ static int choose_peak(const af_point *p, int n, tether_af_mode mode, int *peaks
         if (i == n - 1) base = left;
         if (base <= PEAK_RATIO * p[i].coarse) {
             count++;
-            if (first < 0) first = i;
+            if (first < 0 && above_floor(p[i].fine, fine_lo)) first = i;
         }
     }
     *peaks = count;
@@ -249,18 +260,24 @@ static int choose_peak(const af_point *p, int n, tether_af_mode mode, int *peaks
     return mode == TETHER_AF_NEAREST && first >= 0 ? first : best;
 }
 
-/* In nearest mode: has the sweep gone clearly past a first peak? */
+/* In nearest mode: has the sweep gone clearly past a first peak?  The
+ * peak must stand above the fine measure's floor (above_floor): far from
+ * any subject the coarse measure of the blur still drifts, and falling
+ * from the near stop it looked like a peak there (the bright scene,
+ * seeds 1-10: "focused" 420-490 Near1 from the subject in 6). */
 static bool passed_peak(const af_point *p, int n)
 {
     if (n < 3) return false;
     int best = 0;
-    double lo_before = p[0].coarse;
-    for (int i = 1; i < n; i++)
+    double lo_before = p[0].coarse, fine_lo = p[0].fine;
+    for (int i = 1; i < n; i++) {
         if (p[i].coarse > p[best].coarse) best = i;
+        if (p[i].fine < fine_lo) fine_lo = p[i].fine;
+    }
     for (int i = 0; i <= best; i++)
         if (p[i].coarse < lo_before) lo_before = p[i].coarse;
     bool rose = best == 0 || lo_before <= PEAK_RATIO * p[best].coarse;
-    return rose && best <= n - 3 && p[n - 1].coarse <= 0.6 * p[best].coarse &&
+    return rose && above_floor(p[best].fine, fine_lo) && best <= n - 3 && p[n - 1].coarse <= 0.6 * p[best].coarse &&
            p[n - 2].coarse <= 0.85 * p[best].coarse;
 }
 
@@ -608,7 +625,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     for (int i = 1; i < n; i++)
         if (sweep[i].fine > sweep[fb].fine) fb = i;
     bool agree = best == fb; /* both measures' best sample is the same */
-    if (abs(best - fb) == 1) {
+    if (o->mode == TETHER_AF_GLOBAL && abs(best - fb) == 1) {
         /* The two measures' best samples side by side: the peak the
          * medium scan will measure (on the fine measure) is by the fine
          * one's.  The coarse measure's wide curve sums the planes, and
@@ -616,7 +633,9 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
          * plane of large shapes a sample away from the sharper one; its
          * fit then starts the scan a sample short, and the scan goes
          * back for it (two planes, seeds 1-100: 19.7 frames on average
-         * against 19.0 from the fine sample; one plane unchanged). */
+         * against 19.0 from the fine sample; one plane unchanged).
+         * Global mode only: in "nearest" the fine sample a sample
+         * further can be the other plane. */
         cand[0] = fb;
         cand_fine[0] = true;
     }
