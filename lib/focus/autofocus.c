@@ -451,12 +451,14 @@ static double peak_height(const af_point *p, int n, int best)
  *   - at the peak the fine scan fitted: at least PEAK_RATIO of the fine
  *     scan's best sample, and
  *   - as sharp as the sharpest picture of the whole search (sweep and
- *     medium scans included): at least WHOLE_RATIO of it, compared on
- *     the unmagnified picture, so a search that lost its way and fine-
- *     scanned a blurred region cannot pass.
+ *     medium scans included; in "nearest" mode, of the chosen peak's
+ *     medium scan; whole_of says which): at least WHOLE_RATIO of it,
+ *     compared on the unmagnified picture, so a search that lost its way
+ *     and fine-scanned a blurred region cannot pass.
  * A magnified search looks at the unmagnified picture once more for the
  * second (one more measured frame). */
-static int verdict(af *a, const focus_sample *s, const af_point *fine, int nf, double best_whole)
+static int verdict(af *a, const focus_sample *s, const af_point *fine, int nf, double best_whole,
+                   const char *whole_of)
 {
     double peak = 0;
     for (int i = 0; i < nf; i++)
@@ -478,17 +480,17 @@ static int verdict(af *a, const focus_sample *s, const af_point *fine, int nf, d
               100 * of_best);
     if (of_best < WHOLE_RATIO)
         return finish(a, 0, "lost-peak", false,
-                      "The lens ended where the picture is %.0f%% as sharp as the sharpest seen during the search: "
+                      "The lens ended where the picture is %.0f%% as sharp as the sharpest picture of %s: "
                       "it did not get back to the peak (the subject or the camera may have moved).",
-                      100.0 * of_best);
+                      100.0 * of_best, whole_of);
     if (of_fit < PEAK_RATIO)
         return finish(a, 0, "lost-peak", false,
                       "The lens did not come back to the peak (%.0f%% of the best sharpness of the fine scan): "
                       "it may have slipped, or the subject moved.",
                       100.0 * of_fit);
     return finish(a, 0, "focused", true,
-                  "Focused (%.0f%% of the fine scan's best sharpness, %.0f%% of the sharpest picture of the search).",
-                  100.0 * of_fit, 100.0 * of_best);
+                  "Focused (%.0f%% of the fine scan's best sharpness, %.0f%% of the sharpest picture of %s).",
+                  100.0 * of_fit, 100.0 * of_best, whole_of);
 }
 
 int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_result *r)
@@ -680,6 +682,7 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
             }
     double shift = 0;        /* estimated lens position minus the sweep's estimate */
     double peak_x = 0, peak_h = -1;
+    double peak_whole = 0;   /* the sharpest sample of the chosen peak's medium scan */
     double sigma2 = -1;      /* the fine measure's curve, a Gaussian's variance (Near1^2), once known */
     bool shift_known = false;
     for (int c = 0; c < nc; c++) {
@@ -734,6 +737,9 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
         if (h > peak_h) {
             peak_h = h;
             peak_x = xm;
+            peak_whole = 0;
+            for (int i = 0; i < nm; i++)
+                if (med[i].fine > peak_whole) peak_whole = med[i].fine;
         }
         double v = curve_variance(med, nm, mb);
         if (v > 0 && (sigma2 < 0 || v > sigma2)) sigma2 = v; /* (the wider curve: the safer bound) */
@@ -757,8 +763,14 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
 
     LOG_DEBUG("focus", "medium scans: peak at %.1f; %d frames measured so far", peak_x, a.m.measured);
     /* the sharpest whole-picture (unmagnified) sample of the search: the
-     * verdict compares the end with it */
-    double best_whole = a.m.best_fine;
+     * verdict compares the end with it.  In "nearest" mode, that of the
+     * chosen peak's medium scan: the sweep goes on past the first peak
+     * until it has clearly passed it and can see the other, sharper
+     * plane, which the search was asked not to take (two planes, seeds
+     * 1-10: the lens within a plane's depth of field in 10, and
+     * "lost-peak" in all 10, at 10-42 % of the other plane). */
+    double best_whole = o->mode == TETHER_AF_NEAREST ? peak_whole : a.m.best_fine;
+    const char *whole_of = o->mode == TETHER_AF_NEAREST ? "the nearest peak's scan" : "the search";
 
     /* 5. fine scan towards far, magnified if the camera can */
     rc = start_zoom(&a);
@@ -789,5 +801,5 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
     rc = goto_dir(&a, xf, -1, 3 * S2, &s, true);
     if (rc != 0) return drive_failed(&a, rc);
     r->final_measure = s.fine;
-    return verdict(&a, &s, fine, nf, best_whole);
+    return verdict(&a, &s, fine, nf, best_whole, whole_of);
 }

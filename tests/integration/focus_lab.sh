@@ -87,6 +87,12 @@ lab nearest --trials 3 --mode nearest
 expect "nearest mode: never \"focused\" out of the depth of field" "$false_focused" "0"
 expect_true "nearest mode: $dof% of $trials within the depth of field, focused in $focused%" \
     "$trials == 3 && $dof == 100 && $focused == 100"
+# ... and on two planes: the sweep runs past the first peak and can see
+# the other, sharper plane, and the verdict compared the end with that
+# one ("lost-peak" with the lens in the first plane's depth of field)
+lab nearest-two --trials 2 --mode nearest --scene two-plane
+expect_true "nearest mode, two planes: $dof% of $trials within a plane's depth of field, focused in $focused%" \
+    "$trials == 2 && $dof == 100 && $focused == 100"
 
 # two planes 90-180 Near1 apart, where the sweep's sharpest sample on the
 # coarse measure is on one plane and its neighbour, sharper on the fine
