@@ -216,8 +216,17 @@ static double peak_height_c(const af_point *p, int n, int i)
     return exp(yb + 0.25 * (yc - ya) * v);
 }
 
+/* The lowest fine measure of a sweep's n samples: the blur's floor. */
+static double fine_floor(const af_point *p, int n)
+{
+    double lo = p[0].fine;
+    for (int i = 1; i < n; i++)
+        if (p[i].fine < lo) lo = p[i].fine;
+    return lo;
+}
+
 /* Is a sweep sample's fine measure clearly above the lowest of the sweep
- * (the blur's floor): a subject in focus there, not drift in the blur? */
+ * (fine_floor): a subject in focus there, not drift in the blur? */
 static bool above_floor(double fine, double fine_lo)
 {
     return fine > 3 * fine_lo;
@@ -236,9 +245,7 @@ static int choose_peak(const af_point *p, int n, tether_af_mode mode, int *peaks
     }
     /* clear peaks: local maxima standing above the lowest value on each
      * side by the contrast ratio */
-    double fine_lo = p[0].fine;
-    for (int i = 1; i < n; i++)
-        if (p[i].fine < fine_lo) fine_lo = p[i].fine;
+    double fine_lo = fine_floor(p, n);
     int count = 0, first = -1;
     for (int i = 0; i < n; i++) {
         if ((i > 0 && p[i - 1].coarse > p[i].coarse) || (i < n - 1 && p[i + 1].coarse > p[i].coarse)) continue;
@@ -269,15 +276,13 @@ static bool passed_peak(const af_point *p, int n)
 {
     if (n < 3) return false;
     int best = 0;
-    double lo_before = p[0].coarse, fine_lo = p[0].fine;
-    for (int i = 1; i < n; i++) {
+    double lo_before = p[0].coarse;
+    for (int i = 1; i < n; i++)
         if (p[i].coarse > p[best].coarse) best = i;
-        if (p[i].fine < fine_lo) fine_lo = p[i].fine;
-    }
     for (int i = 0; i <= best; i++)
         if (p[i].coarse < lo_before) lo_before = p[i].coarse;
     bool rose = best == 0 || lo_before <= PEAK_RATIO * p[best].coarse;
-    return rose && above_floor(p[best].fine, fine_lo) && best <= n - 3 && p[n - 1].coarse <= 0.6 * p[best].coarse &&
+    return rose && above_floor(p[best].fine, fine_floor(p, n)) && best <= n - 3 && p[n - 1].coarse <= 0.6 * p[best].coarse &&
            p[n - 2].coarse <= 0.85 * p[best].coarse;
 }
 
@@ -656,12 +661,9 @@ int focus_af_run(const focus_port *port, const tether_af_options *o, tether_af_r
          * fine texture that the fine measure (and the eye) finds sharper:
          * the sweep's sharpest sample on the fine measure is a candidate
          * too, when it stands clearly above the fine measure's floor. */
-        double flo = sweep[0].fine;
-        for (int i = 1; i < n; i++)
-            if (sweep[i].fine < flo) flo = sweep[i].fine;
         bool near_one = false;
         for (int c = 0; c < nc; c++) near_one = near_one || abs(cand[c] - fb) < 2;
-        if (!near_one && sweep[fb].fine > 3 * flo) {
+        if (!near_one && above_floor(sweep[fb].fine, fine_floor(sweep, n))) {
             cand_fine[nc] = true;
             cand[nc++] = fb;
         }

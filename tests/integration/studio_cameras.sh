@@ -159,6 +159,8 @@ watch_two() {
     wait "$w"
 }
 rate_bar=0.5
+# rate FILE: frames a second in a "frames seconds" file (0 for no time)
+rate() { awk '{ print ($2 > 0 ? $1 / $2 : 0) }' "$1"; }
 # reaches_bar K: camera K's fastest window after the unplug reached the bar
 reaches_bar() {
     local n0 f0 n f
@@ -176,8 +178,7 @@ for try in 1 2 3; do
     for k in 0 2; do
         read -r n f <"after-$k"
         windows[$k]="${windows[$k]:-}${windows[$k]:+, }$n frames in $f s"
-        [ "$try" = 1 ] || awk "BEGIN { exit !($f > 0 && $n / $f > $(awk '{ print ($2 > 0 ? $1 / $2 : 0) }' "best-$k")) }" &&
-            cp "after-$k" "best-$k"
+        [ "$try" = 1 ] || awk "BEGIN { exit !($(rate "after-$k") > $(rate "best-$k")) }" && cp "after-$k" "best-$k"
     done
     reaches_bar 0 && reaches_bar 2 && break
 done
