@@ -42,7 +42,14 @@
  *     and the curve still rises,
  *     the last three predictions of the peak's time agree, and they do
  *     not recede against the one before them (a bend on the flank of the
- *     curve, or in the noise far from focus, moves later every frame);
+ *     curve, or in the noise far from focus, moves later every frame):
+ *     log F's vertices, or F^-0.75's times while log F's vertex closes
+ *     in from late (which it does on a real approach: waiting for it to
+ *     settle too fired well after the peak on a fast ring);
+ *   - the residual that tells a smooth pass from a kink is judged against
+ *     the noise seen along the frames' times, not only from frame to
+ *     frame: frames that arrive late by varying amounts have scattered
+ *     times while their pictures keep the camera's clock;
  *   - when the peak went by without a firm prediction (a very fast ring),
  *     it remembers that pass's peak height and, on the next approach,
  *     predicts from it instead: sqrt(log(F_peak / F)) falls linearly to
@@ -93,7 +100,8 @@ typedef struct trap {
     trap_point h[HIST];
     int n;                    /* points in h (the newest at n - 1 when n < HIST, else ring) */
     int head;
-    double t0_pred[NPRED];        /* the last predictions of the peak's time (NAN: none) */
+    double t0_pred[NPRED];    /* the last predictions of the peak's time, log F's vertex (NAN: none) */
+    double when_pred[NPRED];  /* ... and from F^-TIME_POWER (NAN: none) */
     double learned_peak;      /* log F of the last pass's peak, NAN until one is seen */
     double pass_max;          /* highest log F since the last time it was low */
     bool rising_pass;         /* this pass rose from a swing */
@@ -305,6 +313,31 @@ static double noise(trap *t, int k)
     return d[n / 2] / 0.6745 / sqrt(6.0);
 }
 
+/* The same noise seen the way the fits see the points, against their
+ * times: how far each point lies from the line through its neighbours.
+ * Frames that arrive late by varying amounts (fetched through
+ * libgphoto2: 10-55 ms, in pairs) have times off by up to a good part
+ * of a period while their pictures keep the camera's clock, so on a
+ * rising curve a smooth pass leaves residuals of the slope times that
+ * error, which the frame-to-frame differences above do not see.  A
+ * robust sigma of the residual one point has from its neighbours'
+ * line (whose own error adds half again: scaled by sqrt(1.5)). */
+static double noise_in_time(trap *t, int k)
+{
+    double d[MAX_FIT];
+    int n = 0;
+    for (int i = 0; i + 2 < k && n < MAX_FIT; i++) {
+        const trap_point *p0 = at(t, i + 2), *p1 = at(t, i + 1), *p2 = at(t, i);
+        double span = p2->t - p0->t;
+        if (!(span > 0)) continue;
+        double line = p0->y + (p2->y - p0->y) * (p1->t - p0->t) / span;
+        d[n++] = fabs(p1->y - line);
+    }
+    if (n < 3) return 0;
+    qsort(d, (size_t)n, sizeof d[0], cmp_double);
+    return d[n / 2] / 0.6745 / sqrt(1.5);
+}
+
 /* A focus peak bends the whole upper curve: a parabola over a longer
  * stretch (back to a quarter of the sharpness now, every point weighed
  * by F / F_now rather than its fourth power) puts the peak where the
@@ -342,9 +375,9 @@ static double predict_parabola(trap *t, double *peak_y, double *when)
     if (!fit_parabola(t, k, false, FIT_POWER, tref, &a, &b, &c, &rms) || !(a < 0)) return NAN;
     /* A ring that stops (or turns back) before focus leaves a kink that
      * a parabola fits badly; a pass through a peak, a smooth curve. */
-    double sigma = noise(t, k);
-    if (rms > 2 * sigma + 0.004) {
-        LOG_DEBUG("focus", "trap: no parabola (residual %.4f, noise %.4f)", rms, sigma);
+    double sigma = noise(t, k), sigma_t = noise_in_time(t, k);
+    if (rms > 2 * (sigma_t > sigma ? sigma_t : sigma) + 0.004) {
+        LOG_DEBUG("focus", "trap: no parabola (residual %.4f, noise %.4f, against time %.4f)", rms, sigma, sigma_t);
         return NAN;
     }
     if (looks_like_corner(t, k, tref, rms)) return NAN;
@@ -390,6 +423,34 @@ static double predict_parabola(trap *t, double *peak_y, double *when)
         LOG_DEBUG("focus", "trap: the peak in %.0f ms (log F's vertex %.0f ms)", *when * 1000, v * 1000);
     }
     return v;
+}
+
+/* Do the last three predictions of the peak's time (pred[0] the
+ * newest, NAN: none) agree, within two frame periods or a quarter of the
+ * time still ahead, and not recede against the one before them?  A real
+ * peak stays where it is as the lens nears it; a bend on the flank of
+ * the curve recedes (each frame puts it later). */
+static bool predictions_agree(const double *pred, double ahead, double period, double recede)
+{
+    enum { NEED = 3 };
+    double lo = pred[0], hi = pred[0];
+    for (int i = 0; i <= NEED; i++) {
+        if (isnan(pred[i])) return false; /* (and without one to compare with, no telling) */
+        if (i < NEED && pred[i] < lo) lo = pred[i];
+        if (i < NEED && pred[i] > hi) hi = pred[i];
+    }
+    double spread_ok = 2 * period > 0.25 * ahead ? 2 * period : 0.25 * ahead;
+    return hi - lo <= spread_ok && (pred[0] - pred[NEED]) / (NEED * period) <= recede;
+}
+
+/* Have the last three predictions (pred[0] the newest) each come no
+ * later than a frame after the one before?  log F's vertex closes in on
+ * a real peak from late. */
+static bool closing_in(const double *pred, double period)
+{
+    for (int i = 0; i < 2; i++)
+        if (!(pred[i] <= pred[i + 1] + period)) return false; /* (NAN: no) */
+    return true;
 }
 
 /* How long, from now, a hold will wait for the live-view fetch in flight:
@@ -438,7 +499,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
     t->r = r;
     t->learned_peak = NAN;
     t->pass_max = -INFINITY;
-    for (int i = 0; i < NPRED; i++) t->t0_pred[i] = NAN;
+    for (int i = 0; i < NPRED; i++) t->t0_pred[i] = t->when_pred[i] = NAN;
     tether_roi roi = focus_roi_or_default(&o->roi);
     img_region reg = {roi.x, roi.y, roi.w, roi.h};
     fmeter_init(&t->m, port, reg);
@@ -516,27 +577,23 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         double tnow = at(t, 0)->t;
         memmove(t->t0_pred + 1, t->t0_pred, (NPRED - 1) * sizeof t->t0_pred[0]);
         t->t0_pred[0] = isnan(ahead) ? NAN : tnow + ahead;
+        memmove(t->when_pred + 1, t->when_pred, (NPRED - 1) * sizeof t->when_pred[0]);
+        t->when_pred[0] = isnan(ahead) || isnan(when) ? NAN : tnow + when;
         if (isnan(ahead)) continue;
         /* the exposure happens lag after arrival; frames show the lens
          * `period` before arrival */
         double until_exposure = lag + period;
-        double lo = t->t0_pred[0], hi = t->t0_pred[0];
-        bool stable = true;
-        int need = 3;
-        for (int i = 1; i < need; i++) {
-            if (isnan(t->t0_pred[i])) stable = false;
-            else {
-                if (t->t0_pred[i] < lo) lo = t->t0_pred[i];
-                if (t->t0_pred[i] > hi) hi = t->t0_pred[i];
-            }
-        }
-        double spread_ok = 2 * period > 0.25 * ahead ? 2 * period : 0.25 * ahead;
-        stable = stable && hi - lo <= spread_ok;
-        /* a real peak stays where it is as the lens nears it; a bend on
-         * the flank of the curve recedes (each frame puts it later) */
-        const double recede = 0.3; /* frames of delay per frame */
-        if (stable && (isnan(t->t0_pred[need]) || (t->t0_pred[0] - t->t0_pred[need]) / (need * period) > recede))
-            stable = false; /* (and without a prediction to compare with, no telling) */
+        bool stable = predictions_agree(t->t0_pred, ahead, period, 0.3);
+        /* F^-TIME_POWER's own predictions may agree on their own while
+         * log F's vertex still closes in from late (at 2 Near1/frame with
+         * frame times off by up to 22 ms, log F's vertex moves 50-90 ms
+         * earlier a frame until a frame or two before the peak, and waiting
+         * for it fired +1.9 frames late), but only while that vertex does
+         * close in: on the far flank of the curve, where F^-TIME_POWER's
+         * bend is early, three of its predictions agreed by chance with
+         * log F's vertex jumping back and forth (a ring at 1 Near1/frame,
+         * 66 Near1 from focus) */
+        bool stable_when = predictions_agree(t->when_pred, when, period, 0.3) && closing_in(t->t0_pred, period);
         /* Fire on the time from F^-TIME_POWER when it is due; unless log
          * F's own vertex (which is late, never early) is more than 3.3
          * times as far: the fit is then on the far flank of the curve,
@@ -558,12 +615,19 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
          * fast ring's frames do, while a ring that stops short leaves a
          * level stretch whose fitted vertex comes to "now" (under ASan,
          * with fewer frames a second, that fired twice in two full runs
-         * on a ring stopped 35 Near1 short, at F 0.334, 0.333, 0.331) */
+         * on a ring stopped 35 Near1 short, at F 0.334, 0.333, 0.331),
+         * and by more than half of it over the newest frame (a ring at 3
+         * Near1/frame stopping 35 Near1 short, frames up to 22 ms late:
+         * the three frames climbed 0.31 and the newest, level, fired 2
+         * times in 30) */
         double climb = t->n > 3 ? at(t, 0)->y - at(t, 3)->y : 0;
-        bool fire_vertex = ahead <= due && ahead >= -period && climb > 2 * noise(t, t->window);
-        LOG_DEBUG("focus", "trap: F %.4g peak in %.0f ms, log F's vertex in %.0f ms (due <= %.0f) stable %d swing %.1f climb %.3f",
-                  f, when * 1000, ahead * 1000, due * 1000, stable, sw, climb);
-        if (!stable || !(fire_when || fire_vertex)) continue;
+        double last_step = t->n > 1 ? at(t, 0)->y - at(t, 1)->y : 0, sigma = noise(t, t->window);
+        bool fire_vertex = ahead <= due && ahead >= -period && climb > 2 * sigma && last_step > 0.5 * sigma;
+        LOG_DEBUG("focus", "trap: F %.4g peak in %.0f ms, log F's vertex in %.0f ms (due <= %.0f) stable %d/%d swing %.1f climb %.3f",
+                  f, when * 1000, ahead * 1000, due * 1000, stable, stable_when, sw, climb);
+        fire_when = fire_when && (stable || stable_when);
+        fire_vertex = fire_vertex && stable;
+        if (!(fire_when || fire_vertex)) continue;
         if (!fire_when) when = ahead;
 
         /* fire when the peak is due: the shutter command goes out `lag`

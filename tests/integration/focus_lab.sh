@@ -153,3 +153,28 @@ for v in 0.5 1 2; do
     expect_true "trap, live view fetched frame by frame, a pass at $v steps a frame: $dof% of $trials within half the depth of field, on average $late frames late" \
         "$trials == $late_trials && $dof == 100 && ($late_trials < 8 || ($late <= $limit && $late >= -1))"
 done
+# ... and as frames fetched through libgphoto2 arrive, 0-22 ms late by
+# varying amounts while their pictures keep the camera's frame clock
+# (--arrival 22, which gives what the real-time runs give):
+#   - at 2 steps a frame log F's vertex closes in from late, 50-90 ms a
+#     frame, and waiting for it to settle missed one pass in 8 (seeds
+#     3-10: +2.0 frames late, 88 % fired); F^-0.75's own agreeing times
+#     now fire while that vertex closes in;
+#   - a ring at 3 steps a frame that stops 35 short of focus: the three
+#     frames before the stop climbed, the newest was level, and log F's
+#     vertex fired on it (seeds 2 and 30);
+#   - a ring at 1 step a frame that stops short, seen from 135 steps out:
+#     far down the curve three of F^-0.75's times agreed by chance while
+#     log F's vertex jumped back and forth (seed 5), which must not fire
+case $LAB in *asan* | *tsan*) ;; *)
+    trap_lab trap-arrival-2 --trials 8 --speed 2 --pattern pass --polled --shutter-lag 70 --arrival 22
+    expect_true "trap, frames arriving 0-22 ms late, a pass at 2 steps a frame: fired within half the depth of field in $dof% of $trials" \
+        "$trials == 8 && $dof == 100"
+    ;;
+esac
+for seed in 2 30; do
+    run_lab trap $seed trap-stop-3-$seed --trials 1 --speed 3 --pattern short --polled --shutter-lag 70 --arrival 22
+    expect "trap, frames arriving 0-22 ms late, a ring at 3 steps a frame stopping short (seed $seed): no fire" "$(field false)" 0
+done
+run_lab trap 5 trap-far-flank --trials 1 --speed 1 --pattern short
+expect "trap, a ring at 1 step a frame stopping short, from far out (seed 5): no fire" "$(field false)" 0
