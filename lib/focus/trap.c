@@ -300,6 +300,16 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A robust sigma of one point's noise from n absolute differences that
+ * each carry `gain` times it (sorted in place): their median over the
+ * normal's 0.6745.  0 when there are fewer than 3. */
+static double robust_sigma(double *d, int n, double gain)
+{
+    if (n < 3) return 0;
+    qsort(d, (size_t)n, sizeof d[0], cmp_double);
+    return d[n / 2] / 0.6745 / gain;
+}
+
 /* The noise of log F over the newest k frames, from their second
  * differences (which a smooth curve hardly has): a robust sigma. */
 static double noise(trap *t, int k)
@@ -308,9 +318,7 @@ static double noise(trap *t, int k)
     int n = 0;
     for (int i = 0; i + 2 < k && n < MAX_FIT; i++)
         d[n++] = fabs(at(t, i)->y - 2 * at(t, i + 1)->y + at(t, i + 2)->y);
-    if (n < 3) return 0;
-    qsort(d, (size_t)n, sizeof d[0], cmp_double);
-    return d[n / 2] / 0.6745 / sqrt(6.0);
+    return robust_sigma(d, n, sqrt(6.0));
 }
 
 /* The same noise seen the way the fits see the points, against their
@@ -333,9 +341,7 @@ static double noise_in_time(trap *t, int k)
         double line = p0->y + (p2->y - p0->y) * (p1->t - p0->t) / span;
         d[n++] = fabs(p1->y - line);
     }
-    if (n < 3) return 0;
-    qsort(d, (size_t)n, sizeof d[0], cmp_double);
-    return d[n / 2] / 0.6745 / sqrt(1.5);
+    return robust_sigma(d, n, sqrt(1.5));
 }
 
 /* A focus peak bends the whole upper curve: a parabola over a longer
@@ -430,9 +436,10 @@ static double predict_parabola(trap *t, double *peak_y, double *when)
  * time still ahead, and not recede against the one before them?  A real
  * peak stays where it is as the lens nears it; a bend on the flank of
  * the curve recedes (each frame puts it later). */
-static bool predictions_agree(const double *pred, double ahead, double period, double recede)
+static bool predictions_agree(const double *pred, double ahead, double period)
 {
     enum { NEED = 3 };
+    const double recede = 0.3; /* frames of delay per frame */
     double lo = pred[0], hi = pred[0];
     for (int i = 0; i <= NEED; i++) {
         if (isnan(pred[i])) return false; /* (and without one to compare with, no telling) */
@@ -583,7 +590,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
         /* the exposure happens lag after arrival; frames show the lens
          * `period` before arrival */
         double until_exposure = lag + period;
-        bool stable = predictions_agree(t->t0_pred, ahead, period, 0.3);
+        bool stable = predictions_agree(t->t0_pred, ahead, period);
         /* F^-TIME_POWER's own predictions may agree on their own while
          * log F's vertex still closes in from late (at 2 Near1/frame with
          * frame times off by up to 22 ms, log F's vertex moves 50-90 ms
@@ -593,7 +600,7 @@ int focus_trap_run(const focus_port *port, const tether_trap_options *o, tether_
          * bend is early, three of its predictions agreed by chance with
          * log F's vertex jumping back and forth (a ring at 1 Near1/frame,
          * 66 Near1 from focus) */
-        bool stable_when = predictions_agree(t->when_pred, when, period, 0.3) && closing_in(t->t0_pred, period);
+        bool stable_when = predictions_agree(t->when_pred, when, period) && closing_in(t->t0_pred, period);
         /* Fire on the time from F^-TIME_POWER when it is due; unless log
          * F's own vertex (which is late, never early) is more than 3.3
          * times as far: the fit is then on the far flank of the curve,

@@ -22,7 +22,6 @@
 # Trap focus in the same lab is focus_trap_lab.sh.
 # The real-time trials on the simulated cameras are focus_sim.sh.
 . "$(dirname "$0")/../lib.sh"
-
 . "$(dirname "$0")/../focuslab_lib.sh"
 
 lab endstops --trials 3 --end-stops --no-zoom
